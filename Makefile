@@ -1,0 +1,167 @@
+# httptrace-bpf: one entry point for build, test, bench and install.
+#
+#   make            build/httptrace-bpf
+#   make test       unit (plain + ASan/UBSan), fuzz smoke, end to end (root)
+#   make deps       install missing Debian packages
+#   make V=1        show commands
+#
+# Header dependencies are tracked with -MMD -MP for userspace and BPF.
+
+BUILD     ?= build
+PREFIX    ?= /usr/local
+CLANG     ?= clang
+CC        ?= cc
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	     -Iinclude -Isrc -I$(BUILD) -DHTTPTRACE_VERSION='"$(VERSION)"'
+DEPFLAGS   = -MMD -MP
+LDLIBS    += -lbpf -lelf -lz
+
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
+	     -Wall -Wno-unused-function
+
+# Userspace modules that need libbpf; everything else in src/ is pure
+# (no kernel, no libbpf) and is linked into the unit tests and fuzzers.
+KERNEL_SRCS := src/main.c src/loader.c src/features.c src/event_reader.c \
+	       src/libc_locate.c
+ALL_SRCS    := $(wildcard src/*.c)
+PURE_SRCS   := $(filter-out $(KERNEL_SRCS),$(ALL_SRCS))
+
+BPF_SRCS    := bpf/httptrace.bpf.c
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+OBJS        := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ALL_SRCS))
+PURE_OBJS   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(PURE_SRCS))
+ASAN_OBJS   := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(PURE_SRCS))
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_ASAN   := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRCS))
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+TOOL_SRCS   := $(wildcard tools/*.c)
+TOOL_BINS   := $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=undefined
+FUZZ_RUNS   ?= 20000
+
+DEB_PKGS    := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
+	       pkg-config libclang-rt-14-dev curl wget python3 iproute2 \
+	       util-linux
+
+.PHONY: all tools test test-unit test-fuzz test-e2e deps install clean \
+	vmlinux fuzz
+
+all: $(BUILD)/httptrace-bpf tools
+
+tools: $(TOOL_BINS)
+
+$(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests $(BUILD)/tests-asan \
+$(BUILD)/fuzz $(BUILD)/tools:
+	$(Q)mkdir -p $@
+
+# ---- BPF side -------------------------------------------------------------
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# ---- userspace ------------------------------------------------------------
+
+# Every userspace object may include a skeleton, so skeletons come first.
+$(BUILD)/obj/%.o: src/%.c $(SKELS) | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/httptrace-bpf: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
+
+$(BUILD)/tools/%: tools/%.c | $(BUILD)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@ -lpthread
+
+# ---- tests ----------------------------------------------------------------
+
+$(BUILD)/asan/%.o: src/%.c | $(BUILD)/asan
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(PURE_OBJS) -o $@
+
+$(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_OBJS) | $(BUILD)/tests-asan
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests/unit $< \
+		$(ASAN_OBJS) -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined \
+		$(DEPFLAGS) $< $(PURE_SRCS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+test-unit: $(UNIT_BINS) $(UNIT_ASAN)
+	$(Q)rc=0; for t in $(UNIT_BINS) $(UNIT_ASAN); do \
+		echo "== $$t"; $$t || rc=1; done; exit $$rc
+
+test-fuzz: $(FUZZ_BINS)
+	$(Q)rc=0; for f in $(FUZZ_BINS); do \
+		echo "== $$f ($(FUZZ_RUNS) runs)"; \
+		$$f -runs=$(FUZZ_RUNS) -max_len=4096 \
+			$$(test -d tests/fuzz/corpus/$$(basename $$f) && \
+			   echo tests/fuzz/corpus/$$(basename $$f)) \
+			2>$(BUILD)/fuzz/$$(basename $$f).log \
+		|| { tail -40 $(BUILD)/fuzz/$$(basename $$f).log; rc=1; }; \
+		done; exit $$rc
+
+test-e2e: $(BUILD)/httptrace-bpf tools
+	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
+
+test: test-unit test-fuzz test-e2e
+
+# ---- housekeeping ---------------------------------------------------------
+
+deps:
+	$(Q)missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: all installed"; fi
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+
+install: $(BUILD)/httptrace-bpf
+	install -D -m 0755 $(BUILD)/httptrace-bpf $(DESTDIR)$(PREFIX)/sbin/httptrace-bpf
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*.d $(BUILD)/asan/*.d \
+	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/tools/*.d \
+	$(BUILD)/fuzz/*.d)

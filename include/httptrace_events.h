@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Records that the BPF programs put on the ring buffer and the userspace
+ * daemon reads. Shared by both sides, so only fixed-width types: the BPF
+ * side gets them from vmlinux.h, userspace from <linux/types.h>.
+ *
+ * Every record starts with struct ht_event_header. Times are
+ * bpf_ktime_get_ns(), i.e. CLOCK_MONOTONIC in nanoseconds.
+ */
+#ifndef HTTPTRACE_EVENTS_H
+#define HTTPTRACE_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define HT_COMM_LEN 16
+#define HT_DNS_HOST_LEN 128
+#define HT_DNS_MAX_ADDRS 8
+/* Hard upper bound of the per-chunk capture; must be a power of two
+ * because the BPF side masks lengths with (HT_MAX_CAPTURE - 1). */
+#define HT_MAX_CAPTURE 16384
+#define HT_DEFAULT_CAPTURE 4096
+/* iovec entries looked at per writev/readv/sendmsg/recvmsg */
+#define HT_MAX_IOV 8
+
+enum ht_event_type {
+	HT_EV_CONNECT_START = 1, /* connect() reached TCP on a socket */
+	HT_EV_CONNECT_DONE = 2,  /* handshake finished (err == 0) or failed */
+	HT_EV_ACCEPT = 3,        /* accept() returned a TCP socket */
+	HT_EV_DATA = 4,          /* read/write family on a tracked socket */
+	HT_EV_CLOSE = 5,         /* close() of a tracked socket */
+	HT_EV_DNS = 6,           /* getaddrinfo() returned */
+	HT_EV_PROC_EXIT = 7,     /* a traced process exited */
+};
+
+enum ht_role {
+	HT_ROLE_CLIENT = 0,
+	HT_ROLE_SERVER = 1,
+};
+
+enum ht_direction {
+	HT_DIR_EGRESS = 0,  /* the process wrote */
+	HT_DIR_INGRESS = 1, /* the process read */
+};
+
+/* Which syscall produced a data record; for messages and -v output. */
+enum ht_io_call {
+	HT_IO_WRITE = 0,
+	HT_IO_WRITEV,
+	HT_IO_SENDTO,
+	HT_IO_SENDMSG,
+	HT_IO_READ,
+	HT_IO_READV,
+	HT_IO_RECVFROM,
+	HT_IO_RECVMSG,
+	HT_IO_CALL_COUNT,
+};
+
+/* Which path reported a connect outcome; kept for debugging attach modes. */
+enum ht_connect_source {
+	HT_SRC_STATE_CHANGE = 0, /* inet_sock_set_state */
+	HT_SRC_SYSCALL = 1,      /* connect() returned an error */
+	HT_SRC_PROBE = 2,        /* tcp_connect kprobe/fentry */
+};
+
+struct ht_addr {
+	__u16 family; /* AF_INET or AF_INET6; 0 = unknown */
+	__u16 port;   /* host byte order */
+	__u8 addr[16];/* IPv4 in the first 4 bytes */
+};
+
+/*
+ * A connection is {tgid, fd, gen}: fds and pids are reused, gen (the
+ * monotonic time the connection was first seen) keeps two lives apart.
+ */
+struct ht_conn_id {
+	__u32 tgid;
+	__s32 fd;
+	__u64 gen;
+};
+
+struct ht_event_header {
+	__u64 ts_ns;
+	__u32 type; /* enum ht_event_type */
+	__u32 tgid;
+	__u32 tid;
+	__u32 _pad;
+	char comm[HT_COMM_LEN];
+};
+
+/* HT_EV_CONNECT_START, HT_EV_CONNECT_DONE, HT_EV_ACCEPT, HT_EV_CLOSE */
+struct ht_conn_event {
+	struct ht_event_header hdr;
+	struct ht_conn_id conn;
+	/* per-connection sequence number, from 0; a jump means records of
+	 * this connection were lost */
+	__u32 seq;
+	__u8 role;   /* enum ht_role */
+	__u8 source; /* enum ht_connect_source */
+	__u16 _pad;
+	__s32 err;   /* positive errno, 0 = success */
+	__u32 _pad2;
+	struct ht_addr saddr;
+	struct ht_addr daddr;
+};
+
+/* HT_EV_DATA; followed by captured_len bytes */
+struct ht_data_event {
+	struct ht_event_header hdr;
+	struct ht_conn_id conn;
+	__u32 seq;
+	__u8 direction; /* enum ht_direction */
+	__u8 call;      /* enum ht_io_call */
+	__u16 _pad;
+	__u64 enter_ns; /* when the syscall began; hdr.ts_ns is when it returned */
+	__s64 ret;      /* bytes moved, or -errno */
+	__u32 captured_len; /* <= ret, <= capture cap */
+	__u32 _pad2;
+	__u8 data[];
+};
+
+/* HT_EV_DNS */
+struct ht_dns_event {
+	struct ht_event_header hdr;
+	__u64 enter_ns; /* getaddrinfo() entry; hdr.ts_ns is its return */
+	__s32 ret;      /* getaddrinfo() return code (EAI_*), 0 = success */
+	__u32 n_addrs;  /* addresses copied (<= HT_DNS_MAX_ADDRS) */
+	char host[HT_DNS_HOST_LEN];
+	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
+};
+
+/* HT_EV_PROC_EXIT */
+struct ht_exit_event {
+	struct ht_event_header hdr;
+	__s32 exit_code;
+	__u32 _pad;
+};
+
+/* Index into the per-CPU "drops" array: what could not be reserved. */
+enum ht_drop_kind {
+	HT_DROP_CONN = 0, /* connection and data records */
+	HT_DROP_DNS = 1,
+	HT_DROP_OTHER = 2,
+	HT_DROP_KIND_COUNT,
+};
+
+#endif /* HTTPTRACE_EVENTS_H */

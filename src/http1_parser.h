@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Streaming HTTP/1.x parser for one direction of one connection.
+ *
+ * Written by hand rather than taken from a library because it must cope
+ * with what a tracer sees and a server never does: bytes captured only up
+ * to a cap (the rest of a chunk is a "gap" of known length but unknown
+ * content), data split at any byte, traffic that is not HTTP at all, and a
+ * stream joined in the middle. It is a pure function of its input: no
+ * I/O, no allocation, so it is unit-tested and fuzzed natively.
+ *
+ * Usage: h1_parser_init() once per direction, then h1_parser_feed() with
+ * each captured chunk, h1_parser_gap() for each run of bytes that moved
+ * but were not captured, h1_parser_eof() when the connection closes.
+ * Callbacks report message boundaries with the offset (in the bytes fed
+ * by that call) where they happened.
+ */
+#ifndef HTTPTRACE_HTTP1_PARSER_H
+#define HTTPTRACE_HTTP1_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define H1_METHOD_MAX 16
+#define H1_TARGET_MAX 256
+#define H1_HOST_MAX 256
+#define H1_REASON_MAX 64
+/* A request/status line or header line longer than this ends the parse
+ * of that message as H1_ERR_LINE_TOO_LONG. */
+#define H1_LINE_MAX 8192
+
+enum h1_kind {
+	H1_REQUEST = 0,  /* parse requests (client writes, server reads) */
+	H1_RESPONSE = 1, /* parse responses */
+};
+
+enum h1_state {
+	H1_ST_START = 0,  /* waiting for the first byte of a message */
+	H1_ST_HEADERS,    /* inside start line or headers */
+	H1_ST_BODY,       /* inside a body */
+	H1_ST_NOT_HTTP,   /* the stream is not HTTP/1.x; everything is ignored */
+	H1_ST_LOST,       /* framing lost (gap in headers or chunk sizes);
+			   * waits for a chunk that starts a new message */
+	H1_ST_TUNNEL,     /* after CONNECT 2xx or 101 Switching Protocols:
+			   * the rest is not HTTP/1.x */
+};
+
+enum h1_error {
+	H1_OK = 0,
+	H1_ERR_NOT_HTTP,       /* first bytes are not a request/status line */
+	H1_ERR_LINE_TOO_LONG,
+	H1_ERR_BAD_HEADER,
+	H1_ERR_BAD_CHUNK,      /* invalid chunk size line */
+	H1_ERR_BAD_LENGTH,     /* invalid or conflicting Content-Length */
+	H1_ERR_GAP,            /* uncaptured bytes where framing was needed */
+	H1_ERR_TRUNCATED,      /* EOF inside a message with known length */
+};
+
+/* Filled in when a message's headers are complete. */
+struct h1_message {
+	enum h1_kind kind;
+	int version_minor;         /* 0 or 1 (HTTP/1.0, HTTP/1.1) */
+	/* requests */
+	char method[H1_METHOD_MAX];
+	char target[H1_TARGET_MAX]; /* truncated if longer; target_truncated */
+	bool target_truncated;
+	char host[H1_HOST_MAX];     /* Host header, "" if none */
+	bool expect_continue;       /* Expect: 100-continue */
+	/* responses */
+	int status;                 /* 100..999 */
+	char reason[H1_REASON_MAX];
+	/* both */
+	int64_t content_length;     /* -1 when absent */
+	bool chunked;               /* Transfer-Encoding ends in chunked */
+	bool connection_close;      /* Connection: close (or 1.0 without keep-alive) */
+	bool upgrade;               /* Connection: upgrade / Upgrade header */
+	uint32_t header_count;
+	uint64_t header_bytes;      /* start line + headers + final CRLF */
+};
+
+/* What on_headers tells the parser about the body that follows. */
+enum h1_body_hint {
+	H1_BODY_DEFAULT = 0, /* frame by the headers (RFC 9112 section 6.3) */
+	H1_BODY_NONE = 1,    /* no body: response to HEAD, or a 1xx/204/304 */
+	H1_BODY_TUNNEL = 2,  /* response to CONNECT that succeeded */
+};
+
+struct h1_callbacks {
+	/*
+	 * Start line and headers are complete; `offset` is the index in the
+	 * current feed() input just past the blank line. The return value
+	 * tells how the body is framed (a response parser cannot know by
+	 * itself that the request was HEAD). May be NULL.
+	 * 1xx responses are reported here too (status 100..199) and never
+	 * have a body; the parser then expects the final response.
+	 */
+	enum h1_body_hint (*on_headers)(void *user, const struct h1_message *msg,
+					size_t offset);
+	/* The message, body included, is complete at `offset`. May be NULL. */
+	void (*on_complete)(void *user, const struct h1_message *msg,
+			    size_t offset);
+	/* The parse failed; the parser is now in H1_ST_NOT_HTTP or
+	 * H1_ST_LOST. May be NULL. */
+	void (*on_error)(void *user, enum h1_error err);
+};
+
+struct h1_parser {
+	enum h1_kind kind;
+	enum h1_state state;
+	enum h1_error last_error;
+	struct h1_message msg;      /* message being parsed */
+	/* line assembly across feed() calls */
+	char line[H1_LINE_MAX];
+	size_t line_len;
+	bool saw_cr;
+	bool in_start_line;
+	/* body framing */
+	enum {
+		H1_BODY_LENGTH,   /* `remaining` bytes of body left */
+		H1_BODY_CHUNK_SIZE, /* reading a chunk-size line */
+		H1_BODY_CHUNK_DATA, /* `remaining` bytes of chunk data left */
+		H1_BODY_CHUNK_DATA_END, /* CRLF after chunk data */
+		H1_BODY_TRAILERS,  /* trailer lines after last chunk */
+		H1_BODY_UNTIL_EOF, /* response delimited by close */
+	} body_mode;
+	uint64_t remaining;
+	uint64_t messages;          /* messages completed so far */
+};
+
+void h1_parser_init(struct h1_parser *p, enum h1_kind kind);
+
+/* Feeds captured bytes. Returns the state after the input. */
+enum h1_state h1_parser_feed(struct h1_parser *p, const uint8_t *data,
+			     size_t len, const struct h1_callbacks *cb,
+			     void *user);
+
+/*
+ * `len` bytes moved on the wire but were not captured. Inside a body of
+ * known length (or chunk data) this just counts them; anywhere framing is
+ * needed it moves the parser to H1_ST_LOST (on_error H1_ERR_GAP).
+ * on_complete may fire (offset 0) if the gap ends a body of known length.
+ */
+enum h1_state h1_parser_gap(struct h1_parser *p, uint64_t len,
+			    const struct h1_callbacks *cb, void *user);
+
+/*
+ * The connection closed. Completes a body delimited by close (on_complete
+ * with offset 0); a message cut short gets on_error(H1_ERR_TRUNCATED).
+ */
+enum h1_state h1_parser_eof(struct h1_parser *p, const struct h1_callbacks *cb,
+			    void *user);
+
+/* True when the parser sits between messages (nothing half-parsed). */
+bool h1_parser_idle(const struct h1_parser *p);
+
+const char *h1_error_str(enum h1_error err);
+
+#endif /* HTTPTRACE_HTTP1_PARSER_H */

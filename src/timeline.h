@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * One HTTP request's timeline in net/http/httptrace.ClientTrace
+ * vocabulary: what the correlator produces and the outputs print.
+ */
+#ifndef HTTPTRACE_TIMELINE_H
+#define HTTPTRACE_TIMELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "httptrace_events.h"
+#include "http1_parser.h"
+
+/* ClientTrace hooks, spelled as Go spells the fields. */
+enum tl_hook {
+	TL_GetConn = 0,
+	TL_DNSStart,
+	TL_DNSDone,
+	TL_ConnectStart,
+	TL_ConnectDone,
+	TL_TLSHandshakeStart,
+	TL_TLSHandshakeDone,
+	TL_GotConn,
+	TL_WroteHeaders,
+	TL_Wait100Continue,
+	TL_Got100Continue,
+	TL_WroteRequest,
+	TL_GotFirstResponseByte,
+	TL_Got1xxResponse,
+	TL_PutIdleConn,
+	TL_HOOK_COUNT,
+};
+
+enum tl_phase {
+	TL_PHASE_DNS = 0,
+	TL_PHASE_CONNECT,
+	TL_PHASE_TLS,
+	TL_PHASE_SEND,    /* first request byte written .. WroteRequest */
+	TL_PHASE_WAIT,    /* WroteRequest .. GotFirstResponseByte */
+	TL_PHASE_RECEIVE, /* GotFirstResponseByte .. last response byte */
+	TL_PHASE_TOTAL,   /* GetConn .. last response byte (or failure) */
+	TL_PHASE_COUNT,
+};
+
+#define TL_MAX_EVENTS 32
+#define TL_ERROR_MAX 128
+
+struct tl_event {
+	enum tl_hook hook;
+	uint64_t ts_ns;   /* monotonic */
+	int32_t err;      /* errno / EAI_* for Done hooks; 0 = none */
+	int32_t status;   /* Got1xxResponse: the 1xx status */
+	/* DNSDone: the addresses; ConnectStart/Done: the peer */
+	uint32_t n_addrs;
+	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
+	/* DNSStart: the host asked */
+	char host[HT_DNS_HOST_LEN];
+};
+
+struct timeline {
+	uint64_t start_ns;  /* monotonic: GetConn */
+	uint64_t end_ns;    /* monotonic: last response byte, or failure */
+	uint32_t pid, tid;
+	char comm[HT_COMM_LEN];
+	enum ht_role role;
+	struct ht_conn_id conn_id;
+	struct ht_addr saddr, daddr;
+	bool reused;
+	int64_t idle_us;    /* -1 = not reused / unknown */
+	/* http */
+	char method[H1_METHOD_MAX];     /* "" when no request was seen */
+	char target[H1_TARGET_MAX];
+	char host[H1_HOST_MAX];
+	char version[16];               /* "HTTP/1.1"; "" unknown */
+	int status;                     /* 0 = no response */
+	uint64_t request_bytes;
+	uint64_t response_bytes;
+	/* durations in microseconds, -1 = did not happen */
+	int64_t phase_us[TL_PHASE_COUNT];
+	struct tl_event events[TL_MAX_EVENTS];
+	uint32_t n_events;
+	char error[TL_ERROR_MAX];       /* "" = no error */
+	bool complete;                  /* false: records lost, or cut short */
+};
+
+const char *tl_hook_name(enum tl_hook hook);
+const char *tl_phase_name(enum tl_phase phase);
+
+#endif /* HTTPTRACE_TIMELINE_H */
