@@ -7,6 +7,7 @@
 #define HTTPTRACE_TIMELINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "httptrace_events.h"
@@ -86,5 +87,25 @@ struct timeline {
 
 const char *tl_hook_name(enum tl_hook hook);
 const char *tl_phase_name(enum tl_phase phase);
+
+/* Room for tl_addr_str() and tl_addr_port_str() output, NUL included. */
+#define TL_ADDR_STRLEN 46       /* INET6_ADDRSTRLEN */
+#define TL_ADDR_PORT_STRLEN 56  /* "[" addr "]:" port */
+#define TL_ERR_WORDS_LEN 128
+
+/*
+ * "127.0.0.1", "::1"; an IPv4-mapped IPv6 address is shown as IPv4.
+ * Returns false, with "?" in buf, when the family is neither AF_INET nor
+ * AF_INET6. buf is always NUL-terminated when size > 0.
+ */
+bool tl_addr_str(const struct ht_addr *addr, char *buf, size_t size);
+/* "127.0.0.1:8080", "[::1]:8080"; same return and buf rules. */
+bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size);
+/*
+ * Words for an event's err: gai_strerror() for DNSDone (an EAI_* code),
+ * strerror() for the others (a positive errno). Returns buf.
+ */
+const char *tl_err_words(enum tl_hook hook, int32_t err, char *buf,
+			 size_t size);
 
 #endif /* HTTPTRACE_TIMELINE_H */

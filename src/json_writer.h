@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A small streaming JSON writer, in the spirit of bpftool's json_writer:
+ * the caller says start/name/value/end and the writer puts the commas,
+ * colons and quotes. Output is compact (no whitespace).
+ *
+ * Strings come from traced traffic and may hold anything, so every string
+ * is escaped such that the output is always valid JSON: '"' and '\\',
+ * control characters and DEL as escapes, and bytes that are not
+ * well-formed UTF-8 as U+FFFD, one per byte. Well-formed multibyte UTF-8
+ * is written as is.
+ *
+ * The writer does not check that starts and ends pair up or that a name
+ * comes before each object member; that is the caller's job. Write errors
+ * stick in the FILE (see ferror()).
+ *
+ *	struct json_writer jw;
+ *	jw_init(&jw, stdout);
+ *	jw_start_object(&jw);
+ *	jw_uint_field(&jw, "pid", 1234);
+ *	jw_end_object(&jw);
+ */
+#ifndef HTTPTRACE_JSON_WRITER_H
+#define HTTPTRACE_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_writer {
+	FILE *out;
+	bool need_comma;   /* a value was written at this level */
+	bool after_name;   /* a member name was written, its value is due */
+};
+
+void jw_init(struct json_writer *jw, FILE *out);
+
+void jw_start_object(struct json_writer *jw);
+void jw_end_object(struct json_writer *jw);
+void jw_start_array(struct json_writer *jw);
+void jw_end_array(struct json_writer *jw);
+
+/* An object member's name; escaped like any string. */
+void jw_name(struct json_writer *jw, const char *name);
+
+void jw_string(struct json_writer *jw, const char *s);
+/* At most max bytes of s, fewer if a NUL comes first: for fixed-size
+ * char arrays that may lack the NUL. */
+void jw_string_n(struct json_writer *jw, const char *s, size_t max);
+/* Exactly len bytes; NUL bytes are written as \u0000. */
+void jw_bytes(struct json_writer *jw, const void *data, size_t len);
+void jw_int(struct json_writer *jw, int64_t value);
+void jw_uint(struct json_writer *jw, uint64_t value);
+void jw_bool(struct json_writer *jw, bool value);
+void jw_null(struct json_writer *jw);
+
+/* name + value in one call */
+void jw_string_field(struct json_writer *jw, const char *name, const char *s);
+void jw_int_field(struct json_writer *jw, const char *name, int64_t value);
+void jw_uint_field(struct json_writer *jw, const char *name, uint64_t value);
+void jw_bool_field(struct json_writer *jw, const char *name, bool value);
+void jw_null_field(struct json_writer *jw, const char *name);
+
+#endif /* HTTPTRACE_JSON_WRITER_H */

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * --json: one object per request per line. Key names and shapes are an
+ * interface (agents parse them); change them only on purpose.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "json_writer.h"
+#include "output_json.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "" means "not seen" in the struct; in JSON that is null. */
+static void string_or_null_n(struct json_writer *jw, const char *name,
+			     const char *s, size_t max)
+{
+	jw_name(jw, name);
+	if (strnlen(s, max) == 0)
+		jw_null(jw);
+	else
+		jw_string_n(jw, s, max);
+}
+
+static void int_or_null(struct json_writer *jw, const char *name,
+			int64_t value)
+{
+	jw_name(jw, name);
+	if (value < 0)
+		jw_null(jw);
+	else
+		jw_int(jw, value);
+}
+
+/* RFC 3339, UTC, microseconds: "2026-11-25T11:30:00.123456Z". */
+static void write_ts(struct json_writer *jw, const struct timeline *tl,
+		     const struct output_opts *opts)
+{
+	char text[64];
+	int64_t sec;
+	int32_t nsec;
+	time_t t;
+	struct tm tm;
+	size_t n;
+
+	output_wall_time(opts, tl->start_ns, &sec, &nsec);
+	t = (time_t)sec;
+	jw_name(jw, "ts");
+	if (!gmtime_r(&t, &tm)) {
+		jw_null(jw);
+		return;
+	}
+	n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0) {
+		jw_null(jw);
+		return;
+	}
+	snprintf(text + n, sizeof(text) - n, ".%06dZ", (int)(nsec / 1000));
+	jw_string(jw, text);
+}
+
+static void write_addr(struct json_writer *jw, const char *addr_name,
+		       const char *port_name, const struct ht_addr *addr)
+{
+	char text[TL_ADDR_STRLEN];
+
+	if (tl_addr_str(addr, text, sizeof(text))) {
+		jw_string_field(jw, addr_name, text);
+		jw_uint_field(jw, port_name, addr->port);
+	} else {
+		jw_null_field(jw, addr_name);
+		jw_null_field(jw, port_name);
+	}
+}
+
+static void write_conn(struct json_writer *jw, const struct timeline *tl)
+{
+	jw_name(jw, "conn");
+	jw_start_object(jw);
+	write_addr(jw, "saddr", "sport", &tl->saddr);
+	write_addr(jw, "daddr", "dport", &tl->daddr);
+	jw_bool_field(jw, "reused", output_flag(&tl->reused));
+	int_or_null(jw, "idle_us", tl->idle_us);
+	jw_end_object(jw);
+}
+
+static void write_http(struct json_writer *jw, const struct timeline *tl)
+{
+	jw_name(jw, "http");
+	jw_start_object(jw);
+	string_or_null_n(jw, "method", tl->method, sizeof(tl->method));
+	string_or_null_n(jw, "target", tl->target, sizeof(tl->target));
+	string_or_null_n(jw, "host", tl->host, sizeof(tl->host));
+	string_or_null_n(jw, "version", tl->version, sizeof(tl->version));
+	jw_name(jw, "status");
+	if (tl->status > 0)
+		jw_int(jw, tl->status);
+	else
+		jw_null(jw);
+	jw_end_object(jw);
+}
+
+static void write_phases(struct json_writer *jw, const struct timeline *tl)
+{
+	int i;
+
+	jw_name(jw, "phases_us");
+	jw_start_object(jw);
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		int_or_null(jw, tl_phase_name(i), tl->phase_us[i]);
+	jw_end_object(jw);
+}
+
+static void write_err(struct json_writer *jw, const struct tl_event *ev)
+{
+	char words[TL_ERR_WORDS_LEN];
+
+	jw_name(jw, "err");
+	if (ev->err == 0)
+		jw_null(jw);
+	else
+		jw_string(jw, tl_err_words(ev->hook, ev->err, words,
+					   sizeof(words)));
+}
+
+/* Go's ConnectStart(network, addr): "tcp4"/"tcp6" and "ip:port". The
+ * network follows the address as shown, so an IPv4-mapped peer on an
+ * IPv6 socket reads "tcp4" beside "127.0.0.1:80". */
+static void write_connect_peer(struct json_writer *jw,
+			       const struct timeline *tl,
+			       const struct tl_event *ev)
+{
+	const struct ht_addr *peer = ev->n_addrs ? &ev->addrs[0] : &tl->daddr;
+	char text[TL_ADDR_PORT_STRLEN];
+
+	if (!tl_addr_port_str(peer, text, sizeof(text))) {
+		jw_null_field(jw, "network");
+		jw_null_field(jw, "addr");
+		return;
+	}
+	/* "[" starts an IPv6 address only. */
+	jw_string_field(jw, "network", text[0] == '[' ? "tcp6" : "tcp4");
+	jw_string_field(jw, "addr", text);
+}
+
+static void write_event(struct json_writer *jw, const struct timeline *tl,
+			const struct tl_event *ev)
+{
+	char text[TL_ADDR_STRLEN];
+	bool err_written = false;
+	uint32_t i, n;
+
+	jw_start_object(jw);
+	jw_string_field(jw, "hook", tl_hook_name(ev->hook));
+	/* Signed difference: an event may predate GetConn (a DNS lookup
+	 * that was already running, say); shown negative, not wrapped. */
+	jw_int_field(jw, "t_us", (int64_t)(ev->ts_ns - tl->start_ns) / 1000);
+
+	switch (ev->hook) {
+	case TL_DNSStart:
+		jw_name(jw, "host");
+		jw_string_n(jw, ev->host, sizeof(ev->host));
+		break;
+	case TL_DNSDone:
+		jw_name(jw, "addrs");
+		jw_start_array(jw);
+		n = ev->n_addrs < ARRAY_LEN(ev->addrs) ? ev->n_addrs :
+							 ARRAY_LEN(ev->addrs);
+		for (i = 0; i < n; i++) {
+			if (tl_addr_str(&ev->addrs[i], text, sizeof(text)))
+				jw_string(jw, text);
+			else
+				jw_null(jw);
+		}
+		jw_end_array(jw);
+		write_err(jw, ev);
+		err_written = true;
+		break;
+	case TL_ConnectStart:
+		write_connect_peer(jw, tl, ev);
+		break;
+	case TL_ConnectDone:
+		write_connect_peer(jw, tl, ev);
+		write_err(jw, ev);
+		err_written = true;
+		break;
+	case TL_TLSHandshakeDone:
+		write_err(jw, ev);
+		err_written = true;
+		break;
+	case TL_GotConn:
+		jw_bool_field(jw, "reused", output_flag(&tl->reused));
+		/* HTTP/1 cannot share a busy connection, so a reused one
+		 * was idle by definition. */
+		jw_bool_field(jw, "was_idle", output_flag(&tl->reused));
+		int_or_null(jw, "idle_us", tl->idle_us);
+		break;
+	case TL_Got1xxResponse:
+		jw_int_field(jw, "code", ev->status);
+		break;
+	default:
+		break;
+	}
+	if (!err_written && ev->err != 0)
+		write_err(jw, ev);
+	jw_end_object(jw);
+}
+
+void output_json(FILE *out, const struct timeline *tl,
+		 const struct output_opts *opts)
+{
+	struct json_writer jw;
+	uint32_t i, n_events;
+
+	jw_init(&jw, out);
+	jw_start_object(&jw);
+	write_ts(&jw, tl, opts);
+	jw_uint_field(&jw, "pid", tl->pid);
+	jw_uint_field(&jw, "tid", tl->tid);
+	jw_name(&jw, "comm");
+	jw_string_n(&jw, tl->comm, sizeof(tl->comm));
+	jw_string_field(&jw, "role",
+			tl->role == HT_ROLE_SERVER ? "server" : "client");
+	write_conn(&jw, tl);
+	write_http(&jw, tl);
+	write_phases(&jw, tl);
+
+	jw_name(&jw, "events");
+	jw_start_array(&jw);
+	n_events = tl->n_events < TL_MAX_EVENTS ? tl->n_events : TL_MAX_EVENTS;
+	for (i = 0; i < n_events; i++)
+		write_event(&jw, tl, &tl->events[i]);
+	jw_end_array(&jw);
+
+	string_or_null_n(&jw, "error", tl->error, sizeof(tl->error));
+	jw_bool_field(&jw, "complete", output_flag(&tl->complete));
+	jw_name(&jw, "bytes");
+	jw_start_object(&jw);
+	jw_uint_field(&jw, "sent", tl->request_bytes);
+	jw_uint_field(&jw, "received", tl->response_bytes);
+	jw_end_object(&jw);
+	jw_end_object(&jw);
+	putc('\n', out);
+	if (opts && opts->flush)
+		fflush(out);
+}

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The default human output: where did the time of each request go.
+ *
+ *   11:30:00.123 curl[1234] GET example.test /index.html -> 200  total 12.345 ms
+ *     dns        0.412 ms  #
+ *     wait      11.002 ms  ####################################
+ *     new connection 127.0.0.1:51234 -> 127.0.0.1:8080
+ */
+#include <string.h>
+#include <time.h>
+
+#include "output_text.h"
+
+#define BAR_COLUMNS 40
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_CYAN "\033[36m"
+
+struct text_ctx {
+	FILE *out;
+	bool color;
+};
+
+static void color_on(const struct text_ctx *ctx, const char *code)
+{
+	if (ctx->color)
+		fputs(code, ctx->out);
+}
+
+static void color_off(const struct text_ctx *ctx)
+{
+	if (ctx->color)
+		fputs(C_RESET, ctx->out);
+}
+
+/*
+ * Names, targets and errors come from traced processes and their traffic;
+ * anything but printable ASCII is shown as \xNN so it can neither break a
+ * line nor send escape sequences to the terminal.
+ */
+static void put_untrusted(const struct text_ctx *ctx, const char *s,
+			  size_t max)
+{
+	size_t i, len = strnlen(s, max);
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			putc(c, ctx->out);
+		else
+			fprintf(ctx->out, "\\x%02x", c);
+	}
+}
+
+static bool is_empty(const char *s)
+{
+	return s[0] == '\0';
+}
+
+static void put_local_time(const struct text_ctx *ctx,
+			   const struct timeline *tl,
+			   const struct output_opts *opts)
+{
+	int64_t sec;
+	int32_t nsec;
+	time_t t;
+	struct tm tm;
+	char text[16];
+
+	output_wall_time(opts, tl->start_ns, &sec, &nsec);
+	t = (time_t)sec;
+	if (!localtime_r(&t, &tm) ||
+	    strftime(text, sizeof(text), "%H:%M:%S", &tm) == 0) {
+		fputs("??:??:??.???", ctx->out);
+		return;
+	}
+	fprintf(ctx->out, "%s.%03d", text, (int)(nsec / 1000000));
+}
+
+static const char *status_color(int status)
+{
+	if (status >= 500)
+		return C_RED;
+	if (status >= 400)
+		return C_YELLOW;
+	if (status >= 200 && status < 300)
+		return C_GREEN;
+	return C_CYAN;
+}
+
+/* The first event that reports a failure, or NULL. */
+static const struct tl_event *failed_event(const struct timeline *tl)
+{
+	uint32_t i, n = tl->n_events < TL_MAX_EVENTS ? tl->n_events :
+						       TL_MAX_EVENTS;
+
+	for (i = 0; i < n; i++) {
+		if (tl->events[i].err != 0)
+			return &tl->events[i];
+	}
+	return NULL;
+}
+
+static const struct tl_event *find_event(const struct timeline *tl,
+					 enum tl_hook hook)
+{
+	uint32_t i, n = tl->n_events < TL_MAX_EVENTS ? tl->n_events :
+						       TL_MAX_EVENTS;
+
+	for (i = 0; i < n; i++) {
+		if (tl->events[i].hook == hook)
+			return &tl->events[i];
+	}
+	return NULL;
+}
+
+static void put_peer(const struct text_ctx *ctx, const struct ht_addr *addr)
+{
+	char text[TL_ADDR_PORT_STRLEN];
+
+	tl_addr_port_str(addr, text, sizeof(text));
+	fputs(text, ctx->out);
+}
+
+static void put_total(const struct text_ctx *ctx, const struct timeline *tl)
+{
+	if (tl->phase_us[TL_PHASE_TOTAL] >= 0)
+		fprintf(ctx->out, "  total %.3f ms",
+			tl->phase_us[TL_PHASE_TOTAL] / 1000.0);
+	if (!output_flag(&tl->complete)) {
+		fputs("  ", ctx->out);
+		color_on(ctx, C_YELLOW);
+		fputs("(incomplete)", ctx->out);
+		color_off(ctx);
+	}
+	putc('\n', ctx->out);
+}
+
+/* "GET example.test /index.html -> 200" */
+static void put_request_header(const struct text_ctx *ctx,
+			       const struct timeline *tl)
+{
+	put_untrusted(ctx, tl->method, sizeof(tl->method));
+	putc(' ', ctx->out);
+	if (!is_empty(tl->host))
+		put_untrusted(ctx, tl->host, sizeof(tl->host));
+	else
+		put_peer(ctx, &tl->daddr);
+	if (!is_empty(tl->target)) {
+		putc(' ', ctx->out);
+		put_untrusted(ctx, tl->target, sizeof(tl->target));
+	}
+	fputs(" -> ", ctx->out);
+	if (tl->status > 0) {
+		color_on(ctx, status_color(tl->status));
+		fprintf(ctx->out, "%d", tl->status);
+		color_off(ctx);
+	} else {
+		color_on(ctx, C_RED);
+		fputs("no response", ctx->out);
+		color_off(ctx);
+	}
+}
+
+/*
+ * No request was written: say which step got how far, e.g.
+ * "connect 127.0.0.1:1 -> failed: Connection refused". Returns whether
+ * the error was shown, so it is not repeated below.
+ */
+static bool put_no_request_header(const struct text_ctx *ctx,
+				  const struct timeline *tl)
+{
+	const struct tl_event *failed = failed_event(tl);
+	const struct tl_event *dns = find_event(tl, TL_DNSStart);
+	enum tl_hook step = failed ? failed->hook : TL_ConnectStart;
+	char words[TL_ERR_WORDS_LEN];
+
+	if (step == TL_DNSDone || step == TL_DNSStart ||
+	    (!failed && tl->daddr.family == 0 && dns)) {
+		fputs("dns ", ctx->out);
+		if (dns && !is_empty(dns->host))
+			put_untrusted(ctx, dns->host, sizeof(dns->host));
+		else
+			put_untrusted(ctx, tl->host, sizeof(tl->host));
+	} else {
+		fputs(step == TL_TLSHandshakeDone ||
+			      step == TL_TLSHandshakeStart ? "tls " :
+							     "connect ",
+		      ctx->out);
+		if ((step == TL_ConnectStart || step == TL_ConnectDone) &&
+		    failed && failed->n_addrs)
+			put_peer(ctx, &failed->addrs[0]);
+		else
+			put_peer(ctx, &tl->daddr);
+	}
+
+	fputs(" -> ", ctx->out);
+	if (!is_empty(tl->error) || failed) {
+		color_on(ctx, C_RED);
+		fputs("failed: ", ctx->out);
+		if (!is_empty(tl->error))
+			put_untrusted(ctx, tl->error, sizeof(tl->error));
+		else
+			fputs(tl_err_words(failed->hook, failed->err, words,
+					   sizeof(words)),
+			      ctx->out);
+		color_off(ctx);
+		return true;
+	}
+	fputs("no request", ctx->out);
+	return false;
+}
+
+static void put_phases(const struct text_ctx *ctx, const struct timeline *tl)
+{
+	int64_t total = tl->phase_us[TL_PHASE_TOTAL];
+	int i, j, bar;
+
+	for (i = 0; i < TL_PHASE_TOTAL; i++) {
+		int64_t us = tl->phase_us[i];
+
+		if (us < 0)
+			continue;
+		fprintf(ctx->out, "  %-8s%8.3f ms", tl_phase_name(i),
+			us / 1000.0);
+		/* In double and clamped before the cast: for nonsense
+		 * values us * 40 overflows int64 and the ratio an int. */
+		bar = 0;
+		if (total > 0) {
+			double cols = (double)us * BAR_COLUMNS / total + 0.5;
+
+			bar = cols >= BAR_COLUMNS ? BAR_COLUMNS : (int)cols;
+		}
+		if (bar > 0) {
+			fputs("  ", ctx->out);
+			color_on(ctx, C_CYAN);
+			for (j = 0; j < bar; j++)
+				putc('#', ctx->out);
+			color_off(ctx);
+		}
+		putc('\n', ctx->out);
+	}
+}
+
+static void put_connection(const struct text_ctx *ctx,
+			   const struct timeline *tl)
+{
+	if (output_flag(&tl->reused)) {
+		fputs("  reused connection", ctx->out);
+		if (tl->idle_us >= 0)
+			fprintf(ctx->out, ", idle %.1f ms",
+				tl->idle_us / 1000.0);
+	} else {
+		fputs("  new connection ", ctx->out);
+		put_peer(ctx, &tl->saddr);
+		fputs(" -> ", ctx->out);
+		put_peer(ctx, &tl->daddr);
+	}
+	putc('\n', ctx->out);
+}
+
+void output_text(FILE *out, const struct timeline *tl,
+		 const struct output_opts *opts)
+{
+	struct text_ctx ctx = {
+		.out = out,
+		.color = opts && opts->color,
+	};
+	bool have_request = !is_empty(tl->method);
+	bool error_shown = false;
+
+	put_local_time(&ctx, tl, opts);
+	putc(' ', out);
+	color_on(&ctx, C_BOLD);
+	put_untrusted(&ctx, tl->comm, sizeof(tl->comm));
+	color_off(&ctx);
+	fprintf(out, "[%u] ", (unsigned int)tl->pid);
+	if (have_request)
+		put_request_header(&ctx, tl);
+	else
+		error_shown = put_no_request_header(&ctx, tl);
+	put_total(&ctx, tl);
+
+	put_phases(&ctx, tl);
+	/* Without a request the header already names the peer. */
+	if (have_request)
+		put_connection(&ctx, tl);
+	if (!error_shown && !is_empty(tl->error)) {
+		fputs("  ", out);
+		color_on(&ctx, C_RED);
+		fputs("error: ", out);
+		put_untrusted(&ctx, tl->error, sizeof(tl->error));
+		color_off(&ctx);
+		putc('\n', out);
+	}
+	if (opts && opts->flush)
+		fflush(out);
+}
