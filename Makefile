@@ -25,16 +25,16 @@ endif
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
-	     -Iinclude -Isrc -I$(BUILD) -DHTTPTRACE_VERSION='"$(VERSION)"'
+	     -iquote include -iquote src -I$(BUILD) -DHTTPTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS   = -MMD -MP
 LDLIBS    += -lbpf -lelf -lz
 
-BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
+BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
 	     -Wall -Wno-unused-function
 
 # Userspace modules that need libbpf; everything else in src/ is pure
 # (no kernel, no libbpf) and is linked into the unit tests and fuzzers.
-KERNEL_SRCS := src/main.c src/loader.c src/features.c src/event_reader.c \
+KERNEL_SRCS := src/main.c src/loader.c src/kernel_features.c src/event_reader.c \
 	       src/libc_locate.c
 ALL_SRCS    := $(wildcard src/*.c)
 PURE_SRCS   := $(filter-out $(KERNEL_SRCS),$(ALL_SRCS))

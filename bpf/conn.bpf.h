@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * TCP connection tracking: connect start/done/failure, accept, close.
+ * These are the bodies; httptrace.bpf.c holds the thin per-attach-mode
+ * entry points (fentry, kprobe, tracepoint) that call them.
+ */
+#ifndef HTTPTRACE_CONN_BPF_H
+#define HTTPTRACE_CONN_BPF_H
+
+#include "maps.bpf.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define SOCK_STREAM 1
+#define EINPROGRESS 115
+#define ECONNREFUSED 111
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+static __always_inline bool is_tcp_sock(const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
+	       BPF_CORE_READ(sk, sk_type) == SOCK_STREAM;
+}
+
+static __always_inline void read_sock_addrs(const struct sock *sk,
+					    struct ht_addr *saddr,
+					    struct ht_addr *daddr)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	__builtin_memset(saddr, 0, sizeof(*saddr));
+	__builtin_memset(daddr, 0, sizeof(*daddr));
+	saddr->family = family;
+	daddr->family = family;
+	saddr->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	daddr->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		bpf_core_read(saddr->addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(daddr->addr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(saddr->addr, 16,
+			      &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(daddr->addr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+/*
+ * The socket behind an fd of the current task, without kernel helpers
+ * that older kernels lack: files -> fdtable -> file -> socket -> sock.
+ */
+static __always_inline struct sock *sock_from_fd(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* Emits a connection record; takes the next sequence number from st. */
+static __always_inline void emit_conn_event(__u32 type,
+					    const struct ht_conn_id *id,
+					    struct conn_state *st,
+					    const struct sock *sk, __u64 ts,
+					    __s32 err, __u8 source,
+					    bool in_task)
+{
+	struct ht_conn_event *ev;
+	__u32 seq = __sync_fetch_and_add(&st->seq, 1);
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop(HT_DROP_CONN);
+		return;
+	}
+	if (in_task) {
+		fill_header(&ev->hdr, type, ts);
+	} else {
+		/* softirq: current is whoever was interrupted */
+		ev->hdr.ts_ns = ts;
+		ev->hdr.type = type;
+		ev->hdr.tgid = id->tgid;
+		ev->hdr.tid = 0;
+		ev->hdr._pad = 0;
+		__builtin_memset(ev->hdr.comm, 0, sizeof(ev->hdr.comm));
+	}
+	ev->conn = *id;
+	ev->seq = seq;
+	ev->role = st->role;
+	ev->source = source;
+	ev->_pad = 0;
+	ev->err = err;
+	ev->_pad2 = 0;
+	read_sock_addrs(sk, &ev->saddr, &ev->daddr);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Starts tracking sk as fd of the current process. */
+static __always_inline struct conn_state *track_conn(struct sock *sk, int fd,
+						     __u64 gen, __u8 role,
+						     struct ht_conn_id *id)
+{
+	struct conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
+				.fd = fd };
+	struct conn_state st = { .gen = gen, .sk = (__u64)sk, .role = role };
+	__u64 skp = (__u64)sk;
+
+	id->tgid = key.tgid;
+	id->fd = fd;
+	id->gen = gen;
+	bpf_map_update_elem(&conns, &key, &st, BPF_ANY);
+	bpf_map_update_elem(&sock_conns, &skp, id, BPF_ANY);
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
+/*
+ * connect() reached TCP (tcp_connect, or the CLOSE -> SYN_SENT state
+ * change). Runs in the connecting thread, inside its connect() syscall,
+ * which is how we know the fd.
+ */
+static __always_inline void on_connect_start(struct sock *sk)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_connect *pc;
+	struct conn_state *st;
+	struct ht_conn_id id;
+
+	pc = bpf_map_lookup_elem(&pending_connects, &tid);
+	if (!pc || pc->created || !is_tcp_sock(sk))
+		return;
+	st = track_conn(sk, pc->fd, pc->ts, HT_ROLE_CLIENT, &id);
+	if (!st)
+		return;
+	pc->created = 1;
+	emit_conn_event(HT_EV_CONNECT_START, &id, st, sk, pc->ts, 0,
+			HT_SRC_PROBE, true);
+}
+
+static __always_inline void on_connect_enter(int fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending_connect pc = { .ts = bpf_ktime_get_ns(), .fd = fd };
+
+	if (!want_current(id >> 32))
+		return;
+	bpf_map_update_elem(&pending_connects, &tid, &pc, BPF_ANY);
+}
+
+static __always_inline void on_connect_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct pending_connect *pc;
+	struct conn_key key;
+	struct conn_state *st;
+
+	pc = bpf_map_lookup_elem(&pending_connects, &tid);
+	if (!pc)
+		return;
+	/* A blocking connect() that failed: the state change reported it
+	 * too unless the failure came before a SYN was sent. */
+	if (pc->created && ret < 0 && ret != -EINPROGRESS) {
+		key.tgid = pid_tgid >> 32;
+		key.fd = pc->fd;
+		st = bpf_map_lookup_elem(&conns, &key);
+		if (st && st->gen == pc->ts) {
+			struct ht_conn_id id = { key.tgid, key.fd, st->gen };
+
+			emit_conn_event(HT_EV_CONNECT_DONE, &id, st,
+					(struct sock *)st->sk,
+					bpf_ktime_get_ns(), -ret,
+					HT_SRC_SYSCALL, true);
+		}
+	}
+	bpf_map_delete_elem(&pending_connects, &tid);
+}
+
+/* inet_sock_set_state: may run in softirq, so owner comes from sock_conns */
+static __always_inline void on_state_change(struct sock *sk, int oldstate,
+					    int newstate)
+{
+	__u64 skp = (__u64)sk;
+	struct ht_conn_id *id;
+	struct conn_state *st;
+	struct conn_key key;
+
+	if (connect_via_state_change && oldstate == TCP_CLOSE &&
+	    newstate == TCP_SYN_SENT) {
+		on_connect_start(sk);
+		return;
+	}
+	if (oldstate != TCP_SYN_SENT && newstate != TCP_CLOSE)
+		return;
+	id = bpf_map_lookup_elem(&sock_conns, &skp);
+	if (!id)
+		return;
+	key.tgid = id->tgid;
+	key.fd = id->fd;
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (st && st->gen == id->gen && oldstate == TCP_SYN_SENT) {
+		__s32 err = 0;
+
+		if (newstate != TCP_ESTABLISHED) {
+			err = BPF_CORE_READ(sk, sk_err);
+			if (!err)
+				err = ECONNREFUSED;
+		}
+		emit_conn_event(HT_EV_CONNECT_DONE, id, st, sk,
+				bpf_ktime_get_ns(), err, HT_SRC_STATE_CHANGE,
+				false);
+	}
+	if (newstate == TCP_CLOSE)
+		bpf_map_delete_elem(&sock_conns, &skp);
+}
+
+static __always_inline void on_accept_enter(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending_accept pa = { .ts = bpf_ktime_get_ns() };
+
+	if (!want_current(id >> 32))
+		return;
+	bpf_map_update_elem(&pending_accepts, &tid, &pa, BPF_ANY);
+}
+
+/* inet_csk_accept returned newsk (fexit/kretprobe modes) */
+static __always_inline void on_inet_csk_accept(struct sock *newsk)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_accept *pa;
+
+	pa = bpf_map_lookup_elem(&pending_accepts, &tid);
+	if (pa && newsk)
+		pa->sk = (__u64)newsk;
+}
+
+static __always_inline void on_accept_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_accept *pa;
+	struct conn_state *st;
+	struct ht_conn_id id;
+	struct sock *sk;
+
+	pa = bpf_map_lookup_elem(&pending_accepts, &tid);
+	if (!pa)
+		return;
+	if (ret >= 0) {
+		sk = pa->sk ? (struct sock *)pa->sk : sock_from_fd(ret);
+		if (sk && is_tcp_sock(sk)) {
+			st = track_conn(sk, ret, bpf_ktime_get_ns(),
+					HT_ROLE_SERVER, &id);
+			if (st)
+				emit_conn_event(HT_EV_ACCEPT, &id, st, sk,
+						id.gen, 0, HT_SRC_SYSCALL, true);
+		}
+	}
+	bpf_map_delete_elem(&pending_accepts, &tid);
+}
+
+static __always_inline void on_close_enter(int fd)
+{
+	struct conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
+				.fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
+	struct ht_conn_id id;
+
+	if (!st)
+		return;
+	id.tgid = key.tgid;
+	id.fd = fd;
+	id.gen = st->gen;
+	emit_conn_event(HT_EV_CLOSE, &id, st, (struct sock *)st->sk,
+			bpf_ktime_get_ns(), 0, HT_SRC_SYSCALL, true);
+	bpf_map_delete_elem(&conns, &key);
+}
+
+#endif /* HTTPTRACE_CONN_BPF_H */

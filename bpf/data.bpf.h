@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Plaintext data on tracked sockets: the read/write syscall family.
+ * Entry records where the buffer is; exit (when the byte count is known)
+ * copies the first capture_cap bytes into a record.
+ */
+#ifndef HTTPTRACE_DATA_BPF_H
+#define HTTPTRACE_DATA_BPF_H
+
+#include "maps.bpf.h"
+
+#define EAGAIN 11
+#define EINTR 4
+#define MSG_PEEK 2
+#define MSG_TRUNC 0x20
+
+/* What a user iovec looks like; struct iovec in vmlinux.h is the
+ * kernel's view with __user pointers, same layout. */
+struct user_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+/* Entry of a read/write-family syscall: is the fd one we track? This runs
+ * for every such syscall on the host, so it is one hash lookup and out. */
+static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
+					enum ht_io_call call,
+					enum ht_direction dir)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
+	__u32 tid = (__u32)pid_tgid;
+	struct active_io io;
+
+	if (!st)
+		return;
+	if (call == HT_IO_SENDMSG || call == HT_IO_RECVMSG) {
+		struct user_msghdr msg;
+
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)buf))
+			return;
+		buf = (__u64)msg.msg_iov;
+		iovcnt = msg.msg_iovlen;
+	}
+	io.conn.tgid = key.tgid;
+	io.conn.fd = fd;
+	io.conn.gen = st->gen;
+	io.ts = bpf_ktime_get_ns();
+	io.buf = buf;
+	io.iovcnt = iovcnt;
+	io.call = call;
+	io.direction = dir;
+	bpf_map_update_elem(&active_ios, &tid, &io, BPF_ANY);
+}
+
+/* Copies up to `want` bytes from a user iovec array into out. */
+static __always_inline __u32 copy_iovecs(__u8 *out, __u64 iov_ptr,
+					 __u32 iovcnt, __u32 want)
+{
+	__u32 off = 0;
+
+	for (int i = 0; i < HT_MAX_IOV; i++) {
+		struct user_iovec iov;
+		__u32 chunk;
+
+		if (i >= iovcnt || off >= want)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov),
+					(void *)(iov_ptr + i * sizeof(iov))))
+			break;
+		chunk = want - off;
+		if (iov.len < chunk)
+			chunk = iov.len;
+		/* both bounded by HT_MAX_CAPTURE, and the buffer is twice
+		 * that: the verifier can prove the copy stays inside */
+		off &= HT_MAX_CAPTURE - 1;
+		if (chunk > HT_MAX_CAPTURE)
+			chunk = HT_MAX_CAPTURE;
+		if (bpf_probe_read_user(out + off, chunk, (void *)iov.base))
+			break;
+		off += chunk;
+	}
+	return off;
+}
+
+static __always_inline void on_io_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct conn_key key;
+	struct conn_state *st;
+	struct data_scratch *scratch;
+	struct ht_data_event *ev;
+	struct active_io *io;
+	__u32 cpu = bpf_get_smp_processor_id(), want, got = 0;
+
+	io = bpf_map_lookup_elem(&active_ios, &tid);
+	if (!io)
+		return;
+	/* non-blocking sockets polling for data say nothing worth a record */
+	if (ret == -EAGAIN || ret == -EINTR)
+		goto out;
+	key.tgid = io->conn.tgid;
+	key.fd = io->conn.fd;
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (!st || st->gen != io->conn.gen)
+		goto out;
+	scratch = bpf_map_lookup_elem(&data_scratches, &cpu);
+	if (!scratch)
+		goto out;
+	ev = (struct ht_data_event *)scratch->bytes;
+
+	want = ret > 0 ? (ret < capture_cap ? ret : capture_cap) : 0;
+	if (want > HT_MAX_CAPTURE)
+		want = HT_MAX_CAPTURE;
+	if (want) {
+		switch (io->call) {
+		case HT_IO_WRITEV:
+		case HT_IO_READV:
+		case HT_IO_SENDMSG:
+		case HT_IO_RECVMSG:
+			got = copy_iovecs(ev->data, io->buf, io->iovcnt,
+					  want);
+			break;
+		default:
+			if (!bpf_probe_read_user(ev->data, want,
+						 (void *)io->buf))
+				got = want;
+			break;
+		}
+	}
+	if (got > HT_MAX_CAPTURE)
+		got = HT_MAX_CAPTURE;
+
+	fill_header(&ev->hdr, HT_EV_DATA, bpf_ktime_get_ns());
+	ev->conn = io->conn;
+	ev->seq = __sync_fetch_and_add(&st->seq, 1);
+	ev->direction = io->direction;
+	ev->call = io->call;
+	ev->_pad = 0;
+	ev->enter_ns = io->ts;
+	ev->ret = ret;
+	ev->captured_len = got;
+	ev->_pad2 = 0;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, 0))
+		count_drop(HT_DROP_CONN);
+out:
+	bpf_map_delete_elem(&active_ios, &tid);
+}
+
+#endif /* HTTPTRACE_DATA_BPF_H */

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Maps and load-time settings shared by every httptrace BPF program. */
+#ifndef HTTPTRACE_MAPS_BPF_H
+#define HTTPTRACE_MAPS_BPF_H
+
+#include "httptrace_events.h"
+
+#define MAX_CONNS 65536
+#define MAX_THREADS 16384
+
+/*
+ * Load-time settings. const volatile so the verifier sees constants and
+ * prunes the branches a setting turns off.
+ */
+const volatile bool filter_pids = false;     /* only tgids in pid_filter */
+const volatile bool filter_comm = false;     /* only target_comm */
+const volatile char target_comm[HT_COMM_LEN] = {};
+const volatile __u32 capture_cap = HT_DEFAULT_CAPTURE;
+const volatile __u32 self_tgid = 0;          /* never trace the tracer */
+/* tracepoint mode: connect start is the CLOSE -> SYN_SENT state change
+ * rather than a tcp_connect kprobe/fentry */
+const volatile bool connect_via_state_change = true;
+
+struct conn_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct conn_state {
+	__u64 gen;
+	__u64 sk;
+	__u32 seq;  /* next per-connection sequence number */
+	__u8 role;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* userspace may resize */
+} events SEC(".maps");
+
+/* Tracked TCP sockets, by owner and fd. LRU: a process that dies with
+ * sockets open leaves entries the kernel never tells us to delete. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__type(key, struct conn_key);
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+/* struct sock * -> owner, for events that run in softirq context where
+ * the current task is not the owner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__type(key, __u64);
+	__type(value, struct ht_conn_id);
+} sock_conns SEC(".maps");
+
+struct pending_connect {
+	__u64 ts;
+	__s32 fd;
+	__u8 created;  /* this connect() made a conns entry */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct pending_connect);
+} pending_connects SEC(".maps");
+
+struct pending_accept {
+	__u64 ts;
+	__u64 sk;  /* from inet_csk_accept's return, 0 in tracepoint mode */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pending_accept);
+} pending_accepts SEC(".maps");
+
+/* A read/write-family syscall in flight on a tracked socket. */
+struct active_io {
+	struct ht_conn_id conn;
+	__u64 ts;
+	__u64 buf;     /* buffer, iovec array or user_msghdr */
+	__u32 iovcnt;
+	__u8 call;     /* enum ht_io_call */
+	__u8 direction;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct active_io);
+} active_ios SEC(".maps");
+
+struct pending_dns {
+	__u64 ts;
+	__u64 node;  /* const char * */
+	__u64 res;   /* struct addrinfo ** */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pending_dns);
+} pending_dns_calls SEC(".maps");
+
+/* tgids to trace when filter_pids is set */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+/* Records the ring buffer had no room for, per enum ht_drop_kind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HT_DROP_KIND_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/*
+ * Data records are assembled here, then copied with bpf_ringbuf_output
+ * at their real size: reserving HT_MAX_CAPTURE for every small write
+ * would waste most of the ring. Twice the capture bound so the verifier
+ * can prove offset + length stays inside. A plain array indexed by CPU
+ * rather than a per-CPU array, whose values are limited to 32 KiB; the
+ * programs run with migration disabled, so a slot is never shared.
+ * The loader sets max_entries to the number of possible CPUs.
+ */
+struct data_scratch {
+	__u8 bytes[sizeof(struct ht_data_event) + 2 * HT_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct data_scratch);
+} data_scratches SEC(".maps");
+
+static __always_inline void count_drop(enum ht_drop_kind kind)
+{
+	__u32 key = kind;
+	__u64 *n = bpf_map_lookup_elem(&drops, &key);
+
+	if (n)
+		*n += 1; /* per-CPU: no atomics needed */
+}
+
+static __always_inline bool comm_matches(const char *comm)
+{
+	for (int i = 0; i < HT_COMM_LEN; i++) {
+		if (comm[i] != target_comm[i])
+			return false;
+		if (!comm[i])
+			return true;
+	}
+	return true;
+}
+
+/* Should a new connection or lookup by the current task be traced? */
+static __always_inline bool want_current(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	if (filter_comm) {
+		char comm[HT_COMM_LEN];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!comm_matches(comm))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void fill_header(struct ht_event_header *hdr,
+					__u32 type, __u64 ts)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	hdr->ts_ns = ts;
+	hdr->type = type;
+	hdr->tgid = id >> 32;
+	hdr->tid = (__u32)id;
+	hdr->_pad = 0;
+	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
+}
+
+#endif /* HTTPTRACE_MAPS_BPF_H */

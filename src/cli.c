@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+	OPT_ATTACH_MODE = 0x100,
+	OPT_MAX_CAPTURE,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "attach-mode", required_argument, NULL, OPT_ATTACH_MODE },
+	{ "max-capture", required_argument, NULL, OPT_MAX_CAPTURE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+const char *attach_mode_name(enum attach_mode mode)
+{
+	switch (mode) {
+	case ATTACH_FENTRY: return "fentry";
+	case ATTACH_KPROBE: return "kprobe";
+	case ATTACH_TRACEPOINT: return "tracepoint";
+	default: return "auto";
+	}
+}
+
+void cli_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+"Usage: %s [OPTIONS]\n"
+"Trace HTTP/1.x requests made by processes on this host and print one\n"
+"timeline per request (DNS, connect, send, wait, receive).\n"
+"\n"
+"  -p, --pid PID            trace only this process (repeatable)\n"
+"  -c, --comm NAME          trace only processes with this command name\n"
+"  -j, --json               one JSON object per request, per line\n"
+"  -d, --duration SECONDS   stop after SECONDS\n"
+"      --attach-mode MODE   fentry, kprobe or tracepoint (default: the best\n"
+"                           the running kernel allows)\n"
+"      --max-capture BYTES  bytes captured per read/write (default %d, max %d)\n"
+"  -v, --verbose            say what was probed and attached\n"
+"  -h, --help               this help\n"
+"      --version            print the version\n"
+"\n"
+"Examples:\n"
+"  sudo %s -p 1234          # one process\n"
+"  sudo %s --json | jq .    # every process, JSON\n",
+		prog, HT_DEFAULT_CAPTURE, HT_MAX_CAPTURE, prog, prog);
+}
+
+/* Parses a whole decimal number in [min, max]. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
+	      size_t err_len)
+{
+	long v;
+	int c;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->max_capture = HT_DEFAULT_CAPTURE;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:c:jd:vh", long_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_long(optarg, 1, INT_MAX, &v)) {
+				snprintf(err, err_len, "invalid PID '%s'", optarg);
+				return -1;
+			}
+			if (opts->n_pids >= HT_MAX_PIDS) {
+				snprintf(err, err_len, "at most %d -p options",
+					 HT_MAX_PIDS);
+				return -1;
+			}
+			opts->pids[opts->n_pids++] = (pid_t)v;
+			break;
+		case 'c':
+			if (!*optarg || strlen(optarg) >= HT_COMM_LEN) {
+				snprintf(err, err_len,
+					 "command name must be 1 to %d characters",
+					 HT_COMM_LEN - 1);
+				return -1;
+			}
+			strcpy(opts->comm, optarg);
+			break;
+		case 'j':
+			opts->json = true;
+			break;
+		case 'd':
+			if (parse_long(optarg, 1, INT_MAX, &v)) {
+				snprintf(err, err_len,
+					 "invalid duration '%s' (whole seconds > 0)",
+					 optarg);
+				return -1;
+			}
+			opts->duration_s = (int)v;
+			break;
+		case OPT_ATTACH_MODE:
+			if (!strcmp(optarg, "fentry"))
+				opts->attach_mode = ATTACH_FENTRY;
+			else if (!strcmp(optarg, "kprobe"))
+				opts->attach_mode = ATTACH_KPROBE;
+			else if (!strcmp(optarg, "tracepoint"))
+				opts->attach_mode = ATTACH_TRACEPOINT;
+			else {
+				snprintf(err, err_len,
+					 "unknown attach mode '%s' (fentry, kprobe or tracepoint)",
+					 optarg);
+				return -1;
+			}
+			break;
+		case OPT_MAX_CAPTURE:
+			if (parse_long(optarg, 0, HT_MAX_CAPTURE, &v)) {
+				snprintf(err, err_len,
+					 "invalid --max-capture '%s' (0 to %d)",
+					 optarg, HT_MAX_CAPTURE);
+				return -1;
+			}
+			opts->max_capture = (uint32_t)v;
+			break;
+		case 'v':
+			opts->verbose++;
+			break;
+		case 'h':
+			opts->show_help = true;
+			break;
+		case OPT_VERSION:
+			opts->show_version = true;
+			break;
+		case ':':
+			snprintf(err, err_len, "option '%s' needs a value",
+				 argv[optind - 1]);
+			return -1;
+		default:
+			snprintf(err, err_len, "unknown option '%s'",
+				 argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, err_len, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "httptrace.skel.h"
+#include "loader.h"
+#include "log.h"
+
+static void errstr(int err, char *buf, size_t len)
+{
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "%s", strerror(err < 0 ? -err : err));
+}
+
+/* Which programs belong to which attach mode; the rest run in all. */
+static void select_variants(struct httptrace_bpf *skel, enum attach_mode mode)
+{
+	bool fentry = mode == ATTACH_FENTRY, kprobe = mode == ATTACH_KPROBE;
+
+	bpf_program__set_autoload(skel->progs.fentry_tcp_connect, fentry);
+	bpf_program__set_autoload(skel->progs.fexit_inet_csk_accept, fentry);
+	bpf_program__set_autoload(skel->progs.kprobe_tcp_connect, kprobe);
+	bpf_program__set_autoload(skel->progs.kretprobe_inet_csk_accept,
+				  kprobe);
+}
+
+int tracer_load(struct tracer *t, const struct ht_options *opts,
+		enum attach_mode mode, char *err, size_t err_len)
+{
+	struct httptrace_bpf *skel;
+	char msg[128];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->mode = mode;
+	skel = httptrace_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		errstr(ret, msg, sizeof(msg));
+		snprintf(err, err_len, "cannot open the BPF object: %s", msg);
+		return ret;
+	}
+	skel->rodata->filter_pids = opts->n_pids > 0;
+	skel->rodata->filter_comm = opts->comm[0] != 0;
+	memcpy((char *)skel->rodata->target_comm, opts->comm,
+	       sizeof(opts->comm));
+	skel->rodata->capture_cap = opts->max_capture;
+	skel->rodata->self_tgid = (__u32)getpid();
+	skel->rodata->connect_via_state_change = mode == ATTACH_TRACEPOINT;
+	select_variants(skel, mode);
+	ret = libbpf_num_possible_cpus();
+	if (ret > 0)
+		bpf_map__set_max_entries(skel->maps.data_scratches, ret);
+
+	ret = httptrace_bpf__load(skel);
+	if (ret) {
+		errstr(ret, msg, sizeof(msg));
+		snprintf(err, err_len,
+			 "cannot load the BPF programs (%s mode): %s%s",
+			 attach_mode_name(mode), msg,
+			 opts->verbose ? "" : " (run with -v for the verifier log)");
+		httptrace_bpf__destroy(skel);
+		return ret;
+	}
+	t->skel = skel;
+
+	for (int i = 0; i < opts->n_pids; i++) {
+		__u32 pid = (__u32)opts->pids[i];
+		__u8 one = 1;
+
+		if (bpf_map__update_elem(skel->maps.pid_filter, &pid,
+					 sizeof(pid), &one, sizeof(one),
+					 BPF_ANY)) {
+			ret = -errno;
+			snprintf(err, err_len, "cannot set PID filter: %s",
+				 strerror(errno));
+			tracer_destroy(t);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int keep_link(struct tracer *t, struct bpf_link *link)
+{
+	if (t->n_links >= LOADER_MAX_LINKS) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	t->links[t->n_links++] = link;
+	return 0;
+}
+
+static int attach_getaddrinfo(struct tracer *t, const struct libc_target *lib,
+			      char *err, size_t err_len)
+{
+	struct bpf_program *progs[2] = { t->skel->progs.uprobe_getaddrinfo,
+					 t->skel->progs.uretprobe_getaddrinfo };
+	char msg[128];
+
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = "getaddrinfo",
+			    .retprobe = i == 1);
+		struct bpf_link *link;
+		int ret;
+
+		link = bpf_program__attach_uprobe_opts(progs[i], lib->pid,
+						       lib->path, 0, &uopts);
+		if (!link) {
+			ret = -errno;
+			errstr(ret, msg, sizeof(msg));
+			snprintf(err, err_len,
+				 "cannot attach to getaddrinfo in %s: %s",
+				 lib->path, msg);
+			return ret;
+		}
+		ret = keep_link(t, link);
+		if (ret)
+			return ret;
+	}
+	t->n_uprobes += 2;
+	return 0;
+}
+
+/* DNS is one hook among many: a process without a libc we can probe
+ * (static binary, unusual libc) still gets traced, without DNS. */
+static void attach_dns(struct tracer *t, const struct ht_options *opts)
+{
+	struct libc_target libs[LIBC_MAX_TARGETS];
+	char err[256];
+	int n = 0;
+
+	if (opts->n_pids) {
+		for (int i = 0; i < opts->n_pids; i++) {
+			int ret = libc_find_for_pid(opts->pids[i], &libs[n]);
+
+			if (ret == 0)
+				n++;
+			else
+				log_info("pid %d: no libc found (%s): DNS lookups "
+					 "of this process are not traced",
+					 opts->pids[i], strerror(-ret));
+		}
+	} else {
+		n = libc_find_system(libs, LIBC_MAX_TARGETS);
+	}
+	for (int i = 0; i < n; i++) {
+		if (attach_getaddrinfo(t, &libs[i], err, sizeof(err)))
+			log_warn("%s: DNS lookups through it are not traced", err);
+		else
+			log_verbose("attached getaddrinfo uprobes: %s%s",
+				    libs[i].path,
+				    libs[i].pid > 0 ? " (one process)" : "");
+	}
+	if (!n)
+		log_warn("no libc found: DNS lookups are not traced");
+}
+
+int tracer_attach(struct tracer *t, const struct ht_options *opts,
+		  char *err, size_t err_len)
+{
+	struct bpf_program *prog;
+	char msg[128];
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_link *link;
+		int ret;
+
+		if (!bpf_program__autoload(prog) ||
+		    prog == t->skel->progs.uprobe_getaddrinfo ||
+		    prog == t->skel->progs.uretprobe_getaddrinfo)
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			ret = -errno;
+			errstr(ret, msg, sizeof(msg));
+			snprintf(err, err_len, "cannot attach %s (%s): %s",
+				 bpf_program__name(prog),
+				 bpf_program__section_name(prog), msg);
+			return ret;
+		}
+		ret = keep_link(t, link);
+		if (ret) {
+			snprintf(err, err_len, "too many programs to attach");
+			return ret;
+		}
+		log_verbose("attached %s", bpf_program__section_name(prog));
+	}
+	attach_dns(t, opts);
+	return 0;
+}
+
+void tracer_destroy(struct tracer *t)
+{
+	for (int i = 0; i < t->n_links; i++)
+		bpf_link__destroy(t->links[i]);
+	t->n_links = 0;
+	httptrace_bpf__destroy(t->skel);
+	t->skel = NULL;
+}
+
+int tracer_events_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+int tracer_drops_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.drops);
+}
+
+int tracer_conns_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.conns);
+}
+
+int tracer_forget_dead(struct tracer *t)
+{
+	int fd = tracer_conns_fd(t), removed = 0;
+	struct { __u32 tgid; __s32 fd; } key, next, *prev = NULL;
+
+	/* A process that exits with sockets open never closes them through
+	 * a syscall we see; drop its entries so the map does not fill. */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (kill((pid_t)next.tgid, 0) && errno == ESRCH &&
+		    !bpf_map_delete_elem(fd, &next))
+			removed++;
+	}
+	return removed;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Loads the BPF object with the variants of one attach mode, attaches
+ * every program, and takes it all down again. Every attachment is a
+ * bpf_link owned here (file-descriptor based), so nothing outlives the
+ * tracer even if it is killed.
+ */
+#ifndef HTTPTRACE_LOADER_H
+#define HTTPTRACE_LOADER_H
+
+#include <stddef.h>
+
+#include "kernel_features.h"
+#include "libc_locate.h"
+#include "options.h"
+
+#define LOADER_MAX_LINKS 96
+
+struct httptrace_bpf;
+struct bpf_link;
+
+struct tracer {
+	struct httptrace_bpf *skel;
+	struct bpf_link *links[LOADER_MAX_LINKS];
+	int n_links;
+	int n_uprobes;
+	enum attach_mode mode;
+};
+
+/* Opens and loads the object for `mode`. Returns 0 or -errno, with the
+ * reason in words in err. */
+int tracer_load(struct tracer *t, const struct ht_options *opts,
+		enum attach_mode mode, char *err, size_t err_len);
+
+/* Attaches kernel programs and the getaddrinfo uprobes. */
+int tracer_attach(struct tracer *t, const struct ht_options *opts,
+		  char *err, size_t err_len);
+
+void tracer_destroy(struct tracer *t);
+
+int tracer_events_fd(const struct tracer *t);
+int tracer_drops_fd(const struct tracer *t);
+int tracer_conns_fd(const struct tracer *t);
+
+/* Deletes kernel entries of processes that have exited; returns how many. */
+int tracer_forget_dead(struct tracer *t);
+
+#endif /* HTTPTRACE_LOADER_H */

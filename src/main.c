@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * httptrace-bpf: probe the kernel, load and attach the BPF programs, feed
+ * ring-buffer records to the correlator, print each finished timeline.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "correlator.h"
+#include "event_reader.h"
+#include "kernel_features.h"
+#include "loader.h"
+#include "log.h"
+#include "output.h"
+#include "output_json.h"
+#include "output_text.h"
+
+#define POLL_MS 100
+#define GC_INTERVAL_NS (5ULL * 1000000000ULL)
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+struct app {
+	struct ht_options opts;
+	struct output_opts out;
+	struct correlator *corr;
+};
+
+static void print_timeline(void *user, const struct timeline *tl)
+{
+	struct app *app = user;
+
+	if (app->opts.json)
+		output_json(stdout, tl, &app->out);
+	else
+		output_text(stdout, tl, &app->out);
+}
+
+static int push_record(void *user, const void *record, size_t size)
+{
+	struct app *app = user;
+
+	return correlator_push(app->corr, record, size);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_level < 2)
+		return 0;
+	if (level == LIBBPF_INFO && log_level < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Root, or CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
+static bool have_privileges(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	uint64_t eff;
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+#define HAS(cap) (eff & (1ULL << (cap)))
+	return HAS(CAP_SYS_ADMIN) || (HAS(39 /* BPF */) && HAS(38 /* PERFMON */));
+#undef HAS
+}
+
+static int check_environment(const struct ht_options *opts,
+			     const struct kernel_features *f)
+{
+	if (!f->btf) {
+		log_error("this kernel does not expose BTF at "
+			  "/sys/kernel/btf/vmlinux; httptrace-bpf needs a "
+			  "kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -1;
+	}
+	if (!f->ringbuf) {
+		log_error("this kernel has no BPF ring buffer (needs Linux 5.8 "
+			  "or later)");
+		return -1;
+	}
+	if (!f->tracefs) {
+		log_error("%s", f->why_tracefs);
+		return -1;
+	}
+	return 0;
+}
+
+static enum attach_mode choose_mode(const struct ht_options *opts,
+				    const struct kernel_features *f)
+{
+	const char *why;
+
+	if (opts->attach_mode == ATTACH_AUTO) {
+		enum attach_mode m = features_best_mode(f);
+
+		if (m != ATTACH_FENTRY)
+			log_verbose("fentry: %s", f->why_fentry);
+		if (m == ATTACH_TRACEPOINT)
+			log_verbose("kprobe: %s", f->why_kprobe);
+		return m;
+	}
+	if (!features_mode_usable(f, opts->attach_mode, &why))
+		log_warn("--attach-mode %s may not work here: %s",
+			 attach_mode_name(opts->attach_mode), why);
+	return opts->attach_mode;
+}
+
+/* Loads and attaches; in auto mode falls back to the next mode down. */
+static int start_tracer(struct tracer *t, const struct ht_options *opts,
+			enum attach_mode mode)
+{
+	char err[512];
+
+	for (;;) {
+		int ret = tracer_load(t, opts, mode, err, sizeof(err));
+
+		if (!ret) {
+			ret = tracer_attach(t, opts, err, sizeof(err));
+			if (ret)
+				tracer_destroy(t);
+		}
+		if (!ret)
+			return 0;
+		if (opts->attach_mode != ATTACH_AUTO ||
+		    mode == ATTACH_TRACEPOINT) {
+			log_error("%s", err);
+			return ret;
+		}
+		log_verbose("%s; trying the next attach mode", err);
+		mode = mode == ATTACH_FENTRY ? ATTACH_KPROBE : ATTACH_TRACEPOINT;
+	}
+}
+
+static int check_pids(const struct ht_options *opts)
+{
+	for (int i = 0; i < opts->n_pids; i++) {
+		if (kill(opts->pids[i], 0) && errno == ESRCH) {
+			log_error("no process with PID %d", opts->pids[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct correlator_config ccfg = correlator_default_config();
+	struct kernel_features features;
+	struct event_reader reader;
+	struct tracer tracer;
+	struct app app = {};
+	uint64_t started, last_gc, lost_total = 0;
+	char err[256];
+	int ret = 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (cli_parse(argc, argv, &app.opts, err, sizeof(err))) {
+		fprintf(stderr, "httptrace-bpf: %s\n", err);
+		fprintf(stderr, "Try 'httptrace-bpf --help' for more.\n");
+		return 2;
+	}
+	if (app.opts.show_help) {
+		cli_usage(stdout, "httptrace-bpf");
+		return 0;
+	}
+	if (app.opts.show_version) {
+		printf("httptrace-bpf %s\n", HTTPTRACE_VERSION);
+		return 0;
+	}
+	log_level = app.opts.verbose;
+	libbpf_set_print(libbpf_log);
+
+	if (!have_privileges()) {
+		log_error("tracing needs root, or the CAP_BPF and CAP_PERFMON "
+			  "capabilities: run it with sudo");
+		return 1;
+	}
+	if (check_pids(&app.opts))
+		return 1;
+	features_probe(&features);
+	if (check_environment(&app.opts, &features))
+		return 1;
+	if (start_tracer(&tracer, &app.opts, choose_mode(&app.opts, &features)))
+		return 1;
+
+	app.out.mono_to_realtime_ns =
+		(int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
+	app.out.color = !app.opts.json && isatty(STDOUT_FILENO);
+	app.corr = correlator_new(&ccfg, print_timeline, &app);
+	if (!app.corr) {
+		log_error("out of memory");
+		goto out_tracer;
+	}
+	ret = event_reader_open(&reader, tracer_events_fd(&tracer),
+				tracer_drops_fd(&tracer), push_record, &app);
+	if (ret) {
+		log_error("cannot read the ring buffer: %s", strerror(-ret));
+		ret = 1;
+		goto out_corr;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("Tracing HTTP requests (%s mode, %d getaddrinfo probes). "
+		 "Hit Ctrl-C to end.", attach_mode_name(tracer.mode),
+		 tracer.n_uprobes);
+
+	started = last_gc = now_ns(CLOCK_MONOTONIC);
+	while (!stop_signal) {
+		uint64_t added[HT_DROP_KIND_COUNT], now;
+		int n = event_reader_poll(&reader, POLL_MS);
+
+		if (n < 0) {
+			log_error("reading the ring buffer failed: %s",
+				  strerror(-n));
+			break;
+		}
+		now = now_ns(CLOCK_MONOTONIC);
+		if (!event_reader_drops(&reader, added)) {
+			for (int k = 0; k < HT_DROP_KIND_COUNT; k++) {
+				if (!added[k])
+					continue;
+				lost_total += added[k];
+				correlator_note_lost(app.corr, k, added[k]);
+			}
+		}
+		correlator_tick(app.corr, now);
+		if (now - last_gc > GC_INTERVAL_NS) {
+			tracer_forget_dead(&tracer);
+			last_gc = now;
+		}
+		if (app.opts.duration_s &&
+		    now - started >= (uint64_t)app.opts.duration_s * 1000000000ULL)
+			break;
+	}
+	ret = 0;
+
+	/* drain what the kernel has already written before taking stock */
+	event_reader_poll(&reader, 0);
+	correlator_flush(app.corr);
+	{
+		const struct correlator_stats *st = correlator_stats(app.corr);
+
+		fprintf(stderr,
+			"httptrace-bpf: %llu requests, %llu incomplete, "
+			"%llu records lost\n",
+			(unsigned long long)st->requests,
+			(unsigned long long)st->incomplete,
+			(unsigned long long)lost_total);
+	}
+	event_reader_close(&reader);
+out_corr:
+	correlator_free(app.corr);
+out_tracer:
+	tracer_destroy(&tracer);
+	return ret;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What the user asked for on the command line. */
+#ifndef HTTPTRACE_OPTIONS_H
+#define HTTPTRACE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "httptrace_events.h"
+
+#define HT_MAX_PIDS 64
+
+enum attach_mode {
+	ATTACH_AUTO = 0,
+	ATTACH_FENTRY,
+	ATTACH_KPROBE,
+	ATTACH_TRACEPOINT,
+};
+
+struct ht_options {
+	pid_t pids[HT_MAX_PIDS];
+	int n_pids;
+	char comm[HT_COMM_LEN];   /* "" = any */
+	bool json;
+	int duration_s;           /* 0 = until interrupted */
+	enum attach_mode attach_mode;
+	uint32_t max_capture;
+	int verbose;
+	bool show_help;
+	bool show_version;
+};
+
+const char *attach_mode_name(enum attach_mode mode);
+
+#endif /* HTTPTRACE_OPTIONS_H */
