@@ -59,10 +59,6 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
 FUZZ_RUNS   ?= 20000
 
-DEB_PKGS    := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
-	       pkg-config libclang-rt-14-dev curl wget python3 iproute2 \
-	       util-linux
-
 .PHONY: all tools test test-unit test-fuzz test-e2e deps install clean \
 	vmlinux fuzz
 
@@ -143,15 +139,7 @@ test: test-unit test-fuzz test-e2e
 # ---- housekeeping ---------------------------------------------------------
 
 deps:
-	$(Q)missing=""; for p in $(DEB_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-			grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "deps: all installed"; fi
+	$(Q)tools/install-deps.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h

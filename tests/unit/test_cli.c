@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Command-line parsing: every option, and each way of getting it wrong. */
+#include "cli.h"
+#include "unit.h"
+
+static char err[256];
+
+static int parse(struct ht_options *o, int argc, const char **argv)
+{
+	err[0] = 0;
+	return cli_parse(argc, (char **)argv, o, err, sizeof(err));
+}
+
+#define PARSE(o, ...)                                                         \
+	({                                                                    \
+		const char *argv_[] = { "httptrace-bpf", __VA_ARGS__ };       \
+		parse(o, sizeof(argv_) / sizeof(argv_[0]), argv_);            \
+	})
+
+static void test_defaults(void)
+{
+	struct ht_options o;
+	const char *argv[] = { "httptrace-bpf" };
+
+	CHECK_INT(parse(&o, 1, argv), 0);
+	CHECK_INT(o.n_pids, 0);
+	CHECK_INT(o.json, 0);
+	CHECK_INT(o.attach_mode, ATTACH_AUTO);
+	CHECK_INT(o.max_capture, HT_DEFAULT_CAPTURE);
+	CHECK_STR(o.comm, "");
+}
+
+static void test_all_options(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o, "-p", "12", "--pid", "34", "-c", "curl", "--json",
+			"-d", "5", "--attach-mode", "kprobe", "--max-capture",
+			"512", "-v", "-v"), 0);
+	CHECK_INT(o.n_pids, 2);
+	CHECK_INT(o.pids[0], 12);
+	CHECK_INT(o.pids[1], 34);
+	CHECK_STR(o.comm, "curl");
+	CHECK_INT(o.json, 1);
+	CHECK_INT(o.duration_s, 5);
+	CHECK_INT(o.attach_mode, ATTACH_KPROBE);
+	CHECK_INT(o.max_capture, 512);
+	CHECK_INT(o.verbose, 2);
+	CHECK_INT(PARSE(&o, "--attach-mode", "fentry"), 0);
+	CHECK_INT(o.attach_mode, ATTACH_FENTRY);
+	CHECK_INT(PARSE(&o, "--attach-mode=tracepoint"), 0);
+	CHECK_INT(o.attach_mode, ATTACH_TRACEPOINT);
+	CHECK_INT(PARSE(&o, "-h"), 0);
+	CHECK_INT(o.show_help, 1);
+	CHECK_INT(PARSE(&o, "--version"), 0);
+	CHECK_INT(o.show_version, 1);
+}
+
+static void test_errors_in_words(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o, "--bogus"), -1);
+	CHECK(strstr(err, "unknown option '--bogus'"));
+	CHECK_INT(PARSE(&o, "-p", "abc"), -1);
+	CHECK(strstr(err, "invalid PID 'abc'"));
+	CHECK_INT(PARSE(&o, "-p", "0"), -1);
+	CHECK_INT(PARSE(&o, "-p", "12x"), -1);
+	CHECK_INT(PARSE(&o, "-p"), -1);
+	CHECK(strstr(err, "needs a value"));
+	CHECK_INT(PARSE(&o, "--attach-mode", "uprobe"), -1);
+	CHECK(strstr(err, "unknown attach mode 'uprobe'"));
+	CHECK_INT(PARSE(&o, "--max-capture", "999999"), -1);
+	CHECK(strstr(err, "--max-capture"));
+	CHECK_INT(PARSE(&o, "-d", "-1"), -1);
+	CHECK_INT(PARSE(&o, "-c", "a-name-longer-than-15"), -1);
+	CHECK_INT(PARSE(&o, "stray"), -1);
+	CHECK(strstr(err, "unexpected argument 'stray'"));
+}
+
+static void test_pid_limit(void)
+{
+	struct ht_options o;
+	const char *argv[2 + 2 * HT_MAX_PIDS];
+	int argc = 1;
+
+	argv[0] = "httptrace-bpf";
+	for (int i = 0; i < HT_MAX_PIDS; i++) {
+		argv[argc++] = "-p";
+		argv[argc++] = "7";
+	}
+	CHECK_INT(parse(&o, argc, argv), 0); /* exactly HT_MAX_PIDS */
+	CHECK_INT(o.n_pids, HT_MAX_PIDS);
+	{
+		const char *more[4 + 2 * HT_MAX_PIDS];
+
+		memcpy(more, argv, argc * sizeof(argv[0]));
+		more[argc] = "-p";
+		more[argc + 1] = "8";
+		CHECK_INT(parse(&o, argc + 2, more), -1);
+		CHECK(strstr(err, "at most"));
+	}
+}
+
+int main(void)
+{
+	RUN(test_defaults);
+	RUN(test_all_options);
+	RUN(test_errors_in_words);
+	RUN(test_pid_limit);
+	return unit_done("cli");
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs the Debian/Ubuntu packages httptrace-bpf needs to build, run and
+# test; does nothing when they are all there. Run as root.
+set -eu
+
+PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
+libclang-rt-14-dev curl wget python3 iproute2 util-linux"
+
+installed() {
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null |
+		grep -q 'install ok installed'
+}
+
+missing=""
+for p in $PKGS; do
+	installed "$p" || missing="$missing $p"
+done
+# bpftool may come from another package (Ubuntu's linux-tools)
+if command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ]; then
+	missing=$(echo "$missing" | sed 's/ bpftool//')
+fi
+if [ -z "$missing" ]; then
+	echo "install-deps: everything is installed"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing:$missing; run this script as root (sudo)" >&2
+	exit 1
+fi
+apt-get update -qq
+# Names differ between releases: Ubuntu ships bpftool in linux-tools, and
+# the clang runtime package carries clang's version.
+if ! apt-cache show bpftool >/dev/null 2>&1; then
+	missing=$(echo "$missing" | sed 's/ bpftool/ linux-tools-common linux-tools-generic/')
+fi
+if ! apt-cache show libclang-rt-14-dev >/dev/null 2>&1; then
+	ver=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')
+	missing=$(echo "$missing" | sed "s/libclang-rt-14-dev/libclang-rt-${ver:-14}-dev/")
+fi
+echo "install-deps: installing$missing"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
