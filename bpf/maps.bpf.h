@@ -56,6 +56,11 @@ struct {
 	__type(value, struct ht_conn_id);
 } sock_conns SEC(".maps");
 
+/*
+ * Per-thread state between a syscall's entry and exit (and between
+ * getaddrinfo's entry and return). LRU maps: a thread killed inside the
+ * call never reaches the exit that deletes its entry.
+ */
 struct pending_connect {
 	__u64 ts;
 	__s32 fd;
@@ -63,7 +68,7 @@ struct pending_connect {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32); /* tid */
 	__type(value, struct pending_connect);
@@ -75,7 +80,7 @@ struct pending_accept {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct pending_accept);
@@ -92,7 +97,7 @@ struct active_io {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct active_io);
@@ -105,7 +110,7 @@ struct pending_dns {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct pending_dns);
