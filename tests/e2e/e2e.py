@@ -1,0 +1,1123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""
+End-to-end tests for httptrace-bpf: the real tracer, real clients (curl,
+wget, Python's urllib, build/tools/ht_test_client) and the fixture server
+(build/tools/ht_test_server) on 127.0.0.1 and ::1. Python 3 standard
+library only. Run as root through tests/e2e/run.sh.
+
+Layout: cases are grouped into tracer runs ("groups") to save start-up
+time. A case is a function that runs its clients while the tracer runs and
+returns a checker; the checker gets the timelines once the tracer has been
+stopped with SIGINT and asserts on the ones that belong to the case (by pid,
+port), so unrelated traffic on the host never confuses it.
+
+The last line is exactly "e2e: N passed, N failed"; the exit status is
+nonzero when anything failed.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+READY_TIMEOUT = 15.0      # tracer start-up (BPF load and attach)
+STOP_TIMEOUT = 10.0       # tracer exit after SIGINT
+CLIENT_TIMEOUT = 20.0     # any client process
+SETTLE = 0.3              # after the last client, before SIGINT
+HOSTNAME = "httptrace-e2e.test"
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# ---------------------------------------------------------------------------
+# process bookkeeping: everything we start is killed in a finally block
+
+
+class Procs:
+    def __init__(self):
+        self.procs = []
+
+    def popen(self, argv, **kw):
+        kw.setdefault("start_new_session", True)
+        kw.setdefault("env", client_env())
+        p = subprocess.Popen(argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def kill_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    try:
+                        p.kill()
+                    except ProcessLookupError:
+                        pass
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            for f in (p.stdin, p.stdout, p.stderr):
+                if f:
+                    try:
+                        f.close()
+                    except OSError:
+                        pass
+        self.procs = []
+
+
+PROCS = Procs()
+
+
+def client_env():
+    env = {k: v for k, v in os.environ.items()
+           if "proxy" not in k.lower()}
+    env["LC_ALL"] = "C"
+    env["no_proxy"] = "*"
+    env["HOME"] = env.get("HOME", "/root")
+    return env
+
+
+class CaseFailed(Exception):
+    pass
+
+
+def run_client(argv, timeout=CLIENT_TIMEOUT, stdin=None):
+    """Run a client to completion. Returns (pid, rc, stdout, stderr)."""
+    p = PROCS.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    stdin=subprocess.PIPE if stdin is not None else
+                    subprocess.DEVNULL)
+    try:
+        out, err = p.communicate(input=stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise CaseFailed("client timed out after %.0f s: %s"
+                         % (timeout, " ".join(argv)))
+    return p.pid, p.returncode, out.decode(errors="replace"), \
+        err.decode(errors="replace")
+
+
+def wait_for(pred, timeout, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+# ---------------------------------------------------------------------------
+# environment
+
+
+class Env:
+    def __init__(self, build):
+        self.build = os.path.abspath(build)
+        self.tracer = os.environ.get("E2E_TRACER") or \
+            os.path.join(self.build, "httptrace-bpf")
+        self.server_bin = os.path.join(self.build, "tools", "ht_test_server")
+        self.client_bin = os.path.join(self.build, "tools", "ht_test_client")
+        self.tmp = tempfile.mkdtemp(prefix="httptrace-e2e.")
+        self.logdir = os.path.join(self.build, "e2e")
+        self.port4 = None
+        self.port6 = None
+        self.v6_error = None
+        self.servers = {}
+        self.extra_tracer_args = os.environ.get("E2E_TRACER_ARGS", "").split()
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def start_server(self, name, listen="127.0.0.1", max_seconds=300):
+        """Start ht_test_server; returns (Popen, port)."""
+        port_file = self.path("port." + name)
+        log = open(self.path("server.%s.log" % name), "wb")
+        p = PROCS.popen([self.server_bin, "--listen", listen, "--port", "0",
+                         "--port-file", port_file,
+                         "--max-seconds", str(max_seconds), "--verbose"],
+                        stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+
+        def ready():
+            if p.poll() is not None:
+                return "exited"
+            try:
+                with open(port_file) as f:
+                    s = f.read().strip()
+                return s if s.isdigit() else None
+            except FileNotFoundError:
+                return None
+        r = wait_for(ready, 5.0)
+        if not r or r == "exited":
+            with open(self.path("server.%s.log" % name), "rb") as f:
+                tail = f.read()[-500:].decode(errors="replace")
+            raise CaseFailed("fixture server on %s did not start: %s"
+                             % (listen, tail.strip() or "no port file"))
+        self.servers[name] = p
+        return p, int(r)
+
+    def closed_port(self):
+        """A port on 127.0.0.1 with no listener (bound, never listened,
+        released: the kernel will not hand it out again right away)."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    def url(self, path, v6=False, host=None):
+        if v6:
+            return "http://[::1]:%d%s" % (self.port6, path)
+        return "http://%s:%d%s" % (host or "127.0.0.1", self.port4, path)
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+CURL = ["curl", "-q", "--noproxy", "*", "-sS", "--max-time", "15"]
+
+
+def curl(env, *args):
+    return run_client(CURL + list(args))
+
+
+# ---------------------------------------------------------------------------
+# tracer runs
+
+
+class TracerNotReady(Exception):
+    pass
+
+
+class Tracer:
+    def __init__(self, env, name, args):
+        self.env = env
+        self.name = name
+        self.args = args
+        self.proc = None
+        self.stderr_lines = []
+        self.ready = threading.Event()
+        self.stdout_path = env.path("tracer.%s.stdout" % name)
+        self.rc = None
+        self.killed = False
+        self.timelines = []
+        self.bad_lines = []
+
+    def argv(self):
+        return [self.env.tracer, "--json"] + self.args + \
+            self.env.extra_tracer_args
+
+    def _read_stderr(self):
+        for raw in iter(self.proc.stderr.readline, b""):
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.stderr_lines.append(line)
+            if "Tracing" in line:
+                self.ready.set()
+
+    def start(self):
+        if not os.access(self.env.tracer, os.X_OK):
+            raise TracerNotReady("tracer did not become ready: %s not found "
+                                 "(run make)" % self.env.tracer)
+        out = open(self.stdout_path, "wb")
+        self.proc = PROCS.popen(self.argv(), stdout=out,
+                                stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, env=None)
+        out.close()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.ready.wait(0.05):
+                return
+            if self.proc.poll() is not None:
+                time.sleep(0.1)  # let the reader drain stderr
+                raise TracerNotReady(
+                    "tracer did not become ready: exited with status %s "
+                    "before printing 'Tracing'; stderr:\n%s"
+                    % (self.proc.returncode, self.stderr_tail()))
+        raise TracerNotReady("tracer did not become ready within %.0f s "
+                             "(no 'Tracing' on stderr); stderr:\n%s"
+                             % (READY_TIMEOUT, self.stderr_tail()))
+
+    def stderr_tail(self, n=15):
+        lines = self.stderr_lines[-n:]
+        return "\n".join("    | " + line for line in lines) or "    | (empty)"
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            time.sleep(SETTLE)
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self.rc = self.proc.returncode
+        time.sleep(0.05)
+        with open(self.stdout_path, "rb") as f:
+            for raw in f:
+                line = raw.decode(errors="replace").strip()
+                if not line:
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    self.bad_lines.append(line)
+                    continue
+                if isinstance(obj, dict):
+                    self.timelines.append(obj)
+                else:
+                    self.bad_lines.append(line)
+
+    def save_logs(self):
+        os.makedirs(self.env.logdir, exist_ok=True)
+        base = os.path.join(self.env.logdir, self.name)
+        try:
+            shutil.copyfile(self.stdout_path, base + ".stdout")
+        except OSError:
+            pass
+        with open(base + ".stderr", "w") as f:
+            f.write(" ".join(self.argv()) + "\n")
+            f.write("\n".join(self.stderr_lines) + "\n")
+        return base
+
+
+# ---------------------------------------------------------------------------
+# assertions
+
+
+class Check:
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+        self.evidence = []
+
+    def fail(self, msg):
+        self.failures.append(msg)
+
+    def true(self, cond, msg):
+        if not cond:
+            self.fail(msg)
+        return bool(cond)
+
+    def eq(self, got, want, what):
+        if got != want:
+            self.fail("%s: got %r, want %r" % (what, got, want))
+            return False
+        return True
+
+    def show(self, tls):
+        for t in tls:
+            if t not in self.evidence:
+                self.evidence.append(t)
+
+    def one(self, tls, what):
+        self.show(tls)
+        if len(tls) != 1:
+            self.fail("%s: %d timelines, want 1" % (what, len(tls)))
+            return None
+        return tls[0]
+
+
+def hooks(tl):
+    return [e.get("hook") for e in tl.get("events") or []]
+
+
+def event(tl, hook):
+    for e in tl.get("events") or []:
+        if e.get("hook") == hook:
+            return e
+    return None
+
+
+def dig(tl, *keys):
+    v = tl
+    for k in keys:
+        if not isinstance(v, dict):
+            return None
+        v = v.get(k)
+    return v
+
+
+def by_pid(tls, pid):
+    return [t for t in tls if t.get("pid") == pid]
+
+
+def by_port(tls, port):
+    return [t for t in tls
+            if dig(t, "conn", "dport") == port or
+            dig(t, "conn", "sport") == port]
+
+
+def clients(tls):
+    return [t for t in tls if t.get("role") == "client"]
+
+
+def sort_tl(tls):
+    return sorted(tls, key=lambda t: (t.get("ts") or "",
+                                      event_t(t, "GetConn") or 0))
+
+
+def event_t(tl, hook):
+    e = event(tl, hook)
+    return e.get("t_us") if e else None
+
+
+SHAPE = {
+    "ts": str, "pid": int, "tid": int, "comm": str, "role": str,
+    "conn": dict, "http": dict, "phases_us": dict, "events": list,
+    "error": (str, type(None)), "complete": bool, "bytes": dict,
+}
+PHASES = ("dns", "connect", "tls", "send", "wait", "receive", "total")
+
+
+def shape_errors(tl):
+    errs = []
+    for k, ty in SHAPE.items():
+        if k not in tl:
+            errs.append("missing key %r" % k)
+        elif not isinstance(tl[k], ty):
+            errs.append("%s has type %s" % (k, type(tl[k]).__name__))
+    if tl.get("role") not in ("client", "server"):
+        errs.append("role %r" % tl.get("role"))
+    for k in ("saddr", "sport", "daddr", "dport", "reused", "idle_us"):
+        if isinstance(tl.get("conn"), dict) and k not in tl["conn"]:
+            errs.append("conn.%s missing" % k)
+    for k in ("method", "target", "host", "version", "status"):
+        if isinstance(tl.get("http"), dict) and k not in tl["http"]:
+            errs.append("http.%s missing" % k)
+    for k in PHASES:
+        ph = tl.get("phases_us")
+        if isinstance(ph, dict):
+            if k not in ph:
+                errs.append("phases_us.%s missing" % k)
+            elif ph[k] is not None and (not isinstance(ph[k], int) or
+                                        ph[k] < 0):
+                errs.append("phases_us.%s = %r" % (k, ph[k]))
+    for e in tl.get("events") or []:
+        if not isinstance(e, dict) or not isinstance(e.get("hook"), str) \
+                or not isinstance(e.get("t_us"), int):
+            errs.append("bad event %r" % (e,))
+            break
+    for k in ("sent", "received"):
+        if isinstance(tl.get("bytes"), dict) and \
+                not isinstance(tl["bytes"].get(k), int):
+            errs.append("bytes.%s = %r" % (k, tl["bytes"].get(k)))
+    return errs
+
+
+def check_common(c, tl, what):
+    """Shape, event times never go backwards."""
+    for e in shape_errors(tl):
+        c.fail("%s: %s" % (what, e))
+    ts = [e.get("t_us") for e in tl.get("events") or []
+          if isinstance(e.get("t_us"), int)]
+    c.true(ts == sorted(ts), "%s: event t_us not in order: %s"
+           % (what, list(zip(hooks(tl), ts))))
+
+
+def check_ok_get(c, tl, what, target, status=200, method="GET"):
+    check_common(c, tl, what)
+    c.eq(tl.get("role"), "client", what + " role")
+    c.eq(dig(tl, "http", "method"), method, what + " http.method")
+    c.eq(dig(tl, "http", "target"), target, what + " http.target")
+    c.eq(dig(tl, "http", "status"), status, what + " http.status")
+    c.eq(tl.get("complete"), True, what + " complete")
+    c.eq(tl.get("error"), None, what + " error")
+
+
+def close_enough(ours_us, theirs_us):
+    tol = max(0.10 * theirs_us, 1000.0)
+    return abs(ours_us - theirs_us) <= tol, tol
+
+
+# ---------------------------------------------------------------------------
+# cases. Each runs its clients while the tracer traces and returns
+# check(c, timelines).
+
+CLIENT_HOOKS = ["GetConn", "ConnectStart", "ConnectDone", "GotConn",
+                "WroteHeaders", "WroteRequest", "GotFirstResponseByte",
+                "PutIdleConn"]
+
+
+def case_curl_get(env):
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-w",
+                             "%{time_connect} %{time_starttransfer} "
+                             "%{time_total}", env.url("/"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    t_connect, t_first, t_total = (float(x) * 1e6 for x in out.split())
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl GET /", "/")
+        c.eq(hooks(tl), CLIENT_HOOKS, "hooks")
+        c.eq(dig(tl, "conn", "daddr"), "127.0.0.1", "conn.daddr")
+        c.eq(dig(tl, "conn", "dport"), env.port4, "conn.dport")
+        c.eq(dig(tl, "conn", "reused"), False, "conn.reused")
+        c.eq(dig(tl, "http", "host"), "127.0.0.1:%d" % env.port4, "http.host")
+        c.true(dig(tl, "phases_us", "connect") is not None,
+               "phases_us.connect is null")
+        c.eq(dig(tl, "phases_us", "dns"), None, "phases_us.dns (IP literal)")
+        c.true((dig(tl, "bytes", "received") or 0) >= 6,
+               "bytes.received %r < 6" % dig(tl, "bytes", "received"))
+        # curl's clock starts a little before our GetConn (at its own
+        # transfer start); within 10% or 1 ms, whichever is larger.
+        for hook, ours, theirs in (
+                ("ConnectDone", event_t(tl, "ConnectDone"), t_connect),
+                ("GotFirstResponseByte", event_t(tl, "GotFirstResponseByte"),
+                 t_first),
+                ("phases_us.total", dig(tl, "phases_us", "total"), t_total)):
+            if ours is None:
+                c.fail("%s missing for the timing comparison" % hook)
+                continue
+            ok, tol = close_enough(ours, theirs)
+            c.true(ok, "%s = %d us, curl says %.0f us (tolerance %.0f us)"
+                   % (hook, ours, theirs, tol))
+    return check
+
+
+def case_curl_delay_wait(env):
+    """The server sleeps 200 ms: the wait phase must show it."""
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-w",
+                             "%{time_pretransfer} %{time_starttransfer}",
+                             env.url("/delay/200"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    pre, first = (float(x) * 1e6 for x in out.split())
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl GET /delay/200", "/delay/200")
+        wait = dig(tl, "phases_us", "wait")
+        if c.true(wait is not None, "phases_us.wait is null"):
+            c.true(wait >= 195000, "phases_us.wait %d us < 195 ms" % wait)
+            ok, tol = close_enough(wait, first - pre)
+            c.true(ok, "phases_us.wait %d us, curl starttransfer-pretransfer"
+                   " %.0f us (tolerance %.0f)" % (wait, first - pre, tol))
+    return check
+
+
+def case_curl_keepalive(env):
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-o", "/dev/null",
+                             env.url("/"), env.url("/size/100"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = sort_tl(by_pid(tls, pid))
+        c.show(mine)
+        if not c.eq(len(mine), 2, "timelines for curl pid %d" % pid):
+            return
+        first, second = mine
+        check_ok_get(c, first, "first", "/")
+        check_ok_get(c, second, "second", "/size/100")
+        c.eq(dig(first, "conn", "reused"), False, "first conn.reused")
+        c.eq(dig(second, "conn", "reused"), True, "second conn.reused")
+        c.true(dig(second, "conn", "idle_us") is not None,
+               "second conn.idle_us is null")
+        c.eq(dig(second, "phases_us", "dns"), None, "second phases_us.dns")
+        c.eq(dig(second, "phases_us", "connect"), None,
+             "second phases_us.connect")
+        c.eq(dig(first, "conn", "sport"), dig(second, "conn", "sport"),
+             "same source port on both")
+        c.true("ConnectStart" not in hooks(second),
+               "second has ConnectStart: %s" % hooks(second))
+        gc = event(second, "GotConn")
+        if c.true(gc is not None, "second has no GotConn"):
+            c.true(gc.get("reused") is True,
+                   "second GotConn.reused = %r" % gc.get("reused"))
+    return check
+
+
+def case_curl_post(env):
+    body = env.path("post.body")
+    with open(body, "wb") as f:
+        f.write(b"a" * 2048)
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-d", "@" + body,
+                             env.url("/post"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl POST", "/post", method="POST")
+        sent = dig(tl, "bytes", "sent") or 0
+        c.true(sent >= 2048, "bytes.sent %d < body size 2048" % sent)
+    return check
+
+
+def case_curl_expect_100(env):
+    body = env.path("expect.body")
+    with open(body, "wb") as f:
+        f.write(b"e" * (100 * 1024))
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-H",
+                             "Expect: 100-continue", "--data-binary",
+                             "@" + body, env.url("/upload"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl POST Expect", "/upload", method="POST")
+        h = hooks(tl)
+        for want in ("Wait100Continue", "Got100Continue"):
+            c.true(want in h, "hook %s missing: %s" % (want, h))
+        if "Wait100Continue" in h and "Got100Continue" in h:
+            c.true(h.index("WroteHeaders") < h.index("Wait100Continue") <
+                   h.index("Got100Continue") < h.index("WroteRequest")
+                   if "WroteHeaders" in h and "WroteRequest" in h else False,
+                   "order WroteHeaders < Wait100Continue < Got100Continue "
+                   "< WroteRequest: %s" % h)
+        sent = dig(tl, "bytes", "sent") or 0
+        c.true(sent >= 100 * 1024, "bytes.sent %d < 102400" % sent)
+    return check
+
+
+def case_curl_dns_hosts(env):
+    """getaddrinfo() through a private /etc/hosts (mount namespace)."""
+    if not shutil.which("unshare"):
+        raise CaseFailed("unshare(1) not found (util-linux)")
+    hosts = env.path("hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 %s\n" % HOSTNAME)
+    url = env.url("/dns", host=HOSTNAME)
+    script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+    pid, rc, out, err = run_client(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+         "sh", hosts] + CURL + ["-o", "/dev/null", url])
+    if rc != 0:
+        raise CaseFailed("curl via unshare failed rc=%d: %s"
+                         % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl GET by name", "/dns")
+        c.eq(dig(tl, "http", "host"), "%s:%d" % (HOSTNAME, env.port4),
+             "http.host")
+        h = hooks(tl)
+        ds, dd = event(tl, "DNSStart"), event(tl, "DNSDone")
+        if c.true(ds is not None, "DNSStart missing: %s" % h):
+            c.eq(ds.get("host"), HOSTNAME, "DNSStart.host")
+        if c.true(dd is not None, "DNSDone missing: %s" % h):
+            c.true("127.0.0.1" in (dd.get("addrs") or []),
+                   "DNSDone.addrs %r lacks 127.0.0.1" % dd.get("addrs"))
+            c.eq(dd.get("err"), None, "DNSDone.err")
+        c.true(dig(tl, "phases_us", "dns") is not None,
+               "phases_us.dns is null")
+        if ds and dd and "ConnectStart" in h:
+            c.true(h.index("DNSStart") < h.index("DNSDone") <
+                   h.index("ConnectStart"),
+                   "order DNSStart < DNSDone < ConnectStart: %s" % h)
+    return check
+
+
+def case_curl_ipv6(env):
+    if env.port6 is None:
+        raise CaseFailed("no fixture server on ::1: %s" % env.v6_error)
+    pid, rc, out, err = curl(env, "-o", "/dev/null", env.url("/v6", v6=True))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl GET [::1]", "/v6")
+        c.eq(dig(tl, "conn", "daddr"), "::1", "conn.daddr")
+        c.eq(dig(tl, "conn", "dport"), env.port6, "conn.dport")
+        c.eq(dig(tl, "conn", "saddr"), "::1", "conn.saddr")
+        cs = event(tl, "ConnectStart")
+        if cs and "network" in cs:
+            c.eq(cs.get("network"), "tcp6", "ConnectStart.network")
+    return check
+
+
+def case_curl_refused(env):
+    port = env.closed_port()
+    pid, rc, out, err = curl(env, "-o", "/dev/null",
+                             "http://127.0.0.1:%d/" % port)
+    if rc != 7:
+        raise CaseFailed("curl to closed port %d: rc=%d, want 7 (%s)"
+                         % (port, rc, err.strip()))
+
+    def check(c, tls):
+        mine = by_pid(tls, pid)
+        c.show(mine)
+        if not c.true(mine, "no timeline for curl pid %d (connect to closed "
+                      "port %d)" % (pid, port)):
+            return
+        tl = mine[0]
+        check_common(c, tl, "refused")
+        c.eq(len(mine), 1, "timelines")
+        c.true("refused" in (tl.get("error") or "").lower(),
+               "error %r does not mention 'refused'" % tl.get("error"))
+        c.eq(dig(tl, "http", "status"), None, "http.status")
+        c.eq(dig(tl, "conn", "dport"), port, "conn.dport")
+        cd = event(tl, "ConnectDone")
+        if c.true(cd is not None, "ConnectDone missing: %s" % hooks(tl)):
+            c.true("refused" in str(cd.get("err") or "").lower(),
+                   "ConnectDone.err %r" % cd.get("err"))
+    return check
+
+
+def case_curl_reset(env):
+    pid, rc, out, err = curl(env, "-o", "/dev/null", env.url("/reset"))
+    if rc == 0:
+        raise CaseFailed("curl GET /reset succeeded; the server should "
+                         "have reset the connection")
+
+    def check(c, tls):
+        mine = by_pid(tls, pid)
+        c.show(mine)
+        if not c.true(mine, "no timeline for curl pid %d (/reset)" % pid):
+            return
+        c.eq(len(mine), 1, "timelines")
+        tl = mine[0]
+        check_common(c, tl, "reset")
+        c.eq(dig(tl, "http", "target"), "/reset", "http.target")
+        e = (tl.get("error") or "").lower()
+        c.true("reset" in e or "closed" in e,
+               "error %r mentions neither reset nor closed" % tl.get("error"))
+        c.true(dig(tl, "http", "status") != 200,
+               "http.status 200 from a response whose headers never ended")
+        c.true(tl.get("complete") is not True or tl.get("error"),
+               "complete without error")
+        c.true("PutIdleConn" not in hooks(tl),
+               "PutIdleConn on a reset connection: %s" % hooks(tl))
+    return check
+
+
+def case_wget(env):
+    pid, rc, out, err = run_client(["wget", "-q", "--no-proxy", "-t", "1",
+                                    "-T", "10", "-O", "/dev/null",
+                                    env.url("/wget")])
+    if rc != 0:
+        raise CaseFailed("wget failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "wget pid %d" % pid)
+        if tl:
+            check_ok_get(c, tl, "wget GET", "/wget")
+            c.eq(dig(tl, "conn", "dport"), env.port4, "conn.dport")
+    return check
+
+
+PY_URLLIB = r"""
+import sys, urllib.request
+sys.stdin.readline()  # gate: the tracer is ready
+h = urllib.request.ProxyHandler({})
+r = urllib.request.build_opener(h).open(sys.argv[1], timeout=10)
+b = r.read()
+print(r.status, len(b))
+"""
+
+
+def case_python_urllib(env, gate):
+    """Needs the process to exist before the tracer (-p PID): started by
+    the group, released through stdin once the tracer is ready."""
+    p = gate
+    try:
+        out, err = p.communicate(input=b"go\n", timeout=CLIENT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise CaseFailed("python urllib client timed out")
+    if p.returncode != 0:
+        raise CaseFailed("python urllib failed rc=%d: %s"
+                         % (p.returncode, err.decode(errors="replace")[-300:]))
+    pid = p.pid
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "python pid %d" % pid)
+        if tl:
+            check_ok_get(c, tl, "urllib GET", "/urllib")
+        others = [t for t in tls if t.get("pid") != pid]
+        c.show(others)
+        c.true(not others, "-p %d: %d timelines from other pids %s"
+               % (pid, len(others), sorted({t.get("pid") for t in others})))
+    return check
+
+
+def htc(env, *args, connect=None):
+    return [env.client_bin, "--connect",
+            connect or "127.0.0.1:%d" % env.port4] + list(args)
+
+
+def case_htc_pipeline(env):
+    pid, rc, out, err = run_client(htc(env, "--mode", "pipeline",
+                                       "/size/10", "3"))
+    if rc != 0:
+        raise CaseFailed("ht_test_client pipeline rc=%d: %s"
+                         % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = sort_tl(by_pid(tls, pid))
+        c.show(mine)
+        if not c.eq(len(mine), 3, "timelines for pid %d" % pid):
+            return
+        for i, tl in enumerate(mine):
+            check_ok_get(c, tl, "pipelined #%d" % (i + 1), "/size/10")
+            c.eq(dig(tl, "bytes", "received") is not None and
+                 dig(tl, "bytes", "received") >= 10, True,
+                 "pipelined #%d bytes.received >= 10" % (i + 1))
+        c.eq(len({dig(t, "conn", "sport") for t in mine}), 1,
+             "one connection (distinct sports)")
+    return check
+
+
+def case_htc_split(env):
+    pid, rc, out, err = run_client(htc(env, "--mode", "split", "/split/x"))
+    if rc != 0:
+        raise CaseFailed("ht_test_client split rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "pid %d" % pid)
+        if tl:
+            check_ok_get(c, tl, "split GET", "/split/x")
+            c.eq(dig(tl, "http", "host"), "127.0.0.1:%d" % env.port4,
+                 "http.host")
+            h = hooks(tl)
+            c.true("WroteHeaders" in h and "WroteRequest" in h,
+                   "WroteHeaders/WroteRequest missing: %s" % h)
+    return check
+
+
+def case_htc_killed(env):
+    p = PROCS.popen(htc(env, "--mode", "hang", "/delay/3000"),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL)
+    got = []
+
+    def reader():
+        got.append(p.stdout.readline())
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    th.join(5.0)
+    if not got or got[0].strip() != b"sent":
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(5)
+        raise CaseFailed("hang client did not print 'sent' (got %r)" % got)
+    time.sleep(0.1)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait(5)
+    time.sleep(0.2)  # let the tracer see the exit
+    pid = p.pid
+
+    def check(c, tls):
+        mine = by_pid(tls, pid)
+        c.show(mine)
+        if not c.true(mine, "no timeline for killed client pid %d" % pid):
+            return
+        tl = mine[0]
+        check_common(c, tl, "killed")
+        c.eq(len(mine), 1, "timelines")
+        c.eq(dig(tl, "http", "target"), "/delay/3000", "http.target")
+        c.eq(tl.get("complete"), False, "complete")
+        c.eq(dig(tl, "http", "status"), None, "http.status")
+        e = (tl.get("error") or "").lower()
+        c.true(e != "", "error is null for a killed client")
+        if e and not re.search(r"exit|kill|died|terminat|closed", e):
+            c.fail("error %r does not mention the process exit"
+                   % tl.get("error"))
+    return check
+
+
+def case_htc_garbage(env):
+    pid, rc, out, err = run_client(htc(env, "--mode", "garbage"))
+    if rc != 0:
+        raise CaseFailed("ht_test_client garbage rc=%d: %s"
+                         % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = by_pid(tls, pid)
+        c.show(mine)
+        c.eq(len(mine), 0, "timelines for the garbage connection")
+    return check
+
+
+def case_server_role(env, server_pid, server_port):
+    pid, rc, out, err = curl(env, "-o", "/dev/null",
+                             "http://127.0.0.1:%d/served" % server_port)
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = [t for t in tls if t.get("pid") == server_pid]
+        tl = c.one(mine, "server pid %d" % server_pid)
+        if tl:
+            check_common(c, tl, "server")
+            c.eq(tl.get("role"), "server", "role")
+            c.eq(dig(tl, "http", "method"), "GET", "http.method")
+            c.eq(dig(tl, "http", "target"), "/served", "http.target")
+            c.eq(dig(tl, "http", "status"), 200, "http.status")
+            c.eq(dig(tl, "conn", "sport"), server_port,
+                 "conn.sport (the server's own port)")
+            c.eq(tl.get("complete"), True, "complete")
+        others = [t for t in tls if t.get("pid") != server_pid]
+        c.show(others)
+        c.true(not others, "-p %d: %d timelines from other pids %s"
+               % (server_pid, len(others),
+                  sorted({t.get("pid") for t in others})))
+    return check
+
+
+# ---------------------------------------------------------------------------
+# groups: one tracer run each
+
+
+# Each group: a name, its cases, and a setup run before the tracer starts
+# that returns (tracer arguments, context passed to every case).
+
+
+def setup_comm(comm):
+    return lambda env: (["-c", comm], None)
+
+
+def setup_python(env):
+    # -p needs the pid before the tracer starts: the client waits on stdin
+    p = PROCS.popen([sys.executable, "-c", PY_URLLIB, env.url("/urllib")],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+    return ["-p", str(p.pid)], p
+
+
+def setup_server(env):
+    p, port = env.start_server("role")
+    return ["-p", str(p.pid)], (p.pid, port)
+
+
+GROUPS = [
+    ("curl", setup_comm("curl"), [
+        ("curl_get", case_curl_get),
+        ("curl_delay_wait", case_curl_delay_wait),
+        ("curl_keepalive", case_curl_keepalive),
+        ("curl_post", case_curl_post),
+        ("curl_expect_100", case_curl_expect_100),
+        ("curl_dns_hosts", case_curl_dns_hosts),
+        ("curl_ipv6", case_curl_ipv6),
+        ("curl_refused", case_curl_refused),
+        ("curl_reset", case_curl_reset),
+    ]),
+    ("wget", setup_comm("wget"), [("wget_get", case_wget)]),
+    ("python", setup_python, [
+        ("python_urllib", lambda e, p: case_python_urllib(e, p))]),
+    ("htc", setup_comm("ht_test_client"), [
+        ("htc_pipeline", case_htc_pipeline),
+        ("htc_split", case_htc_split),
+        ("htc_killed", case_htc_killed),
+        ("htc_garbage", case_htc_garbage),
+    ]),
+    ("server", setup_server, [
+        ("server_role", lambda e, ctx: case_server_role(e, *ctx))]),
+]
+
+SUMMARY_RE = re.compile(r"lost", re.I)
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.names = []
+
+    def report(self, name, failures, evidence=(), note=None):
+        if failures:
+            self.failed += 1
+            print("FAIL %s" % name)
+            for f in failures:
+                for i, line in enumerate(str(f).splitlines()):
+                    print(("  - " if i == 0 else "    ") + line)
+            for t in list(evidence)[:4]:
+                s = json.dumps(t, separators=(",", ":"))
+                print("    timeline: " + (s if len(s) < 1500
+                                          else s[:1500] + "..."))
+            if note:
+                print("    " + note)
+        else:
+            self.passed += 1
+            print("ok   %s" % name)
+            if note:
+                print("    " + note)
+        sys.stdout.flush()
+
+
+def run_group(env, gname, setup, cases_all, res, selected):
+    cases = [(n, f) for n, f in cases_all if selected(n)]
+    if not cases:
+        return
+    tracer = None
+    try:
+        try:
+            targs, ctx = setup(env)
+        except CaseFailed as e:
+            for n, _ in cases:
+                res.report(n, ["group setup failed: %s" % e])
+            return
+        tracer = Tracer(env, gname, targs)
+        try:
+            tracer.start()
+        except TracerNotReady as e:
+            for n, _ in cases:
+                res.report(n, [str(e)] if n == cases[0][0] else
+                           ["tracer did not become ready (see %s)"
+                            % cases[0][0]])
+            tracer.stop()
+            tracer.save_logs()
+            return
+        checks = []
+        for n, f in cases:
+            try:
+                checks.append((n, f(env) if ctx is None else f(env, ctx),
+                               None))
+            except CaseFailed as e:
+                checks.append((n, None, str(e)))
+            except Exception as e:  # a bug in the case itself
+                checks.append((n, None, "%s: %s" % (type(e).__name__, e)))
+        tracer.stop()
+        tls = tracer.timelines
+        any_fail = False
+        for n, chk, err in checks:
+            if err:
+                res.report(n, [err])
+                any_fail = True
+                continue
+            c = Check(n)
+            try:
+                chk(c, tls)
+            except Exception as e:
+                c.fail("checker raised %s: %s" % (type(e).__name__, e))
+            res.report(n, c.failures, c.evidence)
+            any_fail = any_fail or bool(c.failures)
+        # the tracer run itself: clean exit, parseable output, summary
+        c = Check(gname + "_tracer_run")
+        c.true(not tracer.killed, "tracer did not exit within %.0f s of "
+               "SIGINT (killed)" % STOP_TIMEOUT)
+        c.eq(tracer.rc, 0, "tracer exit status after SIGINT")
+        c.true(not tracer.bad_lines, "%d stdout lines are not JSON objects, "
+               "first: %.200s" % (len(tracer.bad_lines),
+                                  tracer.bad_lines[0] if tracer.bad_lines
+                                  else ""))
+        for t in tls:
+            errs = shape_errors(t)
+            if errs:
+                c.fail("timeline pid %s: %s" % (t.get("pid"), "; ".join(errs)))
+                c.show([t])
+                break
+        summ = [line for line in tracer.stderr_lines
+                if SUMMARY_RE.search(line)]
+        if c.true(summ, "no summary line (requests seen / incomplete / "
+                  "records lost) on stderr at exit; stderr tail:\n%s"
+                  % tracer.stderr_tail(5)):
+            m = re.search(r"(\d+)\s+(?:records?\s+)?lost|lost\D{0,20}(\d+)",
+                          summ[-1], re.I)
+            if m:
+                lost = int(m.group(1) or m.group(2))
+                c.eq(lost, 0, "records lost (%s)" % summ[-1].strip())
+        any_fail = any_fail or bool(c.failures)
+        note = None
+        if any_fail or os.environ.get("E2E_KEEP_LOGS"):
+            note = "tracer logs: %s.{stdout,stderr}" % tracer.save_logs()
+        res.report(c.name, c.failures, c.evidence, note)
+    finally:
+        if tracer and tracer.proc and tracer.proc.poll() is None:
+            try:
+                os.killpg(tracer.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.environ.get("BUILD", "build"))
+    ap.add_argument("-k", dest="pattern", default="",
+                    help="only cases whose name contains this")
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+
+    if args.list:
+        for gname, _, cases in GROUPS:
+            print("%s: %s %s_tracer_run" % (gname, " ".join(n for n, _ in cases),
+                                          gname))
+        return 0
+
+    if os.geteuid() != 0:
+        if IN_CI:
+            print("e2e: FAILED: needs root (CI=true, a skip is a failure)")
+            print("e2e: 0 passed, 1 failed")
+            return 1
+        print("e2e: skipped (needs root)")
+        return 0
+
+    def selected(name):
+        return args.pattern in name
+
+    # SIGTERM/SIGHUP: unwind through the finally blocks
+    def on_term(sig, frame):
+        raise SystemExit(128 + sig)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+
+    env = Env(args.build)
+    res = Results()
+    t0 = time.monotonic()
+    try:
+        missing = [b for b in (env.server_bin, env.client_bin)
+                   if not os.access(b, os.X_OK)]
+        for tool in ("curl", "wget"):
+            if not shutil.which(tool):
+                missing.append(tool)
+        if missing:
+            res.report("prerequisites", ["missing: %s (make tools / make "
+                                         "deps)" % ", ".join(missing)])
+        else:
+            try:
+                _, env.port4 = env.start_server("v4", "127.0.0.1")
+                try:
+                    _, env.port6 = env.start_server("v6", "::1")
+                except CaseFailed as e:
+                    env.v6_error = str(e)
+            except CaseFailed as e:
+                res.report("fixture_server", [str(e)])
+            if env.port4:
+                print("e2e: tracer %s%s, fixture server 127.0.0.1:%d%s"
+                      % (env.tracer, " " + " ".join(env.extra_tracer_args)
+                         if env.extra_tracer_args else "", env.port4,
+                         ", [::1]:%d" % env.port6 if env.port6 else ""))
+                sys.stdout.flush()
+                for gname, setup, cases in GROUPS:
+                    run_group(env, gname, setup, cases, res, selected)
+    except KeyboardInterrupt:
+        res.report("interrupted", ["interrupted by the user"])
+    finally:
+        PROCS.kill_all()
+        env.cleanup()
+    print("e2e: time %.1f s" % (time.monotonic() - t0))
+    print("e2e: %d passed, %d failed" % (res.passed, res.failed))
+    return 1 if res.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
