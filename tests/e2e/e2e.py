@@ -135,6 +135,7 @@ class Env:
         self.port6 = None
         self.v6_error = None
         self.servers = {}
+        self.current_tracer = None
         self.extra_tracer_args = os.environ.get("E2E_TRACER_ARGS", "").split()
 
     def path(self, name):
@@ -884,6 +885,30 @@ def case_server_role(env, server_pid, server_port):
     return check
 
 
+def case_duration(env):
+    """-d 2: the tracer stops by itself and still prints what it saw."""
+    started = time.monotonic()
+    pid, rc, out, err = curl(env, "-o", "/dev/null", env.url("/duration"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    proc = env.current_tracer.proc
+    try:
+        proc.wait(timeout=8.0)
+    except subprocess.TimeoutExpired:
+        raise CaseFailed("tracer with -d 2 still running %.1f s after it "
+                         "became ready" % (time.monotonic() - started))
+    waited = time.monotonic() - started
+
+    def check(c, tls):
+        c.eq(proc.returncode, 0, "exit status after -d 2")
+        c.true(waited < 6.0, "exited %.1f s after ready, want about 2 s"
+               % waited)
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if tl:
+            check_ok_get(c, tl, "curl GET /duration", "/duration")
+    return check
+
+
 # ---------------------------------------------------------------------------
 # groups: one tracer run each
 
@@ -930,6 +955,8 @@ GROUPS = [
         ("htc_killed", case_htc_killed),
         ("htc_garbage", case_htc_garbage),
     ]),
+    ("duration", lambda env: (["-d", "2", "-c", "curl"], None), [
+        ("tracer_duration", case_duration)]),
     ("server", setup_server, [
         ("server_role", lambda e, ctx: case_server_role(e, *ctx))]),
 ]
@@ -987,6 +1014,7 @@ def run_group(env, gname, setup, cases_all, res, selected):
             tracer.stop()
             tracer.save_logs()
             return
+        env.current_tracer = tracer
         checks = []
         for n, f in cases:
             try:
