@@ -1,0 +1,2000 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The correlator: ring-buffer records in, one timeline per HTTP request
+ * out. See correlator.h for the interface and DESIGN.md ("Correlation")
+ * for the model.
+ *
+ * State, all bounded:
+ *   conn   one per {tgid, fd}; the current generation only. Two HTTP/1.x
+ *          parsers (the request side and the response side) and the FIFO
+ *          of requests that wait for their response.
+ *   proc   one per tgid that has connections or recent DNS results; the
+ *          DNS results wait there for the connect that uses them.
+ *   graves recently closed connections and exited processes, so a record
+ *          that arrives after its connection was dropped is not taken for
+ *          the start of a new one.
+ *
+ * Roles. A client writes requests and reads responses; a server (accepted
+ * socket) reads requests and writes responses. The code speaks of the
+ * request side and the response side, and the ClientTrace hooks map onto
+ * a server like this: GetConn = first byte of the request read (the
+ * record's return time), GotConn = accept for the first request,
+ * WroteHeaders/WroteRequest = request headers / whole request READ,
+ * GotFirstResponseByte = entry of the first write of the response, end =
+ * the write that completed the response. The phase formulas are the same.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "correlator.h"
+#include "http1_parser.h"
+#include "reorder.h"
+#include "timeline.h"
+
+#define DEFAULT_WINDOW_NS (5ull * 1000 * 1000)
+#define DEFAULT_MAX_BUFFERED 65536u
+#define DEFAULT_MAX_BUFFERED_BYTES (64ull << 20)
+#define DEFAULT_MAX_CONNS 8192u
+#define DEFAULT_MAX_PROCS 8192u
+#define DEFAULT_MAX_PIPELINE 16u
+#define DEFAULT_DNS_PER_PROC 16u
+#define DEFAULT_DNS_TTL_NS (60ull * 1000 * 1000 * 1000)
+#define DNS_SWEEP_EVERY_NS (1000ull * 1000 * 1000)
+
+#define MAX_INFORMATIONAL 8  /* 1xx responses remembered per request */
+#define GRAVE_SLOTS 256
+#define DEAD_PROC_SLOTS 64
+#define SPARE_CONNS 32       /* freed conns kept for reuse */
+#define SPARE_REQS 1024
+
+enum side { SIDE_REQ = 0, SIDE_RESP = 1 };
+
+enum conn_proto {
+	PROTO_HTTP1 = 0,  /* HTTP/1.x, or nothing seen yet */
+	PROTO_NOT_HTTP,
+	PROTO_H2,
+	PROTO_TUNNEL,     /* after CONNECT or 101: not ours any more */
+};
+
+struct dns_result {
+	uint64_t enter_ns, done_ns;
+	uint32_t n_addrs;
+	bool valid, used;
+	char host[HT_DNS_HOST_LEN];
+	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
+};
+
+struct dns_ring {
+	uint32_t next; /* slot written next */
+	struct dns_result slot[];
+};
+
+struct proc {
+	uint32_t tgid;
+	bool pinned;   /* being torn down by the caller: do not free */
+	struct proc *hnext;
+	struct proc *lru_prev, *lru_next;
+	struct conn *conns;
+	uint32_t n_conns;
+	struct dns_ring *dns;
+};
+
+struct informational {
+	uint64_t ts_ns;
+	int status;
+};
+
+struct pending_req {
+	struct pending_req *prev, *next;
+	uint64_t start_ns;          /* GetConn */
+	uint64_t got_conn_ns;
+	uint64_t io_first_ns;       /* first request byte moved: send phase */
+	uint64_t wrote_headers_ns, wait100_ns, wrote_request_ns;
+	uint64_t first_byte_ns;     /* GotFirstResponseByte (1xx included) */
+	uint64_t final_first_byte_ns; /* first byte of the final response */
+	uint64_t resp_last_ns;      /* last record carrying response bytes */
+	uint64_t request_bytes, response_bytes;
+	int64_t idle_us;
+	uint32_t tid;
+	int status;
+	int version_minor;          /* -1: request line not seen */
+	bool first_on_conn, reused, headers_seen, resp_started, resp_lost;
+	bool close_requested;       /* Connection: close, either side */
+	bool is_head, is_connect, h2, incomplete;
+	const char *incomplete_reason;
+	uint32_t n_info;
+	struct informational info[MAX_INFORMATIONAL];
+	char comm[HT_COMM_LEN];
+	char method[H1_METHOD_MAX];
+	char target[H1_TARGET_MAX];
+	char host[H1_HOST_MAX];
+};
+
+struct conn {
+	struct ht_conn_id id;
+	struct conn *hnext;
+	struct conn *lru_prev, *lru_next;
+	struct conn *proc_prev, *proc_next;
+	struct proc *proc;
+	uint32_t next_seq;
+	enum ht_role role;
+	enum conn_proto proto;
+	bool role_known;
+	bool saw_http;        /* a start line parsed on either side */
+	bool saw_req_bytes;   /* the HTTP/2 preface can only come first */
+	bool taint;           /* records lost since the last resync */
+	bool connect_done_seen;
+	bool has_dns;
+	struct ht_addr saddr, daddr;
+	char comm[HT_COMM_LEN];
+	uint64_t connect_start_ns, connect_done_ns, accept_ns;
+	int32_t connect_err;
+	uint64_t n_requests;        /* requests opened on this connection */
+	uint64_t last_resp_end_ns;  /* for GotConn's idle time */
+	uint32_t skip_responses;    /* responses of requests given up on */
+	uint32_t n_pending;
+	struct pending_req *head, *tail; /* waiting for a response, FIFO */
+	struct pending_req *writing;     /* the request whose bytes flow now */
+	struct dns_result dns;
+	struct h1_parser parser[2];      /* [SIDE_REQ], [SIDE_RESP] */
+};
+
+struct grave {
+	uint32_t tgid;
+	int32_t fd;
+	uint64_t gen;
+	bool used;
+};
+
+struct dead_proc {
+	uint32_t tgid;
+	uint64_t exit_ns;
+	bool used;
+};
+
+struct correlator {
+	struct correlator_config cfg;
+	timeline_sink_fn sink;
+	void *user;
+	struct correlator_stats stats;
+
+	struct reorder rb;
+	uint64_t newest_ts, released_ts;
+	bool released_any;
+
+	struct conn **conn_buckets;
+	uint32_t conn_mask;
+	struct conn *conn_mru, *conn_lru; /* LRU list ends */
+	struct conn *spare_conns;
+	uint32_t n_spare_conns;
+
+	struct proc **proc_buckets;
+	uint32_t proc_mask;
+	struct proc *proc_mru, *proc_lru;
+
+	struct pending_req *spare_reqs;
+	uint32_t n_spare_reqs;
+
+	struct grave graves[GRAVE_SLOTS];
+	uint32_t grave_next;
+	struct dead_proc dead[DEAD_PROC_SLOTS];
+	uint32_t dead_next;
+	uint64_t last_sweep_ns;
+
+	struct timeline tl; /* built here, handed to the sink */
+	/* a record processed without a reorder copy (allocation failed) */
+	uint64_t scratch[(sizeof(struct ht_data_event) + HT_MAX_CAPTURE) / 8 + 1];
+};
+
+/* Parser callback context: the record being fed and how much of it has
+ * been attributed to a message so far. */
+struct feed_ctx {
+	struct correlator *c;
+	struct conn *conn;
+	const struct ht_data_event *ev; /* NULL for EOF/close */
+	uint64_t ts_ns;
+	const uint8_t *data;
+	size_t len, pos;
+	bool eof;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void copy_bounded(char *dst, size_t dst_size, const char *src,
+			 size_t src_max)
+{
+	size_t n = strnlen(src, src_max);
+
+	if (n >= dst_size)
+		n = dst_size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Microseconds from a to b; an inverted pair (clock noise between CPUs)
+ * counts as zero rather than a negative duration. */
+static int64_t span_us(uint64_t a, uint64_t b)
+{
+	return b > a ? (int64_t)((b - a) / 1000) : 0;
+}
+
+static bool has_payload(const uint8_t *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (data[i] != '\r' && data[i] != '\n')
+			return true;
+	return false;
+}
+
+/* Same test as the parser uses to leave H1_ST_LOST, so that we know in
+ * advance which feed() will resume parsing. */
+static bool starts_message(enum h1_kind kind, const uint8_t *data, size_t len)
+{
+	size_t k;
+
+	if (kind == H1_RESPONSE)
+		return len >= 7 && memcmp(data, "HTTP/1.", 7) == 0;
+	for (k = 0; k < len && k < H1_METHOD_MAX - 1; k++) {
+		uint8_t ch = data[k];
+
+		if (!((ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_'))
+			break;
+	}
+	return k >= 3 && k < len && data[k] == ' ';
+}
+
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define H2_PREFACE_LEN 24
+#define H2_PREFACE_MIN 14 /* "PRI * HTTP/2.0" alone is unmistakable */
+
+static bool is_h2_preface(const uint8_t *data, size_t len)
+{
+	if (len < H2_PREFACE_MIN)
+		return false;
+	return memcmp(data, h2_preface,
+		      len < H2_PREFACE_LEN ? len : H2_PREFACE_LEN) == 0;
+}
+
+/* errno words in Go's style: "connection reset by peer". */
+static const char *err_words(enum tl_hook hook, int32_t err, char *buf,
+			     size_t size)
+{
+	tl_err_words(hook, err, buf, size);
+	if (buf[0] >= 'A' && buf[0] <= 'Z' &&
+	    !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
+static bool addr_is_set(const struct ht_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return a->family != 0 && memcmp(a->addr, zero, sizeof(zero)) != 0;
+}
+
+/* The address as 16 bytes, IPv4 as IPv4-mapped IPv6, so that ::ffff:a.b.c.d
+ * and a.b.c.d compare equal. False when the family is unknown. */
+static bool addr_canon(const struct ht_addr *a, uint8_t out[16])
+{
+	if (a->family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, a->addr, 4);
+		return true;
+	}
+	if (a->family == AF_INET6) {
+		memcpy(out, a->addr, 16);
+		return true;
+	}
+	return false;
+}
+
+static bool addr_same_host(const struct ht_addr *a, const struct ht_addr *b)
+{
+	uint8_t x[16], y[16];
+
+	return addr_canon(a, x) && addr_canon(b, y) && memcmp(x, y, 16) == 0;
+}
+
+/* Records carry what they know; zeros mean "not known here". */
+static void addr_refine(struct ht_addr *dst, const struct ht_addr *src)
+{
+	if (addr_is_set(src)) {
+		dst->family = src->family;
+		memcpy(dst->addr, src->addr, sizeof(dst->addr));
+	}
+	if (src->family != 0 && src->port != 0)
+		dst->port = src->port;
+}
+
+/* ---- emitting ----------------------------------------------------------- */
+
+static void tl_reset(struct timeline *tl)
+{
+	int i;
+
+	memset(tl, 0, sizeof(*tl));
+	tl->idle_us = -1;
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		tl->phase_us[i] = -1;
+}
+
+static struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
+			       uint64_t ts_ns)
+{
+	struct tl_event *e;
+
+	if (tl->n_events >= TL_MAX_EVENTS)
+		return NULL;
+	e = &tl->events[tl->n_events++];
+	e->hook = hook;
+	e->ts_ns = ts_ns;
+	return e;
+}
+
+static void tl_add_addr(struct timeline *tl, enum tl_hook hook,
+			uint64_t ts_ns, const struct ht_addr *addr, int32_t err)
+{
+	struct tl_event *e = tl_add(tl, hook, ts_ns);
+
+	if (!e)
+		return;
+	e->err = err;
+	if (addr->family) {
+		e->addrs[0] = *addr;
+		e->n_addrs = 1;
+	}
+}
+
+static void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
+		       int32_t err)
+{
+	struct tl_event *e;
+
+	e = tl_add(tl, TL_DNSStart, dns->enter_ns);
+	if (e)
+		copy_bounded(e->host, sizeof(e->host), dns->host,
+			     sizeof(dns->host));
+	e = tl_add(tl, TL_DNSDone, dns->done_ns);
+	if (e) {
+		e->err = err;
+		e->n_addrs = dns->n_addrs;
+		memcpy(e->addrs, dns->addrs, sizeof(e->addrs));
+	}
+}
+
+/* Events are added in hook order; a stable sort by time keeps that order
+ * for events of the same record. */
+static void tl_sort(struct timeline *tl)
+{
+	uint32_t i, j;
+
+	for (i = 1; i < tl->n_events; i++) {
+		struct tl_event e = tl->events[i];
+
+		for (j = i; j > 0 && tl->events[j - 1].ts_ns > e.ts_ns; j--)
+			tl->events[j] = tl->events[j - 1];
+		tl->events[j] = e;
+	}
+}
+
+static void tl_conn_fields(struct timeline *tl, const struct conn *conn)
+{
+	tl->pid = conn->id.tgid;
+	tl->role = conn->role;
+	tl->conn_id = conn->id;
+	tl->saddr = conn->saddr;
+	tl->daddr = conn->daddr;
+}
+
+static void emit(struct correlator *c)
+{
+	c->stats.requests++;
+	if (!c->tl.complete)
+		c->stats.incomplete++;
+	if (c->sink)
+		c->sink(c->user, &c->tl);
+}
+
+static void build_request(struct correlator *c, const struct conn *conn,
+			  const struct pending_req *r, uint64_t end_ns,
+			  const char *error, bool put_idle)
+{
+	struct timeline *tl = &c->tl;
+	bool client = conn->role == HT_ROLE_CLIENT;
+	bool first = r->first_on_conn;
+	struct tl_event *e;
+	uint32_t i;
+
+	tl_reset(tl);
+	tl_conn_fields(tl, conn);
+	end_ns = max_u64(end_ns, r->start_ns);
+	tl->start_ns = r->start_ns;
+	tl->end_ns = end_ns;
+	tl->tid = r->tid;
+	memcpy(tl->comm, r->comm, sizeof(tl->comm));
+	tl->reused = r->reused;
+	tl->idle_us = r->idle_us;
+	memcpy(tl->method, r->method, sizeof(tl->method));
+	memcpy(tl->target, r->target, sizeof(tl->target));
+	memcpy(tl->host, r->host, sizeof(tl->host));
+	if (r->h2)
+		strcpy(tl->version, "HTTP/2");
+	else if (r->version_minor == 0)
+		strcpy(tl->version, "HTTP/1.0");
+	else if (r->version_minor == 1)
+		strcpy(tl->version, "HTTP/1.1");
+	tl->status = r->status;
+	tl->request_bytes = r->request_bytes;
+	tl->response_bytes = r->response_bytes;
+
+	e = tl_add(tl, TL_GetConn, r->start_ns);
+	if (e && r->host[0])
+		copy_bounded(e->host, sizeof(e->host), r->host,
+			     sizeof(r->host));
+	else if (e && first && conn->has_dns)
+		copy_bounded(e->host, sizeof(e->host), conn->dns.host,
+			     sizeof(conn->dns.host));
+	if (first && conn->has_dns) {
+		tl_add_dns(tl, &conn->dns, 0);
+		tl->phase_us[TL_PHASE_DNS] =
+			span_us(conn->dns.enter_ns, conn->dns.done_ns);
+	}
+	if (first && client && conn->connect_start_ns)
+		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
+			    &conn->daddr, 0);
+	if (first && client && conn->connect_done_seen)
+		tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
+			    &conn->daddr, conn->connect_err);
+	if (first && client && conn->connect_start_ns &&
+	    conn->connect_done_seen)
+		tl->phase_us[TL_PHASE_CONNECT] = span_us(
+			conn->connect_start_ns, conn->connect_done_ns);
+	tl_add(tl, TL_GotConn, r->got_conn_ns);
+	if (r->wrote_headers_ns)
+		tl_add(tl, TL_WroteHeaders, r->wrote_headers_ns);
+	if (r->wait100_ns)
+		tl_add(tl, TL_Wait100Continue, r->wait100_ns);
+	if (r->wrote_request_ns)
+		tl_add(tl, TL_WroteRequest, r->wrote_request_ns);
+	if (r->first_byte_ns)
+		tl_add(tl, TL_GotFirstResponseByte, r->first_byte_ns);
+	for (i = 0; i < r->n_info; i++) {
+		/* Go calls Got100Continue, then Got1xxResponse for it too. */
+		if (r->info[i].status == 100)
+			tl_add(tl, TL_Got100Continue, r->info[i].ts_ns);
+		e = tl_add(tl, TL_Got1xxResponse, r->info[i].ts_ns);
+		if (e)
+			e->status = r->info[i].status;
+	}
+	if (put_idle)
+		tl_add(tl, TL_PutIdleConn, end_ns);
+	tl_sort(tl);
+
+	if (r->wrote_request_ns)
+		tl->phase_us[TL_PHASE_SEND] =
+			span_us(r->io_first_ns, r->wrote_request_ns);
+	/* With 100-continue the interim response may come before the body
+	 * is written: span_us() clamps at zero. */
+	if (r->wrote_request_ns && r->final_first_byte_ns)
+		tl->phase_us[TL_PHASE_WAIT] =
+			span_us(r->wrote_request_ns, r->final_first_byte_ns);
+	if (r->final_first_byte_ns)
+		tl->phase_us[TL_PHASE_RECEIVE] =
+			span_us(r->final_first_byte_ns, end_ns);
+	tl->phase_us[TL_PHASE_TOTAL] = span_us(r->start_ns, end_ns);
+
+	if (error)
+		snprintf(tl->error, sizeof(tl->error), "%s", error);
+	else if (r->incomplete && r->incomplete_reason)
+		snprintf(tl->error, sizeof(tl->error), "%s",
+			 r->incomplete_reason);
+	tl->complete = !r->incomplete;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static struct pending_req *req_alloc(struct correlator *c)
+{
+	struct pending_req *r = c->spare_reqs;
+
+	if (r) {
+		c->spare_reqs = r->next;
+		c->n_spare_reqs--;
+	} else {
+		r = malloc(sizeof(*r));
+		if (!r)
+			return NULL;
+	}
+	memset(r, 0, offsetof(struct pending_req, method));
+	r->method[0] = r->target[0] = r->host[0] = '\0';
+	r->version_minor = -1;
+	r->idle_us = -1;
+	return r;
+}
+
+static void req_free(struct correlator *c, struct pending_req *r)
+{
+	if (c->n_spare_reqs >= SPARE_REQS) {
+		free(r);
+		return;
+	}
+	r->next = c->spare_reqs;
+	c->spare_reqs = r;
+	c->n_spare_reqs++;
+}
+
+static void req_unlink(struct conn *conn, struct pending_req *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		conn->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		conn->tail = r->prev;
+	conn->n_pending--;
+	if (conn->writing == r)
+		conn->writing = NULL;
+}
+
+static void mark_incomplete(struct pending_req *r, const char *reason)
+{
+	if (!r->incomplete) {
+		r->incomplete = true;
+		r->incomplete_reason = reason;
+	}
+}
+
+static uint64_t req_last_seen(const struct pending_req *r)
+{
+	uint64_t t = r->start_ns;
+
+	t = max_u64(t, r->wrote_headers_ns);
+	t = max_u64(t, r->wrote_request_ns);
+	t = max_u64(t, r->first_byte_ns);
+	return max_u64(t, r->resp_last_ns);
+}
+
+/* Requests are always finished oldest first: responses come in order. */
+static void finish_head(struct correlator *c, struct conn *conn,
+			uint64_t end_ns, const char *error, bool put_idle)
+{
+	struct pending_req *r = conn->head;
+
+	if (!r)
+		return;
+	req_unlink(conn, r);
+	build_request(c, conn, r, end_ns, error, put_idle);
+	emit(c);
+	req_free(c, r);
+}
+
+/* Every pending request ends here, incomplete. end_ns 0: at the last
+ * thing seen of each. */
+static void abandon_pending(struct correlator *c, struct conn *conn,
+			    uint64_t end_ns, const char *error)
+{
+	while (conn->head) {
+		mark_incomplete(conn->head, error);
+		finish_head(c, conn,
+			    end_ns ? end_ns : req_last_seen(conn->head), error,
+			    false);
+	}
+	conn->skip_responses = 0;
+}
+
+/* Forgets requests that turned out not to be HTTP: no timeline. */
+static void drop_pending(struct correlator *c, struct conn *conn)
+{
+	while (conn->head) {
+		struct pending_req *r = conn->head;
+
+		req_unlink(conn, r);
+		req_free(c, r);
+	}
+}
+
+static struct pending_req *resp_target(const struct conn *conn)
+{
+	return conn->skip_responses ? NULL : conn->head;
+}
+
+/* Framing of the head's response was lost (bytes beyond the capture where
+ * chunk sizes were): it ended with the last record that carried response
+ * bytes before the next request or a new response began. */
+static void end_lost_response(struct correlator *c, struct conn *conn)
+{
+	struct pending_req *r = conn->head;
+
+	if (conn->n_pending > 1)
+		mark_incomplete(r, "response framing lost with requests pipelined");
+	conn->last_resp_end_ns = r->resp_last_ns;
+	finish_head(c, conn, r->resp_last_ns, NULL, !r->close_requested);
+}
+
+static struct pending_req *open_request(struct correlator *c,
+					struct conn *conn,
+					const struct ht_data_event *ev)
+{
+	struct pending_req *r;
+	bool first = conn->n_requests == 0;
+	bool after_gap = false;
+
+	/* A keep-alive client sends the next request only after reading the
+	 * previous response (pipelining aside). */
+	if (conn->head && conn->head->resp_lost && conn->head->resp_started)
+		end_lost_response(c, conn);
+	if (conn->taint) {
+		/* Records were lost while these were open; whatever ended
+		 * them is among the lost, and this request starts afresh. */
+		while (conn->head)
+			finish_head(c, conn, req_last_seen(conn->head), NULL,
+				    false);
+		conn->skip_responses = 0;
+		conn->taint = false;
+		after_gap = true;
+	}
+	if (conn->n_pending >= c->cfg.max_pipeline) {
+		c->stats.pipeline_overflow++;
+		mark_incomplete(conn->head, "too many pipelined requests");
+		finish_head(c, conn, req_last_seen(conn->head), NULL, false);
+		/* its response, when it comes, must not go to the next one */
+		conn->skip_responses++;
+	}
+	r = req_alloc(c);
+	if (!r)
+		return NULL;
+	r->first_on_conn = first;
+	r->reused = !first;
+	/* The first request after a gap before it may miss its connect. */
+	if (after_gap && first)
+		mark_incomplete(r, "records lost");
+	conn->n_requests++;
+	if (conn->role == HT_ROLE_SERVER) {
+		r->start_ns = ev->hdr.ts_ns;
+		r->io_first_ns = ev->hdr.ts_ns;
+		r->got_conn_ns = first && conn->accept_ns ? conn->accept_ns :
+							    r->start_ns;
+	} else {
+		r->io_first_ns = ev->enter_ns;
+		r->start_ns = ev->enter_ns;
+		r->got_conn_ns = ev->enter_ns;
+		if (first) {
+			if (conn->has_dns)
+				r->start_ns = conn->dns.enter_ns;
+			else if (conn->connect_start_ns)
+				r->start_ns = conn->connect_start_ns;
+			if (conn->connect_done_seen)
+				r->got_conn_ns = conn->connect_done_ns;
+		}
+	}
+	if (!first && conn->last_resp_end_ns &&
+	    r->start_ns >= conn->last_resp_end_ns)
+		r->idle_us = span_us(conn->last_resp_end_ns, r->start_ns);
+	r->tid = ev->hdr.tid;
+	copy_bounded(r->comm, sizeof(r->comm), ev->hdr.comm,
+		     sizeof(ev->hdr.comm));
+
+	r->next = NULL;
+	r->prev = conn->tail;
+	if (conn->tail)
+		conn->tail->next = r;
+	else
+		conn->head = r;
+	conn->tail = r;
+	conn->n_pending++;
+	conn->writing = r;
+	return r;
+}
+
+/* ---- parser callbacks ----------------------------------------------------- */
+
+static uint64_t resp_byte_ts(const struct conn *conn,
+			     const struct ht_data_event *ev)
+{
+	/* a client reads: the byte is there when read() returns; a server
+	 * writes: the byte leaves when write() is entered */
+	return conn->role == HT_ROLE_SERVER ? ev->enter_ns : ev->hdr.ts_ns;
+}
+
+/* This record carries bytes of the current response. */
+static void response_bytes_seen(struct conn *conn,
+				const struct ht_data_event *ev)
+{
+	struct pending_req *r = resp_target(conn);
+	uint64_t ts = resp_byte_ts(conn, ev);
+
+	if (!r)
+		return;
+	if (!r->first_byte_ns)
+		r->first_byte_ns = ts;
+	if (!r->final_first_byte_ns)
+		r->final_first_byte_ns = ts;
+	r->resp_started = true;
+	r->resp_last_ns = ev->hdr.ts_ns;
+}
+
+static void add_bytes(struct conn *conn, int side, uint64_t n)
+{
+	struct pending_req *r;
+
+	if (conn->proto != PROTO_HTTP1 || n == 0)
+		return;
+	if (side == SIDE_REQ) {
+		if (conn->writing)
+			conn->writing->request_bytes += n;
+		return;
+	}
+	r = resp_target(conn);
+	if (r && r->resp_started)
+		r->response_bytes += n;
+}
+
+/* The part of this feed up to `offset` belongs to the message that just
+ * ended. */
+static size_t take_upto(struct feed_ctx *fc, size_t offset)
+{
+	size_t n;
+
+	if (offset > fc->len)
+		offset = fc->len;
+	if (offset < fc->pos)
+		offset = fc->pos;
+	n = offset - fc->pos;
+	fc->pos = offset;
+	return n;
+}
+
+static bool more_after(const struct feed_ctx *fc, size_t offset)
+{
+	return offset < fc->len &&
+	       has_payload(fc->data + offset, fc->len - offset);
+}
+
+static enum h1_body_hint req_on_headers(void *user,
+					const struct h1_message *msg,
+					size_t offset)
+{
+	struct feed_ctx *fc = user;
+	struct pending_req *r = fc->conn->writing;
+
+	fc->conn->saw_http = true;
+	if (!r)
+		return H1_BODY_DEFAULT;
+	r->headers_seen = true;
+	r->wrote_headers_ns = fc->ts_ns;
+	if (msg->expect_continue)
+		r->wait100_ns = fc->ts_ns;
+	copy_bounded(r->method, sizeof(r->method), msg->method,
+		     sizeof(msg->method));
+	copy_bounded(r->target, sizeof(r->target), msg->target,
+		     sizeof(msg->target));
+	copy_bounded(r->host, sizeof(r->host), msg->host, sizeof(msg->host));
+	r->version_minor = msg->version_minor;
+	r->is_head = strcmp(r->method, "HEAD") == 0;
+	r->is_connect = strcmp(r->method, "CONNECT") == 0;
+	if (msg->connection_close)
+		r->close_requested = true;
+	return H1_BODY_DEFAULT;
+}
+
+static void req_on_complete(void *user, const struct h1_message *msg,
+			    size_t offset)
+{
+	struct feed_ctx *fc = user;
+	struct conn *conn = fc->conn;
+	struct pending_req *r = conn->writing;
+	size_t n = take_upto(fc, offset);
+
+	if (r) {
+		r->request_bytes += n;
+		r->wrote_request_ns = fc->ts_ns;
+		conn->writing = NULL;
+	}
+	/* pipelining: the next request starts in the same write */
+	if (fc->ev && more_after(fc, fc->pos))
+		open_request(fc->c, conn, fc->ev);
+}
+
+static enum h1_body_hint resp_on_headers(void *user,
+					 const struct h1_message *msg,
+					 size_t offset)
+{
+	struct feed_ctx *fc = user;
+	struct conn *conn = fc->conn;
+	struct pending_req *r = resp_target(conn);
+
+	conn->saw_http = true;
+	if (msg->status < 200 && msg->status != 101) {
+		/* interim: the final response follows */
+		if (!r)
+			return H1_BODY_NONE;
+		if (r->n_info < MAX_INFORMATIONAL) {
+			r->info[r->n_info].ts_ns = fc->ts_ns;
+			r->info[r->n_info].status = msg->status;
+			r->n_info++;
+		}
+		r->final_first_byte_ns = 0;
+		if (fc->ev && more_after(fc, offset))
+			r->final_first_byte_ns = resp_byte_ts(conn, fc->ev);
+		return H1_BODY_NONE;
+	}
+	if (!r)
+		return H1_BODY_DEFAULT;
+	r->status = msg->status;
+	if (msg->connection_close)
+		r->close_requested = true;
+	if (r->is_head)
+		return H1_BODY_NONE;
+	if (r->is_connect && msg->status >= 200 && msg->status < 300)
+		return H1_BODY_TUNNEL;
+	return H1_BODY_DEFAULT;
+}
+
+static void resp_on_complete(void *user, const struct h1_message *msg,
+			     size_t offset)
+{
+	struct feed_ctx *fc = user;
+	struct correlator *c = fc->c;
+	struct conn *conn = fc->conn;
+	struct pending_req *r = resp_target(conn);
+	size_t n = take_upto(fc, offset);
+	bool tunnel;
+
+	if (msg->status < 200 && msg->status != 101)
+		return;
+	if (conn->skip_responses) {
+		conn->skip_responses--;
+	} else if (!r) {
+		c->stats.orphan_responses++;
+	} else {
+		tunnel = msg->status == 101 ||
+			 (r->is_connect && msg->status >= 200 &&
+			  msg->status < 300);
+		r->response_bytes += n;
+		conn->last_resp_end_ns = fc->ts_ns;
+		finish_head(c, conn, fc->ts_ns, NULL,
+			    !tunnel && !fc->eof && !r->close_requested);
+	}
+	if (msg->status == 101 || conn->parser[SIDE_RESP].state == H1_ST_TUNNEL)
+		conn->proto = PROTO_TUNNEL;
+	if (conn->proto == PROTO_HTTP1 && fc->ev && more_after(fc, fc->pos))
+		response_bytes_seen(conn, fc->ev);
+}
+
+static const struct h1_callbacks side_callbacks[2] = {
+	[SIDE_REQ] = { .on_headers = req_on_headers,
+		       .on_complete = req_on_complete },
+	[SIDE_RESP] = { .on_headers = resp_on_headers,
+			.on_complete = resp_on_complete },
+};
+
+/* ---- data --------------------------------------------------------------- */
+
+static enum h1_kind side_kind(int side)
+{
+	return side == SIDE_REQ ? H1_REQUEST : H1_RESPONSE;
+}
+
+static int side_of(const struct conn *conn, enum ht_direction dir)
+{
+	bool egress = dir == HT_DIR_EGRESS;
+	bool client = conn->role == HT_ROLE_CLIENT;
+
+	return egress == client ? SIDE_REQ : SIDE_RESP;
+}
+
+/* Both parsers wait for the next message start: after lost records, or
+ * when the stream was joined in the middle. */
+static void parsers_resync(struct conn *conn)
+{
+	int side;
+
+	for (side = SIDE_REQ; side <= SIDE_RESP; side++) {
+		h1_parser_init(&conn->parser[side], side_kind(side));
+		conn->parser[side].state = H1_ST_LOST;
+	}
+}
+
+static void set_role(struct conn *conn, enum ht_role role)
+{
+	int side;
+
+	if (conn->role_known && conn->role == role)
+		return;
+	conn->role = role;
+	conn->role_known = true;
+	for (side = SIDE_REQ; side <= SIDE_RESP; side++)
+		h1_parser_init(&conn->parser[side], side_kind(side));
+	if (conn->taint)
+		parsers_resync(conn);
+}
+
+static void mark_not_http(struct correlator *c, struct conn *conn)
+{
+	if (conn->proto != PROTO_NOT_HTTP)
+		c->stats.non_http_conns++;
+	conn->proto = PROTO_NOT_HTTP;
+	drop_pending(c, conn);
+}
+
+/* Data on a connection whose connect/accept we did not see: the side that
+ * starts like a request tells the role. */
+static bool guess_role(struct correlator *c, struct conn *conn,
+		       const struct ht_data_event *ev)
+{
+	const uint8_t *data = ev->data;
+	size_t len = ev->captured_len;
+	bool egress = ev->direction == HT_DIR_EGRESS;
+
+	while (len && (*data == '\r' || *data == '\n')) {
+		data++;
+		len--;
+	}
+	if (len == 0)
+		return false;
+	if (starts_message(H1_REQUEST, data, len) || is_h2_preface(data, len))
+		set_role(conn, egress ? HT_ROLE_CLIENT : HT_ROLE_SERVER);
+	else if (starts_message(H1_RESPONSE, data, len))
+		set_role(conn, egress ? HT_ROLE_SERVER : HT_ROLE_CLIENT);
+	else if (conn->taint)
+		return false; /* joined mid-message: wait for a start */
+	else
+		mark_not_http(c, conn);
+	return conn->role_known && conn->proto == PROTO_HTTP1;
+}
+
+/* The parser of `side` found bytes that are not HTTP/1.x. */
+static void not_http(struct correlator *c, struct conn *conn, int side,
+		     uint64_t ts)
+{
+	struct h1_parser *p = &conn->parser[side];
+
+	if (!conn->saw_http) {
+		/* first message: TLS, SSH, some binary protocol */
+		mark_not_http(c, conn);
+		return;
+	}
+	/* after HTTP traffic: out of step; wait for a message start */
+	if (side == SIDE_REQ) {
+		struct pending_req *r = conn->writing;
+
+		if (r && !r->headers_seen) {
+			req_unlink(conn, r);
+			req_free(c, r);
+		}
+		conn->writing = NULL;
+	} else if (conn->head && conn->head->resp_started &&
+		   !conn->skip_responses) {
+		finish_head(c, conn, ts, "malformed HTTP response", false);
+	}
+	h1_parser_init(p, side_kind(side));
+	p->state = H1_ST_LOST;
+}
+
+/* The parser of `side` resumes at a message start after H1_ST_LOST. */
+static void resumed(struct correlator *c, struct conn *conn, int side)
+{
+	if (side == SIDE_REQ) {
+		conn->writing = NULL; /* the rest of that one is unknown */
+		return;
+	}
+	if (conn->head && conn->head->resp_started && !conn->skip_responses)
+		end_lost_response(c, conn);
+}
+
+/* Bytes that the parser will skip (lost framing): still count them. */
+static void skipped_bytes(struct conn *conn, int side,
+			  const struct ht_data_event *ev)
+{
+	struct pending_req *r;
+
+	if (side == SIDE_REQ) {
+		add_bytes(conn, side, (uint64_t)ev->ret);
+		return;
+	}
+	r = resp_target(conn);
+	if (r && r->resp_started) {
+		r->response_bytes += (uint64_t)ev->ret;
+		r->resp_last_ns = ev->hdr.ts_ns;
+	}
+}
+
+static void feed(struct correlator *c, struct conn *conn, int side,
+		 const struct ht_data_event *ev)
+{
+	struct h1_parser *p = &conn->parser[side];
+	const struct h1_callbacks *cb = &side_callbacks[side];
+	size_t cap = ev->captured_len;
+	uint64_t gap = (uint64_t)ev->ret - cap;
+	struct feed_ctx fc = {
+		.c = c, .conn = conn, .ev = ev, .ts_ns = ev->hdr.ts_ns,
+		.data = ev->data, .len = cap,
+	};
+	bool at_start = p->state == H1_ST_START;
+
+	if (p->state == H1_ST_LOST) {
+		if (!starts_message(p->kind, ev->data, cap)) {
+			skipped_bytes(conn, side, ev);
+			return;
+		}
+		resumed(c, conn, side);
+		at_start = true;
+	}
+	if (side == SIDE_REQ) {
+		if (at_start && has_payload(ev->data, cap))
+			open_request(c, conn, ev);
+	} else if (cap == 0 || !at_start || has_payload(ev->data, cap)) {
+		response_bytes_seen(conn, ev);
+	}
+
+	h1_parser_feed(p, ev->data, cap, cb, &fc);
+	add_bytes(conn, side, cap - fc.pos);
+	if (gap && conn->proto == PROTO_HTTP1 &&
+	    p->state != H1_ST_NOT_HTTP) {
+		/* counted before the parser may complete the message */
+		add_bytes(conn, side, gap);
+		fc.data = NULL;
+		fc.len = fc.pos = 0;
+		h1_parser_gap(p, gap, cb, &fc);
+	}
+
+	if (conn->proto != PROTO_HTTP1)
+		return;
+	if (p->state == H1_ST_TUNNEL) {
+		conn->proto = PROTO_TUNNEL;
+	} else if (p->state == H1_ST_NOT_HTTP) {
+		not_http(c, conn, side, ev->hdr.ts_ns);
+	} else if (p->state == H1_ST_LOST && side == SIDE_RESP) {
+		struct pending_req *r = resp_target(conn);
+
+		if (r && r->resp_started)
+			r->resp_lost = true;
+	}
+}
+
+/* Every request still open fails with `error`, which says what happened:
+ * complete unless records were lost. */
+static void fail_pending(struct correlator *c, struct conn *conn,
+			 uint64_t end_ns, const char *error)
+{
+	while (conn->head)
+		finish_head(c, conn, end_ns, error, false);
+	conn->skip_responses = 0;
+}
+
+/* The response stream ended (EOF read, or close): a body delimited by
+ * close completes, whatever else is open failed. */
+static void response_stream_ended(struct correlator *c, struct conn *conn,
+				  uint64_t ts)
+{
+	struct h1_parser *p = &conn->parser[SIDE_RESP];
+	struct feed_ctx fc = {
+		.c = c, .conn = conn, .ts_ns = ts, .eof = true,
+	};
+
+	if (!conn->role_known || conn->proto != PROTO_HTTP1)
+		return;
+	if (p->state != H1_ST_LOST)
+		h1_parser_eof(p, &side_callbacks[SIDE_RESP], &fc);
+	while (conn->head) {
+		struct pending_req *r = conn->head;
+
+		if (r->resp_lost && r->resp_started && !conn->skip_responses) {
+			end_lost_response(c, conn);
+			continue;
+		}
+		finish_head(c, conn, ts,
+			    r->resp_started ? "connection closed mid-response" :
+					      "connection closed before response",
+			    false);
+	}
+	conn->skip_responses = 0;
+	if (conn->proto == PROTO_HTTP1)
+		h1_parser_init(p, H1_RESPONSE);
+}
+
+static bool io_error_ignored(int64_t ret)
+{
+	/* would block / interrupted / kernel-internal restart codes */
+	return ret == -EAGAIN || ret == -EWOULDBLOCK || ret == -EINTR ||
+	       (ret <= -512 && ret >= -516);
+}
+
+static void handle_data(struct correlator *c, struct conn *conn,
+			const struct ht_data_event *ev)
+{
+	int side;
+
+	copy_bounded(conn->comm, sizeof(conn->comm), ev->hdr.comm,
+		     sizeof(ev->hdr.comm));
+	if (conn->proto != PROTO_HTTP1)
+		return;
+	if (ev->ret < 0) {
+		char words[TL_ERR_WORDS_LEN], error[TL_ERROR_MAX];
+
+		if (io_error_ignored(ev->ret) || !conn->head)
+			return;
+		err_words(TL_GotConn, (int32_t)-ev->ret, words, sizeof(words));
+		snprintf(error, sizeof(error), "%s: %s",
+			 ev->direction == HT_DIR_INGRESS ? "read" : "write",
+			 words);
+		fail_pending(c, conn, ev->hdr.ts_ns, error);
+		return;
+	}
+	if (!conn->role_known && (ev->ret == 0 || !guess_role(c, conn, ev)))
+		return;
+	side = side_of(conn, ev->direction);
+	if (ev->ret == 0) {
+		if (ev->direction != HT_DIR_INGRESS)
+			return;
+		if (side == SIDE_RESP) {
+			response_stream_ended(c, conn, ev->hdr.ts_ns);
+		} else {
+			/* a server's peer half-closed: the response may
+			 * still be written */
+			h1_parser_eof(&conn->parser[SIDE_REQ], NULL, NULL);
+			conn->writing = NULL;
+		}
+		return;
+	}
+	if (side == SIDE_REQ && !conn->saw_req_bytes) {
+		conn->saw_req_bytes = true;
+		if (!conn->taint && is_h2_preface(ev->data, ev->captured_len)) {
+			/* HTTP/2 with prior knowledge: one timeline for the
+			 * connection; its frames are not parsed */
+			struct pending_req *r = open_request(c, conn, ev);
+
+			conn->proto = PROTO_H2;
+			if (!r)
+				return;
+			r->h2 = true;
+			r->request_bytes = (uint64_t)ev->ret;
+			while (conn->head)
+				finish_head(c, conn, ev->hdr.ts_ns, NULL,
+					    false);
+			return;
+		}
+	}
+	feed(c, conn, side, ev);
+}
+
+/* ---- processes and DNS ---------------------------------------------------- */
+
+static uint32_t hash32(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
+
+static struct proc **proc_slot(struct correlator *c, uint32_t tgid)
+{
+	struct proc **pp = &c->proc_buckets[hash32(tgid) & c->proc_mask];
+
+	while (*pp && (*pp)->tgid != tgid)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void proc_lru_unlink(struct correlator *c, struct proc *p)
+{
+	if (p->lru_prev)
+		p->lru_prev->lru_next = p->lru_next;
+	else
+		c->proc_mru = p->lru_next;
+	if (p->lru_next)
+		p->lru_next->lru_prev = p->lru_prev;
+	else
+		c->proc_lru = p->lru_prev;
+	p->lru_prev = p->lru_next = NULL;
+}
+
+static void proc_lru_front(struct correlator *c, struct proc *p)
+{
+	p->lru_prev = NULL;
+	p->lru_next = c->proc_mru;
+	if (c->proc_mru)
+		c->proc_mru->lru_prev = p;
+	c->proc_mru = p;
+	if (!c->proc_lru)
+		c->proc_lru = p;
+}
+
+static void proc_touch(struct correlator *c, struct proc *p)
+{
+	if (c->proc_mru == p)
+		return;
+	proc_lru_unlink(c, p);
+	proc_lru_front(c, p);
+}
+
+static void proc_destroy(struct correlator *c, struct proc *p)
+{
+	struct proc **pp = proc_slot(c, p->tgid);
+
+	if (*pp == p)
+		*pp = p->hnext;
+	proc_lru_unlink(c, p);
+	free(p->dns);
+	free(p);
+	c->stats.procs--;
+}
+
+static bool dns_ring_live(const struct correlator *c, const struct proc *p)
+{
+	uint32_t i;
+
+	if (!p->dns)
+		return false;
+	for (i = 0; i < c->cfg.dns_per_proc; i++)
+		if (p->dns->slot[i].valid && !p->dns->slot[i].used)
+			return true;
+	return false;
+}
+
+static void proc_maybe_free(struct correlator *c, struct proc *p)
+{
+	if (!p->pinned && p->n_conns == 0 && !p->dns)
+		proc_destroy(c, p);
+}
+
+static void conn_drop(struct correlator *c, struct conn *conn, bool bury);
+static void conn_abandon(struct correlator *c, struct conn *conn,
+			 uint64_t end_ns, const char *error);
+
+/* Finalizes every connection of p and frees it. */
+static void proc_teardown(struct correlator *c, struct proc *p,
+			  uint64_t end_ns, const char *error)
+{
+	p->pinned = true;
+	while (p->conns) {
+		struct conn *conn = p->conns;
+
+		conn_abandon(c, conn, end_ns, error);
+		conn_drop(c, conn, false);
+	}
+	proc_destroy(c, p);
+}
+
+static struct proc *proc_get(struct correlator *c, uint32_t tgid)
+{
+	struct proc **pp = proc_slot(c, tgid);
+	struct proc *p = *pp;
+
+	if (p) {
+		proc_touch(c, p);
+		return p;
+	}
+	if (c->stats.procs >= c->cfg.max_procs && c->proc_lru) {
+		c->stats.evicted_procs++;
+		proc_teardown(c, c->proc_lru, 0, "evicted");
+		pp = proc_slot(c, tgid);
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->tgid = tgid;
+	p->hnext = *pp;
+	*pp = p;
+	proc_lru_front(c, p);
+	c->stats.procs++;
+	return p;
+}
+
+static struct proc *proc_lookup(struct correlator *c, uint32_t tgid)
+{
+	return *proc_slot(c, tgid);
+}
+
+static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
+{
+	struct dns_result *d;
+	struct proc *p;
+	uint32_t n = ev->n_addrs;
+
+	if (ev->ret != 0) {
+		/* a failed lookup is a failed request of its own */
+		struct timeline *tl = &c->tl;
+		char words[TL_ERR_WORDS_LEN];
+		struct dns_result failed = {
+			.enter_ns = ev->enter_ns && ev->enter_ns <= ev->hdr.ts_ns ?
+					    ev->enter_ns : ev->hdr.ts_ns,
+			.done_ns = ev->hdr.ts_ns,
+		};
+		struct tl_event *e;
+
+		copy_bounded(failed.host, sizeof(failed.host), ev->host,
+			     sizeof(ev->host));
+		tl_reset(tl);
+		tl->role = HT_ROLE_CLIENT;
+		tl->pid = ev->hdr.tgid;
+		tl->tid = ev->hdr.tid;
+		copy_bounded(tl->comm, sizeof(tl->comm), ev->hdr.comm,
+			     sizeof(ev->hdr.comm));
+		copy_bounded(tl->host, sizeof(tl->host), failed.host,
+			     sizeof(failed.host));
+		tl->start_ns = failed.enter_ns;
+		tl->end_ns = failed.done_ns;
+		e = tl_add(tl, TL_GetConn, failed.enter_ns);
+		if (e)
+			memcpy(e->host, failed.host, sizeof(e->host));
+		tl_add_dns(tl, &failed, ev->ret);
+		tl->phase_us[TL_PHASE_DNS] =
+			span_us(failed.enter_ns, failed.done_ns);
+		tl->phase_us[TL_PHASE_TOTAL] = tl->phase_us[TL_PHASE_DNS];
+		snprintf(tl->error, sizeof(tl->error), "lookup %s: %s",
+			 failed.host,
+			 err_words(TL_DNSDone, ev->ret, words, sizeof(words)));
+		tl->complete = true;
+		emit(c);
+		return;
+	}
+	p = proc_get(c, ev->hdr.tgid);
+	if (!p)
+		return;
+	if (!p->dns) {
+		p->dns = calloc(1, sizeof(*p->dns) +
+				c->cfg.dns_per_proc * sizeof(p->dns->slot[0]));
+		if (!p->dns) {
+			proc_maybe_free(c, p);
+			return;
+		}
+	}
+	d = &p->dns->slot[p->dns->next];
+	p->dns->next = (p->dns->next + 1) % c->cfg.dns_per_proc;
+	if (d->valid && !d->used)
+		c->stats.dns_unmatched++;
+	if (n > HT_DNS_MAX_ADDRS)
+		n = HT_DNS_MAX_ADDRS;
+	memset(d, 0, sizeof(*d));
+	d->valid = true;
+	d->enter_ns = ev->enter_ns && ev->enter_ns <= ev->hdr.ts_ns ?
+			      ev->enter_ns : ev->hdr.ts_ns;
+	d->done_ns = ev->hdr.ts_ns;
+	d->n_addrs = n;
+	memcpy(d->addrs, ev->addrs, n * sizeof(d->addrs[0]));
+	copy_bounded(d->host, sizeof(d->host), ev->host, sizeof(ev->host));
+}
+
+/* The lookup this connect used: same process (any thread: curl resolves
+ * on a helper thread), its answer holds the peer address, it finished
+ * before the connect began, most recent first; each is used once. */
+static void match_dns(struct correlator *c, struct conn *conn)
+{
+	struct proc *p = conn->proc;
+	struct dns_result *best = NULL;
+	uint64_t at = conn->connect_start_ns;
+	uint32_t i, k;
+
+	if (!p || !p->dns || !conn->daddr.family)
+		return;
+	for (i = 0; i < c->cfg.dns_per_proc; i++) {
+		struct dns_result *d = &p->dns->slot[i];
+
+		if (!d->valid || d->used || d->done_ns > at ||
+		    at - d->done_ns > c->cfg.dns_ttl_ns)
+			continue;
+		if (best && best->done_ns >= d->done_ns)
+			continue;
+		for (k = 0; k < d->n_addrs; k++)
+			if (addr_same_host(&d->addrs[k], &conn->daddr))
+				break;
+		if (k < d->n_addrs)
+			best = d;
+	}
+	if (!best)
+		return;
+	best->used = true;
+	conn->dns = *best;
+	conn->has_dns = true;
+}
+
+/* DNS results that no connect used in time are dropped, and processes
+ * left with nothing. */
+static void sweep_dns(struct correlator *c, uint64_t now)
+{
+	struct proc *p, *next;
+	uint32_t i;
+
+	for (p = c->proc_mru; p; p = next) {
+		next = p->lru_next;
+		if (!p->dns)
+			continue;
+		for (i = 0; i < c->cfg.dns_per_proc; i++) {
+			struct dns_result *d = &p->dns->slot[i];
+
+			if (!d->valid || now < d->done_ns ||
+			    now - d->done_ns <= c->cfg.dns_ttl_ns)
+				continue;
+			if (!d->used)
+				c->stats.dns_unmatched++;
+			d->valid = false;
+		}
+		if (!dns_ring_live(c, p)) {
+			free(p->dns);
+			p->dns = NULL;
+			proc_maybe_free(c, p);
+		}
+	}
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static struct conn **conn_slot(struct correlator *c, uint32_t tgid, int32_t fd)
+{
+	uint64_t key = (uint64_t)tgid << 32 | (uint32_t)fd;
+	struct conn **pp = &c->conn_buckets[hash32(key) & c->conn_mask];
+
+	while (*pp && ((*pp)->id.tgid != tgid || (*pp)->id.fd != fd))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void conn_lru_unlink(struct correlator *c, struct conn *conn)
+{
+	if (conn->lru_prev)
+		conn->lru_prev->lru_next = conn->lru_next;
+	else
+		c->conn_mru = conn->lru_next;
+	if (conn->lru_next)
+		conn->lru_next->lru_prev = conn->lru_prev;
+	else
+		c->conn_lru = conn->lru_prev;
+	conn->lru_prev = conn->lru_next = NULL;
+}
+
+static void conn_lru_front(struct correlator *c, struct conn *conn)
+{
+	conn->lru_prev = NULL;
+	conn->lru_next = c->conn_mru;
+	if (c->conn_mru)
+		c->conn_mru->lru_prev = conn;
+	c->conn_mru = conn;
+	if (!c->conn_lru)
+		c->conn_lru = conn;
+}
+
+static void conn_abandon(struct correlator *c, struct conn *conn,
+			 uint64_t end_ns, const char *error)
+{
+	abandon_pending(c, conn, end_ns, error);
+}
+
+static void conn_drop(struct correlator *c, struct conn *conn, bool bury)
+{
+	struct conn **pp = conn_slot(c, conn->id.tgid, conn->id.fd);
+	struct proc *p = conn->proc;
+
+	drop_pending(c, conn);
+	if (*pp == conn)
+		*pp = conn->hnext;
+	conn_lru_unlink(c, conn);
+	if (conn->proc_prev)
+		conn->proc_prev->proc_next = conn->proc_next;
+	else if (p)
+		p->conns = conn->proc_next;
+	if (conn->proc_next)
+		conn->proc_next->proc_prev = conn->proc_prev;
+	if (bury) {
+		struct grave *g = &c->graves[c->grave_next++ % GRAVE_SLOTS];
+
+		g->tgid = conn->id.tgid;
+		g->fd = conn->id.fd;
+		g->gen = conn->id.gen;
+		g->used = true;
+	}
+	c->stats.conns--;
+	if (c->n_spare_conns < SPARE_CONNS) {
+		conn->hnext = c->spare_conns;
+		c->spare_conns = conn;
+		c->n_spare_conns++;
+	} else {
+		free(conn);
+	}
+	if (p) {
+		p->n_conns--;
+		proc_maybe_free(c, p);
+	}
+}
+
+/* A record of a connection we no longer track: closed, or its process
+ * exited. */
+static bool buried(const struct correlator *c, const struct ht_conn_id *id,
+		   uint64_t ts)
+{
+	uint32_t i;
+
+	for (i = 0; i < DEAD_PROC_SLOTS; i++)
+		if (c->dead[i].used && c->dead[i].tgid == id->tgid &&
+		    ts <= c->dead[i].exit_ns)
+			return true;
+	for (i = 0; i < GRAVE_SLOTS; i++)
+		if (c->graves[i].used && c->graves[i].tgid == id->tgid &&
+		    c->graves[i].fd == id->fd && c->graves[i].gen >= id->gen)
+			return true;
+	return false;
+}
+
+static struct conn *conn_create(struct correlator *c,
+				const struct ht_conn_id *id)
+{
+	struct conn **pp;
+	struct conn *conn;
+	struct proc *p;
+
+	if (c->stats.conns >= c->cfg.max_conns && c->conn_lru) {
+		c->stats.evicted_conns++;
+		conn_abandon(c, c->conn_lru, 0, "evicted");
+		conn_drop(c, c->conn_lru, false);
+	}
+	p = proc_get(c, id->tgid);
+	if (!p)
+		return NULL;
+	conn = c->spare_conns;
+	if (conn) {
+		c->spare_conns = conn->hnext;
+		c->n_spare_conns--;
+	} else {
+		conn = malloc(sizeof(*conn));
+		if (!conn) {
+			proc_maybe_free(c, p);
+			return NULL;
+		}
+	}
+	memset(conn, 0, offsetof(struct conn, parser));
+	h1_parser_init(&conn->parser[SIDE_REQ], H1_REQUEST);
+	h1_parser_init(&conn->parser[SIDE_RESP], H1_RESPONSE);
+	conn->id = *id;
+	conn->proc = p;
+	conn->proc_next = p->conns;
+	if (p->conns)
+		p->conns->proc_prev = conn;
+	p->conns = conn;
+	p->n_conns++;
+	pp = conn_slot(c, id->tgid, id->fd);
+	conn->hnext = *pp;
+	*pp = conn;
+	conn_lru_front(c, conn);
+	c->stats.conns++;
+	return conn;
+}
+
+/* Records were lost on this connection. */
+static void seq_gap(struct correlator *c, struct conn *conn)
+{
+	struct pending_req *r;
+
+	c->stats.gaps++;
+	for (r = conn->head; r; r = r->next)
+		mark_incomplete(r, "records lost");
+	conn->taint = true;
+	if (conn->role_known && conn->proto == PROTO_HTTP1)
+		parsers_resync(conn);
+}
+
+/* The connection this record belongs to, with generation and sequence
+ * checked; NULL when the record is stale (counted). */
+static struct conn *conn_for_record(struct correlator *c,
+				    const struct ht_event_header *hdr,
+				    const struct ht_conn_id *id, uint32_t seq)
+{
+	struct conn *conn = *conn_slot(c, id->tgid, id->fd);
+
+	if (conn && id->gen < conn->id.gen)
+		goto stale;
+	if (conn && id->gen > conn->id.gen) {
+		/* the fd was closed and reused without our seeing it */
+		conn_abandon(c, conn, 0, "connection state lost");
+		conn_drop(c, conn, false);
+		conn = NULL;
+	}
+	if (!conn) {
+		if (buried(c, id, hdr->ts_ns))
+			goto stale;
+		conn = conn_create(c, id);
+		if (!conn)
+			return NULL;
+	} else if (c->conn_mru != conn) {
+		conn_lru_unlink(c, conn);
+		conn_lru_front(c, conn);
+	}
+	if (conn->proc)
+		proc_touch(c, conn->proc);
+	if (seq < conn->next_seq)
+		goto stale; /* beyond the reorder window; already skipped */
+	if (seq > conn->next_seq)
+		seq_gap(c, conn);
+	conn->next_seq = seq + 1;
+	return conn;
+stale:
+	c->stats.stale_records++;
+	return NULL;
+}
+
+static void handle_conn_event(struct correlator *c, struct conn *conn,
+			      const struct ht_conn_event *ev)
+{
+	uint64_t ts = ev->hdr.ts_ns;
+
+	copy_bounded(conn->comm, sizeof(conn->comm), ev->hdr.comm,
+		     sizeof(ev->hdr.comm));
+	addr_refine(&conn->saddr, &ev->saddr);
+	addr_refine(&conn->daddr, &ev->daddr);
+
+	switch (ev->hdr.type) {
+	case HT_EV_CONNECT_START:
+		set_role(conn, HT_ROLE_CLIENT);
+		if (!conn->connect_start_ns) {
+			conn->connect_start_ns = ts;
+			match_dns(c, conn);
+		}
+		break;
+	case HT_EV_CONNECT_DONE:
+		set_role(conn, HT_ROLE_CLIENT);
+		/* first outcome wins; "in progress" is not an outcome */
+		if (conn->connect_done_seen || ev->err == EINPROGRESS ||
+		    ev->err == EALREADY || ev->err == EINTR)
+			break;
+		conn->connect_done_seen = true;
+		conn->connect_done_ns = ts;
+		conn->connect_err = ev->err;
+		if (ev->err) {
+			struct timeline *tl = &c->tl;
+			char words[TL_ERR_WORDS_LEN], peer[TL_ADDR_PORT_STRLEN];
+			uint64_t start = conn->connect_start_ns ?
+						 conn->connect_start_ns : ts;
+			struct tl_event *e;
+
+			if (conn->has_dns)
+				start = conn->dns.enter_ns;
+			tl_reset(tl);
+			tl_conn_fields(tl, conn);
+			tl->tid = ev->hdr.tid;
+			memcpy(tl->comm, conn->comm, sizeof(tl->comm));
+			tl->start_ns = start;
+			tl->end_ns = max_u64(ts, start);
+			e = tl_add(tl, TL_GetConn, start);
+			if (e && conn->has_dns)
+				memcpy(e->host, conn->dns.host, sizeof(e->host));
+			if (conn->has_dns) {
+				tl_add_dns(tl, &conn->dns, 0);
+				tl->phase_us[TL_PHASE_DNS] = span_us(
+					conn->dns.enter_ns, conn->dns.done_ns);
+			}
+			if (conn->connect_start_ns) {
+				tl_add_addr(tl, TL_ConnectStart,
+					    conn->connect_start_ns,
+					    &conn->daddr, 0);
+				tl->phase_us[TL_PHASE_CONNECT] =
+					span_us(conn->connect_start_ns, ts);
+			}
+			tl_add_addr(tl, TL_ConnectDone, ts, &conn->daddr,
+				    ev->err);
+			tl_sort(tl);
+			tl->phase_us[TL_PHASE_TOTAL] = span_us(start, ts);
+			tl_addr_port_str(&conn->daddr, peer, sizeof(peer));
+			snprintf(tl->error, sizeof(tl->error),
+				 "connect %s: %s", peer,
+				 err_words(TL_ConnectDone, ev->err, words,
+					   sizeof(words)));
+			tl->complete = !conn->taint;
+			emit(c);
+		}
+		break;
+	case HT_EV_ACCEPT:
+		set_role(conn, HT_ROLE_SERVER);
+		if (!conn->accept_ns)
+			conn->accept_ns = ts;
+		break;
+	case HT_EV_CLOSE:
+		response_stream_ended(c, conn, ts);
+		abandon_pending(c, conn, ts, "connection closed");
+		conn_drop(c, conn, true);
+		break;
+	}
+}
+
+static void handle_exit(struct correlator *c, const struct ht_exit_event *ev)
+{
+	struct proc *p = proc_lookup(c, ev->hdr.tgid);
+	struct dead_proc *d = &c->dead[c->dead_next++ % DEAD_PROC_SLOTS];
+
+	d->tgid = ev->hdr.tgid;
+	d->exit_ns = ev->hdr.ts_ns;
+	d->used = true;
+	if (p)
+		proc_teardown(c, p, ev->hdr.ts_ns, "process exited mid-request");
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+/* Bytes of the record to keep, or 0 when it is malformed. */
+static size_t record_len(const void *rec, size_t size)
+{
+	struct ht_event_header hdr;
+
+	if (!rec || size < sizeof(hdr))
+		return 0;
+	memcpy(&hdr, rec, sizeof(hdr));
+	switch (hdr.type) {
+	case HT_EV_CONNECT_START:
+	case HT_EV_CONNECT_DONE:
+	case HT_EV_ACCEPT:
+	case HT_EV_CLOSE:
+		return size >= sizeof(struct ht_conn_event) ?
+			       sizeof(struct ht_conn_event) : 0;
+	case HT_EV_DATA: {
+		struct ht_data_event d;
+
+		if (size < sizeof(d))
+			return 0;
+		memcpy(&d, rec, sizeof(d));
+		if (d.direction > HT_DIR_INGRESS ||
+		    d.captured_len > HT_MAX_CAPTURE ||
+		    size - sizeof(d) < d.captured_len)
+			return 0;
+		if (d.ret < 0 ? d.captured_len != 0 :
+				(uint64_t)d.ret < d.captured_len)
+			return 0;
+		return sizeof(d) + d.captured_len;
+	}
+	case HT_EV_DNS: {
+		struct ht_dns_event d;
+
+		if (size < sizeof(d))
+			return 0;
+		memcpy(&d, rec, sizeof(d));
+		return d.n_addrs <= HT_DNS_MAX_ADDRS ? sizeof(d) : 0;
+	}
+	case HT_EV_PROC_EXIT:
+		return size >= sizeof(struct ht_exit_event) ?
+			       sizeof(struct ht_exit_event) : 0;
+	}
+	return 0;
+}
+
+/* rec is an aligned copy checked by record_len(). */
+static void process_record(struct correlator *c, const void *rec)
+{
+	const struct ht_event_header *hdr = rec;
+	struct conn *conn;
+
+	switch (hdr->type) {
+	case HT_EV_CONNECT_START:
+	case HT_EV_CONNECT_DONE:
+	case HT_EV_ACCEPT:
+	case HT_EV_CLOSE: {
+		const struct ht_conn_event *ev = rec;
+
+		conn = conn_for_record(c, hdr, &ev->conn, ev->seq);
+		if (conn)
+			handle_conn_event(c, conn, ev);
+		break;
+	}
+	case HT_EV_DATA: {
+		const struct ht_data_event *ev = rec;
+
+		conn = conn_for_record(c, hdr, &ev->conn, ev->seq);
+		if (conn)
+			handle_data(c, conn, ev);
+		break;
+	}
+	case HT_EV_DNS:
+		handle_dns(c, rec);
+		break;
+	case HT_EV_PROC_EXIT:
+		handle_exit(c, rec);
+		break;
+	}
+}
+
+static void process_item(struct correlator *c, struct reorder_item *it)
+{
+	if (!c->released_any || it->ts_ns > c->released_ts)
+		c->released_ts = it->ts_ns;
+	c->released_any = true;
+	process_record(c, it->rec);
+	reorder_release(&c->rb, it);
+}
+
+static void release_before(struct correlator *c, uint64_t horizon, bool all)
+{
+	const struct reorder_item *top;
+	struct reorder_item it;
+
+	while ((top = reorder_peek(&c->rb)) && (all || top->ts_ns < horizon)) {
+		reorder_pop(&c->rb, &it);
+		process_item(c, &it);
+	}
+	c->stats.buffered = c->rb.n;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+struct correlator *correlator_new(const struct correlator_config *cfg,
+				  timeline_sink_fn sink, void *user)
+{
+	struct correlator *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (cfg)
+		c->cfg = *cfg;
+	if (!c->cfg.reorder_window_ns)
+		c->cfg.reorder_window_ns = DEFAULT_WINDOW_NS;
+	if (!c->cfg.max_buffered)
+		c->cfg.max_buffered = DEFAULT_MAX_BUFFERED;
+	if (!c->cfg.max_buffered_bytes)
+		c->cfg.max_buffered_bytes = DEFAULT_MAX_BUFFERED_BYTES;
+	if (!c->cfg.max_conns)
+		c->cfg.max_conns = DEFAULT_MAX_CONNS;
+	if (!c->cfg.max_procs)
+		c->cfg.max_procs = DEFAULT_MAX_PROCS;
+	if (!c->cfg.max_pipeline)
+		c->cfg.max_pipeline = DEFAULT_MAX_PIPELINE;
+	if (!c->cfg.dns_per_proc)
+		c->cfg.dns_per_proc = DEFAULT_DNS_PER_PROC;
+	if (!c->cfg.dns_ttl_ns)
+		c->cfg.dns_ttl_ns = DEFAULT_DNS_TTL_NS;
+	c->sink = sink;
+	c->user = user;
+	c->conn_mask = pow2_at_least(c->cfg.max_conns * 2u) - 1;
+	c->proc_mask = pow2_at_least(c->cfg.max_procs * 2u) - 1;
+	c->conn_buckets = calloc((size_t)c->conn_mask + 1, sizeof(void *));
+	c->proc_buckets = calloc((size_t)c->proc_mask + 1, sizeof(void *));
+	if (!c->conn_buckets || !c->proc_buckets ||
+	    reorder_init(&c->rb, c->cfg.max_buffered,
+			 c->cfg.max_buffered_bytes) < 0) {
+		free(c->conn_buckets);
+		free(c->proc_buckets);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void drop_everything(struct correlator *c, const char *error)
+{
+	while (c->conn_mru) {
+		struct conn *conn = c->conn_mru;
+
+		if (error)
+			conn_abandon(c, conn, 0, error);
+		conn_drop(c, conn, false);
+	}
+	while (c->proc_mru)
+		proc_destroy(c, c->proc_mru);
+}
+
+void correlator_free(struct correlator *c)
+{
+	if (!c)
+		return;
+	drop_everything(c, NULL);
+	while (c->spare_conns) {
+		struct conn *conn = c->spare_conns;
+
+		c->spare_conns = conn->hnext;
+		free(conn);
+	}
+	while (c->spare_reqs) {
+		struct pending_req *r = c->spare_reqs;
+
+		c->spare_reqs = r->next;
+		free(r);
+	}
+	reorder_fini(&c->rb);
+	free(c->conn_buckets);
+	free(c->proc_buckets);
+	free(c);
+}
+
+int correlator_push(struct correlator *c, const void *record, size_t size)
+{
+	struct ht_event_header hdr;
+	struct reorder_item it;
+	size_t len;
+
+	if (!c)
+		return -EINVAL;
+	len = record_len(record, size);
+	if (!len) {
+		c->stats.bad_records++;
+		return -EINVAL;
+	}
+	memcpy(&hdr, record, sizeof(hdr));
+	c->stats.records++;
+	if (c->released_any && hdr.ts_ns < c->released_ts)
+		c->stats.late_records++;
+	while (reorder_full(&c->rb, len) && reorder_pop(&c->rb, &it)) {
+		c->stats.reorder_overflow++;
+		process_item(c, &it);
+	}
+	if (reorder_push(&c->rb, hdr.ts_ns, record, len) < 0) {
+		/* no memory for a copy: handle it now rather than lose it */
+		memcpy(c->scratch, record, len);
+		process_record(c, c->scratch);
+	}
+	if (hdr.ts_ns > c->newest_ts)
+		c->newest_ts = hdr.ts_ns;
+	if (c->newest_ts > c->cfg.reorder_window_ns)
+		release_before(c, c->newest_ts - c->cfg.reorder_window_ns,
+			       false);
+	c->stats.buffered = c->rb.n;
+	return 0;
+}
+
+void correlator_tick(struct correlator *c, uint64_t now_mono_ns)
+{
+	if (!c)
+		return;
+	if (now_mono_ns > c->cfg.reorder_window_ns)
+		release_before(c, now_mono_ns - c->cfg.reorder_window_ns,
+			       false);
+	if (now_mono_ns - c->last_sweep_ns >= DNS_SWEEP_EVERY_NS ||
+	    now_mono_ns < c->last_sweep_ns) {
+		sweep_dns(c, now_mono_ns);
+		c->last_sweep_ns = now_mono_ns;
+	}
+}
+
+void correlator_note_lost(struct correlator *c, enum ht_drop_kind kind,
+			  uint64_t new_drops)
+{
+	struct conn *conn;
+	struct pending_req *r;
+
+	if (!c || (unsigned int)kind >= HT_DROP_KIND_COUNT || !new_drops)
+		return;
+	c->stats.lost[kind] += new_drops;
+	if (kind != HT_DROP_CONN)
+		return;
+	/* We cannot tell whose records they were. */
+	for (conn = c->conn_mru; conn; conn = conn->lru_next)
+		for (r = conn->head; r; r = r->next)
+			mark_incomplete(r, "records lost");
+}
+
+void correlator_flush(struct correlator *c)
+{
+	if (!c)
+		return;
+	release_before(c, 0, true);
+	drop_everything(c, "tracer stopped before the request finished");
+}
+
+const struct correlator_stats *correlator_stats(const struct correlator *c)
+{
+	return &c->stats;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Reorder buffer: ring-buffer records from different CPUs arrive slightly
+ * out of order, so they wait here, copied, in a min-heap keyed by their
+ * kernel timestamp until the caller decides they are old enough. Equal
+ * timestamps come out in arrival order.
+ *
+ * Copies live in blocks of a few size classes that are recycled through
+ * free lists, so a steady stream of records costs no malloc() per record.
+ */
+#ifndef HTTPTRACE_REORDER_H
+#define HTTPTRACE_REORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REORDER_CLASSES 8
+
+struct reorder_item {
+	uint64_t ts_ns;
+	uint64_t arrival;   /* tie-breaker: arrival order */
+	void *rec;          /* the copy; 16-byte aligned */
+	uint32_t size;
+	uint32_t size_class;
+};
+
+struct reorder {
+	struct reorder_item *heap;
+	uint32_t n, max_records;
+	uint64_t arrival;
+	uint64_t bytes, max_bytes;       /* block bytes held by the heap */
+	void *free_blocks[REORDER_CLASSES];
+	uint64_t cached_bytes;           /* block bytes held by free lists */
+};
+
+/* Largest record reorder_push() accepts. */
+size_t reorder_max_record(void);
+
+int reorder_init(struct reorder *r, uint32_t max_records, uint64_t max_bytes);
+void reorder_fini(struct reorder *r);
+
+/* Whether pushing a record of `size` bytes would exceed the bounds: the
+ * caller then takes the oldest out first. */
+bool reorder_full(const struct reorder *r, size_t size);
+
+/* Copies the record in. 0, -E2BIG (too large) or -ENOMEM. */
+int reorder_push(struct reorder *r, uint64_t ts_ns, const void *rec,
+		 size_t size);
+
+/* The oldest record, or NULL when empty. */
+static inline const struct reorder_item *reorder_peek(const struct reorder *r)
+{
+	return r->n ? &r->heap[0] : NULL;
+}
+
+/* Takes the oldest record out into *out; false when empty. The copy stays
+ * valid until reorder_release(r, out). */
+bool reorder_pop(struct reorder *r, struct reorder_item *out);
+void reorder_release(struct reorder *r, struct reorder_item *item);
+
+#endif /* HTTPTRACE_REORDER_H */
