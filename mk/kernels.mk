@@ -1,0 +1,60 @@
+# Static builds and the kernel matrix (issue 4). Included at the end of the
+# Makefile, which defines BUILD, CC, CFLAGS, OBJS, LDLIBS, Q and msg.
+#
+#   make static         build/static/httptrace-bpf: one file to copy onto a
+#                       host (libbpf, libelf, zlib and glibc linked in), and
+#                       static builds of the test fixtures
+#   make test-kernels   boot Debian kernels under QEMU (TCG) with an
+#                       initramfs holding the static binaries and run every
+#                       attach mode against the fixtures; see
+#                       tests/kernels/run.sh
+#   make kernels-fetch  only download/extract the kernels into the cache
+#   make initramfs      only build $(BUILD)/kernels/initramfs.cpio.gz
+#
+# Variables:
+#   KERNEL_CACHE   where the kernels are cached (outside $(BUILD), so
+#                  `make clean` keeps them); default
+#                  ~/.cache/httptrace-bpf/kernels
+#   KERNELS        only these matrix names, e.g. KERNELS=6.1-cloud
+#   KERNEL_TIMEOUT seconds one guest may run (default 420)
+
+STATIC_DIR      := $(BUILD)/static
+STATIC_LDLIBS   := -Wl,--start-group -lbpf -lelf -lz -Wl,--end-group
+STATIC_FIXTURES := $(STATIC_DIR)/ht_test_server $(STATIC_DIR)/ht_test_client \
+		   $(STATIC_DIR)/ht_check_timeline
+KERNEL_CACHE    ?= $(HOME)/.cache/httptrace-bpf/kernels
+KERNELS         ?=
+KERNEL_TIMEOUT  ?= 420
+INITRAMFS       := $(BUILD)/kernels/initramfs.cpio.gz
+INITRAMFS_FILES := tests/kernels/init tests/kernels/guest.sh \
+		   tests/kernels/mkinitramfs.sh
+
+.PHONY: static test-kernels kernels-fetch initramfs
+
+static: $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES)
+
+$(STATIC_DIR):
+	$(Q)mkdir -p $@
+
+# The objects are the ones of the normal build: only the link differs.
+$(STATIC_DIR)/httptrace-bpf: $(OBJS) | $(STATIC_DIR)
+	$(call msg,LINK-STA,$@)
+	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) -o $@
+
+$(STATIC_DIR)/%: tools/%.c | $(STATIC_DIR)
+	$(call msg,CC-STA,$@)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@ -lpthread
+
+initramfs: $(INITRAMFS)
+
+$(INITRAMFS): static $(INITRAMFS_FILES)
+	$(call msg,CPIO,$@)
+	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@
+
+kernels-fetch:
+	$(Q)KERNEL_CACHE=$(KERNEL_CACHE) tests/kernels/fetch.sh >/dev/null
+
+test-kernels: $(INITRAMFS)
+	$(Q)BUILD=$(BUILD) KERNEL_CACHE=$(KERNEL_CACHE) KERNELS="$(KERNELS)" \
+		KERNEL_TIMEOUT=$(KERNEL_TIMEOUT) INITRAMFS=$(INITRAMFS) \
+		tests/kernels/run.sh

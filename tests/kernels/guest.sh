@@ -1,0 +1,300 @@
+#!/bin/sh
+# Runs inside a kernel-matrix guest (busybox sh, started by /init): for
+# each attach mode, the static tracer against the fixture server and
+# client on 127.0.0.1 and ::1, then tools/ht_check_timeline on its --json
+# output. Prints one line per mode and case:
+#
+#   RESULT kernel=KREL mode=MODE case=CASE PASS
+#   RESULT kernel=KREL mode=MODE case=CASE FAIL <reason>
+#   RESULT kernel=KREL mode=MODE case=CASE UNSUPPORTED <why>
+#
+# and evidence for failures on lines starting with "LOG ". Kernel command
+# line options read here:
+#   htmodes=fentry,kprobe,tracepoint   modes to run (default: all three)
+#   htplaceholder=1   no tracer: run the fixtures only (pipeline test)
+#   htverbose=1       print the tracer's stderr and JSON even on PASS
+export PATH=/bin
+KREL=$(uname -r)
+CASES=$(grep -v '^#' /cases.txt | grep -v '^$')
+MODES=fentry,kprobe,tracepoint
+PLACEHOLDER=0
+VERBOSE=0
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	htmodes=*) MODES=${arg#htmodes=} ;;
+	htplaceholder=1) PLACEHOLDER=1 ;;
+	htverbose=1) VERBOSE=1 ;;
+	esac
+done
+MODES=$(echo "$MODES" | tr ',' ' ')
+CLOSED_PORT=9       # nothing listens there in the guest
+READY_TIMEOUT=120   # seconds the tracer may take to load and attach
+T=/tmp
+
+result() { # mode case verdict...
+	m=$1 c=$2
+	shift 2
+	echo "RESULT kernel=$KREL mode=$m case=$c $*"
+}
+
+logf() { # prefix file [max lines]
+	[ -f "$2" ] || return 0
+	tail -n "${3:-40}" "$2" | sed "s/^/LOG $1: /"
+}
+
+# seconds since boot, with hundredths
+now() { cut -d' ' -f1 /proc/uptime; }
+
+echo "GUEST kernel=$KREL modes=$MODES cpus=$(nproc) mem=$(free -m | awk '/Mem:/{print $2}')M"
+echo "GUEST cmdline: $(cat /proc/cmdline)"
+for f in /sys/kernel/btf/vmlinux /sys/bus/event_source/devices/kprobe/type \
+	/sys/kernel/tracing/events/syscalls/sys_enter_connect; do
+	if [ -e "$f" ]; then echo "GUEST has $f"; else echo "GUEST lacks $f"; fi
+done
+
+# ---- fixture servers ------------------------------------------------------
+
+start_server() { # name listen
+	rm -f "$T/port.$1"
+	ht_test_server --listen "$2" --port 0 --port-file "$T/port.$1" \
+		--max-seconds 1200 >"$T/server.$1.log" 2>&1 &
+	eval "SERVER_PID_$1=$!"
+	i=0
+	while [ $i -lt 100 ]; do
+		[ -s "$T/port.$1" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ ! -s "$T/port.$1" ]; then
+		echo "GUEST fixture server on $2 did not start"
+		logf "server.$1" "$T/server.$1.log"
+		return 1
+	fi
+	return 0
+}
+
+start_server v4 127.0.0.1 || true
+start_server v6 ::1 || true
+P4=$(cat "$T/port.v4" 2>/dev/null)
+P6=$(cat "$T/port.v6" 2>/dev/null)
+echo "GUEST servers: 127.0.0.1:${P4:-none} (pid $SERVER_PID_v4) [::1]:${P6:-none} (pid $SERVER_PID_v6)"
+
+# ---- clients --------------------------------------------------------------
+
+# run_client NAME ARGS...: runs ht_test_client, sets CPID and CRC; its
+# output is in $T/NAME.out and $T/NAME.err.
+run_client() {
+	name=$1
+	shift
+	timeout 30 ht_test_client --timeout 20 "$@" >"$T/$name.out" \
+		2>"$T/$name.err" &
+	CPID=$!
+	wait $CPID
+	CRC=$?
+	echo "$CPID" >"$T/$name.pid"
+	echo "$CRC" >"$T/$name.rc"
+}
+
+# Runs the clients of every case for MODE; records pid and rc per case.
+run_clients() {
+	mode=$1
+	for c in $CASES; do
+		case $c in
+		new)
+			run_client "$mode.new" --connect "127.0.0.1:$P4" \
+				--mode single "/new-$mode" ;;
+		reused)
+			run_client "$mode.reused" --connect "127.0.0.1:$P4" \
+				--mode keepalive "/reused-$mode" 2 ;;
+		refused)
+			run_client "$mode.refused" \
+				--connect "127.0.0.1:$CLOSED_PORT" \
+				--mode single "/refused-$mode" ;;
+		ipv6)
+			run_client "$mode.ipv6" --connect "[::1]:$P6" \
+				--mode single "/v6-$mode" ;;
+		server)
+			: ;; # checks the server side of "new"
+		esac
+	done
+}
+
+# Did the client of case C behave as the case wants (independent of the
+# tracer)? Prints a reason when not.
+client_problem() {
+	mode=$1 c=$2
+	[ "$c" = server ] && c=new
+	rc=$(cat "$T/$mode.$c.rc" 2>/dev/null)
+	case $c in
+	refused)
+		if [ "$rc" != 1 ] || ! grep -q -i refused "$T/$mode.$c.err"; then
+			echo "client to a closed port: rc=$rc, want 1 and 'refused': $(head -c 200 "$T/$mode.$c.err")"
+		fi ;;
+	*)
+		if [ "$rc" != 0 ]; then
+			echo "client rc=$rc: $(head -c 200 "$T/$mode.$c.err")"
+		fi ;;
+	esac
+}
+
+check_case() { # mode case json
+	mode=$1 c=$2 json=$3
+	pid=$(cat "$T/$mode.$c.pid" 2>/dev/null)
+	case $c in
+	new) set -- --pid "$pid" --port "$P4" --target "/new-$mode" ;;
+	reused) set -- --pid "$pid" --port "$P4" --target "/reused-$mode" ;;
+	refused) set -- --pid "$pid" --port "$CLOSED_PORT" ;;
+	ipv6) set -- --pid "$pid" --port "$P6" --target "/v6-$mode" ;;
+	server) set -- --pid "$SERVER_PID_v4" --port "$P4" --target "/new-$mode" ;;
+	*) echo "FAIL unknown case $c"; return ;;
+	esac
+	ht_check_timeline --case "$c" --verbose "$@" \
+		--client-out "$T/$mode.$c.out" "$json" 2>"$T/$mode.$c.check"
+}
+
+# ---- the tracer -----------------------------------------------------------
+
+# Waits until the tracer says "Tracing" on stderr (0), exits (1) or the
+# time is up (2).
+wait_ready() { # pid errfile
+	i=0
+	while [ $i -lt $((READY_TIMEOUT * 10)) ]; do
+		grep -q 'Tracing' "$2" && return 0
+		kill -0 "$1" 2>/dev/null || {
+			grep -q 'Tracing' "$2" && return 0
+			return 1
+		}
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 2
+}
+
+# The verifier log and libbpf's errors of a failed start, rerun with -vv:
+# the end of every program load log and every line that says what failed.
+dump_vv() { # mode
+	timeout 300 httptrace-bpf --json --attach-mode "$1" -vv -d 1 \
+		>/dev/null 2>"$T/$1.vv"
+	echo "LOG $1: ---- httptrace-bpf -vv (rc=$?), $(wc -l <"$T/$1.vv") lines; excerpts:"
+	awk '
+		/BEGIN PROG LOAD LOG/ { inlog = 1; n = 0; print; next }
+		/END PROG LOAD LOG/ {
+			s = n > 120 ? n - 120 : 0
+			if (s) print "... " s " lines cut ..."
+			for (i = s; i < n; i++) print buf[i]
+			print; inlog = 0; next
+		}
+		inlog { buf[n++] = $0; next }
+		/[Ee]rror|[Ff]ail|cannot|invalid|refus|unsupported|not found|-E[A-Z]+|httptrace-bpf:/ { print }
+	' "$T/$1.vv" | head -n 400 | sed "s/^/LOG $1: /"
+}
+
+run_mode() {
+	mode=$1
+	json=$T/$mode.json
+	err=$T/$mode.err
+	httptrace-bpf --json --attach-mode "$mode" -v >"$json" 2>"$err" &
+	tpid=$!
+	t0=$(now)
+	wait_ready $tpid "$err"
+	ready=$?
+	echo "GUEST mode=$mode tracer ready=$ready after $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
+	if [ $ready != 0 ]; then
+		kill -9 $tpid 2>/dev/null
+		wait $tpid
+		why=$(grep -v '^libbpf: ' "$err" | grep -i 'error\|cannot\|fail' | tail -n 1)
+		[ -n "$why" ] || why=$(tail -n 1 "$err")
+		[ $ready = 2 ] && why="no 'Tracing' within ${READY_TIMEOUT}s; $why"
+		# the tracer warns when the kernel lacks what the mode needs
+		unsup=$(grep "attach-mode $mode may not work here" "$err" |
+			sed 's/.*may not work here: //' | tail -n 1)
+		for c in $CASES; do
+			if [ -n "$unsup" ]; then
+				result "$mode" "$c" "UNSUPPORTED $unsup; $why"
+			else
+				result "$mode" "$c" "FAIL tracer did not start: $why"
+			fi
+		done
+		logf "$mode stderr" "$err" 60
+		dump_vv "$mode"
+		return
+	fi
+
+	run_clients "$mode"
+	sleep 1
+	alive=1
+	kill -0 $tpid 2>/dev/null || alive=0
+	kill -INT $tpid 2>/dev/null
+	i=0
+	while kill -0 $tpid 2>/dev/null && [ $i -lt 150 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 $tpid 2>/dev/null && alive=2
+	wait $tpid
+	trc=$?
+	echo "GUEST mode=$mode tracer rc=$trc: $(tail -n 1 "$err")"
+
+	any_fail=0
+	for c in $CASES; do
+		prob=$(client_problem "$mode" "$c")
+		if [ -n "$prob" ]; then
+			result "$mode" "$c" "FAIL fixture: $prob"
+			any_fail=1
+			continue
+		fi
+		if [ $alive = 0 ]; then
+			result "$mode" "$c" "FAIL tracer exited early (rc=$trc)"
+			any_fail=1
+			continue
+		fi
+		verdict=$(check_case "$mode" "$c" "$json")
+		[ $alive = 2 ] && verdict="$verdict (tracer ignored SIGINT)"
+		result "$mode" "$c" "$verdict"
+		case $verdict in
+		PASS) [ $VERBOSE = 1 ] && logf "$mode $c" "$T/$mode.$c.check" 20 ;;
+		*)
+			any_fail=1
+			logf "$mode $c client" "$T/$mode.$c.out" 5
+			logf "$mode $c client stderr" "$T/$mode.$c.err" 5
+			logf "$mode $c timelines" "$T/$mode.$c.check" 10 ;;
+		esac
+	done
+	if [ $any_fail = 1 ] || [ $VERBOSE = 1 ]; then
+		logf "$mode stderr" "$err" 40
+		logf "$mode json" "$json" 30
+	fi
+}
+
+placeholder_mode() {
+	mode=$1
+	run_clients "$mode"
+	for c in $CASES; do
+		prob=$(client_problem "$mode" "$c")
+		if [ -n "$prob" ]; then
+			result "$mode" "$c" "FAIL fixture: $prob"
+		else
+			result "$mode" "$c" "PASS (placeholder: fixtures only)"
+		fi
+	done
+}
+
+if [ -z "$P4" ] || [ -z "$P6" ]; then
+	for mode in $MODES; do
+		for c in $CASES; do
+			result "$mode" "$c" "FAIL fixture server did not start (v4=${P4:-none} v6=${P6:-none})"
+		done
+	done
+	exit 1
+fi
+echo "GUEST $(httptrace-bpf --version 2>&1)"
+for mode in $MODES; do
+	t0=$(now)
+	if [ $PLACEHOLDER = 1 ]; then
+		placeholder_mode "$mode"
+	else
+		run_mode "$mode"
+	fi
+	echo "GUEST mode=$mode took $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
+done
+exit 0

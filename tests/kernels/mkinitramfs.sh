@@ -1,0 +1,62 @@
+#!/bin/sh
+# Builds the kernel-matrix initramfs (newc cpio, gzip):
+#
+#   tests/kernels/mkinitramfs.sh STATIC_DIR OUT.cpio.gz
+#
+# /init (tests/kernels/init), /guest.sh, /cases.txt, and in /bin a static
+# busybox (Debian's busybox-static) and the static binaries from
+# STATIC_DIR: httptrace-bpf, ht_test_server, ht_test_client,
+# ht_check_timeline. PLACEHOLDER=1 allows a missing httptrace-bpf (the
+# guest then runs the fixtures only; see guest.sh htplaceholder=1).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+static=$1
+out=$2
+
+is_static() { # an ELF with no program interpreter
+	! readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
+}
+
+busybox=""
+for b in ${BUSYBOX:-} /bin/busybox /usr/bin/busybox; do
+	if [ -x "$b" ] && is_static "$b"; then
+		busybox=$b
+		break
+	fi
+done
+if [ -z "$busybox" ]; then
+	echo "mkinitramfs: no static busybox (apt-get install busybox-static)" >&2
+	exit 1
+fi
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/httptrace-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/bin" "$stage/dev" "$stage/proc" "$stage/sys" "$stage/tmp" \
+	"$stage/run" "$stage/etc"
+cp "$busybox" "$stage/bin/busybox"
+for f in httptrace-bpf ht_test_server ht_test_client ht_check_timeline; do
+	if [ ! -x "$static/$f" ]; then
+		if [ "$f" = httptrace-bpf ] && [ "${PLACEHOLDER:-0}" = 1 ]; then
+			continue
+		fi
+		echo "mkinitramfs: $static/$f is missing (make static)" >&2
+		exit 1
+	fi
+	if ! is_static "$static/$f"; then
+		echo "mkinitramfs: $static/$f is not statically linked" >&2
+		exit 1
+	fi
+	cp "$static/$f" "$stage/bin/$f"
+	strip "$stage/bin/$f" 2>/dev/null || true
+done
+cp "$here/init" "$stage/init"
+cp "$here/guest.sh" "$here/cases.txt" "$stage/"
+chmod 0755 "$stage/init" "$stage/guest.sh"
+# /dev/console lets the kernel give /init its stdio; init also reopens it
+# after mounting devtmpfs, so this is only nice to have (needs root).
+mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
+mkdir -p "$(dirname "$out")"
+(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+	gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB)" >&2
