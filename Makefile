@@ -153,3 +153,5 @@ clean:
 -include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*.d $(BUILD)/asan/*.d \
 	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/tools/*.d \
 	$(BUILD)/fuzz/*.d)
+
+include mk/kernels.mk
