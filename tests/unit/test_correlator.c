@@ -1,0 +1,1083 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Correlator unit tests: synthetic record sequences in, timelines out,
+ * checked hook by hook and phase by phase against the timestamps put in.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "correlator.h"
+#include "unit.h"
+
+#define US 1000ull
+#define MS (1000ull * US)
+#define T0 (10ull * 1000 * MS) /* records' clock starts at 10 s */
+
+#define MAX_TL 16
+
+/* ---- sink ------------------------------------------------------------- */
+
+struct sinkbuf {
+	int n;
+	struct timeline tl[MAX_TL];
+};
+
+static struct sinkbuf out;
+
+static void sink(void *user, const struct timeline *tl)
+{
+	struct sinkbuf *s = user;
+
+	if (s->n < MAX_TL)
+		s->tl[s->n] = *tl;
+	s->n++;
+}
+
+static struct correlator *setup(const struct correlator_config *cfg)
+{
+	memset(&out, 0, sizeof(out));
+	return correlator_new(cfg, sink, &out);
+}
+
+/* Everything buffered is old enough: processed; nothing pending emitted. */
+static void settle(struct correlator *c)
+{
+	correlator_tick(c, T0 + 3600ull * 1000 * MS);
+}
+
+/* "GetConn,ConnectStart,..." */
+static const char *hooks(const struct timeline *tl)
+{
+	static char buf[1024];
+	uint32_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < tl->n_events; i++) {
+		if (i)
+			strcat(buf, ",");
+		strcat(buf, tl_hook_name(tl->events[i].hook));
+	}
+	return buf;
+}
+
+/* ts of the first event with this hook, 0 if none */
+static uint64_t hook_ts(const struct timeline *tl, enum tl_hook hook)
+{
+	uint32_t i;
+
+	for (i = 0; i < tl->n_events; i++)
+		if (tl->events[i].hook == hook)
+			return tl->events[i].ts_ns;
+	return 0;
+}
+
+static const struct tl_event *hook_ev(const struct timeline *tl,
+				      enum tl_hook hook)
+{
+	uint32_t i;
+
+	for (i = 0; i < tl->n_events; i++)
+		if (tl->events[i].hook == hook)
+			return &tl->events[i];
+	return NULL;
+}
+
+static bool events_sorted(const struct timeline *tl)
+{
+	uint32_t i;
+
+	for (i = 1; i < tl->n_events; i++)
+		if (tl->events[i].ts_ns < tl->events[i - 1].ts_ns)
+			return false;
+	return true;
+}
+
+/* ---- record builders ---------------------------------------------------- */
+
+struct rec {
+	uint64_t buf[(sizeof(struct ht_data_event) + HT_MAX_CAPTURE) / 8 + 1];
+	size_t size;
+};
+
+/* one connection's identity and its running sequence number */
+struct cn {
+	struct correlator *c;
+	uint32_t tgid, tid;
+	int32_t fd;
+	uint64_t gen;
+	uint32_t seq;
+	const char *comm;
+};
+
+static struct ht_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d,
+			 uint16_t port)
+{
+	struct ht_addr x = { .family = AF_INET, .port = port };
+
+	x.addr[0] = a;
+	x.addr[1] = b;
+	x.addr[2] = c;
+	x.addr[3] = d;
+	return x;
+}
+
+static struct ht_addr v4mapped(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct ht_addr x = { .family = AF_INET6 };
+
+	x.addr[10] = x.addr[11] = 0xff;
+	x.addr[12] = a;
+	x.addr[13] = b;
+	x.addr[14] = c;
+	x.addr[15] = d;
+	return x;
+}
+
+static void mk_hdr(struct ht_event_header *h, uint32_t type, uint32_t tgid,
+		   uint32_t tid, uint64_t ts, const char *comm)
+{
+	h->ts_ns = ts;
+	h->type = type;
+	h->tgid = tgid;
+	h->tid = tid;
+	snprintf(h->comm, sizeof(h->comm), "%s", comm ? comm : "curl");
+}
+
+static void mk_conn(struct rec *r, struct cn *k, uint32_t type, uint64_t ts,
+		    int32_t err, struct ht_addr saddr, struct ht_addr daddr)
+{
+	struct ht_conn_event *ev = (void *)r->buf;
+
+	memset(r->buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, type, k->tgid, k->tid, ts, k->comm);
+	ev->conn.tgid = k->tgid;
+	ev->conn.fd = k->fd;
+	ev->conn.gen = k->gen;
+	ev->seq = k->seq++;
+	ev->role = type == HT_EV_ACCEPT ? HT_ROLE_SERVER : HT_ROLE_CLIENT;
+	ev->err = err;
+	ev->saddr = saddr;
+	ev->daddr = daddr;
+	r->size = sizeof(*ev);
+}
+
+static void mk_data(struct rec *r, struct cn *k, int dir, uint64_t enter,
+		    uint64_t ts, const void *bytes, size_t cap, int64_t ret)
+{
+	struct ht_data_event *ev = (void *)r->buf;
+
+	memset(r->buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, HT_EV_DATA, k->tgid, k->tid, ts, k->comm);
+	ev->conn.tgid = k->tgid;
+	ev->conn.fd = k->fd;
+	ev->conn.gen = k->gen;
+	ev->seq = k->seq++;
+	ev->direction = (uint8_t)dir;
+	ev->call = dir == HT_DIR_EGRESS ? HT_IO_WRITE : HT_IO_READ;
+	ev->enter_ns = enter;
+	ev->ret = ret;
+	ev->captured_len = (uint32_t)cap;
+	if (cap)
+		memcpy(ev->data, bytes, cap);
+	r->size = sizeof(*ev) + cap;
+}
+
+static void push(struct correlator *c, const struct rec *r)
+{
+	CHECK_INT(correlator_push(c, r->buf, r->size), 0);
+}
+
+static void conn_ev(struct cn *k, uint32_t type, uint64_t ts, int32_t err,
+		    struct ht_addr daddr)
+{
+	struct rec r;
+
+	mk_conn(&r, k, type, ts, err, v4(10, 0, 0, 2, 40000), daddr);
+	push(k->c, &r);
+}
+
+/* a write (egress) or read (ingress) that moved all of s */
+static void io(struct cn *k, int dir, uint64_t enter, uint64_t ts,
+	       const char *s)
+{
+	struct rec r;
+
+	mk_data(&r, k, dir, enter, ts, s, strlen(s), (int64_t)strlen(s));
+	push(k->c, &r);
+}
+
+static void io_ret(struct cn *k, int dir, uint64_t enter, uint64_t ts,
+		   const char *s, size_t cap, int64_t ret)
+{
+	struct rec r;
+
+	mk_data(&r, k, dir, enter, ts, s, cap, ret);
+	push(k->c, &r);
+}
+
+static void dns(struct correlator *c, uint32_t tgid, uint32_t tid,
+		uint64_t enter, uint64_t ts, const char *host, int32_t ret,
+		const struct ht_addr *addrs, uint32_t n)
+{
+	struct rec r;
+	struct ht_dns_event *ev = (void *)r.buf;
+
+	memset(r.buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, HT_EV_DNS, tgid, tid, ts, "curl");
+	ev->enter_ns = enter;
+	ev->ret = ret;
+	ev->n_addrs = n;
+	snprintf(ev->host, sizeof(ev->host), "%s", host);
+	if (n)
+		memcpy(ev->addrs, addrs, n * sizeof(*addrs));
+	r.size = sizeof(*ev);
+	push(c, &r);
+}
+
+static void proc_exit(struct correlator *c, uint32_t tgid, uint64_t ts)
+{
+	struct rec r;
+	struct ht_exit_event *ev = (void *)r.buf;
+
+	memset(r.buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, HT_EV_PROC_EXIT, tgid, tgid, ts, "curl");
+	r.size = sizeof(*ev);
+	push(c, &r);
+}
+
+static struct cn client(struct correlator *c)
+{
+	struct cn k = { .c = c, .tgid = 100, .tid = 100, .fd = 5,
+			.gen = T0, .comm = "curl" };
+
+	return k;
+}
+
+#define SERVER_ADDR v4(10, 0, 0, 1, 80)
+
+static const char GET_REQ[] =
+	"GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n";
+static const char OK_RESP[] =
+	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+/* connect at T0 .. T0+100us */
+static void connected(struct cn *k)
+{
+	conn_ev(k, HT_EV_CONNECT_START, T0, 0, SERVER_ADDR);
+	conn_ev(k, HT_EV_CONNECT_DONE, T0 + 100 * US, 0, SERVER_ADDR);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void check_single(const struct timeline *tl)
+{
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,GotConn,"
+			     "WroteHeaders,WroteRequest,GotFirstResponseByte,"
+			     "PutIdleConn");
+	CHECK_INT(hook_ts(tl, TL_GetConn), T0);
+	CHECK_INT(hook_ts(tl, TL_ConnectStart), T0);
+	CHECK_INT(hook_ts(tl, TL_ConnectDone), T0 + 100 * US);
+	CHECK_INT(hook_ts(tl, TL_GotConn), T0 + 100 * US);
+	CHECK_INT(hook_ts(tl, TL_WroteHeaders), T0 + 250 * US);
+	CHECK_INT(hook_ts(tl, TL_WroteRequest), T0 + 250 * US);
+	CHECK_INT(hook_ts(tl, TL_GotFirstResponseByte), T0 + 1000 * US);
+	CHECK_INT(hook_ts(tl, TL_PutIdleConn), T0 + 1000 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_DNS], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], 100);
+	CHECK_INT(tl->phase_us[TL_PHASE_TLS], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], 50);
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], 750);
+	CHECK_INT(tl->phase_us[TL_PHASE_RECEIVE], 0);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 1000);
+	CHECK_INT(tl->start_ns, T0);
+	CHECK_INT(tl->end_ns, T0 + 1000 * US);
+	CHECK_STR(tl->method, "GET");
+	CHECK_STR(tl->target, "/index.html");
+	CHECK_STR(tl->host, "example.com");
+	CHECK_STR(tl->version, "HTTP/1.1");
+	CHECK_INT(tl->status, 200);
+	CHECK_INT(tl->request_bytes, strlen(GET_REQ));
+	CHECK_INT(tl->response_bytes, strlen(OK_RESP));
+	CHECK_INT(tl->pid, 100);
+	CHECK_INT(tl->tid, 100);
+	CHECK_STR(tl->comm, "curl");
+	CHECK_INT(tl->role, HT_ROLE_CLIENT);
+	CHECK_INT(tl->conn_id.fd, 5);
+	CHECK_INT(tl->conn_id.gen, T0);
+	CHECK_INT(tl->daddr.port, 80);
+	CHECK_INT(tl->saddr.port, 40000);
+	CHECK(!tl->reused);
+	CHECK_INT(tl->idle_us, -1);
+	CHECK_STR(tl->error, "");
+	CHECK(tl->complete);
+	CHECK_STR(hook_ev(tl, TL_GetConn)->host, "example.com");
+}
+
+static void test_single_request(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	CHECK_INT(out.n, 0); /* still inside the reorder window */
+	correlator_tick(c, T0 + 1000 * US + 4 * MS);
+	CHECK_INT(out.n, 0);
+	correlator_tick(c, T0 + 1000 * US + 6 * MS);
+	CHECK_INT(out.n, 1);
+	check_single(&out.tl[0]);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 2 * MS, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(correlator_stats(c)->requests, 1);
+	CHECK_INT(correlator_stats(c)->incomplete, 0);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+	CHECK_INT(correlator_stats(c)->gaps, 0);
+	correlator_free(c);
+}
+
+static void test_out_of_order(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct rec r[5];
+	static const int order[5] = { 3, 1, 4, 0, 2 };
+	int i;
+
+	mk_conn(&r[0], &k, HT_EV_CONNECT_START, T0, 0, v4(0, 0, 0, 0, 0),
+		SERVER_ADDR);
+	mk_conn(&r[1], &k, HT_EV_CONNECT_DONE, T0 + 100 * US, 0,
+		v4(10, 0, 0, 2, 40000), SERVER_ADDR);
+	mk_data(&r[2], &k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US,
+		GET_REQ, strlen(GET_REQ), strlen(GET_REQ));
+	mk_data(&r[3], &k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US,
+		OK_RESP, strlen(OK_RESP), strlen(OK_RESP));
+	mk_conn(&r[4], &k, HT_EV_CLOSE, T0 + 2 * MS, 0, v4(0, 0, 0, 0, 0),
+		v4(0, 0, 0, 0, 0));
+	for (i = 0; i < 5; i++)
+		push(c, &r[order[i]]);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	check_single(&out.tl[0]);
+	CHECK_INT(correlator_stats(c)->late_records, 0);
+	CHECK_INT(correlator_stats(c)->stale_records, 0);
+	CHECK_INT(correlator_stats(c)->gaps, 0);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+	correlator_free(c);
+}
+
+static void test_dns_helper_thread(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct cn k2 = client(c);
+	struct ht_addr answer[2] = { v4mapped(10, 0, 0, 1), v4(10, 0, 0, 9, 0) };
+	struct ht_addr other = v4(10, 9, 9, 9, 0);
+	const struct timeline *tl;
+	const struct tl_event *e;
+
+	/* another process resolved the same name: not ours */
+	dns(c, 200, 200, T0 - 3 * MS, T0 - 1 * MS, "example.com", 0, answer, 2);
+	/* curl resolves on a helper thread (tid 101) */
+	dns(c, 100, 101, T0 - 2 * MS, T0 - 500 * US, "example.com", 0, answer, 2);
+	/* a later lookup of ours, for another address */
+	dns(c, 100, 101, T0 - 400 * US, T0 - 300 * US, "other.test", 0, &other, 1);
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	/* a second connection to the same address: the lookup is used up */
+	k2.fd = 6;
+	k2.gen = T0 + 2 * MS;
+	conn_ev(&k2, HT_EV_CONNECT_START, T0 + 2 * MS, 0, SERVER_ADDR);
+	conn_ev(&k2, HT_EV_CONNECT_DONE, T0 + 2100 * US, 0, SERVER_ADDR);
+	io(&k2, HT_DIR_EGRESS, T0 + 2200 * US, T0 + 2250 * US, GET_REQ);
+	io(&k2, HT_DIR_INGRESS, T0 + 2300 * US, T0 + 3000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	tl = &out.tl[0];
+	CHECK_STR(hooks(tl), "GetConn,DNSStart,DNSDone,ConnectStart,"
+			     "ConnectDone,GotConn,WroteHeaders,WroteRequest,"
+			     "GotFirstResponseByte,PutIdleConn");
+	CHECK_INT(tl->start_ns, T0 - 2 * MS);
+	CHECK_INT(hook_ts(tl, TL_DNSStart), T0 - 2 * MS);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 - 500 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_DNS], 1500);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], 100);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 3000);
+	CHECK_INT(tl->tid, 100);
+	CHECK_STR(hook_ev(tl, TL_DNSStart)->host, "example.com");
+	e = hook_ev(tl, TL_DNSDone);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_INT(e->n_addrs, 2);
+		CHECK_INT(e->err, 0);
+	}
+	tl = &out.tl[1];
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,GotConn,"
+			     "WroteHeaders,WroteRequest,GotFirstResponseByte,"
+			     "PutIdleConn");
+	CHECK_INT(tl->phase_us[TL_PHASE_DNS], -1);
+	correlator_free(c);
+}
+
+static void test_dns_failure(void)
+{
+	struct correlator *c = setup(NULL);
+	const struct timeline *tl;
+	char want[TL_ERROR_MAX];
+
+	dns(c, 100, 101, T0, T0 + 30 * MS, "nx.invalid", EAI_NONAME, NULL, 0);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(hooks(tl), "GetConn,DNSStart,DNSDone");
+	CHECK_INT(hook_ev(tl, TL_DNSDone)->err, EAI_NONAME);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 30 * MS);
+	CHECK_STR(hook_ev(tl, TL_DNSStart)->host, "nx.invalid");
+	CHECK_INT(tl->phase_us[TL_PHASE_DNS], 30000);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 30000);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], -1);
+	CHECK_INT(tl->role, HT_ROLE_CLIENT);
+	CHECK_INT(tl->pid, 100);
+	CHECK_INT(tl->tid, 101);
+	CHECK_STR(tl->method, "");
+	CHECK_STR(tl->host, "nx.invalid");
+	snprintf(want, sizeof(want), "lookup nx.invalid: %s",
+		 gai_strerror(EAI_NONAME));
+	want[19] = (char)(want[19] - 'A' + 'a'); /* Go-style lower case */
+	CHECK_STR(tl->error, want);
+	CHECK(tl->complete);
+	correlator_free(c);
+}
+
+static void test_connect_refused(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl;
+
+	conn_ev(&k, HT_EV_CONNECT_START, T0, 0, SERVER_ADDR);
+	conn_ev(&k, HT_EV_CONNECT_DONE, T0 + 40 * US, ECONNREFUSED, SERVER_ADDR);
+	/* the syscall reports it too: first one wins */
+	conn_ev(&k, HT_EV_CONNECT_DONE, T0 + 50 * US, ECONNREFUSED, SERVER_ADDR);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 60 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone");
+	CHECK_INT(hook_ev(tl, TL_ConnectDone)->err, ECONNREFUSED);
+	CHECK_INT(hook_ts(tl, TL_ConnectDone), T0 + 40 * US);
+	CHECK_INT(hook_ev(tl, TL_ConnectStart)->n_addrs, 1);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], 40);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 40);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], -1);
+	CHECK_STR(tl->error, "connect 10.0.0.1:80: connection refused");
+	CHECK(tl->complete);
+	correlator_free(c);
+}
+
+static void test_keep_alive(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl;
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	io(&k, HT_DIR_EGRESS, T0 + 3000 * US, T0 + 3020 * US,
+	   "GET /two HTTP/1.1\r\nHost: example.com\r\n\r\n");
+	io(&k, HT_DIR_INGRESS, T0 + 3030 * US, T0 + 3500 * US,
+	   "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	settle(c);
+	CHECK_INT(out.n, 2);
+	tl = &out.tl[1];
+	CHECK_STR(hooks(tl), "GetConn,GotConn,WroteHeaders,WroteRequest,"
+			     "GotFirstResponseByte,PutIdleConn");
+	CHECK(tl->reused);
+	CHECK_INT(tl->idle_us, 2000);
+	CHECK_INT(tl->start_ns, T0 + 3000 * US);
+	CHECK_INT(hook_ts(tl, TL_GotConn), T0 + 3000 * US);
+	CHECK_STR(tl->target, "/two");
+	CHECK_INT(tl->status, 404);
+	CHECK_INT(tl->phase_us[TL_PHASE_DNS], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], 20);
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], 480);
+	CHECK_INT(tl->phase_us[TL_PHASE_RECEIVE], 0);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 500);
+	CHECK(tl->complete);
+	CHECK(!out.tl[0].reused);
+	correlator_free(c);
+}
+
+static void test_pipelined(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char req_a[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char req_b[] = "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char resp_a[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nAA";
+	static const char resp_b[] = "HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nBBB";
+	char reqs[256], resps[256];
+
+	snprintf(reqs, sizeof(reqs), "%s%s", req_a, req_b);
+	snprintf(resps, sizeof(resps), "%s%s", resp_a, resp_b);
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, reqs);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 900 * US, resps);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(out.tl[0].target, "/a");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(out.tl[0].request_bytes, strlen(req_a));
+	CHECK_INT(out.tl[0].response_bytes, strlen(resp_a));
+	CHECK(!out.tl[0].reused);
+	CHECK_STR(out.tl[1].target, "/b");
+	CHECK_INT(out.tl[1].status, 201);
+	CHECK_INT(out.tl[1].request_bytes, strlen(req_b));
+	CHECK_INT(out.tl[1].response_bytes, strlen(resp_b));
+	CHECK(out.tl[1].reused);
+	CHECK_INT(hook_ts(&out.tl[1], TL_WroteRequest), T0 + 250 * US);
+	CHECK_INT(hook_ts(&out.tl[1], TL_GotFirstResponseByte), T0 + 900 * US);
+	CHECK(out.tl[0].complete && out.tl[1].complete);
+	correlator_free(c);
+}
+
+static void test_seq_gap(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	k.seq++; /* one record lost */
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK(!out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "records lost");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(correlator_stats(c)->gaps, 1);
+	CHECK_INT(correlator_stats(c)->incomplete, 1);
+	/* resync: the next request on the connection is whole again */
+	io(&k, HT_DIR_EGRESS, T0 + 3000 * US, T0 + 3020 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 3030 * US, T0 + 3500 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK(out.tl[1].complete);
+	CHECK_STR(out.tl[1].error, "");
+	correlator_free(c);
+}
+
+static void test_fd_reuse(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct cn k2 = client(c);
+	struct cn k3 = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 1100 * US, 0, SERVER_ADDR);
+	/* same fd, new life */
+	k2.gen = T0 + 2 * MS;
+	conn_ev(&k2, HT_EV_CONNECT_START, T0 + 2 * MS, 0, SERVER_ADDR);
+	conn_ev(&k2, HT_EV_CONNECT_DONE, T0 + 2100 * US, 0, SERVER_ADDR);
+	io(&k2, HT_DIR_EGRESS, T0 + 2200 * US, T0 + 2250 * US, GET_REQ);
+	/* a third life whose start we see while the second is mid-request:
+	 * the second's close was lost */
+	k3.gen = T0 + 5 * MS;
+	conn_ev(&k3, HT_EV_CONNECT_START, T0 + 5 * MS, 0, SERVER_ADDR);
+	conn_ev(&k3, HT_EV_CONNECT_DONE, T0 + 5100 * US, 0, SERVER_ADDR);
+	io(&k3, HT_DIR_EGRESS, T0 + 5200 * US, T0 + 5250 * US, GET_REQ);
+	io(&k3, HT_DIR_INGRESS, T0 + 5300 * US, T0 + 6000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 3);
+	CHECK_INT(out.tl[0].conn_id.gen, T0);
+	CHECK(out.tl[0].complete);
+	CHECK_INT(out.tl[1].conn_id.gen, T0 + 2 * MS);
+	CHECK(!out.tl[1].complete);
+	CHECK_STR(out.tl[1].error, "connection state lost");
+	CHECK_INT(out.tl[2].conn_id.gen, T0 + 5 * MS);
+	CHECK(out.tl[2].complete);
+	CHECK(!out.tl[2].reused);
+	CHECK_INT(out.tl[2].phase_us[TL_PHASE_CONNECT], 100);
+	CHECK_INT(correlator_stats(c)->gaps, 0);
+	CHECK_INT(correlator_stats(c)->stale_records, 0);
+	correlator_free(c);
+}
+
+static void test_stale_generation(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn old = client(c);
+	struct cn k = client(c);
+
+	k.gen = T0 + 1 * MS;
+	conn_ev(&k, HT_EV_CONNECT_START, T0 + 1 * MS, 0, SERVER_ADDR);
+	conn_ev(&k, HT_EV_CONNECT_DONE, T0 + 1100 * US, 0, SERVER_ADDR);
+	io(&k, HT_DIR_EGRESS, T0 + 1200 * US, T0 + 1250 * US, GET_REQ);
+	settle(c);
+	/* a straggler of the previous life of fd 5, later in time */
+	old.seq = 7;
+	io(&old, HT_DIR_INGRESS, T0 + 1300 * US, T0 + 1300 * US,
+	   "HTTP/1.1 500 Old\r\nContent-Length: 0\r\n\r\n");
+	io(&k, HT_DIR_INGRESS, T0 + 1400 * US, T0 + 2000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(correlator_stats(c)->stale_records, 1);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK(out.tl[0].complete);
+	/* and a record of a closed connection that arrives after its close */
+	conn_ev(&k, HT_EV_CLOSE, T0 + 3 * MS, 0, SERVER_ADDR);
+	settle(c);
+	io(&k, HT_DIR_INGRESS, T0 + 2900 * US, T0 + 2900 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(correlator_stats(c)->stale_records, 2);
+	CHECK_INT(correlator_stats(c)->late_records, 1);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+	correlator_free(c);
+}
+
+static void test_process_exit(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	proc_exit(c, 100, T0 + 5 * MS);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK(!out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "process exited mid-request");
+	CHECK_INT(out.tl[0].end_ns, T0 + 5 * MS);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+	CHECK_INT(correlator_stats(c)->procs, 0);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	correlator_free(c);
+}
+
+static void test_connection_reset(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 310 * US, "", 0, -EAGAIN);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 400 * US, T0 + 800 * US, "", 0,
+	       -ECONNRESET);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].error, "read: connection reset by peer");
+	CHECK(out.tl[0].complete);
+	CHECK_INT(out.tl[0].status, 0);
+	CHECK_INT(out.tl[0].end_ns, T0 + 800 * US);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_TOTAL], 800);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_WAIT], -1);
+	correlator_free(c);
+}
+
+static void test_eof_before_response(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 700 * US, "", 0, 0);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].error, "connection closed before response");
+	CHECK(out.tl[0].complete);
+	CHECK_INT(out.tl[0].end_ns, T0 + 700 * US);
+	CHECK_STR(hooks(&out.tl[0]), "GetConn,ConnectStart,ConnectDone,"
+				     "GotConn,WroteHeaders,WroteRequest");
+	correlator_free(c);
+}
+
+static void test_close_delimited(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char part1[] = "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nsome ";
+	static const char part2[] = "body bytes";
+	const struct timeline *tl;
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US,
+	   "GET / HTTP/1.0\r\n\r\n");
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, part1);
+	io(&k, HT_DIR_INGRESS, T0 + 1100 * US, T0 + 1500 * US, part2);
+	settle(c);
+	CHECK_INT(out.n, 0); /* the body runs until close */
+	conn_ev(&k, HT_EV_CLOSE, T0 + 2 * MS, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(tl->version, "HTTP/1.0");
+	CHECK_INT(tl->status, 200);
+	CHECK(tl->complete);
+	CHECK_STR(tl->error, "");
+	CHECK_INT(tl->end_ns, T0 + 2 * MS);
+	CHECK_INT(tl->response_bytes, strlen(part1) + strlen(part2));
+	CHECK_INT(tl->phase_us[TL_PHASE_RECEIVE], 1000);
+	CHECK(hook_ev(tl, TL_PutIdleConn) == NULL);
+	correlator_free(c);
+}
+
+static void test_head(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US,
+	   "HEAD /big HTTP/1.1\r\nHost: h\r\n\r\n");
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US,
+	   "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].method, "HEAD");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(out.tl[0].end_ns, T0 + 600 * US);
+	CHECK(out.tl[0].complete);
+	CHECK(hook_ev(&out.tl[0], TL_PutIdleConn) != NULL);
+	correlator_free(c);
+}
+
+static void test_100_continue(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl;
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US,
+	   "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
+	   "Expect: 100-continue\r\n\r\n");
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 400 * US,
+	   "HTTP/1.1 100 Continue\r\n\r\n");
+	io(&k, HT_DIR_EGRESS, T0 + 500 * US, T0 + 550 * US, "data");
+	io(&k, HT_DIR_INGRESS, T0 + 600 * US, T0 + 900 * US,
+	   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	settle(c);
+	CHECK_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,GotConn,"
+			     "WroteHeaders,Wait100Continue,"
+			     "GotFirstResponseByte,Got100Continue,"
+			     "Got1xxResponse,WroteRequest,PutIdleConn");
+	CHECK_INT(hook_ts(tl, TL_Wait100Continue), T0 + 250 * US);
+	CHECK_INT(hook_ts(tl, TL_Got100Continue), T0 + 400 * US);
+	CHECK_INT(hook_ev(tl, TL_Got1xxResponse)->status, 100);
+	CHECK_INT(hook_ts(tl, TL_GotFirstResponseByte), T0 + 400 * US);
+	CHECK_INT(hook_ts(tl, TL_WroteRequest), T0 + 550 * US);
+	CHECK_INT(tl->status, 200);
+	CHECK_STR(tl->method, "POST");
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], 350);
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], 350); /* 550 -> 900 */
+	CHECK_INT(tl->phase_us[TL_PHASE_RECEIVE], 0);
+	CHECK(tl->complete);
+	CHECK(events_sorted(tl));
+	correlator_free(c);
+}
+
+static void test_capture_gap_in_body(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n";
+	char chunk[200];
+	size_t total = strlen(head) + 10000;
+
+	memset(chunk, 'x', sizeof(chunk));
+	memcpy(chunk, head, strlen(head));
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	/* one read moved it all; only the first 200 bytes were captured */
+	io_ret(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 2000 * US, chunk,
+	       sizeof(chunk), (int64_t)total);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(out.tl[0].response_bytes, total);
+	CHECK_INT(out.tl[0].end_ns, T0 + 2000 * US);
+	CHECK(out.tl[0].complete);
+	correlator_free(c);
+}
+
+static void test_framing_lost(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"1000\r\n";
+	char chunk[100];
+
+	memset(chunk, 'y', sizeof(chunk));
+	memcpy(chunk, head, strlen(head));
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	/* the 4 KiB chunk and whatever chunk sizes follow are not captured */
+	io_ret(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 500 * US, chunk,
+	       sizeof(chunk), 9000);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 600 * US, T0 + 700 * US, chunk + 60,
+	       40, 3000);
+	settle(c);
+	CHECK_INT(out.n, 0);
+	/* the next request tells that the response was over */
+	io(&k, HT_DIR_EGRESS, T0 + 3000 * US, T0 + 3020 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 3030 * US, T0 + 3500 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(out.tl[0].end_ns, T0 + 700 * US);
+	CHECK_INT(out.tl[0].response_bytes, 12000);
+	CHECK(out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "");
+	CHECK(out.tl[1].complete);
+	CHECK(out.tl[1].reused);
+	CHECK_INT(out.tl[1].idle_us, 2300);
+	CHECK_INT(out.tl[1].status, 200);
+	correlator_free(c);
+}
+
+static void test_not_http(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, hello);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, "\x16\x03\x03\x00\x7a");
+	io(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 750 * US, GET_REQ);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 0);
+	CHECK_INT(correlator_stats(c)->non_http_conns, 1);
+	CHECK_INT(correlator_stats(c)->requests, 0);
+	correlator_free(c);
+}
+
+static void test_http2_preface(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+				      "\x00\x00\x00\x04\x00\x00\x00\x00";
+
+	connected(&k);
+	io_ret(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, preface,
+	       sizeof(preface) - 1, sizeof(preface) - 1);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, "\x00\x00\x12\x04");
+	io(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 750 * US, GET_REQ);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].version, "HTTP/2");
+	CHECK_STR(out.tl[0].method, "");
+	CHECK(out.tl[0].complete);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_CONNECT], 100);
+	CHECK_INT(out.tl[0].end_ns, T0 + 250 * US);
+	CHECK_INT(correlator_stats(c)->non_http_conns, 0);
+	correlator_free(c);
+}
+
+static void test_server_role(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = { .c = c, .tgid = 300, .tid = 301, .fd = 9,
+			.gen = T0, .comm = "nginx" };
+	const struct timeline *tl;
+
+	conn_ev(&k, HT_EV_ACCEPT, T0, 0, v4(10, 0, 0, 7, 51000));
+	io(&k, HT_DIR_INGRESS, T0 + 10 * US, T0 + 100 * US, GET_REQ);
+	io(&k, HT_DIR_EGRESS, T0 + 400 * US, T0 + 450 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_INT(tl->role, HT_ROLE_SERVER);
+	CHECK_STR(hooks(tl), "GotConn,GetConn,WroteHeaders,WroteRequest,"
+			     "GotFirstResponseByte,PutIdleConn");
+	CHECK_INT(tl->start_ns, T0 + 100 * US);
+	CHECK_INT(hook_ts(tl, TL_GotConn), T0);
+	CHECK_INT(hook_ts(tl, TL_WroteRequest), T0 + 100 * US);
+	CHECK_INT(hook_ts(tl, TL_GotFirstResponseByte), T0 + 400 * US);
+	CHECK_INT(tl->end_ns, T0 + 450 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], 0);
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], 300);
+	CHECK_INT(tl->phase_us[TL_PHASE_RECEIVE], 50);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 350);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], -1);
+	CHECK_STR(tl->method, "GET");
+	CHECK_STR(tl->comm, "nginx");
+	CHECK_INT(tl->tid, 301);
+	CHECK_INT(tl->status, 200);
+	CHECK(tl->complete);
+	correlator_free(c);
+}
+
+static void test_unknown_conn_guess(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn srv = { .c = c, .tgid = 300, .tid = 300, .fd = 9, .gen = T0 };
+	struct cn cli = client(c);
+
+	/* no connect/accept seen; seq starts at 0 (tracked lazily) */
+	io(&srv, HT_DIR_INGRESS, T0 + 10 * US, T0 + 100 * US, GET_REQ);
+	io(&srv, HT_DIR_EGRESS, T0 + 400 * US, T0 + 450 * US, OK_RESP);
+	io(&cli, HT_DIR_EGRESS, T0 + 10 * US, T0 + 100 * US, GET_REQ);
+	io(&cli, HT_DIR_INGRESS, T0 + 400 * US, T0 + 450 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_INT(out.tl[0].role, HT_ROLE_SERVER);
+	CHECK_INT(out.tl[1].role, HT_ROLE_CLIENT);
+	CHECK_INT(out.tl[1].start_ns, T0 + 10 * US);
+	CHECK(out.tl[0].complete && out.tl[1].complete);
+	correlator_free(c);
+}
+
+static void test_flush_pending(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 400 * US,
+	   "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc");
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK(!out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "tracer stopped before the request finished");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(out.tl[0].end_ns, T0 + 400 * US);
+	CHECK_INT(correlator_stats(c)->incomplete, 1);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+	correlator_free(c);
+}
+
+static void test_note_lost(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	settle(c);
+	correlator_note_lost(c, HT_DROP_CONN, 3);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK(!out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "records lost");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(correlator_stats(c)->lost[HT_DROP_CONN], 3);
+	correlator_free(c);
+}
+
+static void test_bad_records(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct rec r;
+	struct ht_data_event *ev = (void *)r.buf;
+	uint8_t junk[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	CHECK_INT(correlator_push(c, junk, sizeof(junk)), -EINVAL);
+	CHECK_INT(correlator_push(c, NULL, 0), -EINVAL);
+	mk_conn(&r, &k, HT_EV_CONNECT_START, T0, 0, SERVER_ADDR, SERVER_ADDR);
+	((struct ht_event_header *)r.buf)->type = 99;
+	CHECK_INT(correlator_push(c, r.buf, r.size), -EINVAL);
+	/* a conn record cut short */
+	mk_conn(&r, &k, HT_EV_CONNECT_START, T0, 0, SERVER_ADDR, SERVER_ADDR);
+	CHECK_INT(correlator_push(c, r.buf, r.size - 1), -EINVAL);
+	/* captured_len beyond the record */
+	mk_data(&r, &k, HT_DIR_EGRESS, T0, T0, GET_REQ, strlen(GET_REQ),
+		strlen(GET_REQ));
+	CHECK_INT(correlator_push(c, r.buf, r.size - 1), -EINVAL);
+	/* captured_len beyond ret */
+	ev->ret = 3;
+	CHECK_INT(correlator_push(c, r.buf, r.size), -EINVAL);
+	/* unknown direction */
+	ev->ret = (int64_t)strlen(GET_REQ);
+	ev->direction = 7;
+	CHECK_INT(correlator_push(c, r.buf, r.size), -EINVAL);
+	CHECK_INT(correlator_stats(c)->bad_records, 7);
+	CHECK_INT(correlator_stats(c)->records, 0);
+	correlator_flush(c);
+	CHECK_INT(out.n, 0);
+	correlator_free(c);
+}
+
+static void test_bounds(void)
+{
+	struct correlator_config cfg = { .max_buffered = 4, .max_conns = 2 };
+	struct correlator *c = setup(&cfg);
+	struct cn k[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		uint64_t t = T0 + (uint64_t)i * MS;
+
+		k[i] = client(c);
+		k[i].fd = 10 + i;
+		k[i].gen = t;
+		conn_ev(&k[i], HT_EV_CONNECT_START, t, 0, SERVER_ADDR);
+		conn_ev(&k[i], HT_EV_CONNECT_DONE, t + 100 * US, 0, SERVER_ADDR);
+		io(&k[i], HT_DIR_EGRESS, t + 200 * US, t + 250 * US, GET_REQ);
+	}
+	/* 9 records, at most 4 held back */
+	CHECK(correlator_stats(c)->buffered <= 4);
+	CHECK_INT(correlator_stats(c)->reorder_overflow, 5);
+	settle(c);
+	CHECK(correlator_stats(c)->conns <= 2);
+	CHECK_INT(correlator_stats(c)->evicted_conns, 1);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].error, "evicted");
+	CHECK(!out.tl[0].complete);
+	correlator_flush(c);
+	CHECK_INT(out.n, 3);
+	correlator_free(c);
+}
+
+int main(void)
+{
+	RUN(test_single_request);
+	RUN(test_out_of_order);
+	RUN(test_dns_helper_thread);
+	RUN(test_dns_failure);
+	RUN(test_connect_refused);
+	RUN(test_keep_alive);
+	RUN(test_pipelined);
+	RUN(test_seq_gap);
+	RUN(test_fd_reuse);
+	RUN(test_stale_generation);
+	RUN(test_process_exit);
+	RUN(test_connection_reset);
+	RUN(test_eof_before_response);
+	RUN(test_close_delimited);
+	RUN(test_head);
+	RUN(test_100_continue);
+	RUN(test_capture_gap_in_body);
+	RUN(test_framing_lost);
+	RUN(test_not_http);
+	RUN(test_http2_preface);
+	RUN(test_server_role);
+	RUN(test_unknown_conn_guess);
+	RUN(test_flush_pending);
+	RUN(test_note_lost);
+	RUN(test_bad_records);
+	RUN(test_bounds);
+	return unit_done("correlator");
+}
