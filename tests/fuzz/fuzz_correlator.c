@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libFuzzer target for the correlator. The input is a little program:
+ * each step picks a record type and its fields from small ranges (so that
+ * connections, generations, sequence numbers and timestamps collide and
+ * arrive out of order), with payloads either cut from a set of HTTP
+ * fragments or taken raw from the input; other steps tick, report drops,
+ * or push raw input bytes as a record. At the end everything is flushed
+ * and the stats and every timeline are checked for consistency.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "correlator.h"
+
+#define US 1000ull
+
+struct input {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t take(struct input *in)
+{
+	uint8_t b;
+
+	if (!in->n)
+		return 0;
+	b = *in->p++;
+	in->n--;
+	return b;
+}
+
+static const char *const fragments[] = {
+	"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+	"HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n",
+	"POST /p HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+	"abc",
+	"CONNECT a:443 HTTP/1.1\r\n\r\n",
+	"GET /c HTTP/1.0\r\nConnection: close\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 100 Continue\r\n\r\n",
+	"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+	"5\r\nhello\r\n",
+	"0\r\n\r\n",
+	"HTTP/1.0 200 OK\r\n\r\nuntil close",
+	"HTTP/1.1 204 No Content\r\n\r\n",
+	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+	"\x16\x03\x01\x00\x10",
+	"\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n",
+};
+#define N_FRAGMENTS (sizeof(fragments) / sizeof(fragments[0]))
+
+static const int32_t errnos[] = { 0, ECONNREFUSED, EINPROGRESS, ETIMEDOUT,
+				  ECONNRESET };
+static const int64_t io_errors[] = { -EAGAIN, -ECONNRESET, -EPIPE, -EINTR,
+				     -512 };
+
+struct fuzz_state {
+	struct correlator *c;
+	uint64_t clock;
+	uint64_t emitted;
+	uint64_t records[(sizeof(struct ht_data_event) + 512) / 8 + 1];
+};
+
+static void check_timeline(const struct timeline *tl)
+{
+	uint32_t i;
+
+	if (tl->n_events > TL_MAX_EVENTS)
+		abort();
+	for (i = 1; i < tl->n_events; i++)
+		if (tl->events[i].ts_ns < tl->events[i - 1].ts_ns)
+			abort();
+	for (i = 0; i < tl->n_events; i++)
+		if (tl->events[i].n_addrs > HT_DNS_MAX_ADDRS ||
+		    strnlen(tl->events[i].host, HT_DNS_HOST_LEN) >=
+			    HT_DNS_HOST_LEN)
+			abort();
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		if (tl->phase_us[i] < -1)
+			abort();
+	if (strnlen(tl->method, sizeof(tl->method)) >= sizeof(tl->method) ||
+	    strnlen(tl->target, sizeof(tl->target)) >= sizeof(tl->target) ||
+	    strnlen(tl->host, sizeof(tl->host)) >= sizeof(tl->host) ||
+	    strnlen(tl->version, sizeof(tl->version)) >= sizeof(tl->version) ||
+	    strnlen(tl->comm, sizeof(tl->comm)) >= sizeof(tl->comm) ||
+	    strnlen(tl->error, sizeof(tl->error)) >= sizeof(tl->error))
+		abort();
+	if (tl->end_ns < tl->start_ns)
+		abort();
+}
+
+static void sink(void *user, const struct timeline *tl)
+{
+	struct fuzz_state *st = user;
+
+	st->emitted++;
+	check_timeline(tl);
+}
+
+static struct ht_addr pick_addr(uint8_t b)
+{
+	struct ht_addr a = { 0 };
+
+	switch (b % 4) {
+	case 0:
+		break; /* unknown */
+	case 1:
+		a.family = AF_INET;
+		a.addr[0] = 10;
+		a.addr[3] = (uint8_t)(1 + (b >> 2) % 2);
+		break;
+	case 2:
+		a.family = AF_INET6;
+		a.addr[10] = a.addr[11] = 0xff;
+		a.addr[12] = 10;
+		a.addr[15] = (uint8_t)(1 + (b >> 2) % 2);
+		break;
+	case 3:
+		a.family = AF_INET6;
+		a.addr[15] = 1;
+		break;
+	}
+	a.port = (uint16_t)(b & 0x80 ? 80 : 0);
+	return a;
+}
+
+static void fill_hdr(struct fuzz_state *st, struct ht_event_header *h,
+		     uint32_t type, struct input *in)
+{
+	uint8_t b = take(in);
+
+	/* mostly forward, sometimes back within or beyond the window */
+	st->clock += (uint64_t)(b & 0x3f) * 50 * US;
+	h->ts_ns = st->clock;
+	if (b & 0x40)
+		h->ts_ns -= (uint64_t)(b & 0x3f) * 200 * US;
+	h->type = type;
+	h->tgid = 1 + take(in) % 3;
+	h->tid = h->tgid + (b >> 7);
+	memcpy(h->comm, "fuzz", 5);
+}
+
+static void fill_conn_id(struct ht_conn_id *id, uint32_t tgid, uint8_t b)
+{
+	id->tgid = tgid;
+	id->fd = 3 + b % 3;
+	id->gen = 1 + (b >> 2) % 3;
+}
+
+static uint32_t pick_seq(struct input *in)
+{
+	uint8_t b = take(in);
+
+	return b < 0xf0 ? b % 16 : 0xfffffff0u + (b & 0xf);
+}
+
+static void step(struct fuzz_state *st, struct input *in)
+{
+	uint8_t op = take(in);
+	uint8_t *buf = (uint8_t *)st->records;
+
+	switch (op % 12) {
+	case 0:
+	case 1:
+	case 2:
+	case 3: {
+		static const uint32_t types[4] = { HT_EV_CONNECT_START,
+						   HT_EV_CONNECT_DONE,
+						   HT_EV_ACCEPT, HT_EV_CLOSE };
+		struct ht_conn_event *ev = (void *)buf;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, types[op % 4], in);
+		fill_conn_id(&ev->conn, ev->hdr.tgid, take(in));
+		ev->seq = pick_seq(in);
+		ev->err = errnos[take(in) % 5];
+		ev->daddr = pick_addr(take(in));
+		ev->saddr = pick_addr(take(in));
+		correlator_push(st->c, ev, sizeof(*ev));
+		break;
+	}
+	case 4:
+	case 5:
+	case 6: {
+		struct ht_data_event *ev = (void *)buf;
+		uint8_t how = take(in);
+		size_t cap = 0;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_DATA, in);
+		fill_conn_id(&ev->conn, ev->hdr.tgid, take(in));
+		ev->seq = pick_seq(in);
+		ev->direction = how & 1;
+		ev->enter_ns = ev->hdr.ts_ns - (how & 0x10 ? 30 * US : 0);
+		if (how & 2) {
+			/* raw input bytes */
+			cap = take(in) % 64;
+			if (cap > in->n)
+				cap = in->n;
+			memcpy(ev->data, in->p, cap);
+			in->p += cap;
+			in->n -= cap;
+		} else {
+			const char *f = fragments[take(in) % N_FRAGMENTS];
+			size_t len = strlen(f);
+
+			cap = len;
+			if (how & 4) /* cut it short */
+				cap = take(in) % (len + 1);
+			memcpy(ev->data, f, cap);
+		}
+		ev->captured_len = (uint32_t)cap;
+		ev->ret = (int64_t)cap;
+		if (how & 8) /* more moved than captured */
+			ev->ret += take(in) * 37;
+		if ((how & 0x60) == 0x60) {
+			ev->ret = (how & 0x80) ? 0 : io_errors[take(in) % 5];
+			ev->captured_len = 0;
+			cap = 0;
+		}
+		correlator_push(st->c, ev, sizeof(*ev) + cap);
+		break;
+	}
+	case 7: {
+		struct ht_dns_event *ev = (void *)buf;
+		uint8_t b = take(in);
+		uint32_t i;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_DNS, in);
+		ev->enter_ns = ev->hdr.ts_ns - (b % 4) * 100 * US;
+		ev->ret = (b & 0x80) ? EAI_NONAME : 0;
+		ev->n_addrs = (b >> 2) % (HT_DNS_MAX_ADDRS + 1);
+		for (i = 0; i < ev->n_addrs; i++)
+			ev->addrs[i] = pick_addr(take(in));
+		if (b & 0x40)
+			memset(ev->host, 'h', sizeof(ev->host)); /* no NUL */
+		else
+			snprintf(ev->host, sizeof(ev->host), "host%u", b % 3);
+		correlator_push(st->c, ev, sizeof(*ev));
+		break;
+	}
+	case 8: {
+		struct ht_exit_event *ev = (void *)buf;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_PROC_EXIT, in);
+		correlator_push(st->c, ev, sizeof(*ev));
+		break;
+	}
+	case 9:
+		correlator_tick(st->c, st->clock + (take(in) % 16) * 1000 * US);
+		break;
+	case 10:
+		correlator_note_lost(st->c, (enum ht_drop_kind)(take(in) % 4),
+				     take(in));
+		break;
+	case 11: {
+		/* raw bytes as a record, sometimes with a plausible type */
+		size_t len = take(in);
+		uint8_t type = take(in);
+
+		if (len > in->n)
+			len = in->n;
+		if (len > sizeof(st->records))
+			len = sizeof(st->records);
+		memcpy(buf, in->p, len);
+		if (len >= sizeof(struct ht_event_header) && type < 8)
+			((struct ht_event_header *)(void *)buf)->type = type;
+		correlator_push(st->c, buf, len);
+		/* and unaligned */
+		correlator_push(st->c, in->p, len);
+		in->p += len;
+		in->n -= len;
+		break;
+	}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct fuzz_state st;
+	struct correlator_config cfg = {
+		.max_conns = 4, .max_procs = 3, .max_pipeline = 2,
+		.max_buffered = 16, .dns_per_proc = 2,
+		.reorder_window_ns = 1000 * US,
+	};
+	struct input in = { data, size };
+	const struct correlator_stats *s;
+	uint8_t mode = take(&in);
+
+	memset(&st, 0, sizeof(st));
+	st.clock = 1000000 * US;
+	st.c = correlator_new(mode & 1 ? &cfg : NULL, sink, &st);
+	if (!st.c)
+		return 0;
+	while (in.n)
+		step(&st, &in);
+	correlator_flush(st.c);
+	s = correlator_stats(st.c);
+	if (s->incomplete > s->requests || s->requests != st.emitted ||
+	    s->conns != 0 || s->buffered != 0)
+		abort();
+	if (s->procs != 0)
+		abort();
+	correlator_free(st.c);
+	return 0;
+}
