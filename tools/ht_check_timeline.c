@@ -11,7 +11,8 @@
  * Cases (PID is the fixture client's pid unless said otherwise):
  *   new      ht_test_client --mode single PATH to 127.0.0.1:PORT: one
  *            complete 200 timeline, every client hook in order, conn not
- *            reused, daddr 127.0.0.1, dport PORT; times checked loosely
+ *            reused, daddr 127.0.0.1, dport PORT, ConnectStart/ConnectDone
+ *            addr 127.0.0.1:PORT; times checked loosely
  *            against the client's own line (--client-out)
  *   reused   --mode keepalive PATH 2: two timelines on one connection
  *            (same sport), the first not reused, the second reused with an
@@ -526,6 +527,21 @@ static void case_single(const struct jv *tl, const char *target, long long port,
 		fail("phases_us.dns is not null (IP literal)");
 	if (!jint(jget2(tl, "bytes", "received"), &recv) || recv < 6)
 		fail("bytes.received < 6");
+	/* the peer as each connect event reported it */
+	{
+		static const char *const hk[] = { "ConnectStart", "ConnectDone" };
+		char want[64];
+
+		snprintf(want, sizeof(want), v6 ? "[::1]:%lld" : "127.0.0.1:%lld",
+			 port);
+		for (int i = 0; i < 2; i++) {
+			const char *a = jstr(jget(event(tl, hk[i]), "addr"));
+
+			if (!a || strcmp(a, want))
+				fail("%s.addr %s, want %s", hk[i],
+				     a ? a : "null", want);
+		}
+	}
 	if (v6) {
 		const char *net = jstr(jget(event(tl, "ConnectStart"),
 					    "network"));
@@ -605,6 +621,15 @@ static void case_refused(const struct jv *tl, long long port)
 		fail("http.status is not null");
 	check_int(tl, "conn", "dport", port, "conn.dport");
 	hooks_str(tl, h, sizeof(h));
+	{
+		const char *a = jstr(jget(event(tl, "ConnectStart"), "addr"));
+		char want[64];
+
+		snprintf(want, sizeof(want), "127.0.0.1:%lld", port);
+		if (!a || strcmp(a, want))
+			fail("ConnectStart.addr %s, want %s", a ? a : "null",
+			     want);
+	}
 	if (!cd) {
 		fail("ConnectDone missing: %s", h);
 	} else {

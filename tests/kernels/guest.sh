@@ -114,7 +114,12 @@ run_clients() {
 			run_client "$mode.ipv6" --connect "[::1]:$P6" \
 				--mode single "/v6-$mode" ;;
 		server)
-			: ;; # checks the server side of "new"
+			# the server's side of a fresh connection; not of "new":
+			# the fixture server sat in accept() since before this
+			# tracer attached, and a kretprobe/fexit/sys_exit whose
+			# entry was missed does not fire for that call
+			run_client "$mode.server" --connect "127.0.0.1:$P4" \
+				--mode single "/server-$mode" ;;
 		esac
 	done
 }
@@ -123,7 +128,6 @@ run_clients() {
 # tracer)? Prints a reason when not.
 client_problem() {
 	mode=$1 c=$2
-	[ "$c" = server ] && c=new
 	rc=$(cat "$T/$mode.$c.rc" 2>/dev/null)
 	case $c in
 	refused)
@@ -145,7 +149,7 @@ check_case() { # mode case json
 	reused) set -- --pid "$pid" --port "$P4" --target "/reused-$mode" ;;
 	refused) set -- --pid "$pid" --port "$CLOSED_PORT" ;;
 	ipv6) set -- --pid "$pid" --port "$P6" --target "/v6-$mode" ;;
-	server) set -- --pid "$SERVER_PID_v4" --port "$P4" --target "/new-$mode" ;;
+	server) set -- --pid "$SERVER_PID_v4" --port "$P4" --target "/server-$mode" ;;
 	*) echo "FAIL unknown case $c"; return ;;
 	esac
 	ht_check_timeline --case "$c" --verbose "$@" \
@@ -260,8 +264,12 @@ run_mode() {
 			logf "$mode $c timelines" "$T/$mode.$c.check" 10 ;;
 		esac
 	done
+	# not a case: is the connection of "new", accepted by an accept()
+	# that was pending since before the tracer attached, seen server-side?
+	echo "GUEST mode=$mode note: server side of the connection accepted by an accept() pending since before attach: $(ht_check_timeline --case server --pid "$SERVER_PID_v4" --port "$P4" --target "/new-$mode" "$json")"
 	if [ $any_fail = 1 ] || [ $VERBOSE = 1 ]; then
-		logf "$mode stderr" "$err" 40
+		grep -v ': attached ' "$err" >"$err.short"
+		logf "$mode stderr" "$err.short" 40
 		logf "$mode json" "$json" 30
 	fi
 }
