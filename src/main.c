@@ -174,7 +174,7 @@ static int check_pids(const struct ht_options *opts)
 
 int main(int argc, char **argv)
 {
-	struct correlator_config ccfg = correlator_default_config();
+	struct correlator_config ccfg = {}; /* defaults */
 	struct kernel_features features;
 	struct event_reader reader;
 	struct tracer tracer;

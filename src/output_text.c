@@ -204,12 +204,14 @@ static bool put_no_request_header(const struct text_ctx *ctx,
 	if (!is_empty(tl->error) || failed) {
 		color_on(ctx, C_RED);
 		fputs("failed: ", ctx->out);
-		if (!is_empty(tl->error))
-			put_untrusted(ctx, tl->error, sizeof(tl->error));
-		else
+		/* the failing hook's own words: tl->error repeats the step
+		 * and address this line has already shown */
+		if (failed)
 			fputs(tl_err_words(failed->hook, failed->err, words,
 					   sizeof(words)),
 			      ctx->out);
+		else
+			put_untrusted(ctx, tl->error, sizeof(tl->error));
 		color_off(ctx);
 		return true;
 	}
