@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,11 +326,16 @@ static void addr_refine(struct ht_addr *dst, const struct ht_addr *src)
 
 /* ---- emitting ----------------------------------------------------------- */
 
+/* Clears all but the event slots, which tl_add() clears one by one: the
+ * slots are most of the struct and most timelines use a few. */
 static void tl_reset(struct timeline *tl)
 {
 	int i;
 
-	memset(tl, 0, sizeof(*tl));
+	memset(tl, 0, offsetof(struct timeline, events));
+	tl->n_events = 0;
+	memset(tl->error, 0, sizeof(tl->error));
+	tl->complete = false;
 	tl->idle_us = -1;
 	for (i = 0; i < TL_PHASE_COUNT; i++)
 		tl->phase_us[i] = -1;
@@ -343,6 +349,7 @@ static struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
 	if (tl->n_events >= TL_MAX_EVENTS)
 		return NULL;
 	e = &tl->events[tl->n_events++];
+	memset(e, 0, sizeof(*e));
 	e->hook = hook;
 	e->ts_ns = ts_ns;
 	return e;
@@ -386,7 +393,11 @@ static void tl_sort(struct timeline *tl)
 	uint32_t i, j;
 
 	for (i = 1; i < tl->n_events; i++) {
-		struct tl_event e = tl->events[i];
+		struct tl_event e;
+
+		if (tl->events[i - 1].ts_ns <= tl->events[i].ts_ns)
+			continue; /* the usual case: already in place */
+		e = tl->events[i];
 
 		for (j = i; j > 0 && tl->events[j - 1].ts_ns > e.ts_ns; j--)
 			tl->events[j] = tl->events[j - 1];

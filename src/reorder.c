@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Reorder buffer: a binary min-heap of record copies; see reorder.h.
+ * Reorder buffer: an in-order run plus a binary min-heap of record
+ * copies; see reorder.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,8 +44,12 @@ int reorder_init(struct reorder *r, uint32_t max_records, uint64_t max_bytes)
 	if (max_records == 0)
 		max_records = 1;
 	r->heap = calloc(max_records, sizeof(*r->heap));
-	if (!r->heap)
+	r->run = calloc(max_records, sizeof(*r->run));
+	if (!r->heap || !r->run) {
+		free(r->heap);
+		free(r->run);
 		return -ENOMEM;
+	}
 	r->max_records = max_records;
 	r->max_bytes = max_bytes;
 	return 0;
@@ -55,8 +60,10 @@ void reorder_fini(struct reorder *r)
 	uint32_t i;
 	int k;
 
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->heap_n; i++)
 		free(r->heap[i].rec);
+	for (i = 0; i < r->run_n; i++)
+		free(r->run[(r->run_head + i) % r->max_records].rec);
 	for (k = 0; k < REORDER_CLASSES; k++) {
 		void *b = r->free_blocks[k];
 
@@ -68,6 +75,7 @@ void reorder_fini(struct reorder *r)
 		}
 	}
 	free(r->heap);
+	free(r->run);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -111,9 +119,9 @@ static void sift_down(struct reorder *r, uint32_t i)
 	for (;;) {
 		uint32_t child = 2 * i + 1;
 
-		if (child >= r->n)
+		if (child >= r->heap_n)
 			break;
-		if (child + 1 < r->n &&
+		if (child + 1 < r->heap_n &&
 		    item_before(&r->heap[child + 1], &r->heap[child]))
 			child++;
 		if (!item_before(&r->heap[child], &it))
@@ -129,6 +137,7 @@ int reorder_push(struct reorder *r, uint64_t ts_ns, const void *rec,
 {
 	struct reorder_item *it;
 	int k = size_class(size);
+	bool in_order;
 	void *block;
 
 	if (k < 0)
@@ -145,25 +154,54 @@ int reorder_push(struct reorder *r, uint64_t ts_ns, const void *rec,
 			return -ENOMEM;
 	}
 	memcpy(block, rec, size);
-	it = &r->heap[r->n];
+	in_order = r->run_n == 0 ||
+		   ts_ns >= r->run[(r->run_head + r->run_n - 1) %
+				   r->max_records].ts_ns;
+	if (in_order)
+		it = &r->run[(r->run_head + r->run_n++) % r->max_records];
+	else
+		it = &r->heap[r->heap_n];
 	it->ts_ns = ts_ns;
 	it->arrival = r->arrival++;
 	it->rec = block;
 	it->size = (uint32_t)size;
 	it->size_class = (uint32_t)k;
 	r->bytes += class_size[k];
-	sift_up(r, r->n++);
+	if (!in_order)
+		sift_up(r, r->heap_n++);
+	r->n++;
 	return 0;
+}
+
+const struct reorder_item *reorder_peek(const struct reorder *r)
+{
+	const struct reorder_item *run_top =
+		r->run_n ? &r->run[r->run_head] : NULL;
+	const struct reorder_item *heap_top = r->heap_n ? &r->heap[0] : NULL;
+
+	if (!run_top)
+		return heap_top;
+	if (!heap_top)
+		return run_top;
+	return item_before(heap_top, run_top) ? heap_top : run_top;
 }
 
 bool reorder_pop(struct reorder *r, struct reorder_item *out)
 {
-	if (r->n == 0)
+	const struct reorder_item *top = reorder_peek(r);
+
+	if (!top)
 		return false;
-	*out = r->heap[0];
+	*out = *top;
 	r->bytes -= class_size[out->size_class];
-	r->heap[0] = r->heap[--r->n];
-	if (r->n)
+	r->n--;
+	if (r->run_n && top == &r->run[r->run_head]) {
+		r->run_head = (r->run_head + 1) % r->max_records;
+		r->run_n--;
+		return true;
+	}
+	r->heap[0] = r->heap[--r->heap_n];
+	if (r->heap_n)
 		sift_down(r, 0);
 	return true;
 }

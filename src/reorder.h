@@ -26,10 +26,18 @@ struct reorder_item {
 };
 
 struct reorder {
+	/*
+	 * Records mostly arrive in order: those not older than the newest
+	 * in `run` append to it, a FIFO ring, in O(1); only stragglers go
+	 * through the heap. The oldest is the older of the two heads.
+	 */
+	struct reorder_item *run;
+	uint32_t run_head, run_n;
 	struct reorder_item *heap;
-	uint32_t n, max_records;
+	uint32_t heap_n;
+	uint32_t n, max_records;         /* n = run_n + heap_n */
 	uint64_t arrival;
-	uint64_t bytes, max_bytes;       /* block bytes held by the heap */
+	uint64_t bytes, max_bytes;       /* block bytes held */
 	void *free_blocks[REORDER_CLASSES];
 	uint64_t cached_bytes;           /* block bytes held by free lists */
 };
@@ -49,10 +57,7 @@ int reorder_push(struct reorder *r, uint64_t ts_ns, const void *rec,
 		 size_t size);
 
 /* The oldest record, or NULL when empty. */
-static inline const struct reorder_item *reorder_peek(const struct reorder *r)
-{
-	return r->n ? &r->heap[0] : NULL;
-}
+const struct reorder_item *reorder_peek(const struct reorder *r);
 
 /* Takes the oldest record out into *out; false when empty. The copy stays
  * valid until reorder_release(r, out). */

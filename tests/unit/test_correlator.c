@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "correlator.h"
+#include "reorder.h"
 #include "unit.h"
 
 #define US 1000ull
@@ -82,6 +83,23 @@ static const struct tl_event *hook_ev(const struct timeline *tl,
 		if (tl->events[i].hook == hook)
 			return &tl->events[i];
 	return NULL;
+}
+
+/* never NULL: a missing hook reads as an empty event (and fails checks) */
+static const struct tl_event *hook_evz(const struct timeline *tl,
+				       enum tl_hook hook)
+{
+	static const struct tl_event none = { .err = -12345, .status = -1 };
+	const struct tl_event *e = hook_ev(tl, hook);
+
+	return e ? e : &none;
+}
+
+static const char *hook_host(const struct timeline *tl, enum tl_hook hook)
+{
+	const struct tl_event *e = hook_ev(tl, hook);
+
+	return e ? e->host : "(no such event)";
 }
 
 static bool events_sorted(const struct timeline *tl)
@@ -312,7 +330,7 @@ static void check_single(const struct timeline *tl)
 	CHECK_INT(tl->idle_us, -1);
 	CHECK_STR(tl->error, "");
 	CHECK(tl->complete);
-	CHECK_STR(hook_ev(tl, TL_GetConn)->host, "example.com");
+	CHECK_STR(hook_host(tl, TL_GetConn), "example.com");
 }
 
 static void test_single_request(void)
@@ -408,7 +426,7 @@ static void test_dns_helper_thread(void)
 	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], 100);
 	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 3000);
 	CHECK_INT(tl->tid, 100);
-	CHECK_STR(hook_ev(tl, TL_DNSStart)->host, "example.com");
+	CHECK_STR(hook_host(tl, TL_DNSStart), "example.com");
 	e = hook_ev(tl, TL_DNSDone);
 	CHECK(e != NULL);
 	if (e) {
@@ -434,9 +452,9 @@ static void test_dns_failure(void)
 	CHECK_INT(out.n, 1);
 	tl = &out.tl[0];
 	CHECK_STR(hooks(tl), "GetConn,DNSStart,DNSDone");
-	CHECK_INT(hook_ev(tl, TL_DNSDone)->err, EAI_NONAME);
+	CHECK_INT(hook_evz(tl, TL_DNSDone)->err, EAI_NONAME);
 	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 30 * MS);
-	CHECK_STR(hook_ev(tl, TL_DNSStart)->host, "nx.invalid");
+	CHECK_STR(hook_host(tl, TL_DNSStart), "nx.invalid");
 	CHECK_INT(tl->phase_us[TL_PHASE_DNS], 30000);
 	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 30000);
 	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], -1);
@@ -468,9 +486,9 @@ static void test_connect_refused(void)
 	CHECK_INT(out.n, 1);
 	tl = &out.tl[0];
 	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone");
-	CHECK_INT(hook_ev(tl, TL_ConnectDone)->err, ECONNREFUSED);
+	CHECK_INT(hook_evz(tl, TL_ConnectDone)->err, ECONNREFUSED);
 	CHECK_INT(hook_ts(tl, TL_ConnectDone), T0 + 40 * US);
-	CHECK_INT(hook_ev(tl, TL_ConnectStart)->n_addrs, 1);
+	CHECK_INT(hook_evz(tl, TL_ConnectStart)->n_addrs, 1);
 	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], 40);
 	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 40);
 	CHECK_INT(tl->phase_us[TL_PHASE_SEND], -1);
@@ -777,7 +795,7 @@ static void test_100_continue(void)
 			     "Got1xxResponse,WroteRequest,PutIdleConn");
 	CHECK_INT(hook_ts(tl, TL_Wait100Continue), T0 + 250 * US);
 	CHECK_INT(hook_ts(tl, TL_Got100Continue), T0 + 400 * US);
-	CHECK_INT(hook_ev(tl, TL_Got1xxResponse)->status, 100);
+	CHECK_INT(hook_evz(tl, TL_Got1xxResponse)->status, 100);
 	CHECK_INT(hook_ts(tl, TL_GotFirstResponseByte), T0 + 400 * US);
 	CHECK_INT(hook_ts(tl, TL_WroteRequest), T0 + 550 * US);
 	CHECK_INT(tl->status, 200);
@@ -992,12 +1010,13 @@ static void test_bad_records(void)
 	struct cn k = client(c);
 	struct rec r;
 	struct ht_data_event *ev = (void *)r.buf;
+	struct ht_event_header *hdr = (void *)r.buf;
 	uint8_t junk[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 	CHECK_INT(correlator_push(c, junk, sizeof(junk)), -EINVAL);
 	CHECK_INT(correlator_push(c, NULL, 0), -EINVAL);
 	mk_conn(&r, &k, HT_EV_CONNECT_START, T0, 0, SERVER_ADDR, SERVER_ADDR);
-	((struct ht_event_header *)r.buf)->type = 99;
+	hdr->type = 99;
 	CHECK_INT(correlator_push(c, r.buf, r.size), -EINVAL);
 	/* a conn record cut short */
 	mk_conn(&r, &k, HT_EV_CONNECT_START, T0, 0, SERVER_ADDR, SERVER_ADDR);
@@ -1051,8 +1070,56 @@ static void test_bounds(void)
 	correlator_free(c);
 }
 
+/* The reorder buffer itself: timestamp order, ties in arrival order,
+ * bounds. */
+static void test_reorder_buffer(void)
+{
+	static const uint64_t ts[8] = { 50, 10, 30, 10, 70, 30, 10, 20 };
+	static const int want[8] = { 1, 3, 6, 7, 2, 5, 0, 4 };
+	struct reorder rb;
+	struct reorder_item it;
+	char big[20000];
+	int i, v;
+
+	CHECK_INT(reorder_init(&rb, 8, 1 << 20), 0);
+	for (i = 0; i < 8; i++)
+		CHECK_INT(reorder_push(&rb, ts[i], &i, sizeof(i)), 0);
+	CHECK(reorder_full(&rb, sizeof(i)));
+	CHECK_INT(reorder_push(&rb, 1, &i, sizeof(i)), -ENOMEM);
+	memset(big, 0, sizeof(big));
+	CHECK_INT(reorder_push(&rb, 1, big, sizeof(big)), -E2BIG);
+	for (i = 0; i < 8; i++) {
+		CHECK(reorder_pop(&rb, &it));
+		memcpy(&v, it.rec, sizeof(v));
+		CHECK_INT(v, want[i]);
+		reorder_release(&rb, &it);
+	}
+	CHECK(!reorder_pop(&rb, &it));
+	CHECK_INT(rb.bytes, 0);
+
+	/* ties between the in-order run and the stragglers' heap */
+	{
+		static const uint64_t ts2[6] = { 10, 20, 10, 20, 5, 20 };
+		static const int want2[6] = { 4, 0, 2, 1, 3, 5 };
+
+		for (i = 0; i < 6; i++)
+			CHECK_INT(reorder_push(&rb, ts2[i], &i, sizeof(i)), 0);
+		for (i = 0; i < 6; i++) {
+			CHECK(reorder_pop(&rb, &it));
+			memcpy(&v, it.rec, sizeof(v));
+			CHECK_INT(v, want2[i]);
+			reorder_release(&rb, &it);
+		}
+	}
+	/* records left inside are freed by fini (LeakSanitizer) */
+	CHECK_INT(reorder_push(&rb, 1, &i, sizeof(i)), 0);
+	CHECK_INT(reorder_push(&rb, 0, &i, sizeof(i)), 0);
+	reorder_fini(&rb);
+}
+
 int main(void)
 {
+	RUN(test_reorder_buffer);
 	RUN(test_single_request);
 	RUN(test_out_of_order);
 	RUN(test_dns_helper_thread);
