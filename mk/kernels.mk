@@ -8,6 +8,9 @@
 #                       initramfs holding the static binaries and run every
 #                       attach mode against the fixtures; see
 #                       tests/kernels/run.sh
+#   make test-kernels-broken
+#                       the matrix must catch a deliberately broken kprobe
+#                       variant (tests/kernels/broken.sh)
 #   make kernels-fetch  only download/extract the kernels into the cache
 #   make initramfs      only build $(BUILD)/kernels/initramfs.cpio.gz
 #
@@ -29,7 +32,7 @@ INITRAMFS       := $(BUILD)/kernels/initramfs.cpio.gz
 INITRAMFS_FILES := tests/kernels/init tests/kernels/guest.sh \
 		   tests/kernels/mkinitramfs.sh
 
-.PHONY: static test-kernels kernels-fetch initramfs
+.PHONY: static test-kernels test-kernels-broken kernels-fetch initramfs
 
 static: $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES)
 
@@ -47,7 +50,8 @@ $(STATIC_DIR)/%: tools/%.c | $(STATIC_DIR)
 
 initramfs: $(INITRAMFS)
 
-$(INITRAMFS): static $(INITRAMFS_FILES)
+$(INITRAMFS): $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES) \
+	      $(INITRAMFS_FILES) tests/kernels/cases.txt
 	$(call msg,CPIO,$@)
 	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@
 
@@ -58,3 +62,7 @@ test-kernels: $(INITRAMFS)
 	$(Q)BUILD=$(BUILD) KERNEL_CACHE=$(KERNEL_CACHE) KERNELS="$(KERNELS)" \
 		KERNEL_TIMEOUT=$(KERNEL_TIMEOUT) INITRAMFS=$(INITRAMFS) \
 		tests/kernels/run.sh
+
+test-kernels-broken:
+	$(Q)BUILD=$(BUILD) KERNEL_CACHE=$(KERNEL_CACHE) \
+		KERNEL_TIMEOUT=$(KERNEL_TIMEOUT) tests/kernels/broken.sh

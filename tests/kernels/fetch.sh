@@ -59,19 +59,20 @@ apt_update() {
 	fi
 }
 
-# newest package whose name matches REGEX, from SUITE
+# newest package whose name matches REGEX and that SUITE carries
 resolve() {
 	suite=$1 re=$2
 	# shellcheck disable=SC2086
-	apt-cache $APTOPTS search --names-only "$re" 2>/dev/null |
-		awk '{print $1}' | grep -E "$re" | while read -r pkg; do
-		# keep the package only if some version of it is in SUITE
-		# shellcheck disable=SC2086
-		if apt-cache $APTOPTS policy "$pkg" 2>/dev/null |
-			grep -q " $suite/main "; then
-			echo "$pkg"
-		fi
-	done | sort -V | tail -1
+	pkgs=$(apt-cache $APTOPTS search --names-only "$re" 2>/dev/null |
+		awk '{print $1}' | grep -E "$re")
+	[ -n "$pkgs" ] || return 0
+	# one apt-cache policy for all of them: "NAME:" starts a block
+	# shellcheck disable=SC2086
+	apt-cache $APTOPTS policy $pkgs 2>/dev/null |
+		awk -v s=" $suite/main " '
+			/^[^ ].*:$/ { name = substr($0, 1, length($0) - 1); next }
+			index($0, s) { print name }' |
+		sort -u | sort -V | tail -n 1
 }
 
 fetch_one() {
