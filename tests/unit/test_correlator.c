@@ -1117,6 +1117,64 @@ static void test_reorder_buffer(void)
 	reorder_fini(&rb);
 }
 
+static void test_connect_tunnel(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US,
+	   "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 400 * US,
+	   "HTTP/1.1 200 Connection established\r\n\r\n");
+	/* TLS inside the tunnel: not ours */
+	io(&k, HT_DIR_EGRESS, T0 + 500 * US, T0 + 550 * US, "\x16\x03\x01\x00\x10");
+	io(&k, HT_DIR_INGRESS, T0 + 600 * US, T0 + 650 * US, "\x16\x03\x03\x00\x10");
+	io(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 750 * US, GET_REQ);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].method, "CONNECT");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(out.tl[0].end_ns, T0 + 400 * US);
+	CHECK(out.tl[0].complete);
+	CHECK(hook_ev(&out.tl[0], TL_PutIdleConn) == NULL);
+	CHECK_INT(correlator_stats(c)->non_http_conns, 0);
+	correlator_free(c);
+}
+
+static void test_pipeline_overflow(void)
+{
+	struct correlator_config cfg = { .max_pipeline = 2 };
+	struct correlator *c = setup(&cfg);
+	struct cn k = client(c);
+	char reqs[512];
+
+	snprintf(reqs, sizeof(reqs), "%s%s%s",
+		 "GET /1 HTTP/1.1\r\n\r\n", "GET /2 HTTP/1.1\r\n\r\n",
+		 "GET /3 HTTP/1.1\r\n\r\n");
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, reqs);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].target, "/1");
+	CHECK(!out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "too many pipelined requests");
+	/* /1's response is skipped; /2 and /3 get theirs */
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 900 * US,
+	   "HTTP/1.1 201 A\r\nContent-Length: 0\r\n\r\n"
+	   "HTTP/1.1 202 B\r\nContent-Length: 0\r\n\r\n"
+	   "HTTP/1.1 203 C\r\nContent-Length: 0\r\n\r\n");
+	settle(c);
+	CHECK_INT(out.n, 3);
+	CHECK_STR(out.tl[1].target, "/2");
+	CHECK_INT(out.tl[1].status, 202);
+	CHECK_STR(out.tl[2].target, "/3");
+	CHECK_INT(out.tl[2].status, 203);
+	CHECK_INT(correlator_stats(c)->pipeline_overflow, 1);
+	correlator_free(c);
+}
+
 int main(void)
 {
 	RUN(test_reorder_buffer);
@@ -1146,5 +1204,7 @@ int main(void)
 	RUN(test_note_lost);
 	RUN(test_bad_records);
 	RUN(test_bounds);
+	RUN(test_connect_tunnel);
+	RUN(test_pipeline_overflow);
 	return unit_done("correlator");
 }
