@@ -713,6 +713,27 @@ def case_curl_reset(env):
     return check
 
 
+def case_curl_big_header(env):
+    """A 6000-byte Cookie: the head is larger than the default capture
+    (4096), the request line is not."""
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-H",
+                             "Cookie: c=" + "x" * 6000, env.url("/bighead"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl GET with 6 KB header", "/bighead")
+        h = hooks(tl)
+        for want in ("WroteHeaders", "WroteRequest"):
+            c.true(want in h, "hook %s missing: %s" % (want, h))
+        sent = dig(tl, "bytes", "sent") or 0
+        c.true(sent >= 6000, "bytes.sent %d < 6000" % sent)
+    return check
+
+
 def case_wget(env):
     pid, rc, out, err = run_client(["wget", "-q", "--no-proxy", "-t", "1",
                                     "-T", "10", "-O", "/dev/null",
@@ -859,24 +880,88 @@ def case_htc_garbage(env):
     return check
 
 
+def htc_case(mode_args, target, n, status, method="GET", min_bytes=0,
+             put_idle=True):
+    """ht_test_client against a response framing: n timelines, each
+    complete with the status; PutIdleConn only on a connection that stays
+    open."""
+    def case(env):
+        pid, rc, out, err = run_client(htc(env, "--mode", *mode_args))
+        if rc != 0:
+            raise CaseFailed("ht_test_client %s rc=%d: %s"
+                             % (" ".join(mode_args), rc, err.strip()))
+
+        def check(c, tls):
+            mine = sort_tl(by_pid(tls, pid))
+            c.show(mine)
+            if not c.eq(len(mine), n, "timelines for pid %d" % pid):
+                return
+            for i, tl in enumerate(mine):
+                what = "%s #%d" % (target, i + 1)
+                check_ok_get(c, tl, what, target, status=status,
+                             method=method)
+                got = dig(tl, "bytes", "received") or 0
+                c.true(got >= min_bytes, "%s bytes.received %d < %d"
+                       % (what, got, min_bytes))
+                c.eq("PutIdleConn" in hooks(tl), put_idle,
+                     what + " has PutIdleConn")
+                c.true("GotFirstResponseByte" in hooks(tl),
+                       what + " GotFirstResponseByte missing")
+                c.true(dig(tl, "phases_us", "total") is not None,
+                       what + " phases_us.total is null")
+        return check
+    return case
+
+
+def case_htc_early_close(env):
+    pid, rc, out, err = run_client(htc(env, "--mode", "single",
+                                       "/early-close"))
+    if rc == 0:
+        raise CaseFailed("ht_test_client /early-close succeeded?")
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "pid %d" % pid)
+        if not tl:
+            return
+        check_common(c, tl, "early-close")
+        c.eq(dig(tl, "http", "target"), "/early-close", "http.target")
+        c.eq(dig(tl, "http", "status"), None, "http.status")
+        c.true("closed" in (tl.get("error") or "").lower(),
+               "error %r does not mention 'closed'" % tl.get("error"))
+        c.true("PutIdleConn" not in hooks(tl),
+               "PutIdleConn on a closed connection: %s" % hooks(tl))
+    return check
+
+
 def case_server_role(env, server_pid, server_port):
-    pid, rc, out, err = curl(env, "-o", "/dev/null",
-                             "http://127.0.0.1:%d/served" % server_port)
-    if rc != 0:
-        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    """Two connections, one after the other: the first is accepted by an
+    accept() that was already waiting when the tracer started (the usual
+    situation for a running server), the second by a fresh one."""
+    pids = []
+    for path in ("/served1", "/served2"):
+        pid, rc, out, err = curl(env, "-o", "/dev/null",
+                                 "http://127.0.0.1:%d%s" % (server_port, path))
+        if rc != 0:
+            raise CaseFailed("curl %s failed rc=%d: %s"
+                             % (path, rc, err.strip()))
+        pids.append(pid)
 
     def check(c, tls):
         mine = [t for t in tls if t.get("pid") == server_pid]
-        tl = c.one(mine, "server pid %d" % server_pid)
-        if tl:
-            check_common(c, tl, "server")
-            c.eq(tl.get("role"), "server", "role")
-            c.eq(dig(tl, "http", "method"), "GET", "http.method")
-            c.eq(dig(tl, "http", "target"), "/served", "http.target")
-            c.eq(dig(tl, "http", "status"), 200, "http.status")
+        c.show(mine)
+        targets = sorted(dig(t, "http", "target") or "" for t in mine)
+        c.eq(targets, ["/served1", "/served2"],
+             "server timelines' targets (/served1 rides on the accept() "
+             "already waiting at attach time)")
+        for tl in mine:
+            what = "server %s" % dig(tl, "http", "target")
+            check_common(c, tl, what)
+            c.eq(tl.get("role"), "server", what + " role")
+            c.eq(dig(tl, "http", "method"), "GET", what + " http.method")
+            c.eq(dig(tl, "http", "status"), 200, what + " http.status")
             c.eq(dig(tl, "conn", "sport"), server_port,
-                 "conn.sport (the server's own port)")
-            c.eq(tl.get("complete"), True, "complete")
+                 what + " conn.sport (the server's own port)")
+            c.eq(tl.get("complete"), True, what + " complete")
         others = [t for t in tls if t.get("pid") != server_pid]
         c.show(others)
         c.true(not others, "-p %d: %d timelines from other pids %s"
@@ -945,6 +1030,7 @@ GROUPS = [
         ("curl_ipv6", case_curl_ipv6),
         ("curl_refused", case_curl_refused),
         ("curl_reset", case_curl_reset),
+        ("curl_big_header", case_curl_big_header),
     ]),
     ("wget", setup_comm("wget"), [("wget_get", case_wget)]),
     ("python", setup_python, [
@@ -954,6 +1040,15 @@ GROUPS = [
         ("htc_split", case_htc_split),
         ("htc_killed", case_htc_killed),
         ("htc_garbage", case_htc_garbage),
+        ("htc_head", htc_case(["head", "/size/1000"], "/size/1000", 1, 200,
+                              method="HEAD")),
+        ("htc_close_delimited", htc_case(["single", "/close"], "/close", 1,
+                                         200, min_bytes=6, put_idle=False)),
+        ("htc_chunked", htc_case(["single", "/chunked/70000"],
+                                 "/chunked/70000", 1, 200, min_bytes=70000)),
+        ("htc_204_keepalive", htc_case(["keepalive", "/status/204", "2"],
+                                       "/status/204", 2, 204)),
+        ("htc_early_close", case_htc_early_close),
     ]),
     ("duration", lambda env: (["-d", "2", "-c", "curl"], None), [
         ("tracer_duration", case_duration)]),
