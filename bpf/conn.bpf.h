@@ -177,20 +177,82 @@ static __always_inline void on_connect_exit(long ret)
 	pc = bpf_map_lookup_elem(&pending_connects, &tid);
 	if (!pc)
 		return;
-	/* A blocking connect() that failed: the state change reported it
-	 * too unless the failure came before a SYN was sent. */
-	if (pc->created && ret < 0 && ret != -EINPROGRESS) {
+	/*
+	 * A blocking connect() returned: the process learns the outcome now,
+	 * which is ClientTrace's ConnectDone (the state change only says
+	 * when the handshake finished, and a failure before any SYN has no
+	 * state change at all). A non-blocking one learns it later, through
+	 * getsockopt(SO_ERROR).
+	 */
+	if (pc->created && ret != -EINPROGRESS) {
 		key.tgid = pid_tgid >> 32;
 		key.fd = pc->fd;
 		st = bpf_map_lookup_elem(&conns, &key);
 		if (st && st->gen == pc->ts) {
 			struct ht_conn_id id = { key.tgid, key.fd, st->gen };
 
+			st->app_saw_connect = 1;
 			emit_conn_event(HT_EV_CONNECT_DONE, &id, st,
 					(struct sock *)st->sk,
-					bpf_ktime_get_ns(), -ret,
+					bpf_ktime_get_ns(), ret < 0 ? -ret : 0,
 					HT_SRC_SYSCALL, true);
 		}
+	}
+	bpf_map_delete_elem(&pending_connects, &tid);
+}
+
+#define SOL_SOCKET 1
+#define SO_ERROR 4
+
+/*
+ * getsockopt(fd, SOL_SOCKET, SO_ERROR) is how a process that connected
+ * without blocking (curl, libuv, Go, asyncio, nginx) learns the outcome,
+ * after poll/epoll says the socket is writable. Only the first call on a
+ * client connection matters.
+ */
+static __always_inline void on_getsockopt_enter(int fd, long level,
+						long optname, __u64 optval)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
+	__u32 tid = (__u32)pid_tgid;
+	struct pending_connect pc = {};
+	struct conn_state *st;
+
+	if (level != SOL_SOCKET || optname != SO_ERROR)
+		return;
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (!st || st->role != HT_ROLE_CLIENT || st->app_saw_connect)
+		return;
+	pc.ts = st->gen;
+	pc.fd = fd;
+	pc.optval = optval;
+	bpf_map_update_elem(&pending_connects, &tid, &pc, BPF_ANY);
+}
+
+static __always_inline void on_getsockopt_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct pending_connect *pc;
+	struct conn_key key;
+	struct conn_state *st;
+	int err = 0;
+
+	pc = bpf_map_lookup_elem(&pending_connects, &tid);
+	if (!pc)
+		return;
+	key.tgid = pid_tgid >> 32;
+	key.fd = pc->fd;
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (ret == 0 && pc->optval && st && st->gen == pc->ts &&
+	    !bpf_probe_read_user(&err, sizeof(err), (void *)pc->optval)) {
+		struct ht_conn_id id = { key.tgid, key.fd, st->gen };
+
+		st->app_saw_connect = 1;
+		emit_conn_event(HT_EV_CONNECT_DONE, &id, st,
+				(struct sock *)st->sk, bpf_ktime_get_ns(),
+				err < 0 ? -err : err, HT_SRC_SYSCALL, true);
 	}
 	bpf_map_delete_elem(&pending_connects, &tid);
 }
@@ -263,11 +325,13 @@ static __always_inline void on_accept_exit(long ret)
 	struct ht_conn_id id;
 	struct sock *sk;
 
+	/* A server usually sits in accept() already when the tracer starts,
+	 * so there may be no entry: then the fd leads to the socket. */
 	pa = bpf_map_lookup_elem(&pending_accepts, &tid);
-	if (!pa)
+	if (!pa && !want_current(bpf_get_current_pid_tgid() >> 32))
 		return;
 	if (ret >= 0) {
-		sk = pa->sk ? (struct sock *)pa->sk : sock_from_fd(ret);
+		sk = pa && pa->sk ? (struct sock *)pa->sk : sock_from_fd(ret);
 		if (sk && is_tcp_sock(sk)) {
 			st = track_conn(sk, ret, bpf_ktime_get_ns(),
 					HT_ROLE_SERVER, &id);
@@ -276,7 +340,8 @@ static __always_inline void on_accept_exit(long ret)
 						id.gen, 0, HT_SRC_SYSCALL, true);
 		}
 	}
-	bpf_map_delete_elem(&pending_accepts, &tid);
+	if (pa)
+		bpf_map_delete_elem(&pending_accepts, &tid);
 }
 
 static __always_inline void on_close_enter(int fd)

@@ -89,6 +89,20 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_enter_getsockopt")
+int sys_enter_getsockopt(struct trace_event_raw_sys_enter *ctx)
+{
+	on_getsockopt_enter((int)ARG(0), (long)ARG(1), (long)ARG(2), ARG(3));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_getsockopt")
+int sys_exit_getsockopt(struct trace_event_raw_sys_exit *ctx)
+{
+	on_getsockopt_exit(ctx->ret);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_enter_accept")
 int sys_enter_accept(struct trace_event_raw_sys_enter *ctx)
 {

@@ -31,6 +31,7 @@ struct conn_state {
 	__u64 sk;
 	__u32 seq;  /* next per-connection sequence number */
 	__u8 role;
+	__u8 app_saw_connect; /* the process has learned the outcome */
 };
 
 struct {
@@ -63,6 +64,7 @@ struct {
  */
 struct pending_connect {
 	__u64 ts;
+	__u64 optval;  /* getsockopt(SO_ERROR): where the result goes */
 	__s32 fd;
 	__u8 created;  /* this connect() made a conns entry */
 };

@@ -26,7 +26,8 @@
 
 enum ht_event_type {
 	HT_EV_CONNECT_START = 1, /* connect() reached TCP on a socket */
-	HT_EV_CONNECT_DONE = 2,  /* handshake finished (err == 0) or failed */
+	HT_EV_CONNECT_DONE = 2,  /* handshake finished (err == 0) or failed;
+				  * see enum ht_connect_source */
 	HT_EV_ACCEPT = 3,        /* accept() returned a TCP socket */
 	HT_EV_DATA = 4,          /* read/write family on a tracked socket */
 	HT_EV_CLOSE = 5,         /* close() of a tracked socket */
@@ -60,7 +61,8 @@ enum ht_io_call {
 /* Which path reported a connect outcome; kept for debugging attach modes. */
 enum ht_connect_source {
 	HT_SRC_STATE_CHANGE = 0, /* inet_sock_set_state */
-	HT_SRC_SYSCALL = 1,      /* connect() returned an error */
+	HT_SRC_SYSCALL = 1,      /* the process learned the outcome: connect()
+				  * returned, or getsockopt(SO_ERROR) */
 	HT_SRC_PROBE = 2,        /* tcp_connect kprobe/fentry */
 };
 

@@ -116,7 +116,7 @@ static int attach_getaddrinfo(struct tracer *t, const struct libc_target *lib,
 			ret = -errno;
 			errstr(ret, msg, sizeof(msg));
 			snprintf(err, err_len,
-				 "cannot attach to getaddrinfo in %s: %s",
+				 "cannot attach to getaddrinfo in %.300s: %s",
 				 lib->path, msg);
 			return ret;
 		}
@@ -133,7 +133,7 @@ static int attach_getaddrinfo(struct tracer *t, const struct libc_target *lib,
 static void attach_dns(struct tracer *t, const struct ht_options *opts)
 {
 	struct libc_target libs[LIBC_MAX_TARGETS];
-	char err[256];
+	char err[512];
 	int n = 0;
 
 	if (opts->n_pids) {
