@@ -51,9 +51,10 @@ $(STATIC_DIR)/%: tools/%.c | $(STATIC_DIR)
 initramfs: $(INITRAMFS)
 
 $(INITRAMFS): $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES) \
+	      $(BUILD)/tools/ht_test_server $(BUILD)/tools/ht_test_client \
 	      $(INITRAMFS_FILES) tests/kernels/cases.txt
 	$(call msg,CPIO,$@)
-	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@
+	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@ $(BUILD)/tools
 
 kernels-fetch:
 	$(Q)KERNEL_CACHE=$(KERNEL_CACHE) tests/kernels/fetch.sh >/dev/null

@@ -23,6 +23,11 @@
  *   ipv6     like new, to [::1]:PORT: saddr and daddr ::1, network tcp6
  *   server   PID is the fixture server's: exactly one timeline with
  *            http.target PATH, role server, sport PORT, status 200
+ *   dns      --connect NAME:PORT, NAME resolved by getaddrinfo from
+ *            /etc/hosts to 127.0.0.1 (--host NAME): a complete 200
+ *            timeline with DNSStart{host NAME}, DNSDone{addrs has
+ *            127.0.0.1, no err} before ConnectStart, a dns phase, and
+ *            http.host NAME:PORT
  *
  * Prints "PASS" or "FAIL <reason>[; <reason>...]" on one line and exits 0
  * or 1 (2 on usage errors). --verbose prints the timelines it looked at on
@@ -661,13 +666,71 @@ static void case_server(const struct jv **tls, int n, const char *target,
 	check_int(mine[0], "conn", "sport", port, "conn.sport");
 }
 
+static void case_dns(const struct jv *tl, const char *target, long long port,
+		     const char *host)
+{
+	const struct jv *ds = event(tl, "DNSStart"), *dd = event(tl, "DNSDone");
+	const struct jv *evs = jget(tl, "events");
+	int i_ds = -1, i_dd = -1, i_cs = -1;
+	char want[300], h[512];
+
+	check_ok_get(tl, "dns", target, "client");
+	check_int(tl, "conn", "dport", port, "conn.dport");
+	snprintf(want, sizeof(want), "%s:%lld", host ? host : "?", port);
+	check_str(tl, "http", "host", want, "http.host");
+	hooks_str(tl, h, sizeof(h));
+	if (!ds) {
+		fail("DNSStart missing: %s", h);
+	} else {
+		const char *got = jstr(jget(ds, "host"));
+
+		if (!got || !host || strcmp(got, host))
+			fail("DNSStart.host %s, want %s", got ? got : "null",
+			     host ? host : "?");
+	}
+	if (!dd) {
+		fail("DNSDone missing: %s", h);
+	} else {
+		const struct jv *addrs = jget(dd, "addrs");
+		bool found = false;
+
+		for (size_t i = 0; addrs && addrs->type == J_ARR &&
+				   i < addrs->n; i++) {
+			const char *a = jstr(addrs->items[i]);
+
+			if (a && !strcmp(a, "127.0.0.1"))
+				found = true;
+		}
+		if (!found)
+			fail("DNSDone.addrs lacks 127.0.0.1");
+		if (!jis_null(jget(dd, "err")))
+			fail("DNSDone.err is not null");
+	}
+	if (jis_null(jget2(tl, "phases_us", "dns")))
+		fail("phases_us.dns is null");
+	for (size_t i = 0; evs && evs->type == J_ARR && i < evs->n; i++) {
+		const char *hk = jstr(jget(evs->items[i], "hook"));
+
+		if (!hk)
+			continue;
+		if (!strcmp(hk, "DNSStart") && i_ds < 0)
+			i_ds = (int)i;
+		else if (!strcmp(hk, "DNSDone") && i_dd < 0)
+			i_dd = (int)i;
+		else if (!strcmp(hk, "ConnectStart") && i_cs < 0)
+			i_cs = (int)i;
+	}
+	if (ds && dd && i_cs >= 0 && !(i_ds < i_dd && i_dd < i_cs))
+		fail("order DNSStart < DNSDone < ConnectStart: %s", h);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: ht_check_timeline --case new|reused|refused|ipv6|server "
+		"usage: ht_check_timeline --case new|reused|refused|ipv6|server|dns "
 		"[--pid PID]\n"
 		"       [--port PORT] [--target PATH] [--client-out FILE] "
-		"[--verbose] TRACER.json\n");
+		"[--host NAME] [--verbose] TRACER.json\n");
 }
 
 int main(int argc, char **argv)
@@ -678,11 +741,13 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'P' },
 		{ "target", required_argument, NULL, 't' },
 		{ "client-out", required_argument, NULL, 'o' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kase = NULL, *target = NULL, *client_out = NULL;
+	const char *kase = NULL, *target = NULL, *client_out = NULL,
+		   *host = NULL;
 	long long pid = -1, port = -1;
 	const struct jv *tls[MAX_TL];
 	struct client_line cl;
@@ -699,6 +764,7 @@ int main(int argc, char **argv)
 		case 'P': port = atoll(optarg); break;
 		case 't': target = optarg; break;
 		case 'o': client_out = optarg; break;
+		case 'H': host = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -750,6 +816,11 @@ int main(int argc, char **argv)
 			fail("%d timelines for pid %lld, want 1", n, pid);
 		else
 			case_refused(tls[0], port);
+	} else if (!strcmp(kase, "dns")) {
+		if (n != 1)
+			fail("%d timelines for pid %lld, want 1", n, pid);
+		else
+			case_dns(tls[0], target, port, host);
 	} else if (!strcmp(kase, "server")) {
 		case_server(tls, n, target, port);
 	} else {

@@ -1,17 +1,21 @@
 #!/bin/sh
 # Builds the kernel-matrix initramfs (newc cpio, gzip):
 #
-#   tests/kernels/mkinitramfs.sh STATIC_DIR OUT.cpio.gz
+#   tests/kernels/mkinitramfs.sh STATIC_DIR OUT.cpio.gz [TOOLS_DIR]
 #
 # /init (tests/kernels/init), /guest.sh, /cases.txt, and in /bin a static
 # busybox (Debian's busybox-static) and the static binaries from
 # STATIC_DIR: httptrace-bpf, ht_test_server, ht_test_client,
-# ht_check_timeline. PLACEHOLDER=1 allows a missing httptrace-bpf (the
+# ht_check_timeline. With TOOLS_DIR (the normal build's tools), also the
+# dynamically linked ht_test_server and ht_test_client as *_dyn and the
+# host's shared libraries they need (glibc): the "dns" case needs a libc
+# for the getaddrinfo uprobes. PLACEHOLDER=1 allows a missing httptrace-bpf (the
 # guest then runs the fixtures only; see guest.sh htplaceholder=1).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 static=$1
 out=$2
+tools=${3:-}
 
 is_static() { # an ELF with no program interpreter
 	! readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
@@ -49,6 +53,22 @@ for f in httptrace-bpf ht_test_server ht_test_client ht_check_timeline; do
 	cp "$static/$f" "$stage/bin/$f"
 	strip "$stage/bin/$f" 2>/dev/null || true
 done
+if [ -n "$tools" ]; then
+	for f in ht_test_server ht_test_client; do
+		if [ ! -x "$tools/$f" ]; then
+			echo "mkinitramfs: $tools/$f is missing (make tools)" >&2
+			exit 1
+		fi
+		cp "$tools/$f" "$stage/bin/${f}_dyn"
+		strip "$stage/bin/${f}_dyn" 2>/dev/null || true
+		# the libraries and the loader, at the paths they have here
+		ldd "$tools/$f" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' |
+		while read -r lib; do
+			mkdir -p "$stage$(dirname "$lib")"
+			cp -L "$lib" "$stage$lib"
+		done
+	done
+fi
 cp "$here/init" "$stage/init"
 cp "$here/guest.sh" "$here/cases.txt" "$stage/"
 chmod 0755 "$stage/init" "$stage/guest.sh"
