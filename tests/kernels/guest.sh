@@ -228,7 +228,7 @@ run_mode() {
 	t0=$(now)
 	wait_ready $tpid "$err"
 	ready=$?
-	echo "GUEST mode=$mode tracer ready=$ready after $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
+	echo "GUEST mode=$mode tracer ready=$ready (0 ready, 1 exited, 2 timed out) after $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
 	if [ $ready != 0 ]; then
 		kill -9 $tpid 2>/dev/null
 		wait $tpid
