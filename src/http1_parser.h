@@ -14,6 +14,77 @@
  * but were not captured, h1_parser_eof() when the connection closes.
  * Callbacks report message boundaries with the offset (in the bytes fed
  * by that call) where they happened.
+ *
+ * Semantics the caller relies on:
+ *
+ * - Offsets are indexes into the `data` of the feed() call that fired the
+ *   callback, pointing just past the last byte that belongs to the event
+ *   (the blank line for on_headers, the last body byte for on_complete).
+ *   Callbacks fired from h1_parser_gap() or h1_parser_eof() get offset 0.
+ *   Splitting the same bytes differently into feed() calls produces the
+ *   same callbacks at the same absolute stream positions (up to the first
+ *   on_error: recovery from H1_ST_LOST depends on where feeds start).
+ * - Every message that completes gets exactly one on_headers and then one
+ *   on_complete; `messages` counts on_complete calls. A message that fails
+ *   after its headers (e.g. bad Content-Length, gap in chunk framing, EOF
+ *   in the body) gets on_headers and then on_error, never on_complete.
+ *   No message is reported before its start line has parsed as HTTP/1.x.
+ * - 1xx informational responses other than 101 get on_headers only (the
+ *   hint returned is ignored), no on_complete, and do not count in
+ *   `messages`; the parser then waits for the final response of the same
+ *   exchange. 101 Switching Protocols is a final response: on_headers,
+ *   on_complete, then H1_ST_TUNNEL. A response for which on_headers
+ *   returns H1_BODY_TUNNEL (2xx to CONNECT) likewise completes at the end
+ *   of its headers and leaves the parser in H1_ST_TUNNEL. During
+ *   on_complete, p->state already says what follows: H1_ST_START or
+ *   H1_ST_TUNNEL (during on_headers it is H1_ST_HEADERS).
+ * - A request parser cannot know whether a CONNECT or an Upgrade request
+ *   succeeded, so it stays in HTTP mode after such a request; tunnelled
+ *   bytes that follow then usually give on_error(H1_ERR_NOT_HTTP) and
+ *   H1_ST_LOST (see below). The caller, which sees the response, should
+ *   stop feeding the request side once the response side reports
+ *   H1_ST_TUNNEL. Likewise, a client that gets a final status instead of
+ *   100 Continue may never send the announced body; the request parser
+ *   then still waits in H1_ST_BODY, and the caller may re-init it.
+ * - H1_ST_NOT_HTTP is final. It is entered when the first message of the
+ *   stream does not start like HTTP/1.x: the first byte (CR/LF excepted)
+ *   is not a token character (request) or not 'H' (response), the method
+ *   is longer than H1_METHOD_MAX - 1, the start line holds control bytes,
+ *   or the complete start line does not parse (wrong version, bad status).
+ *   The HTTP/2 prior-knowledge preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+ *   ends here too (version is not 1.x); a caller that wants to tell h2c
+ *   from other traffic can compare the first 24 bytes itself.
+ * - The same failure at a later message boundary of a stream that has
+ *   already carried HTTP/1.x gives on_error(H1_ERR_NOT_HTTP) but the state
+ *   H1_ST_LOST, since misaligned framing is the likelier cause.
+ * - H1_ST_LOST ignores everything until a feed() call whose data begins
+ *   like a start line: for requests an upper-case method (A-Z, '-', '_',
+ *   3..15 bytes) and a space, for responses "HTTP/1.". Parsing resumes
+ *   there with a fresh message. To join a stream in the middle, call
+ *   h1_parser_init() and then set `state = H1_ST_LOST`.
+ * - Framing follows RFC 9112 section 6.3: Transfer-Encoding overrides
+ *   Content-Length (msg.content_length is then -1 and a bad Content-Length
+ *   is ignored); a request without either has no body; a response without
+ *   either (or with a Transfer-Encoding not ending in chunked) runs until
+ *   EOF. 1xx, 204 and 304 responses never have a body. A request whose
+ *   Transfer-Encoding does not end in chunked is H1_ERR_BAD_HEADER.
+ * - Gaps: inside a Content-Length body or chunk data they are counted;
+ *   a gap that ends a Content-Length body completes it (offset 0), and
+ *   one that runs past it completes it and then loses the framing
+ *   (H1_ERR_GAP). In a close-delimited body they are just counted; in
+ *   H1_ST_NOT_HTTP, H1_ST_LOST and H1_ST_TUNNEL ignored; anywhere else,
+ *   including between messages, they give H1_ERR_GAP and H1_ST_LOST.
+ * - EOF completes a close-delimited body; inside headers or a framed
+ *   body it gives H1_ERR_TRUNCATED and H1_ST_LOST. After eof() the state
+ *   is never H1_ST_HEADERS or H1_ST_BODY.
+ * - Every error other than H1_ERR_NOT_HTTP on a fresh stream leaves the
+ *   parser in H1_ST_LOST; p->last_error keeps the last one.
+ * - Leniency: CR/LF between messages is skipped, a bare LF ends a line,
+ *   obs-folded header lines are accepted and ignored, extra spaces around
+ *   the request target are tolerated.
+ * - The message passed to callbacks lives in the parser and is reset
+ *   right after on_complete: copy what you need during the call.
+ *   Callbacks must not call back into the same parser.
  */
 #ifndef HTTPTRACE_HTTP1_PARSER_H
 #define HTTPTRACE_HTTP1_PARSER_H
@@ -26,8 +97,9 @@
 #define H1_TARGET_MAX 256
 #define H1_HOST_MAX 256
 #define H1_REASON_MAX 64
-/* A request/status line or header line longer than this ends the parse
- * of that message as H1_ERR_LINE_TOO_LONG. */
+/* A request/status line, header, chunk-size or trailer line of this many
+ * bytes or more (CRLF not counted) ends the parse of that message as
+ * H1_ERR_LINE_TOO_LONG. */
 #define H1_LINE_MAX 8192
 
 enum h1_kind {
@@ -126,6 +198,11 @@ struct h1_parser {
 	} body_mode;
 	uint64_t remaining;
 	uint64_t messages;          /* messages completed so far */
+	/* private to http1_parser.c */
+	bool seen_http;             /* a start line parsed on this stream */
+	bool te_present;            /* Transfer-Encoding seen */
+	bool cl_invalid;            /* bad or conflicting Content-Length seen */
+	bool keep_alive;            /* Connection: keep-alive seen */
 };
 
 void h1_parser_init(struct h1_parser *p, enum h1_kind kind);

@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Streaming HTTP/1.x parser; see http1_parser.h for the semantics.
+ *
+ * Lines (start line, header fields, chunk-size lines, trailers) are
+ * assembled in p->line so that a line split across feed() calls parses
+ * the same as a whole one; body bytes are only counted, never copied.
+ */
+#include <string.h>
+
+#include "http1_parser.h"
+
+/* The result of collecting one line from the input. */
+enum line_status {
+	LINE_MORE,	/* input used up, line not finished yet */
+	LINE_DONE,	/* p->line holds a complete line, NUL-terminated */
+	LINE_TOO_LONG,	/* the line does not fit into p->line */
+};
+
+struct feed_ctx {
+	struct h1_parser *p;
+	const struct h1_callbacks *cb;
+	void *user;
+};
+
+static const char http1_prefix[] = "HTTP/1.";
+#define HTTP1_PREFIX_LEN (sizeof(http1_prefix) - 1)
+
+/* RFC 9110 section 5.6.2: tchar. */
+static bool is_tchar(uint8_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool is_ctl(uint8_t c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool is_ows(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static uint8_t lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* Case-insensitive comparison of a counted string with a C string. */
+static bool token_eq(const char *s, size_t len, const char *lit)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (lit[i] == '\0' || lower(s[i]) != (uint8_t)lit[i])
+			return false;
+	}
+	return lit[len] == '\0';
+}
+
+static void trim_ows(const char **s, size_t *len)
+{
+	while (*len > 0 && is_ows((*s)[0])) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len > 0 && is_ows((*s)[*len - 1]))
+		(*len)--;
+}
+
+/* Copies at most `size - 1` bytes and always terminates; returns whether
+ * all of `len` fitted. */
+static bool copy_str(char *dst, size_t size, const char *src, size_t len)
+{
+	bool fits = len < size;
+
+	if (!fits)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return fits;
+}
+
+static void reset_message(struct h1_parser *p)
+{
+	memset(&p->msg, 0, sizeof(p->msg));
+	p->msg.kind = p->kind;
+	p->msg.content_length = -1;
+	p->line_len = 0;
+	p->saw_cr = false;
+	p->in_start_line = true;
+	p->remaining = 0;
+	p->te_present = false;
+	p->cl_invalid = false;
+	p->keep_alive = false;
+}
+
+void h1_parser_init(struct h1_parser *p, enum h1_kind kind)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->state = H1_ST_START;
+	reset_message(p);
+}
+
+static void fail(struct feed_ctx *fc, enum h1_error err, enum h1_state state)
+{
+	struct h1_parser *p = fc->p;
+
+	p->state = state;
+	p->last_error = err;
+	p->line_len = 0;
+	p->saw_cr = false;
+	if (fc->cb && fc->cb->on_error)
+		fc->cb->on_error(fc->user, err);
+}
+
+/* A start line that is not HTTP/1.x: on a fresh stream the traffic is
+ * something else; on a stream that carried HTTP we are more likely out
+ * of step with the framing, which a later feed() may repair. */
+static void fail_not_http(struct feed_ctx *fc)
+{
+	fail(fc, H1_ERR_NOT_HTTP,
+	     fc->p->seen_http ? H1_ST_LOST : H1_ST_NOT_HTTP);
+}
+
+/* `next` is set before on_complete runs, so that the callback can tell
+ * whether a tunnel follows from the parser state alone. */
+static void complete(struct feed_ctx *fc, size_t offset, enum h1_state next)
+{
+	struct h1_parser *p = fc->p;
+
+	p->messages++;
+	p->state = next;
+	if (fc->cb && fc->cb->on_complete)
+		fc->cb->on_complete(fc->user, &p->msg, offset);
+	reset_message(p);
+}
+
+/*
+ * Appends input up to and including the next LF to p->line. The CR of a
+ * CRLF is dropped, even when CR and LF arrive in different feed() calls
+ * (saw_cr remembers it); a CR not followed by LF is kept so that the line
+ * parsers reject it as a control byte.
+ */
+static enum line_status take_line(struct h1_parser *p, const uint8_t *data,
+				  size_t len, size_t *pos)
+{
+	const uint8_t *start = data + *pos;
+	size_t avail = len - *pos;
+	const uint8_t *lf = memchr(start, '\n', avail);
+	size_t n = lf ? (size_t)(lf - start) : avail;
+	size_t room;
+	bool cr_pending = false;
+
+	*pos += lf ? n + 1 : n;
+
+	if (p->saw_cr) {
+		p->saw_cr = false;
+		if (n > 0) {
+			if (p->line_len >= H1_LINE_MAX - 1)
+				return LINE_TOO_LONG;
+			p->line[p->line_len++] = '\r';
+		}
+	}
+	if (n > 0 && start[n - 1] == '\r') {
+		n--;
+		cr_pending = !lf;
+	}
+	room = H1_LINE_MAX - 1 - p->line_len;
+	if (n > room) {
+		memcpy(p->line + p->line_len, start, room);
+		p->line_len += room;
+		return LINE_TOO_LONG;
+	}
+	memcpy(p->line + p->line_len, start, n);
+	p->line_len += n;
+	p->saw_cr = cr_pending;
+	if (!lf)
+		return LINE_MORE;
+	p->line[p->line_len] = '\0';
+	return LINE_DONE;
+}
+
+/*
+ * Checks start-line bytes [from, p->line_len) as they arrive, so that
+ * non-HTTP traffic is refused after a few bytes instead of at the end of
+ * a line that may never come. The full parse happens at the end of line.
+ */
+static bool start_line_plausible(struct h1_parser *p, size_t from)
+{
+	size_t k;
+
+	for (k = from; k < p->line_len; k++) {
+		uint8_t c = p->line[k];
+
+		if (p->kind == H1_REQUEST) {
+			if (p->msg.method[0] != '\0') {
+				/* target and version */
+				if (is_ctl(c))
+					return false;
+			} else if (c == ' ') {
+				if (k == 0)
+					return false;
+				copy_str(p->msg.method, H1_METHOD_MAX,
+					 p->line, k);
+			} else if (!is_tchar(c) || k >= H1_METHOD_MAX - 1) {
+				return false;
+			}
+			continue;
+		}
+		if (k < HTTP1_PREFIX_LEN) {
+			if (c != (uint8_t)http1_prefix[k])
+				return false;
+		} else if (k == 7 || (k >= 9 && k <= 11)) {
+			if (!is_digit(c))
+				return false;
+		} else if (k == 8 || k == 12) {
+			if (c != ' ')
+				return false;
+		} else if (is_ctl(c) && c != '\t') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool parse_version(const char *s, size_t len, int *minor)
+{
+	if (len != HTTP1_PREFIX_LEN + 1 ||
+	    memcmp(s, http1_prefix, HTTP1_PREFIX_LEN) != 0 ||
+	    !is_digit(s[HTTP1_PREFIX_LEN]))
+		return false;
+	*minor = s[HTTP1_PREFIX_LEN] - '0';
+	return true;
+}
+
+/* method SP request-target SP HTTP-version; the method was already
+ * copied by start_line_plausible(). */
+static bool parse_request_line(struct h1_parser *p)
+{
+	const char *line = p->line;
+	size_t len = p->line_len;
+	const char *first_sp = memchr(line, ' ', len);
+	const char *last_sp = line + len;
+	const char *target;
+	size_t target_len;
+
+	if (!first_sp || p->msg.method[0] == '\0')
+		return false;
+	while (last_sp > first_sp && last_sp[-1] != ' ')
+		last_sp--;
+	last_sp--;
+	if (last_sp == first_sp)
+		return false; /* no version: HTTP/0.9 or garbage */
+	if (!parse_version(last_sp + 1, len - (last_sp + 1 - line),
+			   &p->msg.version_minor))
+		return false;
+
+	/* Be lenient with extra spaces around the target. */
+	target = first_sp + 1;
+	target_len = last_sp - target;
+	while (target_len > 0 && target[0] == ' ') {
+		target++;
+		target_len--;
+	}
+	while (target_len > 0 && target[target_len - 1] == ' ')
+		target_len--;
+	if (target_len == 0)
+		return false;
+	p->msg.target_truncated = !copy_str(p->msg.target, H1_TARGET_MAX,
+					    target, target_len);
+	return true;
+}
+
+/* HTTP-version SP 3DIGIT SP [reason]; "HTTP/1.1 200" is tolerated. */
+static bool parse_status_line(struct h1_parser *p)
+{
+	const char *line = p->line;
+	size_t len = p->line_len;
+	size_t k;
+	int status = 0;
+
+	if (len < 12 || !parse_version(line, 8, &p->msg.version_minor) ||
+	    line[8] != ' ')
+		return false;
+	for (k = 9; k < 12; k++) {
+		if (!is_digit(line[k]))
+			return false;
+		status = status * 10 + (line[k] - '0');
+	}
+	if (status < 100)
+		return false;
+	p->msg.status = status;
+	if (len > 12) {
+		if (line[12] != ' ')
+			return false;
+		for (k = 13; k < len; k++) {
+			if (is_ctl(line[k]) && line[k] != '\t')
+				return false;
+		}
+		copy_str(p->msg.reason, H1_REASON_MAX, line + 13, len - 13);
+	}
+	return true;
+}
+
+/* Content-Length = 1*DIGIT; a list of identical values ("5, 5") is
+ * accepted as RFC 9110 section 8.6 allows. */
+static void parse_content_length(struct h1_parser *p, const char *v,
+				 size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		int64_t value = 0;
+		size_t digits = 0;
+
+		while (i < len && is_ows(v[i]))
+			i++;
+		while (i < len && is_digit(v[i])) {
+			int d = v[i] - '0';
+
+			if (value > (INT64_MAX - d) / 10) {
+				p->cl_invalid = true;
+				return;
+			}
+			value = value * 10 + d;
+			digits++;
+			i++;
+		}
+		while (i < len && is_ows(v[i]))
+			i++;
+		if (digits == 0 || (i < len && v[i] != ',')) {
+			p->cl_invalid = true;
+			return;
+		}
+		i++; /* the comma, if any */
+		if (p->msg.content_length >= 0 &&
+		    p->msg.content_length != value) {
+			p->cl_invalid = true;
+			return;
+		}
+		p->msg.content_length = value;
+	}
+	if (p->msg.content_length < 0)
+		p->cl_invalid = true; /* empty value */
+}
+
+/* Calls fn(p, element, len) for each trimmed non-empty list element. */
+static void for_each_element(struct h1_parser *p, const char *v, size_t len,
+			     void (*fn)(struct h1_parser *, const char *,
+					size_t))
+{
+	while (len > 0) {
+		const char *comma = memchr(v, ',', len);
+		size_t n = comma ? (size_t)(comma - v) : len;
+		const char *elem = v;
+		size_t elem_len = n;
+
+		trim_ows(&elem, &elem_len);
+		if (elem_len > 0)
+			fn(p, elem, elem_len);
+		if (!comma)
+			break;
+		v += n + 1;
+		len -= n + 1;
+	}
+}
+
+/* The last coding decides: "gzip, chunked" is chunked, "chunked, gzip"
+ * is not (and then only the close delimits a response). */
+static void transfer_coding(struct h1_parser *p, const char *e, size_t len)
+{
+	p->msg.chunked = token_eq(e, len, "chunked");
+}
+
+static void connection_option(struct h1_parser *p, const char *e, size_t len)
+{
+	if (token_eq(e, len, "close"))
+		p->msg.connection_close = true;
+	else if (token_eq(e, len, "keep-alive"))
+		p->keep_alive = true;
+	else if (token_eq(e, len, "upgrade"))
+		p->msg.upgrade = true;
+}
+
+static bool parse_header_line(struct h1_parser *p)
+{
+	const char *line = p->line;
+	size_t len = p->line_len;
+	const char *colon, *value;
+	size_t name_len, value_len, k;
+
+	if (is_ows(line[0])) {
+		/* obs-fold (RFC 9112 section 5.2): continues the previous
+		 * field, none of which we need to see whole. */
+		return p->msg.header_count > 0;
+	}
+	colon = memchr(line, ':', len);
+	if (!colon || colon == line)
+		return false;
+	name_len = colon - line;
+	for (k = 0; k < name_len; k++) {
+		if (!is_tchar(line[k]))
+			return false;
+	}
+	for (k = name_len + 1; k < len; k++) {
+		if (is_ctl(line[k]) && line[k] != '\t')
+			return false;
+	}
+	value = colon + 1;
+	value_len = len - name_len - 1;
+	trim_ows(&value, &value_len);
+	p->msg.header_count++;
+
+	if (token_eq(line, name_len, "host")) {
+		if (p->msg.host[0] == '\0')
+			copy_str(p->msg.host, H1_HOST_MAX, value, value_len);
+	} else if (token_eq(line, name_len, "content-length")) {
+		parse_content_length(p, value, value_len);
+	} else if (token_eq(line, name_len, "transfer-encoding")) {
+		p->te_present = true;
+		for_each_element(p, value, value_len, transfer_coding);
+	} else if (token_eq(line, name_len, "connection")) {
+		for_each_element(p, value, value_len, connection_option);
+	} else if (token_eq(line, name_len, "upgrade")) {
+		p->msg.upgrade = true;
+	} else if (token_eq(line, name_len, "expect")) {
+		if (p->kind == H1_REQUEST &&
+		    token_eq(value, value_len, "100-continue"))
+			p->msg.expect_continue = true;
+	}
+	return true;
+}
+
+/* The blank line after the headers: report them and set up the body. */
+static void end_of_headers(struct feed_ctx *fc, size_t offset)
+{
+	struct h1_parser *p = fc->p;
+	struct h1_message *msg = &p->msg;
+	enum h1_body_hint hint = H1_BODY_DEFAULT;
+
+	if (msg->version_minor == 0 && !p->keep_alive)
+		msg->connection_close = true;
+	/* RFC 9112 section 6.3 rule 3: TE overrides CL, even a broken one. */
+	if (p->te_present || p->cl_invalid)
+		msg->content_length = -1;
+
+	if (fc->cb && fc->cb->on_headers)
+		hint = fc->cb->on_headers(fc->user, msg, offset);
+
+	if (p->kind == H1_RESPONSE && msg->status < 200) {
+		if (msg->status == 101) {
+			complete(fc, offset, H1_ST_TUNNEL);
+			return;
+		}
+		/* Interim response: the final one follows. */
+		reset_message(p);
+		p->state = H1_ST_START;
+		return;
+	}
+	if (hint == H1_BODY_TUNNEL) {
+		complete(fc, offset, H1_ST_TUNNEL);
+		return;
+	}
+	if (hint == H1_BODY_NONE ||
+	    (p->kind == H1_RESPONSE &&
+	     (msg->status == 204 || msg->status == 304))) {
+		complete(fc, offset, H1_ST_START);
+		return;
+	}
+
+	p->state = H1_ST_BODY;
+	p->line_len = 0;
+	p->saw_cr = false;
+	if (p->te_present) {
+		if (msg->chunked) {
+			p->body_mode = H1_BODY_CHUNK_SIZE;
+		} else if (p->kind == H1_RESPONSE) {
+			p->body_mode = H1_BODY_UNTIL_EOF;
+		} else {
+			/* RFC 9112 section 6.3 rule 4: unframeable. */
+			fail(fc, H1_ERR_BAD_HEADER, H1_ST_LOST);
+		}
+		return;
+	}
+	if (p->cl_invalid) {
+		fail(fc, H1_ERR_BAD_LENGTH, H1_ST_LOST);
+		return;
+	}
+	if (msg->content_length > 0) {
+		p->body_mode = H1_BODY_LENGTH;
+		p->remaining = (uint64_t)msg->content_length;
+	} else if (msg->content_length == 0 || p->kind == H1_REQUEST) {
+		complete(fc, offset, H1_ST_START);
+	} else {
+		p->body_mode = H1_BODY_UNTIL_EOF;
+	}
+}
+
+/* H1_ST_START: skip the CRLFs some clients send between messages
+ * (RFC 9112 section 2.2); start_line_plausible() judges the rest. */
+static size_t feed_start(struct h1_parser *p, const uint8_t *data, size_t len,
+			 size_t i)
+{
+	while (i < len && (data[i] == '\r' || data[i] == '\n'))
+		i++;
+	if (i < len) {
+		reset_message(p);
+		p->state = H1_ST_HEADERS;
+	}
+	return i;
+}
+
+static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
+			   size_t len, size_t i)
+{
+	struct h1_parser *p = fc->p;
+	size_t before = i;
+	size_t old_len = p->line_len;
+	enum line_status st = take_line(p, data, len, &i);
+
+	p->msg.header_bytes += i - before;
+
+	if (p->in_start_line) {
+		if (!start_line_plausible(p, old_len)) {
+			fail_not_http(fc);
+			return len;
+		}
+		if (st == LINE_TOO_LONG) {
+			fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
+			return len;
+		}
+		if (st == LINE_MORE)
+			return i;
+		if (!(p->kind == H1_REQUEST ? parse_request_line(p) :
+					       parse_status_line(p))) {
+			fail_not_http(fc);
+			return len;
+		}
+		p->seen_http = true;
+		p->in_start_line = false;
+		p->line_len = 0;
+		return i;
+	}
+
+	if (st == LINE_TOO_LONG) {
+		fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
+		return len;
+	}
+	if (st == LINE_MORE)
+		return i;
+	if (p->line_len == 0) {
+		end_of_headers(fc, i);
+		return i;
+	}
+	if (!parse_header_line(p)) {
+		fail(fc, H1_ERR_BAD_HEADER, H1_ST_LOST);
+		return len;
+	}
+	p->line_len = 0;
+	return i;
+}
+
+/* chunk-size [ BWS ";" chunk-ext ] */
+static bool parse_chunk_size(const char *line, size_t len, uint64_t *size)
+{
+	uint64_t value = 0;
+	size_t k = 0;
+
+	for (; k < len && hex_value(line[k]) >= 0; k++) {
+		if (value > (UINT64_MAX >> 4))
+			return false;
+		value = (value << 4) | (uint64_t)hex_value(line[k]);
+	}
+	if (k == 0)
+		return false;
+	while (k < len && is_ows(line[k]))
+		k++;
+	if (k < len && line[k] != ';')
+		return false;
+	for (; k < len; k++) {
+		if (is_ctl(line[k]) && line[k] != '\t')
+			return false;
+	}
+	*size = value;
+	return true;
+}
+
+/* Consumes up to `remaining` body bytes; returns the new position. */
+static size_t skip_body(struct h1_parser *p, size_t len, size_t i)
+{
+	uint64_t take = len - i;
+
+	if (take > p->remaining)
+		take = p->remaining;
+	p->remaining -= take;
+	return i + (size_t)take;
+}
+
+static size_t feed_body(struct feed_ctx *fc, const uint8_t *data, size_t len,
+			size_t i)
+{
+	struct h1_parser *p = fc->p;
+	enum line_status st;
+	uint64_t size;
+
+	switch (p->body_mode) {
+	case H1_BODY_LENGTH:
+		i = skip_body(p, len, i);
+		if (p->remaining == 0)
+			complete(fc, i, H1_ST_START);
+		return i;
+
+	case H1_BODY_CHUNK_DATA:
+		i = skip_body(p, len, i);
+		if (p->remaining == 0) {
+			p->body_mode = H1_BODY_CHUNK_DATA_END;
+			p->line_len = 0;
+		}
+		return i;
+
+	case H1_BODY_CHUNK_DATA_END:
+		st = take_line(p, data, len, &i);
+		if (p->line_len != 0 || st == LINE_TOO_LONG) {
+			/* Chunk data longer than its size said. */
+			fail(fc, H1_ERR_BAD_CHUNK, H1_ST_LOST);
+			return len;
+		}
+		if (st == LINE_DONE)
+			p->body_mode = H1_BODY_CHUNK_SIZE;
+		return i;
+
+	case H1_BODY_CHUNK_SIZE:
+		st = take_line(p, data, len, &i);
+		if (p->line_len > 0 && hex_value(p->line[0]) < 0) {
+			fail(fc, H1_ERR_BAD_CHUNK, H1_ST_LOST);
+			return len;
+		}
+		if (st == LINE_TOO_LONG) {
+			fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
+			return len;
+		}
+		if (st == LINE_MORE)
+			return i;
+		if (!parse_chunk_size(p->line, p->line_len, &size)) {
+			fail(fc, H1_ERR_BAD_CHUNK, H1_ST_LOST);
+			return len;
+		}
+		p->line_len = 0;
+		if (size == 0) {
+			p->body_mode = H1_BODY_TRAILERS;
+		} else {
+			p->body_mode = H1_BODY_CHUNK_DATA;
+			p->remaining = size;
+		}
+		return i;
+
+	case H1_BODY_TRAILERS:
+		st = take_line(p, data, len, &i);
+		if (st == LINE_TOO_LONG) {
+			fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
+			return len;
+		}
+		if (st == LINE_MORE)
+			return i;
+		if (p->line_len == 0) {
+			complete(fc, i, H1_ST_START);
+			return i;
+		}
+		/* Trailer fields are not needed for framing; skip them. */
+		p->line_len = 0;
+		return i;
+
+	case H1_BODY_UNTIL_EOF:
+		return len;
+	}
+	return len;
+}
+
+/* Whether `data` begins like a start line; see H1_ST_LOST in the header. */
+static bool looks_like_message_start(enum h1_kind kind, const uint8_t *data,
+				     size_t len)
+{
+	size_t k;
+
+	if (kind == H1_RESPONSE)
+		return len >= HTTP1_PREFIX_LEN &&
+		       memcmp(data, http1_prefix, HTTP1_PREFIX_LEN) == 0;
+	for (k = 0; k < len && k < H1_METHOD_MAX - 1; k++) {
+		uint8_t c = data[k];
+
+		if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+			break;
+	}
+	return k >= 3 && k < len && data[k] == ' ';
+}
+
+enum h1_state h1_parser_feed(struct h1_parser *p, const uint8_t *data,
+			     size_t len, const struct h1_callbacks *cb,
+			     void *user)
+{
+	struct feed_ctx fc = { .p = p, .cb = cb, .user = user };
+	size_t i = 0;
+
+	if (len == 0)
+		return p->state;
+	if (p->state == H1_ST_LOST) {
+		if (!looks_like_message_start(p->kind, data, len))
+			return p->state;
+		reset_message(p);
+		p->state = H1_ST_START;
+	}
+	while (i < len) {
+		switch (p->state) {
+		case H1_ST_START:
+			i = feed_start(p, data, len, i);
+			break;
+		case H1_ST_HEADERS:
+			i = feed_headers(&fc, data, len, i);
+			break;
+		case H1_ST_BODY:
+			i = feed_body(&fc, data, len, i);
+			break;
+		case H1_ST_NOT_HTTP:
+		case H1_ST_LOST:
+		case H1_ST_TUNNEL:
+		default:
+			return p->state;
+		}
+	}
+	return p->state;
+}
+
+enum h1_state h1_parser_gap(struct h1_parser *p, uint64_t len,
+			    const struct h1_callbacks *cb, void *user)
+{
+	struct feed_ctx fc = { .p = p, .cb = cb, .user = user };
+
+	if (len == 0)
+		return p->state;
+	switch (p->state) {
+	case H1_ST_START:
+	case H1_ST_HEADERS:
+		fail(&fc, H1_ERR_GAP, H1_ST_LOST);
+		break;
+	case H1_ST_BODY:
+		switch (p->body_mode) {
+		case H1_BODY_LENGTH:
+			if (len <= p->remaining) {
+				p->remaining -= len;
+				if (p->remaining == 0)
+					complete(&fc, 0, H1_ST_START);
+				break;
+			}
+			/* The gap also swallowed the start of what follows. */
+			complete(&fc, 0, H1_ST_START);
+			fail(&fc, H1_ERR_GAP, H1_ST_LOST);
+			break;
+		case H1_BODY_CHUNK_DATA:
+			if (len < p->remaining) {
+				p->remaining -= len;
+				break;
+			}
+			if (len == p->remaining) {
+				p->remaining = 0;
+				p->body_mode = H1_BODY_CHUNK_DATA_END;
+				p->line_len = 0;
+				p->saw_cr = false;
+				break;
+			}
+			fail(&fc, H1_ERR_GAP, H1_ST_LOST);
+			break;
+		case H1_BODY_UNTIL_EOF:
+			break;
+		default:
+			fail(&fc, H1_ERR_GAP, H1_ST_LOST);
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+	return p->state;
+}
+
+enum h1_state h1_parser_eof(struct h1_parser *p, const struct h1_callbacks *cb,
+			    void *user)
+{
+	struct feed_ctx fc = { .p = p, .cb = cb, .user = user };
+
+	switch (p->state) {
+	case H1_ST_HEADERS:
+		fail(&fc, H1_ERR_TRUNCATED, H1_ST_LOST);
+		break;
+	case H1_ST_BODY:
+		if (p->body_mode == H1_BODY_UNTIL_EOF)
+			complete(&fc, 0, H1_ST_START);
+		else
+			fail(&fc, H1_ERR_TRUNCATED, H1_ST_LOST);
+		break;
+	default:
+		break;
+	}
+	return p->state;
+}
+
+bool h1_parser_idle(const struct h1_parser *p)
+{
+	return p->state == H1_ST_START;
+}
+
+const char *h1_error_str(enum h1_error err)
+{
+	switch (err) {
+	case H1_OK:
+		return "no error";
+	case H1_ERR_NOT_HTTP:
+		return "not HTTP/1.x";
+	case H1_ERR_LINE_TOO_LONG:
+		return "header line too long";
+	case H1_ERR_BAD_HEADER:
+		return "malformed header";
+	case H1_ERR_BAD_CHUNK:
+		return "malformed chunk size line";
+	case H1_ERR_BAD_LENGTH:
+		return "invalid or conflicting Content-Length";
+	case H1_ERR_GAP:
+		return "uncaptured bytes where framing was needed";
+	case H1_ERR_TRUNCATED:
+		return "connection closed inside a message";
+	}
+	return "unknown error";
+}
