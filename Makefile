@@ -121,20 +121,27 @@ test-unit: $(UNIT_BINS) $(UNIT_ASAN)
 	$(Q)rc=0; for t in $(UNIT_BINS) $(UNIT_ASAN); do \
 		echo "== $$t"; $$t || rc=1; done; exit $$rc
 
+# New inputs go to a scratch corpus (first directory); the committed seeds
+# (second) are only read, so a test run never dirties the tree.
 test-fuzz: $(FUZZ_BINS)
-	$(Q)rc=0; for f in $(FUZZ_BINS); do \
+	$(Q)rc=0; pass=0; fail=0; for f in $(FUZZ_BINS); do \
+		name=$$(basename $$f); \
+		rm -rf $(BUILD)/fuzz/$$name.corpus; \
+		mkdir -p $(BUILD)/fuzz/$$name.corpus; \
 		echo "== $$f ($(FUZZ_RUNS) runs)"; \
-		$$f -runs=$(FUZZ_RUNS) -max_len=4096 \
-			$$(test -d tests/fuzz/corpus/$$(basename $$f) && \
-			   echo tests/fuzz/corpus/$$(basename $$f)) \
-			2>$(BUILD)/fuzz/$$(basename $$f).log \
-		|| { tail -40 $(BUILD)/fuzz/$$(basename $$f).log; rc=1; }; \
-		done; exit $$rc
+		if $$f -runs=$(FUZZ_RUNS) -max_len=4096 \
+			$(BUILD)/fuzz/$$name.corpus \
+			$$(test -d tests/fuzz/corpus/$$name && \
+			   echo tests/fuzz/corpus/$$name) \
+			2>$(BUILD)/fuzz/$$name.log; then pass=$$((pass + 1)); \
+		else tail -40 $(BUILD)/fuzz/$$name.log; rc=1; \
+			fail=$$((fail + 1)); fi; \
+	done; echo "fuzz: $$pass passed, $$fail failed"; exit $$rc
 
 test-e2e: $(BUILD)/httptrace-bpf tools
 	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
 
-test: test-unit test-fuzz test-e2e
+test: test-unit test-fuzz test-e2e test-kernels test-kernels-broken
 
 # ---- housekeeping ---------------------------------------------------------
 
