@@ -1,10 +1,19 @@
 #!/bin/sh
-# Installs the Debian/Ubuntu packages httptrace-bpf needs to build, run and
-# test; does nothing when they are all there. Run as root.
+# Installs the Debian/Ubuntu packages httptrace-bpf needs to build and run
+# (and, with --test, to run its tests: fuzzing runtime, real clients, QEMU
+# for the kernel matrix); does nothing when they are all there. Run as root.
 set -eu
 
-PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
-libclang-rt-14-dev curl wget python3 iproute2 util-linux"
+PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config"
+if [ "${1:-}" = "--test" ]; then
+	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux
+qemu-system-x86 cpio debian-archive-keyring"
+	# the guest's busybox must be static; busybox-static replaces busybox
+	if ! { [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null |
+		grep -q 'program interpreter'; }; then
+		PKGS="$PKGS busybox-static"
+	fi
+fi
 
 installed() {
 	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null |
