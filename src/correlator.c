@@ -107,7 +107,9 @@ struct pending_req {
 	uint32_t tid;
 	int status;
 	int version_minor;          /* -1: request line not seen */
+	uint64_t req_last_ns;       /* last record carrying request bytes */
 	bool first_on_conn, reused, headers_seen, resp_started, resp_lost;
+	bool req_lost;              /* request framing lost (capture cap) */
 	bool close_requested;       /* Connection: close, either side */
 	bool is_head, is_connect, h2, incomplete;
 	const char *incomplete_reason;
@@ -133,8 +135,13 @@ struct conn {
 	bool saw_req_bytes;   /* the HTTP/2 preface can only come first */
 	bool taint;           /* records lost since the last resync */
 	bool connect_done_seen;
+	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
 	bool has_dns;
 	struct ht_addr saddr, daddr;
+	/* the peer as each connect record saw it: a connect variant that
+	 * reads the socket wrong must show, not be refined away */
+	struct ht_addr connect_start_peer, connect_done_peer;
+	uint32_t owner_tid;        /* the thread that called connect() */
 	char comm[HT_COMM_LEN];
 	uint64_t connect_start_ns, connect_done_ns, accept_ns;
 	int32_t connect_err;
@@ -324,6 +331,22 @@ static void addr_refine(struct ht_addr *dst, const struct ht_addr *src)
 		dst->port = src->port;
 }
 
+/* The peer a connect record reported, or the best known if it had none. */
+static const struct ht_addr *connect_peer(const struct conn *conn,
+					  const struct ht_addr *seen)
+{
+	return addr_is_set(seen) ? seen : &conn->daddr;
+}
+
+/* Records from softirq context carry no comm or thread: keep the last
+ * that named one. */
+static void note_owner(struct conn *conn, const struct ht_event_header *hdr)
+{
+	if (hdr->comm[0])
+		copy_bounded(conn->comm, sizeof(conn->comm), hdr->comm,
+			     sizeof(hdr->comm));
+}
+
 /* ---- emitting ----------------------------------------------------------- */
 
 /* Clears all but the event slots, which tl_add() clears one by one: the
@@ -469,10 +492,11 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	}
 	if (first && client && conn->connect_start_ns)
 		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
-			    &conn->daddr, 0);
+			    connect_peer(conn, &conn->connect_start_peer), 0);
 	if (first && client && conn->connect_done_seen)
 		tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
-			    &conn->daddr, conn->connect_err);
+			    connect_peer(conn, &conn->connect_done_peer),
+			    conn->connect_err);
 	if (first && client && conn->connect_start_ns &&
 	    conn->connect_done_seen)
 		tl->phase_us[TL_PHASE_CONNECT] = span_us(
@@ -735,6 +759,13 @@ static void response_bytes_seen(struct conn *conn,
 
 	if (!r)
 		return;
+	/* A client reads the response once it has written the request: the
+	 * last request bytes before this are its end. */
+	if (r->req_lost && !r->wrote_request_ns && r->req_last_ns) {
+		r->wrote_request_ns = r->req_last_ns;
+		if (conn->writing == r)
+			conn->writing = NULL;
+	}
 	if (!r->first_byte_ns)
 		r->first_byte_ns = ts;
 	if (!r->final_first_byte_ns)
@@ -1020,6 +1051,8 @@ static void skipped_bytes(struct conn *conn, int side,
 
 	if (side == SIDE_REQ) {
 		add_bytes(conn, side, (uint64_t)ev->ret);
+		if (conn->writing)
+			conn->writing->req_last_ns = ev->hdr.ts_ns;
 		return;
 	}
 	r = resp_target(conn);
@@ -1070,10 +1103,17 @@ static void feed(struct correlator *c, struct conn *conn, int side,
 
 	if (conn->proto != PROTO_HTTP1)
 		return;
+	if (side == SIDE_REQ && conn->writing)
+		conn->writing->req_last_ns = ev->hdr.ts_ns;
 	if (p->state == H1_ST_TUNNEL) {
 		conn->proto = PROTO_TUNNEL;
 	} else if (p->state == H1_ST_NOT_HTTP) {
 		not_http(c, conn, side, ev->hdr.ts_ns);
+	} else if (p->state == H1_ST_LOST && side == SIDE_REQ) {
+		/* headers beyond the capture: where the request ends is
+		 * unknown until the response starts */
+		if (conn->writing && conn->writing->headers_seen)
+			conn->writing->req_lost = true;
 	} else if (p->state == H1_ST_LOST && side == SIDE_RESP) {
 		struct pending_req *r = resp_target(conn);
 
@@ -1095,7 +1135,7 @@ static void fail_pending(struct correlator *c, struct conn *conn,
 /* The response stream ended (EOF read, or close): a body delimited by
  * close completes, whatever else is open failed. */
 static void response_stream_ended(struct correlator *c, struct conn *conn,
-				  uint64_t ts)
+				  uint64_t ts, bool by_peer)
 {
 	struct h1_parser *p = &conn->parser[SIDE_RESP];
 	struct feed_ctx fc = {
@@ -1113,9 +1153,15 @@ static void response_stream_ended(struct correlator *c, struct conn *conn,
 			end_lost_response(c, conn);
 			continue;
 		}
+		/* who closed tells a server that hung up from a client that
+		 * gave up (a timeout, or killed by a signal) */
 		finish_head(c, conn, ts,
-			    r->resp_started ? "connection closed mid-response" :
-					      "connection closed before response",
+			    by_peer ? (r->resp_started ?
+				       "connection closed by peer mid-response" :
+				       "connection closed by peer before response") :
+				      (r->resp_started ?
+				       "connection closed by the process mid-response" :
+				       "connection closed by the process before response"),
 			    false);
 	}
 	conn->skip_responses = 0;
@@ -1135,8 +1181,7 @@ static void handle_data(struct correlator *c, struct conn *conn,
 {
 	int side;
 
-	copy_bounded(conn->comm, sizeof(conn->comm), ev->hdr.comm,
-		     sizeof(ev->hdr.comm));
+	note_owner(conn, &ev->hdr);
 	if (conn->proto != PROTO_HTTP1)
 		return;
 	if (ev->ret < 0) {
@@ -1158,7 +1203,7 @@ static void handle_data(struct correlator *c, struct conn *conn,
 		if (ev->direction != HT_DIR_INGRESS)
 			return;
 		if (side == SIDE_RESP) {
-			response_stream_ended(c, conn, ev->hdr.ts_ns);
+			response_stream_ended(c, conn, ev->hdr.ts_ns, true);
 		} else {
 			/* a server's peer half-closed: the response may
 			 * still be written */
@@ -1649,8 +1694,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 {
 	uint64_t ts = ev->hdr.ts_ns;
 
-	copy_bounded(conn->comm, sizeof(conn->comm), ev->hdr.comm,
-		     sizeof(ev->hdr.comm));
+	note_owner(conn, &ev->hdr);
 	addr_refine(&conn->saddr, &ev->saddr);
 	addr_refine(&conn->daddr, &ev->daddr);
 
@@ -1659,17 +1703,36 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 		set_role(conn, HT_ROLE_CLIENT);
 		if (!conn->connect_start_ns) {
 			conn->connect_start_ns = ts;
+			conn->connect_start_peer = ev->daddr;
+			conn->owner_tid = ev->hdr.tid;
 			match_dns(c, conn);
 		}
 		break;
 	case HT_EV_CONNECT_DONE:
 		set_role(conn, HT_ROLE_CLIENT);
-		/* first outcome wins; "in progress" is not an outcome */
-		if (conn->connect_done_seen || ev->err == EINPROGRESS ||
-		    ev->err == EALREADY || ev->err == EINTR)
+		/*
+		 * ClientTrace's ConnectDone is when the dial returns: when the
+		 * process learns the outcome (connect() returned, or
+		 * getsockopt(SO_ERROR) after poll). The kernel's handshake
+		 * record comes first; the process's own, if it comes before
+		 * any request byte, moves ConnectDone to it.
+		 */
+		if (ev->err == EINPROGRESS || ev->err == EALREADY ||
+		    ev->err == EINTR)
 			break;
+		if (conn->connect_done_seen) {
+			if (ev->source == HT_SRC_SYSCALL && !ev->err &&
+			    !conn->connect_err && !conn->connect_seen_by_app &&
+			    !conn->n_requests && ts >= conn->connect_done_ns) {
+				conn->connect_done_ns = ts;
+				conn->connect_seen_by_app = true;
+			}
+			break;
+		}
 		conn->connect_done_seen = true;
+		conn->connect_seen_by_app = ev->source == HT_SRC_SYSCALL;
 		conn->connect_done_ns = ts;
+		conn->connect_done_peer = ev->daddr;
 		conn->connect_err = ev->err;
 		if (ev->err) {
 			struct timeline *tl = &c->tl;
@@ -1682,7 +1745,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 				start = conn->dns.enter_ns;
 			tl_reset(tl);
 			tl_conn_fields(tl, conn);
-			tl->tid = ev->hdr.tid;
+			tl->tid = ev->hdr.tid ? ev->hdr.tid : conn->owner_tid;
 			memcpy(tl->comm, conn->comm, sizeof(tl->comm));
 			tl->start_ns = start;
 			tl->end_ns = max_u64(ts, start);
@@ -1697,11 +1760,14 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 			if (conn->connect_start_ns) {
 				tl_add_addr(tl, TL_ConnectStart,
 					    conn->connect_start_ns,
-					    &conn->daddr, 0);
+					    connect_peer(conn,
+							 &conn->connect_start_peer),
+					    0);
 				tl->phase_us[TL_PHASE_CONNECT] =
 					span_us(conn->connect_start_ns, ts);
 			}
-			tl_add_addr(tl, TL_ConnectDone, ts, &conn->daddr,
+			tl_add_addr(tl, TL_ConnectDone, ts,
+				    connect_peer(conn, &conn->connect_done_peer),
 				    ev->err);
 			tl_sort(tl);
 			tl->phase_us[TL_PHASE_TOTAL] = span_us(start, ts);
@@ -1720,7 +1786,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 			conn->accept_ns = ts;
 		break;
 	case HT_EV_CLOSE:
-		response_stream_ended(c, conn, ts);
+		response_stream_ended(c, conn, ts, false);
 		abandon_pending(c, conn, ts, "connection closed");
 		conn_drop(c, conn, true);
 		break;

@@ -135,6 +135,23 @@ static void fail(struct feed_ctx *fc, enum h1_error err, enum h1_state state)
 		fc->cb->on_error(fc->user, err);
 }
 
+/*
+ * The headers end where we cannot follow them (a gap of uncaptured bytes,
+ * or a line over H1_LINE_MAX) after a good start line. Headers longer than
+ * the capture are common (cookies) and the start line is what matters
+ * most, so on_headers reports what was seen before the failure, with
+ * headers_truncated set; the body hint it returns is moot.
+ */
+static void headers_cut_short(struct feed_ctx *fc, enum h1_error err)
+{
+	struct h1_parser *p = fc->p;
+
+	p->msg.headers_truncated = true;
+	if (fc->cb && fc->cb->on_headers)
+		fc->cb->on_headers(fc->user, &p->msg, 0);
+	fail(fc, err, H1_ST_LOST);
+}
+
 /* A start line that is not HTTP/1.x: on a fresh stream the traffic is
  * something else; on a stream that carried HTTP we are more likely out
  * of step with the framing, which a later feed() may repair. */
@@ -565,7 +582,7 @@ static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 	}
 
 	if (st == LINE_TOO_LONG) {
-		fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
+		headers_cut_short(fc, H1_ERR_LINE_TOO_LONG);
 		return len;
 	}
 	if (st == LINE_MORE)
@@ -760,8 +777,13 @@ enum h1_state h1_parser_gap(struct h1_parser *p, uint64_t len,
 	if (len == 0)
 		return p->state;
 	switch (p->state) {
-	case H1_ST_START:
 	case H1_ST_HEADERS:
+		if (p->in_start_line)
+			fail(&fc, H1_ERR_GAP, H1_ST_LOST);
+		else
+			headers_cut_short(&fc, H1_ERR_GAP);
+		break;
+	case H1_ST_START:
 		fail(&fc, H1_ERR_GAP, H1_ST_LOST);
 		break;
 	case H1_ST_BODY:

@@ -147,6 +147,10 @@ struct h1_message {
 	bool chunked;               /* Transfer-Encoding ends in chunked */
 	bool connection_close;      /* Connection: close (or 1.0 without keep-alive) */
 	bool upgrade;               /* Connection: upgrade / Upgrade header */
+	/* a gap (uncaptured bytes) cut the headers short: on_headers fires
+	 * with what was seen (start line, headers before the gap), then
+	 * on_error(H1_ERR_GAP) and H1_ST_LOST; framing is unknown */
+	bool headers_truncated;
 	uint32_t header_count;
 	uint64_t header_bytes;      /* start line + headers + final CRLF */
 };

@@ -713,7 +713,7 @@ static void test_eof_before_response(void)
 	io_ret(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 700 * US, "", 0, 0);
 	settle(c);
 	CHECK_INT(out.n, 1);
-	CHECK_STR(out.tl[0].error, "connection closed before response");
+	CHECK_STR(out.tl[0].error, "connection closed by peer before response");
 	CHECK(out.tl[0].complete);
 	CHECK_INT(out.tl[0].end_ns, T0 + 700 * US);
 	CHECK_STR(hooks(&out.tl[0]), "GetConn,ConnectStart,ConnectDone,"
@@ -1175,6 +1175,105 @@ static void test_pipeline_overflow(void)
 	correlator_free(c);
 }
 
+/* The kernel finished the handshake at +100us; the process learned it at
+ * +400us (getsockopt SO_ERROR after poll): ConnectDone is the latter, as
+ * in Go where it is the dial returning. */
+static void test_connect_done_as_process_sees_it(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct rec r;
+	struct ht_conn_event *ev = (void *)r.buf;
+
+	connected(&k);
+	mk_conn(&r, &k, HT_EV_CONNECT_DONE, T0 + 400 * US, 0,
+		v4(10, 0, 0, 2, 40000), SERVER_ADDR);
+	ev->source = HT_SRC_SYSCALL;
+	push(c, &r);
+	io(&k, HT_DIR_EGRESS, T0 + 450 * US, T0 + 500 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 600 * US, T0 + 1000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(hook_ts(&out.tl[0], TL_ConnectDone), T0 + 400 * US);
+	CHECK_INT(hook_ts(&out.tl[0], TL_GotConn), T0 + 400 * US);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_CONNECT], 400);
+	correlator_free(c);
+}
+
+/* The refusal comes from softirq (no comm, no thread): the timeline
+ * still names the process and the thread that called connect(), and
+ * ConnectStart shows the peer its own record saw. */
+static void test_refused_names_owner(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct rec r;
+	struct ht_conn_event *ev;
+
+	k.tid = 101;
+	conn_ev(&k, HT_EV_CONNECT_START, T0, 0, v4(10, 0, 0, 1, 81));
+	mk_conn(&r, &k, HT_EV_CONNECT_DONE, T0 + 90 * US, ECONNREFUSED,
+		v4(0, 0, 0, 0, 0), v4(10, 0, 0, 1, 80));
+	ev = (void *)r.buf;
+	ev->hdr.tid = 0;
+	memset(ev->hdr.comm, 0, sizeof(ev->hdr.comm));
+	push(c, &r);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].comm, "curl");
+	CHECK_INT(out.tl[0].tid, 101);
+	CHECK_INT(hook_evz(&out.tl[0], TL_ConnectStart)->addrs[0].port, 81);
+	CHECK_INT(hook_evz(&out.tl[0], TL_ConnectDone)->addrs[0].port, 80);
+	correlator_free(c);
+}
+
+/* Request headers longer than the capture (a big cookie): the request
+ * line is still reported, and the request ends with its last bytes
+ * before the response starts. */
+static void test_request_headers_beyond_capture(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char head[] = "POST /upload HTTP/1.1\r\nHost: h\r\n"
+				   "Cookie: aaaaaaaaaaaaaaaa";
+
+	connected(&k);
+	/* 6000 bytes written, only the first strlen(head) captured */
+	io_ret(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, head,
+	       strlen(head), 6000);
+	io_ret(&k, HT_DIR_EGRESS, T0 + 260 * US, T0 + 300 * US, "zzzz", 4,
+	       4000);
+	io(&k, HT_DIR_INGRESS, T0 + 310 * US, T0 + 900 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].method, "POST");
+	CHECK_STR(out.tl[0].target, "/upload");
+	CHECK_STR(out.tl[0].host, "h");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(hook_ts(&out.tl[0], TL_WroteRequest), T0 + 300 * US);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_WAIT], 600);
+	CHECK_INT(out.tl[0].request_bytes, 10000);
+	CHECK(out.tl[0].complete);
+	correlator_free(c);
+}
+
+/* The process closed its socket while waiting (a timeout, say): the error
+ * says who hung up. */
+static void test_client_closes_first(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 5 * MS, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].error,
+		  "connection closed by the process before response");
+	correlator_free(c);
+}
+
 int main(void)
 {
 	RUN(test_reorder_buffer);
@@ -1206,5 +1305,9 @@ int main(void)
 	RUN(test_bounds);
 	RUN(test_connect_tunnel);
 	RUN(test_pipeline_overflow);
+	RUN(test_connect_done_as_process_sees_it);
+	RUN(test_refused_names_owner);
+	RUN(test_request_headers_beyond_capture);
+	RUN(test_client_closes_first);
 	return unit_done("correlator");
 }

@@ -879,7 +879,13 @@ static void test_gap_in_headers(void)
 	rec_feed(&p, &r, S("GET / HTTP/1.1\r\nCookie: aaaa"));
 	rec_gap(&p, &r, 4000);
 	CHECK_INT(p.state, H1_ST_LOST);
-	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_GAP);
+	/* what was seen is reported, then the framing is lost */
+	CHECK_INT(r.n, 2);
+	CHECK_INT(r.ev[0].type, 'H');
+	CHECK_STR(r.ev[0].msg.method, "GET");
+	CHECK_STR(r.ev[0].msg.target, "/");
+	CHECK(r.ev[0].msg.headers_truncated);
+	CHECK(r.n == 2 && r.ev[1].err == H1_ERR_GAP);
 	/* lower case is not a method we resync on */
 	rec_feed(&p, &r, S("get / HTTP/1.1\r\n\r\n"));
 	CHECK_INT(p.state, H1_ST_LOST);
@@ -889,11 +895,12 @@ static void test_gap_in_headers(void)
 	rec_feed(&p, &r, S("A B\r\n\r\n"));
 	rec_feed(&p, &r, S("GET"));
 	CHECK_INT(p.state, H1_ST_LOST);
-	CHECK_INT(r.n, 1);
+	CHECK_INT(r.n, 2);
 	rec_feed(&p, &r, S("DELETE /item/7 HTTP/1.1\r\nHost: h\r\n\r\n"));
 	CHECK_INT(p.state, H1_ST_START);
-	CHECK_INT(r.n, 3);
-	CHECK_STR(r.ev[1].msg.method, "DELETE");
+	CHECK_INT(r.n, 4);
+	CHECK_STR(r.ev[2].msg.method, "DELETE");
+	CHECK(!r.ev[2].msg.headers_truncated);
 
 	/* A gap between messages also loses the framing. */
 	rec_gap(&p, &r, 10);
@@ -1210,7 +1217,10 @@ static void test_long_header_line(void)
 	rec_init(&r, NULL);
 	rec_feed(&p, &r, s, n);
 	CHECK_INT(p.state, H1_ST_LOST);
-	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_LINE_TOO_LONG);
+	/* the start line was good: reported, cut short, then the error */
+	CHECK(r.n == 2 && r.ev[0].type == 'H' && r.ev[0].msg.headers_truncated);
+	CHECK_STR(r.ev[0].msg.method, "GET");
+	CHECK(r.n == 2 && r.ev[1].err == H1_ERR_LINE_TOO_LONG);
 
 	/* A bare CR arriving when the line is already full. */
 	n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nCookie: ");
@@ -1223,7 +1233,8 @@ static void test_long_header_line(void)
 	CHECK_INT(p.state, H1_ST_HEADERS);
 	rec_feed(&p, &r, S("x\r\n\r\n"));
 	CHECK_INT(p.state, H1_ST_LOST);
-	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_LINE_TOO_LONG);
+	CHECK(r.n == 2 && r.ev[0].msg.headers_truncated);
+	CHECK(r.n == 2 && r.ev[1].err == H1_ERR_LINE_TOO_LONG);
 
 	/* Same, fed in small pieces, and for a huge request target. */
 	n = (size_t)snprintf(s, sizeof(s), "GET /");
