@@ -143,7 +143,7 @@ struct conn {
 	struct ht_addr connect_start_peer, connect_done_peer;
 	uint32_t owner_tid;        /* the thread that called connect() */
 	char comm[HT_COMM_LEN];
-	uint64_t connect_start_ns, connect_done_ns, accept_ns;
+	uint64_t connect_start_ns, connect_done_ns;
 	int32_t connect_err;
 	uint64_t n_requests;        /* requests opened on this connection */
 	uint64_t last_resp_end_ns;  /* for GotConn's idle time */
@@ -704,10 +704,12 @@ static struct pending_req *open_request(struct correlator *c,
 		mark_incomplete(r, "records lost");
 	conn->n_requests++;
 	if (conn->role == HT_ROLE_SERVER) {
+		/* A server's request begins with its first byte read; the
+		 * accept may lie long before (an idle client), and GotConn
+		 * before GetConn would read backwards. */
 		r->start_ns = ev->hdr.ts_ns;
 		r->io_first_ns = ev->hdr.ts_ns;
-		r->got_conn_ns = first && conn->accept_ns ? conn->accept_ns :
-							    r->start_ns;
+		r->got_conn_ns = r->start_ns;
 	} else {
 		r->io_first_ns = ev->enter_ns;
 		r->start_ns = ev->enter_ns;
@@ -1782,8 +1784,6 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 		break;
 	case HT_EV_ACCEPT:
 		set_role(conn, HT_ROLE_SERVER);
-		if (!conn->accept_ns)
-			conn->accept_ns = ts;
 		break;
 	case HT_EV_CLOSE:
 		response_stream_ended(c, conn, ts, false);

@@ -925,10 +925,10 @@ static void test_server_role(void)
 	CHECK_INT(out.n, 1);
 	tl = &out.tl[0];
 	CHECK_INT(tl->role, HT_ROLE_SERVER);
-	CHECK_STR(hooks(tl), "GotConn,GetConn,WroteHeaders,WroteRequest,"
+	CHECK_STR(hooks(tl), "GetConn,GotConn,WroteHeaders,WroteRequest,"
 			     "GotFirstResponseByte,PutIdleConn");
 	CHECK_INT(tl->start_ns, T0 + 100 * US);
-	CHECK_INT(hook_ts(tl, TL_GotConn), T0);
+	CHECK_INT(hook_ts(tl, TL_GotConn), T0 + 100 * US);
 	CHECK_INT(hook_ts(tl, TL_WroteRequest), T0 + 100 * US);
 	CHECK_INT(hook_ts(tl, TL_GotFirstResponseByte), T0 + 400 * US);
 	CHECK_INT(tl->end_ns, T0 + 450 * US);
