@@ -39,7 +39,10 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 
 	memset(t, 0, sizeof(*t));
 	t->mode = mode;
-	skel = httptrace_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+		    .btf_custom_path = opts->btf_path[0] ? opts->btf_path : NULL);
+
+	skel = httptrace_bpf__open_opts(&open_opts);
 	if (!skel) {
 		ret = -errno;
 		errstr(ret, msg, sizeof(msg));

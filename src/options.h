@@ -4,6 +4,7 @@
 #define HTTPTRACE_OPTIONS_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -27,6 +28,9 @@ struct ht_options {
 	enum attach_mode attach_mode;
 	uint32_t max_capture;
 	int verbose;
+	/* kernel BTF to use instead of /sys/kernel/btf/vmlinux ("" = that) */
+	char btf_path[PATH_MAX];
+	bool probe_only;          /* --probe: report kernel features, exit */
 	bool show_help;
 	bool show_version;
 };
