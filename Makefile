@@ -59,7 +59,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
 FUZZ_RUNS   ?= 20000
 
-.PHONY: all tools test test-unit test-fuzz test-e2e deps install clean \
+.PHONY: all tools test test-unit test-fuzz test-e2e test-lifecycle deps install clean \
 	vmlinux fuzz
 
 all: $(BUILD)/httptrace-bpf tools
@@ -141,7 +141,11 @@ test-fuzz: $(FUZZ_BINS)
 test-e2e: $(BUILD)/httptrace-bpf tools
 	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
 
-test: test-unit test-fuzz test-e2e test-kernels test-kernels-broken
+test-lifecycle: $(BUILD)/httptrace-bpf
+	$(Q)BUILD=$(BUILD) tests/lifecycle/run.sh
+
+test: test-unit test-fuzz test-lifecycle test-e2e test-kernels \
+      test-kernels-broken
 
 # ---- housekeeping ---------------------------------------------------------
 

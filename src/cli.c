@@ -11,6 +11,8 @@ enum {
 	OPT_ATTACH_MODE = 0x100,
 	OPT_MAX_CAPTURE,
 	OPT_VERSION,
+	OPT_PROBE,
+	OPT_BTF,
 };
 
 static const struct option long_options[] = {
@@ -23,6 +25,8 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "btf", required_argument, NULL, OPT_BTF },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -50,6 +54,10 @@ void cli_usage(FILE *out, const char *prog)
 "      --attach-mode MODE   fentry, kprobe or tracepoint (default: the best\n"
 "                           the running kernel allows)\n"
 "      --max-capture BYTES  bytes captured per read/write (default %d, max %d)\n"
+"      --btf PATH           kernel BTF to use when the kernel does not\n"
+"                           expose /sys/kernel/btf/vmlinux\n"
+"      --probe              print what the kernel offers and which attach\n"
+"                           mode would be used; exit 0 if tracing can work\n"
 "  -v, --verbose            say what was probed and attached\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
@@ -151,6 +159,16 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			break;
 		case OPT_VERSION:
 			opts->show_version = true;
+			break;
+		case OPT_PROBE:
+			opts->probe_only = true;
+			break;
+		case OPT_BTF:
+			if (!*optarg || strlen(optarg) >= sizeof(opts->btf_path)) {
+				snprintf(err, err_len, "invalid --btf path");
+				return -1;
+			}
+			strcpy(opts->btf_path, optarg);
 			break;
 		case ':':
 			snprintf(err, err_len, "option '%s' needs a value",

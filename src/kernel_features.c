@@ -12,6 +12,7 @@
 
 #include "kernel_features.h"
 
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 
@@ -28,7 +29,9 @@ static void probe_fentry(struct kernel_features *f)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf = strcmp(f->btf_path, VMLINUX_BTF) ?
+				  btf__parse(f->btf_path, NULL) :
+				  btf__load_vmlinux_btf();
 	int id, prog_fd, link_fd;
 
 	if (!btf) {
@@ -81,6 +84,7 @@ static void probe_tracefs(struct kernel_features *f)
 	bool debugfs = access(DEBUGFS_TRACING, F_OK) == 0;
 	const char *root = debugfs ? DEBUGFS_TRACING : TRACEFS;
 
+	snprintf(f->tracefs_root, sizeof(f->tracefs_root), "%s", root);
 	if (tracefs_has_syscalls(root)) {
 		f->tracefs = true;
 		return;
@@ -100,10 +104,12 @@ static void probe_tracefs(struct kernel_features *f)
 		 "(kernel built without CONFIG_FTRACE_SYSCALLS?)", root);
 }
 
-void features_probe(struct kernel_features *f)
+void features_probe(struct kernel_features *f, const char *btf_path)
 {
 	memset(f, 0, sizeof(*f));
-	f->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	snprintf(f->btf_path, sizeof(f->btf_path), "%s",
+		 btf_path && *btf_path ? btf_path : VMLINUX_BTF);
+	f->btf = access(f->btf_path, R_OK) == 0;
 	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
 	if (f->btf)
 		probe_fentry(f);
@@ -114,7 +120,28 @@ void features_probe(struct kernel_features *f)
 	if (!f->kprobe)
 		set_why(f->why_kprobe, "%s",
 			"no kprobe support (kernel built without CONFIG_KPROBES)");
+	f->uprobes = access("/sys/bus/event_source/devices/uprobe/type",
+			    F_OK) == 0;
 	probe_tracefs(f);
+}
+
+bool features_can_trace(const struct kernel_features *f, const char **why)
+{
+	if (!f->btf) {
+		*why = "no kernel BTF: the kernel needs CONFIG_DEBUG_INFO_BTF=y, "
+		       "or give its BTF with --btf PATH";
+		return false;
+	}
+	if (!f->ringbuf) {
+		*why = "no BPF ring buffer (needs Linux 5.8 or later)";
+		return false;
+	}
+	if (!f->tracefs) {
+		*why = f->why_tracefs;
+		return false;
+	}
+	*why = "";
+	return true;
 }
 
 bool features_mode_usable(const struct kernel_features *f,

@@ -10,18 +10,25 @@
 #define FEATURE_WHY_MAX 160
 
 struct kernel_features {
-	bool btf;          /* /sys/kernel/btf/vmlinux readable */
+	char btf_path[256]; /* the kernel BTF used */
+	bool btf;          /* btf_path readable */
 	bool ringbuf;
 	bool fentry;       /* a fentry program on tcp_connect loads and attaches */
 	bool kprobe;       /* the kprobe PMU exists */
 	bool tracefs;      /* syscall tracepoints reachable */
+	bool uprobes;      /* the uprobe PMU exists */
+	char tracefs_root[64];
 	char why_fentry[FEATURE_WHY_MAX];
 	char why_kprobe[FEATURE_WHY_MAX];
 	char why_tracefs[FEATURE_WHY_MAX];
 };
 
-/* Probes everything; mounts tracefs if it is not mounted. */
-void features_probe(struct kernel_features *f);
+/* Probes everything; mounts tracefs if it is not mounted. btf_path:
+ * kernel BTF to use, NULL or "" for /sys/kernel/btf/vmlinux. */
+void features_probe(struct kernel_features *f, const char *btf_path);
+
+/* Can tracing work at all? If not, why in words. */
+bool features_can_trace(const struct kernel_features *f, const char **why);
 
 /* The best mode the kernel allows, preferring fentry, then kprobe. */
 enum attach_mode features_best_mode(const struct kernel_features *f);

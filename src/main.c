@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -94,25 +95,60 @@ static bool have_privileges(void)
 #undef HAS
 }
 
-static int check_environment(const struct ht_options *opts,
-			     const struct kernel_features *f)
+/* --probe: what the kernel offers, which mode would be used, and why. */
+static int print_probe(const struct ht_options *opts,
+		       const struct kernel_features *f, bool privileged)
 {
-	if (!f->btf) {
-		log_error("this kernel does not expose BTF at "
-			  "/sys/kernel/btf/vmlinux; httptrace-bpf needs a "
-			  "kernel built with CONFIG_DEBUG_INFO_BTF=y");
-		return -1;
-	}
-	if (!f->ringbuf) {
-		log_error("this kernel has no BPF ring buffer (needs Linux 5.8 "
-			  "or later)");
-		return -1;
-	}
-	if (!f->tracefs) {
-		log_error("%s", f->why_tracefs);
-		return -1;
-	}
-	return 0;
+	enum attach_mode mode = opts->attach_mode != ATTACH_AUTO ?
+					opts->attach_mode :
+					features_best_mode(f);
+	struct utsname uts;
+	const char *why;
+	bool ok;
+
+	if (uname(&uts) == 0)
+		printf("kernel:       %s %s\n", uts.release, uts.machine);
+	printf("privileges:   %s\n", privileged ? "yes" :
+		"no (run as root, or with CAP_BPF and CAP_PERFMON)");
+	printf("BTF:          %s (%s)\n", f->btf ? "yes" : "no", f->btf_path);
+	printf("ring buffer:  %s\n", f->ringbuf ? "yes" : "no (Linux < 5.8)");
+	printf("fentry:       %s%s\n", f->fentry ? "yes" : "no: ",
+	       f->fentry ? "" : f->why_fentry);
+	printf("kprobes:      %s%s\n", f->kprobe ? "yes" : "no: ",
+	       f->kprobe ? "" : f->why_kprobe);
+	printf("tracepoints:  %s%s%s\n", f->tracefs ? "yes (tracefs at " : "no: ",
+	       f->tracefs ? f->tracefs_root : f->why_tracefs,
+	       f->tracefs ? ")" : "");
+	printf("uprobes:      %s\n", f->uprobes ? "yes" :
+		"no: DNS lookups cannot be traced");
+	ok = features_can_trace(f, &why) && privileged;
+	if (!features_mode_usable(f, mode, &why))
+		ok = false;
+	else if (mode == ATTACH_FENTRY)
+		why = "fentry programs load and attach (cheapest)";
+	else if (mode == ATTACH_KPROBE)
+		why = "kprobes are available, fentry is not";
+	else
+		why = "neither fentry nor kprobes are available; syscall and "
+		      "BTF tracepoints need no more";
+	printf("attach mode:  %s: %s\n", attach_mode_name(mode), why);
+	if (!features_can_trace(f, &why))
+		printf("tracing:      cannot work: %s\n", why);
+	else if (!privileged)
+		printf("tracing:      cannot work without privileges\n");
+	else
+		printf("tracing:      can work\n");
+	return ok ? 0 : 1;
+}
+
+static int check_environment(const struct kernel_features *f)
+{
+	const char *why;
+
+	if (features_can_trace(f, &why))
+		return 0;
+	log_error("%s", why);
+	return -1;
 }
 
 static enum attach_mode choose_mode(const struct ht_options *opts,
@@ -200,6 +236,10 @@ int main(int argc, char **argv)
 	log_level = app.opts.verbose;
 	libbpf_set_print(libbpf_log);
 
+	if (app.opts.probe_only) {
+		features_probe(&features, app.opts.btf_path);
+		return print_probe(&app.opts, &features, have_privileges());
+	}
 	if (!have_privileges()) {
 		log_error("tracing needs root, or the CAP_BPF and CAP_PERFMON "
 			  "capabilities: run it with sudo");
@@ -207,8 +247,8 @@ int main(int argc, char **argv)
 	}
 	if (check_pids(&app.opts))
 		return 1;
-	features_probe(&features);
-	if (check_environment(&app.opts, &features))
+	features_probe(&features, app.opts.btf_path);
+	if (check_environment(&features))
 		return 1;
 	if (start_tracer(&tracer, &app.opts, choose_mode(&app.opts, &features)))
 		return 1;

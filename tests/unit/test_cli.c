@@ -54,6 +54,9 @@ static void test_all_options(void)
 	CHECK_INT(o.show_help, 1);
 	CHECK_INT(PARSE(&o, "--version"), 0);
 	CHECK_INT(o.show_version, 1);
+	CHECK_INT(PARSE(&o, "--probe", "--btf", "/boot/vmlinux.btf"), 0);
+	CHECK_INT(o.probe_only, 1);
+	CHECK_STR(o.btf_path, "/boot/vmlinux.btf");
 }
 
 static void test_errors_in_words(void)
@@ -74,6 +77,8 @@ static void test_errors_in_words(void)
 	CHECK(strstr(err, "--max-capture"));
 	CHECK_INT(PARSE(&o, "-d", "-1"), -1);
 	CHECK_INT(PARSE(&o, "-c", "a-name-longer-than-15"), -1);
+	CHECK_INT(PARSE(&o, "--btf", ""), -1);
+	CHECK(strstr(err, "--btf"));
 	CHECK_INT(PARSE(&o, "stray"), -1);
 	CHECK(strstr(err, "unexpected argument 'stray'"));
 }

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The tracer as a command: error messages in words for each way of
+# starting it wrong, --probe, and no BPF program left behind after it
+# stops (SIGINT, SIGTERM, -d). Needs root for the BPF parts.
+#
+#   BUILD=build tests/lifecycle/run.sh
+set -u
+BUILD=${BUILD:-build}
+TRACER=${TRACER:-$BUILD/httptrace-bpf}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+
+# expect NAME RC PATTERN -- COMMAND...: exit status RC, stderr+stdout
+# matching PATTERN (grep -E)
+expect() {
+	local name=$1 want_rc=$2 pattern=$3 rc
+	shift 4
+	"$@" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" != "$want_rc" ]; then
+		bad "$name" "exit status $rc, want $want_rc: $(head -c 300 "$tmp/out")"
+	elif ! grep -Eq "$pattern" "$tmp/out"; then
+		bad "$name" "output lacks /$pattern/: $(head -c 300 "$tmp/out")"
+	else
+		ok "$name"
+	fi
+}
+
+expect unknown_option 2 "unknown option '--bogus'" -- "$TRACER" --bogus
+expect bad_pid_value 2 "invalid PID 'abc'" -- "$TRACER" -p abc
+expect bad_attach_mode 2 "unknown attach mode 'magic'" -- \
+	"$TRACER" --attach-mode magic
+expect help 0 "[-]-attach-mode" -- "$TRACER" --help
+expect version 0 "^httptrace-bpf [0-9]" -- "$TRACER" --version
+
+if [ "$(id -u)" -ne 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		bad root "the BPF lifecycle tests need root"
+	else
+		echo "lifecycle: BPF cases skipped (needs root)"
+	fi
+	echo "lifecycle: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+fi
+
+expect no_such_pid 1 "no process with PID 2147483000" -- \
+	"$TRACER" -p 2147483000
+expect no_btf 1 "no kernel BTF.*--btf" -- "$TRACER" --btf /nonexistent/btf
+expect probe 0 "attach mode: +(fentry|kprobe|tracepoint)" -- "$TRACER" --probe
+expect probe_no_btf 1 "tracing: +cannot work" -- \
+	"$TRACER" --probe --btf /nonexistent/btf
+if command -v setpriv >/dev/null 2>&1; then
+	expect not_root 1 "needs root, or the CAP_BPF and CAP_PERFMON" -- \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$TRACER"
+else
+	bad not_root "setpriv (util-linux) is missing"
+fi
+
+# progs_of PID: ids of the BPF programs that process holds (its fds'
+# fdinfo: Debian's bpftool cannot show owners)
+progs_of() {
+	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '{print $2}' | sort -u
+}
+
+# detach NAME HOW: start the tracer, note its programs, stop it HOW
+# (INT, TERM or duration), then none of them may remain
+detach() {
+	local name=$1 how=$2 pid ids left i
+	if [ "$how" = duration ]; then
+		"$TRACER" -d 2 >/dev/null 2>"$tmp/err" &
+	else
+		"$TRACER" >/dev/null 2>"$tmp/err" &
+	fi
+	pid=$!
+	for i in $(seq 1 150); do
+		grep -q Tracing "$tmp/err" && break
+		sleep 0.1
+	done
+	if ! grep -q Tracing "$tmp/err"; then
+		kill -9 "$pid" 2>/dev/null
+		bad "$name" "tracer did not start: $(head -c 300 "$tmp/err")"
+		return
+	fi
+	ids=$(progs_of "$pid")
+	if [ -z "$ids" ]; then
+		kill -9 "$pid" 2>/dev/null
+		bad "$name" "bpftool shows no programs held by the tracer"
+		return
+	fi
+	[ "$how" = duration ] || kill -s "$how" "$pid"
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		bad "$name" "tracer did not exit after $how"
+		return
+	fi
+	wait "$pid" 2>/dev/null
+	left=""
+	for id in $ids; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"
+	done
+	if [ -n "$left" ]; then
+		bad "$name" "programs still loaded after $how:$left"
+	elif ! grep -q "requests, .* incomplete, .* records lost" "$tmp/err"; then
+		bad "$name" "no summary line on stderr: $(tail -c 300 "$tmp/err")"
+	else
+		ok "$name"
+	fi
+}
+
+detach detach_sigint INT
+detach detach_sigterm TERM
+detach detach_duration duration
+
+echo "lifecycle: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
