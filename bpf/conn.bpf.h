@@ -166,38 +166,42 @@ static __always_inline void on_connect_enter(int fd)
 	bpf_map_update_elem(&pending_connects, &tid, &pc, BPF_ANY);
 }
 
+/*
+ * The process learned how its connect() on pc->fd ended: ClientTrace's
+ * ConnectDone. (The state change says when the handshake finished; a
+ * failure before any SYN has no state change at all.)
+ */
+static __always_inline void emit_app_connect_done(__u32 tgid,
+						  const struct pending_connect *pc,
+						  __s32 err)
+{
+	struct conn_key key = { .tgid = tgid, .fd = pc->fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
+	struct ht_conn_id id;
+
+	if (!st || st->gen != pc->ts)
+		return;
+	id.tgid = tgid;
+	id.fd = pc->fd;
+	id.gen = st->gen;
+	st->app_saw_connect = 1;
+	emit_conn_event(HT_EV_CONNECT_DONE, &id, st, (struct sock *)st->sk,
+			bpf_ktime_get_ns(), err, HT_SRC_SYSCALL, true);
+}
+
 static __always_inline void on_connect_exit(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct pending_connect *pc;
-	struct conn_key key;
-	struct conn_state *st;
 
 	pc = bpf_map_lookup_elem(&pending_connects, &tid);
 	if (!pc)
 		return;
-	/*
-	 * A blocking connect() returned: the process learns the outcome now,
-	 * which is ClientTrace's ConnectDone (the state change only says
-	 * when the handshake finished, and a failure before any SYN has no
-	 * state change at all). A non-blocking one learns it later, through
-	 * getsockopt(SO_ERROR).
-	 */
-	if (pc->created && ret != -EINPROGRESS) {
-		key.tgid = pid_tgid >> 32;
-		key.fd = pc->fd;
-		st = bpf_map_lookup_elem(&conns, &key);
-		if (st && st->gen == pc->ts) {
-			struct ht_conn_id id = { key.tgid, key.fd, st->gen };
-
-			st->app_saw_connect = 1;
-			emit_conn_event(HT_EV_CONNECT_DONE, &id, st,
-					(struct sock *)st->sk,
-					bpf_ktime_get_ns(), ret < 0 ? -ret : 0,
-					HT_SRC_SYSCALL, true);
-		}
-	}
+	/* a non-blocking connect() learns its outcome later, through
+	 * getsockopt(SO_ERROR) */
+	if (pc->created && ret != -EINPROGRESS)
+		emit_app_connect_done(pid_tgid >> 32, pc, ret < 0 ? -ret : 0);
 	bpf_map_delete_elem(&pending_connects, &tid);
 }
 
@@ -235,25 +239,14 @@ static __always_inline void on_getsockopt_exit(long ret)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct pending_connect *pc;
-	struct conn_key key;
-	struct conn_state *st;
 	int err = 0;
 
 	pc = bpf_map_lookup_elem(&pending_connects, &tid);
 	if (!pc)
 		return;
-	key.tgid = pid_tgid >> 32;
-	key.fd = pc->fd;
-	st = bpf_map_lookup_elem(&conns, &key);
-	if (ret == 0 && pc->optval && st && st->gen == pc->ts &&
-	    !bpf_probe_read_user(&err, sizeof(err), (void *)pc->optval)) {
-		struct ht_conn_id id = { key.tgid, key.fd, st->gen };
-
-		st->app_saw_connect = 1;
-		emit_conn_event(HT_EV_CONNECT_DONE, &id, st,
-				(struct sock *)st->sk, bpf_ktime_get_ns(),
-				err < 0 ? -err : err, HT_SRC_SYSCALL, true);
-	}
+	if (ret == 0 && pc->optval &&
+	    !bpf_probe_read_user(&err, sizeof(err), (void *)pc->optval))
+		emit_app_connect_done(pid_tgid >> 32, pc, err < 0 ? -err : err);
 	bpf_map_delete_elem(&pending_connects, &tid);
 }
 
