@@ -59,6 +59,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ht_fixture.h"
+
 #define BUF_SIZE (64 * 1024)
 #define MAX_LINE 8192
 #define MAX_HEADERS_BYTES (64 * 1024)
@@ -129,23 +131,6 @@ struct conn {
 				   response; 0 = none yet */
 };
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Read more; > 0 bytes read, 0 EOF; on error or timeout exits with a
  * message, since every caller would do just that. */
@@ -243,29 +228,7 @@ struct response {
 	bool conn_close;   /* the server will close after this one */
 };
 
-static char *trim(char *s)
-{
-	char *e;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
-static bool has_token(const char *value, const char *token)
-{
-	char tmp[256];
-	char *save = NULL, *t;
-
-	snprintf(tmp, sizeof(tmp), "%s", value);
-	for (t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (strcasecmp(trim(t), token) == 0)
-			return true;
-	return false;
-}
 
 static bool parse_u64(const char *s, int base, uint64_t *out)
 {
@@ -327,10 +290,10 @@ static int read_head(struct conn *c, bool *has_cl, uint64_t *cl, bool *chunked,
 				fail("%s: bad Content-Length '%s'", what, value);
 			*has_cl = true;
 		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
-			if (has_token(value, "chunked"))
+			if (header_has_token(value, "chunked"))
 				*chunked = true;
 		} else if (strcasecmp(line, "Connection") == 0) {
-			if (has_token(value, "close"))
+			if (header_has_token(value, "close"))
 				*close_hdr = true;
 		}
 	}

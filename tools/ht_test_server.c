@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ht_fixture.h"
+
 #define BUF_SIZE (64 * 1024)      /* per-connection read buffer */
 #define MAX_HEADER_BYTES (16 * 1024)
 #define MAX_LINE 8192
@@ -108,23 +110,6 @@ struct conn {
 	bool err;
 };
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Read more into the buffer; returns bytes read, 0 on EOF, -1 on error or
  * when the buffer is full. */
@@ -235,17 +220,6 @@ static bool head_has_bad_bytes(const char *p, size_t n)
 	return false;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
 
 static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *out)
 {
@@ -264,17 +238,6 @@ static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static bool header_has_token(const char *value, const char *token)
-{
-	char tmp[256];
-	char *save = NULL, *t;
-
-	snprintf(tmp, sizeof(tmp), "%s", value);
-	for (t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (strcasecmp(trim(t), token) == 0)
-			return true;
-	return false;
-}
 
 /* Parse a request head. Returns 1 ok, 0 clean EOF before any byte,
  * -1 peer went away mid-head, -2 bad request. */
