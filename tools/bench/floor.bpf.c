@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The benchmark floor: empty BPF programs on exactly the hooks that
+ * bpf/httptrace.bpf.c uses, so `make bench` can tell what the probes cost
+ * by themselves from what the tracer's own work costs.
+ *
+ * The named programs mirror the SEC() list of bpf/httptrace.bpf.c one for
+ * one (same section, same attach mode variants). tools/bench/bench.py
+ * checks the mirror at run time: it lists what the running tracer
+ * attached (bpftool perf) and what the floor attached, and reports any
+ * difference. Uprobes need a file and an offset, known only at run time,
+ * so they go through the generic programs at the end (any_uprobe,
+ * any_uretprobe), attached by tools/bench/floor.c at the very files and
+ * offsets the tracer attached (getaddrinfo in each libc today, the TLS
+ * library entry points once the tracer has them). any_tracepoint and
+ * any_raw_tp cover hooks the tracer may grow before this mirror is
+ * updated.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ---- connect start ------------------------------------------------------- */
+
+SEC("fentry/tcp_connect")
+int BPF_PROG(fentry_tcp_connect, struct sock *sk)
+{
+	return 0;
+}
+
+SEC("kprobe/tcp_connect")
+int BPF_KPROBE(kprobe_tcp_connect, struct sock *sk)
+{
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate,
+	     int newstate)
+{
+	return 0;
+}
+
+/* ---- accept ----------------------------------------------------------------- */
+
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(fexit_inet_csk_accept)
+{
+	return 0;
+}
+
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(kretprobe_inet_csk_accept, struct sock *newsk)
+{
+	return 0;
+}
+
+/* ---- syscalls ----------------------------------------------------------------- */
+
+#define EMPTY_TP(name)                                                        \
+	SEC("tracepoint/syscalls/" #name)                                    \
+	int name(void *ctx)                                                  \
+	{                                                                    \
+		return 0;                                                    \
+	}
+
+EMPTY_TP(sys_enter_connect)
+EMPTY_TP(sys_exit_connect)
+EMPTY_TP(sys_enter_getsockopt)
+EMPTY_TP(sys_exit_getsockopt)
+EMPTY_TP(sys_enter_accept)
+EMPTY_TP(sys_enter_accept4)
+EMPTY_TP(sys_exit_accept)
+EMPTY_TP(sys_exit_accept4)
+EMPTY_TP(sys_enter_close)
+
+EMPTY_TP(sys_enter_write)
+EMPTY_TP(sys_exit_write)
+EMPTY_TP(sys_enter_read)
+EMPTY_TP(sys_exit_read)
+EMPTY_TP(sys_enter_writev)
+EMPTY_TP(sys_exit_writev)
+EMPTY_TP(sys_enter_readv)
+EMPTY_TP(sys_exit_readv)
+EMPTY_TP(sys_enter_sendto)
+EMPTY_TP(sys_exit_sendto)
+EMPTY_TP(sys_enter_recvfrom)
+EMPTY_TP(sys_exit_recvfrom)
+EMPTY_TP(sys_enter_sendmsg)
+EMPTY_TP(sys_exit_sendmsg)
+EMPTY_TP(sys_enter_recvmsg)
+EMPTY_TP(sys_exit_recvmsg)
+
+/* ---- process exit ---------------------------------------------------------- */
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
+{
+	return 0;
+}
+
+/* ---- getaddrinfo (attached by the loader, like the tracer's) ------------- */
+
+SEC("uprobe")
+int BPF_KPROBE(uprobe_getaddrinfo, const char *node, const char *service,
+	       const void *hints, void **res)
+{
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_getaddrinfo, int ret)
+{
+	return 0;
+}
+
+/* ---- generic: any hook the running tracer has that is not mirrored above - */
+
+SEC("uprobe")
+int any_uprobe(void *ctx)
+{
+	return 0;
+}
+
+SEC("uretprobe")
+int any_uretprobe(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint")
+int any_tracepoint(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp")
+int any_raw_tp(void *ctx)
+{
+	return 0;
+}
