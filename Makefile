@@ -166,3 +166,4 @@ clean:
 	$(BUILD)/fuzz/*.d)
 
 include mk/kernels.mk
+include mk/bench.mk
