@@ -646,7 +646,8 @@ static double ts_sec(clockid_t clk)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void push_batch(struct correlator *corr, const struct batch *b,
+/* not inlined: callgrind --toggle-collect=push_batch profiles only this */
+static __attribute__((noinline)) void push_batch(struct correlator *corr, const struct batch *b,
 		       uint64_t *pushed_bytes, uint64_t *errors)
 {
 	size_t off = 0;

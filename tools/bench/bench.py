@@ -1,0 +1,883 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""make bench: the overhead budget of issue 5, measured in one run.
+
+  python3 tools/bench/bench.py [--build build] [--out docs/BENCH.md]
+        [--rounds N] [--quick] [--only overhead,replay,sustained,footprint]
+
+Runs as root. Everything talks to 127.0.0.1 only; every loop is bounded;
+every process it starts is stopped on exit (also on Ctrl-C), so the BPF
+programs it attached go away with them. Writes the results table to --out
+and the raw numbers to bench-raw.json beside it.
+
+1. overhead   fixed client workloads (tools/bench/loadgen.c), each run
+              untraced, with the floor (tools/bench/floor.bpf.c: empty
+              programs on the tracer's hooks) and with httptrace-bpf on the
+              whole host; conditions interleaved, their order rotated every
+              round; medians.
+2. replay     ht_bench_replay pinned to one CPU: correlator + JSON output.
+3. sustained  paced keep-alive load at rising rates, traced with
+              -p server -p client; the highest rate with every request seen,
+              none incomplete, no record lost.
+4. footprint  peak RSS of the daemon (VmHWM, highest over every run here),
+              BPF map memory (bpftool), start to "Tracing" on the whole host.
+"""
+import argparse
+import atexit
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TARGETS = {
+    "ratio": 1.25,          # tracer added / floor added, (a) (b) (c)
+    "nonhttp_pct": 3.0,     # (d) within 3 % of untraced
+    "replay_eps": 2e6,      # events per second, one core
+    "sustained_rps": 20000,
+    "rss_mib": 20.0,
+    "start_ms": 300.0,
+}
+
+EXIT_RE = re.compile(r"(\d+) requests, (\d+) incomplete, (\d+) records lost")
+
+procs = []  # every process we started, stopped at exit
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def cleanup():
+    for p in reversed(procs):
+        if p.poll() is None:
+            try:
+                p.send_signal(signal.SIGINT)
+                p.wait(timeout=3)
+            except Exception:
+                try:
+                    p.kill()
+                    p.wait(timeout=3)
+                except Exception:
+                    pass
+    procs.clear()
+
+
+def on_signal(sig, frame):
+    cleanup()
+    sys.exit(128 + sig)
+
+
+def start(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGINT, timeout=10):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    if p in procs:
+        procs.remove(p)
+
+
+class Daemon:
+    """The tracer or the floor loader: started, ready when a line on stderr
+    says so, stderr collected, peak RSS read before it is stopped."""
+
+    def __init__(self, cmd, ready_word, stdout=subprocess.DEVNULL):
+        self.cmd = cmd
+        self.lines = []
+        self.ready = threading.Event()
+        self.t0 = time.monotonic()
+        self.p = start(cmd, stdout=stdout, stderr=subprocess.PIPE,
+                       text=True, bufsize=1)
+        self.ready_s = None
+        self.word = ready_word
+        self.th = threading.Thread(target=self._read, daemon=True)
+        self.th.start()
+
+    def _read(self):
+        for line in self.p.stderr:
+            self.lines.append(line.rstrip("\n"))
+            if self.word in line and not self.ready.is_set():
+                self.ready_s = time.monotonic() - self.t0
+                self.ready.set()
+
+    def wait_ready(self, timeout=30):
+        if not self.ready.wait(timeout):
+            stop(self.p, signal.SIGKILL)
+            raise RuntimeError(f"{self.cmd[0]} not ready: "
+                               + " | ".join(self.lines[-5:]))
+
+    def status(self, field):
+        try:
+            with open(f"/proc/{self.p.pid}/status") as f:
+                for line in f:
+                    if line.startswith(field + ":"):
+                        return int(line.split()[1])  # kB
+        except OSError:
+            pass
+        return None
+
+    def map_mmap_rss(self):
+        """kB of RSS in BPF map mappings (the ring buffer: its data pages
+        are mapped twice, and both count once touched)."""
+        total, cur = 0, False
+        try:
+            with open(f"/proc/{self.p.pid}/smaps") as f:
+                for line in f:
+                    if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                        cur = line.rstrip().endswith("anon_inode:bpf-map")
+                    elif cur and line.startswith("Rss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            return None
+        return total
+
+    def cpu_ticks(self):
+        try:
+            with open(f"/proc/{self.p.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def stop(self):
+        hwm = self.status("VmHWM")
+        mem = {k: self.status(k) for k in ("VmRSS", "RssAnon", "RssFile",
+                                            "RssShmem")}
+        mem["bpf_map_mmap_rss"] = self.map_mmap_rss()
+        stop(self.p)
+        self.th.join(timeout=5)
+        m = None
+        for line in self.lines:
+            m = EXIT_RE.search(line) or m
+        res = {"vmhwm_kb": hwm, "rc": self.p.returncode, "mem_kb": mem}
+        if m:
+            res.update(requests=int(m.group(1)), incomplete=int(m.group(2)),
+                       lost=int(m.group(3)))
+        return res
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run_json(cmd, timeout=120):
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}): "
+                           f"{out.stderr.strip()[-300:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bpftool_json(*args):
+    try:
+        out = subprocess.run(["bpftool", "-j", *args], capture_output=True,
+                             text=True, timeout=30)
+        return json.loads(out.stdout or "[]")
+    except Exception:
+        return []
+
+
+def hooks_of(pid):
+    """What process pid has attached: (kind, name) pairs from bpftool perf."""
+    hooks = set()
+    for e in bpftool_json("perf"):
+        if e.get("pid") != pid:
+            continue
+        kind = e.get("fd_type")
+        if kind in ("uprobe", "uretprobe", "kprobe", "kretprobe"):
+            name = f"{e.get('filename', e.get('func', '?'))}:{e.get('offset', 0)}"
+        else:
+            name = e.get("tracepoint", "?")
+        hooks.add((kind, name))
+    return hooks
+
+
+def foreign_hooks(own_pids):
+    """BPF programs other people have on perf hooks right now (their
+    tracers slow every syscall on the host, ours included)."""
+    return sorted({(e.get("pid"), e.get("fd_type")) for e in bpftool_json("perf")
+                   if e.get("pid") not in own_pids},
+                  key=str)
+
+
+def tracepoint_category(name):
+    for root in ("/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"):
+        try:
+            for cat in os.listdir(root):
+                if os.path.isdir(os.path.join(root, cat, name)):
+                    return cat
+        except OSError:
+            pass
+    return "syscalls"
+
+
+def machine_info():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f"{kb / 1048576:.1f} GiB"
+    except (OSError, ValueError):
+        pass
+    try:
+        rev = subprocess.run(["git", "describe", "--always", "--dirty"],
+                             capture_output=True, text=True).stdout.strip()
+    except OSError:
+        rev = "?"
+    return {
+        "nproc": os.cpu_count(),
+        "model": model,
+        "memory": mem,
+        "kernel": platform.release(),
+        "date": datetime.datetime.now(datetime.timezone.utc)
+                .strftime("%Y-%m-%d %H:%M UTC"),
+        "git": rev,
+        "loadavg_start": open("/proc/loadavg").read().split()[:3],
+    }
+
+
+# --------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        b = args.build
+        self.tracer = os.path.join(b, "httptrace-bpf")
+        self.server = os.path.join(b, "tools", "ht_test_server")
+        self.load = os.path.join(b, "tools", "bench", "ht_bench_load")
+        self.replay = os.path.join(b, "tools", "bench", "ht_bench_replay")
+        self.floor = os.path.join(b, "tools", "bench", "ht_bench_floor")
+        self.tmp = tempfile.mkdtemp(prefix="ht_bench.")
+        atexit.register(shutil.rmtree, self.tmp, True)
+        self.raw = {"machine": machine_info(), "targets": TARGETS,
+                    "hwm_kb": []}
+        self.floor_args = []
+
+    # ---- fixtures ---------------------------------------------------------
+
+    def start_servers(self):
+        pf = os.path.join(self.tmp, "port")
+        self.srv = start([self.server, "--listen", "127.0.0.1", "--port", "0",
+                          "--port-file", pf, "--max-seconds", "1200"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(pf) and open(pf).read().strip():
+                break
+            time.sleep(0.05)
+        self.http = f"127.0.0.1:{int(open(pf).read().strip())}"
+        self.tls = None
+        if shutil.which("openssl"):
+            cert, key = (os.path.join(self.tmp, n) for n in ("c.pem", "k.pem"))
+            r = subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                 "-out", cert, "-days", "2", "-subj", "/CN=localhost"],
+                capture_output=True)
+            if r.returncode == 0:
+                port = free_port()
+                self.tls_srv = start([self.load, "tls-server", str(port), cert,
+                                      key], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                for _ in range(100):
+                    try:
+                        socket.create_connection(("127.0.0.1", port), 0.2).close()
+                        self.tls = f"127.0.0.1:{port}"
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+        if not self.tls:
+            log("no openssl: workload (c) is skipped")
+
+    # ---- the hooks: what the tracer attaches, mirrored by the floor --------
+
+    def discover_hooks(self):
+        d = Daemon([self.tracer, "--json"], "Tracing")
+        d.wait_ready()
+        time.sleep(0.2)
+        tracer_hooks = hooks_of(d.p.pid)
+        maps = self.map_memory(d.p.pid)
+        res = d.stop()
+        self.raw["hwm_kb"].append(res["vmhwm_kb"])
+        self.raw["bpf_maps"] = maps
+        self.raw["tracer_banner"] = [l for l in d.lines if "Tracing" in l]
+
+        # what the floor attaches by itself (the static mirror)
+        f = Daemon([self.floor], "Attached")
+        f.wait_ready()
+        mirror = hooks_of(f.p.pid)
+        f.stop()
+        args = []
+        for kind, name in sorted(tracer_hooks):
+            if kind in ("uprobe", "uretprobe"):
+                args += [f"--{kind}", name]
+            elif (kind, name) in mirror:
+                continue
+            elif kind == "tracepoint":
+                args += ["--tracepoint", f"{tracepoint_category(name)}/{name}"]
+            elif kind == "raw_tracepoint":
+                args += ["--raw-tp", name]
+        self.floor_args = args
+        f = Daemon([self.floor] + args, "Attached")
+        f.wait_ready()
+        floor_hooks = hooks_of(f.p.pid)
+        f.stop()
+        self.raw["hooks"] = {
+            "tracer": sorted(map(list, tracer_hooks)),
+            "floor": sorted(map(list, floor_hooks)),
+            "missing_in_floor": sorted(map(list, tracer_hooks - floor_hooks)),
+            "extra_in_floor": sorted(map(list, floor_hooks - tracer_hooks)),
+            "floor_args": args,
+        }
+        log(f"tracer hooks: {len(tracer_hooks)}, floor hooks: "
+            f"{len(floor_hooks)}, difference: "
+            f"{len(tracer_hooks ^ floor_hooks)}")
+
+    def map_memory(self, pid):
+        """The BPF maps process pid holds: /proc/PID/fdinfo of its
+        anon_inode:bpf-map fds (memlock, map_id), names from bpftool."""
+        maps, seen = [], set()
+        fd_dir = f"/proc/{pid}/fd"
+        for fd in os.listdir(fd_dir):
+            try:
+                if os.readlink(f"{fd_dir}/{fd}") != "anon_inode:bpf-map":
+                    continue
+                info = {}
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    for line in f:
+                        k, _, v = line.partition(":")
+                        info[k.strip()] = v.strip()
+            except OSError:
+                continue
+            mid = int(info.get("map_id", -1))
+            if mid in seen:
+                continue
+            seen.add(mid)
+            show = bpftool_json("map", "show", "id", str(mid))
+            maps.append({"id": mid,
+                         "name": show.get("name", "?") if isinstance(show, dict) else "?",
+                         "type": info.get("map_type"),
+                         "max_entries": int(info.get("max_entries", 0)),
+                         "value_size": int(info.get("value_size", 0)),
+                         "bytes_memlock": int(info.get("memlock", 0))})
+        return maps
+
+    # ---- 1. traced-program overhead -----------------------------------------
+
+    def workloads(self):
+        q = self.a.quick
+        w = [("a", "keepalive", ["keepalive", self.http, str(5000 if q else 20000)]),
+             ("b", "newconn", ["newconn", self.http, str(1000 if q else 3000)])]
+        if self.tls:
+            w.append(("c", "tls", ["tls", self.tls, str(4000 if q else 15000)]))
+        w.append(("d", "nonhttp", ["nonhttp", str(5000 if q else 20000)]))
+        return w
+
+    def start_condition(self, cond):
+        if cond == "none":
+            return None
+        if cond == "floor":
+            d = Daemon([self.floor] + self.floor_args, "Attached")
+        else:
+            d = Daemon([self.tracer, "--json"], "Tracing")
+        d.wait_ready()
+        time.sleep(0.1)
+        return d
+
+    def overhead(self):
+        conds = ["none", "floor", "tracer"]
+        wl = self.workloads()
+        runs = []
+        for _, name, args in wl:  # warm-up, not recorded
+            run_json([self.load] + args)
+        for r in range(self.a.rounds):
+            order = conds[r % 3:] + conds[:r % 3]
+            for cond in order:
+                d = self.start_condition(cond)
+                own = {p.pid for p in procs}
+                foreign = foreign_hooks(own)
+                res = {}
+                for key, name, args in wl:
+                    out = run_json([self.load] + args)
+                    res[key] = out
+                    runs.append({"round": r, "cond": cond, "workload": key,
+                                 "n": out["n"], "ok": out["ok"],
+                                 "elapsed_ns": out["elapsed_ns"],
+                                 "cpu_ns": out["cpu_ns"],
+                                 "foreign_hooks": len(foreign)})
+                if d:
+                    st = d.stop()
+                    self.raw["hwm_kb"].append(st["vmhwm_kb"])
+                    runs[-1]["daemon_exit"] = st
+                log(f"round {r + 1}/{self.a.rounds} {cond}: " + ", ".join(
+                    f"{k} {v['elapsed_ns'] / v['n'] / 1000:.2f} us"
+                    for k, v in res.items()))
+        self.raw["overhead_runs"] = runs
+        summary = {}
+        for key, name, args in wl:
+            per, cpu = {}, {}
+            for cond in conds:
+                sel = [x for x in runs
+                       if x["workload"] == key and x["cond"] == cond]
+                per[cond] = statistics.median(x["elapsed_ns"] / x["n"] for x in sel)
+                cpu[cond] = statistics.median(x["cpu_ns"] / x["n"] for x in sel)
+            floor_add = per["floor"] - per["none"]
+            tracer_add = per["tracer"] - per["none"]
+            cfloor = cpu["floor"] - cpu["none"]
+            ctracer = cpu["tracer"] - cpu["none"]
+            summary[key] = {
+                "workload": name,
+                "n": int(args[-1]),
+                "untraced_ns": per["none"], "floor_ns": per["floor"],
+                "tracer_ns": per["tracer"],
+                "floor_added_ns": floor_add, "tracer_added_ns": tracer_add,
+                "ratio": tracer_add / floor_add if floor_add > 0 else None,
+                "floor_pct": 100 * floor_add / per["none"],
+                "tracer_pct": 100 * tracer_add / per["none"],
+                "cpu_untraced_ns": cpu["none"], "cpu_floor_ns": cpu["floor"],
+                "cpu_tracer_ns": cpu["tracer"],
+                "cpu_floor_added_ns": cfloor, "cpu_tracer_added_ns": ctracer,
+                "cpu_ratio": ctracer / cfloor if cfloor > 0 else None,
+                "cpu_floor_pct": 100 * cfloor / cpu["none"],
+                "cpu_tracer_pct": 100 * ctracer / cpu["none"],
+            }
+        self.raw["overhead"] = summary
+
+    # ---- 2. daemon throughput -----------------------------------------------
+
+    def replay_bench(self):
+        cpu = str((os.cpu_count() or 1) - 1)
+        n = "1000000" if self.a.quick else "2000000"
+        base = ["taskset", "-c", cpu, self.replay, "--records", n]
+        runs = [run_json(base, timeout=300) for _ in range(3)]
+        extra = {
+            "no_output": run_json(base + ["--no-output"], timeout=300),
+            "buffered": run_json(base + ["--buffered"], timeout=300),
+            "capture_512": run_json(base + ["--capture", "512"], timeout=300),
+            "text": run_json(base + ["--text"], timeout=300),
+        }
+        self.raw["replay"] = {
+            "cpu": int(cpu), "runs": runs, "variants": extra,
+            "events_per_s": statistics.median(r["events_per_s"] for r in runs),
+        }
+        log(f"replay: {self.raw['replay']['events_per_s'] / 1e6:.2f} M "
+            "events/s (JSON, line-buffered)")
+
+    # ---- 3. sustained load ------------------------------------------------------
+
+    def sustained_trial(self, rate, seconds):
+        lg = start([self.load, "rate", self.http, "16", str(rate), str(seconds)],
+                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, text=True)
+        lg.stderr.readline()  # "ready"
+        d = Daemon([self.tracer, "--json", "-p", str(self.srv.pid), "-p",
+                    str(lg.pid)], "Tracing")
+        d.wait_ready()
+        time.sleep(0.1)
+        c0, t0 = d.cpu_ticks(), time.monotonic()
+        lg.stdin.write("go\n")
+        lg.stdin.flush()
+        out, _ = lg.communicate(timeout=seconds + 30)
+        procs.remove(lg)
+        c1, t1 = d.cpu_ticks(), time.monotonic()
+        time.sleep(0.5)  # the tracer polls every 100 ms; let it drain
+        st = d.stop()
+        self.raw["hwm_kb"].append(st["vmhwm_kb"])
+        load = json.loads(out.strip().splitlines()[-1])
+        tick = os.sysconf("SC_CLK_TCK")
+        res = {"target_rate": rate, "seconds": seconds, "load": load,
+               "tracer": st,
+               "tracer_cpu_pct": 100.0 * (c1 - c0) / tick / (t1 - t0)
+               if c0 is not None and c1 is not None else None}
+        seen = st.get("requests")
+        # the tracer followed: nothing lost, nothing incomplete, a client
+        # and a server timeline for every request made
+        res["followed"] = bool(
+            load["errors"] == 0 and load["ok"] == load["sent"]
+            and st.get("lost") == 0 and st.get("incomplete") == 0
+            and seen == 2 * load["ok"])
+        res["load_reached"] = load["achieved_rate"] >= 0.97 * rate
+        res["pass"] = res["followed"] and res["load_reached"]
+        log(f"sustained {rate}/s: achieved {load['achieved_rate']:.0f}/s, "
+            f"made {load['ok']}, seen {seen} (expect {2 * load['ok']}), "
+            f"incomplete {st.get('incomplete')}, lost {st.get('lost')}, "
+            f"tracer CPU {res['tracer_cpu_pct'] or 0:.0f}% -> "
+            f"{'pass' if res['pass'] else 'FAIL'}"
+            f"{'' if res['load_reached'] else ' (load not reached)'}")
+        return res
+
+    def untraced_capacity(self, secs):
+        """What this machine delivers untraced, asking for far too much."""
+        lg = start([self.load, "rate", self.http, "16", "200000", str(secs)],
+                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, text=True)
+        lg.stderr.readline()
+        out, _ = lg.communicate("go\n", timeout=secs + 30)
+        procs.remove(lg)
+        return json.loads(out.strip().splitlines()[-1])["achieved_rate"]
+
+    def sustained(self):
+        secs = 3 if self.a.quick else 4
+        ladder = [5000, 10000, 20000, 30000, 40000, 60000, 80000]
+        trials, lo, hi = [], 0, None
+        for rate in ladder:
+            t = self.sustained_trial(rate, secs)
+            trials.append(t)
+            if t["pass"]:
+                lo = rate
+                continue
+            if t["followed"]:
+                hi = None  # the machine, not the tracer, ran out
+            else:
+                hi = rate
+            break
+        # bisection between the last pass and the first loss
+        for _ in range(0 if self.a.quick else 2):
+            if not hi or hi - lo <= 2000:
+                break
+            mid = (lo + hi) // 2 // 1000 * 1000
+            t = self.sustained_trial(mid, secs)
+            trials.append(t)
+            if t["pass"]:
+                lo = mid
+            elif t["followed"]:
+                break
+            else:
+                hi = mid
+        followed = [t["load"]["achieved_rate"] for t in trials if t["followed"]]
+        cap = self.untraced_capacity(secs)
+        log(f"untraced capacity: {cap:.0f} req/s")
+        self.raw["sustained"] = {
+            "trials": trials,
+            "best_rate": int(max(followed)) if followed else 0,
+            "first_loss": hi,
+            "untraced_capacity": cap,
+        }
+
+    # ---- 4. footprint ---------------------------------------------------------------
+
+    def footprint(self):
+        times = []
+        for _ in range(3 if self.a.quick else 5):
+            d = Daemon([self.tracer, "--json"], "Tracing")
+            d.wait_ready()
+            times.append(d.ready_s * 1000)
+            st = d.stop()
+            self.raw["hwm_kb"].append(st["vmhwm_kb"])
+        self.raw["start_ms"] = {"runs": times,
+                                "median": statistics.median(times),
+                                "max": max(times)}
+        log(f"start to Tracing: median {statistics.median(times):.0f} ms")
+
+
+# --------------------------------------------------------------------------
+
+def fmt_us(ns):
+    return f"{ns / 1000:.2f}"
+
+
+def write_report(raw, path):
+    m = raw["machine"]
+    rows = []
+
+    def row(what, target, measured, ok, note=""):
+        verdict = "—" if ok is None else ("pass" if ok else "**miss**")
+        rows.append(f"| {what} | {target} | {measured} | {verdict} | {note} |")
+
+    ov = raw.get("overhead", {})
+    for key, label in (("a", "(a) plaintext keep-alive"),
+                       ("b", "(b) new connection per request"),
+                       ("c", "(c) HTTPS keep-alive (OpenSSL)")):
+        s = ov.get(key)
+        if not s:
+            if "overhead" in raw:
+                row(f"added cost per request {label}", "≤ 1.25 × floor",
+                    "not run", None, "no openssl")
+            continue
+        r = s["ratio"]
+        row(f"added cost per request {label}", "≤ 1.25 × floor",
+            f"{r:.2f} × floor" if r is not None else "floor ≤ 0 (noise)",
+            (r is not None and r <= TARGETS["ratio"]),
+            f"wall: tracer {s['tracer_added_ns'] / 1000:+.2f} µs, floor "
+            f"{s['floor_added_ns'] / 1000:+.2f} µs on "
+            f"{fmt_us(s['untraced_ns'])} µs; client CPU: "
+            + (f"{s['cpu_ratio']:.2f} × floor" if s["cpu_ratio"] else "—"))
+    if "d" in ov:
+        s = ov["d"]
+        row("cost to programs it does not trace (d)", "≤ 3 % over untraced",
+            f"{s['tracer_pct']:+.1f} %", s["tracer_pct"] <= TARGETS["nonhttp_pct"],
+            f"floor alone {s['floor_pct']:+.1f} %; CPU time: tracer "
+            f"{s['cpu_tracer_pct']:+.1f} %, floor {s['cpu_floor_pct']:+.1f} %")
+    if "replay" in raw:
+        e = raw["replay"]["events_per_s"]
+        row("correlator + JSON output, one core", "≥ 2.0 M events/s",
+            f"{e / 1e6:.2f} M events/s", e >= TARGETS["replay_eps"],
+            "line-buffered stdout as the daemon; see breakdown")
+    if "sustained" in raw:
+        su = raw["sustained"]
+        b = su["best_rate"]
+        row("zero-loss sustained rate (plaintext)", "≥ 20,000 req/s",
+            f"{b:,} req/s", b >= TARGETS["sustained_rps"],
+            (f"first rate with loss: {su['first_loss']:,}/s" if su["first_loss"]
+             else "no loss at any rate tried: the load generator ran out "
+                  "of CPU first") +
+            f"; untraced the machine does {su['untraced_capacity']:,.0f}/s")
+    hwm = [h for h in raw.get("hwm_kb", []) if h]
+    if hwm:
+        mib = max(hwm) / 1024
+        row("peak RSS while tracing", "≤ 20 MiB", f"{mib:.1f} MiB",
+            mib <= TARGETS["rss_mib"], f"highest VmHWM of {len(hwm)} tracer "
+            "runs" + (f"; at the highest sustained rate: {raw['rss_note']}"
+                      if raw.get("rss_note") else ""))
+    if "bpf_maps" in raw:
+        tot = sum(x["bytes_memlock"] or 0 for x in raw["bpf_maps"])
+        row("BPF map memory", "(no target)", f"{tot / 1048576:.1f} MiB", None,
+            f"{len(raw['bpf_maps'])} maps, bytes_memlock")
+    if "start_ms" in raw:
+        s = raw["start_ms"]
+        row("start to attached, whole host", "≤ 300 ms",
+            f"{s['median']:.0f} ms", s["median"] <= TARGETS["start_ms"],
+            f"median of {len(s['runs'])}; max {s['max']:.0f} ms")
+
+    L = []
+    L.append("# Benchmarks\n")
+    L.append("Written by `make bench` (tools/bench/bench.py); do not edit by "
+             "hand. Raw numbers: [bench-raw.json](bench-raw.json). Targets "
+             "from issue 5.\n")
+    L.append(f"- machine: {m['nproc']} CPUs, {m['model']}, {m['memory']}")
+    L.append(f"- kernel: {m['kernel']}")
+    L.append(f"- date: {m['date']}, tree {m['git']}")
+    L.append(f"- load average at start: {' '.join(m['loadavg_start'])}, "
+             f"at end: {' '.join(m.get('loadavg_end', ['?']))}")
+    if raw.get("foreign_hooks_seen"):
+        L.append(f"- **other BPF tracers were attached during "
+                 f"{raw['foreign_hooks_seen']} of the overhead runs** "
+                 "(someone else's tests): numbers are noisy")
+    L.append("")
+    L.append("| what | target | measured | verdict | notes |")
+    L.append("|---|---|---|---|---|")
+    L += rows
+    L.append("")
+
+    if ov:
+        L.append("## 1. Traced-program overhead\n")
+        L.append(f"Median of {raw['rounds']} interleaved rounds; times per "
+                 "request (per round of I/O for (d)), µs.\n")
+        L.append("| workload | n per run | untraced | floor | tracer | "
+                 "floor added | tracer added | tracer / floor |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        for pre, label in (("", "wall time"), ("cpu_", "client CPU time")):
+            for key in sorted(ov):
+                s = ov[key]
+                r = s[pre + "ratio"]
+                L.append(f"| ({key}) {s['workload']}, {label} | {s['n']} | "
+                         f"{fmt_us(s[pre + 'untraced_ns'])} | "
+                         f"{fmt_us(s[pre + 'floor_ns'])} | "
+                         f"{fmt_us(s[pre + 'tracer_ns'])} | "
+                         f"{fmt_us(s[pre + 'floor_added_ns'])} "
+                         f"({s[pre + 'floor_pct']:+.1f} %) | "
+                         f"{fmt_us(s[pre + 'tracer_added_ns'])} "
+                         f"({s[pre + 'tracer_pct']:+.1f} %) | "
+                         f"{'%.2f' % r if r is not None else '—'} |")
+        L.append("")
+        L.append("Client CPU time is the client process's own (user + "
+                 "system, all its threads) over the timed loop: the probes "
+                 "run inside its syscalls, so it sees their cost without "
+                 "the waiting a busy machine adds to wall time. The server's "
+                 "share is not in it.\n")
+        h = raw.get("hooks", {})
+        L.append(f"Hooks: the tracer attached {len(h.get('tracer', []))}, the "
+                 f"floor {len(h.get('floor', []))}; missing in the floor: "
+                 f"{h.get('missing_in_floor') or 'none'}; extra in the floor: "
+                 f"{h.get('extra_in_floor') or 'none'}. Uprobes the tracer "
+                 "attached: " + (", ".join(
+                     f"{k} {n}" for k, n in h.get("tracer", [])
+                     if k.startswith("u")) or "none") + ".\n")
+    if "replay" in raw:
+        rp = raw["replay"]
+        v = rp["variants"]
+        L.append("## 2. Daemon throughput (replay)\n")
+        r0 = rp["runs"][0]
+        L.append(f"{r0['records']:,} synthetic records per run "
+                 f"({r0['bytes'] / r0['records']:.0f} bytes each on average, "
+                 f"{r0['timelines']:,} timelines, {r0['incomplete']} "
+                 f"incomplete), pinned to CPU {rp['cpu']}; events/s from "
+                 "process CPU time (user + system).\n")
+        L.append("| variant | events/s | µs per timeline |")
+        L.append("|---|---|---|")
+
+        def vr(name, r):
+            L.append(f"| {name} | {r['events_per_s'] / 1e6:.2f} M | "
+                     f"{r['cpu_s'] / max(r['timelines'], 1) * 1e6:.2f} |")
+        for i, r in enumerate(rp["runs"]):
+            vr(f"JSON, line-buffered (as the daemon), run {i + 1}", r)
+        vr("JSON, fully buffered", v["buffered"])
+        vr("text, line-buffered", v["text"])
+        vr("no output (correlator only)", v["no_output"])
+        vr("JSON, line-buffered, 512-byte capture", v["capture_512"])
+        L.append("")
+    if "sustained" in raw:
+        L.append("## 3. Sustained load\n")
+        L.append("`ht_bench_load rate`: 16 keep-alive connections to "
+                 "ht_test_server, paced; traced with `-p server -p client` "
+                 "(both sides: every request gives two timelines).\n")
+        L.append("| target req/s | achieved | made | seen (expect 2×) | "
+                 "incomplete | lost | tracer CPU | tracer RSS | followed |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for t in raw["sustained"]["trials"]:
+            ld, st = t["load"], t["tracer"]
+            L.append(f"| {t['target_rate']:,} | {ld['achieved_rate']:,.0f} | "
+                     f"{ld['ok']:,} | {st.get('requests', 0):,} | "
+                     f"{st.get('incomplete', '?')} | {st.get('lost', '?')} | "
+                     f"{t['tracer_cpu_pct'] or 0:.0f} % | "
+                     f"{(st.get('vmhwm_kb') or 0) / 1024:.1f} MiB | "
+                     f"{'yes' if t['followed'] else 'no'}"
+                     f"{'' if t['load_reached'] else ' (load not reached)'} |")
+        L.append("")
+        L.append(f"Untraced, asking for 200,000 req/s, the machine delivered "
+                 f"{raw['sustained']['untraced_capacity']:,.0f} req/s.\n")
+    if "bpf_maps" in raw:
+        L.append("## 4. Footprint\n")
+        L.append("BPF maps held by the tracer (whole host, default options):\n")
+        L.append("| map | type | max_entries | value_size | memlock bytes |")
+        L.append("|---|---|---|---|---|")
+        for x in sorted(raw["bpf_maps"], key=lambda x: -(x["bytes_memlock"] or 0)):
+            L.append(f"| {x['name']} | {x['type']} | {x['max_entries']} | "
+                     f"{x['value_size']} | {x['bytes_memlock']:,} |")
+        L.append("")
+        mems = [t["tracer"].get("mem_kb") for t in
+                raw.get("sustained", {}).get("trials", []) if t["tracer"].get("mem_kb")]
+        if mems:
+            mk = mems[-1]
+            L.append("Daemon memory at the end of the last sustained trial "
+                     "(kB): " + ", ".join(f"{k} {v}" for k, v in mk.items()) +
+                     ".\n")
+        if "start_ms" in raw:
+            L.append("Start to the \"Tracing\" line, whole host, ms: " +
+                     ", ".join(f"{t:.0f}" for t in raw["start_ms"]["runs"]) +
+                     ".\n")
+    L.append(METHOD)
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+    with open(os.path.join(os.path.dirname(path) or ".", "bench-raw.json"),
+              "w") as f:
+        json.dump(raw, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+METHOD = """## Method
+
+- **Workloads** (`tools/bench/loadgen.c`, one process each run, timed
+  inside the process around the request loop): (a) one keep-alive
+  connection to `ht_test_server`, sequential `GET /`; (b) connect, `GET /`,
+  close, repeated; (c) an OpenSSL client, one TLS 1.3 connection, sequential
+  `GET /` (handshake outside the timed loop) to a small OpenSSL server in the
+  same program; (d) per round: write 4 KiB to a file and read it back, a UDP
+  datagram to itself, a 64-byte binary (non-HTTP) echo over TCP through a
+  helper thread, a pipe round trip.
+- **Conditions**: untraced; the floor (`tools/bench/floor.bpf.c`, empty
+  programs: the static mirror of `bpf/httptrace.bpf.c`'s SEC() list plus
+  generic empty uprobes at every file offset `bpftool perf` shows the
+  running tracer attached, so TLS library probes are mirrored as soon as
+  the tracer has them); `httptrace-bpf --json > /dev/null` on the whole
+  host (both ends of the loopback traffic are traced, as the floor's
+  programs fire on both). Each round runs all three, in an order rotated
+  every round, each running every workload; one warm-up run first.
+- **Per-request added time** = median(condition) − median(untraced);
+  ratio = tracer added / floor added. With small floors the ratio is
+  sensitive to noise: look at the µs too.
+- **Replay**: `ht_bench_replay` builds records outside the timed region
+  (see the top of `tools/bench/replay.c` for the mix) and pushes them
+  through the daemon's own objects (`PURE_OBJS`): correlator, parser,
+  reorder buffer, JSON output to /dev/null with stdout line-buffered like
+  the daemon.
+- **Sustained**: rates tried from 5,000 req/s up until one fails, then two
+  bisection steps. Pass = every request answered, achieved ≥ 97 % of the
+  target, and the tracer's exit line says 0 lost, 0 incomplete and twice
+  as many requests as were made.
+- **Footprint**: VmHWM read from /proc just before each tracer run is
+  stopped (the highest is reported); map memory is `bytes_memlock` of the
+  maps `bpftool map show` lists as held by the tracer; start time is from
+  spawning `httptrace-bpf` to its "Tracing" line on stderr.
+- Loopback only; every process started is stopped at the end (also on
+  Ctrl-C). Numbers from a shared, busy machine are noisy: compare within
+  one run, not across runs.
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--out", default="docs/BENCH.md")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--quick", action="store_true",
+                    help="smaller runs, for trying the machinery")
+    ap.add_argument("--only", default="overhead,replay,sustained,footprint")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (sudo make bench)")
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    atexit.register(cleanup)
+    if not os.path.isdir("/sys/kernel/tracing/events"):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"],
+                       check=False)
+    only = set(args.only.split(","))
+    b = Bench(args)
+    b.raw["rounds"] = args.rounds
+    t0 = time.monotonic()
+    try:
+        if "replay" in only:
+            b.replay_bench()
+        if only & {"overhead", "sustained", "footprint"}:
+            b.start_servers()
+            b.discover_hooks()
+        if "overhead" in only:
+            b.overhead()
+            b.raw["foreign_hooks_seen"] = sum(
+                1 for x in b.raw["overhead_runs"] if x["foreign_hooks"])
+        if "sustained" in only:
+            b.sustained()
+        if "footprint" in only:
+            b.footprint()
+    finally:
+        cleanup()
+        b.raw["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+        b.raw["elapsed_s"] = round(time.monotonic() - t0, 1)
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        write_report(b.raw, args.out)
+        log(f"wrote {args.out} ({b.raw['elapsed_s']} s)")
+
+
+if __name__ == "__main__":
+    main()
