@@ -26,9 +26,17 @@ int event_reader_open(struct event_reader *r, int events_fd, int drops_fd,
 	r->ncpus = libbpf_num_possible_cpus();
 	if (r->ncpus <= 0)
 		return r->ncpus ? r->ncpus : -EINVAL;
+	r->per_cpu = calloc(r->ncpus, sizeof(*r->per_cpu));
+	if (!r->per_cpu)
+		return -ENOMEM;
 	r->rb = ring_buffer__new(events_fd, on_record, r, NULL);
-	if (!r->rb)
-		return -errno;
+	if (!r->rb) {
+		int err = -errno;
+
+		free(r->per_cpu);
+		r->per_cpu = NULL;
+		return err;
+	}
 	return 0;
 }
 
@@ -42,10 +50,8 @@ int event_reader_poll(struct event_reader *r, int timeout_ms)
 int event_reader_drops(struct event_reader *r,
 		       uint64_t added[HT_DROP_KIND_COUNT])
 {
-	uint64_t *per_cpu = calloc(r->ncpus, sizeof(*per_cpu));
+	uint64_t *per_cpu = r->per_cpu;
 
-	if (!per_cpu)
-		return -ENOMEM;
 	for (__u32 kind = 0; kind < HT_DROP_KIND_COUNT; kind++) {
 		uint64_t total = 0;
 
@@ -57,7 +63,6 @@ int event_reader_drops(struct event_reader *r,
 		added[kind] = total - r->drops[kind];
 		r->drops[kind] = total;
 	}
-	free(per_cpu);
 	return 0;
 }
 
@@ -65,4 +70,6 @@ void event_reader_close(struct event_reader *r)
 {
 	ring_buffer__free(r->rb);
 	r->rb = NULL;
+	free(r->per_cpu);
+	r->per_cpu = NULL;
 }

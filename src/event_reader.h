@@ -17,6 +17,7 @@ struct event_reader {
 	int drops_fd;
 	int ncpus;
 	uint64_t drops[HT_DROP_KIND_COUNT]; /* totals read last time */
+	uint64_t *per_cpu;                  /* lookup buffer, ncpus values */
 	event_fn fn;
 	void *user;
 };
