@@ -8,6 +8,7 @@
 #define HTTPTRACE_DATA_BPF_H
 
 #include "maps.bpf.h"
+#include "tls.bpf.h"
 
 #define EAGAIN 11
 #define EINTR 4
@@ -35,6 +36,7 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 
 	if (!st)
 		return;
+	tls_note_io(tid, &key, st);
 	if (call == HT_IO_SENDMSG || call == HT_IO_RECVMSG) {
 		struct user_msghdr msg;
 

@@ -23,6 +23,7 @@
 #include "conn.bpf.h"
 #include "data.bpf.h"
 #include "dns.bpf.h"
+#include "tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -232,5 +233,151 @@ SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_getaddrinfo, int ret)
 {
 	on_getaddrinfo_exit(ret);
+	return 0;
+}
+
+/* ---- TLS libraries (attached by the loader to each one found) ----------- */
+
+/* One return program for every TLS call: the entry left what it needs. */
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_tls, long ret)
+{
+	on_tls_exit(ret);
+	return 0;
+}
+
+/* int SSL_write(SSL *ssl, const void *buf, int num) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_write, void *ssl, const void *buf, int num)
+{
+	on_tls_enter((__u64)ssl, (__u64)buf, 0, TLS_CALL_WRITE, HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_write_ex, void *ssl, const void *buf, __u64 num,
+	       __u64 *written)
+{
+	on_tls_enter((__u64)ssl, (__u64)buf, (__u64)written, TLS_CALL_WRITE,
+		     HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* int SSL_read(SSL *ssl, void *buf, int num) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_read, void *ssl, void *buf, int num)
+{
+	on_tls_enter((__u64)ssl, (__u64)buf, 0, TLS_CALL_READ, HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_read_ex, void *ssl, void *buf, __u64 num,
+	       __u64 *readbytes)
+{
+	on_tls_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, TLS_CALL_READ,
+		     HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* SSL_peek, SSL_peek_ex: ties the socket, reports no bytes */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_peek, void *ssl)
+{
+	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_PEEK, HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* SSL_do_handshake, SSL_connect, SSL_accept (SSL *ssl) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_handshake, void *ssl)
+{
+	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_HANDSHAKE, HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* SSL_shutdown(SSL *ssl) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_shutdown, void *ssl)
+{
+	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_SHUTDOWN, HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* long SSL_get_verify_result(const SSL *ssl) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_ssl_verify, void *ssl)
+{
+	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_VERIFY, HT_TLS_OPENSSL);
+	return 0;
+}
+
+/* SSL_free(SSL *ssl), gnutls_deinit(gnutls_session_t) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_tls_free, void *session)
+{
+	on_tls_free((__u64)session);
+	return 0;
+}
+
+/* ssize_t gnutls_record_send(gnutls_session_t, const void *, size_t) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_gnutls_send, void *session, const void *data)
+{
+	on_tls_enter((__u64)session, (__u64)data, 0, TLS_CALL_WRITE,
+		     HT_TLS_GNUTLS);
+	return 0;
+}
+
+/* ssize_t gnutls_record_recv(gnutls_session_t, void *, size_t) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_gnutls_recv, void *session, void *data)
+{
+	on_tls_enter((__u64)session, (__u64)data, 0, TLS_CALL_READ,
+		     HT_TLS_GNUTLS);
+	return 0;
+}
+
+/* int gnutls_handshake(gnutls_session_t) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_gnutls_handshake, void *session)
+{
+	on_tls_enter((__u64)session, 0, 0, TLS_CALL_HANDSHAKE, HT_TLS_GNUTLS);
+	return 0;
+}
+
+/* int gnutls_bye(gnutls_session_t, gnutls_close_request_t) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_gnutls_bye, void *session)
+{
+	on_tls_enter((__u64)session, 0, 0, TLS_CALL_SHUTDOWN, HT_TLS_GNUTLS);
+	return 0;
+}
+
+/* ---- exec: new images may bring TLS libraries the loader must attach --- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} exec_events SEC(".maps");
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_sched_process_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct ht_exec_event *ev;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!watch_exec || !want_current(tgid))
+		return 0;
+	ev = bpf_ringbuf_reserve(&exec_events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop(HT_DROP_OTHER);
+		return 0;
+	}
+	fill_header(&ev->hdr, HT_EV_EXEC, bpf_ktime_get_ns());
+	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }

@@ -20,6 +20,8 @@ const volatile __u32 self_tgid = 0;          /* never trace the tracer */
 /* tracepoint mode: connect start is the CLOSE -> SYN_SENT state change
  * rather than a tcp_connect kprobe/fentry */
 const volatile bool connect_via_state_change = true;
+/* report exec() on exec_events so the loader can attach new TLS code */
+const volatile bool watch_exec = false;
 
 struct conn_key {
 	__u32 tgid;
@@ -32,6 +34,7 @@ struct conn_state {
 	__u32 seq;  /* next per-connection sequence number */
 	__u8 role;
 	__u8 app_saw_connect; /* the process has learned the outcome */
+	__u8 tls_tied;        /* a TLS session is tied to this socket */
 };
 
 struct {

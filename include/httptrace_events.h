@@ -33,6 +33,32 @@ enum ht_event_type {
 	HT_EV_CLOSE = 5,         /* close() of a tracked socket */
 	HT_EV_DNS = 6,           /* getaddrinfo() returned */
 	HT_EV_PROC_EXIT = 7,     /* a traced process exited */
+	HT_EV_TLS_DATA = 8,      /* plaintext through a TLS library call
+				  * (SSL_write, gnutls_record_recv, ...) on
+				  * a tracked socket: struct ht_data_event,
+				  * with `call` = enum ht_tls_lib */
+	HT_EV_TLS = 9,           /* a TLS handshake call returned, or the
+				  * certificate verify result was read:
+				  * struct ht_tls_event */
+	HT_EV_EXEC = 10,         /* a process called exec(): struct
+				  * ht_exec_event, on the exec_events ring
+				  * (the loader's, never the correlator's) */
+};
+
+/* Which TLS library a TLS record came from. */
+enum ht_tls_lib {
+	HT_TLS_UNKNOWN = 0,
+	HT_TLS_OPENSSL = 1, /* also BoringSSL/LibreSSL: same API */
+	HT_TLS_GNUTLS = 2,
+	HT_TLS_LIB_COUNT,
+};
+
+/* What an HT_EV_TLS record reports. */
+enum ht_tls_op {
+	HT_TLS_OP_HANDSHAKE = 0, /* SSL_do_handshake/SSL_connect/SSL_accept,
+				  * gnutls_handshake returned `ret` */
+	HT_TLS_OP_VERIFY = 1,    /* SSL_get_verify_result returned `ret`
+				  * (an X509_V_* code) */
 };
 
 enum ht_role {
@@ -120,6 +146,27 @@ struct ht_data_event {
 	__u32 captured_len; /* <= ret, <= capture cap */
 	__u32 _pad2;
 	__u8 data[];
+};
+
+/*
+ * HT_EV_TLS. The connection is the socket the library's own I/O used in
+ * this session (the tie is made without reading library structs).
+ */
+struct ht_tls_event {
+	struct ht_event_header hdr;
+	struct ht_conn_id conn;
+	__u32 seq;      /* shares the connection's sequence */
+	__u8 lib;       /* enum ht_tls_lib */
+	__u8 op;        /* enum ht_tls_op */
+	__u16 _pad;
+	__u64 enter_ns; /* the call's entry; hdr.ts_ns is its return */
+	__s64 ret;      /* the call's return value */
+	__u64 session;  /* SSL * or gnutls_session_t, for debugging */
+};
+
+/* HT_EV_EXEC */
+struct ht_exec_event {
+	struct ht_event_header hdr; /* the new image's pid and comm */
 };
 
 /* HT_EV_DNS */

@@ -39,6 +39,7 @@
 #include "http1_parser.h"
 #include "reorder.h"
 #include "timeline.h"
+#include "tls_hello.h"
 
 #define DEFAULT_WINDOW_NS (5ull * 1000 * 1000)
 #define DEFAULT_MAX_BUFFERED 65536u
@@ -121,6 +122,26 @@ struct pending_req {
 	char host[H1_HOST_MAX];
 };
 
+enum tls_hs_state {
+	HS_NONE = 0,
+	HS_STARTED,   /* a handshake call returned without finishing */
+	HS_OK,
+	HS_FAILED,    /* reported */
+};
+
+/* A connection that carries TLS: its socket bytes go to the record
+ * readers (one per direction), never to the HTTP parsers; the plaintext
+ * comes in HT_EV_TLS_DATA records. */
+struct conn_tls {
+	uint8_t lib;                 /* enum ht_tls_lib */
+	enum tls_hs_state hs;
+	uint64_t hs_start_ns, hs_done_ns;
+	int64_t hs_ret;              /* the last handshake call's return */
+	bool verify_seen;
+	int64_t verify;              /* SSL_get_verify_result */
+	struct tls_stream stream[2]; /* [enum ht_direction] */
+};
+
 struct conn {
 	struct ht_conn_id id;
 	struct conn *hnext;
@@ -137,6 +158,8 @@ struct conn {
 	bool connect_done_seen;
 	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
 	bool has_dns;
+	bool saw_bytes;       /* any byte moved on the socket */
+	struct conn_tls *tls; /* NULL: not TLS (so far) */
 	struct ht_addr saddr, daddr;
 	/* the peer as each connect record saw it: a connect variant that
 	 * reads the socket wrong must show, not be refined away */
@@ -446,6 +469,90 @@ static void emit(struct correlator *c)
 		c->sink(c->user, &c->tl);
 }
 
+/*
+ * The tls phase runs from the moment the process has its TCP connection
+ * (ConnectDone) to TLSHandshakeDone, as curl's time_appconnect -
+ * time_connect and httpstat count it: the library's setup before its
+ * first handshake call (loading CA certificates, say) is TLS work too.
+ * Without a ConnectDone (accepted connections) it starts at
+ * TLSHandshakeStart.
+ */
+static uint64_t tls_phase_start(const struct conn *conn)
+{
+	if (conn->role == HT_ROLE_CLIENT && conn->connect_done_seen &&
+	    !conn->connect_err && conn->connect_done_ns <= conn->tls->hs_start_ns)
+		return conn->connect_done_ns;
+	return conn->tls->hs_start_ns;
+}
+
+static const char *tls_lib_name(uint8_t lib)
+{
+	switch (lib) {
+	case HT_TLS_OPENSSL: return "openssl";
+	case HT_TLS_GNUTLS: return "gnutls";
+	}
+	return "";
+}
+
+/* ALPN offered by the client includes `proto` (comma separated list). */
+static bool alpn_offered(const char *list, const char *proto)
+{
+	size_t n = strlen(proto);
+
+	while (*list) {
+		const char *comma = strchr(list, ',');
+		size_t len = comma ? (size_t)(comma - list) : strlen(list);
+
+		if (len == n && !memcmp(list, proto, n))
+			return true;
+		if (!comma)
+			break;
+		list = comma + 1;
+	}
+	return false;
+}
+
+/* The tls object: what the hellos on the wire said. r may be NULL. */
+static void tl_tls_fields(struct timeline *tl, const struct conn *conn,
+			  const struct pending_req *r)
+{
+	const struct tls_hello *ch = NULL, *sh = NULL;
+	struct tl_tls *t = &tl->tls;
+	char buf[16];
+	int d;
+
+	if (!conn->tls)
+		return;
+	t->seen = true;
+	snprintf(t->lib, sizeof(t->lib), "%s", tls_lib_name(conn->tls->lib));
+	for (d = 0; d < 2; d++) {
+		const struct tls_hello *h = &conn->tls->stream[d].hello;
+
+		if (h->client_hello && !ch)
+			ch = h;
+		if (h->server_hello && !sh)
+			sh = h;
+	}
+	if (ch)
+		snprintf(t->sni, sizeof(t->sni), "%s", ch->sni);
+	if (sh) {
+		snprintf(t->version, sizeof(t->version), "%s",
+			 tls_version_name(sh->version, buf, sizeof(buf)));
+		snprintf(t->cipher, sizeof(t->cipher), "%s",
+			 tls_cipher_name(sh->cipher, buf, sizeof(buf)));
+		snprintf(t->alpn, sizeof(t->alpn), "%s", sh->alpn);
+	}
+	/* TLS 1.3 encrypts the server's ALPN choice: the protocol that the
+	 * plaintext speaks, among those offered, is the one chosen */
+	if (!t->alpn[0] && ch && ch->alpn[0] && r) {
+		if (r->h2 && alpn_offered(ch->alpn, "h2"))
+			snprintf(t->alpn, sizeof(t->alpn), "h2");
+		else if (!r->h2 && r->version_minor >= 0 &&
+			 alpn_offered(ch->alpn, "http/1.1"))
+			snprintf(t->alpn, sizeof(t->alpn), "http/1.1");
+	}
+}
+
 static void build_request(struct correlator *c, const struct conn *conn,
 			  const struct pending_req *r, uint64_t end_ns,
 			  const char *error, bool put_idle)
@@ -478,6 +585,7 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	tl->request_bytes = r->request_bytes;
 	tl->response_bytes = r->response_bytes;
 
+	tl_tls_fields(tl, conn, r);
 	e = tl_add(tl, TL_GetConn, r->start_ns);
 	if (e && r->host[0])
 		copy_bounded(e->host, sizeof(e->host), r->host,
@@ -501,6 +609,14 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	    conn->connect_done_seen)
 		tl->phase_us[TL_PHASE_CONNECT] = span_us(
 			conn->connect_start_ns, conn->connect_done_ns);
+	if (first && client && conn->tls && conn->tls->hs_start_ns) {
+		tl_add(tl, TL_TLSHandshakeStart, conn->tls->hs_start_ns);
+		if (conn->tls->hs == HS_OK) {
+			tl_add(tl, TL_TLSHandshakeDone, conn->tls->hs_done_ns);
+			tl->phase_us[TL_PHASE_TLS] = span_us(
+				tls_phase_start(conn), conn->tls->hs_done_ns);
+		}
+	}
 	tl_add(tl, TL_GotConn, r->got_conn_ns);
 	if (r->wrote_headers_ns)
 		tl_add(tl, TL_WroteHeaders, r->wrote_headers_ns);
@@ -721,6 +837,10 @@ static struct pending_req *open_request(struct correlator *c,
 				r->start_ns = conn->connect_start_ns;
 			if (conn->connect_done_seen)
 				r->got_conn_ns = conn->connect_done_ns;
+			if (conn->tls && conn->tls->hs == HS_OK &&
+			    conn->tls->hs_done_ns <= ev->enter_ns)
+				r->got_conn_ns = max_u64(r->got_conn_ns,
+							 conn->tls->hs_done_ns);
 		}
 	}
 	if (!first && conn->last_resp_end_ns &&
@@ -1178,12 +1298,39 @@ static bool io_error_ignored(int64_t ret)
 	       (ret <= -512 && ret >= -516);
 }
 
+static void handle_bytes(struct correlator *c, struct conn *conn,
+			 const struct ht_data_event *ev);
+static struct conn_tls *tls_get(struct conn *conn);
+static void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev);
+static void tls_stream_over(struct correlator *c, struct conn *conn,
+			    uint64_t ts, const char *how);
+
 static void handle_data(struct correlator *c, struct conn *conn,
 			const struct ht_data_event *ev)
 {
 	int side;
 
 	note_owner(conn, &ev->hdr);
+	if (ev->ret > 0 && !conn->saw_bytes) {
+		conn->saw_bytes = true;
+		if (conn->proto == PROTO_HTTP1 && !conn->taint &&
+		    tls_looks_like_hello(ev->data, ev->captured_len))
+			tls_get(conn);
+	}
+	if (conn->tls) {
+		/* ciphertext: the handshake is read, the rest skipped */
+		if (ev->ret > 0) {
+			tls_raw_bytes(conn, ev);
+			return;
+		}
+		if (ev->ret == 0 && ev->direction == HT_DIR_INGRESS)
+			tls_stream_over(c, conn, ev->hdr.ts_ns,
+					"connection closed by peer");
+		else if (ev->ret < 0 && !io_error_ignored(ev->ret))
+			tls_stream_over(c, conn, ev->hdr.ts_ns,
+					ev->direction == HT_DIR_INGRESS ?
+						"read failed" : "write failed");
+	}
 	if (conn->proto != PROTO_HTTP1)
 		return;
 	if (ev->ret < 0) {
@@ -1214,6 +1361,21 @@ static void handle_data(struct correlator *c, struct conn *conn,
 		}
 		return;
 	}
+	handle_bytes(c, conn, ev);
+}
+
+/* Bytes (ret > 0) of the HTTP stream: from the socket, or the plaintext
+ * of a TLS call. */
+static void handle_bytes(struct correlator *c, struct conn *conn,
+			 const struct ht_data_event *ev)
+{
+	int side;
+
+	if (conn->proto != PROTO_HTTP1)
+		return;
+	if (!conn->role_known && !guess_role(c, conn, ev))
+		return;
+	side = side_of(conn, ev->direction);
 	if (side == SIDE_REQ && !conn->saw_req_bytes) {
 		conn->saw_req_bytes = true;
 		if (!conn->taint && is_h2_preface(ev->data, ev->captured_len)) {
@@ -1233,6 +1395,210 @@ static void handle_data(struct correlator *c, struct conn *conn,
 		}
 	}
 	feed(c, conn, side, ev);
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+static struct conn_tls *tls_get(struct conn *conn)
+{
+	if (!conn->tls) {
+		conn->tls = calloc(1, sizeof(*conn->tls));
+		if (!conn->tls)
+			return NULL;
+		tls_stream_init(&conn->tls->stream[HT_DIR_EGRESS]);
+		tls_stream_init(&conn->tls->stream[HT_DIR_INGRESS]);
+		conn->tls->verify = -1;
+	}
+	return conn->tls;
+}
+
+static void tls_free(struct conn *conn)
+{
+	if (!conn->tls)
+		return;
+	tls_stream_free(&conn->tls->stream[0]);
+	tls_stream_free(&conn->tls->stream[1]);
+	free(conn->tls);
+	conn->tls = NULL;
+}
+
+static void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev)
+{
+	struct tls_stream *st = &conn->tls->stream[ev->direction & 1];
+
+	if (!st->dead)
+		tls_stream_feed(st, ev->data, ev->captured_len,
+				(uint64_t)ev->ret - ev->captured_len);
+}
+
+/* Why the handshake failed, as far as one can tell without the
+ * library's structs: its return codes, the verify result it reported,
+ * and the alerts on the wire. */
+static void tls_fail_words(const struct conn *conn, const char *how,
+			   char *out, size_t size)
+{
+	const struct conn_tls *t = conn->tls;
+	const struct tls_stream *out_s = &t->stream[HT_DIR_EGRESS];
+	const struct tls_stream *in_s = &t->stream[HT_DIR_INGRESS];
+	char buf[48];
+
+	if (t->lib == HT_TLS_GNUTLS && t->hs_ret < 0 && t->hs_ret != -28 &&
+	    t->hs_ret != -52) {
+		snprintf(out, size, "tls: handshake failed: %s",
+			 tls_gnutls_words((long)t->hs_ret, buf, sizeof(buf)));
+	} else if (t->verify_seen && t->verify != 0) {
+		snprintf(out, size,
+			 "tls: handshake failed: certificate verify failed: %s",
+			 tls_verify_words((long)t->verify, buf, sizeof(buf)));
+	} else if (out_s->alert_desc > 0) {
+		snprintf(out, size, "tls: handshake failed: sent alert %s",
+			 tls_alert_name(out_s->alert_desc, buf, sizeof(buf)));
+	} else if (in_s->alert_desc > 0) {
+		snprintf(out, size, "tls: handshake failed: received alert %s",
+			 tls_alert_name(in_s->alert_desc, buf, sizeof(buf)));
+	} else if (out_s->encrypted_alert ||
+		   (out_s->last_type == 23 && out_s->last_len <= 32 &&
+		    out_s->appdata_records == 1)) {
+		/* TLS 1.3 encrypts alerts after the ServerHello: a lone
+		 * short record before any request is one */
+		snprintf(out, size,
+			 "tls: handshake failed: sent an alert (encrypted), "
+			 "then %s", how);
+	} else {
+		snprintf(out, size, "tls: handshake failed: %s", how);
+	}
+}
+
+/* A handshake that started and ended without success: one timeline for
+ * the connection, failed, no request. */
+static void tls_handshake_failed(struct correlator *c, struct conn *conn,
+				 uint64_t ts, const char *how)
+{
+	struct conn_tls *t = conn->tls;
+	struct timeline *tl = &c->tl;
+	uint64_t start = t->hs_start_ns;
+	struct tl_event *e;
+
+	if (t->hs == HS_FAILED || t->hs == HS_OK || !t->hs_start_ns)
+		return;
+	t->hs = HS_FAILED;
+	if (conn->head || conn->n_requests)
+		return; /* a request is open: it carries the failure */
+	if (conn->role == HT_ROLE_CLIENT) {
+		if (conn->has_dns)
+			start = conn->dns.enter_ns;
+		else if (conn->connect_start_ns)
+			start = conn->connect_start_ns;
+	}
+	tl_reset(tl);
+	tl_conn_fields(tl, conn);
+	tl->tid = conn->owner_tid;
+	memcpy(tl->comm, conn->comm, sizeof(tl->comm));
+	tl->start_ns = start;
+	tl->end_ns = max_u64(ts, start);
+	tl_tls_fields(tl, conn, NULL);
+	tls_fail_words(conn, how, tl->tls.error, sizeof(tl->tls.error));
+	e = tl_add(tl, TL_GetConn, start);
+	if (e && t->stream[0].hello.sni[0])
+		copy_bounded(e->host, sizeof(e->host), t->stream[0].hello.sni,
+			     sizeof(t->stream[0].hello.sni));
+	if (conn->role == HT_ROLE_CLIENT) {
+		if (conn->has_dns) {
+			tl_add_dns(tl, &conn->dns, 0);
+			tl->phase_us[TL_PHASE_DNS] =
+				span_us(conn->dns.enter_ns, conn->dns.done_ns);
+		}
+		if (conn->connect_start_ns)
+			tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
+				    connect_peer(conn, &conn->connect_start_peer),
+				    0);
+		if (conn->connect_done_seen)
+			tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
+				    connect_peer(conn, &conn->connect_done_peer),
+				    conn->connect_err);
+		if (conn->connect_start_ns && conn->connect_done_seen)
+			tl->phase_us[TL_PHASE_CONNECT] = span_us(
+				conn->connect_start_ns, conn->connect_done_ns);
+	}
+	tl_add(tl, TL_TLSHandshakeStart, t->hs_start_ns);
+	e = tl_add(tl, TL_TLSHandshakeDone, tl->end_ns);
+	if (e)
+		e->err = EPROTO; /* the words are in tl->tls.error */
+	tl->phase_us[TL_PHASE_TLS] = span_us(tls_phase_start(conn), tl->end_ns);
+	tl->phase_us[TL_PHASE_TOTAL] = span_us(start, tl->end_ns);
+	tl_sort(tl);
+	snprintf(tl->error, sizeof(tl->error), "%s", tl->tls.error);
+	tl->complete = !conn->taint;
+	emit(c);
+}
+
+/* The socket's stream ended (EOF, error, close) */
+static void tls_stream_over(struct correlator *c, struct conn *conn,
+			    uint64_t ts, const char *how)
+{
+	if (conn->tls && conn->tls->hs == HS_STARTED)
+		tls_handshake_failed(c, conn, ts, how);
+}
+
+static bool tls_hs_ok(uint8_t lib, int64_t ret)
+{
+	return lib == HT_TLS_GNUTLS ? ret == 0 : ret == 1;
+}
+
+static void handle_tls_event(struct correlator *c, struct conn *conn,
+			     const struct ht_tls_event *ev)
+{
+	struct conn_tls *t = tls_get(conn);
+
+	note_owner(conn, &ev->hdr);
+	if (!t)
+		return;
+	if (ev->lib)
+		t->lib = ev->lib;
+	if (ev->op == HT_TLS_OP_VERIFY) {
+		t->verify_seen = true;
+		t->verify = ev->ret;
+		return;
+	}
+	if (t->hs == HS_OK || t->hs == HS_FAILED)
+		return; /* done; later calls return at once */
+	if (!t->hs_start_ns)
+		t->hs_start_ns = ev->enter_ns;
+	t->hs_ret = ev->ret;
+	if (tls_hs_ok(ev->lib, ev->ret)) {
+		t->hs = HS_OK;
+		t->hs_done_ns = ev->hdr.ts_ns;
+		return;
+	}
+	t->hs = HS_STARTED;
+	/* GnuTLS says what failed; its "again" codes only ask to retry.
+	 * OpenSSL's -1 means either, so its failure shows at the close. */
+	if (ev->lib == HT_TLS_GNUTLS && ev->ret != -28 /* E_AGAIN */ &&
+	    ev->ret != -52 /* E_INTERRUPTED */)
+		tls_handshake_failed(c, conn, ev->hdr.ts_ns,
+				     "handshake call failed");
+}
+
+/* Plaintext of a TLS call: the HTTP stream. */
+static void handle_tls_data(struct correlator *c, struct conn *conn,
+			    const struct ht_data_event *ev)
+{
+	struct conn_tls *t = tls_get(conn);
+
+	note_owner(conn, &ev->hdr);
+	if (!t)
+		return;
+	if (ev->call)
+		t->lib = ev->call;
+	conn->saw_bytes = true;
+	/* bytes flow: the handshake is over even when its return was not
+	 * seen (a library that handshakes inside the first read/write) */
+	if (t->hs == HS_STARTED) {
+		t->hs = HS_OK;
+		t->hs_done_ns = ev->enter_ns;
+	}
+	if (ev->ret > 0)
+		handle_bytes(c, conn, ev);
 }
 
 /* ---- processes and DNS ---------------------------------------------------- */
@@ -1546,6 +1912,7 @@ static void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 	struct proc *p = conn->proc;
 
 	drop_pending(c, conn);
+	tls_free(conn);
 	if (*pp == conn)
 		*pp = conn->hnext;
 	conn_lru_unlink(c, conn);
@@ -1786,6 +2153,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 		set_role(conn, HT_ROLE_SERVER);
 		break;
 	case HT_EV_CLOSE:
+		tls_stream_over(c, conn, ts, "connection closed by the process");
 		response_stream_ended(c, conn, ts, false);
 		abandon_pending(c, conn, ts, "connection closed");
 		conn_drop(c, conn, true);
@@ -1822,12 +2190,15 @@ static size_t record_len(const void *rec, size_t size)
 	case HT_EV_CLOSE:
 		return size >= sizeof(struct ht_conn_event) ?
 			       sizeof(struct ht_conn_event) : 0;
-	case HT_EV_DATA: {
+	case HT_EV_DATA:
+	case HT_EV_TLS_DATA: {
 		struct ht_data_event d;
 
 		if (size < sizeof(d))
 			return 0;
 		memcpy(&d, rec, sizeof(d));
+		if (hdr.type == HT_EV_TLS_DATA && d.call >= HT_TLS_LIB_COUNT)
+			return 0;
 		if (d.direction > HT_DIR_INGRESS ||
 		    d.captured_len > HT_MAX_CAPTURE ||
 		    size - sizeof(d) < d.captured_len)
@@ -1848,6 +2219,15 @@ static size_t record_len(const void *rec, size_t size)
 	case HT_EV_PROC_EXIT:
 		return size >= sizeof(struct ht_exit_event) ?
 			       sizeof(struct ht_exit_event) : 0;
+	case HT_EV_TLS: {
+		struct ht_tls_event t;
+
+		if (size < sizeof(t))
+			return 0;
+		memcpy(&t, rec, sizeof(t));
+		return t.lib < HT_TLS_LIB_COUNT && t.op <= HT_TLS_OP_VERIFY ?
+			       sizeof(t) : 0;
+	}
 	}
 	return 0;
 }
@@ -1876,6 +2256,22 @@ static void process_record(struct correlator *c, const void *rec)
 		conn = conn_for_record(c, hdr, &ev->conn, ev->seq);
 		if (conn)
 			handle_data(c, conn, ev);
+		break;
+	}
+	case HT_EV_TLS_DATA: {
+		const struct ht_data_event *ev = rec;
+
+		conn = conn_for_record(c, hdr, &ev->conn, ev->seq);
+		if (conn)
+			handle_tls_data(c, conn, ev);
+		break;
+	}
+	case HT_EV_TLS: {
+		const struct ht_tls_event *ev = rec;
+
+		conn = conn_for_record(c, hdr, &ev->conn, ev->seq);
+		if (conn)
+			handle_tls_event(c, conn, ev);
 		break;
 	}
 	case HT_EV_DNS:

@@ -18,6 +18,7 @@
 
 struct httptrace_bpf;
 struct bpf_link;
+struct tls_loader;
 
 struct tracer {
 	struct httptrace_bpf *skel;
@@ -25,6 +26,9 @@ struct tracer {
 	int n_links;
 	int n_uprobes;
 	enum attach_mode mode;
+	/* TLS libraries: attached at start and, system-wide, as processes
+	 * exec (a thread of its own); see tracer_attach_tls() */
+	struct tls_loader *tls;
 };
 
 /* Opens and loads the object for `mode`. Returns 0 or -errno, with the

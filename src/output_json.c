@@ -100,6 +100,25 @@ static void write_http(struct json_writer *jw, const struct timeline *tl)
 	jw_end_object(jw);
 }
 
+/* "tls": null for plaintext; otherwise what the handshake showed */
+static void write_tls(struct json_writer *jw, const struct timeline *tl)
+{
+	const struct tl_tls *t = &tl->tls;
+
+	jw_name(jw, "tls");
+	if (!output_flag(&t->seen)) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	string_or_null_n(jw, "lib", t->lib, sizeof(t->lib));
+	string_or_null_n(jw, "version", t->version, sizeof(t->version));
+	string_or_null_n(jw, "cipher", t->cipher, sizeof(t->cipher));
+	string_or_null_n(jw, "sni", t->sni, sizeof(t->sni));
+	string_or_null_n(jw, "alpn", t->alpn, sizeof(t->alpn));
+	jw_end_object(jw);
+}
+
 static void write_phases(struct json_writer *jw, const struct timeline *tl)
 {
 	int i;
@@ -185,7 +204,12 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 		err_written = true;
 		break;
 	case TL_TLSHandshakeDone:
-		write_err(jw, ev);
+		if (ev->err && tl->tls.error[0]) {
+			jw_name(jw, "err");
+			jw_string_n(jw, tl->tls.error, sizeof(tl->tls.error));
+		} else {
+			write_err(jw, ev);
+		}
 		err_written = true;
 		break;
 	case TL_GotConn:
@@ -223,6 +247,7 @@ void output_json(FILE *out, const struct timeline *tl,
 			tl->role == HT_ROLE_SERVER ? "server" : "client");
 	write_conn(&jw, tl);
 	write_http(&jw, tl);
+	write_tls(&jw, tl);
 	write_phases(&jw, tl);
 
 	jw_name(&jw, "events");

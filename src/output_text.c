@@ -206,7 +206,10 @@ static bool put_no_request_header(const struct text_ctx *ctx,
 		fputs("failed: ", ctx->out);
 		/* the failing hook's own words: tl->error repeats the step
 		 * and address this line has already shown */
-		if (failed)
+		if (failed && failed->hook == TL_TLSHandshakeDone &&
+		    !is_empty(tl->tls.error))
+			put_untrusted(ctx, tl->tls.error, sizeof(tl->tls.error));
+		else if (failed)
 			fputs(tl_err_words(failed->hook, failed->err, words,
 					   sizeof(words)),
 			      ctx->out);
@@ -265,6 +268,33 @@ static void put_connection(const struct text_ctx *ctx,
 		put_peer(ctx, &tl->daddr);
 	}
 	putc('\n', ctx->out);
+	if (output_flag(&tl->tls.seen)) {
+		/* "  tls openssl TLSv1.3 TLS_AES_256_GCM_SHA384 sni=x alpn=h2" */
+		fputs("  tls", ctx->out);
+		if (!is_empty(tl->tls.lib)) {
+			putc(' ', ctx->out);
+			put_untrusted(ctx, tl->tls.lib, sizeof(tl->tls.lib));
+		}
+		if (!is_empty(tl->tls.version)) {
+			putc(' ', ctx->out);
+			put_untrusted(ctx, tl->tls.version,
+				      sizeof(tl->tls.version));
+		}
+		if (!is_empty(tl->tls.cipher)) {
+			putc(' ', ctx->out);
+			put_untrusted(ctx, tl->tls.cipher,
+				      sizeof(tl->tls.cipher));
+		}
+		if (!is_empty(tl->tls.sni)) {
+			fputs(" sni=", ctx->out);
+			put_untrusted(ctx, tl->tls.sni, sizeof(tl->tls.sni));
+		}
+		if (!is_empty(tl->tls.alpn)) {
+			fputs(" alpn=", ctx->out);
+			put_untrusted(ctx, tl->tls.alpn, sizeof(tl->tls.alpn));
+		}
+		putc('\n', ctx->out);
+	}
 }
 
 void output_text(FILE *out, const struct timeline *tl,

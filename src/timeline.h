@@ -47,6 +47,18 @@ enum tl_phase {
 #define TL_MAX_EVENTS 32
 #define TL_ERROR_MAX 128
 
+/* A connection through a TLS library: what its handshake showed. "" =
+ * not known. */
+struct tl_tls {
+	bool seen;                      /* the connection carries TLS */
+	char lib[16];                   /* "openssl", "gnutls" */
+	char version[16];               /* "TLSv1.3" */
+	char cipher[64];                /* IANA suite name */
+	char sni[128];                  /* server_name the client asked */
+	char alpn[64];                  /* the protocol negotiated */
+	char error[TL_ERROR_MAX];       /* TLSHandshakeDone's err in words */
+};
+
 struct tl_event {
 	enum tl_hook hook;
 	uint64_t ts_ns;   /* monotonic */
@@ -77,6 +89,7 @@ struct timeline {
 	int status;                     /* 0 = no response */
 	uint64_t request_bytes;
 	uint64_t response_bytes;
+	struct tl_tls tls;
 	/* durations in microseconds, -1 = did not happen */
 	int64_t phase_us[TL_PHASE_COUNT];
 	struct tl_event events[TL_MAX_EVENTS];

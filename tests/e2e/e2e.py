@@ -995,6 +995,266 @@ def case_duration(env):
 
 
 # ---------------------------------------------------------------------------
+# HTTPS: tools/ht_tls_server.py (Python ssl, OpenSSL) with a certificate
+# generated here; clients through OpenSSL (curl, Python, Node's built-in
+# copy) and GnuTLS (wget).
+
+TLS_HOOKS = ["GetConn", "ConnectStart", "ConnectDone", "TLSHandshakeStart",
+             "TLSHandshakeDone", "GotConn", "WroteHeaders", "WroteRequest",
+             "GotFirstResponseByte", "PutIdleConn"]
+
+
+class TlsCtx:
+    def __init__(self, cert, pid, port):
+        self.cert = cert
+        self.pid = pid
+        self.port = port
+
+    def url(self, path, host="localhost"):
+        return "https://%s:%d%s" % (host, self.port, path)
+
+
+def setup_tls(env):
+    if not shutil.which("openssl"):
+        raise CaseFailed("openssl CLI missing (apt-get install openssl)")
+    cert, key = env.path("tls.crt"), env.path("tls.key")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise CaseFailed("openssl req failed: %s"
+                         % r.stderr.decode(errors="replace")[-300:])
+    port_file = env.path("port.tls")
+    log = open(env.path("server.tls.log"), "wb")
+    server = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "..", "..", "tools", "ht_tls_server.py")
+    p = PROCS.popen([sys.executable, server, "--cert", cert, "--key", key,
+                     "--port-file", port_file, "--max-seconds", "300"],
+                    stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    log.close()
+
+    def ready():
+        try:
+            with open(port_file) as f:
+                v = f.read().strip()
+            return v if v.isdigit() else None
+        except FileNotFoundError:
+            return None if p.poll() is None else "exited"
+    r = wait_for(ready, 10.0)
+    if not r or r == "exited":
+        raise CaseFailed("ht_tls_server.py did not start")
+    # system-wide: libraries found at start and through exec watching
+    return [], TlsCtx(cert, p.pid, int(r))
+
+
+def check_tls_obj(c, tl, what, lib):
+    t = tl.get("tls")
+    if not c.true(isinstance(t, dict), "%s: tls is %r" % (what, t)):
+        return
+    c.eq(t.get("lib"), lib, what + " tls.lib")
+    c.eq(t.get("version"), "TLSv1.3", what + " tls.version")
+    c.true(bool(t.get("cipher")), what + " tls.cipher empty")
+
+
+def check_tls_get(c, tl, what, target, lib, sni="localhost",
+                  method="GET", status=200):
+    check_ok_get(c, tl, what, target, status=status, method=method)
+    # DNS when the client resolved "localhost" through getaddrinfo;
+    # PutIdleConn unless it asked for Connection: close (urllib)
+    got = [h for h in hooks(tl) if h not in ("DNSStart", "DNSDone")]
+    want = TLS_HOOKS if "PutIdleConn" in got else TLS_HOOKS[:-1]
+    c.eq(got, want, what + " hooks (DNS aside)")
+    c.eq(dig(tl, "conn", "reused"), False, what + " conn.reused")
+    c.true(dig(tl, "phases_us", "tls") is not None,
+           what + " phases_us.tls is null")
+    check_tls_obj(c, tl, what, lib)
+    if sni:
+        c.eq(dig(tl, "tls", "sni"), sni, what + " tls.sni")
+
+
+def case_tls_curl_get(env, t):
+    pid, rc, out, err = curl(env, "--cacert", t.cert, "-o", "/dev/null",
+                             "-w", "%{time_connect} %{time_appconnect}",
+                             t.url("/"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    t_connect, t_app = (float(x) * 1e6 for x in out.split())
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_tls_get(c, tl, "curl GET https /", "/", "openssl")
+        c.eq(dig(tl, "http", "host"), "localhost:%d" % t.port, "http.host")
+        c.eq(dig(tl, "tls", "alpn"), "http/1.1", "tls.alpn")
+        ours = dig(tl, "phases_us", "tls")
+        if ours is not None:
+            ok, tol = close_enough(ours, t_app - t_connect)
+            c.true(ok, "phases_us.tls = %d us, curl appconnect-connect "
+                   "says %.0f us (tolerance %.0f us)"
+                   % (ours, t_app - t_connect, tol))
+    return check
+
+
+def case_tls_curl_keepalive(env, t):
+    pid, rc, out, err = curl(env, "--cacert", t.cert, "-o", "/dev/null",
+                             "-o", "/dev/null", t.url("/"),
+                             t.url("/size/100"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = sort_tl(by_pid(tls, pid))
+        c.show(mine)
+        if not c.eq(len(mine), 2, "timelines for curl pid %d" % pid):
+            return
+        first, second = mine
+        check_tls_get(c, first, "first", "/", "openssl")
+        check_ok_get(c, second, "second", "/size/100")
+        c.eq(dig(second, "conn", "reused"), True, "second conn.reused")
+        c.eq(dig(second, "phases_us", "tls"), None, "second phases_us.tls")
+        c.true("TLSHandshakeStart" not in hooks(second),
+               "second has TLSHandshakeStart: %s" % hooks(second))
+        c.true((dig(second, "bytes", "received") or 0) >= 100,
+               "second bytes.received < 100")
+    return check
+
+
+def case_tls_curl_post(env, t):
+    body = env.path("tls.post.body")
+    with open(body, "wb") as f:
+        f.write(b"a" * 5000)
+    pid, rc, out, err = curl(env, "--cacert", t.cert, "-o", "/dev/null",
+                             "--data-binary", "@" + body, t.url("/post"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if tl:
+            check_tls_get(c, tl, "curl POST https", "/post", "openssl",
+                          method="POST")
+            c.true((dig(tl, "bytes", "sent") or 0) >= 5000,
+                   "bytes.sent %r < 5000" % dig(tl, "bytes", "sent"))
+    return check
+
+
+PY_HTTPS = r"""
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+h = urllib.request.ProxyHandler({})
+r = urllib.request.build_opener(h, urllib.request.HTTPSHandler(
+    context=ctx)).open(sys.argv[1], timeout=10)
+b = r.read()
+print(r.status, len(b))
+"""
+
+
+def case_tls_python(env, t):
+    pid, rc, out, err = run_client([sys.executable, "-c", PY_HTTPS,
+                                    t.url("/urllib"), t.cert])
+    if rc != 0:
+        raise CaseFailed("python https failed rc=%d: %s" % (rc, err[-300:]))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "python pid %d" % pid)
+        if tl:
+            check_tls_get(c, tl, "urllib GET https", "/urllib", "openssl")
+    return check
+
+
+def case_tls_wget(env, t):
+    pid, rc, out, err = run_client(["wget", "-q", "--no-proxy", "-t", "1",
+                                    "-T", "10", "-O", "/dev/null",
+                                    "--ca-certificate=" + t.cert,
+                                    t.url("/wget")])
+    if rc != 0:
+        raise CaseFailed("wget failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "wget pid %d" % pid)
+        if tl:
+            check_tls_get(c, tl, "wget GET https", "/wget", "gnutls")
+    return check
+
+
+NODE_HTTPS = r"""
+const https = require('https'), fs = require('fs');
+const req = https.get(process.argv[1], {ca: fs.readFileSync(process.argv[2]),
+                                        agent: false}, (res) => {
+  let n = 0;
+  res.on('data', (d) => n += d.length);
+  res.on('end', () => { console.log(res.statusCode, n); });
+});
+req.on('error', (e) => { console.error(e.message); process.exit(1); });
+"""
+
+
+def case_tls_node(env, t):
+    if not shutil.which("node"):
+        raise CaseFailed("node missing (apt-get install nodejs)")
+    pid, rc, out, err = run_client(["node", "-e", NODE_HTTPS, t.url("/node"),
+                                    t.cert])
+    if rc != 0:
+        raise CaseFailed("node failed rc=%d: %s" % (rc, err[-300:]))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "node pid %d" % pid)
+        if tl:
+            check_ok_get(c, tl, "node GET https", "/node")
+            check_tls_obj(c, tl, "node", "openssl")
+    return check
+
+
+def case_tls_untrusted(env, t):
+    """curl verifies the server's certificate against the system CAs:
+    the handshake fails."""
+    pid, rc, out, err = curl(env, "-o", "/dev/null", t.url("/untrusted"))
+    if rc == 0:
+        raise CaseFailed("curl trusted a self-signed certificate?")
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_common(c, tl, "untrusted")
+        e = tl.get("error") or ""
+        c.true(e.startswith("tls: handshake failed"),
+               "error %r does not start with 'tls: handshake failed'" % e)
+        c.true("self-signed" in e or "alert" in e,
+               "error %r names neither the verify result nor an alert" % e)
+        c.eq(hooks(tl)[-2:], ["TLSHandshakeStart", "TLSHandshakeDone"],
+             "last hooks")
+        done = event(tl, "TLSHandshakeDone") or {}
+        c.eq(done.get("err"), e, "TLSHandshakeDone.err")
+        c.eq(dig(tl, "http", "method"), None, "http.method")
+    return check
+
+
+def case_tls_server_role(env, t):
+    pid, rc, out, err = curl(env, "--cacert", t.cert, "-o", "/dev/null",
+                             t.url("/served-tls"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = [x for x in tls if x.get("pid") == t.pid and
+                dig(x, "http", "target") == "/served-tls"]
+        tl = c.one(mine, "server pid %d /served-tls" % t.pid)
+        if not tl:
+            return
+        check_common(c, tl, "server")
+        c.eq(tl.get("role"), "server", "role")
+        c.eq(dig(tl, "http", "method"), "GET", "http.method")
+        c.eq(dig(tl, "http", "status"), 200, "http.status")
+        c.eq(dig(tl, "conn", "sport"), t.port, "conn.sport")
+        check_tls_obj(c, tl, "server", "openssl")
+    return check
+
+
+# ---------------------------------------------------------------------------
 # groups: one tracer run each
 
 
@@ -1054,6 +1314,16 @@ GROUPS = [
         ("tracer_duration", case_duration)]),
     ("server", setup_server, [
         ("server_role", lambda e, ctx: case_server_role(e, *ctx))]),
+    ("tls", setup_tls, [
+        ("tls_curl_get", case_tls_curl_get),
+        ("tls_curl_keepalive", case_tls_curl_keepalive),
+        ("tls_curl_post", case_tls_curl_post),
+        ("tls_python", case_tls_python),
+        ("tls_wget", case_tls_wget),
+        ("tls_node", case_tls_node),
+        ("tls_untrusted", case_tls_untrusted),
+        ("tls_server_role", case_tls_server_role),
+    ]),
 ]
 
 SUMMARY_RE = re.compile(r"lost", re.I)

@@ -11,6 +11,7 @@
 #include "correlator.h"
 #include "reorder.h"
 #include "unit.h"
+#include "tls_records.h"
 
 #define US 1000ull
 #define MS (1000ull * US)
@@ -873,11 +874,11 @@ static void test_not_http(void)
 {
 	struct correlator *c = setup(NULL);
 	struct cn k = client(c);
-	static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
-
 	connected(&k);
-	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, hello);
-	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, "\x16\x03\x03\x00\x7a");
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US,
+	   "SSH-2.0-OpenSSH_9.2p1\r\n");
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US,
+	   "SSH-2.0-OpenSSH_9.2p1\r\n");
 	io(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 750 * US, GET_REQ);
 	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
 	correlator_flush(c);
@@ -1274,6 +1275,322 @@ static void test_client_closes_first(void)
 	correlator_free(c);
 }
 
+/* ---- TLS ------------------------------------------------------------------ */
+
+static void tls_raw(struct cn *k, int dir, uint64_t enter, uint64_t ts,
+		    const struct tbuf *t)
+{
+	io_ret(k, dir, enter, ts, (const char *)t->b, t->n, (int64_t)t->n);
+}
+
+/* plaintext through SSL_write/SSL_read */
+static void tls_io(struct cn *k, int dir, uint64_t enter, uint64_t ts,
+		   const char *s, uint8_t lib)
+{
+	struct rec r;
+	struct ht_data_event *ev = (void *)r.buf;
+
+	mk_data(&r, k, dir, enter, ts, s, strlen(s), (int64_t)strlen(s));
+	ev->hdr.type = HT_EV_TLS_DATA;
+	ev->call = lib;
+	push(k->c, &r);
+}
+
+static void tls_call(struct cn *k, uint64_t enter, uint64_t ts, int64_t ret,
+		     uint8_t lib, uint8_t op)
+{
+	struct rec r;
+	struct ht_tls_event *ev = (void *)r.buf;
+
+	memset(r.buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, HT_EV_TLS, k->tgid, k->tid, ts, k->comm);
+	ev->conn.tgid = k->tgid;
+	ev->conn.fd = k->fd;
+	ev->conn.gen = k->gen;
+	ev->seq = k->seq++;
+	ev->lib = lib;
+	ev->op = op;
+	ev->enter_ns = enter;
+	ev->ret = ret;
+	r.size = sizeof(*ev);
+	push(k->c, &r);
+}
+
+/* connect, ClientHello, SSL_connect -1 (want read), ServerHello,
+ * SSL_connect 1 at T0+900us */
+static void tls_handshake(struct cn *k, unsigned version, const char *alpn)
+{
+	struct tbuf ch, sh;
+
+	connected(k);
+	tls_client_hello(&ch, "example.com", alpn);
+	tls_server_hello(&sh, version, 0x1302, NULL);
+	tls_raw(k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+	tls_call(k, T0 + 200 * US, T0 + 230 * US, -1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_raw(k, HT_DIR_INGRESS, T0 + 500 * US, T0 + 600 * US, &sh);
+	tls_call(k, T0 + 480 * US, T0 + 900 * US, 1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+}
+
+static void test_tls_get(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+	struct tbuf ct;
+
+	tls_handshake(&k, 0x0304, "h2,http/1.1");
+	tls_appdata(&ct, 80);
+	/* the socket I/O inside each call comes first, in time and in
+	 * sequence */
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 1010 * US, T0 + 1040 * US, &ct);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1050 * US, GET_REQ,
+	       HT_TLS_OPENSSL);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 1900 * US, T0 + 2000 * US, &ct);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1890 * US, T0 + 2010 * US, OK_RESP,
+	       HT_TLS_OPENSSL);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,"
+			     "TLSHandshakeStart,TLSHandshakeDone,GotConn,"
+			     "WroteHeaders,WroteRequest,GotFirstResponseByte,"
+			     "PutIdleConn");
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeStart), T0 + 200 * US);
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeDone), T0 + 900 * US);
+	CHECK_INT(hook_ts(tl, TL_GotConn), T0 + 900 * US);
+	/* from ConnectDone (T0+100us), as curl's appconnect - connect */
+	CHECK_INT(tl->phase_us[TL_PHASE_TLS], 800);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], 50);
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], 960);
+	CHECK_STR(tl->method, "GET");
+	CHECK_STR(tl->target, "/index.html");
+	CHECK_INT(tl->status, 200);
+	CHECK_INT(tl->request_bytes, strlen(GET_REQ));
+	CHECK_INT(tl->response_bytes, strlen(OK_RESP));
+	CHECK(tl->complete);
+	CHECK(tl->tls.seen);
+	CHECK_STR(tl->tls.lib, "openssl");
+	CHECK_STR(tl->tls.version, "TLSv1.3");
+	CHECK_STR(tl->tls.cipher, "TLS_AES_256_GCM_SHA384");
+	CHECK_STR(tl->tls.sni, "example.com");
+	CHECK_STR(tl->tls.alpn, "http/1.1"); /* offered, and spoken */
+	CHECK_INT(correlator_stats(c)->non_http_conns, 0);
+	correlator_free(c);
+}
+
+/* second request on the connection: no handshake, reused */
+static void test_tls_keepalive(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	tls_handshake(&k, 0x0304, NULL);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1050 * US, GET_REQ,
+	       HT_TLS_OPENSSL);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1890 * US, T0 + 2010 * US, OK_RESP,
+	       HT_TLS_OPENSSL);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 3000 * US, T0 + 3050 * US, GET_REQ,
+	       HT_TLS_OPENSSL);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 3890 * US, T0 + 4010 * US, OK_RESP,
+	       HT_TLS_OPENSSL);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK(!out.tl[0].reused);
+	CHECK(out.tl[1].reused);
+	CHECK_STR(hooks(&out.tl[1]), "GetConn,GotConn,WroteHeaders,"
+				     "WroteRequest,GotFirstResponseByte,"
+				     "PutIdleConn");
+	CHECK_INT(out.tl[1].phase_us[TL_PHASE_TLS], -1);
+	CHECK(out.tl[1].tls.seen);
+	CHECK_STR(out.tl[0].tls.alpn, ""); /* none offered */
+	correlator_free(c);
+}
+
+/* ciphertext never reaches the HTTP parser, even when it would parse */
+static void test_tls_raw_never_parsed(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct tbuf ch;
+
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, &ch);
+	io(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 750 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 800 * US, T0 + 850 * US, OK_RESP);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 900 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 0);
+	CHECK_INT(correlator_stats(c)->requests, 0);
+	correlator_free(c);
+}
+
+static void check_failed_handshake(const struct timeline *tl,
+				   const char *error)
+{
+	CHECK_STR(tl->error, error);
+	CHECK_STR(tl->tls.error, error);
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,"
+			     "TLSHandshakeStart,TLSHandshakeDone");
+	CHECK(hook_ev(tl, TL_TLSHandshakeDone) &&
+	      hook_ev(tl, TL_TLSHandshakeDone)->err != 0);
+	CHECK_STR(tl->method, "");
+	CHECK_INT(tl->status, 0);
+	CHECK(tl->complete);
+	CHECK(tl->phase_us[TL_PHASE_TLS] > 0);
+}
+
+/* TLS 1.2: the client's alert is in the clear */
+static void test_tls_fail_alert(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct tbuf ch, sh, al;
+
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_server_hello(&sh, 0x0303, 0xc02f, NULL);
+	tls_alert(&al, 2, 48);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+	tls_call(&k, T0 + 200 * US, T0 + 230 * US, -1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 500 * US, T0 + 600 * US, &sh);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 710 * US, &al);
+	tls_call(&k, T0 + 480 * US, T0 + 720 * US, -1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	check_failed_handshake(&out.tl[0],
+			       "tls: handshake failed: sent alert unknown_ca");
+	CHECK_INT(hook_ts(&out.tl[0], TL_TLSHandshakeDone), T0 + 800 * US);
+	CHECK_STR(out.tl[0].tls.version, "TLSv1.2");
+	correlator_free(c);
+}
+
+/* the verify result the client read says why */
+static void test_tls_fail_verify(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct tbuf ch;
+
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+	tls_call(&k, T0 + 200 * US, T0 + 700 * US, -1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_call(&k, T0 + 710 * US, T0 + 720 * US, 18, HT_TLS_OPENSSL,
+		 HT_TLS_OP_VERIFY);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	check_failed_handshake(&out.tl[0],
+			       "tls: handshake failed: certificate verify "
+			       "failed: self-signed certificate");
+	correlator_free(c);
+}
+
+/* GnuTLS says at once: no need to wait for the close */
+static void test_tls_fail_gnutls(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct tbuf ch;
+
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+	tls_call(&k, T0 + 200 * US, T0 + 300 * US, -28, HT_TLS_GNUTLS,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_call(&k, T0 + 400 * US, T0 + 600 * US, -12, HT_TLS_GNUTLS,
+		 HT_TLS_OP_HANDSHAKE);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	check_failed_handshake(&out.tl[0],
+			       "tls: handshake failed: a TLS fatal alert has "
+			       "been received");
+	CHECK_STR(out.tl[0].tls.lib, "gnutls");
+	CHECK_INT(hook_ts(&out.tl[0], TL_TLSHandshakeDone), T0 + 600 * US);
+	/* the close adds nothing */
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	correlator_free(c);
+}
+
+/* a successful GnuTLS handshake returns 0 */
+static void test_tls_gnutls_ok(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	tls_call(&k, T0 + 200 * US, T0 + 300 * US, -28, HT_TLS_GNUTLS,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_call(&k, T0 + 400 * US, T0 + 600 * US, 0, HT_TLS_GNUTLS,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1050 * US, GET_REQ,
+	       HT_TLS_GNUTLS);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1890 * US, T0 + 2010 * US, OK_RESP,
+	       HT_TLS_GNUTLS);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(hook_ts(&out.tl[0], TL_TLSHandshakeStart), T0 + 200 * US);
+	CHECK_INT(hook_ts(&out.tl[0], TL_TLSHandshakeDone), T0 + 600 * US);
+	CHECK_STR(out.tl[0].tls.lib, "gnutls");
+	CHECK_STR(out.tl[0].error, "");
+	correlator_free(c);
+}
+
+/* h2 negotiated: one line, HTTP/2, its frames not parsed */
+static void test_tls_h2(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char preface[] =
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04";
+
+	tls_handshake(&k, 0x0304, "h2,http/1.1");
+	tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1050 * US, preface,
+	       HT_TLS_OPENSSL);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1890 * US, T0 + 2010 * US,
+	       "\x00\x00\x06\x04", HT_TLS_OPENSSL);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 3000 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].version, "HTTP/2");
+	CHECK_STR(out.tl[0].tls.alpn, "h2");
+	CHECK_STR(out.tl[0].error, "");
+	correlator_free(c);
+}
+
+/* malformed TLS records are refused */
+static void test_tls_bad_records(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct rec r;
+	struct ht_tls_event *ev = (void *)r.buf;
+
+	memset(r.buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, HT_EV_TLS, 1, 1, T0, "x");
+	ev->lib = HT_TLS_LIB_COUNT;
+	CHECK_INT(correlator_push(c, r.buf, sizeof(*ev)), -EINVAL);
+	ev->lib = HT_TLS_OPENSSL;
+	ev->op = 7;
+	CHECK_INT(correlator_push(c, r.buf, sizeof(*ev)), -EINVAL);
+	CHECK_INT(correlator_push(c, r.buf, sizeof(*ev) - 1), -EINVAL);
+	mk_data(&r, &k, HT_DIR_EGRESS, T0, T0, "x", 1, 1);
+	((struct ht_data_event *)r.buf)->hdr.type = HT_EV_TLS_DATA;
+	((struct ht_data_event *)r.buf)->call = 200;
+	CHECK_INT(correlator_push(c, r.buf, r.size), -EINVAL);
+	CHECK_INT(correlator_stats(c)->bad_records, 4);
+	correlator_free(c);
+}
+
 int main(void)
 {
 	RUN(test_reorder_buffer);
@@ -1309,5 +1626,14 @@ int main(void)
 	RUN(test_refused_names_owner);
 	RUN(test_request_headers_beyond_capture);
 	RUN(test_client_closes_first);
+	RUN(test_tls_get);
+	RUN(test_tls_keepalive);
+	RUN(test_tls_raw_never_parsed);
+	RUN(test_tls_fail_alert);
+	RUN(test_tls_fail_verify);
+	RUN(test_tls_fail_gnutls);
+	RUN(test_tls_gnutls_ok);
+	RUN(test_tls_h2);
+	RUN(test_tls_bad_records);
 	return unit_done("correlator");
 }

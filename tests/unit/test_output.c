@@ -715,6 +715,7 @@ static void test_json_get_exact(void)
 		  "\"http\":{\"method\":\"GET\",\"target\":\"/index.html\","
 		  "\"host\":\"example.test\",\"version\":\"HTTP/1.1\","
 		  "\"status\":200},"
+		  "\"tls\":null,"
 		  "\"phases_us\":{\"dns\":412,\"connect\":210,\"tls\":null,"
 		  "\"send\":31,\"wait\":11002,\"receive\":690,"
 		  "\"total\":12345},"

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * TLS libraries (uprobes on OpenSSL and GnuTLS): the plaintext of each
+ * read and write, and the handshake calls.
+ *
+ * A TLS session (SSL *, gnutls_session_t) is tied to its socket without
+ * reading any library struct: while a thread is inside a TLS call
+ * (tls_calls has its entry), a read/write syscall on a tracked socket
+ * names the fd (tls_note_io(), called from on_io_enter). The tie stays in
+ * ssl_conns for the calls that move no bytes on the socket (a read served
+ * from the library's buffer).
+ *
+ * Entry saves {session, buffer, length out-parameter}; return copies the
+ * first capture_cap bytes of what was moved into an HT_EV_TLS_DATA
+ * record on the session's connection, sharing its sequence numbers.
+ */
+#ifndef HTTPTRACE_TLS_BPF_H
+#define HTTPTRACE_TLS_BPF_H
+
+#include "maps.bpf.h"
+
+enum tls_call_op {
+	TLS_CALL_WRITE = 0,
+	TLS_CALL_READ,
+	TLS_CALL_PEEK,      /* bytes stay for the next read: not reported */
+	TLS_CALL_HANDSHAKE,
+	TLS_CALL_SHUTDOWN,  /* only ties the socket (close_notify) */
+	TLS_CALL_VERIFY,    /* SSL_get_verify_result */
+};
+
+struct tls_call {
+	__u64 session;
+	__u64 buf;
+	__u64 lenp;  /* *_ex: size_t *written / *readbytes */
+	__u64 ts;
+	__u8 op;     /* enum tls_call_op */
+	__u8 lib;    /* enum ht_tls_lib */
+	__u8 depth;  /* SSL_connect calls SSL_do_handshake: one call */
+	__u8 _pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+struct ssl_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 session;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__type(key, struct ssl_key);
+	__type(value, struct ht_conn_id);
+} ssl_conns SEC(".maps");
+
+/*
+ * Libraries that encrypt into memory (Node: OpenSSL with memory BIOs,
+ * the event loop moves the bytes) make no socket call inside the TLS
+ * call. For those, the last session a thread used without a tie is
+ * tied to the next untied socket that thread does I/O on, soon after:
+ * the event loop writes what the call produced right away.
+ */
+struct tls_last {
+	__u64 session;
+	__u64 ts;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct tls_last);
+} tls_lasts SEC(".maps");
+
+#define TLS_LAST_WINDOW_NS (50ull * 1000 * 1000)
+#define TLS_STALE_NS (2ull * 1000 * 1000 * 1000)
+
+static __always_inline void on_tls_enter(__u64 session, __u64 buf, __u64 lenp,
+					 enum tls_call_op op,
+					 enum ht_tls_lib lib)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct tls_call *cur, call = {};
+
+	if (!session || !want_current(pid_tgid >> 32))
+		return;
+	cur = bpf_map_lookup_elem(&tls_calls, &tid);
+	/*
+	 * A TLS call inside another one (SSL_connect calls
+	 * SSL_do_handshake; Node's callbacks ask SSL_get_verify_result
+	 * from inside SSL_write): the outer call is the one reported, the
+	 * inner only counted so that its return is not taken for the
+	 * outer's. An entry left by a return we never saw (a thread killed
+	 * mid-call) is old: replaced.
+	 */
+	if (cur && cur->depth < 8 &&
+	    bpf_ktime_get_ns() - cur->ts < TLS_STALE_NS) {
+		cur->depth++;
+		return;
+	}
+	call.session = session;
+	call.buf = buf;
+	call.lenp = lenp;
+	call.ts = bpf_ktime_get_ns();
+	call.op = op;
+	call.lib = lib;
+	call.depth = 1;
+	bpf_map_update_elem(&tls_calls, &tid, &call, BPF_ANY);
+}
+
+/* From on_io_enter: a syscall on a tracked socket. Inside a TLS call, it
+ * names the session's socket. */
+static __always_inline void tls_note_io(__u32 tid, const struct conn_key *key,
+					struct conn_state *st)
+{
+	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &tid);
+	struct ssl_key sk;
+	struct ht_conn_id *cur, id;
+
+	sk.tgid = key->tgid;
+	sk._pad = 0;
+	if (call) {
+		sk.session = call->session;
+	} else {
+		struct tls_last *last;
+
+		if (st->tls_tied)
+			return;
+		last = bpf_map_lookup_elem(&tls_lasts, &tid);
+		if (!last)
+			return;
+		sk.session = last->session;
+		if (bpf_ktime_get_ns() - last->ts > TLS_LAST_WINDOW_NS) {
+			bpf_map_delete_elem(&tls_lasts, &tid);
+			return;
+		}
+		bpf_map_delete_elem(&tls_lasts, &tid);
+		if (bpf_map_lookup_elem(&ssl_conns, &sk))
+			return; /* tied meanwhile */
+	}
+	st->tls_tied = 1;
+	cur = bpf_map_lookup_elem(&ssl_conns, &sk);
+	if (cur && cur->fd == key->fd && cur->gen == st->gen)
+		return;
+	id.tgid = key->tgid;
+	id.fd = key->fd;
+	id.gen = st->gen;
+	bpf_map_update_elem(&ssl_conns, &sk, &id, BPF_ANY);
+}
+
+static __always_inline void on_tls_free(__u64 session)
+{
+	struct ssl_key sk = { .tgid = bpf_get_current_pid_tgid() >> 32,
+			      .session = session };
+
+	bpf_map_delete_elem(&ssl_conns, &sk);
+}
+
+static __always_inline void emit_tls_event(const struct tls_call *call,
+					   const struct ht_conn_id *id,
+					   struct conn_state *st, long ret)
+{
+	struct ht_tls_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop(HT_DROP_CONN);
+		return;
+	}
+	fill_header(&ev->hdr, HT_EV_TLS, bpf_ktime_get_ns());
+	ev->conn = *id;
+	ev->seq = __sync_fetch_and_add(&st->seq, 1);
+	ev->lib = call->lib;
+	ev->op = call->op == TLS_CALL_VERIFY ? HT_TLS_OP_VERIFY :
+					       HT_TLS_OP_HANDSHAKE;
+	ev->_pad = 0;
+	ev->enter_ns = call->ts;
+	ev->ret = ret;
+	ev->session = call->session;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void emit_tls_data(const struct tls_call *call,
+					  const struct ht_conn_id *id,
+					  struct conn_state *st, long n)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), want, got = 0;
+	struct data_scratch *scratch;
+	struct ht_data_event *ev;
+
+	scratch = bpf_map_lookup_elem(&data_scratches, &cpu);
+	if (!scratch)
+		return;
+	ev = (struct ht_data_event *)scratch->bytes;
+	want = n < capture_cap ? n : capture_cap;
+	if (want > HT_MAX_CAPTURE)
+		want = HT_MAX_CAPTURE;
+	if (want && !bpf_probe_read_user(ev->data, want, (void *)call->buf))
+		got = want;
+	if (got > HT_MAX_CAPTURE)
+		got = HT_MAX_CAPTURE;
+	fill_header(&ev->hdr, HT_EV_TLS_DATA, bpf_ktime_get_ns());
+	ev->conn = *id;
+	ev->seq = __sync_fetch_and_add(&st->seq, 1);
+	ev->direction = call->op == TLS_CALL_WRITE ? HT_DIR_EGRESS :
+						     HT_DIR_INGRESS;
+	ev->call = call->lib;
+	ev->_pad = 0;
+	ev->enter_ns = call->ts;
+	ev->ret = n;
+	ev->captured_len = got;
+	ev->_pad2 = 0;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, 0))
+		count_drop(HT_DROP_CONN);
+}
+
+static __always_inline void on_tls_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct tls_call *cur, call;
+	struct ssl_key sk;
+	struct ht_conn_id *id;
+	struct conn_key key;
+	struct conn_state *st;
+	long n = ret;
+
+	cur = bpf_map_lookup_elem(&tls_calls, &tid);
+	if (!cur)
+		return;
+	if (cur->depth > 1) {
+		cur->depth--;
+		return;
+	}
+	call = *cur;
+	bpf_map_delete_elem(&tls_calls, &tid);
+	/* Most of these functions return int: the upper half of the
+	 * register is not part of the value. gnutls_record_send/recv
+	 * return ssize_t, SSL_get_verify_result long. */
+	if (!(call.lib == HT_TLS_GNUTLS &&
+	      (call.op == TLS_CALL_WRITE || call.op == TLS_CALL_READ)) &&
+	    call.op != TLS_CALL_VERIFY)
+		ret = (long)(int)ret;
+	n = ret;
+	if (call.op == TLS_CALL_PEEK || call.op == TLS_CALL_SHUTDOWN)
+		return;
+	sk.tgid = pid_tgid >> 32;
+	sk._pad = 0;
+	sk.session = call.session;
+	id = bpf_map_lookup_elem(&ssl_conns, &sk);
+	if (!id) {
+		/* no socket I/O inside the call: the next one may tell */
+		struct tls_last last = { .session = call.session,
+					 .ts = bpf_ktime_get_ns() };
+
+		bpf_map_update_elem(&tls_lasts, &tid, &last, BPF_ANY);
+		return;
+	}
+	key.tgid = id->tgid;
+	key.fd = id->fd;
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (!st || st->gen != id->gen)
+		return;
+	if (call.op == TLS_CALL_HANDSHAKE || call.op == TLS_CALL_VERIFY) {
+		emit_tls_event(&call, id, st, ret);
+		return;
+	}
+	if (call.lenp) {
+		/* SSL_read_ex/SSL_write_ex: 1 and the count in *lenp */
+		__u64 moved = 0;
+
+		if (ret != 1 || bpf_probe_read_user(&moved, sizeof(moved),
+						    (void *)call.lenp))
+			return;
+		n = (long)moved;
+	}
+	/* errors and "would block" say nothing about the plaintext; the
+	 * socket's own records carry EOF and resets */
+	if (n <= 0)
+		return;
+	emit_tls_data(&call, id, st, n);
+}
+
+#endif /* HTTPTRACE_TLS_BPF_H */
