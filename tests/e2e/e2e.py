@@ -986,8 +986,11 @@ def case_duration(env):
 
     def check(c, tls):
         c.eq(proc.returncode, 0, "exit status after -d 2")
-        c.true(waited < 6.0, "exited %.1f s after ready, want about 2 s"
-               % waited)
+        # 2 s of tracing, then detaching: every perf-event attachment
+        # (syscall tracepoint, uprobe) waits for its own RCU grace period
+        # under the kernel's event_mutex, about 70 ms each here, ~3 s in all
+        c.true(waited < 12.0, "exited %.1f s after ready, want 2 s of "
+               "tracing plus detaching" % waited)
         tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
         if tl:
             check_ok_get(c, tl, "curl GET /duration", "/duration")
