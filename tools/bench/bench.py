@@ -52,6 +52,10 @@ EXIT_RE = re.compile(r"(\d+) requests, (\d+) incomplete, (\d+) records lost")
 
 procs = []  # every process we started, stopped at exit
 
+MAP_TYPES = {"1": "hash", "2": "array", "5": "percpu_hash",
+             "6": "percpu_array", "9": "lru_hash", "10": "lru_percpu_hash",
+             "27": "ringbuf"}
+
 
 def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
@@ -384,9 +388,11 @@ class Bench:
                 continue
             seen.add(mid)
             show = bpftool_json("map", "show", "id", str(mid))
+            mtype = info.get("map_type")
+            mtype = MAP_TYPES.get(mtype, mtype)
             maps.append({"id": mid,
                          "name": show.get("name", "?") if isinstance(show, dict) else "?",
-                         "type": info.get("map_type"),
+                         "type": mtype,
                          "max_entries": int(info.get("max_entries", 0)),
                          "value_size": int(info.get("value_size", 0)),
                          "bytes_memlock": int(info.get("memlock", 0))})
