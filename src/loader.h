@@ -49,4 +49,11 @@ int tracer_conns_fd(const struct tracer *t);
 /* Deletes kernel entries of processes that have exited; returns how many. */
 int tracer_forget_dead(struct tracer *t);
 
+/* Destroys links, several at a time: each detach waits for an RCU grace
+ * period, and overlapping the waits shortens the exit. */
+void tracer_destroy_links(struct bpf_link **links, int n);
+
+/* libbpf's words for an error, or strerror's. */
+void loader_errstr(int err, char *buf, size_t len);
+
 #endif /* HTTPTRACE_LOADER_H */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* TLS libraries: discovery and uprobes, at start and as processes exec. */
+#ifndef HTTPTRACE_TLS_ATTACH_H
+#define HTTPTRACE_TLS_ATTACH_H
+
+#include <stdbool.h>
+
+#include "options.h"
+
+struct tracer;
+struct httptrace_bpf;
+struct bpf_program;
+
+/* Attaches to the TLS libraries in use (of opts->pids, or host-wide, then
+ * as processes exec). What is found and skipped is logged; nothing here
+ * is fatal: a host without TLS libraries is still traced. */
+void tls_attach(struct tracer *t, const struct ht_options *opts);
+
+/* Stops exec watching and detaches every TLS probe. */
+void tls_detach(struct tracer *t);
+
+/* Programs attached by tls_attach() rather than tracer_attach(). */
+bool tls_is_program(struct httptrace_bpf *skel, const struct bpf_program *prog);
+
+#endif /* HTTPTRACE_TLS_ATTACH_H */
