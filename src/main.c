@@ -25,6 +25,7 @@
 #include "output.h"
 #include "output_json.h"
 #include "output_text.h"
+#include "tls_attach.h"
 
 #define POLL_MS 100
 #define GC_INTERVAL_NS (5ULL * 1000000000ULL)
@@ -272,9 +273,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("Tracing HTTP requests (%s mode, %d getaddrinfo probes). "
-		 "Hit Ctrl-C to end.", attach_mode_name(tracer.mode),
-		 tracer.n_uprobes);
+	log_info("Tracing HTTP requests (%s mode, %d getaddrinfo probes, "
+		 "%d TLS libraries). Hit Ctrl-C to end.",
+		 attach_mode_name(tracer.mode), tracer.n_uprobes,
+		 tls_lib_count(&tracer));
 
 	started = last_gc = now_ns(CLOCK_MONOTONIC);
 	while (!stop_signal) {

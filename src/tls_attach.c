@@ -452,6 +452,11 @@ static void tls_destroy_links(struct tls_loader *l)
 	l->n_links = 0;
 }
 
+int tls_lib_count(const struct tracer *t)
+{
+	return t->tls ? t->tls->n_libs : 0;
+}
+
 void tls_detach(struct tracer *t)
 {
 	struct tls_loader *l = t->tls;

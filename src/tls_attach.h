@@ -16,6 +16,9 @@ struct bpf_program;
  * is fatal: a host without TLS libraries is still traced. */
 void tls_attach(struct tracer *t, const struct ht_options *opts);
 
+/* TLS libraries (or executables with TLS inside) attached so far. */
+int tls_lib_count(const struct tracer *t);
+
 /* Stops exec watching and detaches every TLS probe. */
 void tls_detach(struct tracer *t);
 
