@@ -1495,7 +1495,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	tl->tid = conn->owner_tid;
 	memcpy(tl->comm, conn->comm, sizeof(tl->comm));
 	tl->start_ns = start;
-	tl->end_ns = max_u64(ts, start);
+	tl->end_ns = max_u64(max_u64(ts, start), t->hs_start_ns);
 	tl_tls_fields(tl, conn, NULL);
 	tls_fail_words(conn, how, tl->tls.error, sizeof(tl->tls.error));
 	e = tl_add(tl, TL_GetConn, start);
@@ -1540,6 +1540,13 @@ static void tls_stream_over(struct correlator *c, struct conn *conn,
 		tls_handshake_failed(c, conn, ts, how);
 }
 
+/* A call's entry time as recorded, or its return when the entry is
+ * missing or after it (any bytes may come in a record). */
+static uint64_t call_entry(uint64_t enter_ns, uint64_t ts_ns)
+{
+	return enter_ns && enter_ns <= ts_ns ? enter_ns : ts_ns;
+}
+
 static bool tls_hs_ok(uint8_t lib, int64_t ret)
 {
 	return lib == HT_TLS_GNUTLS ? ret == 0 : ret == 1;
@@ -1563,11 +1570,13 @@ static void handle_tls_event(struct correlator *c, struct conn *conn,
 	if (t->hs == HS_OK || t->hs == HS_FAILED)
 		return; /* done; later calls return at once */
 	if (!t->hs_start_ns)
-		t->hs_start_ns = ev->enter_ns;
+		t->hs_start_ns = call_entry(ev->enter_ns, ev->hdr.ts_ns);
 	t->hs_ret = ev->ret;
 	if (tls_hs_ok(ev->lib, ev->ret)) {
 		t->hs = HS_OK;
-		t->hs_done_ns = ev->hdr.ts_ns;
+		/* a record later than the window may be older than the
+		 * start: the phase never runs backwards */
+		t->hs_done_ns = max_u64(ev->hdr.ts_ns, t->hs_start_ns);
 		return;
 	}
 	t->hs = HS_STARTED;
@@ -1595,7 +1604,8 @@ static void handle_tls_data(struct correlator *c, struct conn *conn,
 	 * seen (a library that handshakes inside the first read/write) */
 	if (t->hs == HS_STARTED) {
 		t->hs = HS_OK;
-		t->hs_done_ns = ev->enter_ns;
+		t->hs_done_ns = max_u64(call_entry(ev->enter_ns, ev->hdr.ts_ns),
+					t->hs_start_ns);
 	}
 	if (ev->ret > 0)
 		handle_bytes(c, conn, ev);

@@ -7,6 +7,15 @@
  * fragments or taken raw from the input; other steps tick, report drops,
  * or push raw input bytes as a record. At the end everything is flushed
  * and the stats and every timeline are checked for consistency.
+ *
+ * TLS: plaintext records of a TLS call (HT_EV_TLS_DATA, with the library
+ * in `call`, valid or not), handshake and verify results (HT_EV_TLS, with
+ * the return codes libraries really give and some they do not, sessions
+ * from a small set so that they collide), and socket records carrying TLS
+ * on the wire: hellos with ALPN h2 or http/1.1, alerts, application data,
+ * and handshake records with garbage bodies and lengths, cut short or
+ * followed by uncaptured bytes. HT_EV_EXEC, which belongs to the loader's
+ * ring, is pushed too and must be refused.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -17,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "correlator.h"
+#include "../unit/tls_records.h"
 
 #define US 1000ull
 
@@ -67,8 +77,45 @@ struct fuzz_state {
 	struct correlator *c;
 	uint64_t clock;
 	uint64_t emitted;
-	uint64_t records[(sizeof(struct ht_data_event) + 512) / 8 + 1];
+	uint64_t records[(sizeof(struct ht_data_event) + 1024) / 8 + 1];
 };
+
+static void check_tls(const struct timeline *tl)
+{
+	const struct tl_tls *t = &tl->tls;
+	uint32_t i, n_start = 0, n_done = 0;
+	uint64_t start_ts = 0, done_ts = 0;
+
+	if (strnlen(t->lib, sizeof(t->lib)) >= sizeof(t->lib) ||
+	    strnlen(t->version, sizeof(t->version)) >= sizeof(t->version) ||
+	    strnlen(t->cipher, sizeof(t->cipher)) >= sizeof(t->cipher) ||
+	    strnlen(t->sni, sizeof(t->sni)) >= sizeof(t->sni) ||
+	    strnlen(t->alpn, sizeof(t->alpn)) >= sizeof(t->alpn) ||
+	    strnlen(t->error, sizeof(t->error)) >= sizeof(t->error))
+		abort();
+	for (i = 0; i < tl->n_events; i++) {
+		if (tl->events[i].hook == TL_TLSHandshakeStart) {
+			n_start++;
+			start_ts = tl->events[i].ts_ns;
+		} else if (tl->events[i].hook == TL_TLSHandshakeDone) {
+			n_done++;
+			done_ts = tl->events[i].ts_ns;
+		}
+	}
+	/* one handshake per timeline at most; a Done has its Start before
+	 * it; TLS hooks, a tls phase or TLS words only on a TLS connection */
+	if (n_start > 1 || n_done > 1 || n_done > n_start)
+		abort();
+	if (n_done && done_ts < start_ts)
+		abort();
+	if (!t->seen && (n_start || t->lib[0] || t->error[0] ||
+			 tl->phase_us[TL_PHASE_TLS] != -1))
+		abort();
+	if (tl->phase_us[TL_PHASE_TLS] != -1 && !n_done)
+		abort();
+	if (t->error[0] && !n_done)
+		abort();
+}
 
 static void check_timeline(const struct timeline *tl)
 {
@@ -96,6 +143,7 @@ static void check_timeline(const struct timeline *tl)
 		abort();
 	if (tl->end_ns < tl->start_ns)
 		abort();
+	check_tls(tl);
 }
 
 static void sink(void *user, const struct timeline *tl)
@@ -163,12 +211,110 @@ static uint32_t pick_seq(struct input *in)
 	return b < 0xf0 ? b % 16 : 0xfffffff0u + (b & 0xf);
 }
 
+/* Bytes of the next data record: an HTTP fragment, cut short or not, or
+ * raw input bytes. */
+static size_t pick_payload(uint8_t how, struct input *in, uint8_t *out)
+{
+	size_t cap;
+
+	if (how & 2) {
+		/* raw input bytes */
+		cap = take(in) % 64;
+		if (cap > in->n)
+			cap = in->n;
+		memcpy(out, in->p, cap);
+		in->p += cap;
+		in->n -= cap;
+	} else {
+		const char *f = fragments[take(in) % N_FRAGMENTS];
+		size_t len = strlen(f);
+
+		cap = len;
+		if (how & 4) /* cut it short */
+			cap = take(in) % (len + 1);
+		memcpy(out, f, cap);
+	}
+	return cap;
+}
+
+static const char *const snis[] = { NULL, "a", "localhost", "" };
+static const char *const alpns[] = { NULL, "h2", "http/1.1", "h2,http/1.1",
+				     "spdy/1,x" };
+
+/* Bytes on the wire of a TLS connection, into out (room for 600). */
+static size_t pick_tls_wire(struct input *in, uint8_t *out)
+{
+	uint8_t b = take(in);
+	struct tbuf t;
+	size_t n;
+
+	switch (b % 8) {
+	case 0:
+		tls_client_hello(&t, snis[(b >> 3) % 4], alpns[(b >> 5) % 5]);
+		break;
+	case 1:
+		tls_server_hello(&t, b & 0x10 ? 0x0304 : 0x0303,
+				 b & 0x20 ? 0x1301 : 0xc02f,
+				 alpns[(b >> 6) % 3]);
+		break;
+	case 2: /* a plaintext alert (or one too long to be plaintext) */
+		tls_alert(&t, 1 + (b >> 7), take(in));
+		if (b & 0x10)
+			t.b[4] = 26;
+		break;
+	case 3:
+		tls_appdata(&t, take(in) % 80);
+		break;
+	case 4: /* ChangeCipherSpec */
+		t.n = 0;
+		tb_u8(&t, 20); tb_u16(&t, 0x0303); tb_u16(&t, 1); tb_u8(&t, 1);
+		break;
+	case 5:
+	case 6: {
+		/* a handshake record with a garbage body: message type and
+		 * lengths from the input, then input bytes */
+		size_t len = take(in) % 200, i;
+
+		t.n = 0;
+		tb_u8(&t, 22); tb_u16(&t, 0x0300 + take(in) % 6);
+		tb_u16(&t, b & 0x10 ? take(in) * 67u : (unsigned)len + 4);
+		tb_u8(&t, b & 0x20 ? take(in) : 1 + (b >> 7));
+		tb_u24(&t, b & 0x40 ? take(in) * 1031u : (unsigned)len);
+		for (i = 0; i < len && in->n; i++)
+			tb_u8(&t, take(in));
+		break;
+	}
+	case 7: { /* a few records in one write: hello then appdata */
+		struct tbuf d;
+
+		tls_client_hello(&t, "localhost", alpns[(b >> 3) % 5]);
+		tls_appdata(&d, 20);
+		tb_bytes(&t, d.b, d.n);
+		break;
+	}
+	}
+	n = t.n;
+	if (b & 0x08 && (b % 8) != 0) /* cut short */
+		n = take(in) % (n + 1);
+	if (n > 600)
+		n = 600;
+	memcpy(out, t.b, n);
+	return n;
+}
+
+/* Return values that TLS libraries give for handshake calls (OpenSSL 1
+ * ok, 0 closed, -1 error or retry; GnuTLS 0 ok, negative codes), verify
+ * results (X509_V_*), and some nobody gives. */
+static const int64_t tls_rets[] = { 1, 0, -1, -28, -52, -12, -50, -110,
+				    -43, 18, 19, 20, 21, 10, 2, -3000,
+				    INT64_MIN, 0x7fffffff };
+
 static void step(struct fuzz_state *st, struct input *in)
 {
 	uint8_t op = take(in);
 	uint8_t *buf = (uint8_t *)st->records;
 
-	switch (op % 12) {
+	switch (op % 17) {
 	case 0:
 	case 1:
 	case 2:
@@ -201,23 +347,7 @@ static void step(struct fuzz_state *st, struct input *in)
 		ev->seq = pick_seq(in);
 		ev->direction = how & 1;
 		ev->enter_ns = ev->hdr.ts_ns - (how & 0x10 ? 30 * US : 0);
-		if (how & 2) {
-			/* raw input bytes */
-			cap = take(in) % 64;
-			if (cap > in->n)
-				cap = in->n;
-			memcpy(ev->data, in->p, cap);
-			in->p += cap;
-			in->n -= cap;
-		} else {
-			const char *f = fragments[take(in) % N_FRAGMENTS];
-			size_t len = strlen(f);
-
-			cap = len;
-			if (how & 4) /* cut it short */
-				cap = take(in) % (len + 1);
-			memcpy(ev->data, f, cap);
-		}
+		cap = pick_payload(how, in, ev->data);
 		ev->captured_len = (uint32_t)cap;
 		ev->ret = (int64_t)cap;
 		if (how & 8) /* more moved than captured */
@@ -274,13 +404,92 @@ static void step(struct fuzz_state *st, struct input *in)
 		if (len > sizeof(st->records))
 			len = sizeof(st->records);
 		memcpy(buf, in->p, len);
-		if (len >= sizeof(struct ht_event_header) && type < 8)
+		if (len >= sizeof(struct ht_event_header) && type < 12)
 			((struct ht_event_header *)(void *)buf)->type = type;
 		correlator_push(st->c, buf, len);
 		/* and unaligned */
 		correlator_push(st->c, in->p, len);
 		in->p += len;
 		in->n -= len;
+		break;
+	}
+	case 12:
+	case 13: {
+		/* plaintext of a TLS call: HTTP fragments mostly */
+		struct ht_data_event *ev = (void *)buf;
+		uint8_t how = take(in);
+		size_t cap;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_TLS_DATA, in);
+		fill_conn_id(&ev->conn, ev->hdr.tgid, take(in));
+		ev->seq = pick_seq(in);
+		ev->direction = how & 1;
+		ev->call = how & 0x80 ? take(in) % 4 : HT_TLS_OPENSSL + (how >> 6 & 1);
+		ev->enter_ns = ev->hdr.ts_ns - (how & 0x10 ? 300 * US : 0);
+		cap = pick_payload(how, in, ev->data);
+		ev->captured_len = (uint32_t)cap;
+		ev->ret = (int64_t)cap;
+		if (how & 8)
+			ev->ret += take(in) * 37;
+		if ((how & 0x60) == 0x60) {
+			ev->ret = (how & 0x80) ? 0 : io_errors[take(in) % 5];
+			ev->captured_len = 0;
+			cap = 0;
+		}
+		correlator_push(st->c, ev, sizeof(*ev) + cap);
+		break;
+	}
+	case 14: {
+		/* a handshake call returned, or the verify result was read */
+		struct ht_tls_event *ev = (void *)buf;
+		uint8_t b = take(in);
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_TLS, in);
+		fill_conn_id(&ev->conn, ev->hdr.tgid, take(in));
+		ev->seq = pick_seq(in);
+		ev->lib = b % 4;         /* 3: not a library */
+		ev->op = (b >> 2) % 3;   /* 2: not an op */
+		ev->ret = tls_rets[take(in) % (sizeof(tls_rets) /
+					       sizeof(tls_rets[0]))];
+		ev->enter_ns = ev->hdr.ts_ns - (uint64_t)(b >> 4) * 100 * US;
+		if (b & 0x80) /* entry after return: never, but any bytes */
+			ev->enter_ns = ev->hdr.ts_ns + 5 * US;
+		ev->session = 0x1000 + (b >> 5) % 2;
+		correlator_push(st->c, ev, sizeof(*ev));
+		break;
+	}
+	case 15: {
+		/* TLS on the wire of a socket: handshake records, alerts,
+		 * garbage with a handshake header */
+		struct ht_data_event *ev = (void *)buf;
+		uint8_t how = take(in);
+		size_t cap;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_DATA, in);
+		fill_conn_id(&ev->conn, ev->hdr.tgid, take(in));
+		ev->seq = pick_seq(in);
+		ev->direction = how & 1;
+		ev->call = how >> 1 & 7;
+		ev->enter_ns = ev->hdr.ts_ns - (how & 0x10 ? 30 * US : 0);
+		cap = pick_tls_wire(in, ev->data);
+		ev->captured_len = (uint32_t)cap;
+		ev->ret = (int64_t)cap;
+		if (how & 0x20) /* more moved than captured */
+			ev->ret += take(in) * 53;
+		correlator_push(st->c, ev, sizeof(*ev) + cap);
+		break;
+	}
+	case 16: {
+		/* the loader's record: never the correlator's */
+		struct ht_exec_event *ev = (void *)buf;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_EXEC, in);
+		if (correlator_push(st->c, ev, sizeof(*ev)) == 0)
+			abort();
 		break;
 	}
 	}

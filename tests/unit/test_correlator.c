@@ -1567,6 +1567,26 @@ static void test_tls_h2(void)
 	correlator_free(c);
 }
 
+/* A handshake record whose entry lies after its return (any bytes can
+ * come in a record), then the stream ends before that entry: the
+ * handshake must not end before it starts (found by fuzz_correlator). */
+static void test_tls_handshake_never_backwards(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	tls_call(&k, T0 + 900 * US, T0 + 300 * US, -1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 500 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(hook_ts(&out.tl[0], TL_TLSHandshakeStart), T0 + 300 * US);
+	CHECK(hook_ts(&out.tl[0], TL_TLSHandshakeDone) >=
+	      hook_ts(&out.tl[0], TL_TLSHandshakeStart));
+	correlator_free(c);
+}
+
 /* malformed TLS records are refused */
 static void test_tls_bad_records(void)
 {
@@ -1635,5 +1655,6 @@ int main(void)
 	RUN(test_tls_gnutls_ok);
 	RUN(test_tls_h2);
 	RUN(test_tls_bad_records);
+	RUN(test_tls_handshake_never_backwards);
 	return unit_done("correlator");
 }
