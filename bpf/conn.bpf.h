@@ -111,7 +111,7 @@ static __always_inline void emit_conn_event(__u32 type,
 	ev->err = err;
 	ev->_pad2 = 0;
 	read_sock_addrs(sk, &ev->saddr, &ev->daddr);
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, rb_flags());
 }
 
 /* Starts tracking sk as fd of the current process. */

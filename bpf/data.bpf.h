@@ -37,6 +37,8 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	if (!st)
 		return;
 	tls_note_io(tid, &key, st);
+	if (st->not_http)
+		return;
 	if (call == HT_IO_SENDMSG || call == HT_IO_RECVMSG) {
 		struct user_msghdr msg;
 
@@ -54,6 +56,17 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	io.call = call;
 	io.direction = dir;
 	bpf_map_update_elem(&active_ios, &tid, &io, BPF_ANY);
+}
+
+/*
+ * Can a connection whose first byte is `c` carry HTTP/1.x, or TLS (which
+ * may carry it)? Request methods and "HTTP/" are upper-case tokens; the
+ * HTTP/2 preface starts "PRI"; a TLS handshake record starts 0x16; the
+ * parser skips CR and LF before a message.
+ */
+static __always_inline bool may_start_http(__u8 c)
+{
+	return (c >= 'A' && c <= 'Z') || c == 0x16 || c == '\r' || c == '\n';
 }
 
 /* Copies up to `want` bytes from a user iovec array into out. */
@@ -133,6 +146,15 @@ static __always_inline void on_io_exit(long ret)
 	}
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;
+	/* The first bytes decide: a connection that starts with neither an
+	 * HTTP/1.x start line nor a TLS handshake (a database, SSH, some
+	 * binary protocol) is sent this once, so that userspace knows, and
+	 * costs nothing more. */
+	if (got && !st->proto_checked) {
+		st->proto_checked = 1;
+		if (!may_start_http(ev->data[0]))
+			st->not_http = 1;
+	}
 
 	fill_header(&ev->hdr, HT_EV_DATA, bpf_ktime_get_ns());
 	ev->conn = io->conn;
@@ -144,7 +166,7 @@ static __always_inline void on_io_exit(long ret)
 	ev->ret = ret;
 	ev->captured_len = got;
 	ev->_pad2 = 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, 0))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, rb_flags()))
 		count_drop(HT_DROP_CONN);
 out:
 	bpf_map_delete_elem(&active_ios, &tid);

@@ -95,7 +95,7 @@ static __always_inline void on_getaddrinfo_exit(int ret)
 		n++;
 	}
 	ev->n_addrs = n;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, rb_flags());
 out:
 	bpf_map_delete_elem(&pending_dns_calls, &tid);
 }

@@ -215,7 +215,7 @@ int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
 	fill_header(&ev->hdr, HT_EV_PROC_EXIT, bpf_ktime_get_ns());
 	ev->exit_code = BPF_CORE_READ(task, exit_code);
 	ev->_pad = 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, rb_flags());
 	return 0;
 }
 

@@ -20,6 +20,10 @@ const volatile __u32 self_tgid = 0;          /* never trace the tracer */
 /* tracepoint mode: connect start is the CLOSE -> SYN_SENT state change
  * rather than a tcp_connect kprobe/fentry */
 const volatile bool connect_via_state_change = true;
+/* Wake the reader only once this much waits in the ring buffer: a wakeup
+ * per record (an interrupt, a context switch) was most of what the tracer
+ * cost a traced program. The reader also drains on a timer. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
 /* report exec() on exec_events so the loader can attach new TLS code */
 const volatile bool watch_exec = false;
 
@@ -35,6 +39,8 @@ struct conn_state {
 	__u8 role;
 	__u8 app_saw_connect; /* the process has learned the outcome */
 	__u8 tls_tied;        /* a TLS session is tied to this socket */
+	__u8 proto_checked;   /* the first data bytes were looked at */
+	__u8 not_http;        /* ...and were neither HTTP/1.x nor TLS */
 };
 
 struct {
@@ -156,6 +162,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct data_scratch);
 } data_scratches SEC(".maps");
+
+/* Flags for bpf_ringbuf_submit/output on `events`; see wakeup_bytes. */
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void count_drop(enum ht_drop_kind kind)
 {

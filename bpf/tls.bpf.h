@@ -184,7 +184,7 @@ static __always_inline void emit_tls_event(const struct tls_call *call,
 	ev->enter_ns = call->ts;
 	ev->ret = ret;
 	ev->session = call->session;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, rb_flags());
 }
 
 static __always_inline void emit_tls_data(const struct tls_call *call,
@@ -217,7 +217,7 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 	ev->ret = n;
 	ev->captured_len = got;
 	ev->_pad2 = 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, 0))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, rb_flags()))
 		count_drop(HT_DROP_CONN);
 }
 

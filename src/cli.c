@@ -13,6 +13,7 @@ enum {
 	OPT_VERSION,
 	OPT_PROBE,
 	OPT_BTF,
+	OPT_RING_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -27,6 +28,7 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -54,6 +56,8 @@ void cli_usage(FILE *out, const char *prog)
 "      --attach-mode MODE   fentry, kprobe or tracepoint (default: the best\n"
 "                           the running kernel allows)\n"
 "      --max-capture BYTES  bytes captured per read/write (default %d, max %d)\n"
+"      --ring-size SIZE     kernel-to-daemon ring buffer, a power of two\n"
+"                           from 64K to 1G, e.g. 16M (default 4M)\n"
 "      --btf PATH           kernel BTF to use when the kernel does not\n"
 "                           expose /sys/kernel/btf/vmlinux\n"
 "      --probe              print what the kernel offers and which attach\n"
@@ -82,6 +86,28 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* "4M", "65536", "64K", "1G": a power of two from 64 KiB to 1 GiB. */
+static int parse_size(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end || v < (64 << 10) || v > (1ULL << 30) || (v & (v - 1)))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 	      size_t err_len)
 {
@@ -90,6 +116,7 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 
 	memset(opts, 0, sizeof(*opts));
 	opts->max_capture = HT_DEFAULT_CAPTURE;
+	opts->ring_size = HT_DEFAULT_RING_SIZE;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":p:c:jd:vh", long_options,
@@ -162,6 +189,14 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			break;
 		case OPT_PROBE:
 			opts->probe_only = true;
+			break;
+		case OPT_RING_SIZE:
+			if (parse_size(optarg, &opts->ring_size)) {
+				snprintf(err, err_len,
+					 "invalid --ring-size '%s' (a power of two "
+					 "from 64K to 1G, e.g. 4M)", optarg);
+				return -1;
+			}
 			break;
 		case OPT_BTF:
 			if (!*optarg || strlen(optarg) >= sizeof(opts->btf_path)) {

@@ -43,8 +43,16 @@ int event_reader_open(struct event_reader *r, int events_fd, int drops_fd,
 int event_reader_poll(struct event_reader *r, int timeout_ms)
 {
 	int n = ring_buffer__poll(r->rb, timeout_ms);
+	int m;
 
-	return n == -EINTR ? 0 : n;
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* The BPF side wakes us only when much is waiting (wakeup_bytes):
+	 * what came since without a wakeup is read here, on the timer. */
+	m = ring_buffer__consume(r->rb);
+	if (m < 0)
+		return m;
+	return (n > 0 ? n : 0) + m;
 }
 
 int event_reader_drops(struct event_reader *r,

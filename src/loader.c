@@ -61,6 +61,8 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 	skel->rodata->connect_via_state_change = mode == ATTACH_TRACEPOINT;
 	skel->rodata->watch_exec = opts->n_pids == 0;
 	select_variants(skel, mode);
+	bpf_map__set_max_entries(skel->maps.events, opts->ring_size);
+	skel->rodata->wakeup_bytes = opts->ring_size / 8;
 	ret = libbpf_num_possible_cpus();
 	if (ret > 0)
 		bpf_map__set_max_entries(skel->maps.data_scratches, ret);

@@ -27,7 +27,7 @@
 #include "output_text.h"
 #include "tls_attach.h"
 
-#define POLL_MS 100
+#define POLL_MS 50
 #define GC_INTERVAL_NS (5ULL * 1000000000ULL)
 
 static volatile sig_atomic_t stop_signal;

@@ -11,6 +11,10 @@
 #include "httptrace_events.h"
 
 #define HT_MAX_PIDS 64
+/* 4 MiB: the daemon's resident size counts the ring twice (it is mapped
+ * twice so records can wrap), and the whole daemon should stay within
+ * 20 MiB (docs/BENCH.md); --ring-size trades memory for headroom. */
+#define HT_DEFAULT_RING_SIZE (4u << 20)
 
 enum attach_mode {
 	ATTACH_AUTO = 0,
@@ -27,6 +31,7 @@ struct ht_options {
 	int duration_s;           /* 0 = until interrupted */
 	enum attach_mode attach_mode;
 	uint32_t max_capture;
+	uint32_t ring_size;       /* bytes, a power of two */
 	int verbose;
 	/* kernel BTF to use instead of /sys/kernel/btf/vmlinux ("" = that) */
 	char btf_path[PATH_MAX];

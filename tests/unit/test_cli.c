@@ -27,6 +27,7 @@ static void test_defaults(void)
 	CHECK_INT(o.json, 0);
 	CHECK_INT(o.attach_mode, ATTACH_AUTO);
 	CHECK_INT(o.max_capture, HT_DEFAULT_CAPTURE);
+	CHECK_INT(o.ring_size, HT_DEFAULT_RING_SIZE);
 	CHECK_STR(o.comm, "");
 }
 
@@ -57,6 +58,12 @@ static void test_all_options(void)
 	CHECK_INT(PARSE(&o, "--probe", "--btf", "/boot/vmlinux.btf"), 0);
 	CHECK_INT(o.probe_only, 1);
 	CHECK_STR(o.btf_path, "/boot/vmlinux.btf");
+	CHECK_INT(PARSE(&o, "--ring-size", "16M"), 0);
+	CHECK_INT(o.ring_size, 16 << 20);
+	CHECK_INT(PARSE(&o, "--ring-size", "65536"), 0);
+	CHECK_INT(o.ring_size, 65536);
+	CHECK_INT(PARSE(&o, "--ring-size", "1G"), 0);
+	CHECK_INT(o.ring_size, 1 << 30);
 }
 
 static void test_errors_in_words(void)
@@ -77,6 +84,11 @@ static void test_errors_in_words(void)
 	CHECK(strstr(err, "--max-capture"));
 	CHECK_INT(PARSE(&o, "-d", "-1"), -1);
 	CHECK_INT(PARSE(&o, "-c", "a-name-longer-than-15"), -1);
+	CHECK_INT(PARSE(&o, "--ring-size", "3M"), -1);
+	CHECK(strstr(err, "power of two"));
+	CHECK_INT(PARSE(&o, "--ring-size", "32K"), -1);
+	CHECK_INT(PARSE(&o, "--ring-size", "2G"), -1);
+	CHECK_INT(PARSE(&o, "--ring-size", "4X"), -1);
 	CHECK_INT(PARSE(&o, "--btf", ""), -1);
 	CHECK(strstr(err, "--btf"));
 	CHECK_INT(PARSE(&o, "stray"), -1);
