@@ -2,7 +2,6 @@
 /*
  * Streaming JSON writer; see json_writer.h.
  */
-#include <inttypes.h>
 #include <string.h>
 
 #include "json_writer.h"
@@ -12,6 +11,50 @@ void jw_init(struct json_writer *jw, FILE *out)
 	jw->out = out;
 	jw->need_comma = false;
 	jw->after_name = false;
+	jw->depth = 0;
+	jw->len = 0;
+}
+
+void jw_flush(struct json_writer *jw)
+{
+	if (jw->len)
+		fwrite(jw->buf, 1, jw->len, jw->out);
+	jw->len = 0;
+}
+
+static void put(struct json_writer *jw, const void *data, size_t n)
+{
+	if (jw->len + n > sizeof(jw->buf)) {
+		jw_flush(jw);
+		if (n > sizeof(jw->buf)) {
+			fwrite(data, 1, n, jw->out);
+			return;
+		}
+	}
+	memcpy(jw->buf + jw->len, data, n);
+	jw->len += n;
+}
+
+static void put_char(struct json_writer *jw, char c)
+{
+	if (jw->len == sizeof(jw->buf))
+		jw_flush(jw);
+	jw->buf[jw->len++] = c;
+}
+
+void jw_raw(struct json_writer *jw, const char *s, size_t len)
+{
+	put(jw, s, len);
+	if (!jw->depth)
+		jw_flush(jw);
+}
+
+/* A value is complete: at top level, out it goes. */
+static void value_done(struct json_writer *jw)
+{
+	jw->need_comma = true;
+	if (!jw->depth)
+		jw_flush(jw);
 }
 
 /* Every value and every name goes through here first. */
@@ -20,7 +63,7 @@ static void separate(struct json_writer *jw)
 	if (jw->after_name)
 		jw->after_name = false;
 	else if (jw->need_comma)
-		putc(',', jw->out);
+		put_char(jw, ',');
 }
 
 /*
@@ -65,11 +108,13 @@ static size_t utf8_seq_len(const uint8_t *s, size_t avail)
 	return n;
 }
 
-static void write_escaped(FILE *out, const uint8_t *s, size_t len)
+static void write_escaped(struct json_writer *jw, const uint8_t *s,
+			  size_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, run = 0;
 
-	putc('"', out);
+	put_char(jw, '"');
 	while (i < len) {
 		uint8_t c = s[i];
 		size_t n;
@@ -87,85 +132,111 @@ static void write_escaped(FILE *out, const uint8_t *s, size_t len)
 			continue;
 		}
 		if (run)
-			fwrite(s + i - run, 1, run, out);
+			put(jw, s + i - run, run);
 		run = 0;
 		switch (c) {
 		case '"':
-			fputs("\\\"", out);
+			put(jw, "\\\"", 2);
 			break;
 		case '\\':
-			fputs("\\\\", out);
+			put(jw, "\\\\", 2);
 			break;
 		case '\n':
-			fputs("\\n", out);
+			put(jw, "\\n", 2);
 			break;
 		case '\r':
-			fputs("\\r", out);
+			put(jw, "\\r", 2);
 			break;
 		case '\t':
-			fputs("\\t", out);
+			put(jw, "\\t", 2);
 			break;
 		case '\b':
-			fputs("\\b", out);
+			put(jw, "\\b", 2);
 			break;
 		case '\f':
-			fputs("\\f", out);
+			put(jw, "\\f", 2);
 			break;
 		default:
-			if (c < 0x80) /* other controls and DEL */
-				fprintf(out, "\\u%04x", c);
-			else
-				fputs("\\ufffd", out);
+			if (c < 0x80) { /* other controls and DEL */
+				char u[6] = { '\\', 'u', '0', '0',
+					      hex[c >> 4], hex[c & 15] };
+
+				put(jw, u, sizeof(u));
+			} else {
+				put(jw, "\\ufffd", 6);
+			}
 			break;
 		}
 		i++;
 	}
 	if (run)
-		fwrite(s + i - run, 1, run, out);
-	putc('"', out);
+		put(jw, s + i - run, run);
+	put_char(jw, '"');
+}
+
+/* Decimal digits of v, by hand: snprintf per number was a visible part
+ * of the JSON output's cost. */
+static void put_u64(struct json_writer *jw, uint64_t v, bool negative)
+{
+	char digits[21];
+	int n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		digits[--n] = '-';
+	put(jw, digits + n, sizeof(digits) - (size_t)n);
 }
 
 void jw_start_object(struct json_writer *jw)
 {
 	separate(jw);
-	putc('{', jw->out);
+	put_char(jw, '{');
+	jw->depth++;
 	jw->need_comma = false;
 }
 
 void jw_end_object(struct json_writer *jw)
 {
-	putc('}', jw->out);
-	jw->need_comma = true;
+	put_char(jw, '}');
+	if (jw->depth)
+		jw->depth--;
 	jw->after_name = false;
+	value_done(jw);
 }
 
 void jw_start_array(struct json_writer *jw)
 {
 	separate(jw);
-	putc('[', jw->out);
+	put_char(jw, '[');
+	jw->depth++;
 	jw->need_comma = false;
 }
 
 void jw_end_array(struct json_writer *jw)
 {
-	putc(']', jw->out);
-	jw->need_comma = true;
+	put_char(jw, ']');
+	if (jw->depth)
+		jw->depth--;
 	jw->after_name = false;
+	value_done(jw);
 }
 
 void jw_name(struct json_writer *jw, const char *name)
 {
 	separate(jw);
-	write_escaped(jw->out, (const uint8_t *)name, strlen(name));
-	putc(':', jw->out);
+	write_escaped(jw, (const uint8_t *)name, strlen(name));
+	put_char(jw, ':');
 	jw->after_name = true;
 }
 
 void jw_bytes(struct json_writer *jw, const void *data, size_t len)
 {
 	separate(jw);
-	write_escaped(jw->out, data, len);
-	jw->need_comma = true;
+	write_escaped(jw, data, len);
+	value_done(jw);
 }
 
 void jw_string(struct json_writer *jw, const char *s)
@@ -181,29 +252,34 @@ void jw_string_n(struct json_writer *jw, const char *s, size_t max)
 void jw_int(struct json_writer *jw, int64_t value)
 {
 	separate(jw);
-	fprintf(jw->out, "%" PRId64, value);
-	jw->need_comma = true;
+	/* the magnitude of INT64_MIN does not fit in int64_t */
+	put_u64(jw, value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value,
+		value < 0);
+	value_done(jw);
 }
 
 void jw_uint(struct json_writer *jw, uint64_t value)
 {
 	separate(jw);
-	fprintf(jw->out, "%" PRIu64, value);
-	jw->need_comma = true;
+	put_u64(jw, value, false);
+	value_done(jw);
 }
 
 void jw_bool(struct json_writer *jw, bool value)
 {
 	separate(jw);
-	fputs(value ? "true" : "false", jw->out);
-	jw->need_comma = true;
+	if (value)
+		put(jw, "true", 4);
+	else
+		put(jw, "false", 5);
+	value_done(jw);
 }
 
 void jw_null(struct json_writer *jw)
 {
 	separate(jw);
-	fputs("null", jw->out);
-	jw->need_comma = true;
+	put(jw, "null", 4);
+	value_done(jw);
 }
 
 void jw_string_field(struct json_writer *jw, const char *name, const char *s)

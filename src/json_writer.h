@@ -14,6 +14,10 @@
  * comes before each object member; that is the caller's job. Write errors
  * stick in the FILE (see ferror()).
  *
+ * Output collects in the writer's own buffer and goes to the FILE in one
+ * fwrite when a top-level value is complete (or the buffer fills): stdio
+ * per character was most of the daemon's time (docs/BENCH.md).
+ *
  *	struct json_writer jw;
  *	jw_init(&jw, stdout);
  *	jw_start_object(&jw);
@@ -28,13 +32,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define JW_BUF_SIZE 8192
+
 struct json_writer {
 	FILE *out;
 	bool need_comma;   /* a value was written at this level */
 	bool after_name;   /* a member name was written, its value is due */
+	unsigned int depth; /* open objects and arrays */
+	size_t len;        /* bytes waiting in buf */
+	char buf[JW_BUF_SIZE];
 };
 
 void jw_init(struct json_writer *jw, FILE *out);
+/* Writes out what is buffered; done by itself after each top-level value. */
+void jw_flush(struct json_writer *jw);
+/* Raw bytes between values (e.g. the newline after a record). */
+void jw_raw(struct json_writer *jw, const char *s, size_t len);
 
 void jw_start_object(struct json_writer *jw);
 void jw_end_object(struct json_writer *jw);

@@ -265,7 +265,7 @@ void output_json(FILE *out, const struct timeline *tl,
 	jw_uint_field(&jw, "received", tl->response_bytes);
 	jw_end_object(&jw);
 	jw_end_object(&jw);
-	putc('\n', out);
+	jw_raw(&jw, "\n", 1);
 	if (opts && opts->flush)
 		fflush(out);
 }
