@@ -76,6 +76,10 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
 
+# Kept after the build: make would otherwise delete them as intermediates
+# and rebuild every object on the next run.
+.SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@

@@ -139,6 +139,11 @@ struct conn_tls {
 	int64_t hs_ret;              /* the last handshake call's return */
 	bool verify_seen;
 	int64_t verify;              /* SSL_get_verify_result */
+	bool hs_derived;             /* start/done from the wire, no
+				      * handshake call seen (Node) */
+	uint64_t wire_first_ns[2];   /* first socket record per direction */
+	uint64_t raw_last_enter_ns;  /* last socket record that moved bytes */
+	uint64_t raw_last_ns;
 	struct tls_stream stream[2]; /* [enum ht_direction] */
 };
 
@@ -253,6 +258,11 @@ static void copy_bounded(char *dst, size_t dst_size, const char *src,
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
 }
 
 /* Microseconds from a to b; an inverted pair (clock noise between CPUs)
@@ -841,6 +851,17 @@ static struct pending_req *open_request(struct correlator *c,
 			    conn->tls->hs_done_ns <= ev->enter_ns)
 				r->got_conn_ns = max_u64(r->got_conn_ns,
 							 conn->tls->hs_done_ns);
+			/* the handshake ended inside the call that carries
+			 * these bytes (see tls_derive_handshake): the
+			 * request goes out after it, so its send phase
+			 * starts there too */
+			if (conn->tls && conn->tls->hs == HS_OK &&
+			    conn->tls->hs_done_ns > ev->enter_ns &&
+			    conn->tls->hs_done_ns <= ev->hdr.ts_ns) {
+				r->got_conn_ns = max_u64(r->got_conn_ns,
+							 conn->tls->hs_done_ns);
+				r->io_first_ns = conn->tls->hs_done_ns;
+			}
 		}
 	}
 	if (!first && conn->last_resp_end_ns &&
@@ -1422,10 +1443,24 @@ static void tls_free(struct conn *conn)
 	conn->tls = NULL;
 }
 
+static uint64_t call_entry(uint64_t enter_ns, uint64_t ts_ns);
+
 static void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev)
 {
-	struct tls_stream *st = &conn->tls->stream[ev->direction & 1];
+	struct conn_tls *t = conn->tls;
+	int dir = ev->direction & 1;
+	struct tls_stream *st = &t->stream[dir];
 
+	/* the moment the first byte of a direction's stream moved: a
+	 * write's entry; a read's return (its entry may be long before,
+	 * waiting) */
+	if (!t->wire_first_ns[dir])
+		t->wire_first_ns[dir] =
+			dir == HT_DIR_EGRESS ?
+				call_entry(ev->enter_ns, ev->hdr.ts_ns) :
+				ev->hdr.ts_ns;
+	t->raw_last_enter_ns = call_entry(ev->enter_ns, ev->hdr.ts_ns);
+	t->raw_last_ns = ev->hdr.ts_ns;
 	if (!st->dead)
 		tls_stream_feed(st, ev->data, ev->captured_len,
 				(uint64_t)ev->ret - ev->captured_len);
@@ -1588,6 +1623,69 @@ static void handle_tls_event(struct correlator *c, struct conn *conn,
 				     "handshake call failed");
 }
 
+/*
+ * The first TLS call that moves application data (ev) on a session whose
+ * handshake no handshake call reported as done: Node drives its
+ * handshake through SSL_read on memory BIOs and never calls
+ * SSL_do_handshake; a program may also just call SSL_write, which
+ * handshakes first; a handshake call may have returned "retry" and the
+ * rest happened inside the first read or write. The handshake is then
+ * read from what is seen anyway:
+ *
+ * TLSHandshakeStart (only when no handshake call gave it): the first
+ * byte of the ClientHello on the wire, i.e. the first socket record of
+ * the direction the ClientHello was parsed in. Without a ClientHello on
+ * the wire (tie made too late, capture lost) there is no handshake
+ * phase rather than a made-up one.
+ *
+ * TLSHandshakeDone: when the last handshake bytes moved, which depends
+ * on where the socket I/O happened:
+ *  - no socket record on this connection inside ev's call (the last one
+ *    returned before ev's call began): the library buffers in memory and
+ *    the event loop moved the handshake (Node). The handshake was over
+ *    when its last flight went through the socket (TLS 1.3: the client's
+ *    Finished written; 1.2: the server's Finished read), i.e. the return
+ *    of the last socket record before the call. Taking the call's entry
+ *    instead would put the application's own delay (Node's
+ *    'secureConnect' callbacks, the agent) into the tls phase.
+ *  - socket records inside the call (their return after its entry): the
+ *    call drove the handshake and then moved the data. The last socket
+ *    I/O of the call is the data itself (a write of the request's
+ *    records, or the read that brought the response), so the handshake
+ *    ended when that I/O began: the entry of the last socket record.
+ *    The request opened by ev then starts its send phase there too
+ *    (open_request), so the send phase does not absorb the handshake's
+ *    tail, and GotConn follows TLSHandshakeDone.
+ * Both are clamped to [start, the call's return].
+ */
+static void tls_derive_handshake(struct conn *conn,
+				 const struct ht_data_event *ev)
+{
+	struct conn_tls *t = conn->tls;
+	uint64_t enter = call_entry(ev->enter_ns, ev->hdr.ts_ns);
+	uint64_t done;
+	int d;
+
+	if (!t->hs_start_ns) {
+		for (d = 0; d < 2; d++)
+			if (t->stream[d].hello.client_hello &&
+			    t->wire_first_ns[d])
+				t->hs_start_ns = t->wire_first_ns[d];
+		if (!t->hs_start_ns)
+			return; /* hs stays HS_NONE: no phase */
+		t->hs_derived = true;
+	}
+	if (!t->raw_last_ns)
+		done = enter;
+	else if (t->raw_last_ns <= enter)
+		done = t->raw_last_ns;
+	else
+		done = t->raw_last_enter_ns;
+	done = min_u64(max_u64(done, t->hs_start_ns), ev->hdr.ts_ns);
+	t->hs = HS_OK;
+	t->hs_done_ns = max_u64(done, t->hs_start_ns);
+}
+
 /* Plaintext of a TLS call: the HTTP stream. */
 static void handle_tls_data(struct correlator *c, struct conn *conn,
 			    const struct ht_data_event *ev)
@@ -1600,13 +1698,10 @@ static void handle_tls_data(struct correlator *c, struct conn *conn,
 	if (ev->call)
 		t->lib = ev->call;
 	conn->saw_bytes = true;
-	/* bytes flow: the handshake is over even when its return was not
-	 * seen (a library that handshakes inside the first read/write) */
-	if (t->hs == HS_STARTED) {
-		t->hs = HS_OK;
-		t->hs_done_ns = max_u64(call_entry(ev->enter_ns, ev->hdr.ts_ns),
-					t->hs_start_ns);
-	}
+	/* bytes flow: the handshake is over even when no handshake call
+	 * said so */
+	if (ev->ret > 0 && (t->hs == HS_STARTED || t->hs == HS_NONE))
+		tls_derive_handshake(conn, ev);
 	if (ev->ret > 0)
 		handle_bytes(c, conn, ev);
 }

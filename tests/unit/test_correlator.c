@@ -1587,6 +1587,77 @@ static void test_tls_handshake_never_backwards(void)
 	correlator_free(c);
 }
 
+/* Node: no handshake call at all; the handshake goes through the socket
+ * from the event loop (memory BIOs), before the first SSL_write. Start is
+ * the ClientHello's write, Done the return of the last socket I/O before
+ * that SSL_write (not its entry: Node's callbacks run in between). */
+static void test_tls_handshake_from_wire(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+	struct tbuf ch, sh, fin, ct;
+
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_server_hello(&sh, 0x0304, 0x1301, NULL);
+	tls_appdata(&fin, 53);
+	tls_appdata(&ct, 80);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 220 * US, &ch);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, &sh);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 650 * US, T0 + 700 * US, &fin);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1050 * US, GET_REQ,
+	       HT_TLS_OPENSSL);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 1060 * US, T0 + 1070 * US, &ct);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 1800 * US, T0 + 1900 * US, &ct);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1910 * US, T0 + 1950 * US, OK_RESP,
+	       HT_TLS_OPENSSL);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,"
+			     "TLSHandshakeStart,TLSHandshakeDone,GotConn,"
+			     "WroteHeaders,WroteRequest,GotFirstResponseByte,"
+			     "PutIdleConn");
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeStart), T0 + 200 * US);
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeDone), T0 + 700 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_TLS], 600);
+	CHECK_STR(tl->tls.version, "TLSv1.3");
+	CHECK(tl->complete);
+	correlator_free(c);
+}
+
+/* A program that calls SSL_write straight away: the handshake happens
+ * inside it. Done is the entry of the call's last socket write (the
+ * request's own records), and the send phase starts there. */
+static void test_tls_handshake_inside_write(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+	struct tbuf ch, sh, ct;
+
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_server_hello(&sh, 0x0304, 0x1301, NULL);
+	tls_appdata(&ct, 80);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 230 * US, T0 + 600 * US, &sh);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1040 * US, &ct);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 1050 * US, GET_REQ,
+	       HT_TLS_OPENSSL);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 1800 * US, T0 + 1900 * US, &ct);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1790 * US, T0 + 1950 * US, OK_RESP,
+	       HT_TLS_OPENSSL);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeStart), T0 + 210 * US);
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeDone), T0 + 1000 * US);
+	CHECK_INT(hook_ts(tl, TL_GotConn), T0 + 1000 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], 50);
+	CHECK(tl->complete);
+	correlator_free(c);
+}
+
 /* malformed TLS records are refused */
 static void test_tls_bad_records(void)
 {
@@ -1594,6 +1665,7 @@ static void test_tls_bad_records(void)
 	struct cn k = client(c);
 	struct rec r;
 	struct ht_tls_event *ev = (void *)r.buf;
+	struct ht_data_event *dev;
 
 	memset(r.buf, 0, sizeof(*ev));
 	mk_hdr(&ev->hdr, HT_EV_TLS, 1, 1, T0, "x");
@@ -1604,8 +1676,9 @@ static void test_tls_bad_records(void)
 	CHECK_INT(correlator_push(c, r.buf, sizeof(*ev)), -EINVAL);
 	CHECK_INT(correlator_push(c, r.buf, sizeof(*ev) - 1), -EINVAL);
 	mk_data(&r, &k, HT_DIR_EGRESS, T0, T0, "x", 1, 1);
-	((struct ht_data_event *)r.buf)->hdr.type = HT_EV_TLS_DATA;
-	((struct ht_data_event *)r.buf)->call = 200;
+	dev = (struct ht_data_event *)r.buf;
+	dev->hdr.type = HT_EV_TLS_DATA;
+	dev->call = 200;
 	CHECK_INT(correlator_push(c, r.buf, r.size), -EINVAL);
 	CHECK_INT(correlator_stats(c)->bad_records, 4);
 	correlator_free(c);
@@ -1656,5 +1729,7 @@ int main(void)
 	RUN(test_tls_h2);
 	RUN(test_tls_bad_records);
 	RUN(test_tls_handshake_never_backwards);
+	RUN(test_tls_handshake_from_wire);
+	RUN(test_tls_handshake_inside_write);
 	return unit_done("correlator");
 }
