@@ -6,6 +6,7 @@
  * assembled in p->line so that a line split across feed() calls parses
  * the same as a whole one; body bytes are only counted, never copied.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "http1_parser.h"
@@ -117,7 +118,12 @@ static void reset_message(struct h1_parser *p)
 
 void h1_parser_init(struct h1_parser *p, enum h1_kind kind)
 {
-	memset(p, 0, sizeof(*p));
+	/* Not the line buffer: 8 KiB cleared per connection was a tenth of
+	 * the daemon's time in the replay bench, and line_len says how much
+	 * of it holds anything. */
+	memset(p, 0, offsetof(struct h1_parser, line));
+	memset(&p->line_len, 0,
+	       sizeof(*p) - offsetof(struct h1_parser, line_len));
 	p->kind = kind;
 	p->state = H1_ST_START;
 	reset_message(p);

@@ -108,6 +108,24 @@ static size_t utf8_seq_len(const uint8_t *s, size_t avail)
 	return n;
 }
 
+/*
+ * What each byte becomes: 0 copied as is (printable ASCII), 1 starts a
+ * UTF-8 sequence to check, 'u' a \u00XX escape, anything else the letter
+ * after a backslash. A table rather than a chain of tests: escaping is
+ * the inner loop of the JSON output.
+ */
+static const char escape_class[256] = {
+	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
+	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
+	[0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u',
+	[0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
+	[0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
+	[0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+	[0x1e] = 'u', [0x1f] = 'u', [0x7f] = 'u',
+	['"'] = '"', ['\\'] = '\\',
+	[0x80 ... 0xff] = 1,
+};
+
 static void write_escaped(struct json_writer *jw, const uint8_t *s,
 			  size_t len)
 {
@@ -117,55 +135,36 @@ static void write_escaped(struct json_writer *jw, const uint8_t *s,
 	put_char(jw, '"');
 	while (i < len) {
 		uint8_t c = s[i];
+		char cls = escape_class[c];
 		size_t n;
 
-		/* Plain printable ASCII: batch it up. */
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		if (!cls) {
 			run++;
 			i++;
 			continue;
 		}
-		n = c >= 0x80 ? utf8_seq_len(s + i, len - i) : 0;
-		if (n) {
-			run += n;
-			i += n;
-			continue;
+		if (cls == 1) {
+			n = utf8_seq_len(s + i, len - i);
+			if (n) {
+				run += n;
+				i += n;
+				continue;
+			}
 		}
 		if (run)
 			put(jw, s + i - run, run);
 		run = 0;
-		switch (c) {
-		case '"':
-			put(jw, "\\\"", 2);
-			break;
-		case '\\':
-			put(jw, "\\\\", 2);
-			break;
-		case '\n':
-			put(jw, "\\n", 2);
-			break;
-		case '\r':
-			put(jw, "\\r", 2);
-			break;
-		case '\t':
-			put(jw, "\\t", 2);
-			break;
-		case '\b':
-			put(jw, "\\b", 2);
-			break;
-		case '\f':
-			put(jw, "\\f", 2);
-			break;
-		default:
-			if (c < 0x80) { /* other controls and DEL */
-				char u[6] = { '\\', 'u', '0', '0',
-					      hex[c >> 4], hex[c & 15] };
+		if (cls == 1) {
+			put(jw, "\\ufffd", 6);
+		} else if (cls == 'u') {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4],
+				      hex[c & 15] };
 
-				put(jw, u, sizeof(u));
-			} else {
-				put(jw, "\\ufffd", 6);
-			}
-			break;
+			put(jw, u, sizeof(u));
+		} else {
+			char e[2] = { '\\', cls };
+
+			put(jw, e, sizeof(e));
 		}
 		i++;
 	}

@@ -3,6 +3,7 @@
  * --json: one object per request per line. Key names and shapes are an
  * interface (agents parse them); change them only on purpose.
  */
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,31 +33,52 @@ static void int_or_null(struct json_writer *jw, const char *name,
 		jw_int(jw, value);
 }
 
-/* RFC 3339, UTC, microseconds: "2026-11-25T11:30:00.123456Z". */
+/*
+ * RFC 3339, UTC, microseconds: "2026-11-25T11:30:00.123456Z". Timelines
+ * come many to a second, so the text up to the second is kept from the
+ * last one: gmtime_r and strftime per record were a visible part of the
+ * output's cost. The daemon prints from one thread.
+ */
 static void write_ts(struct json_writer *jw, const struct timeline *tl,
 		     const struct output_opts *opts)
 {
-	char text[64];
+	static int64_t cached_sec = INT64_MIN;
+	static char cached[32];
+	static size_t cached_len;
+	char text[48];
 	int64_t sec;
 	int32_t nsec;
-	time_t t;
-	struct tm tm;
-	size_t n;
+	uint32_t us;
+	int i;
 
 	output_wall_time(opts, tl->start_ns, &sec, &nsec);
-	t = (time_t)sec;
 	jw_name(jw, "ts");
-	if (!gmtime_r(&t, &tm)) {
-		jw_null(jw);
-		return;
+	if (sec != cached_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		cached_sec = INT64_MIN;
+		if (!gmtime_r(&t, &tm)) {
+			jw_null(jw);
+			return;
+		}
+		cached_len = strftime(cached, sizeof(cached),
+				      "%Y-%m-%dT%H:%M:%S", &tm);
+		if (cached_len == 0) {
+			jw_null(jw);
+			return;
+		}
+		cached_sec = sec;
 	}
-	n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0) {
-		jw_null(jw);
-		return;
+	memcpy(text, cached, cached_len);
+	text[cached_len] = '.';
+	us = nsec > 0 ? (uint32_t)nsec / 1000 : 0;
+	for (i = 6; i >= 1; i--) {
+		text[cached_len + (size_t)i] = (char)('0' + us % 10);
+		us /= 10;
 	}
-	snprintf(text + n, sizeof(text) - n, ".%06dZ", (int)(nsec / 1000));
-	jw_string(jw, text);
+	text[cached_len + 7] = 'Z';
+	jw_bytes(jw, text, cached_len + 8);
 }
 
 static void write_addr(struct json_writer *jw, const char *addr_name,
