@@ -14,6 +14,8 @@ enum {
 	OPT_PROBE,
 	OPT_BTF,
 	OPT_RING_SIZE,
+	OPT_RECORD,
+	OPT_REPLAY,
 };
 
 static const struct option long_options[] = {
@@ -29,6 +31,8 @@ static const struct option long_options[] = {
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -62,14 +66,19 @@ void cli_usage(FILE *out, const char *prog)
 "                           expose /sys/kernel/btf/vmlinux\n"
 "      --probe              print what the kernel offers and which attach\n"
 "                           mode would be used; exit 0 if tracing can work\n"
+"      --record FILE        also write every record received to FILE\n"
+"      --replay FILE        print the timelines of a recording (no root,\n"
+"                           no BPF; -p, -c and --json apply)\n"
 "  -v, --verbose            say what was probed and attached\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
 "\n"
 "Examples:\n"
 "  sudo %s -p 1234          # one process\n"
-"  sudo %s --json | jq .    # every process, JSON\n",
-		prog, HT_DEFAULT_CAPTURE, HT_MAX_CAPTURE, prog, prog);
+"  sudo %s --json | jq .    # every process, JSON\n"
+"  sudo %s --record run.htrec   # later: %s --replay run.htrec\n",
+		prog, HT_DEFAULT_CAPTURE, HT_MAX_CAPTURE, prog, prog, prog,
+		prog);
 }
 
 /* Parses a whole decimal number in [min, max]. */
@@ -106,6 +115,35 @@ static int parse_size(const char *s, uint32_t *out)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* A replay reads a file: options about the kernel side make no sense. */
+static int check_replay(const struct ht_options *opts, char *err,
+			size_t err_len)
+{
+	const char *what = NULL;
+
+	if (!opts->replay_path[0])
+		return 0;
+	if (opts->record_path[0])
+		what = "--record";
+	else if (opts->probe_only)
+		what = "--probe";
+	else if (opts->attach_mode != ATTACH_AUTO)
+		what = "--attach-mode";
+	else if (opts->btf_path[0])
+		what = "--btf";
+	else if (opts->duration_s)
+		what = "-d";
+	else if (opts->max_capture != HT_DEFAULT_CAPTURE)
+		what = "--max-capture";
+	else if (opts->ring_size != HT_DEFAULT_RING_SIZE)
+		what = "--ring-size";
+	if (!what)
+		return 0;
+	snprintf(err, err_len, "%s does not go with --replay (a replay reads "
+		 "a file; only -p, -c, --json and -v apply)", what);
+	return -1;
 }
 
 int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
@@ -205,6 +243,19 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			}
 			strcpy(opts->btf_path, optarg);
 			break;
+		case OPT_RECORD:
+		case OPT_REPLAY: {
+			char *dst = c == OPT_RECORD ? opts->record_path :
+						      opts->replay_path;
+
+			if (!*optarg || strlen(optarg) >= PATH_MAX) {
+				snprintf(err, err_len, "invalid --%s path",
+					 c == OPT_RECORD ? "record" : "replay");
+				return -1;
+			}
+			strcpy(dst, optarg);
+			break;
+		}
 		case ':':
 			snprintf(err, err_len, "option '%s' needs a value",
 				 argv[optind - 1]);
@@ -219,5 +270,5 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 		snprintf(err, err_len, "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
-	return 0;
+	return check_replay(opts, err, err_len);
 }

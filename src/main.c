@@ -25,6 +25,7 @@
 #include "output.h"
 #include "output_json.h"
 #include "output_text.h"
+#include "recording.h"
 #include "tls_attach.h"
 
 #define POLL_MS 50
@@ -49,6 +50,8 @@ struct app {
 	struct ht_options opts;
 	struct output_opts out;
 	struct correlator *corr;
+	struct recording_writer rec; /* --record */
+	bool recording;
 };
 
 static void print_timeline(void *user, const struct timeline *tl)
@@ -61,11 +64,123 @@ static void print_timeline(void *user, const struct timeline *tl)
 		output_text(stdout, tl, &app->out);
 }
 
+/* A recording that cannot be written stops, loudly; tracing goes on. */
+static void record_item(struct app *app, enum recording_item_kind kind,
+			const void *data, size_t size)
+{
+	int err;
+
+	if (!app->recording)
+		return;
+	err = recording_write(&app->rec, kind, data, size);
+	if (err) {
+		log_error("writing %s failed: %s; recording stopped here",
+			  app->opts.record_path, strerror(-err));
+		app->recording = false;
+	}
+}
+
 static int push_record(void *user, const void *record, size_t size)
 {
 	struct app *app = user;
 
+	record_item(app, RECORDING_RECORD, record, size);
 	return correlator_push(app->corr, record, size);
+}
+
+static void note_lost(struct app *app, enum ht_drop_kind kind, uint64_t n)
+{
+	struct recording_lost l = { .kind = kind, .count = n };
+
+	record_item(app, RECORDING_LOST, &l, sizeof(l));
+	correlator_note_lost(app->corr, kind, n);
+}
+
+static void print_summary(struct app *app, uint64_t lost_total)
+{
+	const struct correlator_stats *st = correlator_stats(app->corr);
+
+	fprintf(stderr,
+		"httptrace-bpf: %llu requests, %llu incomplete, "
+		"%llu records lost\n",
+		(unsigned long long)st->requests,
+		(unsigned long long)st->incomplete,
+		(unsigned long long)lost_total);
+}
+
+/* The filters the kernel applies live, applied to a recording. */
+static bool replay_wanted(const struct ht_options *opts, const void *record,
+			  size_t size)
+{
+	struct ht_event_header h;
+	int i;
+
+	if (size < sizeof(h))
+		return true; /* the correlator counts it as bad */
+	memcpy(&h, record, sizeof(h));
+	if (opts->comm[0] && strncmp(h.comm, opts->comm, sizeof(h.comm)))
+		return false;
+	if (!opts->n_pids)
+		return true;
+	for (i = 0; i < opts->n_pids; i++)
+		if ((uint32_t)opts->pids[i] == h.tgid)
+			return true;
+	return false;
+}
+
+#define REPLAY_TICK_EVERY 256
+
+/*
+ * --replay: the records of a recording through the correlator, with the
+ * stream's own newest timestamp as the clock (the daemon ticks with the
+ * real one after each poll), and the original wall-clock offset.
+ */
+static int run_replay(struct app *app)
+{
+	static struct recording_reader reader; /* 64 KiB item buffer */
+	enum recording_item_kind kind;
+	uint64_t newest = 0, lost_total = 0, n = 0;
+	const void *data;
+	char err[256];
+	size_t size;
+	int ret;
+
+	ret = recording_open(&reader, app->opts.replay_path, err, sizeof(err));
+	if (ret) {
+		log_error("cannot replay %s: %s", app->opts.replay_path,
+			  ret == -EINVAL ? err : strerror(-ret));
+		return 1;
+	}
+	app->out.mono_to_realtime_ns = reader.mono_to_realtime_ns;
+	while ((ret = recording_next(&reader, &kind, &data, &size, err,
+				     sizeof(err))) > 0) {
+		if (kind == RECORDING_LOST) {
+			const struct recording_lost *l = data;
+
+			lost_total += l->count;
+			correlator_note_lost(app->corr, l->kind, l->count);
+			continue;
+		}
+		if (!replay_wanted(&app->opts, data, size))
+			continue;
+		if (size >= sizeof(uint64_t)) {
+			uint64_t ts;
+
+			memcpy(&ts, data, sizeof(ts));
+			if (ts > newest)
+				newest = ts;
+		}
+		correlator_push(app->corr, data, size);
+		if (++n % REPLAY_TICK_EVERY == 0)
+			correlator_tick(app->corr, newest);
+	}
+	if (ret < 0)
+		log_error("%s: %s; the timelines so far are printed, the rest "
+			  "are marked incomplete", app->opts.replay_path, err);
+	correlator_flush(app->corr);
+	print_summary(app, lost_total);
+	recording_close_reader(&reader);
+	return ret < 0 ? 1 : 0;
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
@@ -241,6 +356,17 @@ int main(int argc, char **argv)
 		features_probe(&features, app.opts.btf_path);
 		return print_probe(&app.opts, &features, have_privileges());
 	}
+	app.out.color = !app.opts.json && isatty(STDOUT_FILENO);
+	if (app.opts.replay_path[0]) {
+		app.corr = correlator_new(&ccfg, print_timeline, &app);
+		if (!app.corr) {
+			log_error("out of memory");
+			return 1;
+		}
+		ret = run_replay(&app);
+		correlator_free(app.corr);
+		return ret;
+	}
 	if (!have_privileges()) {
 		log_error("tracing needs root, or the CAP_BPF and CAP_PERFMON "
 			  "capabilities: run it with sudo");
@@ -251,12 +377,29 @@ int main(int argc, char **argv)
 	features_probe(&features, app.opts.btf_path);
 	if (check_environment(&features))
 		return 1;
-	if (start_tracer(&tracer, &app.opts, choose_mode(&app.opts, &features)))
-		return 1;
-
 	app.out.mono_to_realtime_ns =
 		(int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
-	app.out.color = !app.opts.json && isatty(STDOUT_FILENO);
+	/* before attaching: a path that cannot be written is an error now,
+	 * not after the probes are in */
+	if (app.opts.record_path[0]) {
+		ret = recording_create(&app.rec, app.opts.record_path,
+				       app.out.mono_to_realtime_ns);
+		if (ret) {
+			log_error("cannot record to %s: %s",
+				  app.opts.record_path, strerror(-ret));
+			recording_close(&app.rec);
+			return 1;
+		}
+		app.recording = true;
+		log_warn("recording to %s (mode 0600): it holds the captured "
+			 "bytes unredacted, header values such as Authorization "
+			 "and Cookie and the start of bodies included",
+			 app.opts.record_path);
+	}
+	ret = 1;
+	if (start_tracer(&tracer, &app.opts, choose_mode(&app.opts, &features)))
+		goto out_record;
+
 	app.corr = correlator_new(&ccfg, print_timeline, &app);
 	if (!app.corr) {
 		log_error("out of memory");
@@ -294,7 +437,7 @@ int main(int argc, char **argv)
 				if (!added[k])
 					continue;
 				lost_total += added[k];
-				correlator_note_lost(app.corr, k, added[k]);
+				note_lost(&app, k, added[k]);
 			}
 		}
 		correlator_tick(app.corr, now);
@@ -311,20 +454,24 @@ int main(int argc, char **argv)
 	/* drain what the kernel has already written before taking stock */
 	event_reader_poll(&reader, 0);
 	correlator_flush(app.corr);
-	{
-		const struct correlator_stats *st = correlator_stats(app.corr);
-
-		fprintf(stderr,
-			"httptrace-bpf: %llu requests, %llu incomplete, "
-			"%llu records lost\n",
-			(unsigned long long)st->requests,
-			(unsigned long long)st->incomplete,
-			(unsigned long long)lost_total);
-	}
+	print_summary(&app, lost_total);
 	event_reader_close(&reader);
 out_corr:
 	correlator_free(app.corr);
 out_tracer:
 	tracer_destroy(&tracer);
+out_record:
+	if (app.opts.record_path[0]) {
+		bool was_ok = app.recording;
+		int err_close = recording_close(&app.rec);
+
+		if (err_close && was_ok)
+			log_error("writing %s failed: %s", app.opts.record_path,
+				  strerror(-err_close));
+		else if (was_ok)
+			log_info("%llu records written to %s",
+				 (unsigned long long)app.rec.records,
+				 app.opts.record_path);
+	}
 	return ret;
 }

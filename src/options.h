@@ -36,6 +36,10 @@ struct ht_options {
 	/* kernel BTF to use instead of /sys/kernel/btf/vmlinux ("" = that) */
 	char btf_path[PATH_MAX];
 	bool probe_only;          /* --probe: report kernel features, exit */
+	/* --record: the records received, into this file ("" = none) */
+	char record_path[PATH_MAX];
+	/* --replay: timelines from a recording; no kernel, no root */
+	char replay_path[PATH_MAX];
 	bool show_help;
 	bool show_version;
 };

@@ -211,14 +211,27 @@ class Tracer:
         self.stderr_lines = []
         self.ready = threading.Event()
         self.stdout_path = env.path("tracer.%s.stdout" % name)
+        self.record_path = env.path("tracer.%s.htrec" % name)
         self.rc = None
         self.killed = False
         self.timelines = []
         self.bad_lines = []
 
     def argv(self):
-        return [self.env.tracer, "--json"] + self.args + \
-            self.env.extra_tracer_args
+        # every run also records what it received: the tracer_run check
+        # replays that and expects the same timelines (--record/--replay)
+        return [self.env.tracer, "--json", "--record", self.record_path] + \
+            self.args + self.env.extra_tracer_args
+
+    def replay(self):
+        """Timelines of `--replay` on this run's recording, its exit
+        status and stderr."""
+        r = subprocess.run([self.env.tracer, "--json", "--replay",
+                            self.record_path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        lines = r.stdout.decode(errors="replace").splitlines()
+        return [json.loads(x) for x in lines if x.strip()], r.returncode, \
+            r.stderr.decode(errors="replace")
 
     def _read_stderr(self):
         for raw in iter(self.proc.stderr.readline, b""):
@@ -1432,6 +1445,21 @@ def run_group(env, gname, setup, cases_all, res, selected):
             if m:
                 lost = int(m.group(1) or m.group(2))
                 c.eq(lost, 0, "records lost (%s)" % summ[-1].strip())
+        # the run's recording, replayed, gives the same timelines
+        if tracer.rc == 0:
+            try:
+                again, rrc, rerr = tracer.replay()
+                c.eq(rrc, 0, "--replay exit status (stderr: %s)"
+                     % rerr.strip()[-300:])
+                c.eq(len(again), len(tls), "timelines from --replay of "
+                     "the run's --record file")
+                for live, replayed in zip(tls, again):
+                    if live != replayed:
+                        c.fail("--replay differs from the live output")
+                        c.show([live, replayed])
+                        break
+            except (subprocess.TimeoutExpired, ValueError) as e:
+                c.fail("--replay failed: %s" % e)
         any_fail = any_fail or bool(c.failures)
         note = None
         if any_fail or os.environ.get("E2E_KEEP_LOGS"):

@@ -24,7 +24,7 @@ expect() {
 	rc=$?
 	if [ "$rc" != "$want_rc" ]; then
 		bad "$name" "exit status $rc, want $want_rc: $(head -c 300 "$tmp/out")"
-	elif ! grep -Eq "$pattern" "$tmp/out"; then
+	elif ! grep -Eq -e "$pattern" "$tmp/out"; then
 		bad "$name" "output lacks /$pattern/: $(head -c 300 "$tmp/out")"
 	else
 		ok "$name"
@@ -37,6 +37,28 @@ expect bad_attach_mode 2 "unknown attach mode 'magic'" -- \
 	"$TRACER" --attach-mode magic
 expect help 0 "[-]-attach-mode" -- "$TRACER" --help
 expect version 0 "^httptrace-bpf [0-9]" -- "$TRACER" --version
+
+# --replay reads a file: no root needed, and a bad file is said in words
+expect replay_missing 1 "cannot replay /nonexistent/x.htrec: No such file" -- \
+	"$TRACER" --replay /nonexistent/x.htrec
+printf 'GET / HTTP/1.1\r\n\r\n' >"$tmp/garbage.htrec"
+expect replay_garbage 1 "not a recording made by --record" -- \
+	"$TRACER" --replay "$tmp/garbage.htrec"
+expect replay_with_duration 2 "-d does not go with --replay" -- \
+	"$TRACER" --replay "$tmp/garbage.htrec" -d 3
+# a header (magic, version 1, header size 24, clock offset) and half an item
+printf 'HTRECORD\001\000\000\000\030\000\000\000\000\000\000\000\000\000\000\000\001\000\000' \
+	>"$tmp/cut.htrec"
+expect replay_cut 1 "ends inside an item at byte 24 \(cut short\?\); the timelines so far" -- \
+	"$TRACER" --replay "$tmp/cut.htrec"
+head -c 24 "$tmp/cut.htrec" >"$tmp/empty.htrec"
+if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	chmod 755 "$tmp"
+	chmod 644 "$tmp/empty.htrec"
+	expect replay_unprivileged 0 "0 requests, 0 incomplete, 0 records lost" -- \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$TRACER" --replay "$tmp/empty.htrec"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	if [ "${CI:-}" = true ]; then
@@ -52,6 +74,8 @@ fi
 expect no_such_pid 1 "no process with PID 2147483000" -- \
 	"$TRACER" -p 2147483000
 expect no_btf 1 "no kernel BTF.*--btf" -- "$TRACER" --btf /nonexistent/btf
+expect record_unwritable 1 "cannot record to /nonexistent/dir/r.htrec: No such file" -- \
+	"$TRACER" --record /nonexistent/dir/r.htrec
 expect probe 0 "attach mode: +(fentry|kprobe|tracepoint)" -- "$TRACER" --probe
 expect probe_no_btf 1 "tracing: +cannot work" -- \
 	"$TRACER" --probe --btf /nonexistent/btf

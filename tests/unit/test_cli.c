@@ -119,11 +119,38 @@ static void test_pid_limit(void)
 	}
 }
 
+static void test_record_replay(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o, "--record", "/tmp/x.htrec", "--json"), 0);
+	CHECK_STR(o.record_path, "/tmp/x.htrec");
+	CHECK_STR(o.replay_path, "");
+	CHECK_INT(PARSE(&o, "--replay", "/tmp/x.htrec", "-p", "7", "-c",
+			"curl", "--json", "-v"), 0);
+	CHECK_STR(o.replay_path, "/tmp/x.htrec");
+	CHECK_INT(o.pids[0], 7);
+	CHECK_INT(PARSE(&o, "--replay", ""), -1);
+	CHECK_STR(err, "invalid --replay path");
+	CHECK_INT(PARSE(&o, "--replay", "f", "--record", "g"), -1);
+	CHECK_STR(err, "--record does not go with --replay (a replay reads a "
+		       "file; only -p, -c, --json and -v apply)");
+	CHECK_INT(PARSE(&o, "--replay", "f", "-d", "3"), -1);
+	CHECK(strstr(err, "-d does not go with --replay"));
+	CHECK_INT(PARSE(&o, "--replay", "f", "--attach-mode", "kprobe"), -1);
+	CHECK(strstr(err, "--attach-mode does not go"));
+	CHECK_INT(PARSE(&o, "--ring-size", "8M", "--replay", "f"), -1);
+	CHECK(strstr(err, "--ring-size does not go"));
+	CHECK_INT(PARSE(&o, "--replay", "f", "--probe"), -1);
+	CHECK(strstr(err, "--probe does not go"));
+}
+
 int main(void)
 {
 	RUN(test_defaults);
 	RUN(test_all_options);
 	RUN(test_errors_in_words);
 	RUN(test_pid_limit);
+	RUN(test_record_replay);
 	return unit_done("cli");
 }

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Recordings: the ring-buffer records a tracer run received, and the
+ * kernel's drop counts, in a file (--record), so the same stream can be
+ * turned into timelines again later, elsewhere, without root or BPF
+ * (--replay), and the daemon's throughput measured on a real stream
+ * (make bench).
+ *
+ * File: a 24-byte header ("HTRECORD", format version, the run's
+ * CLOCK_MONOTONIC to Unix-time offset so replayed timestamps are the
+ * original wall-clock ones), then items, each a 4-byte kind, a 4-byte
+ * payload length, the payload and zero padding to 8 bytes. Numbers and
+ * records are in the host's byte order and layout: a recording is read
+ * on the architecture that made it. A record item holds one
+ * ring-buffer record as received; a lost item holds a drop kind and
+ * count (struct recording_lost).
+ *
+ * Records hold the captured bytes unredacted (the parser needs them to
+ * replay): header values such as Authorization and Cookie, the start of
+ * bodies. The file is created readable by its owner only, and the
+ * tracer says so when it starts recording.
+ */
+#ifndef HTTPTRACE_RECORDING_H
+#define HTTPTRACE_RECORDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RECORDING_MAGIC "HTRECORD"
+#define RECORDING_VERSION 1
+/* no ring-buffer record is larger (header + HT_MAX_CAPTURE and slack) */
+#define RECORDING_MAX_ITEM (64u << 10)
+
+enum recording_item_kind {
+	RECORDING_RECORD = 1,
+	RECORDING_LOST = 2,
+};
+
+struct recording_lost {
+	uint32_t kind;  /* enum ht_drop_kind */
+	uint32_t _pad;
+	uint64_t count;
+};
+
+struct recording_writer {
+	FILE *f;
+	uint64_t records;  /* record items written */
+	bool failed;    /* a write failed; errno_saved says why */
+	int errno_saved;
+};
+
+/* Creates (truncates) path and writes the header. 0 or -errno. */
+int recording_create(struct recording_writer *w, const char *path,
+		     int64_t mono_to_realtime_ns);
+/* 0, or -errno of the first failed write (later calls do nothing). */
+int recording_write(struct recording_writer *w, enum recording_item_kind kind,
+		    const void *data, size_t size);
+/* Flushes and closes; 0 or -errno of the first failure. */
+int recording_close(struct recording_writer *w);
+
+struct recording_reader {
+	FILE *f;
+	int64_t mono_to_realtime_ns;
+	uint64_t offset;     /* of the next item, for messages */
+	uint64_t items;
+	uint64_t buf[RECORDING_MAX_ITEM / 8];
+};
+
+/* Opens a recording and checks its header. 0, -errno, or -EINVAL with
+ * `err` saying what is wrong with the file. */
+int recording_open(struct recording_reader *r, const char *path, char *err,
+		   size_t err_len);
+/*
+ * The next item: 1 with *kind, *data (valid until the next call) and
+ * *size; 0 at a clean end of file; -1 with `err` in words for a file that
+ * ends inside an item or holds one that cannot be (unknown kind, length
+ * over RECORDING_MAX_ITEM, a malformed lost item).
+ */
+int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
+		   const void **data, size_t *size, char *err, size_t err_len);
+void recording_close_reader(struct recording_reader *r);
+
+#endif /* HTTPTRACE_RECORDING_H */
