@@ -231,6 +231,13 @@ void jw_name(struct json_writer *jw, const char *name)
 	jw->after_name = true;
 }
 
+void jw_name_raw(struct json_writer *jw, const char *quoted, size_t len)
+{
+	separate(jw);
+	put(jw, quoted, len);
+	jw->after_name = true;
+}
+
 void jw_bytes(struct json_writer *jw, const void *data, size_t len)
 {
 	separate(jw);

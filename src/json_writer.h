@@ -56,6 +56,16 @@ void jw_end_array(struct json_writer *jw);
 
 /* An object member's name; escaped like any string. */
 void jw_name(struct json_writer *jw, const char *name);
+/*
+ * A member name that is a string literal (anything else does not
+ * compile), written as is: the program's own keys need no escaping, and
+ * measuring and escaping ~60 of them per record was a fifth of the JSON
+ * output's cost. The literal must not need escaping.
+ */
+#define jw_key(jw, lit) \
+	jw_name_raw((jw), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
+/* `quoted` is the name in quotes and the colon, ready to go out. */
+void jw_name_raw(struct json_writer *jw, const char *quoted, size_t len);
 
 void jw_string(struct json_writer *jw, const char *s);
 /* At most max bytes of s, fewer if a NUL comes first: for fixed-size

@@ -335,7 +335,14 @@ int main(int argc, char **argv)
 	char err[256];
 	int ret = 1;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A terminal gets each line as it is made. A pipe or file gets
+	 * whole buffers, flushed after every ring-buffer poll (so at most
+	 * POLL_MS late): a write(2) per line was most of the daemon's cost
+	 * under load (docs/BENCH.md). */
+	if (isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	else
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (cli_parse(argc, argv, &app.opts, err, sizeof(err))) {
 		fprintf(stderr, "httptrace-bpf: %s\n", err);
 		fprintf(stderr, "Try 'httptrace-bpf --help' for more.\n");
@@ -441,6 +448,7 @@ int main(int argc, char **argv)
 			}
 		}
 		correlator_tick(app.corr, now);
+		fflush(stdout);
 		if (now - last_gc > GC_INTERVAL_NS) {
 			tracer_forget_dead(&tracer);
 			last_gc = now;

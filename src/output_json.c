@@ -12,21 +12,30 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Members with the program's own names (jw_key: string literals). */
+#define FIELD_UINT(jw, lit, v) do { jw_key(jw, lit); jw_uint(jw, v); } while (0)
+#define FIELD_INT(jw, lit, v) do { jw_key(jw, lit); jw_int(jw, v); } while (0)
+#define FIELD_BOOL(jw, lit, v) do { jw_key(jw, lit); jw_bool(jw, v); } while (0)
+#define FIELD_STRING(jw, lit, v) \
+	do { jw_key(jw, lit); jw_string(jw, v); } while (0)
+#define FIELD_NULL(jw, lit) do { jw_key(jw, lit); jw_null(jw); } while (0)
+#define FIELD_STRING_OR_NULL(jw, lit, s, max) \
+	do { jw_key(jw, lit); string_or_null_n(jw, s, max); } while (0)
+#define FIELD_INT_OR_NULL(jw, lit, v) \
+	do { jw_key(jw, lit); int_or_null(jw, v); } while (0)
+
 /* "" means "not seen" in the struct; in JSON that is null. */
-static void string_or_null_n(struct json_writer *jw, const char *name,
-			     const char *s, size_t max)
+static void string_or_null_n(struct json_writer *jw, const char *s,
+			     size_t max)
 {
-	jw_name(jw, name);
-	if (strnlen(s, max) == 0)
+	if (!s[0])
 		jw_null(jw);
 	else
 		jw_string_n(jw, s, max);
 }
 
-static void int_or_null(struct json_writer *jw, const char *name,
-			int64_t value)
+static void int_or_null(struct json_writer *jw, int64_t value)
 {
-	jw_name(jw, name);
 	if (value < 0)
 		jw_null(jw);
 	else
@@ -52,7 +61,7 @@ static void write_ts(struct json_writer *jw, const struct timeline *tl,
 	int i;
 
 	output_wall_time(opts, tl->start_ns, &sec, &nsec);
-	jw_name(jw, "ts");
+	jw_key(jw, "ts");
 	if (sec != cached_sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
@@ -81,40 +90,51 @@ static void write_ts(struct json_writer *jw, const struct timeline *tl,
 	jw_bytes(jw, text, cached_len + 8);
 }
 
-static void write_addr(struct json_writer *jw, const char *addr_name,
-		       const char *port_name, const struct ht_addr *addr)
+/* the address member (its key already out), then the port's */
+static void write_addr(struct json_writer *jw, const struct ht_addr *addr,
+		       const char *port_key, size_t port_key_len)
 {
 	char text[TL_ADDR_STRLEN];
+	bool ok = tl_addr_str(addr, text, sizeof(text));
 
-	if (tl_addr_str(addr, text, sizeof(text))) {
-		jw_string_field(jw, addr_name, text);
-		jw_uint_field(jw, port_name, addr->port);
-	} else {
-		jw_null_field(jw, addr_name);
-		jw_null_field(jw, port_name);
-	}
+	if (ok)
+		jw_string(jw, text);
+	else
+		jw_null(jw);
+	jw_name_raw(jw, port_key, port_key_len);
+	if (ok)
+		jw_uint(jw, addr->port);
+	else
+		jw_null(jw);
 }
+
+#define WRITE_ADDR(jw, addr_lit, port_lit, addr)                         \
+	do {                                                             \
+		jw_key(jw, addr_lit);                                    \
+		write_addr(jw, addr, "\"" port_lit "\":",                 \
+			   sizeof("\"" port_lit "\":") - 1);              \
+	} while (0)
 
 static void write_conn(struct json_writer *jw, const struct timeline *tl)
 {
-	jw_name(jw, "conn");
+	jw_key(jw, "conn");
 	jw_start_object(jw);
-	write_addr(jw, "saddr", "sport", &tl->saddr);
-	write_addr(jw, "daddr", "dport", &tl->daddr);
-	jw_bool_field(jw, "reused", output_flag(&tl->reused));
-	int_or_null(jw, "idle_us", tl->idle_us);
+	WRITE_ADDR(jw, "saddr", "sport", &tl->saddr);
+	WRITE_ADDR(jw, "daddr", "dport", &tl->daddr);
+	FIELD_BOOL(jw, "reused", output_flag(&tl->reused));
+	FIELD_INT_OR_NULL(jw, "idle_us", tl->idle_us);
 	jw_end_object(jw);
 }
 
 static void write_http(struct json_writer *jw, const struct timeline *tl)
 {
-	jw_name(jw, "http");
+	jw_key(jw, "http");
 	jw_start_object(jw);
-	string_or_null_n(jw, "method", tl->method, sizeof(tl->method));
-	string_or_null_n(jw, "target", tl->target, sizeof(tl->target));
-	string_or_null_n(jw, "host", tl->host, sizeof(tl->host));
-	string_or_null_n(jw, "version", tl->version, sizeof(tl->version));
-	jw_name(jw, "status");
+	FIELD_STRING_OR_NULL(jw, "method", tl->method, sizeof(tl->method));
+	FIELD_STRING_OR_NULL(jw, "target", tl->target, sizeof(tl->target));
+	FIELD_STRING_OR_NULL(jw, "host", tl->host, sizeof(tl->host));
+	FIELD_STRING_OR_NULL(jw, "version", tl->version, sizeof(tl->version));
+	jw_key(jw, "status");
 	if (tl->status > 0)
 		jw_int(jw, tl->status);
 	else
@@ -127,17 +147,17 @@ static void write_tls(struct json_writer *jw, const struct timeline *tl)
 {
 	const struct tl_tls *t = &tl->tls;
 
-	jw_name(jw, "tls");
+	jw_key(jw, "tls");
 	if (!output_flag(&t->seen)) {
 		jw_null(jw);
 		return;
 	}
 	jw_start_object(jw);
-	string_or_null_n(jw, "lib", t->lib, sizeof(t->lib));
-	string_or_null_n(jw, "version", t->version, sizeof(t->version));
-	string_or_null_n(jw, "cipher", t->cipher, sizeof(t->cipher));
-	string_or_null_n(jw, "sni", t->sni, sizeof(t->sni));
-	string_or_null_n(jw, "alpn", t->alpn, sizeof(t->alpn));
+	FIELD_STRING_OR_NULL(jw, "lib", t->lib, sizeof(t->lib));
+	FIELD_STRING_OR_NULL(jw, "version", t->version, sizeof(t->version));
+	FIELD_STRING_OR_NULL(jw, "cipher", t->cipher, sizeof(t->cipher));
+	FIELD_STRING_OR_NULL(jw, "sni", t->sni, sizeof(t->sni));
+	FIELD_STRING_OR_NULL(jw, "alpn", t->alpn, sizeof(t->alpn));
 	jw_end_object(jw);
 }
 
@@ -145,10 +165,12 @@ static void write_phases(struct json_writer *jw, const struct timeline *tl)
 {
 	int i;
 
-	jw_name(jw, "phases_us");
+	jw_key(jw, "phases_us");
 	jw_start_object(jw);
-	for (i = 0; i < TL_PHASE_COUNT; i++)
-		int_or_null(jw, tl_phase_name(i), tl->phase_us[i]);
+	for (i = 0; i < TL_PHASE_COUNT; i++) {
+		jw_name(jw, tl_phase_name(i));
+		int_or_null(jw, tl->phase_us[i]);
+	}
 	jw_end_object(jw);
 }
 
@@ -156,7 +178,7 @@ static void write_err(struct json_writer *jw, const struct tl_event *ev)
 {
 	char words[TL_ERR_WORDS_LEN];
 
-	jw_name(jw, "err");
+	jw_key(jw, "err");
 	if (ev->err == 0)
 		jw_null(jw);
 	else
@@ -175,13 +197,13 @@ static void write_connect_peer(struct json_writer *jw,
 	char text[TL_ADDR_PORT_STRLEN];
 
 	if (!tl_addr_port_str(peer, text, sizeof(text))) {
-		jw_null_field(jw, "network");
-		jw_null_field(jw, "addr");
+		FIELD_NULL(jw, "network");
+		FIELD_NULL(jw, "addr");
 		return;
 	}
 	/* "[" starts an IPv6 address only. */
-	jw_string_field(jw, "network", text[0] == '[' ? "tcp6" : "tcp4");
-	jw_string_field(jw, "addr", text);
+	FIELD_STRING(jw, "network", text[0] == '[' ? "tcp6" : "tcp4");
+	FIELD_STRING(jw, "addr", text);
 }
 
 static void write_event(struct json_writer *jw, const struct timeline *tl,
@@ -192,18 +214,18 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 	uint32_t i, n;
 
 	jw_start_object(jw);
-	jw_string_field(jw, "hook", tl_hook_name(ev->hook));
+	FIELD_STRING(jw, "hook", tl_hook_name(ev->hook));
 	/* Signed difference: an event may predate GetConn (a DNS lookup
 	 * that was already running, say); shown negative, not wrapped. */
-	jw_int_field(jw, "t_us", (int64_t)(ev->ts_ns - tl->start_ns) / 1000);
+	FIELD_INT(jw, "t_us", (int64_t)(ev->ts_ns - tl->start_ns) / 1000);
 
 	switch (ev->hook) {
 	case TL_DNSStart:
-		jw_name(jw, "host");
+		jw_key(jw, "host");
 		jw_string_n(jw, ev->host, sizeof(ev->host));
 		break;
 	case TL_DNSDone:
-		jw_name(jw, "addrs");
+		jw_key(jw, "addrs");
 		jw_start_array(jw);
 		n = ev->n_addrs < ARRAY_LEN(ev->addrs) ? ev->n_addrs :
 							 ARRAY_LEN(ev->addrs);
@@ -227,7 +249,7 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 		break;
 	case TL_TLSHandshakeDone:
 		if (ev->err && tl->tls.error[0]) {
-			jw_name(jw, "err");
+			jw_key(jw, "err");
 			jw_string_n(jw, tl->tls.error, sizeof(tl->tls.error));
 		} else {
 			write_err(jw, ev);
@@ -235,14 +257,14 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 		err_written = true;
 		break;
 	case TL_GotConn:
-		jw_bool_field(jw, "reused", output_flag(&tl->reused));
+		FIELD_BOOL(jw, "reused", output_flag(&tl->reused));
 		/* HTTP/1 cannot share a busy connection, so a reused one
 		 * was idle by definition. */
-		jw_bool_field(jw, "was_idle", output_flag(&tl->reused));
-		int_or_null(jw, "idle_us", tl->idle_us);
+		FIELD_BOOL(jw, "was_idle", output_flag(&tl->reused));
+		FIELD_INT_OR_NULL(jw, "idle_us", tl->idle_us);
 		break;
 	case TL_Got1xxResponse:
-		jw_int_field(jw, "code", ev->status);
+		FIELD_INT(jw, "code", ev->status);
 		break;
 	default:
 		break;
@@ -261,30 +283,30 @@ void output_json(FILE *out, const struct timeline *tl,
 	jw_init(&jw, out);
 	jw_start_object(&jw);
 	write_ts(&jw, tl, opts);
-	jw_uint_field(&jw, "pid", tl->pid);
-	jw_uint_field(&jw, "tid", tl->tid);
-	jw_name(&jw, "comm");
+	FIELD_UINT(&jw, "pid", tl->pid);
+	FIELD_UINT(&jw, "tid", tl->tid);
+	jw_key(&jw, "comm");
 	jw_string_n(&jw, tl->comm, sizeof(tl->comm));
-	jw_string_field(&jw, "role",
+	FIELD_STRING(&jw, "role",
 			tl->role == HT_ROLE_SERVER ? "server" : "client");
 	write_conn(&jw, tl);
 	write_http(&jw, tl);
 	write_tls(&jw, tl);
 	write_phases(&jw, tl);
 
-	jw_name(&jw, "events");
+	jw_key(&jw, "events");
 	jw_start_array(&jw);
 	n_events = tl->n_events < TL_MAX_EVENTS ? tl->n_events : TL_MAX_EVENTS;
 	for (i = 0; i < n_events; i++)
 		write_event(&jw, tl, &tl->events[i]);
 	jw_end_array(&jw);
 
-	string_or_null_n(&jw, "error", tl->error, sizeof(tl->error));
-	jw_bool_field(&jw, "complete", output_flag(&tl->complete));
-	jw_name(&jw, "bytes");
+	FIELD_STRING_OR_NULL(&jw, "error", tl->error, sizeof(tl->error));
+	FIELD_BOOL(&jw, "complete", output_flag(&tl->complete));
+	jw_key(&jw, "bytes");
 	jw_start_object(&jw);
-	jw_uint_field(&jw, "sent", tl->request_bytes);
-	jw_uint_field(&jw, "received", tl->response_bytes);
+	FIELD_UINT(&jw, "sent", tl->request_bytes);
+	FIELD_UINT(&jw, "received", tl->response_bytes);
 	jw_end_object(&jw);
 	jw_end_object(&jw);
 	jw_raw(&jw, "\n", 1);

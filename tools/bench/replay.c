@@ -7,17 +7,24 @@
  * correlator_push/tick and the output is measured.
  *
  *   ht_bench_replay [--records N] [--seed S] [--conns N] [--capture BYTES]
- *                   [--text] [--buffered] [--no-output] [--out PATH]
+ *                   [--text] [--line-buffered] [--no-output] [--out PATH]
+ *   ht_bench_replay --from RECORDING [--text] [--line-buffered] [--no-output]
+ *                   [--out PATH]
  *
  *   --records N     records to push (default 3000000)
  *   --conns N       connections open at once (default 512)
  *   --capture B     bytes captured per read/write, as the tracer's
  *                   --max-capture (default 4096)
  *   --text          text output instead of JSON
- *   --buffered      fully buffered output (the daemon line-buffers stdout,
- *                   one write(2) per timeline; this shows what that costs)
+ *   --line-buffered one write(2) per timeline, as the daemon writes to a
+ *                   terminal; by default output is buffered and flushed
+ *                   every 256 records, as the daemon writes to a pipe or
+ *                   file (it flushes after each ring-buffer poll)
  *   --no-output     timelines are built but not printed
  *   --out PATH      where the output goes (default /dev/null)
+ *   --from FILE     instead of the synthetic stream, the records of a
+ *                   recording made with httptrace-bpf --record (read
+ *                   into memory first, outside the timed region)
  *
  * The stream: 64 processes, --conns connections at a time, each a client
  * (85%), a server side of an accepted connection (10%) or a connection
@@ -52,6 +59,7 @@
 #include "output.h"
 #include "output_json.h"
 #include "output_text.h"
+#include "recording.h"
 
 #define NPROCS 64
 #define MAX_OPS 160
@@ -647,8 +655,9 @@ static double ts_sec(clockid_t clk)
 }
 
 /* not inlined: callgrind --toggle-collect=push_batch profiles only this */
-static __attribute__((noinline)) void push_batch(struct correlator *corr, const struct batch *b,
-		       uint64_t *pushed_bytes, uint64_t *errors)
+static __attribute__((noinline)) void
+push_batch(struct correlator *corr, const struct batch *b, FILE *out,
+	   uint64_t *pushed_bytes, uint64_t *errors)
 {
 	size_t off = 0;
 	uint64_t i = 0, last_ts = 0;
@@ -665,22 +674,73 @@ static __attribute__((noinline)) void push_batch(struct correlator *corr, const 
 			last_ts = ts;
 		/* the daemon ticks after each ring-buffer poll with the
 		 * clock; here the clock is the stream's newest timestamp */
-		if (++i % TICK_EVERY == 0)
+		if (++i % TICK_EVERY == 0) {
 			correlator_tick(corr, last_ts);
+			fflush(out);
+		}
 		off += (sizeof(uint64_t) + size + 7) & ~(size_t)7;
 	}
 	correlator_tick(corr, last_ts);
 }
 
+/* A recording's records into one batch, as the generator lays them out;
+ * lost items go to the correlator as the daemon would pass them. */
+static int load_recording(const char *path, struct batch *b,
+			  struct correlator *corr, struct output_opts *oo)
+{
+	static struct recording_reader rd;
+	enum recording_item_kind kind;
+	const void *data;
+	char err[256];
+	size_t size;
+	int r;
+
+	r = recording_open(&rd, path, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "ht_bench_replay: %s: %s\n", path,
+			r == -EINVAL ? err : strerror(-r));
+		return -1;
+	}
+	oo->mono_to_realtime_ns = rd.mono_to_realtime_ns;
+	while ((r = recording_next(&rd, &kind, &data, &size, err,
+				   sizeof(err))) > 0) {
+		void *room;
+
+		if (kind == RECORDING_LOST) {
+			const struct recording_lost *l = data;
+
+			correlator_note_lost(corr, l->kind, l->count);
+			continue;
+		}
+		while (!(room = batch_room(b, size))) {
+			uint8_t *bigger = realloc(b->buf, b->cap * 2);
+
+			if (!bigger) {
+				fprintf(stderr, "ht_bench_replay: out of memory\n");
+				return -1;
+			}
+			b->buf = bigger;
+			b->cap *= 2;
+		}
+		memcpy(room, data, size);
+	}
+	recording_close_reader(&rd);
+	if (r < 0) {
+		fprintf(stderr, "ht_bench_replay: %s: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t want = 3000000, pushed = 0, pushed_bytes = 0, errors = 0;
-	const char *out_path = "/dev/null";
+	const char *out_path = "/dev/null", *from = NULL;
 	double cpu = 0, wall = 0, c0, w0;
 	struct app app = {};
 	struct batch b = {};
 	struct correlator *corr;
-	bool buffered = false;
+	bool line_buffered = false;
 	int open_conns = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -696,10 +756,12 @@ int main(int argc, char **argv)
 			capture = (uint32_t)atoi(v), i++;
 		else if (!strcmp(a, "--out"))
 			out_path = v, i++;
+		else if (!strcmp(a, "--from"))
+			from = v, i++;
 		else if (!strcmp(a, "--text"))
 			app.text = true;
-		else if (!strcmp(a, "--buffered"))
-			buffered = true;
+		else if (!strcmp(a, "--line-buffered"))
+			line_buffered = true;
 		else if (!strcmp(a, "--no-output"))
 			app.no_output = true;
 		else {
@@ -735,12 +797,37 @@ int main(int argc, char **argv)
 		perror(out_path);
 		return 1;
 	}
-	/* as the daemon: stdout is line-buffered (main.c) */
-	setvbuf(app.out, NULL, buffered ? _IOFBF : _IOLBF, 1 << 16);
+	/* as the daemon (main.c) */
+	setvbuf(app.out, NULL, line_buffered ? _IOLBF : _IOFBF, 1 << 16);
 	corr = correlator_new(NULL, sink, &app);
 	if (!corr)
 		return 1;
 
+	if (from) {
+		uint64_t last_ts = 0;
+
+		if (load_recording(from, &b, corr, &app.oo))
+			return 1;
+		c0 = ts_sec(CLOCK_PROCESS_CPUTIME_ID);
+		w0 = ts_sec(CLOCK_MONOTONIC);
+		push_batch(corr, &b, app.out, &pushed_bytes, &errors);
+		fflush(app.out);
+		cpu += ts_sec(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		wall += ts_sec(CLOCK_MONOTONIC) - w0;
+		pushed = b.n;
+		for (size_t off = 0; off < b.used;) {
+			uint32_t size = *(const uint32_t *)(b.buf + off);
+			uint64_t ts = ((const struct ht_event_header *)
+				       (b.buf + off + sizeof(uint64_t)))->ts_ns;
+
+			if (ts > last_ts)
+				last_ts = ts;
+			off += (sizeof(uint64_t) + size + 7) & ~(size_t)7;
+		}
+		clock_ns = last_ts;
+		want = 0; /* no synthetic records */
+		capture = 0;
+	}
 	while (pushed < want || open_conns > 0) {
 		bool draining = pushed >= want;
 
@@ -753,7 +840,7 @@ int main(int argc, char **argv)
 			break;
 		c0 = ts_sec(CLOCK_PROCESS_CPUTIME_ID);
 		w0 = ts_sec(CLOCK_MONOTONIC);
-		push_batch(corr, &b, &pushed_bytes, &errors);
+		push_batch(corr, &b, app.out, &pushed_bytes, &errors);
 		fflush(app.out);
 		cpu += ts_sec(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		wall += ts_sec(CLOCK_MONOTONIC) - w0;
@@ -777,7 +864,7 @@ int main(int argc, char **argv)
 		       "\"reorder_overflow\":%llu,"
 		       "\"cpu_s\":%.4f,\"wall_s\":%.4f,"
 		       "\"events_per_s\":%.0f,\"events_per_s_wall\":%.0f,"
-		       "\"output\":\"%s\",\"buffered\":%s,\"capture\":%u,"
+		       "\"output\":\"%s\",\"line_buffered\":%s,\"capture\":%u,"
 		       "\"conns\":%d}\n",
 		       (unsigned long long)pushed,
 		       (unsigned long long)pushed_bytes,
@@ -793,7 +880,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)st->reorder_overflow, cpu, wall,
 		       (double)pushed / cpu, (double)pushed / wall,
 		       app.no_output ? "none" : app.text ? "text" : "json",
-		       buffered ? "true" : "false", capture, n_conns);
+		       line_buffered ? "true" : "false", capture, n_conns);
 	}
 	correlator_free(corr);
 	fclose(app.out);
