@@ -1236,6 +1236,47 @@ def case_tls_untrusted(env, t):
     return check
 
 
+def case_tls_wget_untrusted(env, t):
+    """wget (GnuTLS) without --ca-certificate: gnutls_handshake itself
+    succeeds (GnuTLS leaves the certificate to the caller), wget then asks
+    gnutls_certificate_verify_peers2, gets INVALID | SIGNER_NOT_FOUND and
+    closes before any request."""
+    pid, rc, out, err = run_client(["wget", "--no-proxy", "-t", "1",
+                                    "-T", "10", "-O", "/dev/null",
+                                    t.url("/wget-untrusted")])
+    if rc != 5:  # wget: 5 = SSL verification failure
+        raise CaseFailed("wget rc=%d, want 5 (SSL verification failure): %s"
+                         % (rc, err.strip()[-300:]))
+    if "known issuer" not in err:
+        raise CaseFailed("wget did not say the issuer is unknown: %s"
+                         % err.strip()[-300:])
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "wget pid %d" % pid)
+        if not tl:
+            return
+        check_common(c, tl, "wget untrusted")
+        c.eq(tl.get("error"), "tls: handshake failed: certificate verify "
+             "failed: issuer unknown (checked after the handshake)",
+             "error")
+        c.eq(hooks(tl), ["GetConn", "DNSStart", "DNSDone", "ConnectStart",
+                         "ConnectDone", "TLSHandshakeStart",
+                         "TLSHandshakeDone"], "hooks")
+        done = event(tl, "TLSHandshakeDone") or {}
+        c.eq(done.get("err"), tl.get("error"), "TLSHandshakeDone.err")
+        c.eq(dig(tl, "http", "method"), None, "http.method")
+        c.eq(dig(tl, "http", "status"), None, "http.status")
+        c.eq(dig(tl, "tls", "lib"), "gnutls", "tls.lib")
+        c.eq(dig(tl, "tls", "sni"), "localhost", "tls.sni")
+        c.eq(dig(tl, "tls", "version"), "TLSv1.3", "tls.version")
+        c.eq(dig(tl, "conn", "dport"), t.port, "conn.dport")
+        c.eq(dig(tl, "bytes", "sent"), 0, "bytes.sent (plaintext)")
+        c.eq(tl.get("complete"), True, "complete")
+        c.true(dig(tl, "phases_us", "tls") is not None,
+               "phases_us.tls is null")
+    return check
+
+
 def case_tls_server_role(env, t):
     pid, rc, out, err = curl(env, "--cacert", t.cert, "-o", "/dev/null",
                              t.url("/served-tls"))
@@ -1325,6 +1366,7 @@ GROUPS = [
         ("tls_wget", case_tls_wget),
         ("tls_node", case_tls_node),
         ("tls_untrusted", case_tls_untrusted),
+        ("tls_wget_untrusted", case_tls_wget_untrusted),
         ("tls_server_role", case_tls_server_role),
     ]),
 ]
