@@ -1008,8 +1008,9 @@ TLS_HOOKS = ["GetConn", "ConnectStart", "ConnectDone", "TLSHandshakeStart",
 
 
 class TlsCtx:
-    def __init__(self, cert, pid, port):
+    def __init__(self, cert, key, pid, port):
         self.cert = cert
+        self.key = key
         self.pid = pid
         self.port = port
 
@@ -1049,7 +1050,7 @@ def setup_tls(env):
     if not r or r == "exited":
         raise CaseFailed("ht_tls_server.py did not start")
     # system-wide: libraries found at start and through exec watching
-    return [], TlsCtx(cert, p.pid, int(r))
+    return [], TlsCtx(cert, key, p.pid, int(r))
 
 
 def check_tls_obj(c, tl, what, lib):
@@ -1211,6 +1212,100 @@ def case_tls_node(env, t):
     return check
 
 
+# An HTTP/2 server (Node's built-in http2, ALPN h2 only): argv cert key
+# port-file max-seconds; answers every stream with 200 "hello h2 PATH".
+NODE_H2_SERVER = r"""
+const http2 = require('http2'), fs = require('fs');
+const [cert, key, portFile, maxSec] = process.argv.slice(1);
+const srv = http2.createSecureServer({cert: fs.readFileSync(cert),
+                                      key: fs.readFileSync(key)});
+srv.on('stream', (stream, headers) => {
+  stream.respond({':status': 200, 'content-type': 'text/plain'});
+  stream.end('hello h2 ' + headers[':path'] + '\n');
+});
+srv.listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(portFile + '.tmp', String(srv.address().port));
+  fs.renameSync(portFile + '.tmp', portFile);
+});
+setTimeout(() => process.exit(0), Number(maxSec) * 1000).unref();
+"""
+
+
+def start_h2_server(env, t):
+    if not shutil.which("node"):
+        raise CaseFailed("node missing (apt-get install nodejs)")
+    port_file = env.path("port.h2")
+    log = open(env.path("server.h2.log"), "wb")
+    p = PROCS.popen(["node", "-e", NODE_H2_SERVER, t.cert, t.key, port_file,
+                     "120"], stdout=log, stderr=log,
+                    stdin=subprocess.DEVNULL)
+    log.close()
+
+    def ready():
+        try:
+            with open(port_file) as f:
+                v = f.read().strip()
+            return v if v.isdigit() else None
+        except FileNotFoundError:
+            return None if p.poll() is None else "exited"
+    r = wait_for(ready, 10.0)
+    if not r or r == "exited":
+        raise CaseFailed("node http2 server did not start (see %s)"
+                         % env.path("server.h2.log"))
+    return p, int(r)
+
+
+def case_tls_h2(env, t):
+    """curl --http2 against Node's http2.createSecureServer: ALPN h2 (the
+    choice is encrypted in TLS 1.3; the plaintext's preface says it), one
+    timeline for the connection, frames not decoded: it ends at GotConn."""
+    server, port = start_h2_server(env, t)
+    try:
+        pid, rc, out, err = curl(
+            env, "--http2", "--cacert", t.cert, "-w",
+            "\n%{http_version} %{http_code} %{time_connect} "
+            "%{time_appconnect}", "https://localhost:%d/h2" % port)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+    if rc != 0:
+        raise CaseFailed("curl --http2 failed rc=%d: %s" % (rc, err.strip()))
+    body, _, w = out.rpartition("\n")
+    ver, code, t_connect, t_app = w.split()
+    if (body, ver, code) != ("hello h2 /h2\n", "2", "200"):
+        raise CaseFailed("curl did not speak HTTP/2 to the server: body %r, "
+                         "http_version %s, status %s" % (body, ver, code))
+    t_tls = (float(t_app) - float(t_connect)) * 1e6
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_common(c, tl, "h2")
+        c.eq(tl.get("role"), "client", "role")
+        c.eq(dig(tl, "http", "version"), "HTTP/2", "http.version")
+        c.eq(dig(tl, "http", "method"), None, "http.method (not decoded)")
+        c.eq(dig(tl, "http", "status"), None, "http.status (not decoded)")
+        c.eq(tl.get("error"), None, "error")
+        c.eq(tl.get("complete"), True, "complete")
+        c.eq(dig(tl, "conn", "dport"), port, "conn.dport")
+        c.eq(dig(tl, "conn", "reused"), False, "conn.reused")
+        check_tls_obj(c, tl, "h2", "openssl")
+        c.eq(dig(tl, "tls", "alpn"), "h2", "tls.alpn")
+        c.eq(dig(tl, "tls", "sni"), "localhost", "tls.sni")
+        got = [h for h in hooks(tl) if h not in ("DNSStart", "DNSDone")]
+        c.eq(got, ["GetConn", "ConnectStart", "ConnectDone",
+                   "TLSHandshakeStart", "TLSHandshakeDone", "GotConn"],
+             "hooks (DNS aside)")
+        c.true((dig(tl, "bytes", "sent") or 0) >= 24,
+               "bytes.sent %r < 24 (the preface)" % dig(tl, "bytes", "sent"))
+        ours = dig(tl, "phases_us", "tls")
+        if c.true(ours is not None, "phases_us.tls is null"):
+            ok, tol = close_enough(ours, t_tls)
+            c.true(ok, "phases_us.tls = %d us, curl appconnect-connect "
+                   "says %.0f us (tolerance %.0f us)" % (ours, t_tls, tol))
+    return check
+
+
 def case_tls_untrusted(env, t):
     """curl verifies the server's certificate against the system CAs:
     the handshake fails."""
@@ -1365,6 +1460,7 @@ GROUPS = [
         ("tls_python", case_tls_python),
         ("tls_wget", case_tls_wget),
         ("tls_node", case_tls_node),
+        ("tls_h2", case_tls_h2),
         ("tls_untrusted", case_tls_untrusted),
         ("tls_wget_untrusted", case_tls_wget_untrusted),
         ("tls_server_role", case_tls_server_role),
