@@ -92,11 +92,11 @@ class CaseFailed(Exception):
     pass
 
 
-def run_client(argv, timeout=CLIENT_TIMEOUT, stdin=None):
+def run_client(argv, timeout=CLIENT_TIMEOUT, stdin=None, env=None):
     """Run a client to completion. Returns (pid, rc, stdout, stderr)."""
     p = PROCS.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                     stdin=subprocess.PIPE if stdin is not None else
-                    subprocess.DEVNULL)
+                    subprocess.DEVNULL, env=env or client_env())
     try:
         out, err = p.communicate(input=stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -213,6 +213,7 @@ class Tracer:
         self.stdout_path = env.path("tracer.%s.stdout" % name)
         self.rc = None
         self.killed = False
+        self.stop_s = None
         self.timelines = []
         self.bad_lines = []
 
@@ -261,8 +262,10 @@ class Tracer:
         if self.proc.poll() is None:
             time.sleep(SETTLE)
             self.proc.send_signal(signal.SIGINT)
+            t0 = time.monotonic()
             try:
                 self.proc.wait(timeout=STOP_TIMEOUT)
+                self.stop_s = time.monotonic() - t0
             except subprocess.TimeoutExpired:
                 self.killed = True
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -1018,10 +1021,17 @@ class TlsCtx:
         return "https://%s:%d%s" % (host, self.port, path)
 
 
+TLS_SETUPS = [0]
+
+
 def setup_tls(env):
     if not shutil.which("openssl"):
         raise CaseFailed("openssl CLI missing (apt-get install openssl)")
-    cert, key = env.path("tls.crt"), env.path("tls.key")
+    # one set of files per group that uses it: a port file left by an
+    # earlier group must not be taken for this server's
+    TLS_SETUPS[0] += 1
+    n = "" if TLS_SETUPS[0] == 1 else str(TLS_SETUPS[0])
+    cert, key = env.path("tls%s.crt" % n), env.path("tls%s.key" % n)
     r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                         "-nodes", "-keyout", key, "-out", cert, "-days", "2",
                         "-subj", "/CN=localhost", "-addext",
@@ -1030,8 +1040,8 @@ def setup_tls(env):
     if r.returncode != 0:
         raise CaseFailed("openssl req failed: %s"
                          % r.stderr.decode(errors="replace")[-300:])
-    port_file = env.path("port.tls")
-    log = open(env.path("server.tls.log"), "wb")
+    port_file = env.path("port.tls" + n)
+    log = open(env.path("server.tls%s.log" % n), "wb")
     server = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "..", "..", "tools", "ht_tls_server.py")
     p = PROCS.popen([sys.executable, server, "--cert", cert, "--key", key,
@@ -1166,6 +1176,61 @@ def case_tls_python(env, t):
         tl = c.one(by_pid(tls, pid), "python pid %d" % pid)
         if tl:
             check_tls_get(c, tl, "urllib GET https", "/urllib", "openssl")
+    return check
+
+
+# The private-library client: waits until the TLS library is mapped, says
+# which file it is, gives the tracer's exec watcher (rescans 20 ms, 200 ms
+# and 2 s after exec) time to look, then fetches.
+PY_HTTPS_PRIVATE = r"""
+import ssl, sys, time, urllib.request
+maps = [l.split()[-1] for l in open('/proc/self/maps') if 'libssl' in l]
+print(sorted(set(maps)))
+sys.stdout.flush()
+time.sleep(float(sys.argv[3]))
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+h = urllib.request.ProxyHandler({})
+r = urllib.request.build_opener(h, urllib.request.HTTPSHandler(
+    context=ctx)).open(sys.argv[1], timeout=10)
+b = r.read()
+print(r.status, len(b))
+"""
+
+
+def case_tls_exec_private_lib(env, t):
+    """A client started after the tracer with its own copy of libssl, in a
+    directory the tracer never scans, mapped by no process when the tracer
+    started: only exec watching (what the new process maps) can find it."""
+    libdir = env.path("private-ssl")
+    os.makedirs(libdir, exist_ok=True)
+    for name in ("libssl.so.3", "libcrypto.so.3"):
+        src = None
+        for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                  "/usr/lib64", "/usr/lib"):
+            if os.path.exists(os.path.join(d, name)):
+                src = os.path.join(d, name)
+                break
+        if not src:
+            raise CaseFailed("%s not found to copy" % name)
+        shutil.copyfile(src, os.path.join(libdir, name))  # a new inode
+    cenv = client_env()
+    cenv["LD_LIBRARY_PATH"] = libdir
+    pid, rc, out, err = run_client([sys.executable, "-c", PY_HTTPS_PRIVATE,
+                                    t.url("/private-lib"), t.cert, "1.0"],
+                                   env=cenv)
+    if rc != 0:
+        raise CaseFailed("python https failed rc=%d: %s" % (rc, err[-300:]))
+    want = str([os.path.join(libdir, "libssl.so.3")])
+    if out.splitlines()[0] != want:
+        raise CaseFailed("the client mapped %s, not the private copy %s"
+                         % (out.splitlines()[0], want))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "python pid %d (libssl from %s)"
+                   % (pid, libdir))
+        if tl:
+            check_tls_get(c, tl, "private libssl GET https", "/private-lib",
+                          "openssl")
     return check
 
 
@@ -1465,6 +1530,11 @@ GROUPS = [
         ("tls_wget_untrusted", case_tls_wget_untrusted),
         ("tls_server_role", case_tls_server_role),
     ]),
+    # its own tracer run: a fresh tracer that has seen nothing but the
+    # host's own libraries (and every probe costs the exit ~0.1 s)
+    ("tls_exec", setup_tls, [
+        ("tls_exec_private_lib", case_tls_exec_private_lib),
+    ]),
 ]
 
 SUMMARY_RE = re.compile(r"lost", re.I)
@@ -1574,6 +1644,8 @@ def run_group(env, gname, setup, cases_all, res, selected):
         note = None
         if any_fail or os.environ.get("E2E_KEEP_LOGS"):
             note = "tracer logs: %s.{stdout,stderr}" % tracer.save_logs()
+            if tracer.stop_s is not None:
+                note += "; exit took %.1f s after SIGINT" % tracer.stop_s
         res.report(c.name, c.failures, c.evidence, note)
     finally:
         if tracer and tracer.proc and tracer.proc.poll() is None:
