@@ -348,6 +348,28 @@ int BPF_KPROBE(uprobe_gnutls_handshake, void *session)
 	return 0;
 }
 
+/* int gnutls_certificate_verify_peers2(gnutls_session_t,
+ *                                      unsigned int *status) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_gnutls_verify2, void *session, unsigned int *status)
+{
+	on_tls_enter((__u64)session, 0, (__u64)status, TLS_CALL_VERIFY,
+		     HT_TLS_GNUTLS);
+	return 0;
+}
+
+/* int gnutls_certificate_verify_peers3(gnutls_session_t,
+ *                                      const char *hostname,
+ *                                      unsigned int *status) */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_gnutls_verify3, void *session, const char *hostname,
+	       unsigned int *status)
+{
+	on_tls_enter((__u64)session, 0, (__u64)status, TLS_CALL_VERIFY,
+		     HT_TLS_GNUTLS);
+	return 0;
+}
+
 /* int gnutls_bye(gnutls_session_t, gnutls_close_request_t) */
 SEC("uprobe")
 int BPF_KPROBE(uprobe_gnutls_bye, void *session)

@@ -25,7 +25,8 @@ enum tls_call_op {
 	TLS_CALL_PEEK,      /* bytes stay for the next read: not reported */
 	TLS_CALL_HANDSHAKE,
 	TLS_CALL_SHUTDOWN,  /* only ties the socket (close_notify) */
-	TLS_CALL_VERIFY,    /* SSL_get_verify_result */
+	TLS_CALL_VERIFY,    /* SSL_get_verify_result,
+			     * gnutls_certificate_verify_peers2/3 */
 };
 
 struct tls_call {
@@ -268,6 +269,19 @@ static __always_inline void on_tls_exit(long ret)
 	st = bpf_map_lookup_elem(&conns, &key);
 	if (!st || st->gen != id->gen)
 		return;
+	if (call.op == TLS_CALL_VERIFY && call.lib == HT_TLS_GNUTLS) {
+		/* gnutls_certificate_verify_peers2/3: 0 and the verdict
+		 * (gnutls_certificate_status_t bits) in *status, or a
+		 * negative error: reported as the verdict, or the error */
+		__u32 status = 0;
+
+		if (!ret && (!call.lenp ||
+			     bpf_probe_read_user(&status, sizeof(status),
+						 (void *)call.lenp)))
+			return;
+		if (!ret)
+			ret = status;
+	}
 	if (call.op == TLS_CALL_HANDSHAKE || call.op == TLS_CALL_VERIFY) {
 		emit_tls_event(&call, id, st, ret);
 		return;

@@ -58,7 +58,10 @@ enum ht_tls_op {
 	HT_TLS_OP_HANDSHAKE = 0, /* SSL_do_handshake/SSL_connect/SSL_accept,
 				  * gnutls_handshake returned `ret` */
 	HT_TLS_OP_VERIFY = 1,    /* SSL_get_verify_result returned `ret`
-				  * (an X509_V_* code) */
+				  * (an X509_V_* code); GnuTLS (lib):
+				  * gnutls_certificate_verify_peers2/3's
+				  * verdict (gnutls_certificate_status_t
+				  * bits, >= 0) or its error (< 0) */
 };
 
 enum ht_role {

@@ -1483,8 +1483,14 @@ static void tls_fail_words(const struct conn *conn, const char *how,
 			 tls_gnutls_words((long)t->hs_ret, buf, sizeof(buf)));
 	} else if (t->verify_seen && t->verify != 0) {
 		snprintf(out, size,
-			 "tls: handshake failed: certificate verify failed: %s",
-			 tls_verify_words((long)t->verify, buf, sizeof(buf)));
+			 "tls: handshake failed: certificate verify failed: %s%s",
+			 t->lib == HT_TLS_GNUTLS ?
+				 tls_gnutls_verify_words((long)t->verify, buf,
+							 sizeof(buf)) :
+				 tls_verify_words((long)t->verify, buf,
+						  sizeof(buf)),
+			 t->hs == HS_OK ? " (checked after the handshake)"
+					: "");
 	} else if (out_s->alert_desc > 0) {
 		snprintf(out, size, "tls: handshake failed: sent alert %s",
 			 tls_alert_name(out_s->alert_desc, buf, sizeof(buf)));
@@ -1504,8 +1510,20 @@ static void tls_fail_words(const struct conn *conn, const char *how,
 	}
 }
 
-/* A handshake that started and ended without success: one timeline for
- * the connection, failed, no request. */
+/* GnuTLS leaves the certificate to the caller: gnutls_handshake
+ * succeeds, the client then reads a bad verdict and hangs up before any
+ * request (wget). The handshake failed for it all the same. */
+static bool tls_rejected_after_handshake(const struct conn *conn)
+{
+	const struct conn_tls *t = conn->tls;
+
+	return t->hs == HS_OK && !t->hs_derived && t->verify_seen &&
+	       t->verify != 0 && !conn->head && !conn->n_requests;
+}
+
+/* A handshake that started and ended without success (or whose
+ * certificate the client rejected afterwards): one timeline for the
+ * connection, failed, no request. */
 static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 				 uint64_t ts, const char *how)
 {
@@ -1513,9 +1531,13 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	struct timeline *tl = &c->tl;
 	uint64_t start = t->hs_start_ns;
 	struct tl_event *e;
+	char words[TL_ERROR_MAX];
 
-	if (t->hs == HS_FAILED || t->hs == HS_OK || !t->hs_start_ns)
+	if (t->hs == HS_FAILED || !t->hs_start_ns ||
+	    (t->hs == HS_OK && !tls_rejected_after_handshake(conn)))
 		return;
+	/* the words before the state changes: they tell the two apart */
+	tls_fail_words(conn, how, words, sizeof(words));
 	t->hs = HS_FAILED;
 	if (conn->head || conn->n_requests)
 		return; /* a request is open: it carries the failure */
@@ -1532,7 +1554,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	tl->start_ns = start;
 	tl->end_ns = max_u64(max_u64(ts, start), t->hs_start_ns);
 	tl_tls_fields(tl, conn, NULL);
-	tls_fail_words(conn, how, tl->tls.error, sizeof(tl->tls.error));
+	snprintf(tl->tls.error, sizeof(tl->tls.error), "%s", words);
 	e = tl_add(tl, TL_GetConn, start);
 	if (e && t->stream[0].hello.sni[0])
 		copy_bounded(e->host, sizeof(e->host), t->stream[0].hello.sni,
@@ -1571,7 +1593,8 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 static void tls_stream_over(struct correlator *c, struct conn *conn,
 			    uint64_t ts, const char *how)
 {
-	if (conn->tls && conn->tls->hs == HS_STARTED)
+	if (conn->tls && (conn->tls->hs == HS_STARTED ||
+			  tls_rejected_after_handshake(conn)))
 		tls_handshake_failed(c, conn, ts, how);
 }
 

@@ -168,6 +168,26 @@ static void put_request_header(const struct text_ctx *ctx,
 	}
 }
 
+/* An HTTP/2 connection: its frames are not decoded, so it has no method
+ * or status, but it is HTTP all the same, e.g.
+ * "HTTP/2 localhost:8443 -> frames not decoded". */
+static bool is_h2(const struct timeline *tl)
+{
+	return is_empty(tl->method) &&
+	       strncmp(tl->version, "HTTP/2", sizeof(tl->version)) == 0;
+}
+
+static void put_h2_header(const struct text_ctx *ctx,
+			  const struct timeline *tl)
+{
+	fputs("HTTP/2 ", ctx->out);
+	if (!is_empty(tl->host))
+		put_untrusted(ctx, tl->host, sizeof(tl->host));
+	else
+		put_peer(ctx, &tl->daddr);
+	fputs(" -> frames not decoded", ctx->out);
+}
+
 /*
  * No request was written: say which step got how far, e.g.
  * "connect 127.0.0.1:1 -> failed: Connection refused". Returns whether
@@ -304,6 +324,7 @@ void output_text(FILE *out, const struct timeline *tl,
 		.out = out,
 		.color = opts && opts->color,
 	};
+	bool h2 = is_h2(tl);
 	bool have_request = !is_empty(tl->method);
 	bool error_shown = false;
 
@@ -315,13 +336,15 @@ void output_text(FILE *out, const struct timeline *tl,
 	fprintf(out, "[%u] ", (unsigned int)tl->pid);
 	if (have_request)
 		put_request_header(&ctx, tl);
+	else if (h2)
+		put_h2_header(&ctx, tl);
 	else
 		error_shown = put_no_request_header(&ctx, tl);
 	put_total(&ctx, tl);
 
 	put_phases(&ctx, tl);
 	/* Without a request the header already names the peer. */
-	if (have_request)
+	if (have_request || h2)
 		put_connection(&ctx, tl);
 	if (!error_shown && !is_empty(tl->error)) {
 		fputs("  ", out);

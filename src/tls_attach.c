@@ -27,7 +27,8 @@
 enum tls_prog {
 	P_SSL_WRITE, P_SSL_WRITE_EX, P_SSL_READ, P_SSL_READ_EX, P_SSL_PEEK,
 	P_SSL_HANDSHAKE, P_SSL_SHUTDOWN, P_SSL_VERIFY, P_TLS_FREE,
-	P_GNUTLS_SEND, P_GNUTLS_RECV, P_GNUTLS_HANDSHAKE, P_GNUTLS_BYE,
+	P_GNUTLS_SEND, P_GNUTLS_RECV, P_GNUTLS_HANDSHAKE, P_GNUTLS_VERIFY2,
+	P_GNUTLS_VERIFY3, P_GNUTLS_BYE,
 };
 
 struct tls_func {
@@ -62,6 +63,10 @@ static const struct tls_func gnutls_funcs[] = {
 	{ "gnutls_record_send", P_GNUTLS_SEND, true, true },
 	{ "gnutls_record_recv", P_GNUTLS_RECV, true, true },
 	{ "gnutls_handshake", P_GNUTLS_HANDSHAKE, true, false },
+	/* GnuTLS leaves the certificate check to the caller, after the
+	 * handshake (wget): its verdict says why a client hung up */
+	{ "gnutls_certificate_verify_peers2", P_GNUTLS_VERIFY2, true, false },
+	{ "gnutls_certificate_verify_peers3", P_GNUTLS_VERIFY3, true, false },
 	{ "gnutls_deinit", P_TLS_FREE, false, false },
 };
 
@@ -110,6 +115,8 @@ static struct bpf_program *tls_program(struct httptrace_bpf *skel,
 	case P_GNUTLS_SEND: return skel->progs.uprobe_gnutls_send;
 	case P_GNUTLS_RECV: return skel->progs.uprobe_gnutls_recv;
 	case P_GNUTLS_HANDSHAKE: return skel->progs.uprobe_gnutls_handshake;
+	case P_GNUTLS_VERIFY2: return skel->progs.uprobe_gnutls_verify2;
+	case P_GNUTLS_VERIFY3: return skel->progs.uprobe_gnutls_verify3;
 	case P_GNUTLS_BYE: return skel->progs.uprobe_gnutls_bye;
 	}
 	return NULL;

@@ -460,3 +460,53 @@ const char *tls_gnutls_words(long code, char *buf, size_t size)
 	snprintf(buf, size, "GnuTLS error %ld", code);
 	return buf;
 }
+
+static const struct {
+	unsigned long bit;
+	const char *words;
+} gnutls_status_bits[] = {
+	{ 1ul << 6, "issuer unknown" },
+	{ 1ul << 7, "issuer is not a CA" },
+	{ 1ul << 10, "certificate expired" },
+	{ 1ul << 9, "certificate not yet activated" },
+	{ 1ul << 5, "certificate revoked" },
+	{ 1ul << 11, "signature failure" },
+	{ 1ul << 8, "insecure algorithm" },
+	{ 1ul << 14, "hostname mismatch" },
+	{ 1ul << 17, "certificate mismatch" },
+	{ 1ul << 18, "purpose mismatch" },
+	{ 1ul << 16, "issuer constraints failure" },
+	{ 1ul << 12, "revocation data superseded" },
+	{ 1ul << 15, "revocation data issued in the future" },
+	{ 1ul << 19, "missing OCSP status" },
+	{ 1ul << 20, "invalid OCSP status" },
+	{ 1ul << 21, "unknown critical extensions" },
+};
+
+const char *tls_gnutls_verify_words(long v, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	if (v < 0)
+		return tls_gnutls_words(v, buf, size);
+	if (!size)
+		return "";
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(gnutls_status_bits) /
+			    sizeof(gnutls_status_bits[0]);
+	     i++) {
+		if (!((unsigned long)v & gnutls_status_bits[i].bit))
+			continue;
+		snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+			 gnutls_status_bits[i].words);
+		n = strlen(buf);
+		if (n + 1 >= size)
+			break;
+	}
+	if (n)
+		return buf;
+	if ((unsigned long)v == 1ul << 1) /* GNUTLS_CERT_INVALID alone */
+		return "certificate not trusted";
+	snprintf(buf, size, "certificate status 0x%lx", (unsigned long)v);
+	return buf;
+}

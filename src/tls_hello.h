@@ -89,5 +89,8 @@ const char *tls_alert_name(int desc, char *buf, size_t size);
 const char *tls_verify_words(long code, char *buf, size_t size);
 /* GnuTLS error code in words, as gnutls_strerror() says it. */
 const char *tls_gnutls_words(long code, char *buf, size_t size);
+/* gnutls_certificate_verify_peers2/3's verdict in words: the problems
+ * in its status bits ("issuer unknown", ...), or its error (< 0). */
+const char *tls_gnutls_verify_words(long v, char *buf, size_t size);
 
 #endif /* HTTPTRACE_TLS_HELLO_H */

@@ -92,11 +92,11 @@ class CaseFailed(Exception):
     pass
 
 
-def run_client(argv, timeout=CLIENT_TIMEOUT, stdin=None):
+def run_client(argv, timeout=CLIENT_TIMEOUT, stdin=None, env=None):
     """Run a client to completion. Returns (pid, rc, stdout, stderr)."""
     p = PROCS.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                     stdin=subprocess.PIPE if stdin is not None else
-                    subprocess.DEVNULL)
+                    subprocess.DEVNULL, env=env or client_env())
     try:
         out, err = p.communicate(input=stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -214,6 +214,7 @@ class Tracer:
         self.record_path = env.path("tracer.%s.htrec" % name)
         self.rc = None
         self.killed = False
+        self.stop_s = None
         self.timelines = []
         self.bad_lines = []
 
@@ -274,8 +275,10 @@ class Tracer:
         if self.proc.poll() is None:
             time.sleep(SETTLE)
             self.proc.send_signal(signal.SIGINT)
+            t0 = time.monotonic()
             try:
                 self.proc.wait(timeout=STOP_TIMEOUT)
+                self.stop_s = time.monotonic() - t0
             except subprocess.TimeoutExpired:
                 self.killed = True
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -1021,8 +1024,9 @@ TLS_HOOKS = ["GetConn", "ConnectStart", "ConnectDone", "TLSHandshakeStart",
 
 
 class TlsCtx:
-    def __init__(self, cert, pid, port):
+    def __init__(self, cert, key, pid, port):
         self.cert = cert
+        self.key = key
         self.pid = pid
         self.port = port
 
@@ -1030,10 +1034,17 @@ class TlsCtx:
         return "https://%s:%d%s" % (host, self.port, path)
 
 
+TLS_SETUPS = [0]
+
+
 def setup_tls(env):
     if not shutil.which("openssl"):
         raise CaseFailed("openssl CLI missing (apt-get install openssl)")
-    cert, key = env.path("tls.crt"), env.path("tls.key")
+    # one set of files per group that uses it: a port file left by an
+    # earlier group must not be taken for this server's
+    TLS_SETUPS[0] += 1
+    n = "" if TLS_SETUPS[0] == 1 else str(TLS_SETUPS[0])
+    cert, key = env.path("tls%s.crt" % n), env.path("tls%s.key" % n)
     r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                         "-nodes", "-keyout", key, "-out", cert, "-days", "2",
                         "-subj", "/CN=localhost", "-addext",
@@ -1042,8 +1053,8 @@ def setup_tls(env):
     if r.returncode != 0:
         raise CaseFailed("openssl req failed: %s"
                          % r.stderr.decode(errors="replace")[-300:])
-    port_file = env.path("port.tls")
-    log = open(env.path("server.tls.log"), "wb")
+    port_file = env.path("port.tls" + n)
+    log = open(env.path("server.tls%s.log" % n), "wb")
     server = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "..", "..", "tools", "ht_tls_server.py")
     p = PROCS.popen([sys.executable, server, "--cert", cert, "--key", key,
@@ -1062,7 +1073,7 @@ def setup_tls(env):
     if not r or r == "exited":
         raise CaseFailed("ht_tls_server.py did not start")
     # system-wide: libraries found at start and through exec watching
-    return [], TlsCtx(cert, p.pid, int(r))
+    return [], TlsCtx(cert, key, p.pid, int(r))
 
 
 def check_tls_obj(c, tl, what, lib):
@@ -1181,6 +1192,61 @@ def case_tls_python(env, t):
     return check
 
 
+# The private-library client: waits until the TLS library is mapped, says
+# which file it is, gives the tracer's exec watcher (rescans 20 ms, 200 ms
+# and 2 s after exec) time to look, then fetches.
+PY_HTTPS_PRIVATE = r"""
+import ssl, sys, time, urllib.request
+maps = [l.split()[-1] for l in open('/proc/self/maps') if 'libssl' in l]
+print(sorted(set(maps)))
+sys.stdout.flush()
+time.sleep(float(sys.argv[3]))
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+h = urllib.request.ProxyHandler({})
+r = urllib.request.build_opener(h, urllib.request.HTTPSHandler(
+    context=ctx)).open(sys.argv[1], timeout=10)
+b = r.read()
+print(r.status, len(b))
+"""
+
+
+def case_tls_exec_private_lib(env, t):
+    """A client started after the tracer with its own copy of libssl, in a
+    directory the tracer never scans, mapped by no process when the tracer
+    started: only exec watching (what the new process maps) can find it."""
+    libdir = env.path("private-ssl")
+    os.makedirs(libdir, exist_ok=True)
+    for name in ("libssl.so.3", "libcrypto.so.3"):
+        src = None
+        for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                  "/usr/lib64", "/usr/lib"):
+            if os.path.exists(os.path.join(d, name)):
+                src = os.path.join(d, name)
+                break
+        if not src:
+            raise CaseFailed("%s not found to copy" % name)
+        shutil.copyfile(src, os.path.join(libdir, name))  # a new inode
+    cenv = client_env()
+    cenv["LD_LIBRARY_PATH"] = libdir
+    pid, rc, out, err = run_client([sys.executable, "-c", PY_HTTPS_PRIVATE,
+                                    t.url("/private-lib"), t.cert, "1.0"],
+                                   env=cenv)
+    if rc != 0:
+        raise CaseFailed("python https failed rc=%d: %s" % (rc, err[-300:]))
+    want = str([os.path.join(libdir, "libssl.so.3")])
+    if out.splitlines()[0] != want:
+        raise CaseFailed("the client mapped %s, not the private copy %s"
+                         % (out.splitlines()[0], want))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "python pid %d (libssl from %s)"
+                   % (pid, libdir))
+        if tl:
+            check_tls_get(c, tl, "private libssl GET https", "/private-lib",
+                          "openssl")
+    return check
+
+
 def case_tls_wget(env, t):
     pid, rc, out, err = run_client(["wget", "-q", "--no-proxy", "-t", "1",
                                     "-T", "10", "-O", "/dev/null",
@@ -1224,6 +1290,100 @@ def case_tls_node(env, t):
     return check
 
 
+# An HTTP/2 server (Node's built-in http2, ALPN h2 only): argv cert key
+# port-file max-seconds; answers every stream with 200 "hello h2 PATH".
+NODE_H2_SERVER = r"""
+const http2 = require('http2'), fs = require('fs');
+const [cert, key, portFile, maxSec] = process.argv.slice(1);
+const srv = http2.createSecureServer({cert: fs.readFileSync(cert),
+                                      key: fs.readFileSync(key)});
+srv.on('stream', (stream, headers) => {
+  stream.respond({':status': 200, 'content-type': 'text/plain'});
+  stream.end('hello h2 ' + headers[':path'] + '\n');
+});
+srv.listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(portFile + '.tmp', String(srv.address().port));
+  fs.renameSync(portFile + '.tmp', portFile);
+});
+setTimeout(() => process.exit(0), Number(maxSec) * 1000).unref();
+"""
+
+
+def start_h2_server(env, t):
+    if not shutil.which("node"):
+        raise CaseFailed("node missing (apt-get install nodejs)")
+    port_file = env.path("port.h2")
+    log = open(env.path("server.h2.log"), "wb")
+    p = PROCS.popen(["node", "-e", NODE_H2_SERVER, t.cert, t.key, port_file,
+                     "120"], stdout=log, stderr=log,
+                    stdin=subprocess.DEVNULL)
+    log.close()
+
+    def ready():
+        try:
+            with open(port_file) as f:
+                v = f.read().strip()
+            return v if v.isdigit() else None
+        except FileNotFoundError:
+            return None if p.poll() is None else "exited"
+    r = wait_for(ready, 10.0)
+    if not r or r == "exited":
+        raise CaseFailed("node http2 server did not start (see %s)"
+                         % env.path("server.h2.log"))
+    return p, int(r)
+
+
+def case_tls_h2(env, t):
+    """curl --http2 against Node's http2.createSecureServer: ALPN h2 (the
+    choice is encrypted in TLS 1.3; the plaintext's preface says it), one
+    timeline for the connection, frames not decoded: it ends at GotConn."""
+    server, port = start_h2_server(env, t)
+    try:
+        pid, rc, out, err = curl(
+            env, "--http2", "--cacert", t.cert, "-w",
+            "\n%{http_version} %{http_code} %{time_connect} "
+            "%{time_appconnect}", "https://localhost:%d/h2" % port)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+    if rc != 0:
+        raise CaseFailed("curl --http2 failed rc=%d: %s" % (rc, err.strip()))
+    body, _, w = out.rpartition("\n")
+    ver, code, t_connect, t_app = w.split()
+    if (body, ver, code) != ("hello h2 /h2\n", "2", "200"):
+        raise CaseFailed("curl did not speak HTTP/2 to the server: body %r, "
+                         "http_version %s, status %s" % (body, ver, code))
+    t_tls = (float(t_app) - float(t_connect)) * 1e6
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_common(c, tl, "h2")
+        c.eq(tl.get("role"), "client", "role")
+        c.eq(dig(tl, "http", "version"), "HTTP/2", "http.version")
+        c.eq(dig(tl, "http", "method"), None, "http.method (not decoded)")
+        c.eq(dig(tl, "http", "status"), None, "http.status (not decoded)")
+        c.eq(tl.get("error"), None, "error")
+        c.eq(tl.get("complete"), True, "complete")
+        c.eq(dig(tl, "conn", "dport"), port, "conn.dport")
+        c.eq(dig(tl, "conn", "reused"), False, "conn.reused")
+        check_tls_obj(c, tl, "h2", "openssl")
+        c.eq(dig(tl, "tls", "alpn"), "h2", "tls.alpn")
+        c.eq(dig(tl, "tls", "sni"), "localhost", "tls.sni")
+        got = [h for h in hooks(tl) if h not in ("DNSStart", "DNSDone")]
+        c.eq(got, ["GetConn", "ConnectStart", "ConnectDone",
+                   "TLSHandshakeStart", "TLSHandshakeDone", "GotConn"],
+             "hooks (DNS aside)")
+        c.true((dig(tl, "bytes", "sent") or 0) >= 24,
+               "bytes.sent %r < 24 (the preface)" % dig(tl, "bytes", "sent"))
+        ours = dig(tl, "phases_us", "tls")
+        if c.true(ours is not None, "phases_us.tls is null"):
+            ok, tol = close_enough(ours, t_tls)
+            c.true(ok, "phases_us.tls = %d us, curl appconnect-connect "
+                   "says %.0f us (tolerance %.0f us)" % (ours, t_tls, tol))
+    return check
+
+
 def case_tls_untrusted(env, t):
     """curl verifies the server's certificate against the system CAs:
     the handshake fails."""
@@ -1246,6 +1406,47 @@ def case_tls_untrusted(env, t):
         done = event(tl, "TLSHandshakeDone") or {}
         c.eq(done.get("err"), e, "TLSHandshakeDone.err")
         c.eq(dig(tl, "http", "method"), None, "http.method")
+    return check
+
+
+def case_tls_wget_untrusted(env, t):
+    """wget (GnuTLS) without --ca-certificate: gnutls_handshake itself
+    succeeds (GnuTLS leaves the certificate to the caller), wget then asks
+    gnutls_certificate_verify_peers2, gets INVALID | SIGNER_NOT_FOUND and
+    closes before any request."""
+    pid, rc, out, err = run_client(["wget", "--no-proxy", "-t", "1",
+                                    "-T", "10", "-O", "/dev/null",
+                                    t.url("/wget-untrusted")])
+    if rc != 5:  # wget: 5 = SSL verification failure
+        raise CaseFailed("wget rc=%d, want 5 (SSL verification failure): %s"
+                         % (rc, err.strip()[-300:]))
+    if "known issuer" not in err:
+        raise CaseFailed("wget did not say the issuer is unknown: %s"
+                         % err.strip()[-300:])
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "wget pid %d" % pid)
+        if not tl:
+            return
+        check_common(c, tl, "wget untrusted")
+        c.eq(tl.get("error"), "tls: handshake failed: certificate verify "
+             "failed: issuer unknown (checked after the handshake)",
+             "error")
+        c.eq(hooks(tl), ["GetConn", "DNSStart", "DNSDone", "ConnectStart",
+                         "ConnectDone", "TLSHandshakeStart",
+                         "TLSHandshakeDone"], "hooks")
+        done = event(tl, "TLSHandshakeDone") or {}
+        c.eq(done.get("err"), tl.get("error"), "TLSHandshakeDone.err")
+        c.eq(dig(tl, "http", "method"), None, "http.method")
+        c.eq(dig(tl, "http", "status"), None, "http.status")
+        c.eq(dig(tl, "tls", "lib"), "gnutls", "tls.lib")
+        c.eq(dig(tl, "tls", "sni"), "localhost", "tls.sni")
+        c.eq(dig(tl, "tls", "version"), "TLSv1.3", "tls.version")
+        c.eq(dig(tl, "conn", "dport"), t.port, "conn.dport")
+        c.eq(dig(tl, "bytes", "sent"), 0, "bytes.sent (plaintext)")
+        c.eq(tl.get("complete"), True, "complete")
+        c.true(dig(tl, "phases_us", "tls") is not None,
+               "phases_us.tls is null")
     return check
 
 
@@ -1337,8 +1538,15 @@ GROUPS = [
         ("tls_python", case_tls_python),
         ("tls_wget", case_tls_wget),
         ("tls_node", case_tls_node),
+        ("tls_h2", case_tls_h2),
         ("tls_untrusted", case_tls_untrusted),
+        ("tls_wget_untrusted", case_tls_wget_untrusted),
         ("tls_server_role", case_tls_server_role),
+    ]),
+    # its own tracer run: a fresh tracer that has seen nothing but the
+    # host's own libraries (and every probe costs the exit ~0.1 s)
+    ("tls_exec", setup_tls, [
+        ("tls_exec_private_lib", case_tls_exec_private_lib),
     ]),
 ]
 
@@ -1464,6 +1672,8 @@ def run_group(env, gname, setup, cases_all, res, selected):
         note = None
         if any_fail or os.environ.get("E2E_KEEP_LOGS"):
             note = "tracer logs: %s.{stdout,stderr}" % tracer.save_logs()
+            if tracer.stop_s is not None:
+                note += "; exit took %.1f s after SIGINT" % tracer.stop_s
         res.report(c.name, c.failures, c.evidence, note)
     finally:
         if tracer and tracer.proc and tracer.proc.poll() is None:

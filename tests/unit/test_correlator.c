@@ -1520,6 +1520,68 @@ static void test_tls_fail_gnutls(void)
 	correlator_free(c);
 }
 
+/* GnuTLS leaves the certificate to the caller (wget): gnutls_handshake
+ * returns 0, gnutls_certificate_verify_peers2 says "issuer unknown"
+ * (INVALID | SIGNER_NOT_FOUND), the client closes without a request:
+ * a failed handshake all the same, said as it happened. A good verdict
+ * and the same close: nothing to report (no request). */
+static void test_tls_gnutls_rejected_after_handshake(void)
+{
+	for (int bad = 0; bad < 2; bad++) {
+		struct correlator *c = setup(NULL);
+		struct cn k = client(c);
+		struct tbuf ch;
+
+		connected(&k);
+		tls_client_hello(&ch, "example.com", NULL);
+		tls_raw(&k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+		tls_call(&k, T0 + 200 * US, T0 + 600 * US, 0, HT_TLS_GNUTLS,
+			 HT_TLS_OP_HANDSHAKE);
+		tls_call(&k, T0 + 610 * US, T0 + 620 * US, bad ? 0x42 : 0,
+			 HT_TLS_GNUTLS, HT_TLS_OP_VERIFY);
+		conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+		settle(c);
+		CHECK_INT(out.n, bad ? 1 : 0);
+		if (bad) {
+			check_failed_handshake(
+				&out.tl[0],
+				"tls: handshake failed: certificate verify "
+				"failed: issuer unknown (checked after the "
+				"handshake)");
+			CHECK_STR(out.tl[0].tls.lib, "gnutls");
+			CHECK_INT(hook_ts(&out.tl[0], TL_TLSHandshakeStart),
+				  T0 + 200 * US);
+			CHECK_INT(hook_ts(&out.tl[0], TL_TLSHandshakeDone),
+				  T0 + 800 * US);
+		}
+		correlator_free(c);
+	}
+}
+
+/* a bad verdict that the client goes past: the request is reported as
+ * usual, not a failed handshake */
+static void test_tls_gnutls_verify_ignored(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	tls_call(&k, T0 + 200 * US, T0 + 600 * US, 0, HT_TLS_GNUTLS,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_call(&k, T0 + 610 * US, T0 + 620 * US, 0x42, HT_TLS_GNUTLS,
+		 HT_TLS_OP_VERIFY);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1050 * US, GET_REQ,
+	       HT_TLS_GNUTLS);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1890 * US, T0 + 2010 * US, OK_RESP,
+	       HT_TLS_GNUTLS);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 3000 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].error, "");
+	CHECK_INT(out.tl[0].status, 200);
+	correlator_free(c);
+}
+
 /* a successful GnuTLS handshake returns 0 */
 static void test_tls_gnutls_ok(void)
 {
@@ -1726,6 +1788,8 @@ int main(void)
 	RUN(test_tls_fail_verify);
 	RUN(test_tls_fail_gnutls);
 	RUN(test_tls_gnutls_ok);
+	RUN(test_tls_gnutls_rejected_after_handshake);
+	RUN(test_tls_gnutls_verify_ignored);
 	RUN(test_tls_h2);
 	RUN(test_tls_bad_records);
 	RUN(test_tls_handshake_never_backwards);

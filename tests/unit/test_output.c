@@ -1086,6 +1086,48 @@ static void test_text_untrusted(void)
 }
 
 /* Bars never pass 40 columns, even for phases longer than the total. */
+/* HTTP/2 (frames not decoded): no method, but not "no request" either;
+ * the connection and TLS lines say what is known */
+static void test_text_h2(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+	int i;
+
+	make_refused(&tl);
+	tl.n_events = 0;
+	set_v4(&tl.saddr, "127.0.0.1", 41402);
+	set_v4(&tl.daddr, "127.0.0.1", 8443);
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		tl.phase_us[i] = -1;
+	tl.phase_us[TL_PHASE_CONNECT] = 270;
+	tl.phase_us[TL_PHASE_TLS] = 4416;
+	tl.phase_us[TL_PHASE_TOTAL] = 4801;
+	strcpy(tl.version, "HTTP/2");
+	tl.tls.seen = true;
+	strcpy(tl.tls.lib, "openssl");
+	strcpy(tl.tls.version, "TLSv1.3");
+	strcpy(tl.tls.cipher, "TLS_AES_256_GCM_SHA384");
+	strcpy(tl.tls.sni, "localhost");
+	strcpy(tl.tls.alpn, "h2");
+	add_event(&tl, TL_GetConn, 0);
+	add_event(&tl, TL_TLSHandshakeStart, 1708);
+	add_event(&tl, TL_TLSHandshakeDone, 4687);
+	add_event(&tl, TL_GotConn, 4687);
+	c = capture_text(&tl, &o);
+	CHECK_STR(c.buf,
+		  "11:30:00.123 curl[1234] HTTP/2 127.0.0.1:8443 -> frames "
+		  "not decoded  total 4.801 ms\n"
+		  "  connect    0.270 ms  ##\n"
+		  "  tls        4.416 ms  #####################################\n"
+		  "  new connection 127.0.0.1:41402 -> 127.0.0.1:8443\n"
+		  "  tls openssl TLSv1.3 TLS_AES_256_GCM_SHA384 sni=localhost "
+		  "alpn=h2\n");
+	CHECK_LACKS(c, "no request");
+	free(c.buf);
+}
+
 static void test_text_bar_clamped(void)
 {
 	struct timeline tl;
@@ -1136,5 +1178,6 @@ int main(void)
 	RUN(test_text_reused_error);
 	RUN(test_text_untrusted);
 	RUN(test_text_bar_clamped);
+	RUN(test_text_h2);
 	return unit_done("output");
 }

@@ -189,6 +189,17 @@ static void test_words(void)
 		  "a TLS fatal alert has been received");
 	CHECK_STR(tls_gnutls_words(-1000, buf, sizeof(buf)),
 		  "GnuTLS error -1000");
+	CHECK_STR(tls_gnutls_verify_words(0x42, buf, sizeof(buf)),
+		  "issuer unknown");
+	CHECK_STR(tls_gnutls_verify_words(0x2 | 0x400 | 0x4000, buf,
+					  sizeof(buf)),
+		  "certificate expired, hostname mismatch");
+	CHECK_STR(tls_gnutls_verify_words(0x2, buf, sizeof(buf)),
+		  "certificate not trusted");
+	CHECK_STR(tls_gnutls_verify_words(0x1, buf, sizeof(buf)),
+		  "certificate status 0x1");
+	CHECK_STR(tls_gnutls_verify_words(-348, buf, sizeof(buf)),
+		  "error verifying the peer's certificate");
 	CHECK_STR(tls_version_name(0x0303, buf, sizeof(buf)), "TLSv1.2");
 	CHECK_STR(tls_version_name(0x7f17, buf, sizeof(buf)), "0x7f17");
 }
