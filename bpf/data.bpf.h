@@ -120,6 +120,12 @@ static __always_inline void on_io_exit(long ret)
 	st = bpf_map_lookup_elem(&conns, &key);
 	if (!st || st->gen != io->conn.gen)
 		goto out;
+	/* Ciphertext of a session already carrying application data says
+	 * nothing its plaintext records do not (userspace reads only the
+	 * handshake from the wire): half the records of an HTTPS request,
+	 * gone. Ends and errors still go out. */
+	if (ret > 0 && st->tls_app_data)
+		goto out;
 	scratch = bpf_map_lookup_elem(&data_scratches, &cpu);
 	if (!scratch)
 		goto out;

@@ -41,6 +41,7 @@ struct conn_state {
 	__u8 tls_tied;        /* a TLS session is tied to this socket */
 	__u8 proto_checked;   /* the first data bytes were looked at */
 	__u8 not_http;        /* ...and were neither HTTP/1.x nor TLS */
+	__u8 tls_app_data;    /* a TLS call moved application data */
 };
 
 struct {

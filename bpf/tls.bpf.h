@@ -207,6 +207,8 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 		got = want;
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;
+	if (n > 0)
+		st->tls_app_data = 1;
 	fill_header(&ev->hdr, HT_EV_TLS_DATA, bpf_ktime_get_ns());
 	ev->conn = *id;
 	ev->seq = __sync_fetch_and_add(&st->seq, 1);
