@@ -1037,6 +1037,19 @@ class TlsCtx:
 TLS_SETUPS = [0]
 
 
+def wait_port_file(p, port_file, timeout=10.0):
+    """The port a fixture server wrote to port_file once listening;
+    "exited" if it died first, None on timeout."""
+    def ready():
+        try:
+            with open(port_file) as f:
+                v = f.read().strip()
+            return v if v.isdigit() else None
+        except FileNotFoundError:
+            return None if p.poll() is None else "exited"
+    return wait_for(ready, timeout)
+
+
 def setup_tls(env):
     if not shutil.which("openssl"):
         raise CaseFailed("openssl CLI missing (apt-get install openssl)")
@@ -1062,14 +1075,7 @@ def setup_tls(env):
                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     log.close()
 
-    def ready():
-        try:
-            with open(port_file) as f:
-                v = f.read().strip()
-            return v if v.isdigit() else None
-        except FileNotFoundError:
-            return None if p.poll() is None else "exited"
-    r = wait_for(ready, 10.0)
+    r = wait_port_file(p, port_file)
     if not r or r == "exited":
         raise CaseFailed("ht_tls_server.py did not start")
     # system-wide: libraries found at start and through exec watching
@@ -1196,18 +1202,12 @@ def case_tls_python(env, t):
 # which file it is, gives the tracer's exec watcher (rescans 20 ms, 200 ms
 # and 2 s after exec) time to look, then fetches.
 PY_HTTPS_PRIVATE = r"""
-import ssl, sys, time, urllib.request
+import ssl, sys, time
 maps = [l.split()[-1] for l in open('/proc/self/maps') if 'libssl' in l]
 print(sorted(set(maps)))
 sys.stdout.flush()
 time.sleep(float(sys.argv[3]))
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-h = urllib.request.ProxyHandler({})
-r = urllib.request.build_opener(h, urllib.request.HTTPSHandler(
-    context=ctx)).open(sys.argv[1], timeout=10)
-b = r.read()
-print(r.status, len(b))
-"""
+""" + PY_HTTPS
 
 
 def case_tls_exec_private_lib(env, t):
@@ -1319,14 +1319,7 @@ def start_h2_server(env, t):
                     stdin=subprocess.DEVNULL)
     log.close()
 
-    def ready():
-        try:
-            with open(port_file) as f:
-                v = f.read().strip()
-            return v if v.isdigit() else None
-        except FileNotFoundError:
-            return None if p.poll() is None else "exited"
-    r = wait_for(ready, 10.0)
+    r = wait_port_file(p, port_file)
     if not r or r == "exited":
         raise CaseFailed("node http2 server did not start (see %s)"
                          % env.path("server.h2.log"))

@@ -683,6 +683,23 @@ push_batch(struct correlator *corr, const struct batch *b, FILE *out,
 	correlator_tick(corr, last_ts);
 }
 
+/* What the measured part has cost and pushed so far. */
+struct timed {
+	double cpu, wall;
+	uint64_t bytes, errors;
+};
+
+static void timed_push(struct correlator *corr, const struct batch *b,
+		       FILE *out, struct timed *t)
+{
+	double c0 = ts_sec(CLOCK_PROCESS_CPUTIME_ID), w0 = ts_sec(CLOCK_MONOTONIC);
+
+	push_batch(corr, b, out, &t->bytes, &t->errors);
+	fflush(out);
+	t->cpu += ts_sec(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	t->wall += ts_sec(CLOCK_MONOTONIC) - w0;
+}
+
 /* A recording's records into one batch, as the generator lays them out;
  * lost items go to the correlator as the daemon would pass them. */
 static int load_recording(const char *path, struct batch *b,
@@ -734,9 +751,10 @@ static int load_recording(const char *path, struct batch *b,
 
 int main(int argc, char **argv)
 {
-	uint64_t want = 3000000, pushed = 0, pushed_bytes = 0, errors = 0;
+	uint64_t want = 3000000, pushed = 0;
 	const char *out_path = "/dev/null", *from = NULL;
-	double cpu = 0, wall = 0, c0, w0;
+	struct timed t = {};
+	double c0, w0;
 	struct app app = {};
 	struct batch b = {};
 	struct correlator *corr;
@@ -808,12 +826,7 @@ int main(int argc, char **argv)
 
 		if (load_recording(from, &b, corr, &app.oo))
 			return 1;
-		c0 = ts_sec(CLOCK_PROCESS_CPUTIME_ID);
-		w0 = ts_sec(CLOCK_MONOTONIC);
-		push_batch(corr, &b, app.out, &pushed_bytes, &errors);
-		fflush(app.out);
-		cpu += ts_sec(CLOCK_PROCESS_CPUTIME_ID) - c0;
-		wall += ts_sec(CLOCK_MONOTONIC) - w0;
+		timed_push(corr, &b, app.out, &t);
 		pushed = b.n;
 		for (size_t off = 0; off < b.used;) {
 			uint32_t size = *(const uint32_t *)(b.buf + off);
@@ -838,12 +851,7 @@ int main(int argc, char **argv)
 				break;
 		if (!b.n)
 			break;
-		c0 = ts_sec(CLOCK_PROCESS_CPUTIME_ID);
-		w0 = ts_sec(CLOCK_MONOTONIC);
-		push_batch(corr, &b, app.out, &pushed_bytes, &errors);
-		fflush(app.out);
-		cpu += ts_sec(CLOCK_PROCESS_CPUTIME_ID) - c0;
-		wall += ts_sec(CLOCK_MONOTONIC) - w0;
+		timed_push(corr, &b, app.out, &t);
 		pushed += b.n;
 	}
 	c0 = ts_sec(CLOCK_PROCESS_CPUTIME_ID);
@@ -851,8 +859,8 @@ int main(int argc, char **argv)
 	correlator_tick(corr, clock_ns + 1000000000ULL);
 	correlator_flush(corr);
 	fflush(app.out);
-	cpu += ts_sec(CLOCK_PROCESS_CPUTIME_ID) - c0;
-	wall += ts_sec(CLOCK_MONOTONIC) - w0;
+	t.cpu += ts_sec(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	t.wall += ts_sec(CLOCK_MONOTONIC) - w0;
 
 	{
 		const struct correlator_stats *st = correlator_stats(corr);
@@ -867,7 +875,7 @@ int main(int argc, char **argv)
 		       "\"output\":\"%s\",\"line_buffered\":%s,\"capture\":%u,"
 		       "\"conns\":%d}\n",
 		       (unsigned long long)pushed,
-		       (unsigned long long)pushed_bytes,
+		       (unsigned long long)t.bytes,
 		       (unsigned long long)app.timelines,
 		       (unsigned long long)st->requests,
 		       (unsigned long long)st->incomplete,
@@ -877,12 +885,12 @@ int main(int argc, char **argv)
 		       (unsigned long long)st->gaps,
 		       (unsigned long long)st->non_http_conns,
 		       (unsigned long long)st->evicted_conns,
-		       (unsigned long long)st->reorder_overflow, cpu, wall,
-		       (double)pushed / cpu, (double)pushed / wall,
+		       (unsigned long long)st->reorder_overflow, t.cpu, t.wall,
+		       (double)pushed / t.cpu, (double)pushed / t.wall,
 		       app.no_output ? "none" : app.text ? "text" : "json",
 		       line_buffered ? "true" : "false", capture, n_conns);
 	}
 	correlator_free(corr);
 	fclose(app.out);
-	return errors ? 1 : 0;
+	return t.errors ? 1 : 0;
 }
