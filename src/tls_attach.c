@@ -38,10 +38,11 @@ struct tls_func {
  * Not attached, on purpose: SSL_peek/SSL_peek_ex (peeked bytes come
  * again from the read that consumes them, which is where they count),
  * SSL_shutdown and gnutls_bye (their close_notify says nothing a
- * timeline needs). Every probe costs each call about 10 us here, and
- * its removal at exit an RCU grace period under a global lock (about
- * 75 ms each on this virtual machine): fewer is better. The BPF
- * programs for them stay, for a later opt-in.
+ * timeline needs). Every probe costs each call about 10 us here; on
+ * kernels without uprobe_multi links its removal at exit also costs an
+ * RCU grace period under a global lock (about 75 ms each on this
+ * virtual machine): fewer is better. The BPF programs for them stay,
+ * for a later opt-in.
  */
 static const struct tls_func openssl_funcs[] = {
 	{ "SSL_write", HT_TLSP_SSL_WRITE, true, true },
