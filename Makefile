@@ -35,6 +35,7 @@ BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -
 # Userspace modules that need libbpf; everything else in src/ is pure
 # (no kernel, no libbpf) and is linked into the unit tests and fuzzers.
 KERNEL_SRCS := src/main.c src/loader.c src/kernel_features.c src/event_reader.c \
+	       src/uprobe_multi.c \
 	       src/libc_locate.c src/tls_attach.c
 ALL_SRCS    := $(wildcard src/*.c)
 PURE_SRCS   := $(filter-out $(KERNEL_SRCS),$(ALL_SRCS))

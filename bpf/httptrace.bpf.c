@@ -19,6 +19,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "httptrace_events.h"
+#include "httptrace_tls_probes.h"
 #include "maps.bpf.h"
 #include "conn.bpf.h"
 #include "data.bpf.h"
@@ -243,6 +244,72 @@ SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_tls, long ret)
 {
 	on_tls_exit(ret);
+	return 0;
+}
+
+/*
+ * Kernels with uprobe_multi links (6.6+): every TLS function of a library
+ * enters here, one link for all of them, the attach cookie saying which
+ * (enum ht_tls_probe); the arguments are read as the programs below do.
+ * Only one of the two sets is loaded (tls_select_programs()).
+ */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	enum ht_tls_lib lib = HT_TLS_OPENSSL;
+	__u64 buf = 0, lenp = 0;
+	enum tls_call_op op;
+
+	switch (bpf_get_attach_cookie(ctx)) {
+	case HT_TLSP_SSL_WRITE:
+		op = TLS_CALL_WRITE, buf = a1;
+		break;
+	case HT_TLSP_SSL_WRITE_EX:
+		op = TLS_CALL_WRITE, buf = a1, lenp = a3;
+		break;
+	case HT_TLSP_SSL_READ:
+		op = TLS_CALL_READ, buf = a1;
+		break;
+	case HT_TLSP_SSL_READ_EX:
+		op = TLS_CALL_READ, buf = a1, lenp = a3;
+		break;
+	case HT_TLSP_SSL_PEEK:
+		op = TLS_CALL_PEEK;
+		break;
+	case HT_TLSP_SSL_HANDSHAKE:
+		op = TLS_CALL_HANDSHAKE;
+		break;
+	case HT_TLSP_SSL_SHUTDOWN:
+		op = TLS_CALL_SHUTDOWN;
+		break;
+	case HT_TLSP_SSL_VERIFY:
+		op = TLS_CALL_VERIFY;
+		break;
+	case HT_TLSP_TLS_FREE:
+		on_tls_free(a0);
+		return 0;
+	case HT_TLSP_GNUTLS_SEND:
+		op = TLS_CALL_WRITE, buf = a1, lib = HT_TLS_GNUTLS;
+		break;
+	case HT_TLSP_GNUTLS_RECV:
+		op = TLS_CALL_READ, buf = a1, lib = HT_TLS_GNUTLS;
+		break;
+	case HT_TLSP_GNUTLS_HANDSHAKE:
+		op = TLS_CALL_HANDSHAKE, lib = HT_TLS_GNUTLS;
+		break;
+	case HT_TLSP_GNUTLS_VERIFY2:
+		op = TLS_CALL_VERIFY, lenp = a1, lib = HT_TLS_GNUTLS;
+		break;
+	case HT_TLSP_GNUTLS_VERIFY3:
+		op = TLS_CALL_VERIFY, lenp = a2, lib = HT_TLS_GNUTLS;
+		break;
+	case HT_TLSP_GNUTLS_BYE:
+		op = TLS_CALL_SHUTDOWN, lib = HT_TLS_GNUTLS;
+		break;
+	default:
+		return 0;
+	}
+	on_tls_enter(a0, buf, lenp, op, lib);
 	return 0;
 }
 

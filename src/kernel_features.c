@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "kernel_features.h"
+#include "uprobe_multi.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define TRACEFS "/sys/kernel/tracing"
@@ -122,6 +123,8 @@ void features_probe(struct kernel_features *f, const char *btf_path)
 			"no kprobe support (kernel built without CONFIG_KPROBES)");
 	f->uprobes = access("/sys/bus/event_source/devices/uprobe/type",
 			    F_OK) == 0;
+	f->uprobe_multi = uprobe_multi_supported(f->why_uprobe_multi,
+						 sizeof(f->why_uprobe_multi));
 	probe_tracefs(f);
 }
 

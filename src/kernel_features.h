@@ -17,10 +17,12 @@ struct kernel_features {
 	bool kprobe;       /* the kprobe PMU exists */
 	bool tracefs;      /* syscall tracepoints reachable */
 	bool uprobes;      /* the uprobe PMU exists */
+	bool uprobe_multi; /* uprobe_multi links (6.6+): one per library */
 	char tracefs_root[64];
 	char why_fentry[FEATURE_WHY_MAX];
 	char why_kprobe[FEATURE_WHY_MAX];
 	char why_tracefs[FEATURE_WHY_MAX];
+	char why_uprobe_multi[FEATURE_WHY_MAX];
 };
 
 /* Probes everything; mounts tracefs if it is not mounted. btf_path:

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
@@ -13,6 +12,8 @@
 #include "loader.h"
 #include "log.h"
 #include "tls_attach.h"
+#include "tls_locate.h"
+#include "uprobe_multi.h"
 
 
 void loader_errstr(int err, char *buf, size_t len)
@@ -33,8 +34,24 @@ static void select_variants(struct httptrace_bpf *skel, enum attach_mode mode)
 				  kprobe);
 }
 
+/* Programs loaded for uprobe_multi links cannot go on perf events, nor
+ * the other way round: the choice is made here, before load. */
+static int select_uprobe_way(struct httptrace_bpf *skel, bool multi)
+{
+	int ret = tls_select_programs(skel, multi);
+
+	if (ret || !multi)
+		return ret;
+	ret = uprobe_multi_prepare_program(skel->progs.uprobe_getaddrinfo);
+	if (!ret)
+		ret = uprobe_multi_prepare_program(
+			skel->progs.uretprobe_getaddrinfo);
+	return ret;
+}
+
 int tracer_load(struct tracer *t, const struct ht_options *opts,
-		enum attach_mode mode, char *err, size_t err_len)
+		enum attach_mode mode, bool uprobe_multi, char *err,
+		size_t err_len)
 {
 	struct httptrace_bpf *skel;
 	char msg[128];
@@ -42,6 +59,7 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 
 	memset(t, 0, sizeof(*t));
 	t->mode = mode;
+	t->uprobe_multi = uprobe_multi;
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
 		    .btf_custom_path = opts->btf_path[0] ? opts->btf_path : NULL);
 
@@ -61,6 +79,14 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 	skel->rodata->connect_via_state_change = mode == ATTACH_TRACEPOINT;
 	skel->rodata->watch_exec = opts->n_pids == 0;
 	select_variants(skel, mode);
+	ret = select_uprobe_way(skel, uprobe_multi);
+	if (ret) {
+		loader_errstr(ret, msg, sizeof(msg));
+		snprintf(err, err_len, "cannot set up the uprobe programs: %s",
+			 msg);
+		httptrace_bpf__destroy(skel);
+		return ret;
+	}
 	bpf_map__set_max_entries(skel->maps.events, opts->ring_size);
 	skel->rodata->wakeup_bytes = opts->ring_size / 8;
 	ret = libbpf_num_possible_cpus();
@@ -109,30 +135,50 @@ static int keep_link(struct tracer *t, struct bpf_link *link)
 static int attach_getaddrinfo(struct tracer *t, const struct libc_target *lib,
 			      char *err, size_t err_len)
 {
-	struct bpf_program *progs[2] = { t->skel->progs.uprobe_getaddrinfo,
-					 t->skel->progs.uretprobe_getaddrinfo };
-	char msg[128];
+	static const char *const name[] = { "getaddrinfo" };
+	struct uprobe_spec specs[2] = {
+		{ .prog = t->skel->progs.uprobe_getaddrinfo,
+		  .name = "getaddrinfo" },
+		{ .prog = t->skel->progs.uretprobe_getaddrinfo, .ret = true,
+		  .name = "getaddrinfo" },
+	};
+	struct uprobe_handle *h;
+	uint64_t off;
+	bool found;
+	int ret;
 
-	for (int i = 0; i < 2; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = "getaddrinfo",
-			    .retprobe = i == 1);
-		struct bpf_link *link;
-		int ret;
-
-		link = bpf_program__attach_uprobe_opts(progs[i], lib->pid,
-						       lib->path, 0, &uopts);
-		if (!link) {
-			ret = -errno;
-			loader_errstr(ret, msg, sizeof(msg));
-			snprintf(err, err_len,
-				 "cannot attach to getaddrinfo in %.300s: %s",
-				 lib->path, msg);
-			return ret;
-		}
-		ret = keep_link(t, link);
-		if (ret)
-			return ret;
+	if (t->n_dns >= LIBC_MAX_TARGETS) {
+		snprintf(err, err_len, "%.300s: too many C libraries",
+			 lib->path);
+		return -E2BIG;
 	}
+	ret = tls_elf_offsets(lib->path, name, 1, &found, &off);
+	if (!ret && !found)
+		ret = -ENOENT;
+	if (ret) {
+		snprintf(err, err_len, "cannot find getaddrinfo in %.300s: %s",
+			 lib->path, ret == -ENOENT ? "not defined there" :
+			 ret == -ENOEXEC ? "not an ELF file we can read" :
+			 strerror(-ret));
+		return ret;
+	}
+	specs[0].offset = specs[1].offset = off;
+	h = uprobe_attach(t->uprobe_multi, lib->path, lib->pid, specs, 2,
+			  "dns");
+	if (!h || !specs[0].attached || !specs[1].attached) {
+		char msg[128];
+
+		ret = specs[0].err ? specs[0].err : specs[1].err;
+		if (!ret)
+			ret = -ENOMEM;
+		uprobe_handles_close(&h, h ? 1 : 0);
+		loader_errstr(ret, msg, sizeof(msg));
+		snprintf(err, err_len,
+			 "cannot attach to getaddrinfo in %.300s: %s",
+			 lib->path, msg);
+		return ret;
+	}
+	t->dns[t->n_dns++] = h;
 	t->n_uprobes += 2;
 	return 0;
 }
@@ -207,10 +253,18 @@ int tracer_attach(struct tracer *t, const struct ht_options *opts,
 	return 0;
 }
 
+static void destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+}
+
 void tracer_destroy(struct tracer *t)
 {
 	tls_detach(t);
-	tracer_destroy_links(t->links, t->n_links);
+	uprobe_handles_close(t->dns, t->n_dns);
+	t->n_dns = 0;
+	/* each detach waits for the kernel: several at a time */
+	run_parallel(destroy_link, (void **)t->links, t->n_links);
 	t->n_links = 0;
 	httptrace_bpf__destroy(t->skel);
 	t->skel = NULL;
@@ -246,47 +300,4 @@ int tracer_forget_dead(struct tracer *t)
 			removed++;
 	}
 	return removed;
-}
-
-struct link_destroyer {
-	struct bpf_link **links;
-	int n;
-	pthread_t thread;
-};
-
-static void *destroy_link_slice(void *arg)
-{
-	struct link_destroyer *d = arg;
-
-	for (int i = 0; i < d->n; i++)
-		bpf_link__destroy(d->links[i]);
-	return NULL;
-}
-
-/* Each probe's removal waits for an RCU grace period (tens of ms, up to
- * seconds on a busy virtual machine): dozens of them one after the other
- * hold the exit for seconds. In parallel the waits overlap. */
-void tracer_destroy_links(struct bpf_link **links, int n)
-{
-	enum { THREADS = 32 };
-	struct link_destroyer d[THREADS];
-	int per = (n + THREADS - 1) / THREADS, started = 0;
-
-	for (int k = 0; k < THREADS && per; k++) {
-		int from = k * per;
-
-		if (from >= n)
-			break;
-		d[k].links = links + from;
-		d[k].n = n - from < per ? n - from : per;
-		if (pthread_create(&d[k].thread, NULL, destroy_link_slice,
-				   &d[k])) {
-			destroy_link_slice(&d[k]);
-			d[k].n = -1;
-		}
-		started = k + 1;
-	}
-	for (int k = 0; k < started; k++)
-		if (d[k].n >= 0)
-			pthread_join(d[k].thread, NULL);
 }

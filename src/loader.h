@@ -8,6 +8,7 @@
 #ifndef HTTPTRACE_LOADER_H
 #define HTTPTRACE_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kernel_features.h"
@@ -19,6 +20,7 @@
 struct httptrace_bpf;
 struct bpf_link;
 struct tls_loader;
+struct uprobe_handle;
 
 struct tracer {
 	struct httptrace_bpf *skel;
@@ -26,15 +28,23 @@ struct tracer {
 	int n_links;
 	int n_uprobes;
 	enum attach_mode mode;
+	/* uprobes through uprobe_multi links (else one perf event each);
+	 * the programs are loaded for one way or the other */
+	bool uprobe_multi;
+	/* getaddrinfo uprobes, one handle per libc */
+	struct uprobe_handle *dns[LIBC_MAX_TARGETS];
+	int n_dns;
 	/* TLS libraries: attached at start and, system-wide, as processes
 	 * exec (a thread of its own); see tracer_attach_tls() */
 	struct tls_loader *tls;
 };
 
-/* Opens and loads the object for `mode`. Returns 0 or -errno, with the
+/* Opens and loads the object for `mode`, its uprobe programs for
+ * uprobe_multi links or for perf events. Returns 0 or -errno, with the
  * reason in words in err. */
 int tracer_load(struct tracer *t, const struct ht_options *opts,
-		enum attach_mode mode, char *err, size_t err_len);
+		enum attach_mode mode, bool uprobe_multi, char *err,
+		size_t err_len);
 
 /* Attaches kernel programs and the getaddrinfo uprobes. */
 int tracer_attach(struct tracer *t, const struct ht_options *opts,
@@ -49,9 +59,6 @@ int tracer_conns_fd(const struct tracer *t);
 /* Deletes kernel entries of processes that have exited; returns how many. */
 int tracer_forget_dead(struct tracer *t);
 
-/* Destroys links, several at a time: each detach waits for an RCU grace
- * period, and overlapping the waits shortens the exit. */
-void tracer_destroy_links(struct bpf_link **links, int n);
 
 /* libbpf's words for an error, or strerror's. */
 void loader_errstr(int err, char *buf, size_t len);

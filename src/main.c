@@ -237,6 +237,9 @@ static int print_probe(const struct ht_options *opts,
 	       f->tracefs ? ")" : "");
 	printf("uprobes:      %s\n", f->uprobes ? "yes" :
 		"no: DNS lookups cannot be traced");
+	printf("uprobe_multi: %s%s\n", f->uprobe_multi ?
+	       "yes (one link per library and program: quick exit)" : "no: ",
+	       f->uprobe_multi ? "" : f->why_uprobe_multi);
 	ok = features_can_trace(f, &why) && privileged;
 	if (!features_mode_usable(f, mode, &why))
 		ok = false;
@@ -289,13 +292,31 @@ static enum attach_mode choose_mode(const struct ht_options *opts,
 
 /* Loads and attaches; in auto mode falls back to the next mode down. */
 static int start_tracer(struct tracer *t, const struct ht_options *opts,
-			enum attach_mode mode)
+			enum attach_mode mode, const struct kernel_features *f)
 {
+	bool multi = f->uprobe_multi;
 	char err[512];
 
+	if (multi)
+		log_verbose("uprobes: through uprobe_multi links, one per "
+			    "library and program");
+	else
+		log_verbose("uprobes: one perf-event link each: %s",
+			    f->why_uprobe_multi);
 	for (;;) {
-		int ret = tracer_load(t, opts, mode, err, sizeof(err));
+		int ret = tracer_load(t, opts, mode, multi, err, sizeof(err));
 
+		if (ret && multi) {
+			/* a kernel with the links may still refuse our
+			 * programs for them: the old way is known to work */
+			char err2[512];
+
+			ret = tracer_load(t, opts, mode, false, err2,
+					  sizeof(err2));
+			if (!ret)
+				log_verbose("%s; uprobes: one perf-event link "
+					    "each instead", err);
+		}
 		if (!ret) {
 			ret = tracer_attach(t, opts, err, sizeof(err));
 			if (ret)
@@ -404,7 +425,8 @@ int main(int argc, char **argv)
 			 app.opts.record_path);
 	}
 	ret = 1;
-	if (start_tracer(&tracer, &app.opts, choose_mode(&app.opts, &features)))
+	if (start_tracer(&tracer, &app.opts, choose_mode(&app.opts, &features),
+			 &features))
 		goto out_record;
 
 	app.corr = correlator_new(&ccfg, print_timeline, &app);

@@ -24,16 +24,12 @@
 #include "loader.h"
 #include "log.h"
 #include "tls_attach.h"
-enum tls_prog {
-	P_SSL_WRITE, P_SSL_WRITE_EX, P_SSL_READ, P_SSL_READ_EX, P_SSL_PEEK,
-	P_SSL_HANDSHAKE, P_SSL_SHUTDOWN, P_SSL_VERIFY, P_TLS_FREE,
-	P_GNUTLS_SEND, P_GNUTLS_RECV, P_GNUTLS_HANDSHAKE, P_GNUTLS_VERIFY2,
-	P_GNUTLS_VERIFY3, P_GNUTLS_BYE,
-};
+#include "httptrace_tls_probes.h"
+#include "uprobe_multi.h"
 
 struct tls_func {
 	const char *name;
-	enum tls_prog prog;
+	enum ht_tls_probe prog;
 	bool ret;      /* also the return probe */
 	bool required; /* without it the library is not worth attaching */
 };
@@ -42,32 +38,33 @@ struct tls_func {
  * Not attached, on purpose: SSL_peek/SSL_peek_ex (peeked bytes come
  * again from the read that consumes them, which is where they count),
  * SSL_shutdown and gnutls_bye (their close_notify says nothing a
- * timeline needs). Every probe costs each call about 10 us here, and
- * its removal at exit an RCU grace period under a global lock (about
- * 75 ms each on this virtual machine): fewer is better. The BPF
- * programs for them stay, for a later opt-in.
+ * timeline needs). Every probe costs each call about 10 us here; on
+ * kernels without uprobe_multi links its removal at exit also costs an
+ * RCU grace period under a global lock (about 75 ms each on this
+ * virtual machine): fewer is better. The BPF programs for them stay,
+ * for a later opt-in.
  */
 static const struct tls_func openssl_funcs[] = {
-	{ "SSL_write", P_SSL_WRITE, true, true },
-	{ "SSL_read", P_SSL_READ, true, true },
-	{ "SSL_write_ex", P_SSL_WRITE_EX, true, false },
-	{ "SSL_read_ex", P_SSL_READ_EX, true, false },
-	{ "SSL_do_handshake", P_SSL_HANDSHAKE, true, false },
-	{ "SSL_connect", P_SSL_HANDSHAKE, true, false },
-	{ "SSL_accept", P_SSL_HANDSHAKE, true, false },
-	{ "SSL_get_verify_result", P_SSL_VERIFY, true, false },
-	{ "SSL_free", P_TLS_FREE, false, false },
+	{ "SSL_write", HT_TLSP_SSL_WRITE, true, true },
+	{ "SSL_read", HT_TLSP_SSL_READ, true, true },
+	{ "SSL_write_ex", HT_TLSP_SSL_WRITE_EX, true, false },
+	{ "SSL_read_ex", HT_TLSP_SSL_READ_EX, true, false },
+	{ "SSL_do_handshake", HT_TLSP_SSL_HANDSHAKE, true, false },
+	{ "SSL_connect", HT_TLSP_SSL_HANDSHAKE, true, false },
+	{ "SSL_accept", HT_TLSP_SSL_HANDSHAKE, true, false },
+	{ "SSL_get_verify_result", HT_TLSP_SSL_VERIFY, true, false },
+	{ "SSL_free", HT_TLSP_TLS_FREE, false, false },
 };
 
 static const struct tls_func gnutls_funcs[] = {
-	{ "gnutls_record_send", P_GNUTLS_SEND, true, true },
-	{ "gnutls_record_recv", P_GNUTLS_RECV, true, true },
-	{ "gnutls_handshake", P_GNUTLS_HANDSHAKE, true, false },
+	{ "gnutls_record_send", HT_TLSP_GNUTLS_SEND, true, true },
+	{ "gnutls_record_recv", HT_TLSP_GNUTLS_RECV, true, true },
+	{ "gnutls_handshake", HT_TLSP_GNUTLS_HANDSHAKE, true, false },
 	/* GnuTLS leaves the certificate check to the caller, after the
 	 * handshake (wget): its verdict says why a client hung up */
-	{ "gnutls_certificate_verify_peers2", P_GNUTLS_VERIFY2, true, false },
-	{ "gnutls_certificate_verify_peers3", P_GNUTLS_VERIFY3, true, false },
-	{ "gnutls_deinit", P_TLS_FREE, false, false },
+	{ "gnutls_certificate_verify_peers2", HT_TLSP_GNUTLS_VERIFY2, true, false },
+	{ "gnutls_certificate_verify_peers3", HT_TLSP_GNUTLS_VERIFY3, true, false },
+	{ "gnutls_deinit", HT_TLSP_TLS_FREE, false, false },
 };
 
 #define N_OPENSSL (int)(sizeof(openssl_funcs) / sizeof(openssl_funcs[0]))
@@ -82,8 +79,8 @@ struct tls_file_id {
 struct tls_loader {
 	struct tracer *t;
 	bool verbose;
-	struct bpf_link **links;
-	int n_links, cap_links;
+	struct uprobe_handle **handles; /* one per file attached */
+	int n_handles, cap_handles;
 	struct tls_file_id *seen; /* every file looked at, TLS or not */
 	int n_seen, cap_seen;
 	int n_libs;
@@ -100,24 +97,25 @@ struct tls_loader {
 };
 
 static struct bpf_program *tls_program(struct httptrace_bpf *skel,
-				       enum tls_prog p)
+				       enum ht_tls_probe p)
 {
 	switch (p) {
-	case P_SSL_WRITE: return skel->progs.uprobe_ssl_write;
-	case P_SSL_WRITE_EX: return skel->progs.uprobe_ssl_write_ex;
-	case P_SSL_READ: return skel->progs.uprobe_ssl_read;
-	case P_SSL_READ_EX: return skel->progs.uprobe_ssl_read_ex;
-	case P_SSL_PEEK: return skel->progs.uprobe_ssl_peek;
-	case P_SSL_HANDSHAKE: return skel->progs.uprobe_ssl_handshake;
-	case P_SSL_SHUTDOWN: return skel->progs.uprobe_ssl_shutdown;
-	case P_SSL_VERIFY: return skel->progs.uprobe_ssl_verify;
-	case P_TLS_FREE: return skel->progs.uprobe_tls_free;
-	case P_GNUTLS_SEND: return skel->progs.uprobe_gnutls_send;
-	case P_GNUTLS_RECV: return skel->progs.uprobe_gnutls_recv;
-	case P_GNUTLS_HANDSHAKE: return skel->progs.uprobe_gnutls_handshake;
-	case P_GNUTLS_VERIFY2: return skel->progs.uprobe_gnutls_verify2;
-	case P_GNUTLS_VERIFY3: return skel->progs.uprobe_gnutls_verify3;
-	case P_GNUTLS_BYE: return skel->progs.uprobe_gnutls_bye;
+	case HT_TLSP_SSL_WRITE: return skel->progs.uprobe_ssl_write;
+	case HT_TLSP_SSL_WRITE_EX: return skel->progs.uprobe_ssl_write_ex;
+	case HT_TLSP_SSL_READ: return skel->progs.uprobe_ssl_read;
+	case HT_TLSP_SSL_READ_EX: return skel->progs.uprobe_ssl_read_ex;
+	case HT_TLSP_SSL_PEEK: return skel->progs.uprobe_ssl_peek;
+	case HT_TLSP_SSL_HANDSHAKE: return skel->progs.uprobe_ssl_handshake;
+	case HT_TLSP_SSL_SHUTDOWN: return skel->progs.uprobe_ssl_shutdown;
+	case HT_TLSP_SSL_VERIFY: return skel->progs.uprobe_ssl_verify;
+	case HT_TLSP_TLS_FREE: return skel->progs.uprobe_tls_free;
+	case HT_TLSP_GNUTLS_SEND: return skel->progs.uprobe_gnutls_send;
+	case HT_TLSP_GNUTLS_RECV: return skel->progs.uprobe_gnutls_recv;
+	case HT_TLSP_GNUTLS_HANDSHAKE: return skel->progs.uprobe_gnutls_handshake;
+	case HT_TLSP_GNUTLS_VERIFY2: return skel->progs.uprobe_gnutls_verify2;
+	case HT_TLSP_GNUTLS_VERIFY3: return skel->progs.uprobe_gnutls_verify3;
+	case HT_TLSP_GNUTLS_BYE: return skel->progs.uprobe_gnutls_bye;
+	case HT_TLSP_COUNT: break;
 	}
 	return NULL;
 }
@@ -125,9 +123,10 @@ static struct bpf_program *tls_program(struct httptrace_bpf *skel,
 bool tls_is_program(struct httptrace_bpf *skel,
 			   const struct bpf_program *prog)
 {
-	if (prog == skel->progs.uretprobe_tls)
+	if (prog == skel->progs.uretprobe_tls ||
+	    prog == skel->progs.uprobe_tls_multi)
 		return true;
-	for (int p = P_SSL_WRITE; p <= P_GNUTLS_BYE; p++)
+	for (int p = HT_TLSP_SSL_WRITE; p < HT_TLSP_COUNT; p++)
 		if (prog == tls_program(skel, p))
 			return true;
 	return false;
@@ -141,20 +140,21 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int tls_keep_link(struct tls_loader *l, struct bpf_link *link)
+static int tls_keep_handle(struct tls_loader *l, struct uprobe_handle *h)
 {
-	if (l->n_links == l->cap_links) {
-		int cap = l->cap_links ? l->cap_links * 2 : 64;
-		struct bpf_link **n = realloc(l->links, cap * sizeof(*n));
+	if (l->n_handles == l->cap_handles) {
+		int cap = l->cap_handles ? l->cap_handles * 2 : 64;
+		struct uprobe_handle **n = realloc(l->handles,
+						   cap * sizeof(*n));
 
 		if (!n) {
-			bpf_link__destroy(link);
+			uprobe_handles_close(&h, 1);
 			return -ENOMEM;
 		}
-		l->links = n;
-		l->cap_links = cap;
+		l->handles = n;
+		l->cap_handles = cap;
 	}
-	l->links[l->n_links++] = link;
+	l->handles[l->n_handles++] = h;
 	return 0;
 }
 
@@ -179,37 +179,56 @@ static bool tls_first_sight(struct tls_loader *l, const struct stat *st)
 	return true;
 }
 
-static int tls_attach_func(struct tls_loader *l, const char *path, pid_t pid,
-			   const struct tls_func *f, uint64_t off)
+/*
+ * The probes of one library's functions, one handle: with uprobe_multi
+ * links one entry program for all (the cookie says which function) and
+ * one return program, so two links; else one perf event per probe. By
+ * offset: libbpf would parse the whole ELF file again for each name,
+ * which takes long on a big executable (node) while the process we
+ * attach for is already running. Returns how many functions are in.
+ */
+static int tls_attach_funcs(struct tls_loader *l, const char *path, pid_t pid,
+			    const struct tls_func *funcs, const bool *found,
+			    const uint64_t *offs, int n)
 {
 	struct httptrace_bpf *skel = l->t->skel;
-	char msg[128];
+	bool multi = l->t->uprobe_multi;
+	struct uprobe_spec specs[2 * n];
+	int entry[n], ret_at[n], n_specs = 0, attached = 0;
+	struct uprobe_handle *h;
 
-	/* by offset: libbpf would parse the whole ELF file again for each
-	 * name, which takes long on a big executable (node) while the
-	 * process we attach for is already running */
-	for (int i = 0; i < (f->ret ? 2 : 1); i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = i == 1);
-		struct bpf_program *prog = i ? skel->progs.uretprobe_tls :
-					       tls_program(skel, f->prog);
-		struct bpf_link *link;
-		int ret;
-
-		link = bpf_program__attach_uprobe_opts(prog, pid, path,
-						       (size_t)off, &uopts);
-		if (!link) {
-			ret = -errno;
-			loader_errstr(ret, msg, sizeof(msg));
-			log_verbose("tls: %s in %s: cannot attach %s: %s",
-				    f->name, path, i ? "return probe" : "probe",
-				    msg);
-			return ret;
-		}
-		ret = tls_keep_link(l, link);
-		if (ret)
-			return ret;
+	for (int i = 0; i < n; i++) {
+		entry[i] = ret_at[i] = -1;
+		if (!found[i])
+			continue;
+		entry[i] = n_specs;
+		specs[n_specs++] = (struct uprobe_spec){
+			.prog = multi ? skel->progs.uprobe_tls_multi :
+					tls_program(skel, funcs[i].prog),
+			.offset = offs[i],
+			.cookie = funcs[i].prog,
+			.name = funcs[i].name,
+		};
+		if (!funcs[i].ret)
+			continue;
+		ret_at[i] = n_specs;
+		specs[n_specs++] = (struct uprobe_spec){
+			.prog = skel->progs.uretprobe_tls,
+			.offset = offs[i],
+			.ret = true,
+			.name = funcs[i].name,
+		};
 	}
-	return 0;
+	h = uprobe_attach(multi, path, pid, specs, n_specs, "tls");
+	if (!h)
+		return 0;
+	if (tls_keep_handle(l, h))
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (entry[i] >= 0 && specs[entry[i]].attached &&
+		    (ret_at[i] < 0 || specs[ret_at[i]].attached))
+			attached++;
+	return attached;
 }
 
 /*
@@ -264,26 +283,25 @@ static void tls_consider(struct tls_loader *l, const char *path,
 		lib = "GnuTLS";
 	}
 	for (int i = 0; i < n; i++) {
-		if (!found[i]) {
-			size_t len = strlen(skipped);
+		size_t len = strlen(skipped);
 
+		if (!found[i])
 			snprintf(skipped + len, sizeof(skipped) - len, "%s%s",
 				 len ? ", " : "", funcs[i].name);
-			continue;
-		}
-		if (!tls_attach_func(l, path, pid, &funcs[i], offs[i]))
-			attached++;
 	}
+	attached = tls_attach_funcs(l, path, pid, funcs, found, offs, n);
 	if (!attached) {
 		log_warn("tls: %s: no %s function could be attached: its "
 			 "HTTPS traffic is not traced", shown, lib);
 		return;
 	}
 	l->n_libs++;
-	log_verbose("tls: attached %d %s functions in %s%s%s%s%s", attached,
-		    lib, shown, pid > 0 ? " (one process)" : "",
-		    skipped[0] ? "; not in this build, skipped: " : "", skipped,
-		    "");
+	log_verbose("tls: attached %d %s functions in %s%s (%d %s)%s%s",
+		    attached, lib, shown, pid > 0 ? " (one process)" : "",
+		    uprobe_handle_links(l->handles[l->n_handles - 1]),
+		    l->t->uprobe_multi ? "uprobe_multi links" :
+					 "perf-event links",
+		    skipped[0] ? "; not in this build, skipped: " : "", skipped);
 }
 
 struct tls_scan_ctx {
@@ -453,10 +471,18 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 		log_info("no TLS library found: HTTPS is not traced");
 }
 
-static void tls_destroy_links(struct tls_loader *l)
+int tls_select_programs(struct httptrace_bpf *skel, bool multi)
 {
-	tracer_destroy_links(l->links, l->n_links);
-	l->n_links = 0;
+	int ret;
+
+	for (int p = HT_TLSP_SSL_WRITE; p < HT_TLSP_COUNT; p++)
+		bpf_program__set_autoload(tls_program(skel, p), !multi);
+	bpf_program__set_autoload(skel->progs.uprobe_tls_multi, multi);
+	if (!multi)
+		return 0;
+	ret = uprobe_multi_prepare_program(skel->progs.uprobe_tls_multi);
+	return ret ? ret :
+		     uprobe_multi_prepare_program(skel->progs.uretprobe_tls);
 }
 
 int tls_lib_count(const struct tracer *t)
@@ -475,8 +501,9 @@ void tls_detach(struct tracer *t)
 		pthread_join(l->thread, NULL);
 	}
 	ring_buffer__free(l->rb);
-	tls_destroy_links(l);
-	free(l->links);
+	uprobe_handles_close(l->handles, l->n_handles);
+	l->n_handles = 0;
+	free(l->handles);
 	free(l->seen);
 	free(l);
 	t->tls = NULL;

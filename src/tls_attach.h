@@ -22,6 +22,11 @@ int tls_lib_count(const struct tracer *t);
 /* Stops exec watching and detaches every TLS probe. */
 void tls_detach(struct tracer *t);
 
+/* Before load: loads the TLS programs for uprobe_multi links (one entry
+ * program for every function, told apart by cookie) or for perf events
+ * (a program per function). Returns 0 or -errno. */
+int tls_select_programs(struct httptrace_bpf *skel, bool multi);
+
 /* Programs attached by tls_attach() rather than tracer_attach(). */
 bool tls_is_program(struct httptrace_bpf *skel, const struct bpf_program *prog);
 

@@ -229,6 +229,8 @@ run_mode() {
 	wait_ready $tpid "$err"
 	ready=$?
 	echo "GUEST mode=$mode tracer ready=$ready (0 ready, 1 exited, 2 timed out) after $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
+	# which way the uprobes went (uprobe_multi links on 6.6+)
+	echo "GUEST mode=$mode $(grep -m1 -o 'uprobes: .*' "$err")"
 	if [ $ready != 0 ]; then
 		kill -9 $tpid 2>/dev/null
 		wait $tpid
@@ -254,6 +256,7 @@ run_mode() {
 	sleep 1
 	alive=1
 	kill -0 $tpid 2>/dev/null || alive=0
+	t_int=$(now)
 	kill -INT $tpid 2>/dev/null
 	i=0
 	while kill -0 $tpid 2>/dev/null && [ $i -lt 150 ]; do
@@ -263,7 +266,7 @@ run_mode() {
 	kill -9 $tpid 2>/dev/null && alive=2
 	wait $tpid
 	trc=$?
-	echo "GUEST mode=$mode tracer rc=$trc: $(tail -n 1 "$err")"
+	echo "GUEST mode=$mode tracer rc=$trc, exited $(awk -v a="$t_int" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s after SIGINT: $(tail -n 1 "$err")"
 
 	any_fail=0
 	for c in $CASES; do

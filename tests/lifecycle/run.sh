@@ -146,5 +146,67 @@ detach detach_sigint INT
 detach detach_sigterm TERM
 detach detach_duration duration
 
+# links_of PID TYPE: how many BPF links of that type (fdinfo link_type:
+# uprobe_multi, uretprobe_multi, perf, ...; an extended regex) the
+# process holds
+links_of() {
+	grep -hE "^link_type:[[:space:]]*($2)\$" /proc/"$1"/fdinfo/* 2>/dev/null |
+		wc -l
+}
+
+# uprobes through uprobe_multi links where --probe says the kernel has
+# them (one link per library and program, so the exit is quick), one
+# perf-event link each elsewhere; -v says which, and the exit after
+# SIGINT stays short either way
+uprobe_way() {
+	local name=uprobe_way pid i n_multi t0 t1 ms limit=${EXIT_LIMIT_MS:-15000}
+	local want
+	if "$TRACER" --probe 2>/dev/null | grep -q '^uprobe_multi: yes'; then
+		want="uprobes: through uprobe_multi links"
+	else
+		want="uprobes: one perf-event link each"
+	fi
+	"$TRACER" -v >/dev/null 2>"$tmp/err" &
+	pid=$!
+	for i in $(seq 1 300); do
+		grep -q Tracing "$tmp/err" && break
+		sleep 0.1
+	done
+	if ! grep -q Tracing "$tmp/err"; then
+		kill -9 "$pid" 2>/dev/null
+		bad "$name" "tracer did not start: $(head -c 300 "$tmp/err")"
+		return
+	fi
+	n_multi=$(links_of "$pid" "u(ret)?probe_multi")
+	t0=$(date +%s%N)
+	kill -INT "$pid"
+	for i in $(seq 1 $((limit / 100 + 50))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		bad "$name" "tracer did not exit within $ms ms of SIGINT"
+		return
+	fi
+	wait "$pid" 2>/dev/null
+	if ! grep -q "$want" "$tmp/err"; then
+		bad "$name" "-v lacks '$want': $(grep uprobes "$tmp/err" | head -3)"
+	elif [ "${want#*multi}" != "$want" ] && [ "$n_multi" -lt 2 ]; then
+		bad "$name" "uprobe_multi kernel, but the tracer held $n_multi uprobe_multi links"
+	elif [ "${want#*multi}" != "$want" ] &&
+		grep -q 'perf-event links' "$tmp/err"; then
+		bad "$name" "a TLS library went on perf-event links: $(grep -m1 'perf-event links' "$tmp/err")"
+	elif [ "$ms" -gt "$limit" ]; then
+		bad "$name" "exit took $ms ms after SIGINT (limit $limit)"
+	else
+		ok "$name ($n_multi uprobe_multi links, exit in $ms ms)"
+	fi
+}
+
+uprobe_way
+
 echo "lifecycle: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
