@@ -297,6 +297,15 @@ struct uprobe_handle *uprobe_attach(bool multi, const char *path, pid_t pid,
 		handle_close(h);
 		return NULL;
 	}
+	/* -vv: every probe, for whoever must put the same ones somewhere
+	 * (make bench's floor); uprobe_multi links are not in `bpftool
+	 * perf` */
+	for (int i = 0; log_level >= 2 && i < n; i++)
+		if (specs[i].attached)
+			log_verbose("uprobe: %s:%llu %s %s", path,
+				    (unsigned long long)specs[i].offset,
+				    specs[i].ret ? "return" : "entry",
+				    specs[i].name ? specs[i].name : "?");
 	return h;
 }
 

@@ -326,10 +326,18 @@ class Bench:
     # ---- the hooks: what the tracer attaches, mirrored by the floor --------
 
     def discover_hooks(self):
-        d = Daemon([self.tracer, "--json"], "Tracing")
+        # -vv: the tracer names each uprobe it placed (uprobe_multi links
+        # are not listed by bpftool perf)
+        d = Daemon([self.tracer, "--json", "-vv"], "Tracing")
         d.wait_ready()
         time.sleep(0.2)
         tracer_hooks = hooks_of(d.p.pid)
+        for line in d.lines:
+            m = re.search(r"uprobe: (\S+):(\d+) (entry|return) ", line)
+            if m:
+                tracer_hooks.add(("uprobe" if m.group(3) == "entry"
+                                  else "uretprobe",
+                                  f"{m.group(1)}:{m.group(2)}"))
         maps = self.map_memory(d.p.pid)
         res = d.stop()
         self.raw["hwm_kb"].append(res["vmhwm_kb"])
