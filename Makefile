@@ -79,7 +79,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)
 
 # Kept after the build: make would otherwise delete them as intermediates
 # and rebuild every object on the next run.
-.SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
+.SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o) $(ASAN_OBJS)
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
