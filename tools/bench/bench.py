@@ -411,7 +411,7 @@ class Bench:
     def workloads(self):
         q = self.a.quick
         w = [("a", "keepalive", ["keepalive", self.http, str(5000 if q else 20000)]),
-             ("b", "newconn", ["newconn", self.http, str(1000 if q else 3000)])]
+             ("b", "newconn", ["newconn", self.http, str(3000 if q else 12000)])]
         if self.tls:
             w.append(("c", "tls", ["tls", self.tls, str(4000 if q else 15000)]))
         w.append(("d", "nonhttp", ["nonhttp", str(5000 if q else 20000)]))
