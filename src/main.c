@@ -52,12 +52,39 @@ struct app {
 	struct correlator *corr;
 	struct recording_writer rec; /* --record */
 	bool recording;
+	/* --replay with -p/-c: timelines of other processes are left out,
+	 * and the summary counts what was printed */
+	bool replay_filter;
+	uint64_t printed, printed_incomplete;
 };
+
+/* -p/-c applied to a finished timeline: its owner, as the kernel-side
+ * filters see it (a record's own header may name whoever was running in
+ * softirq, so records are not filtered one by one). */
+static bool timeline_wanted(const struct ht_options *opts,
+			    const struct timeline *tl)
+{
+	int i;
+
+	if (opts->comm[0] && strncmp(tl->comm, opts->comm, sizeof(tl->comm)))
+		return false;
+	if (!opts->n_pids)
+		return true;
+	for (i = 0; i < opts->n_pids; i++)
+		if ((uint32_t)opts->pids[i] == tl->pid)
+			return true;
+	return false;
+}
 
 static void print_timeline(void *user, const struct timeline *tl)
 {
 	struct app *app = user;
 
+	if (app->replay_filter && !timeline_wanted(&app->opts, tl))
+		return;
+	app->printed++;
+	if (!output_flag(&tl->complete))
+		app->printed_incomplete++;
 	if (app->opts.json)
 		output_json(stdout, tl, &app->out);
 	else
@@ -103,29 +130,12 @@ static void print_summary(struct app *app, uint64_t lost_total)
 	fprintf(stderr,
 		"httptrace-bpf: %llu requests, %llu incomplete, "
 		"%llu records lost\n",
-		(unsigned long long)st->requests,
-		(unsigned long long)st->incomplete,
+		(unsigned long long)(app->replay_filter ? app->printed :
+							  st->requests),
+		(unsigned long long)(app->replay_filter ?
+					     app->printed_incomplete :
+					     st->incomplete),
 		(unsigned long long)lost_total);
-}
-
-/* The filters the kernel applies live, applied to a recording. */
-static bool replay_wanted(const struct ht_options *opts, const void *record,
-			  size_t size)
-{
-	struct ht_event_header h;
-	int i;
-
-	if (size < sizeof(h))
-		return true; /* the correlator counts it as bad */
-	memcpy(&h, record, sizeof(h));
-	if (opts->comm[0] && strncmp(h.comm, opts->comm, sizeof(h.comm)))
-		return false;
-	if (!opts->n_pids)
-		return true;
-	for (i = 0; i < opts->n_pids; i++)
-		if ((uint32_t)opts->pids[i] == h.tgid)
-			return true;
-	return false;
 }
 
 #define REPLAY_TICK_EVERY 256
@@ -152,6 +162,7 @@ static int run_replay(struct app *app)
 		return 1;
 	}
 	app->out.mono_to_realtime_ns = reader.mono_to_realtime_ns;
+	app->replay_filter = app->opts.n_pids || app->opts.comm[0];
 	while ((ret = recording_next(&reader, &kind, &data, &size, err,
 				     sizeof(err))) > 0) {
 		if (kind == RECORDING_LOST) {
@@ -161,8 +172,6 @@ static int run_replay(struct app *app)
 			correlator_note_lost(app->corr, l->kind, l->count);
 			continue;
 		}
-		if (!replay_wanted(&app->opts, data, size))
-			continue;
 		if (size >= sizeof(uint64_t)) {
 			uint64_t ts;
 

@@ -224,11 +224,12 @@ class Tracer:
         return [self.env.tracer, "--json", "--record", self.record_path] + \
             self.args + self.env.extra_tracer_args
 
-    def replay(self):
+    def replay(self, args=()):
         """Timelines of `--replay` on this run's recording, its exit
         status and stderr."""
         r = subprocess.run([self.env.tracer, "--json", "--replay",
-                            self.record_path], stdout=subprocess.PIPE,
+                            self.record_path] + list(args),
+                           stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=60)
         lines = r.stdout.decode(errors="replace").splitlines()
         return [json.loads(x) for x in lines if x.strip()], r.returncode, \
@@ -1659,6 +1660,15 @@ def run_group(env, gname, setup, cases_all, res, selected):
                         c.fail("--replay differs from the live output")
                         c.show([live, replayed])
                         break
+                # -p on a replay: that process's timelines, no others
+                if tls:
+                    pid = tls[-1].get("pid")
+                    mine, rrc, rerr = tracer.replay(["-p", str(pid)])
+                    c.eq(mine, [t for t in tls if t.get("pid") == pid],
+                         "--replay -p %s: timelines" % pid)
+                    c.true(("%d requests" % len(mine)) in rerr,
+                           "--replay -p summary %r does not count %d "
+                           "requests" % (rerr.strip(), len(mine)))
             except (subprocess.TimeoutExpired, ValueError) as e:
                 c.fail("--replay failed: %s" % e)
         any_fail = any_fail or bool(c.failures)
