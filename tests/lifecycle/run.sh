@@ -88,6 +88,19 @@ fi
 
 # progs_of PID: ids of the BPF programs that process holds (its fds'
 # fdinfo: Debian's bpftool cannot show owners)
+# started NAME PID TENTHS: waits up to TENTHS/10 s for the tracer's
+# "Tracing" line in $tmp/err; on failure kills it and reports NAME
+started() {
+	local i
+	for i in $(seq 1 "$3"); do
+		grep -q Tracing "$tmp/err" && return 0
+		sleep 0.1
+	done
+	kill -9 "$2" 2>/dev/null
+	bad "$1" "tracer did not start: $(head -c 300 "$tmp/err")"
+	return 1
+}
+
 progs_of() {
 	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
 		awk '{print $2}' | sort -u
@@ -103,15 +116,7 @@ detach() {
 		"$TRACER" >/dev/null 2>"$tmp/err" &
 	fi
 	pid=$!
-	for i in $(seq 1 150); do
-		grep -q Tracing "$tmp/err" && break
-		sleep 0.1
-	done
-	if ! grep -q Tracing "$tmp/err"; then
-		kill -9 "$pid" 2>/dev/null
-		bad "$name" "tracer did not start: $(head -c 300 "$tmp/err")"
-		return
-	fi
+	started "$name" "$pid" 150 || return
 	ids=$(progs_of "$pid")
 	if [ -z "$ids" ]; then
 		kill -9 "$pid" 2>/dev/null
@@ -168,15 +173,7 @@ uprobe_way() {
 	fi
 	"$TRACER" -v >/dev/null 2>"$tmp/err" &
 	pid=$!
-	for i in $(seq 1 300); do
-		grep -q Tracing "$tmp/err" && break
-		sleep 0.1
-	done
-	if ! grep -q Tracing "$tmp/err"; then
-		kill -9 "$pid" 2>/dev/null
-		bad "$name" "tracer did not start: $(head -c 300 "$tmp/err")"
-		return
-	fi
+	started "$name" "$pid" 300 || return
 	n_multi=$(links_of "$pid" "u(ret)?probe_multi")
 	t0=$(date +%s%N)
 	kill -INT "$pid"
