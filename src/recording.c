@@ -113,14 +113,24 @@ int recording_close(struct recording_writer *w)
 int recording_open(struct recording_reader *r, const char *path, char *err,
 		   size_t err_len)
 {
+	FILE *f = fopen(path, "rbe");
+
+	if (!f) {
+		r->f = NULL;
+		return -errno;
+	}
+	return recording_open_stream(r, f, err, err_len);
+}
+
+int recording_open_stream(struct recording_reader *r, FILE *f, char *err,
+			  size_t err_len)
+{
 	struct file_header h;
 	size_t got;
 
-	r->f = fopen(path, "rbe");
+	r->f = f;
 	r->offset = 0;
 	r->items = 0;
-	if (!r->f)
-		return -errno;
 	got = fread(&h, 1, sizeof(h), r->f);
 	if (got < sizeof(h.magic) ||
 	    memcmp(h.magic, RECORDING_MAGIC, sizeof(h.magic))) {

@@ -72,6 +72,9 @@ struct recording_reader {
  * `err` saying what is wrong with the file. */
 int recording_open(struct recording_reader *r, const char *path, char *err,
 		   size_t err_len);
+/* The same on an open stream, which the reader then owns (closes). */
+int recording_open_stream(struct recording_reader *r, FILE *f, char *err,
+			  size_t err_len);
 /*
  * The next item: 1 with *kind, *data (valid until the next call) and
  * *size; 0 at a clean end of file; -1 with `err` in words for a file that
