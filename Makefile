@@ -54,7 +54,10 @@ UNIT_ASAN   := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRCS))
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 TOOL_SRCS   := $(wildcard tools/*.c)
-TOOL_BINS   := $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+# ht_tls_peek_client needs libssl-dev, a test dependency: not in `make`
+TEST_TOOL_BINS := $(BUILD)/tools/ht_tls_peek_client
+TOOL_BINS   := $(filter-out $(TEST_TOOL_BINS), \
+		$(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS)))
 
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
@@ -96,9 +99,12 @@ $(BUILD)/httptrace-bpf: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
 
+# fixtures that need more than libc say so here
+TOOL_LIBS_ht_tls_peek_client := -lssl -lcrypto
+
 $(BUILD)/tools/%: tools/%.c | $(BUILD)/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@ -lpthread
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@ -lpthread $(TOOL_LIBS_$*)
 
 # ---- tests ----------------------------------------------------------------
 
@@ -143,7 +149,7 @@ test-fuzz: $(FUZZ_BINS)
 			fail=$$((fail + 1)); fi; \
 	done; echo "fuzz: $$pass passed, $$fail failed"; exit $$rc
 
-test-e2e: $(BUILD)/httptrace-bpf tools
+test-e2e: $(BUILD)/httptrace-bpf tools $(TEST_TOOL_BINS)
 	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
 
 test-lifecycle: $(BUILD)/httptrace-bpf

@@ -129,6 +129,7 @@ class Env:
             os.path.join(self.build, "httptrace-bpf")
         self.server_bin = os.path.join(self.build, "tools", "ht_test_server")
         self.client_bin = os.path.join(self.build, "tools", "ht_test_client")
+        self.peek_bin = os.path.join(self.build, "tools", "ht_tls_peek_client")
         self.tmp = tempfile.mkdtemp(prefix="httptrace-e2e.")
         self.logdir = os.path.join(self.build, "e2e")
         self.port4 = None
@@ -1186,6 +1187,30 @@ print(r.status, len(b))
 """
 
 
+def case_tls_peek(env, t):
+    """OpenSSL SSL_peek before SSL_read: the peeked bytes are counted
+    once, by the read that consumes them."""
+    if not os.access(env.peek_bin, os.X_OK):
+        raise CaseFailed("%s missing (make tools)" % env.peek_bin)
+    pid, rc, out, err = run_client([env.peek_bin, "localhost", str(t.port),
+                                    "/peek", t.cert])
+    if rc != 0:
+        raise CaseFailed("ht_tls_peek_client rc=%d: %s" % (rc, err[-300:]))
+    status, read = (int(x) for x in out.split())
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "peek client pid %d" % pid)
+        if tl:
+            c.eq(dig(tl, "http", "status"), status, "http.status")
+            c.eq(dig(tl, "http", "target"), "/peek", "http.target")
+            c.eq(dig(tl, "bytes", "received"), read,
+                 "bytes.received (the client SSL_read %d bytes and peeked "
+                 "16 twice)" % read)
+            c.eq(dig(tl, "tls", "lib"), "openssl", "tls.lib")
+            c.eq(tl.get("complete"), True, "complete")
+    return check
+
+
 def case_tls_python(env, t):
     pid, rc, out, err = run_client([sys.executable, "-c", PY_HTTPS,
                                     t.url("/urllib"), t.cert])
@@ -1530,6 +1555,7 @@ GROUPS = [
         ("tls_curl_keepalive", case_tls_curl_keepalive),
         ("tls_curl_post", case_tls_curl_post),
         ("tls_python", case_tls_python),
+        ("tls_peek", case_tls_peek),
         ("tls_wget", case_tls_wget),
         ("tls_node", case_tls_node),
         ("tls_h2", case_tls_h2),
