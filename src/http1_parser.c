@@ -121,6 +121,9 @@ void h1_parser_init(struct h1_parser *p, enum h1_kind kind)
 	/* Not the line buffer: 8 KiB cleared per connection was a tenth of
 	 * the daemon's time in the replay bench, and line_len says how much
 	 * of it holds anything. */
+	_Static_assert(offsetof(struct h1_parser, line_len) ==
+			       offsetof(struct h1_parser, line) + H1_LINE_MAX,
+		       "only the line buffer is left out of the clearing");
 	memset(p, 0, offsetof(struct h1_parser, line));
 	memset(&p->line_len, 0,
 	       sizeof(*p) - offsetof(struct h1_parser, line_len));
