@@ -16,6 +16,7 @@ enum {
 	OPT_RING_SIZE,
 	OPT_RECORD,
 	OPT_REPLAY,
+	OPT_UPROBE_LINKS,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +34,7 @@ static const struct option long_options[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "uprobe-links", required_argument, NULL, OPT_UPROBE_LINKS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,6 +61,9 @@ void cli_usage(FILE *out, const char *prog)
 "  -d, --duration SECONDS   stop after SECONDS\n"
 "      --attach-mode MODE   fentry, kprobe or tracepoint (default: the best\n"
 "                           the running kernel allows)\n"
+"      --uprobe-links HOW   multi (uprobe_multi links, Linux 6.6+) or perf\n"
+"                           (a perf-event link per probe); default: multi\n"
+"                           where the kernel has it\n"
 "      --max-capture BYTES  bytes captured per read/write (default %d, max %d)\n"
 "      --ring-size SIZE     kernel-to-daemon ring buffer, a power of two\n"
 "                           from 64K to 1G, e.g. 16M (default 4M)\n"
@@ -131,6 +136,8 @@ static int check_replay(const struct ht_options *opts, char *err,
 		what = "--probe";
 	else if (opts->attach_mode != ATTACH_AUTO)
 		what = "--attach-mode";
+	else if (opts->uprobe_links != UPROBE_LINKS_AUTO)
+		what = "--uprobe-links";
 	else if (opts->btf_path[0])
 		what = "--btf";
 	else if (opts->duration_s)
@@ -203,6 +210,18 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			else {
 				snprintf(err, err_len,
 					 "unknown attach mode '%s' (fentry, kprobe or tracepoint)",
+					 optarg);
+				return -1;
+			}
+			break;
+		case OPT_UPROBE_LINKS:
+			if (!strcmp(optarg, "multi"))
+				opts->uprobe_links = UPROBE_LINKS_MULTI;
+			else if (!strcmp(optarg, "perf"))
+				opts->uprobe_links = UPROBE_LINKS_PERF;
+			else {
+				snprintf(err, err_len,
+					 "unknown --uprobe-links '%s' (multi or perf)",
 					 optarg);
 				return -1;
 			}

@@ -306,12 +306,21 @@ static int start_tracer(struct tracer *t, const struct ht_options *opts,
 	bool multi = f->uprobe_multi;
 	char err[512];
 
-	if (multi)
+	if (opts->uprobe_links == UPROBE_LINKS_PERF) {
+		multi = false;
+		log_verbose("uprobes: one perf-event link each "
+			    "(--uprobe-links perf)");
+	} else if (opts->uprobe_links == UPROBE_LINKS_MULTI && !multi) {
+		multi = true;
+		log_warn("--uprobe-links multi may not work here: %s",
+			 f->why_uprobe_multi);
+	} else if (multi) {
 		log_verbose("uprobes: through uprobe_multi links, one per "
 			    "library and program");
-	else
+	} else {
 		log_verbose("uprobes: one perf-event link each: %s",
 			    f->why_uprobe_multi);
+	}
 	for (;;) {
 		int ret = tracer_load(t, opts, mode, multi, err, sizeof(err));
 

@@ -23,6 +23,15 @@ enum attach_mode {
 	ATTACH_TRACEPOINT,
 };
 
+/* How uprobes are attached: auto picks uprobe_multi links where the
+ * kernel has them; perf forces one perf-event link per probe (as on
+ * kernels before 6.6), multi forces the links. */
+enum uprobe_links {
+	UPROBE_LINKS_AUTO = 0,
+	UPROBE_LINKS_MULTI,
+	UPROBE_LINKS_PERF,
+};
+
 struct ht_options {
 	pid_t pids[HT_MAX_PIDS];
 	int n_pids;
@@ -30,6 +39,7 @@ struct ht_options {
 	bool json;
 	int duration_s;           /* 0 = until interrupted */
 	enum attach_mode attach_mode;
+	enum uprobe_links uprobe_links;
 	uint32_t max_capture;
 	uint32_t ring_size;       /* bytes, a power of two */
 	int verbose;

@@ -119,6 +119,22 @@ static void test_pid_limit(void)
 	}
 }
 
+static void test_uprobe_links(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o), 0);
+	CHECK_INT(o.uprobe_links, UPROBE_LINKS_AUTO);
+	CHECK_INT(PARSE(&o, "--uprobe-links", "perf"), 0);
+	CHECK_INT(o.uprobe_links, UPROBE_LINKS_PERF);
+	CHECK_INT(PARSE(&o, "--uprobe-links=multi"), 0);
+	CHECK_INT(o.uprobe_links, UPROBE_LINKS_MULTI);
+	CHECK_INT(PARSE(&o, "--uprobe-links", "kprobe"), -1);
+	CHECK_STR(err, "unknown --uprobe-links 'kprobe' (multi or perf)");
+	CHECK_INT(PARSE(&o, "--replay", "f", "--uprobe-links", "perf"), -1);
+	CHECK(strstr(err, "--uprobe-links does not go with --replay"));
+}
+
 static void test_record_replay(void)
 {
 	struct ht_options o;
@@ -152,5 +168,6 @@ int main(void)
 	RUN(test_errors_in_words);
 	RUN(test_pid_limit);
 	RUN(test_record_replay);
+	RUN(test_uprobe_links);
 	return unit_done("cli");
 }
