@@ -86,6 +86,29 @@ void cli_usage(FILE *out, const char *prog)
 		prog);
 }
 
+/* Words an option takes, by enum value; NULL where a value has none. */
+static const char *const attach_mode_names[] = {
+	[ATTACH_FENTRY] = "fentry",
+	[ATTACH_KPROBE] = "kprobe",
+	[ATTACH_TRACEPOINT] = "tracepoint",
+};
+static const char *const uprobe_links_names[] = {
+	[UPROBE_LINKS_MULTI] = "multi",
+	[UPROBE_LINKS_PERF] = "perf",
+};
+
+/* The enum value whose word is s, or -1. */
+#define parse_choice(s, names) \
+	parse_choice_n((s), (names), sizeof(names) / sizeof((names)[0]))
+
+static long parse_choice_n(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(s, names[i]))
+			return (long)i;
+	return -1;
+}
+
 /* Parses a whole decimal number in [min, max]. */
 static int parse_long(const char *s, long min, long max, long *out)
 {
@@ -201,30 +224,24 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			opts->duration_s = (int)v;
 			break;
 		case OPT_ATTACH_MODE:
-			if (!strcmp(optarg, "fentry"))
-				opts->attach_mode = ATTACH_FENTRY;
-			else if (!strcmp(optarg, "kprobe"))
-				opts->attach_mode = ATTACH_KPROBE;
-			else if (!strcmp(optarg, "tracepoint"))
-				opts->attach_mode = ATTACH_TRACEPOINT;
-			else {
+			v = parse_choice(optarg, attach_mode_names);
+			if (v < 0) {
 				snprintf(err, err_len,
 					 "unknown attach mode '%s' (fentry, kprobe or tracepoint)",
 					 optarg);
 				return -1;
 			}
+			opts->attach_mode = (enum attach_mode)v;
 			break;
 		case OPT_UPROBE_LINKS:
-			if (!strcmp(optarg, "multi"))
-				opts->uprobe_links = UPROBE_LINKS_MULTI;
-			else if (!strcmp(optarg, "perf"))
-				opts->uprobe_links = UPROBE_LINKS_PERF;
-			else {
+			v = parse_choice(optarg, uprobe_links_names);
+			if (v < 0) {
 				snprintf(err, err_len,
 					 "unknown --uprobe-links '%s' (multi or perf)",
 					 optarg);
 				return -1;
 			}
+			opts->uprobe_links = (enum uprobe_links)v;
 			break;
 		case OPT_MAX_CAPTURE:
 			if (parse_long(optarg, 0, HT_MAX_CAPTURE, &v)) {
