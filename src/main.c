@@ -141,15 +141,17 @@ static void print_summary(struct app *app, uint64_t lost_total)
 #define REPLAY_TICK_EVERY 256
 
 /*
- * --replay: the records of a recording through the correlator, with the
- * stream's own newest timestamp as the clock (the daemon ticks with the
- * real one after each poll), and the original wall-clock offset.
+ * --replay: the records of a recording through the correlator, ticked
+ * where the live run ticked (tick items), with the original wall-clock
+ * offset. A recording without tick items is ticked every
+ * REPLAY_TICK_EVERY records with its newest timestamp as the clock.
  */
 static int run_replay(struct app *app)
 {
 	static struct recording_reader reader; /* 64 KiB item buffer */
 	enum recording_item_kind kind;
 	uint64_t newest = 0, lost_total = 0, n = 0;
+	bool has_ticks = false;
 	const void *data;
 	char err[256];
 	size_t size;
@@ -172,6 +174,14 @@ static int run_replay(struct app *app)
 			correlator_note_lost(app->corr, l->kind, l->count);
 			continue;
 		}
+		if (kind == RECORDING_TICK) {
+			uint64_t now;
+
+			memcpy(&now, data, sizeof(now));
+			has_ticks = true;
+			correlator_tick(app->corr, now);
+			continue;
+		}
 		if (size >= sizeof(uint64_t)) {
 			uint64_t ts;
 
@@ -180,7 +190,7 @@ static int run_replay(struct app *app)
 				newest = ts;
 		}
 		correlator_push(app->corr, data, size);
-		if (++n % REPLAY_TICK_EVERY == 0)
+		if (++n % REPLAY_TICK_EVERY == 0 && !has_ticks)
 			correlator_tick(app->corr, newest);
 	}
 	if (ret < 0)
@@ -487,6 +497,7 @@ int main(int argc, char **argv)
 				note_lost(&app, k, added[k]);
 			}
 		}
+		record_item(&app, RECORDING_TICK, &now, sizeof(now));
 		correlator_tick(app.corr, now);
 		fflush(stdout);
 		if (now - last_gc > GC_INTERVAL_NS) {

@@ -177,14 +177,16 @@ int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 			 "(cut short?)", (unsigned long long)r->offset);
 		return -1;
 	}
-	if (ih.kind != RECORDING_RECORD && ih.kind != RECORDING_LOST) {
+	if (ih.kind != RECORDING_RECORD && ih.kind != RECORDING_LOST &&
+	    ih.kind != RECORDING_TICK) {
 		snprintf(err, err_len, "unknown item kind %u at byte %llu",
 			 ih.kind, (unsigned long long)r->offset);
 		return -1;
 	}
 	if (ih.size > RECORDING_MAX_ITEM ||
 	    (ih.kind == RECORDING_LOST &&
-	     ih.size != sizeof(struct recording_lost))) {
+	     ih.size != sizeof(struct recording_lost)) ||
+	    (ih.kind == RECORDING_TICK && ih.size != sizeof(uint64_t))) {
 		snprintf(err, err_len, "item of impossible length %u at byte "
 			 "%llu", ih.size, (unsigned long long)r->offset);
 		return -1;

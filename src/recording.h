@@ -13,7 +13,8 @@
  * records are in the host's byte order and layout: a recording is read
  * on the architecture that made it. A record item holds one
  * ring-buffer record as received; a lost item holds a drop kind and
- * count (struct recording_lost).
+ * count (struct recording_lost); a tick item the daemon's clock when it
+ * ticked the correlator.
  *
  * Records hold the captured bytes unredacted (the parser needs them to
  * replay): header values such as Authorization and Cookie, the start of
@@ -36,6 +37,10 @@
 enum recording_item_kind {
 	RECORDING_RECORD = 1,
 	RECORDING_LOST = 2,
+	/* the daemon's clock tick (a uint64_t CLOCK_MONOTONIC ns): replayed
+	 * at the same place in the stream, the reorder window releases the
+	 * same records as it did live, so a replay is the run again */
+	RECORDING_TICK = 3,
 };
 
 struct recording_lost {

@@ -45,6 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (len != sizeof(*l) || l->kind >= HT_DROP_KIND_COUNT)
 				abort();
+		} else if (kind == RECORDING_TICK) {
+			if (len != sizeof(uint64_t))
+				abort();
 		} else if (kind != RECORDING_RECORD) {
 			abort();
 		}

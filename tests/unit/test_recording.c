@@ -56,6 +56,7 @@ static void test_round_trip(void)
 {
 	struct recording_writer w;
 	struct recording_lost lost = { .kind = HT_DROP_DNS, .count = 7 };
+	uint64_t tick = 123456789012ULL;
 	uint8_t rec1[13], rec2[64];
 	enum recording_item_kind kind;
 	const void *data;
@@ -70,6 +71,7 @@ static void test_round_trip(void)
 	CHECK_INT(recording_create(&w, path, -123456789), 0);
 	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec1, sizeof(rec1)), 0);
 	CHECK_INT(recording_write(&w, RECORDING_LOST, &lost, sizeof(lost)), 0);
+	CHECK_INT(recording_write(&w, RECORDING_TICK, &tick, sizeof(tick)), 0);
 	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec2, sizeof(rec2)), 0);
 	CHECK_INT(w.records, 2);
 	CHECK_INT(recording_close(&w), 0);
@@ -86,11 +88,15 @@ static void test_round_trip(void)
 	CHECK_INT(((const struct recording_lost *)data)->count, 7);
 	CHECK_INT(((const struct recording_lost *)data)->kind, HT_DROP_DNS);
 	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(kind, RECORDING_TICK);
+	CHECK_INT(size, sizeof(tick));
+	CHECK_INT(*(const uint64_t *)data, tick);
+	CHECK_INT(next(&kind, &data, &size), 1);
 	CHECK_INT(size, sizeof(rec2));
 	CHECK(memcmp(data, rec2, sizeof(rec2)) == 0);
 	CHECK_INT(next(&kind, &data, &size), 0);
 	CHECK_INT(next(&kind, &data, &size), 0);
-	CHECK_INT(rd.items, 3);
+	CHECK_INT(rd.items, 4);
 	recording_close_reader(&rd);
 	unlink(path);
 }
@@ -183,6 +189,15 @@ static void test_bad_files(void)
 	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
 	CHECK_INT(next(&kind, &data, &size), -1);
 	CHECK(strstr(err, "lost item of unknown kind") != NULL);
+	recording_close_reader(&rd);
+	/* a tick of the wrong size */
+	u[0] = RECORDING_TICK;
+	u[1] = 4;
+	u[2] = 0;
+	write_bytes(buf, 40);
+	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+	CHECK_INT(next(&kind, &data, &size), -1);
+	CHECK(strstr(err, "impossible length") != NULL);
 	recording_close_reader(&rd);
 	/* a header and nothing else: an empty recording */
 	write_bytes(buf, 24);
