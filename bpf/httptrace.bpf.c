@@ -250,200 +250,40 @@ int BPF_KRETPROBE(uretprobe_tls, long ret)
 /*
  * Kernels with uprobe_multi links (6.6+): every TLS function of a library
  * enters here, one link for all of them, the attach cookie saying which
- * (enum ht_tls_probe); the arguments are read as the programs below do.
- * Only one of the two sets is loaded (tls_select_programs()).
+ * (enum ht_tls_probe). Elsewhere each function has a program of its own,
+ * below; both sets share on_tls_probe() and only one is loaded
+ * (tls_select_programs()).
  */
 SEC("uprobe")
 int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
-	enum ht_tls_lib lib = HT_TLS_OPENSSL;
-	__u64 buf = 0, lenp = 0;
-	enum tls_call_op op;
+	on_tls_probe(bpf_get_attach_cookie(ctx), a0, a1, a2, a3);
+	return 0;
+}
 
-	switch (bpf_get_attach_cookie(ctx)) {
-	case HT_TLSP_SSL_WRITE:
-		op = TLS_CALL_WRITE, buf = a1;
-		break;
-	case HT_TLSP_SSL_WRITE_EX:
-		op = TLS_CALL_WRITE, buf = a1, lenp = a3;
-		break;
-	case HT_TLSP_SSL_READ:
-		op = TLS_CALL_READ, buf = a1;
-		break;
-	case HT_TLSP_SSL_READ_EX:
-		op = TLS_CALL_READ, buf = a1, lenp = a3;
-		break;
-	case HT_TLSP_SSL_PEEK:
-		op = TLS_CALL_PEEK;
-		break;
-	case HT_TLSP_SSL_HANDSHAKE:
-		op = TLS_CALL_HANDSHAKE;
-		break;
-	case HT_TLSP_SSL_SHUTDOWN:
-		op = TLS_CALL_SHUTDOWN;
-		break;
-	case HT_TLSP_SSL_VERIFY:
-		op = TLS_CALL_VERIFY;
-		break;
-	case HT_TLSP_TLS_FREE:
-		on_tls_free(a0);
-		return 0;
-	case HT_TLSP_GNUTLS_SEND:
-		op = TLS_CALL_WRITE, buf = a1, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_RECV:
-		op = TLS_CALL_READ, buf = a1, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_HANDSHAKE:
-		op = TLS_CALL_HANDSHAKE, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_VERIFY2:
-		op = TLS_CALL_VERIFY, lenp = a1, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_VERIFY3:
-		op = TLS_CALL_VERIFY, lenp = a2, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_BYE:
-		op = TLS_CALL_SHUTDOWN, lib = HT_TLS_GNUTLS;
-		break;
-	default:
-		return 0;
+#define TLS_PROBE_PROGRAM(name, probe)                                       \
+	SEC("uprobe")                                                        \
+	int BPF_KPROBE(name, __u64 a0, __u64 a1, __u64 a2, __u64 a3)         \
+	{                                                                    \
+		on_tls_probe(probe, a0, a1, a2, a3);                         \
+		return 0;                                                    \
 	}
-	on_tls_enter(a0, buf, lenp, op, lib);
-	return 0;
-}
 
-/* int SSL_write(SSL *ssl, const void *buf, int num) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_write, void *ssl, const void *buf, int num)
-{
-	on_tls_enter((__u64)ssl, (__u64)buf, 0, TLS_CALL_WRITE, HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_write_ex, void *ssl, const void *buf, __u64 num,
-	       __u64 *written)
-{
-	on_tls_enter((__u64)ssl, (__u64)buf, (__u64)written, TLS_CALL_WRITE,
-		     HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* int SSL_read(SSL *ssl, void *buf, int num) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_read, void *ssl, void *buf, int num)
-{
-	on_tls_enter((__u64)ssl, (__u64)buf, 0, TLS_CALL_READ, HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_read_ex, void *ssl, void *buf, __u64 num,
-	       __u64 *readbytes)
-{
-	on_tls_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, TLS_CALL_READ,
-		     HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* SSL_peek, SSL_peek_ex: ties the socket, reports no bytes */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_peek, void *ssl)
-{
-	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_PEEK, HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* SSL_do_handshake, SSL_connect, SSL_accept (SSL *ssl) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_handshake, void *ssl)
-{
-	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_HANDSHAKE, HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* SSL_shutdown(SSL *ssl) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_shutdown, void *ssl)
-{
-	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_SHUTDOWN, HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* long SSL_get_verify_result(const SSL *ssl) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_ssl_verify, void *ssl)
-{
-	on_tls_enter((__u64)ssl, 0, 0, TLS_CALL_VERIFY, HT_TLS_OPENSSL);
-	return 0;
-}
-
-/* SSL_free(SSL *ssl), gnutls_deinit(gnutls_session_t) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_tls_free, void *session)
-{
-	on_tls_free((__u64)session);
-	return 0;
-}
-
-/* ssize_t gnutls_record_send(gnutls_session_t, const void *, size_t) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_gnutls_send, void *session, const void *data)
-{
-	on_tls_enter((__u64)session, (__u64)data, 0, TLS_CALL_WRITE,
-		     HT_TLS_GNUTLS);
-	return 0;
-}
-
-/* ssize_t gnutls_record_recv(gnutls_session_t, void *, size_t) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_gnutls_recv, void *session, void *data)
-{
-	on_tls_enter((__u64)session, (__u64)data, 0, TLS_CALL_READ,
-		     HT_TLS_GNUTLS);
-	return 0;
-}
-
-/* int gnutls_handshake(gnutls_session_t) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_gnutls_handshake, void *session)
-{
-	on_tls_enter((__u64)session, 0, 0, TLS_CALL_HANDSHAKE, HT_TLS_GNUTLS);
-	return 0;
-}
-
-/* int gnutls_certificate_verify_peers2(gnutls_session_t,
- *                                      unsigned int *status) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_gnutls_verify2, void *session, unsigned int *status)
-{
-	on_tls_enter((__u64)session, 0, (__u64)status, TLS_CALL_VERIFY,
-		     HT_TLS_GNUTLS);
-	return 0;
-}
-
-/* int gnutls_certificate_verify_peers3(gnutls_session_t,
- *                                      const char *hostname,
- *                                      unsigned int *status) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_gnutls_verify3, void *session, const char *hostname,
-	       unsigned int *status)
-{
-	on_tls_enter((__u64)session, 0, (__u64)status, TLS_CALL_VERIFY,
-		     HT_TLS_GNUTLS);
-	return 0;
-}
-
-/* int gnutls_bye(gnutls_session_t, gnutls_close_request_t) */
-SEC("uprobe")
-int BPF_KPROBE(uprobe_gnutls_bye, void *session)
-{
-	on_tls_enter((__u64)session, 0, 0, TLS_CALL_SHUTDOWN, HT_TLS_GNUTLS);
-	return 0;
-}
+TLS_PROBE_PROGRAM(uprobe_ssl_write, HT_TLSP_SSL_WRITE)
+TLS_PROBE_PROGRAM(uprobe_ssl_write_ex, HT_TLSP_SSL_WRITE_EX)
+TLS_PROBE_PROGRAM(uprobe_ssl_read, HT_TLSP_SSL_READ)
+TLS_PROBE_PROGRAM(uprobe_ssl_read_ex, HT_TLSP_SSL_READ_EX)
+TLS_PROBE_PROGRAM(uprobe_ssl_peek, HT_TLSP_SSL_PEEK)
+TLS_PROBE_PROGRAM(uprobe_ssl_handshake, HT_TLSP_SSL_HANDSHAKE)
+TLS_PROBE_PROGRAM(uprobe_ssl_shutdown, HT_TLSP_SSL_SHUTDOWN)
+TLS_PROBE_PROGRAM(uprobe_ssl_verify, HT_TLSP_SSL_VERIFY)
+TLS_PROBE_PROGRAM(uprobe_tls_free, HT_TLSP_TLS_FREE)
+TLS_PROBE_PROGRAM(uprobe_gnutls_send, HT_TLSP_GNUTLS_SEND)
+TLS_PROBE_PROGRAM(uprobe_gnutls_recv, HT_TLSP_GNUTLS_RECV)
+TLS_PROBE_PROGRAM(uprobe_gnutls_handshake, HT_TLSP_GNUTLS_HANDSHAKE)
+TLS_PROBE_PROGRAM(uprobe_gnutls_verify2, HT_TLSP_GNUTLS_VERIFY2)
+TLS_PROBE_PROGRAM(uprobe_gnutls_verify3, HT_TLSP_GNUTLS_VERIFY3)
+TLS_PROBE_PROGRAM(uprobe_gnutls_bye, HT_TLSP_GNUTLS_BYE)
 
 /* ---- exec: new images may bring TLS libraries the loader must attach --- */
 
