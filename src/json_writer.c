@@ -287,33 +287,3 @@ void jw_null(struct json_writer *jw)
 	put(jw, "null", 4);
 	value_done(jw);
 }
-
-void jw_string_field(struct json_writer *jw, const char *name, const char *s)
-{
-	jw_name(jw, name);
-	jw_string(jw, s);
-}
-
-void jw_int_field(struct json_writer *jw, const char *name, int64_t value)
-{
-	jw_name(jw, name);
-	jw_int(jw, value);
-}
-
-void jw_uint_field(struct json_writer *jw, const char *name, uint64_t value)
-{
-	jw_name(jw, name);
-	jw_uint(jw, value);
-}
-
-void jw_bool_field(struct json_writer *jw, const char *name, bool value)
-{
-	jw_name(jw, name);
-	jw_bool(jw, value);
-}
-
-void jw_null_field(struct json_writer *jw, const char *name)
-{
-	jw_name(jw, name);
-	jw_null(jw);
-}

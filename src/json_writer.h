@@ -78,11 +78,15 @@ void jw_uint(struct json_writer *jw, uint64_t value);
 void jw_bool(struct json_writer *jw, bool value);
 void jw_null(struct json_writer *jw);
 
-/* name + value in one call */
-void jw_string_field(struct json_writer *jw, const char *name, const char *s);
-void jw_int_field(struct json_writer *jw, const char *name, int64_t value);
-void jw_uint_field(struct json_writer *jw, const char *name, uint64_t value);
-void jw_bool_field(struct json_writer *jw, const char *name, bool value);
-void jw_null_field(struct json_writer *jw, const char *name);
+/* A member in one call, its name a string literal as for jw_key(); a
+ * name from elsewhere goes through jw_name(). */
+#define jw_string_field(jw, lit, s) \
+	do { jw_key(jw, lit); jw_string(jw, s); } while (0)
+#define jw_int_field(jw, lit, v) do { jw_key(jw, lit); jw_int(jw, v); } while (0)
+#define jw_uint_field(jw, lit, v) \
+	do { jw_key(jw, lit); jw_uint(jw, v); } while (0)
+#define jw_bool_field(jw, lit, v) \
+	do { jw_key(jw, lit); jw_bool(jw, v); } while (0)
+#define jw_null_field(jw, lit) do { jw_key(jw, lit); jw_null(jw); } while (0)
 
 #endif /* HTTPTRACE_JSON_WRITER_H */

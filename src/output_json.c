@@ -12,13 +12,7 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Members with the program's own names (jw_key: string literals). */
-#define FIELD_UINT(jw, lit, v) do { jw_key(jw, lit); jw_uint(jw, v); } while (0)
-#define FIELD_INT(jw, lit, v) do { jw_key(jw, lit); jw_int(jw, v); } while (0)
-#define FIELD_BOOL(jw, lit, v) do { jw_key(jw, lit); jw_bool(jw, v); } while (0)
-#define FIELD_STRING(jw, lit, v) \
-	do { jw_key(jw, lit); jw_string(jw, v); } while (0)
-#define FIELD_NULL(jw, lit) do { jw_key(jw, lit); jw_null(jw); } while (0)
+/* Members whose "not seen" value is null (names: string literals). */
 #define FIELD_STRING_OR_NULL(jw, lit, s, max) \
 	do { jw_key(jw, lit); string_or_null_n(jw, s, max); } while (0)
 #define FIELD_INT_OR_NULL(jw, lit, v) \
@@ -121,7 +115,7 @@ static void write_conn(struct json_writer *jw, const struct timeline *tl)
 	jw_start_object(jw);
 	WRITE_ADDR(jw, "saddr", "sport", &tl->saddr);
 	WRITE_ADDR(jw, "daddr", "dport", &tl->daddr);
-	FIELD_BOOL(jw, "reused", output_flag(&tl->reused));
+	jw_bool_field(jw, "reused", output_flag(&tl->reused));
 	FIELD_INT_OR_NULL(jw, "idle_us", tl->idle_us);
 	jw_end_object(jw);
 }
@@ -197,13 +191,13 @@ static void write_connect_peer(struct json_writer *jw,
 	char text[TL_ADDR_PORT_STRLEN];
 
 	if (!tl_addr_port_str(peer, text, sizeof(text))) {
-		FIELD_NULL(jw, "network");
-		FIELD_NULL(jw, "addr");
+		jw_null_field(jw, "network");
+		jw_null_field(jw, "addr");
 		return;
 	}
 	/* "[" starts an IPv6 address only. */
-	FIELD_STRING(jw, "network", text[0] == '[' ? "tcp6" : "tcp4");
-	FIELD_STRING(jw, "addr", text);
+	jw_string_field(jw, "network", text[0] == '[' ? "tcp6" : "tcp4");
+	jw_string_field(jw, "addr", text);
 }
 
 static void write_event(struct json_writer *jw, const struct timeline *tl,
@@ -214,10 +208,10 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 	uint32_t i, n;
 
 	jw_start_object(jw);
-	FIELD_STRING(jw, "hook", tl_hook_name(ev->hook));
+	jw_string_field(jw, "hook", tl_hook_name(ev->hook));
 	/* Signed difference: an event may predate GetConn (a DNS lookup
 	 * that was already running, say); shown negative, not wrapped. */
-	FIELD_INT(jw, "t_us", (int64_t)(ev->ts_ns - tl->start_ns) / 1000);
+	jw_int_field(jw, "t_us", (int64_t)(ev->ts_ns - tl->start_ns) / 1000);
 
 	switch (ev->hook) {
 	case TL_DNSStart:
@@ -257,14 +251,14 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 		err_written = true;
 		break;
 	case TL_GotConn:
-		FIELD_BOOL(jw, "reused", output_flag(&tl->reused));
+		jw_bool_field(jw, "reused", output_flag(&tl->reused));
 		/* HTTP/1 cannot share a busy connection, so a reused one
 		 * was idle by definition. */
-		FIELD_BOOL(jw, "was_idle", output_flag(&tl->reused));
+		jw_bool_field(jw, "was_idle", output_flag(&tl->reused));
 		FIELD_INT_OR_NULL(jw, "idle_us", tl->idle_us);
 		break;
 	case TL_Got1xxResponse:
-		FIELD_INT(jw, "code", ev->status);
+		jw_int_field(jw, "code", ev->status);
 		break;
 	default:
 		break;
@@ -283,11 +277,11 @@ void output_json(FILE *out, const struct timeline *tl,
 	jw_init(&jw, out);
 	jw_start_object(&jw);
 	write_ts(&jw, tl, opts);
-	FIELD_UINT(&jw, "pid", tl->pid);
-	FIELD_UINT(&jw, "tid", tl->tid);
+	jw_uint_field(&jw, "pid", tl->pid);
+	jw_uint_field(&jw, "tid", tl->tid);
 	jw_key(&jw, "comm");
 	jw_string_n(&jw, tl->comm, sizeof(tl->comm));
-	FIELD_STRING(&jw, "role",
+	jw_string_field(&jw, "role",
 			tl->role == HT_ROLE_SERVER ? "server" : "client");
 	write_conn(&jw, tl);
 	write_http(&jw, tl);
@@ -302,11 +296,11 @@ void output_json(FILE *out, const struct timeline *tl,
 	jw_end_array(&jw);
 
 	FIELD_STRING_OR_NULL(&jw, "error", tl->error, sizeof(tl->error));
-	FIELD_BOOL(&jw, "complete", output_flag(&tl->complete));
+	jw_bool_field(&jw, "complete", output_flag(&tl->complete));
 	jw_key(&jw, "bytes");
 	jw_start_object(&jw);
-	FIELD_UINT(&jw, "sent", tl->request_bytes);
-	FIELD_UINT(&jw, "received", tl->response_bytes);
+	jw_uint_field(&jw, "sent", tl->request_bytes);
+	jw_uint_field(&jw, "received", tl->response_bytes);
 	jw_end_object(&jw);
 	jw_end_object(&jw);
 	jw_raw(&jw, "\n", 1);

@@ -602,7 +602,8 @@ static void test_jw_structure(void)
 	jw_end_object(&jw);
 	jw_bool_field(&jw, "t", true);
 	jw_bool_field(&jw, "f", false);
-	jw_string_field(&jw, "q\"", "x");
+	jw_name(&jw, "q\""); /* a name that needs escaping */
+	jw_string(&jw, "x");
 	jw_end_object(&jw);
 	fclose(f);
 	CHECK_STR(c.buf, "{\"a\":[-1,{\"b\":null},[],18446744073709551615,"
