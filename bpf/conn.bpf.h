@@ -145,7 +145,7 @@ static __always_inline void on_connect_start(struct sock *sk)
 	struct ht_conn_id id;
 
 	pc = bpf_map_lookup_elem(&pending_connects, &tid);
-	if (!pc || pc->created || !is_tcp_sock(sk))
+	if (!pc || !pc->ts || pc->created || !is_tcp_sock(sk))
 		return;
 	st = track_conn(sk, pc->fd, pc->ts, HT_ROLE_CLIENT, &id);
 	if (!st)
@@ -155,15 +155,28 @@ static __always_inline void on_connect_start(struct sock *sk)
 			HT_SRC_PROBE, true);
 }
 
+/* A connect() or getsockopt(SO_ERROR) in flight: the thread's slot. */
+static __always_inline void set_pending_connect(__u32 tid, __u64 ts, int fd,
+						__u64 optval)
+{
+	struct pending_connect *pc, idle = {};
+
+	pc = thread_slot(&pending_connects, tid, &idle);
+	if (!pc)
+		return;
+	pc->ts = ts;
+	pc->optval = optval;
+	pc->fd = fd;
+	pc->created = 0;
+}
+
 static __always_inline void on_connect_enter(int fd)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct pending_connect pc = { .ts = bpf_ktime_get_ns(), .fd = fd };
 
 	if (!want_current(id >> 32))
 		return;
-	bpf_map_update_elem(&pending_connects, &tid, &pc, BPF_ANY);
+	set_pending_connect((__u32)id, bpf_ktime_get_ns(), fd, 0);
 }
 
 /*
@@ -196,13 +209,13 @@ static __always_inline void on_connect_exit(long ret)
 	struct pending_connect *pc;
 
 	pc = bpf_map_lookup_elem(&pending_connects, &tid);
-	if (!pc)
+	if (!pc || !pc->ts)
 		return;
 	/* a non-blocking connect() learns its outcome later, through
 	 * getsockopt(SO_ERROR) */
 	if (pc->created && ret != -EINPROGRESS)
 		emit_app_connect_done(pid_tgid >> 32, pc, ret < 0 ? -ret : 0);
-	bpf_map_delete_elem(&pending_connects, &tid);
+	pc->ts = 0;
 }
 
 #define SOL_SOCKET 1
@@ -219,8 +232,6 @@ static __always_inline void on_getsockopt_enter(int fd, long level,
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
-	__u32 tid = (__u32)pid_tgid;
-	struct pending_connect pc = {};
 	struct conn_state *st;
 
 	if (level != SOL_SOCKET || optname != SO_ERROR)
@@ -228,10 +239,7 @@ static __always_inline void on_getsockopt_enter(int fd, long level,
 	st = bpf_map_lookup_elem(&conns, &key);
 	if (!st || st->role != HT_ROLE_CLIENT || st->app_saw_connect)
 		return;
-	pc.ts = st->gen;
-	pc.fd = fd;
-	pc.optval = optval;
-	bpf_map_update_elem(&pending_connects, &tid, &pc, BPF_ANY);
+	set_pending_connect((__u32)pid_tgid, st->gen, fd, optval);
 }
 
 static __always_inline void on_getsockopt_exit(long ret)
@@ -242,12 +250,12 @@ static __always_inline void on_getsockopt_exit(long ret)
 	int err = 0;
 
 	pc = bpf_map_lookup_elem(&pending_connects, &tid);
-	if (!pc)
+	if (!pc || !pc->ts)
 		return;
 	if (ret == 0 && pc->optval &&
 	    !bpf_probe_read_user(&err, sizeof(err), (void *)pc->optval))
 		emit_app_connect_done(pid_tgid >> 32, pc, err < 0 ? -err : err);
-	bpf_map_delete_elem(&pending_connects, &tid);
+	pc->ts = 0;
 }
 
 /* inet_sock_set_state: may run in softirq, so owner comes from sock_conns */
@@ -291,12 +299,15 @@ static __always_inline void on_state_change(struct sock *sk, int oldstate,
 static __always_inline void on_accept_enter(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct pending_accept pa = { .ts = bpf_ktime_get_ns() };
+	struct pending_accept *pa, idle = {};
 
 	if (!want_current(id >> 32))
 		return;
-	bpf_map_update_elem(&pending_accepts, &tid, &pa, BPF_ANY);
+	pa = thread_slot(&pending_accepts, (__u32)id, &idle);
+	if (!pa)
+		return;
+	pa->ts = bpf_ktime_get_ns();
+	pa->sk = 0;
 }
 
 /* inet_csk_accept returned newsk (fexit/kretprobe modes) */
@@ -306,7 +317,7 @@ static __always_inline void on_inet_csk_accept(struct sock *newsk)
 	struct pending_accept *pa;
 
 	pa = bpf_map_lookup_elem(&pending_accepts, &tid);
-	if (pa && newsk)
+	if (pa && pa->ts && newsk)
 		pa->sk = (__u64)newsk;
 }
 
@@ -321,6 +332,8 @@ static __always_inline void on_accept_exit(long ret)
 	/* A server usually sits in accept() already when the tracer starts,
 	 * so there may be no entry: then the fd leads to the socket. */
 	pa = bpf_map_lookup_elem(&pending_accepts, &tid);
+	if (pa && !pa->ts)
+		pa = NULL;
 	if (!pa && !want_current(bpf_get_current_pid_tgid() >> 32))
 		return;
 	if (ret >= 0) {
@@ -334,7 +347,7 @@ static __always_inline void on_accept_exit(long ret)
 		}
 	}
 	if (pa)
-		bpf_map_delete_elem(&pending_accepts, &tid);
+		pa->ts = 0;
 }
 
 static __always_inline void on_close_enter(int fd)

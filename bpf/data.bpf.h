@@ -32,7 +32,7 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
 	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
 	__u32 tid = (__u32)pid_tgid;
-	struct active_io io;
+	struct active_io *io, idle = {};
 
 	if (!st)
 		return;
@@ -47,15 +47,17 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 		buf = (__u64)msg.msg_iov;
 		iovcnt = msg.msg_iovlen;
 	}
-	io.conn.tgid = key.tgid;
-	io.conn.fd = fd;
-	io.conn.gen = st->gen;
-	io.ts = bpf_ktime_get_ns();
-	io.buf = buf;
-	io.iovcnt = iovcnt;
-	io.call = call;
-	io.direction = dir;
-	bpf_map_update_elem(&active_ios, &tid, &io, BPF_ANY);
+	io = thread_slot(&active_ios, tid, &idle);
+	if (!io)
+		return;
+	io->conn.tgid = key.tgid;
+	io->conn.fd = fd;
+	io->conn.gen = st->gen;
+	io->ts = bpf_ktime_get_ns();
+	io->buf = buf;
+	io->iovcnt = iovcnt;
+	io->call = call;
+	io->direction = dir;
 }
 
 /*
@@ -110,7 +112,7 @@ static __always_inline void on_io_exit(long ret)
 	__u32 cpu = bpf_get_smp_processor_id(), want, got = 0;
 
 	io = bpf_map_lookup_elem(&active_ios, &tid);
-	if (!io)
+	if (!io || !io->ts)
 		return;
 	/* non-blocking sockets polling for data say nothing worth a record */
 	if (ret == -EAGAIN || ret == -EINTR)
@@ -175,7 +177,7 @@ static __always_inline void on_io_exit(long ret)
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, rb_flags()))
 		count_drop(HT_DROP_CONN);
 out:
-	bpf_map_delete_elem(&active_ios, &tid);
+	io->ts = 0;
 }
 
 #endif /* HTTPTRACE_DATA_BPF_H */

@@ -69,8 +69,8 @@ struct {
 
 /*
  * Per-thread state between a syscall's entry and exit (and between
- * getaddrinfo's entry and return). LRU maps: a thread killed inside the
- * call never reaches the exit that deletes its entry.
+ * getaddrinfo's entry and return). LRU maps: a thread that exits leaves
+ * its entry behind, and eviction is what clears those. See thread_slot().
  */
 struct pending_connect {
 	__u64 ts;
@@ -169,6 +169,27 @@ static __always_inline __u64 rb_flags(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * The current thread's entry in a per-thread map (pending_connects,
+ * pending_accepts, active_ios, tls_calls), made on first use. An entry
+ * stays for the thread's life, marked idle (ts or depth 0) while no call
+ * is in flight, instead of being inserted at every call's entry and
+ * deleted at its exit: on a busy thread that is a lookup instead of an
+ * LRU insert and delete (issue 5: 0.6 us less BPF time per new
+ * connection, measured with bpf_stats).
+ * `idle` is a zeroed value of the map's value type.
+ */
+static __always_inline void *thread_slot(void *map, __u32 tid,
+					 const void *idle)
+{
+	void *slot = bpf_map_lookup_elem(map, &tid);
+
+	if (slot)
+		return slot;
+	bpf_map_update_elem(map, &tid, idle, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, &tid);
 }
 
 static __always_inline void count_drop(enum ht_drop_kind kind)

@@ -4,8 +4,8 @@
  * read and write, and the handshake calls.
  *
  * A TLS session (SSL *, gnutls_session_t) is tied to its socket without
- * reading any library struct: while a thread is inside a TLS call
- * (tls_calls has its entry), a read/write syscall on a tracked socket
+ * reading any library struct: while a thread is inside a TLS call (its
+ * tls_calls slot has a depth), a read/write syscall on a tracked socket
  * names the fd (tls_note_io(), called from on_io_enter). The tie stays in
  * ssl_conns for the calls that move no bytes on the socket (a read served
  * from the library's buffer).
@@ -89,32 +89,33 @@ static __always_inline void on_tls_enter(__u64 session, __u64 buf, __u64 lenp,
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct tls_call *cur, call = {};
+	struct tls_call *cur, idle = {};
 
 	if (!session || !want_current(pid_tgid >> 32))
 		return;
-	cur = bpf_map_lookup_elem(&tls_calls, &tid);
+	cur = thread_slot(&tls_calls, tid, &idle);
+	if (!cur)
+		return;
 	/*
 	 * A TLS call inside another one (SSL_connect calls
 	 * SSL_do_handshake; Node's callbacks ask SSL_get_verify_result
 	 * from inside SSL_write): the outer call is the one reported, the
 	 * inner only counted so that its return is not taken for the
 	 * outer's. An entry left by a return we never saw (a thread killed
-	 * mid-call) is old: replaced.
+	 * mid-call) is old: replaced. Depth 0: no call in flight.
 	 */
-	if (cur && cur->depth < 8 &&
+	if (cur->depth && cur->depth < 8 &&
 	    bpf_ktime_get_ns() - cur->ts < TLS_STALE_NS) {
 		cur->depth++;
 		return;
 	}
-	call.session = session;
-	call.buf = buf;
-	call.lenp = lenp;
-	call.ts = bpf_ktime_get_ns();
-	call.op = op;
-	call.lib = lib;
-	call.depth = 1;
-	bpf_map_update_elem(&tls_calls, &tid, &call, BPF_ANY);
+	cur->session = session;
+	cur->buf = buf;
+	cur->lenp = lenp;
+	cur->ts = bpf_ktime_get_ns();
+	cur->op = op;
+	cur->lib = lib;
+	cur->depth = 1;
 }
 
 /* From on_io_enter: a syscall on a tracked socket. Inside a TLS call, it
@@ -128,7 +129,7 @@ static __always_inline void tls_note_io(__u32 tid, const struct conn_key *key,
 
 	sk.tgid = key->tgid;
 	sk._pad = 0;
-	if (call) {
+	if (call && call->depth) {
 		sk.session = call->session;
 	} else {
 		struct tls_last *last;
@@ -309,14 +310,14 @@ static __always_inline void on_tls_exit(long ret)
 	long n = ret;
 
 	cur = bpf_map_lookup_elem(&tls_calls, &tid);
-	if (!cur)
+	if (!cur || !cur->depth)
 		return;
 	if (cur->depth > 1) {
 		cur->depth--;
 		return;
 	}
 	call = *cur;
-	bpf_map_delete_elem(&tls_calls, &tid);
+	cur->depth = 0;
 	/* Most of these functions return int: the upper half of the
 	 * register is not part of the value. gnutls_record_send/recv
 	 * return ssize_t, SSL_get_verify_result long. */
