@@ -34,7 +34,6 @@ struct conn_key {
 
 struct conn_state {
 	__u64 gen;
-	__u64 sk;
 	__u32 seq;  /* next per-connection sequence number */
 	__u8 role;
 	__u8 app_saw_connect; /* the process has learned the outcome */
