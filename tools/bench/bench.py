@@ -218,6 +218,32 @@ def hooks_of(pid):
     return hooks
 
 
+def prog_stats(pid):
+    """Summed run_time_ns and run_cnt of the BPF programs process pid
+    holds, from /proc/PID/fdinfo of its bpf-prog fds (the kernel counts
+    while kernel.bpf_stats_enabled is 1)."""
+    seen, ns, cnt = set(), 0, 0
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(f"{fd_dir}/{fd}") != "anon_inode:bpf-prog":
+                continue
+            info = {}
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    info[k.strip()] = v.strip()
+        except OSError:
+            continue
+        pid_key = info.get("prog_id")
+        if pid_key in seen:
+            continue
+        seen.add(pid_key)
+        ns += int(info.get("run_time_ns", 0))
+        cnt += int(info.get("run_cnt", 0))
+    return ns, cnt
+
+
 def foreign_hooks(own_pids):
     """BPF programs other people have on perf hooks right now (their
     tracers slow every syscall on the host, ours included)."""
@@ -487,6 +513,42 @@ class Bench:
             }
         self.raw["overhead"] = summary
 
+    def bpf_time(self):
+        """BPF program time per request, floor and tracer, from the
+        kernel's own accounting (kernel.bpf_stats_enabled): what the
+        programs cost inside the traced calls, without the noise wall time
+        has on a shared machine. Stats add two clock reads per program
+        run, to both."""
+        path = "/proc/sys/kernel/bpf_stats_enabled"
+        try:
+            old = open(path).read().strip()
+            with open(path, "w") as f:
+                f.write("1")
+        except OSError as e:
+            log(f"bpf_stats_enabled not settable ({e}): no BPF time")
+            return
+        res = {}
+        try:
+            for cond in ("floor", "tracer"):
+                d = self.start_condition(cond)
+                for key, name, args in self.workloads():
+                    ns0, c0 = prog_stats(d.p.pid)
+                    out = run_json([self.load] + args)
+                    ns1, c1 = prog_stats(d.p.pid)
+                    res.setdefault(key, {"workload": name})[cond] = {
+                        "ns_per_req": (ns1 - ns0) / out["n"],
+                        "runs_per_req": (c1 - c0) / out["n"]}
+                st = d.stop()
+                self.raw["hwm_kb"].append(st["vmhwm_kb"])
+        finally:
+            with open(path, "w") as f:
+                f.write(old)
+        self.raw["bpf_time"] = res
+        log("BPF time per request: " + ", ".join(
+            f"{k} tracer {v['tracer']['ns_per_req'] / 1000:.2f} us / floor "
+            f"{v['floor']['ns_per_req'] / 1000:.2f} us"
+            for k, v in res.items()))
+
     # ---- 2. daemon throughput -----------------------------------------------
 
     def replay_bench(self):
@@ -644,6 +706,14 @@ def fmt_us(ns):
     return f"{ns / 1000:.2f}"
 
 
+def bpf_note(raw, key):
+    t = raw.get("bpf_time", {}).get(key)
+    if not t:
+        return ""
+    return (f"; BPF time: tracer {fmt_us(t['tracer']['ns_per_req'])} µs, "
+            f"floor {fmt_us(t['floor']['ns_per_req'])} µs")
+
+
 def write_report(raw, path):
     m = raw["machine"]
     rows = []
@@ -669,7 +739,8 @@ def write_report(raw, path):
             f"wall: tracer {s['tracer_added_ns'] / 1000:+.2f} µs, floor "
             f"{s['floor_added_ns'] / 1000:+.2f} µs on "
             f"{fmt_us(s['untraced_ns'])} µs; client CPU: "
-            + (f"{s['cpu_ratio']:.2f} × floor" if s["cpu_ratio"] else "—"))
+            + (f"{s['cpu_ratio']:.2f} × floor" if s["cpu_ratio"] else "—")
+            + bpf_note(raw, key))
     if "d" in ov:
         s = ov["d"]
         row("cost to programs it does not trace (d)", "≤ 3 % over untraced",
@@ -757,6 +828,24 @@ def write_report(raw, path):
                  "run inside its syscalls, so it sees their cost without "
                  "the waiting a busy machine adds to wall time. The server's "
                  "share is not in it.\n")
+        bt = raw.get("bpf_time")
+        if bt:
+            L.append("BPF program time per request (per round for (d)), "
+                     "both ends, from the kernel's accounting "
+                     "(`kernel.bpf_stats_enabled`, one run each after the "
+                     "rounds): what the programs themselves cost, free of "
+                     "the wall-time noise of a shared machine.\n")
+            L.append("| workload | floor µs | tracer µs | tracer / floor | "
+                     "program runs per request |")
+            L.append("|---|---|---|---|---|")
+            for key in sorted(bt):
+                t = bt[key]
+                f, tr = t["floor"]["ns_per_req"], t["tracer"]["ns_per_req"]
+                L.append(f"| ({key}) {t['workload']} | {fmt_us(f)} | "
+                         f"{fmt_us(tr)} | "
+                         f"{tr / f if f > 0 else float('nan'):.1f} | "
+                         f"{t['tracer']['runs_per_req']:.1f} |")
+            L.append("")
         h = raw.get("hooks", {})
         L.append(f"Hooks: the tracer attached {len(h.get('tracer', []))}, the "
                  f"floor {len(h.get('floor', []))}; missing in the floor: "
@@ -927,6 +1016,7 @@ def main():
             b.overhead()
             b.raw["foreign_hooks_seen"] = sum(
                 1 for x in b.raw["overhead_runs"] if x["foreign_hooks"])
+            b.bpf_time()
         if "sustained" in only:
             b.sustained()
         if "replay" in only and "sustained" in only:
