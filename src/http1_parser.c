@@ -4,7 +4,8 @@
  *
  * Lines (start line, header fields, chunk-size lines, trailers) are
  * assembled in p->line so that a line split across feed() calls parses
- * the same as a whole one; body bytes are only counted, never copied.
+ * the same as a whole one; a line that comes whole in one call is parsed
+ * where it is. Body bytes are only counted, never copied.
  */
 #include <stddef.h>
 #include <string.h>
@@ -14,8 +15,17 @@
 /* The result of collecting one line from the input. */
 enum line_status {
 	LINE_MORE,	/* input used up, line not finished yet */
-	LINE_DONE,	/* p->line holds a complete line, NUL-terminated */
+	LINE_DONE,	/* the line is complete */
 	LINE_TOO_LONG,	/* the line does not fit into p->line */
+};
+
+/* A line as take_line() gives it, without its CRLF: in the input when it
+ * came whole in one feed() call, else what p->line holds so far. A
+ * complete line is followed by a byte that is no tchar: its CR or LF,
+ * or a NUL in p->line. */
+struct line {
+	const char *s;
+	size_t len;
 };
 
 struct feed_ctx {
@@ -27,18 +37,78 @@ struct feed_ctx {
 static const char http1_prefix[] = "HTTP/1.";
 #define HTTP1_PREFIX_LEN (sizeof(http1_prefix) - 1)
 
-/* RFC 9110 section 5.6.2: tchar. */
+/* RFC 9110 section 5.6.2: tchar. A table, as every byte of every header
+ * name is checked. */
+static const bool tchar_table[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true,
+	['\''] = true, ['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true,
+	['^'] = true, ['_'] = true, ['`'] = true, ['|'] = true, ['~'] = true,
+};
+
 static bool is_tchar(uint8_t c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return tchar_table[c];
 }
 
 static bool is_ctl(uint8_t c)
 {
 	return c < 0x20 || c == 0x7f;
+}
+
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_80 0x8080808080808080ull
+
+/*
+ * Whether one of the 8 bytes at s is_ctl(): the classic "has a byte less
+ * than 0x20" and "has a zero byte" (of w ^ 0x7f..) tests, exact for the
+ * word as a whole.
+ */
+static bool word_has_ctl(const char *s)
+{
+	uint64_t w, del;
+
+	memcpy(&w, s, 8);
+	del = w ^ (BYTES_01 * 0x7f);
+	return ((((w - BYTES_01 * 0x20) & ~w) | ((del - BYTES_01) & ~del)) &
+		BYTES_80) != 0;
+}
+
+/* Index of the first is_ctl() byte in s[0..len), or len. Eight bytes at
+ * a time, as every byte of every start line and header value is
+ * checked. */
+static size_t first_ctl(const char *s, size_t len)
+{
+	size_t k = 0;
+
+	if (len >= 8) {
+		for (; len - k >= 8; k += 8) {
+			if (word_has_ctl(s + k))
+				break;
+		}
+		/* the last few bytes as a word that overlaps the one before */
+		if (len - k < 8 && !word_has_ctl(s + len - 8))
+			return len;
+	}
+	for (; k < len; k++) {
+		if (is_ctl(s[k]))
+			return k;
+	}
+	return len;
+}
+
+/* Whether s[0..len) holds a control byte other than HTAB: field values,
+ * reason phrases and chunk extensions may hold HTAB. */
+static bool has_ctl_but_tab(const char *s, size_t len)
+{
+	size_t k = 0;
+
+	while ((k += first_ctl(s + k, len - k)) < len) {
+		if (s[k] != '\t')
+			return true;
+		k++;
+	}
+	return false;
 }
 
 static bool is_digit(uint8_t c)
@@ -67,17 +137,23 @@ static uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
-/* Case-insensitive comparison of a counted string with a C string. */
-static bool token_eq(const char *s, size_t len, const char *lit)
+/* Case-insensitive comparison of s[0..len) with lower-case lit[0..len). */
+static bool lower_eq(const char *s, const char *lit, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (lit[i] == '\0' || lower(s[i]) != (uint8_t)lit[i])
+		if (lower(s[i]) != (uint8_t)lit[i])
 			return false;
 	}
-	return lit[len] == '\0';
+	return true;
 }
+
+/* Whether the counted string s equals the string literal lit, case
+ * aside. The lengths first, at compile time: most header names are none
+ * of those we look for, and comparing their letters was a visible cost. */
+#define token_eq(s, len, lit) \
+	((len) == sizeof(lit) - 1 && lower_eq((s), (lit), sizeof(lit) - 1))
 
 static void trim_ows(const char **s, size_t *len)
 {
@@ -102,9 +178,27 @@ static bool copy_str(char *dst, size_t size, const char *src, size_t len)
 	return fits;
 }
 
+/* Not the whole message: its strings are most of it (a tenth of the
+ * parser's time went to clearing them), and "" needs one NUL. */
 static void reset_message(struct h1_parser *p)
 {
-	memset(&p->msg, 0, sizeof(p->msg));
+	_Static_assert(offsetof(struct h1_message, target) ==
+			       offsetof(struct h1_message, method) +
+				       H1_METHOD_MAX &&
+		       offsetof(struct h1_message, host) ==
+			       offsetof(struct h1_message, target) +
+				       H1_TARGET_MAX &&
+		       offsetof(struct h1_message, reason) ==
+			       offsetof(struct h1_message, host) + H1_HOST_MAX &&
+		       sizeof(struct h1_message) ==
+			       offsetof(struct h1_message, reason) +
+				       H1_REASON_MAX,
+		       "the strings are the last members");
+	memset(&p->msg, 0, offsetof(struct h1_message, method));
+	p->msg.method[0] = '\0';
+	p->msg.target[0] = '\0';
+	p->msg.host[0] = '\0';
+	p->msg.reason[0] = '\0';
 	p->msg.kind = p->kind;
 	p->msg.content_length = -1;
 	p->line_len = 0;
@@ -184,13 +278,15 @@ static void complete(struct feed_ctx *fc, size_t offset, enum h1_state next)
 }
 
 /*
- * Appends input up to and including the next LF to p->line. The CR of a
- * CRLF is dropped, even when CR and LF arrive in different feed() calls
- * (saw_cr remembers it); a CR not followed by LF is kept so that the line
- * parsers reject it as a control byte.
+ * Takes input up to and including the next LF as *line: where it is if
+ * the whole line is there (copying each line was a visible cost), else
+ * appended to p->line. The CR of a CRLF is dropped, even when CR and LF
+ * arrive in different feed() calls (saw_cr remembers it); a CR not
+ * followed by LF is kept so that the line parsers reject it as a
+ * control byte.
  */
 static enum line_status take_line(struct h1_parser *p, const uint8_t *data,
-				  size_t len, size_t *pos)
+				  size_t len, size_t *pos, struct line *line)
 {
 	const uint8_t *start = data + *pos;
 	size_t avail = len - *pos;
@@ -214,14 +310,22 @@ static enum line_status take_line(struct h1_parser *p, const uint8_t *data,
 		cr_pending = !lf;
 	}
 	room = H1_LINE_MAX - 1 - p->line_len;
+	line->s = p->line;
 	if (n > room) {
 		memcpy(p->line + p->line_len, start, room);
 		p->line_len += room;
+		line->len = p->line_len;
 		return LINE_TOO_LONG;
+	}
+	if (lf && p->line_len == 0) {
+		line->s = (const char *)start;
+		line->len = n;
+		return LINE_DONE;
 	}
 	memcpy(p->line + p->line_len, start, n);
 	p->line_len += n;
 	p->saw_cr = cr_pending;
+	line->len = p->line_len;
 	if (!lf)
 		return LINE_MORE;
 	p->line[p->line_len] = '\0';
@@ -229,32 +333,36 @@ static enum line_status take_line(struct h1_parser *p, const uint8_t *data,
 }
 
 /*
- * Checks start-line bytes [from, p->line_len) as they arrive, so that
+ * Checks start-line bytes [from, line->len) as they arrive, so that
  * non-HTTP traffic is refused after a few bytes instead of at the end of
  * a line that may never come. The full parse happens at the end of line.
  */
-static bool start_line_plausible(struct h1_parser *p, size_t from)
+static bool start_line_plausible(struct h1_parser *p, const struct line *line,
+				 size_t from)
 {
-	size_t k;
+	const char *s = line->s;
+	size_t len = line->len, k = from;
 
-	for (k = from; k < p->line_len; k++) {
-		uint8_t c = p->line[k];
+	if (p->kind == H1_REQUEST) {
+		/* the method, copied when its space comes */
+		for (; k < len && p->msg.method[0] == '\0'; k++) {
+			uint8_t c = s[k];
 
-		if (p->kind == H1_REQUEST) {
-			if (p->msg.method[0] != '\0') {
-				/* target and version */
-				if (is_ctl(c))
-					return false;
-			} else if (c == ' ') {
+			if (c == ' ') {
 				if (k == 0)
 					return false;
-				copy_str(p->msg.method, H1_METHOD_MAX,
-					 p->line, k);
+				copy_str(p->msg.method, H1_METHOD_MAX, s, k);
 			} else if (!is_tchar(c) || k >= H1_METHOD_MAX - 1) {
 				return false;
 			}
-			continue;
 		}
+		/* target and version */
+		return first_ctl(s + k, len - k) == len - k;
+	}
+	/* "HTTP/1.x 200 " byte by byte, then the reason phrase */
+	for (; k < len && k < 13; k++) {
+		uint8_t c = s[k];
+
 		if (k < HTTP1_PREFIX_LEN) {
 			if (c != (uint8_t)http1_prefix[k])
 				return false;
@@ -264,11 +372,9 @@ static bool start_line_plausible(struct h1_parser *p, size_t from)
 		} else if (k == 8 || k == 12) {
 			if (c != ' ')
 				return false;
-		} else if (is_ctl(c) && c != '\t') {
-			return false;
 		}
 	}
-	return true;
+	return !has_ctl_but_tab(s + k, len - k);
 }
 
 static bool parse_version(const char *s, size_t len, int *minor)
@@ -283,10 +389,10 @@ static bool parse_version(const char *s, size_t len, int *minor)
 
 /* method SP request-target SP HTTP-version; the method was already
  * copied by start_line_plausible(). */
-static bool parse_request_line(struct h1_parser *p)
+static bool parse_request_line(struct h1_parser *p, const struct line *l)
 {
-	const char *line = p->line;
-	size_t len = p->line_len;
+	const char *line = l->s;
+	size_t len = l->len;
 	const char *first_sp = memchr(line, ' ', len);
 	const char *last_sp = line + len;
 	const char *target;
@@ -320,10 +426,10 @@ static bool parse_request_line(struct h1_parser *p)
 }
 
 /* HTTP-version SP 3DIGIT SP [reason]; "HTTP/1.1 200" is tolerated. */
-static bool parse_status_line(struct h1_parser *p)
+static bool parse_status_line(struct h1_parser *p, const struct line *l)
 {
-	const char *line = p->line;
-	size_t len = p->line_len;
+	const char *line = l->s;
+	size_t len = l->len;
 	size_t k;
 	int status = 0;
 
@@ -339,12 +445,8 @@ static bool parse_status_line(struct h1_parser *p)
 		return false;
 	p->msg.status = status;
 	if (len > 12) {
-		if (line[12] != ' ')
+		if (line[12] != ' ' || has_ctl_but_tab(line + 13, len - 13))
 			return false;
-		for (k = 13; k < len; k++) {
-			if (is_ctl(line[k]) && line[k] != '\t')
-				return false;
-		}
 		copy_str(p->msg.reason, H1_REASON_MAX, line + 13, len - 13);
 	}
 	return true;
@@ -430,39 +532,41 @@ static void connection_option(struct h1_parser *p, const char *e, size_t len)
 		p->msg.upgrade = true;
 }
 
-static bool parse_header_line(struct h1_parser *p)
+static bool parse_header_line(struct h1_parser *p, const struct line *l)
 {
-	const char *line = p->line;
-	size_t len = p->line_len;
+	const char *line = l->s;
+	size_t len = l->len;
 	const char *colon, *value;
-	size_t name_len, value_len, k;
+	size_t name_len, value_len;
 
 	if (is_ows(line[0])) {
 		/* obs-fold (RFC 9112 section 5.2): continues the previous
 		 * field, none of which we need to see whole. */
 		return p->msg.header_count > 0;
 	}
-	colon = memchr(line, ':', len);
-	if (!colon || colon == line)
+	/* field-name = token, then the colon: ':' is no tchar, nor is
+	 * the byte after the line */
+	for (name_len = 0; is_tchar(line[name_len]); name_len++)
+		;
+	if (name_len == 0 || name_len == len || line[name_len] != ':')
 		return false;
-	name_len = colon - line;
-	for (k = 0; k < name_len; k++) {
-		if (!is_tchar(line[k]))
-			return false;
-	}
-	for (k = name_len + 1; k < len; k++) {
-		if (is_ctl(line[k]) && line[k] != '\t')
-			return false;
-	}
+	colon = line + name_len;
+	if (has_ctl_but_tab(colon + 1, len - name_len - 1))
+		return false;
 	value = colon + 1;
 	value_len = len - name_len - 1;
-	trim_ows(&value, &value_len);
 	p->msg.header_count++;
 
+	/* OWS around the value is trimmed only where the value is looked
+	 * at, as most fields are not (for_each_element() trims each list
+	 * element). */
 	if (token_eq(line, name_len, "host")) {
-		if (p->msg.host[0] == '\0')
+		if (p->msg.host[0] == '\0') {
+			trim_ows(&value, &value_len);
 			copy_str(p->msg.host, H1_HOST_MAX, value, value_len);
+		}
 	} else if (token_eq(line, name_len, "content-length")) {
+		trim_ows(&value, &value_len);
 		parse_content_length(p, value, value_len);
 	} else if (token_eq(line, name_len, "transfer-encoding")) {
 		p->te_present = true;
@@ -472,6 +576,7 @@ static bool parse_header_line(struct h1_parser *p)
 	} else if (token_eq(line, name_len, "upgrade")) {
 		p->msg.upgrade = true;
 	} else if (token_eq(line, name_len, "expect")) {
+		trim_ows(&value, &value_len);
 		if (p->kind == H1_REQUEST &&
 		    token_eq(value, value_len, "100-continue"))
 			p->msg.expect_continue = true;
@@ -545,16 +650,15 @@ static void end_of_headers(struct feed_ctx *fc, size_t offset)
 }
 
 /* H1_ST_START: skip the CRLFs some clients send between messages
- * (RFC 9112 section 2.2); start_line_plausible() judges the rest. */
+ * (RFC 9112 section 2.2); start_line_plausible() judges the rest. Every
+ * way into H1_ST_START resets the message, so it is fresh here. */
 static size_t feed_start(struct h1_parser *p, const uint8_t *data, size_t len,
 			 size_t i)
 {
 	while (i < len && (data[i] == '\r' || data[i] == '\n'))
 		i++;
-	if (i < len) {
-		reset_message(p);
+	if (i < len)
 		p->state = H1_ST_HEADERS;
-	}
 	return i;
 }
 
@@ -564,12 +668,13 @@ static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 	struct h1_parser *p = fc->p;
 	size_t before = i;
 	size_t old_len = p->line_len;
-	enum line_status st = take_line(p, data, len, &i);
+	struct line line;
+	enum line_status st = take_line(p, data, len, &i, &line);
 
 	p->msg.header_bytes += i - before;
 
 	if (p->in_start_line) {
-		if (!start_line_plausible(p, old_len)) {
+		if (!start_line_plausible(p, &line, old_len)) {
 			fail_not_http(fc);
 			return len;
 		}
@@ -579,8 +684,8 @@ static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 		}
 		if (st == LINE_MORE)
 			return i;
-		if (!(p->kind == H1_REQUEST ? parse_request_line(p) :
-					       parse_status_line(p))) {
+		if (!(p->kind == H1_REQUEST ? parse_request_line(p, &line) :
+					       parse_status_line(p, &line))) {
 			fail_not_http(fc);
 			return len;
 		}
@@ -596,11 +701,11 @@ static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 	}
 	if (st == LINE_MORE)
 		return i;
-	if (p->line_len == 0) {
+	if (line.len == 0) {
 		end_of_headers(fc, i);
 		return i;
 	}
-	if (!parse_header_line(p)) {
+	if (!parse_header_line(p, &line)) {
 		fail(fc, H1_ERR_BAD_HEADER, H1_ST_LOST);
 		return len;
 	}
@@ -625,10 +730,8 @@ static bool parse_chunk_size(const char *line, size_t len, uint64_t *size)
 		k++;
 	if (k < len && line[k] != ';')
 		return false;
-	for (; k < len; k++) {
-		if (is_ctl(line[k]) && line[k] != '\t')
-			return false;
-	}
+	if (has_ctl_but_tab(line + k, len - k))
+		return false;
 	*size = value;
 	return true;
 }
@@ -649,6 +752,7 @@ static size_t feed_body(struct feed_ctx *fc, const uint8_t *data, size_t len,
 {
 	struct h1_parser *p = fc->p;
 	enum line_status st;
+	struct line line;
 	uint64_t size;
 
 	switch (p->body_mode) {
@@ -667,8 +771,8 @@ static size_t feed_body(struct feed_ctx *fc, const uint8_t *data, size_t len,
 		return i;
 
 	case H1_BODY_CHUNK_DATA_END:
-		st = take_line(p, data, len, &i);
-		if (p->line_len != 0 || st == LINE_TOO_LONG) {
+		st = take_line(p, data, len, &i, &line);
+		if (line.len != 0 || st == LINE_TOO_LONG) {
 			/* Chunk data longer than its size said. */
 			fail(fc, H1_ERR_BAD_CHUNK, H1_ST_LOST);
 			return len;
@@ -678,8 +782,8 @@ static size_t feed_body(struct feed_ctx *fc, const uint8_t *data, size_t len,
 		return i;
 
 	case H1_BODY_CHUNK_SIZE:
-		st = take_line(p, data, len, &i);
-		if (p->line_len > 0 && hex_value(p->line[0]) < 0) {
+		st = take_line(p, data, len, &i, &line);
+		if (line.len > 0 && hex_value(line.s[0]) < 0) {
 			fail(fc, H1_ERR_BAD_CHUNK, H1_ST_LOST);
 			return len;
 		}
@@ -689,7 +793,7 @@ static size_t feed_body(struct feed_ctx *fc, const uint8_t *data, size_t len,
 		}
 		if (st == LINE_MORE)
 			return i;
-		if (!parse_chunk_size(p->line, p->line_len, &size)) {
+		if (!parse_chunk_size(line.s, line.len, &size)) {
 			fail(fc, H1_ERR_BAD_CHUNK, H1_ST_LOST);
 			return len;
 		}
@@ -703,14 +807,14 @@ static size_t feed_body(struct feed_ctx *fc, const uint8_t *data, size_t len,
 		return i;
 
 	case H1_BODY_TRAILERS:
-		st = take_line(p, data, len, &i);
+		st = take_line(p, data, len, &i, &line);
 		if (st == LINE_TOO_LONG) {
 			fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
 			return len;
 		}
 		if (st == LINE_MORE)
 			return i;
-		if (p->line_len == 0) {
+		if (line.len == 0) {
 			complete(fc, i, H1_ST_START);
 			return i;
 		}

@@ -129,19 +129,17 @@ enum h1_error {
 	H1_ERR_TRUNCATED,      /* EOF inside a message with known length */
 };
 
-/* Filled in when a message's headers are complete. */
+/* Filled in when a message's headers are complete. The strings come
+ * last: a new message clears the members before them and only the first
+ * byte of each string (see reset_message()). */
 struct h1_message {
 	enum h1_kind kind;
 	int version_minor;         /* 0 or 1 (HTTP/1.0, HTTP/1.1) */
 	/* requests */
-	char method[H1_METHOD_MAX];
-	char target[H1_TARGET_MAX]; /* truncated if longer; target_truncated */
 	bool target_truncated;
-	char host[H1_HOST_MAX];     /* Host header, "" if none */
 	bool expect_continue;       /* Expect: 100-continue */
 	/* responses */
 	int status;                 /* 100..999 */
-	char reason[H1_REASON_MAX];
 	/* both */
 	int64_t content_length;     /* -1 when absent */
 	bool chunked;               /* Transfer-Encoding ends in chunked */
@@ -153,6 +151,12 @@ struct h1_message {
 	bool headers_truncated;
 	uint32_t header_count;
 	uint64_t header_bytes;      /* start line + headers + final CRLF */
+	/* requests */
+	char method[H1_METHOD_MAX];
+	char target[H1_TARGET_MAX]; /* truncated if longer; target_truncated */
+	char host[H1_HOST_MAX];     /* Host header, "" if none */
+	/* responses */
+	char reason[H1_REASON_MAX];
 };
 
 /* What on_headers tells the parser about the body that follows. */
