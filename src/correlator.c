@@ -405,7 +405,18 @@ static struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
 	if (tl->n_events >= TL_MAX_EVENTS)
 		return NULL;
 	e = &tl->events[tl->n_events++];
-	memset(e, 0, sizeof(*e));
+	/* Not the address slots and the host, most of the event and
+	 * seldom used: n_addrs = 0 and "" say that they hold nothing. */
+	_Static_assert(offsetof(struct tl_event, n_addrs) <
+			       offsetof(struct tl_event, addrs) &&
+		       offsetof(struct tl_event, host) ==
+			       offsetof(struct tl_event, addrs) +
+				       sizeof(e->addrs) &&
+		       sizeof(struct tl_event) - offsetof(struct tl_event, host) <
+			       sizeof(e->host) + _Alignof(struct tl_event),
+		       "addrs, then host, come last, after n_addrs");
+	memset(e, 0, offsetof(struct tl_event, addrs));
+	e->host[0] = '\0';
 	e->hook = hook;
 	e->ts_ns = ts_ns;
 	return e;

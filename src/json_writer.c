@@ -10,9 +10,15 @@ void jw_init(struct json_writer *jw, FILE *out)
 {
 	jw->out = out;
 	jw->need_comma = false;
-	jw->after_name = false;
+	jw->lines = false;
 	jw->depth = 0;
 	jw->len = 0;
+}
+
+void jw_init_lines(struct json_writer *jw, FILE *out)
+{
+	jw_init(jw, out);
+	jw->lines = true;
 }
 
 void jw_flush(struct json_writer *jw)
@@ -22,48 +28,14 @@ void jw_flush(struct json_writer *jw)
 	jw->len = 0;
 }
 
-static void put(struct json_writer *jw, const void *data, size_t n)
+/* At top level, out it goes. */
+void jw_top_value_done(struct json_writer *jw)
 {
-	if (jw->len + n > sizeof(jw->buf)) {
-		jw_flush(jw);
-		if (n > sizeof(jw->buf)) {
-			fwrite(data, 1, n, jw->out);
-			return;
-		}
+	if (jw->lines) {
+		*jw_reserve(jw, 1) = '\n';
+		jw->len++;
 	}
-	memcpy(jw->buf + jw->len, data, n);
-	jw->len += n;
-}
-
-static void put_char(struct json_writer *jw, char c)
-{
-	if (jw->len == sizeof(jw->buf))
-		jw_flush(jw);
-	jw->buf[jw->len++] = c;
-}
-
-void jw_raw(struct json_writer *jw, const char *s, size_t len)
-{
-	put(jw, s, len);
-	if (!jw->depth)
-		jw_flush(jw);
-}
-
-/* A value is complete: at top level, out it goes. */
-static void value_done(struct json_writer *jw)
-{
-	jw->need_comma = true;
-	if (!jw->depth)
-		jw_flush(jw);
-}
-
-/* Every value and every name goes through here first. */
-static void separate(struct json_writer *jw)
-{
-	if (jw->after_name)
-		jw->after_name = false;
-	else if (jw->need_comma)
-		put_char(jw, ',');
+	jw_flush(jw);
 }
 
 /*
@@ -126,164 +98,268 @@ static const char escape_class[256] = {
 	[0x80 ... 0xff] = 1,
 };
 
-static void write_escaped(struct json_writer *jw, const uint8_t *s,
-			  size_t len)
+/* The most one input byte becomes: "\u00XX" or "\ufffd". */
+#define ESCAPED_MAX 6
+/* Input bytes escaped per reservation of room: as many as the buffer
+ * holds with a comma before them, and the quotes and a colon (or the
+ * 8 bytes escape_into() may store) after. */
+#define ESCAPE_CHUNK ((JW_BUF_SIZE - 10) / ESCAPED_MAX)
+
+/* The room put_escaped() needs: the quotes, up to ESCAPED_MAX bytes per
+ * input byte, and 8 more for escape_into(), so one byte may follow. */
+static size_t escaped_room(size_t len)
+{
+	return (len < ESCAPE_CHUNK ? len : ESCAPE_CHUNK) * ESCAPED_MAX + 9;
+}
+
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_80 0x8080808080808080ull
+
+/* 8 bytes with the first in the low byte, whatever the machine. */
+static uint64_t load_le64(const uint8_t *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+static void store_le64(char *p, uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	memcpy(p, &w, 8);
+}
+
+/*
+ * The bytes of w (first byte lowest) that are not copied as is: below
+ * 0x20, '"', '\\', or 0x7f and up, as their top bits. Each term is a
+ * classic "has a byte less than n" / "has a zero byte" test: a borrow or
+ * carry can set a false bit only above a true one, so the lowest bit
+ * set marks the first such byte exactly.
+ */
+static uint64_t escape_mask(uint64_t w)
+{
+	uint64_t quote = w ^ (BYTES_01 * '"');
+	uint64_t backslash = w ^ (BYTES_01 * '\\');
+	uint64_t control = (w - BYTES_01 * 0x20) & ~w;
+	uint64_t is_quote = (quote - BYTES_01) & ~quote;
+	uint64_t is_backslash = (backslash - BYTES_01) & ~backslash;
+	uint64_t del_or_high = (w + BYTES_01) | w;
+
+	return (control | is_quote | is_backslash | del_or_high) & BYTES_80;
+}
+
+/*
+ * Escapes s[*pos] up to `stop` into out, which has room for ESCAPED_MAX
+ * bytes per input byte and 8 more. A UTF-8 sequence that starts before
+ * `stop` may run past it, up to `len`. With nul_ends, a NUL byte ends
+ * the string: *pos becomes len. Advances *pos; returns the end of what
+ * was written.
+ *
+ * Eight bytes at a time, as most strings are plain ASCII all through:
+ * the word goes out whole, then out and *pos advance to its first byte
+ * that needs more (escape_mask()), which is dealt with alone.
+ */
+static char *escape_into(char *out, const uint8_t *s, size_t *pos,
+			 size_t stop, size_t len, bool nul_ends)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, run = 0;
+	size_t i = *pos;
 
-	put_char(jw, '"');
-	while (i < len) {
-		uint8_t c = s[i];
-		char cls = escape_class[c];
-		size_t n;
+	while (i < stop) {
+		size_t left = stop - i, n;
+		uint64_t w, mask;
+		uint8_t c;
+		char cls;
 
-		if (!cls) {
-			run++;
-			i++;
-			continue;
-		}
-		if (cls == 1) {
-			n = utf8_seq_len(s + i, len - i);
-			if (n) {
-				run += n;
+		if (stop >= 8) {
+			if (left >= 8) {
+				w = load_le64(s + i);
+			} else {
+				/* The last bytes: the word that ends with them,
+				 * shifted down, and plain bytes above. */
+				w = load_le64(s + stop - 8) >> (8 * (8 - left));
+				w |= (BYTES_01 * 'a') << (8 * left);
+			}
+			store_le64(out, w);
+			mask = escape_mask(w);
+			if (!mask) {
+				n = left < 8 ? left : 8;
+				out += n;
 				i += n;
 				continue;
 			}
+			n = (size_t)__builtin_ctzll(mask) / 8;
+			out += n;
+			i += n;
 		}
-		if (run)
-			put(jw, s + i - run, run);
-		run = 0;
-		if (cls == 1) {
-			put(jw, "\\ufffd", 6);
+		/* s[i] alone: a byte that needs more than a copy, or one of
+		 * a string too short for a word. */
+		c = s[i];
+		cls = escape_class[c];
+		if (!cls) {
+			*out++ = (char)c;
+		} else if (cls == 1) {
+			n = utf8_seq_len(s + i, len - i);
+			if (n) {
+				do {
+					*out++ = (char)s[i++];
+				} while (--n);
+				continue;
+			}
+			memcpy(out, "\\ufffd", 6);
+			out += 6;
 		} else if (cls == 'u') {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4],
-				      hex[c & 15] };
-
-			put(jw, u, sizeof(u));
+			if (c == 0 && nul_ends) {
+				i = len;
+				break;
+			}
+			memcpy(out, "\\u00", 4);
+			out[4] = hex[c >> 4];
+			out[5] = hex[c & 15];
+			out += 6;
 		} else {
-			char e[2] = { '\\', cls };
-
-			put(jw, e, sizeof(e));
+			out[0] = '\\';
+			out[1] = cls;
+			out += 2;
 		}
 		i++;
 	}
-	if (run)
-		put(jw, s + i - run, run);
-	put_char(jw, '"');
+	*pos = i;
+	return out;
 }
 
-/* Decimal digits of v, by hand: snprintf per number was a visible part
- * of the JSON output's cost. */
-static void put_u64(struct json_writer *jw, uint64_t v, bool negative)
+/* s[0..len) escaped (up to a NUL, with nul_ends), in quotes, at out,
+ * which has escaped_room(len). Returns the end. */
+static char *put_escaped(struct json_writer *jw, char *out, const uint8_t *s,
+			 size_t len, bool nul_ends)
 {
-	char digits[21];
-	int n = sizeof(digits);
+	size_t i = 0;
 
-	do {
-		digits[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (negative)
-		digits[--n] = '-';
-	put(jw, digits + n, sizeof(digits) - (size_t)n);
+	*out++ = '"';
+	for (;;) {
+		size_t n = len - i < ESCAPE_CHUNK ? len - i : ESCAPE_CHUNK;
+
+		out = escape_into(out, s, &i, i + n, len, nul_ends);
+		if (i >= len)
+			break;
+		/* A long string: make room for the next chunk. */
+		jw->len = (size_t)(out - jw->buf);
+		out = jw_reserve(jw, escaped_room(len - i));
+	}
+	*out++ = '"';
+	return out;
 }
 
-void jw_start_object(struct json_writer *jw)
+static const char two_digits[200] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+/* Number of decimal digits in v: from the bit length, which tells the
+ * digits to within one. */
+static unsigned int decimal_len(uint64_t v)
 {
-	separate(jw);
-	put_char(jw, '{');
-	jw->depth++;
-	jw->need_comma = false;
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull,
+		1000000ull, 10000000ull, 100000000ull, 1000000000ull,
+		10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull,
+	};
+	uint64_t u = v | 1; /* as many digits as v; 0 has one, like 1 */
+	/* 1233 / 4096 ~ log10(2) */
+	unsigned int t = (unsigned int)(64 - __builtin_clzll(u)) * 1233 >> 12;
+
+	return t + 1 - (u < pow10[t]);
 }
 
-void jw_end_object(struct json_writer *jw)
+/* Decimal digits of v at p, two at a time from a table: snprintf per
+ * number, then a division per digit, were a visible part of the JSON
+ * output's cost. Returns the end. */
+static char *put_decimal(char *p, uint64_t v)
 {
-	put_char(jw, '}');
-	if (jw->depth)
-		jw->depth--;
-	jw->after_name = false;
-	value_done(jw);
-}
+	char *end = p + decimal_len(v);
 
-void jw_start_array(struct json_writer *jw)
-{
-	separate(jw);
-	put_char(jw, '[');
-	jw->depth++;
-	jw->need_comma = false;
-}
-
-void jw_end_array(struct json_writer *jw)
-{
-	put_char(jw, ']');
-	if (jw->depth)
-		jw->depth--;
-	jw->after_name = false;
-	value_done(jw);
+	p = end;
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, two_digits + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(p - 2, two_digits + v * 2, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return end;
 }
 
 void jw_name(struct json_writer *jw, const char *name)
 {
-	separate(jw);
-	write_escaped(jw, (const uint8_t *)name, strlen(name));
-	put_char(jw, ':');
-	jw->after_name = true;
+	size_t len = strlen(name);
+	char *p = jw_value_start(jw, escaped_room(len));
+
+	p = put_escaped(jw, p, (const uint8_t *)name, len, false);
+	*p++ = ':';
+	jw->len = (size_t)(p - jw->buf);
+	jw->need_comma = false;
 }
 
-void jw_name_raw(struct json_writer *jw, const char *quoted, size_t len)
+static void write_string(struct json_writer *jw, const void *s, size_t len,
+			 bool nul_ends)
 {
-	separate(jw);
-	put(jw, quoted, len);
-	jw->after_name = true;
+	char *p = jw_value_start(jw, escaped_room(len));
+
+	jw_value_end(jw, put_escaped(jw, p, s, len, nul_ends));
 }
 
 void jw_bytes(struct json_writer *jw, const void *data, size_t len)
 {
-	separate(jw);
-	write_escaped(jw, data, len);
-	value_done(jw);
+	write_string(jw, data, len, false);
 }
 
 void jw_string(struct json_writer *jw, const char *s)
 {
-	jw_bytes(jw, s, strlen(s));
+	write_string(jw, s, strlen(s), false);
 }
 
+/* The escaping finds the NUL: no strnlen() first. */
 void jw_string_n(struct json_writer *jw, const char *s, size_t max)
 {
-	jw_bytes(jw, s, strnlen(s, max));
+	write_string(jw, s, max, true);
+}
+
+void jw_plain_string(struct json_writer *jw, const char *s, size_t len)
+{
+	char *p = jw_value_start(jw, len + 2);
+
+	*p++ = '"';
+	memcpy(p, s, len);
+	p += len;
+	*p++ = '"';
+	jw_value_end(jw, p);
 }
 
 void jw_int(struct json_writer *jw, int64_t value)
 {
-	separate(jw);
+	char *p = jw_value_start(jw, 20);
+
+	if (value < 0)
+		*p++ = '-';
 	/* the magnitude of INT64_MIN does not fit in int64_t */
-	put_u64(jw, value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value,
-		value < 0);
-	value_done(jw);
+	jw_value_end(jw, put_decimal(p, value < 0 ?
+					       (uint64_t)0 - (uint64_t)value :
+					       (uint64_t)value));
 }
 
 void jw_uint(struct json_writer *jw, uint64_t value)
 {
-	separate(jw);
-	put_u64(jw, value, false);
-	value_done(jw);
-}
-
-void jw_bool(struct json_writer *jw, bool value)
-{
-	separate(jw);
-	if (value)
-		put(jw, "true", 4);
-	else
-		put(jw, "false", 5);
-	value_done(jw);
-}
-
-void jw_null(struct json_writer *jw)
-{
-	separate(jw);
-	put(jw, "null", 4);
-	value_done(jw);
+	jw_value_end(jw, put_decimal(jw_value_start(jw, 20), value));
 }

@@ -81,21 +81,31 @@ static void write_ts(struct json_writer *jw, const struct timeline *tl,
 		us /= 10;
 	}
 	text[cached_len + 7] = 'Z';
-	jw_bytes(jw, text, cached_len + 8);
+	jw_plain_string(jw, text, cached_len + 8);
+}
+
+/* An address as a string (or null when its family is unknown): it is
+ * the program's own text, with nothing to escape. Returns whether it
+ * was known. */
+static bool write_addr_text(struct json_writer *jw, const struct ht_addr *addr)
+{
+	char text[TL_ADDR_STRLEN];
+	size_t len = tl_addr_text(addr, text);
+
+	if (len)
+		jw_plain_string(jw, text, len);
+	else
+		jw_null(jw);
+	return len != 0;
 }
 
 /* the address member (its key already out), then the port's */
 static void write_addr(struct json_writer *jw, const struct ht_addr *addr,
 		       const char *port_key, size_t port_key_len)
 {
-	char text[TL_ADDR_STRLEN];
-	bool ok = tl_addr_str(addr, text, sizeof(text));
+	bool ok = write_addr_text(jw, addr);
 
-	if (ok)
-		jw_string(jw, text);
-	else
-		jw_null(jw);
-	jw_name_raw(jw, port_key, port_key_len);
+	jw_comma_name(jw, port_key, port_key_len);
 	if (ok)
 		jw_uint(jw, addr->port);
 	else
@@ -105,8 +115,8 @@ static void write_addr(struct json_writer *jw, const struct ht_addr *addr,
 #define WRITE_ADDR(jw, addr_lit, port_lit, addr)                         \
 	do {                                                             \
 		jw_key(jw, addr_lit);                                    \
-		write_addr(jw, addr, "\"" port_lit "\":",                 \
-			   sizeof("\"" port_lit "\":") - 1);              \
+		write_addr(jw, addr, ",\"" port_lit "\":",                \
+			   sizeof(",\"" port_lit "\":") - 1);             \
 	} while (0)
 
 static void write_conn(struct json_writer *jw, const struct timeline *tl)
@@ -155,16 +165,21 @@ static void write_tls(struct json_writer *jw, const struct timeline *tl)
 	jw_end_object(jw);
 }
 
+/* The names are tl_phase_name()'s, as literals: keys known at compile
+ * time cost a few moves each (jw_key()). */
 static void write_phases(struct json_writer *jw, const struct timeline *tl)
 {
-	int i;
+	_Static_assert(TL_PHASE_COUNT == 7, "a phase without its key below");
 
 	jw_key(jw, "phases_us");
 	jw_start_object(jw);
-	for (i = 0; i < TL_PHASE_COUNT; i++) {
-		jw_name(jw, tl_phase_name(i));
-		int_or_null(jw, tl->phase_us[i]);
-	}
+	FIELD_INT_OR_NULL(jw, "dns", tl->phase_us[TL_PHASE_DNS]);
+	FIELD_INT_OR_NULL(jw, "connect", tl->phase_us[TL_PHASE_CONNECT]);
+	FIELD_INT_OR_NULL(jw, "tls", tl->phase_us[TL_PHASE_TLS]);
+	FIELD_INT_OR_NULL(jw, "send", tl->phase_us[TL_PHASE_SEND]);
+	FIELD_INT_OR_NULL(jw, "wait", tl->phase_us[TL_PHASE_WAIT]);
+	FIELD_INT_OR_NULL(jw, "receive", tl->phase_us[TL_PHASE_RECEIVE]);
+	FIELD_INT_OR_NULL(jw, "total", tl->phase_us[TL_PHASE_TOTAL]);
 	jw_end_object(jw);
 }
 
@@ -189,26 +204,33 @@ static void write_connect_peer(struct json_writer *jw,
 {
 	const struct ht_addr *peer = ev->n_addrs ? &ev->addrs[0] : &tl->daddr;
 	char text[TL_ADDR_PORT_STRLEN];
+	size_t len = tl_addr_port_text(peer, text);
 
-	if (!tl_addr_port_str(peer, text, sizeof(text))) {
+	if (!len) {
 		jw_null_field(jw, "network");
 		jw_null_field(jw, "addr");
 		return;
 	}
+	jw_key(jw, "network");
 	/* "[" starts an IPv6 address only. */
-	jw_string_field(jw, "network", text[0] == '[' ? "tcp6" : "tcp4");
-	jw_string_field(jw, "addr", text);
+	if (text[0] == '[')
+		jw_plain_literal(jw, "tcp6");
+	else
+		jw_plain_literal(jw, "tcp4");
+	jw_key(jw, "addr");
+	jw_plain_string(jw, text, len);
 }
 
 static void write_event(struct json_writer *jw, const struct timeline *tl,
 			const struct tl_event *ev)
 {
-	char text[TL_ADDR_STRLEN];
+	struct tl_name hook = tl_hook_name_n(ev->hook);
 	bool err_written = false;
 	uint32_t i, n;
 
 	jw_start_object(jw);
-	jw_string_field(jw, "hook", tl_hook_name(ev->hook));
+	jw_key(jw, "hook");
+	jw_plain_string(jw, hook.str, hook.len);
 	/* Signed difference: an event may predate GetConn (a DNS lookup
 	 * that was already running, say); shown negative, not wrapped. */
 	jw_int_field(jw, "t_us", (int64_t)(ev->ts_ns - tl->start_ns) / 1000);
@@ -223,12 +245,8 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 		jw_start_array(jw);
 		n = ev->n_addrs < ARRAY_LEN(ev->addrs) ? ev->n_addrs :
 							 ARRAY_LEN(ev->addrs);
-		for (i = 0; i < n; i++) {
-			if (tl_addr_str(&ev->addrs[i], text, sizeof(text)))
-				jw_string(jw, text);
-			else
-				jw_null(jw);
-		}
+		for (i = 0; i < n; i++)
+			write_addr_text(jw, &ev->addrs[i]);
 		jw_end_array(jw);
 		write_err(jw, ev);
 		err_written = true;
@@ -274,15 +292,18 @@ void output_json(FILE *out, const struct timeline *tl,
 	struct json_writer jw;
 	uint32_t i, n_events;
 
-	jw_init(&jw, out);
+	jw_init_lines(&jw, out);
 	jw_start_object(&jw);
 	write_ts(&jw, tl, opts);
 	jw_uint_field(&jw, "pid", tl->pid);
 	jw_uint_field(&jw, "tid", tl->tid);
 	jw_key(&jw, "comm");
 	jw_string_n(&jw, tl->comm, sizeof(tl->comm));
-	jw_string_field(&jw, "role",
-			tl->role == HT_ROLE_SERVER ? "server" : "client");
+	jw_key(&jw, "role");
+	if (tl->role == HT_ROLE_SERVER)
+		jw_plain_literal(&jw, "server");
+	else
+		jw_plain_literal(&jw, "client");
 	write_conn(&jw, tl);
 	write_http(&jw, tl);
 	write_tls(&jw, tl);
@@ -303,7 +324,6 @@ void output_json(FILE *out, const struct timeline *tl,
 	jw_uint_field(&jw, "received", tl->response_bytes);
 	jw_end_object(&jw);
 	jw_end_object(&jw);
-	jw_raw(&jw, "\n", 1);
 	if (opts && opts->flush)
 		fflush(out);
 }

@@ -15,24 +15,29 @@
 
 #include "timeline.h"
 
-static const char *const hook_names[TL_HOOK_COUNT] = {
-	[TL_GetConn] = "GetConn",
-	[TL_DNSStart] = "DNSStart",
-	[TL_DNSDone] = "DNSDone",
-	[TL_ConnectStart] = "ConnectStart",
-	[TL_ConnectDone] = "ConnectDone",
-	[TL_TLSHandshakeStart] = "TLSHandshakeStart",
-	[TL_TLSHandshakeDone] = "TLSHandshakeDone",
-	[TL_GotConn] = "GotConn",
-	[TL_WroteHeaders] = "WroteHeaders",
-	[TL_Wait100Continue] = "Wait100Continue",
-	[TL_Got100Continue] = "Got100Continue",
-	[TL_WroteRequest] = "WroteRequest",
-	[TL_GotFirstResponseByte] = "GotFirstResponseByte",
-	[TL_Got1xxResponse] = "Got1xxResponse",
-	[TL_PutIdleConn] = "PutIdleConn",
+#define NAME(s) { s, sizeof(s) - 1 }
+
+static const struct tl_name hook_names[TL_HOOK_COUNT] = {
+	[TL_GetConn] = NAME("GetConn"),
+	[TL_DNSStart] = NAME("DNSStart"),
+	[TL_DNSDone] = NAME("DNSDone"),
+	[TL_ConnectStart] = NAME("ConnectStart"),
+	[TL_ConnectDone] = NAME("ConnectDone"),
+	[TL_TLSHandshakeStart] = NAME("TLSHandshakeStart"),
+	[TL_TLSHandshakeDone] = NAME("TLSHandshakeDone"),
+	[TL_GotConn] = NAME("GotConn"),
+	[TL_WroteHeaders] = NAME("WroteHeaders"),
+	[TL_Wait100Continue] = NAME("Wait100Continue"),
+	[TL_Got100Continue] = NAME("Got100Continue"),
+	[TL_WroteRequest] = NAME("WroteRequest"),
+	[TL_GotFirstResponseByte] = NAME("GotFirstResponseByte"),
+	[TL_Got1xxResponse] = NAME("Got1xxResponse"),
+	[TL_PutIdleConn] = NAME("PutIdleConn"),
 };
 
+static const struct tl_name unknown_name = NAME("unknown");
+
+/* output_json.c writes these as literal keys: keep them in step. */
 static const char *const phase_names[TL_PHASE_COUNT] = {
 	[TL_PHASE_DNS] = "dns",
 	[TL_PHASE_CONNECT] = "connect",
@@ -45,11 +50,16 @@ static const char *const phase_names[TL_PHASE_COUNT] = {
 
 /* The enum values come from a struct that may hold anything; compare as
  * unsigned so a negative value is out of range too. */
-const char *tl_hook_name(enum tl_hook hook)
+struct tl_name tl_hook_name_n(enum tl_hook hook)
 {
 	if ((unsigned int)hook >= TL_HOOK_COUNT)
-		return "unknown";
+		return unknown_name;
 	return hook_names[hook];
+}
+
+const char *tl_hook_name(enum tl_hook hook)
+{
+	return tl_hook_name_n(hook).str;
 }
 
 const char *tl_phase_name(enum tl_phase phase)
@@ -80,69 +90,105 @@ static bool is_v4_mapped(const uint8_t *a)
 }
 
 /* Dotted quad by hand: inet_ntop's snprintf was a tenth of the JSON
- * output's cost, and every timeline prints two or three addresses. */
-static void ipv4_text(const uint8_t *a, char *out)
+ * output's cost, and every timeline prints two or three addresses.
+ * Returns the length. */
+static size_t ipv4_text(const uint8_t *a, char *out)
 {
+	char *p = out;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		unsigned int v = a[i];
 
 		if (v >= 100)
-			*out++ = (char)('0' + v / 100);
+			*p++ = (char)('0' + v / 100);
 		if (v >= 10)
-			*out++ = (char)('0' + v / 10 % 10);
-		*out++ = (char)('0' + v % 10);
-		*out++ = i < 3 ? '.' : '\0';
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = '.';
 	}
+	p[-1] = '\0';
+	return (size_t)(p - 1 - out);
 }
 
-/* Returns the family the address is shown in: AF_INET for mapped IPv6. */
-static int addr_ntop(const struct ht_addr *addr, char *buf, size_t size)
+/*
+ * The text of addr in buf (TL_ADDR_STRLEN bytes) and its length. *family
+ * is the family it is shown in: AF_INET for mapped IPv6, 0 when the
+ * family is neither AF_INET nor AF_INET6 (buf is then "?").
+ */
+static size_t addr_text(const struct ht_addr *addr, char *buf, int *family)
 {
-	char text[TL_ADDR_STRLEN];
-	const char *ok = NULL;
-	int family = addr->family;
-
-	if (addr->family == AF_INET) {
-		ipv4_text(addr->addr, text);
-		ok = text;
-	} else if (addr->family == AF_INET6 && is_v4_mapped(addr->addr)) {
-		ipv4_text(addr->addr + 12, text);
-		ok = text;
-		family = AF_INET;
-	} else if (addr->family == AF_INET6) {
-		ok = inet_ntop(AF_INET6, addr->addr, text, sizeof(text));
+	*family = addr->family;
+	if (addr->family == AF_INET)
+		return ipv4_text(addr->addr, buf);
+	if (addr->family == AF_INET6 && is_v4_mapped(addr->addr)) {
+		*family = AF_INET;
+		return ipv4_text(addr->addr + 12, buf);
 	}
-	if (!ok) {
-		copy_str(buf, size, "?");
+	if (addr->family == AF_INET6 &&
+	    inet_ntop(AF_INET6, addr->addr, buf, TL_ADDR_STRLEN))
+		return strlen(buf);
+	*family = 0;
+	memcpy(buf, "?", 2);
+	return 1;
+}
+
+size_t tl_addr_text(const struct ht_addr *addr, char buf[TL_ADDR_STRLEN])
+{
+	int family;
+	size_t len = addr_text(addr, buf, &family);
+
+	return family ? len : 0;
+}
+
+/* "[" addr "]:" port by hand, for the reason of ipv4_text(). */
+size_t tl_addr_port_text(const struct ht_addr *addr,
+			 char buf[TL_ADDR_PORT_STRLEN])
+{
+	char text[TL_ADDR_STRLEN], digits[5];
+	unsigned int port = addr->port;
+	int family, n = 0;
+	size_t len = addr_text(addr, text, &family);
+	char *p = buf;
+
+	if (!family) {
+		memcpy(buf, "?", 2);
 		return 0;
 	}
-	copy_str(buf, size, text);
-	return family;
+	if (family == AF_INET6)
+		*p++ = '[';
+	memcpy(p, text, len);
+	p += len;
+	if (family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	do {
+		digits[n++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port);
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
+	return (size_t)(p - buf);
 }
 
 bool tl_addr_str(const struct ht_addr *addr, char *buf, size_t size)
 {
-	return addr_ntop(addr, buf, size) != 0;
+	char text[TL_ADDR_STRLEN];
+	int family;
+
+	addr_text(addr, text, &family);
+	copy_str(buf, size, text);
+	return family != 0;
 }
 
 bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size)
 {
-	char text[TL_ADDR_STRLEN];
-	int family = addr_ntop(addr, text, sizeof(text));
+	char text[TL_ADDR_PORT_STRLEN];
+	size_t len = tl_addr_port_text(addr, text);
 
-	if (!family) {
-		copy_str(buf, size, "?");
-		return false;
-	}
-	if (size == 0)
-		return true;
-	if (family == AF_INET6)
-		snprintf(buf, size, "[%s]:%u", text, (unsigned int)addr->port);
-	else
-		snprintf(buf, size, "%s:%u", text, (unsigned int)addr->port);
-	return true;
+	copy_str(buf, size, text);
+	return len != 0;
 }
 
 const char *tl_err_words(enum tl_hook hook, int32_t err, char *buf,

@@ -101,6 +101,14 @@ struct timeline {
 const char *tl_hook_name(enum tl_hook hook);
 const char *tl_phase_name(enum tl_phase phase);
 
+/* A name and its length, for outputs that copy it whole. */
+struct tl_name {
+	const char *str;
+	size_t len;
+};
+/* tl_hook_name() with its length. */
+struct tl_name tl_hook_name_n(enum tl_hook hook);
+
 /* Room for tl_addr_str() and tl_addr_port_str() output, NUL included. */
 #define TL_ADDR_STRLEN 46       /* INET6_ADDRSTRLEN */
 #define TL_ADDR_PORT_STRLEN 56  /* "[" addr "]:" port */
@@ -114,6 +122,14 @@ const char *tl_phase_name(enum tl_phase phase);
 bool tl_addr_str(const struct ht_addr *addr, char *buf, size_t size);
 /* "127.0.0.1:8080", "[::1]:8080"; same return and buf rules. */
 bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size);
+/*
+ * tl_addr_str() and tl_addr_port_str() into a buffer that is always big
+ * enough, for outputs that want the length too: returns the length of
+ * the NUL-terminated text, or 0 (and "?") when the family is unknown.
+ */
+size_t tl_addr_text(const struct ht_addr *addr, char buf[TL_ADDR_STRLEN]);
+size_t tl_addr_port_text(const struct ht_addr *addr,
+			 char buf[TL_ADDR_PORT_STRLEN]);
 /*
  * Words for an event's err: gai_strerror() for DNSDone (an EAI_* code),
  * strerror() for the others (a positive errno). Returns buf.
