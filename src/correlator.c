@@ -52,8 +52,8 @@
 #define DNS_SWEEP_EVERY_NS (1000ull * 1000 * 1000)
 
 #define MAX_INFORMATIONAL 8  /* 1xx responses remembered per request */
-#define GRAVE_SLOTS 256
-#define DEAD_PROC_SLOTS 64
+#define GRAVE_SLOTS 1024     /* 2-way sets by {tgid, fd}; see buried() */
+#define DEAD_PROC_SLOTS 128  /* 2-way sets by tgid */
 #define SPARE_CONNS 32       /* freed conns kept for reuse */
 #define SPARE_REQS 1024
 
@@ -220,9 +220,7 @@ struct correlator {
 	uint32_t n_spare_reqs;
 
 	struct grave graves[GRAVE_SLOTS];
-	uint32_t grave_next;
 	struct dead_proc dead[DEAD_PROC_SLOTS];
-	uint32_t dead_next;
 	uint64_t last_sweep_ns;
 
 	struct timeline tl; /* built here, handed to the sink */
@@ -1752,6 +1750,60 @@ static uint32_t hash32(uint64_t k)
 	return (uint32_t)k;
 }
 
+/* The first of the two slots of key's set in a table of n (a power of
+ * two) slots. */
+static uint32_t set_of(uint64_t key, uint32_t n)
+{
+	return hash32(key) & (n - 1) & ~1u;
+}
+
+static uint64_t conn_key(const struct ht_conn_id *id)
+{
+	return (uint64_t)id->tgid << 32 | (uint32_t)id->fd;
+}
+
+/* Remembers a dropped connection (see buried()). */
+static void bury_conn(struct correlator *c, const struct ht_conn_id *id)
+{
+	struct grave *g = &c->graves[set_of(conn_key(id), GRAVE_SLOTS)];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (g[i].used && g[i].tgid == id->tgid && g[i].fd == id->fd) {
+			if (id->gen > g[i].gen)
+				g[i].gen = id->gen;
+			return;
+		}
+	}
+	/* a free slot, else the one with the older connection */
+	if (g[0].used && (!g[1].used || g[1].gen < g[0].gen))
+		g++;
+	g->tgid = id->tgid;
+	g->fd = id->fd;
+	g->gen = id->gen;
+	g->used = true;
+}
+
+/* Remembers an exited process (see buried()). */
+static void bury_proc(struct correlator *c, uint32_t tgid, uint64_t exit_ns)
+{
+	struct dead_proc *d = &c->dead[set_of(tgid, DEAD_PROC_SLOTS)];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (d[i].used && d[i].tgid == tgid) {
+			if (exit_ns > d[i].exit_ns)
+				d[i].exit_ns = exit_ns;
+			return;
+		}
+	}
+	if (d[0].used && (!d[1].used || d[1].exit_ns < d[0].exit_ns))
+		d++;
+	d->tgid = tgid;
+	d->exit_ns = exit_ns;
+	d->used = true;
+}
+
 static struct proc **proc_slot(struct correlator *c, uint32_t tgid)
 {
 	struct proc **pp = &c->proc_buckets[hash32(tgid) & c->proc_mask];
@@ -2061,14 +2113,8 @@ static void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 		p->conns = conn->proc_next;
 	if (conn->proc_next)
 		conn->proc_next->proc_prev = conn->proc_prev;
-	if (bury) {
-		struct grave *g = &c->graves[c->grave_next++ % GRAVE_SLOTS];
-
-		g->tgid = conn->id.tgid;
-		g->fd = conn->id.fd;
-		g->gen = conn->id.gen;
-		g->used = true;
-	}
+	if (bury)
+		bury_conn(c, &conn->id);
 	c->stats.conns--;
 	if (c->n_spare_conns < SPARE_CONNS) {
 		conn->hnext = c->spare_conns;
@@ -2085,19 +2131,29 @@ static void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 
 /* A record of a connection we no longer track: closed, or its process
  * exited. */
+/*
+ * Whether a record of id at ts belongs to a connection already dropped,
+ * or to a process that has exited. Asked for every new connection, so
+ * graves and dead processes are small hash tables of 2-way sets, not
+ * lists: scanning all of them was a fifth of the daemon's time when
+ * every request came on a new connection. Each set keeps the newest of
+ * a key (the latest generation, the latest exit), which answers for the
+ * older ones too; a full set forgets its older entry.
+ */
 static bool buried(const struct correlator *c, const struct ht_conn_id *id,
 		   uint64_t ts)
 {
-	uint32_t i;
+	const struct dead_proc *d = &c->dead[set_of(id->tgid, DEAD_PROC_SLOTS)];
+	const struct grave *g = &c->graves[set_of(conn_key(id), GRAVE_SLOTS)];
+	int i;
 
-	for (i = 0; i < DEAD_PROC_SLOTS; i++)
-		if (c->dead[i].used && c->dead[i].tgid == id->tgid &&
-		    ts <= c->dead[i].exit_ns)
+	for (i = 0; i < 2; i++) {
+		if (d[i].used && d[i].tgid == id->tgid && ts <= d[i].exit_ns)
 			return true;
-	for (i = 0; i < GRAVE_SLOTS; i++)
-		if (c->graves[i].used && c->graves[i].tgid == id->tgid &&
-		    c->graves[i].fd == id->fd && c->graves[i].gen >= id->gen)
+		if (g[i].used && g[i].tgid == id->tgid && g[i].fd == id->fd &&
+		    g[i].gen >= id->gen)
 			return true;
+	}
 	return false;
 }
 
@@ -2303,11 +2359,8 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 static void handle_exit(struct correlator *c, const struct ht_exit_event *ev)
 {
 	struct proc *p = proc_lookup(c, ev->hdr.tgid);
-	struct dead_proc *d = &c->dead[c->dead_next++ % DEAD_PROC_SLOTS];
 
-	d->tgid = ev->hdr.tgid;
-	d->exit_ns = ev->hdr.ts_ns;
-	d->used = true;
+	bury_proc(c, ev->hdr.tgid, ev->hdr.ts_ns);
 	if (p)
 		proc_teardown(c, p, ev->hdr.ts_ns, "process exited mid-request");
 }

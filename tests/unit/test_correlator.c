@@ -663,6 +663,50 @@ static void test_stale_generation(void)
 	correlator_free(c);
 }
 
+/*
+ * Graves keep the newest life of each {tgid, fd} in a hash table: a
+ * straggler of any older life of a busy fd stays stale however many
+ * lives came since, and so does one of the connection closed last among
+ * thousands on other fds.
+ */
+static void test_graves_after_many_closes(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c), first, last;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		k.gen = T0 + (uint64_t)i * MS;
+		k.seq = 0;
+		if (i == 0)
+			first = k;
+		conn_ev(&k, HT_EV_CONNECT_START, k.gen, 0, SERVER_ADDR);
+		conn_ev(&k, HT_EV_CLOSE, k.gen + 100 * US, 0, SERVER_ADDR);
+	}
+	settle(c);
+	io(&first, HT_DIR_EGRESS, T0 + 50 * US, T0 + 60 * US, GET_REQ);
+	settle(c);
+	CHECK_INT(correlator_stats(c)->stale_records, 1);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+
+	for (i = 0; i < 3000; i++) {
+		k.fd = 1000 + i;
+		k.gen = T0 + (uint64_t)(600 + i) * MS;
+		k.seq = 0;
+		last = k;
+		conn_ev(&k, HT_EV_CONNECT_START, k.gen, 0, SERVER_ADDR);
+		conn_ev(&k, HT_EV_CLOSE, k.gen + 100 * US, 0, SERVER_ADDR);
+	}
+	settle(c);
+	io(&last, HT_DIR_EGRESS, last.gen + 50 * US, last.gen + 60 * US,
+	   GET_REQ);
+	settle(c);
+	CHECK_INT(correlator_stats(c)->stale_records, 2);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+	CHECK_INT(out.n, 0);
+	correlator_free(c);
+}
+
 static void test_process_exit(void)
 {
 	struct correlator *c = setup(NULL);
@@ -1759,6 +1803,7 @@ int main(void)
 	RUN(test_seq_gap);
 	RUN(test_fd_reuse);
 	RUN(test_stale_generation);
+	RUN(test_graves_after_many_closes);
 	RUN(test_process_exit);
 	RUN(test_connection_reset);
 	RUN(test_eof_before_response);
