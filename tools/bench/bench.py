@@ -218,15 +218,15 @@ def hooks_of(pid):
     return hooks
 
 
-def prog_stats(pid):
-    """Summed run_time_ns and run_cnt of the BPF programs process pid
-    holds, from /proc/PID/fdinfo of its bpf-prog fds (the kernel counts
-    while kernel.bpf_stats_enabled is 1)."""
-    seen, ns, cnt = set(), 0, 0
+def bpf_fdinfos(pid, kind, id_key):
+    """/proc/PID/fdinfo of each BPF object of one kind ("map", "prog")
+    process pid holds, as dicts, once per object (id_key: map_id,
+    prog_id) however many fds it has."""
+    seen = set()
     fd_dir = f"/proc/{pid}/fd"
     for fd in os.listdir(fd_dir):
         try:
-            if os.readlink(f"{fd_dir}/{fd}") != "anon_inode:bpf-prog":
+            if os.readlink(f"{fd_dir}/{fd}") != f"anon_inode:bpf-{kind}":
                 continue
             info = {}
             with open(f"/proc/{pid}/fdinfo/{fd}") as f:
@@ -235,13 +235,18 @@ def prog_stats(pid):
                     info[k.strip()] = v.strip()
         except OSError:
             continue
-        pid_key = info.get("prog_id")
-        if pid_key in seen:
+        if info.get(id_key) in seen:
             continue
-        seen.add(pid_key)
-        ns += int(info.get("run_time_ns", 0))
-        cnt += int(info.get("run_cnt", 0))
-    return ns, cnt
+        seen.add(info.get(id_key))
+        yield info
+
+
+def prog_stats(pid):
+    """Summed run_time_ns and run_cnt of the BPF programs process pid
+    holds (the kernel counts while kernel.bpf_stats_enabled is 1)."""
+    progs = list(bpf_fdinfos(pid, "prog", "prog_id"))
+    return (sum(int(p.get("run_time_ns", 0)) for p in progs),
+            sum(int(p.get("run_cnt", 0)) for p in progs))
 
 
 def foreign_hooks(own_pids):
@@ -402,25 +407,11 @@ class Bench:
             f"{len(tracer_hooks ^ floor_hooks)}")
 
     def map_memory(self, pid):
-        """The BPF maps process pid holds: /proc/PID/fdinfo of its
-        anon_inode:bpf-map fds (memlock, map_id), names from bpftool."""
-        maps, seen = [], set()
-        fd_dir = f"/proc/{pid}/fd"
-        for fd in os.listdir(fd_dir):
-            try:
-                if os.readlink(f"{fd_dir}/{fd}") != "anon_inode:bpf-map":
-                    continue
-                info = {}
-                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                    for line in f:
-                        k, _, v = line.partition(":")
-                        info[k.strip()] = v.strip()
-            except OSError:
-                continue
+        """The BPF maps process pid holds: /proc/PID/fdinfo of its map
+        fds (memlock, map_id), names from bpftool."""
+        maps = []
+        for info in bpf_fdinfos(pid, "map", "map_id"):
             mid = int(info.get("map_id", -1))
-            if mid in seen:
-                continue
-            seen.add(mid)
             show = bpftool_json("map", "show", "id", str(mid))
             mtype = info.get("map_type")
             mtype = MAP_TYPES.get(mtype, mtype)
@@ -902,38 +893,33 @@ def write_report(raw, path):
         vr("no output (correlator only)", v["no_output"])
         vr("JSON, 512-byte capture", v["capture_512"])
         L.append("")
-        rec = rp.get("recorded")
-        if rec:
+        def recorded(rec, what):
+            """A recorded stream's paragraph and rows; what says where it
+            came from."""
             r0 = rec["runs"][0]
-            L.append(f"Recorded stream: the sustained-load trial at "
-                     f"{rec['rate']:,} req/s below, run with `--record` "
-                     f"({r0['records']:,} records, {r0['bytes'] / max(r0['records'], 1):.0f} "
-                     f"bytes each on average, {r0['timelines']:,} timelines, "
-                     f"{r0['incomplete']} incomplete; the trial "
-                     f"{'followed every request' if rec['trial_followed'] else 'did NOT follow every request'}), "
-                     "replayed with `ht_bench_replay --from`.\n")
+            L.append(f"{what} ({r0['records']:,} records, "
+                     f"{r0['bytes'] / max(r0['records'], 1):.0f} bytes each "
+                     f"on average, {r0['timelines']:,} timelines, "
+                     f"{r0['incomplete']} incomplete), replayed with "
+                     "`ht_bench_replay --from`.\n")
             L.append("| variant | events/s | µs per timeline |")
             L.append("|---|---|---|")
             for i, r in enumerate(rec["runs"]):
                 vr(f"JSON, as the daemon to a pipe, run {i + 1}", r)
             vr("no output (correlator only)", rec["no_output"])
             L.append("")
+        rec = rp.get("recorded")
+        if rec:
+            recorded(rec, "Recorded keep-alive stream: the sustained-load "
+                     f"trial at {rec['rate']:,} req/s below, run with "
+                     "`--record`; the trial " +
+                     ("followed every request" if rec["trial_followed"]
+                      else "did NOT follow every request"))
         nc = rp.get("recorded_newconn")
         if nc:
-            r0 = nc["runs"][0]
-            L.append(f"Recorded new-connection stream: `ht_bench_load "
+            recorded(nc, "Recorded new-connection stream: `ht_bench_load "
                      f"newconn` ({nc['n']:,} connections, each one `GET /`) "
-                     "traced on the whole host with `--record` "
-                     f"({r0['records']:,} records, "
-                     f"{r0['bytes'] / max(r0['records'], 1):.0f} bytes each "
-                     f"on average, {r0['timelines']:,} timelines, "
-                     f"{r0['incomplete']} incomplete).\n")
-            L.append("| variant | events/s | µs per timeline |")
-            L.append("|---|---|---|")
-            for i, r in enumerate(nc["runs"]):
-                vr(f"JSON, as the daemon to a pipe, run {i + 1}", r)
-            vr("no output (correlator only)", nc["no_output"])
-            L.append("")
+                     "traced on the whole host with `--record`")
     if "sustained" in raw:
         L.append("## 3. Sustained load\n")
         L.append("`ht_bench_load rate`: 16 keep-alive connections to "
