@@ -28,14 +28,33 @@ size_t reorder_max_record(void)
 	return class_size[REORDER_CLASSES - 1];
 }
 
+/* The classes up to SMALL_CLASS_MAX are the powers of two from 128: their
+ * index comes from the bit length, not from a walk along the table, as
+ * it is asked twice per record (reorder_full(), reorder_push()). */
+#define SMALL_CLASSES 5
+#define SMALL_CLASS_MAX 2048u
+
 static int size_class(size_t size)
 {
 	int i;
 
-	for (i = 0; i < REORDER_CLASSES; i++)
+	_Static_assert(128u << (SMALL_CLASSES - 1) == SMALL_CLASS_MAX,
+		       "the small classes are 128, 256, .. SMALL_CLASS_MAX");
+	if (size <= 128)
+		return 0;
+	if (size <= SMALL_CLASS_MAX)
+		return 64 - __builtin_clzll((unsigned long long)size - 1) - 7;
+	for (i = SMALL_CLASSES; i < REORDER_CLASSES; i++)
 		if (size <= class_size[i])
 			return i;
 	return -1;
+}
+
+/* A ring index i < 2 * max_records brought below max_records: a compare
+ * rather than a division per record. */
+static uint32_t ring_wrap(const struct reorder *r, uint32_t i)
+{
+	return i < r->max_records ? i : i - r->max_records;
 }
 
 int reorder_init(struct reorder *r, uint32_t max_records, uint64_t max_bytes)
@@ -63,7 +82,7 @@ void reorder_fini(struct reorder *r)
 	for (i = 0; i < r->heap_n; i++)
 		free(r->heap[i].rec);
 	for (i = 0; i < r->run_n; i++)
-		free(r->run[(r->run_head + i) % r->max_records].rec);
+		free(r->run[ring_wrap(r, r->run_head + i)].rec);
 	for (k = 0; k < REORDER_CLASSES; k++) {
 		void *b = r->free_blocks[k];
 
@@ -155,10 +174,10 @@ int reorder_push(struct reorder *r, uint64_t ts_ns, const void *rec,
 	}
 	memcpy(block, rec, size);
 	in_order = r->run_n == 0 ||
-		   ts_ns >= r->run[(r->run_head + r->run_n - 1) %
-				   r->max_records].ts_ns;
+		   ts_ns >= r->run[ring_wrap(r, r->run_head + r->run_n - 1)]
+				    .ts_ns;
 	if (in_order)
-		it = &r->run[(r->run_head + r->run_n++) % r->max_records];
+		it = &r->run[ring_wrap(r, r->run_head + r->run_n++)];
 	else
 		it = &r->heap[r->heap_n];
 	it->ts_ns = ts_ns;
@@ -175,15 +194,30 @@ int reorder_push(struct reorder *r, uint64_t ts_ns, const void *rec,
 
 const struct reorder_item *reorder_peek(const struct reorder *r)
 {
-	const struct reorder_item *run_top =
-		r->run_n ? &r->run[r->run_head] : NULL;
-	const struct reorder_item *heap_top = r->heap_n ? &r->heap[0] : NULL;
+	const struct reorder_item *run_top = &r->run[r->run_head];
 
-	if (!run_top)
-		return heap_top;
-	if (!heap_top)
+	if (!r->heap_n)
+		return r->run_n ? run_top : NULL;
+	if (r->run_n && !item_before(&r->heap[0], run_top))
 		return run_top;
-	return item_before(heap_top, run_top) ? heap_top : run_top;
+	return &r->heap[0];
+}
+
+/* Takes top, which reorder_peek() returned, out into *out. */
+static void take(struct reorder *r, const struct reorder_item *top,
+		 struct reorder_item *out)
+{
+	*out = *top;
+	r->bytes -= class_size[out->size_class];
+	r->n--;
+	if (r->run_n && top == &r->run[r->run_head]) {
+		r->run_head = ring_wrap(r, r->run_head + 1);
+		r->run_n--;
+		return;
+	}
+	r->heap[0] = r->heap[--r->heap_n];
+	if (r->heap_n)
+		sift_down(r, 0);
 }
 
 bool reorder_pop(struct reorder *r, struct reorder_item *out)
@@ -192,17 +226,18 @@ bool reorder_pop(struct reorder *r, struct reorder_item *out)
 
 	if (!top)
 		return false;
-	*out = *top;
-	r->bytes -= class_size[out->size_class];
-	r->n--;
-	if (r->run_n && top == &r->run[r->run_head]) {
-		r->run_head = (r->run_head + 1) % r->max_records;
-		r->run_n--;
-		return true;
-	}
-	r->heap[0] = r->heap[--r->heap_n];
-	if (r->heap_n)
-		sift_down(r, 0);
+	take(r, top, out);
+	return true;
+}
+
+bool reorder_pop_before(struct reorder *r, uint64_t ts_ns,
+			struct reorder_item *out)
+{
+	const struct reorder_item *top = reorder_peek(r);
+
+	if (!top || top->ts_ns >= ts_ns)
+		return false;
+	take(r, top, out);
 	return true;
 }
 

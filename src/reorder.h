@@ -62,6 +62,9 @@ const struct reorder_item *reorder_peek(const struct reorder *r);
 /* Takes the oldest record out into *out; false when empty. The copy stays
  * valid until reorder_release(r, out). */
 bool reorder_pop(struct reorder *r, struct reorder_item *out);
+/* reorder_pop() if the oldest record's timestamp is below ts_ns. */
+bool reorder_pop_before(struct reorder *r, uint64_t ts_ns,
+			struct reorder_item *out);
 void reorder_release(struct reorder *r, struct reorder_item *item);
 
 #endif /* HTTPTRACE_REORDER_H */
