@@ -1236,6 +1236,20 @@ static void test_long_header_line(void)
 	CHECK(r.n == 2 && r.ev[0].msg.headers_truncated);
 	CHECK(r.n == 2 && r.ev[1].err == H1_ERR_LINE_TOO_LONG);
 
+	/* A bare CR arriving when the start line is already full: the
+	 * line held so far is what is judged, and it is too long. */
+	n = (size_t)snprintf(s, sizeof(s), "GET /");
+	memset(s + n, 'x', H1_LINE_MAX - 1 - n);
+	n = H1_LINE_MAX - 1;
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, s, n);
+	rec_feed(&p, &r, S("\r"));
+	CHECK_INT(p.state, H1_ST_HEADERS);
+	rec_feed(&p, &r, S("x\r\n\r\n"));
+	CHECK_INT(p.state, H1_ST_LOST);
+	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_LINE_TOO_LONG);
+
 	/* Same, fed in small pieces, and for a huge request target. */
 	n = (size_t)snprintf(s, sizeof(s), "GET /");
 	memset(s + n, 'x', H1_LINE_MAX + 100);
