@@ -654,11 +654,13 @@ class Bench:
         }
 
     def replay_file(self, path):
-        """A recording replayed pinned to one CPU: 3 runs, and one without
-        output; the file is removed."""
+        """A recording replayed pinned to one CPU: 5 runs (a recording
+        replays in a fraction of a second, so one slow moment of a shared
+        machine moves a run by a third), and one without output; the
+        file is removed."""
         cpu = str((os.cpu_count() or 1) - 1)
         base = ["taskset", "-c", cpu, self.replay, "--from", path]
-        runs = [run_json(base, timeout=300) for _ in range(3)]
+        runs = [run_json(base, timeout=300) for _ in range(5)]
         res = {"file_bytes": os.path.getsize(path), "runs": runs,
                "no_output": run_json(base + ["--no-output"], timeout=300),
                "events_per_s": statistics.median(r["events_per_s"]
@@ -714,6 +716,24 @@ def fmt_us(ns):
     return f"{ns / 1000:.2f}"
 
 
+def bpf_budget(raw, key, s):
+    """Whether the tracer's programs alone fit in what the target allows
+    over the floor: tracer added <= 1.25 x floor added leaves
+    0.25 x floor added for everything the tracer does more, and the
+    extra BPF time (kernel accounting, low noise) is part of that. A
+    wall-time pass that this contradicts is noise. Returns (ok, words)."""
+    t = raw.get("bpf_time", {}).get(key)
+    if not t:
+        return True, ""
+    extra = t["tracer"]["ns_per_req"] - t["floor"]["ns_per_req"]
+    budget = (TARGETS["ratio"] - 1) * s["floor_added_ns"]
+    if extra <= budget:
+        return True, ""
+    return False, (f"**the tracer's extra BPF time alone, {fmt_us(extra)} "
+                   f"µs, is over the {fmt_us(max(budget, 0))} µs the "
+                   "target leaves**; ")
+
+
 def bpf_note(raw, key):
     t = raw.get("bpf_time", {}).get(key)
     if not t:
@@ -741,9 +761,11 @@ def write_report(raw, path):
                     "not run", None, "no openssl")
             continue
         r = s["ratio"]
+        bpf_ok, bpf_why = bpf_budget(raw, key, s)
         row(f"added cost per request {label}", "≤ 1.25 × floor",
             f"{r:.2f} × floor" if r is not None else "floor ≤ 0 (noise)",
-            (r is not None and r <= TARGETS["ratio"]),
+            (r is not None and r <= TARGETS["ratio"] and bpf_ok),
+            bpf_why +
             f"wall: tracer {s['tracer_added_ns'] / 1000:+.2f} µs, floor "
             f"{s['floor_added_ns'] / 1000:+.2f} µs on "
             f"{fmt_us(s['untraced_ns'])} µs; client CPU: "
@@ -751,10 +773,20 @@ def write_report(raw, path):
             + bpf_note(raw, key))
     if "d" in ov:
         s = ov["d"]
+        t = raw.get("bpf_time", {}).get("d")
+        bpf_pct = (100 * t["tracer"]["ns_per_req"] / s["untraced_ns"]
+                   if t else None)
+        bpf_ok = bpf_pct is None or bpf_pct <= TARGETS["nonhttp_pct"]
         row("cost to programs it does not trace (d)", "≤ 3 % over untraced",
-            f"{s['tracer_pct']:+.1f} %", s["tracer_pct"] <= TARGETS["nonhttp_pct"],
+            f"{s['tracer_pct']:+.1f} %",
+            s["tracer_pct"] <= TARGETS["nonhttp_pct"] and bpf_ok,
+            ("" if bpf_ok else
+             f"**the tracer's BPF time alone is {bpf_pct:.1f} % of the "
+             "untraced round**, so the wall figure is within noise; ") +
             f"floor alone {s['floor_pct']:+.1f} %; CPU time: tracer "
-            f"{s['cpu_tracer_pct']:+.1f} %, floor {s['cpu_floor_pct']:+.1f} %")
+            f"{s['cpu_tracer_pct']:+.1f} %, floor {s['cpu_floor_pct']:+.1f} %"
+            + (f"; BPF time: tracer {fmt_us(t['tracer']['ns_per_req'])} µs"
+               if t else ""))
     rp = raw.get("replay", {})
     for key, label, note in (
             ("recorded", "recorded keep-alive stream",
