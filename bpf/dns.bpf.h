@@ -45,7 +45,6 @@ static __always_inline void on_getaddrinfo_exit(int ret)
 	struct pending_dns *pd;
 	struct ht_dns_event *ev;
 	__u64 ai_ptr = 0;
-	__u32 n = 0;
 
 	pd = bpf_map_lookup_elem(&pending_dns_calls, &tid);
 	if (!pd)
@@ -65,12 +64,20 @@ static __always_inline void on_getaddrinfo_exit(int ret)
 	if (ret == 0 && pd->res)
 		bpf_probe_read_user(&ai_ptr, sizeof(ai_ptr), (void *)pd->res);
 
+	/* The count lives in the record, not in a register: read back
+	 * (volatile, so the compiler keeps the load) it is a value the
+	 * verifier does not follow, and a round's states match those it
+	 * has seen. Counted in a register, every count was a state of its
+	 * own: 104-154 ms of verification at every start, half of the
+	 * start time; now 4 ms. */
+	ev->n_addrs = 0;
 	for (int i = 0; i < HT_DNS_MAX_ADDRS * 3; i++) {
 		struct user_addrinfo ai;
 		struct user_sockaddr_in6 sa;
 		struct ht_addr *a;
+		__u32 k = *(volatile __u32 *)&ev->n_addrs;
 
-		if (!ai_ptr || n >= HT_DNS_MAX_ADDRS)
+		if (!ai_ptr || k >= HT_DNS_MAX_ADDRS)
 			break;
 		if (bpf_probe_read_user(&ai, sizeof(ai), (void *)ai_ptr))
 			break;
@@ -82,7 +89,7 @@ static __always_inline void on_getaddrinfo_exit(int ret)
 		if (!ai.ai_addr ||
 		    bpf_probe_read_user(&sa, sizeof(sa), (void *)ai.ai_addr))
 			continue;
-		a = &ev->addrs[n & (HT_DNS_MAX_ADDRS - 1)];
+		a = &ev->addrs[k & (HT_DNS_MAX_ADDRS - 1)];
 		__builtin_memset(a, 0, sizeof(*a));
 		a->family = sa.family;
 		a->port = bpf_ntohs(sa.port);
@@ -92,9 +99,8 @@ static __always_inline void on_getaddrinfo_exit(int ret)
 			__builtin_memcpy(a->addr, sa.addr6, 16);
 		else
 			continue;
-		n++;
+		ev->n_addrs = k + 1;
 	}
-	ev->n_addrs = n;
 	bpf_ringbuf_submit(ev, rb_flags());
 out:
 	bpf_map_delete_elem(&pending_dns_calls, &tid);
