@@ -217,19 +217,59 @@ static void attach_dns(struct tracer *t, const struct ht_options *opts)
 		log_warn("no libc found: DNS lookups are not traced");
 }
 
+/* The exits sys_exit_io serves; their entries have programs of their own
+ * (bpf/httptrace.bpf.c). */
+static const char *const io_exit_tracepoints[] = {
+	"sys_exit_write",    "sys_exit_read",     "sys_exit_writev",
+	"sys_exit_readv",    "sys_exit_sendto",   "sys_exit_recvfrom",
+	"sys_exit_sendmsg",  "sys_exit_recvmsg",
+};
+
+static int attach_io_exits(struct tracer *t, char *err, size_t err_len)
+{
+	struct bpf_program *prog = t->skel->progs.sys_exit_io;
+	char msg[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(io_exit_tracepoints) /
+				sizeof(io_exit_tracepoints[0]); i++) {
+		const char *tp = io_exit_tracepoints[i];
+		struct bpf_link *link;
+		int ret;
+
+		link = bpf_program__attach_tracepoint(prog, "syscalls", tp);
+		if (!link) {
+			ret = -errno;
+			loader_errstr(ret, msg, sizeof(msg));
+			snprintf(err, err_len,
+				 "cannot attach sys_exit_io to syscalls/%s: %s",
+				 tp, msg);
+			return ret;
+		}
+		ret = keep_link(t, link);
+		if (ret) {
+			snprintf(err, err_len, "too many programs to attach");
+			return ret;
+		}
+		log_verbose("attached tracepoint/syscalls/%s (sys_exit_io)", tp);
+	}
+	return 0;
+}
+
 int tracer_attach(struct tracer *t, const struct ht_options *opts,
 		  char *err, size_t err_len)
 {
 	struct bpf_program *prog;
 	char msg[128];
+	int ret;
 
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		struct bpf_link *link;
-		int ret;
 
 		if (!bpf_program__autoload(prog) ||
 		    prog == t->skel->progs.uprobe_getaddrinfo ||
 		    prog == t->skel->progs.uretprobe_getaddrinfo ||
+		    prog == t->skel->progs.sys_exit_io ||
 		    tls_is_program(t->skel, prog))
 			continue;
 		link = bpf_program__attach(prog);
@@ -248,6 +288,9 @@ int tracer_attach(struct tracer *t, const struct ht_options *opts,
 		}
 		log_verbose("attached %s", bpf_program__section_name(prog));
 	}
+	ret = attach_io_exits(t, err, err_len);
+	if (ret)
+		return ret;
 	attach_dns(t, opts);
 	tls_attach(t, opts);
 	return 0;

@@ -4,8 +4,10 @@
  * bpf/httptrace.bpf.c uses, so `make bench` can tell what the probes cost
  * by themselves from what the tracer's own work costs.
  *
- * The named programs mirror the SEC() list of bpf/httptrace.bpf.c one for
- * one (same section, same attach mode variants). tools/bench/bench.py
+ * The named programs mirror the hooks of bpf/httptrace.bpf.c one for one
+ * (same section, same attach mode variants; the tracer's sys_exit_io,
+ * which the loader attaches to the eight read/write-family exits, is
+ * eight programs here). tools/bench/bench.py
  * checks the mirror at run time: it lists what the running tracer
  * attached (bpftool perf) and what the floor attached, and reports any
  * difference. Uprobes need a file and an offset, known only at run time,
