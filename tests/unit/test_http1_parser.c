@@ -1191,6 +1191,20 @@ static void test_bad_chunks(void)
 	CHECK(p.remaining == UINT64_MAX);
 }
 
+/* s[0..n) fills the line buffer to the last byte; then a CR alone, and
+ * more of the line after it: the parser gives up on the message. */
+static void feed_full_line_then_cr(struct h1_parser *p, struct recorder *r,
+				   const char *s, size_t n)
+{
+	h1_parser_init(p, H1_REQUEST);
+	rec_init(r, NULL);
+	rec_feed(p, r, s, n);
+	rec_feed(p, r, S("\r"));
+	CHECK_INT(p->state, H1_ST_HEADERS);
+	rec_feed(p, r, S("x\r\n\r\n"));
+	CHECK_INT(p->state, H1_ST_LOST);
+}
+
 static void test_long_header_line(void)
 {
 	static char s[H1_LINE_MAX * 2 + 128];
@@ -1226,28 +1240,15 @@ static void test_long_header_line(void)
 	n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nCookie: ");
 	memset(s + n, 'c', H1_LINE_MAX - 1 - 8);
 	n += H1_LINE_MAX - 1 - 8;
-	h1_parser_init(&p, H1_REQUEST);
-	rec_init(&r, NULL);
-	rec_feed(&p, &r, s, n);
-	rec_feed(&p, &r, S("\r"));
-	CHECK_INT(p.state, H1_ST_HEADERS);
-	rec_feed(&p, &r, S("x\r\n\r\n"));
-	CHECK_INT(p.state, H1_ST_LOST);
+	feed_full_line_then_cr(&p, &r, s, n);
 	CHECK(r.n == 2 && r.ev[0].msg.headers_truncated);
 	CHECK(r.n == 2 && r.ev[1].err == H1_ERR_LINE_TOO_LONG);
 
-	/* A bare CR arriving when the start line is already full: the
-	 * line held so far is what is judged, and it is too long. */
+	/* The same for a start line: the line held so far is what is
+	 * judged, and it is too long. */
 	n = (size_t)snprintf(s, sizeof(s), "GET /");
 	memset(s + n, 'x', H1_LINE_MAX - 1 - n);
-	n = H1_LINE_MAX - 1;
-	h1_parser_init(&p, H1_REQUEST);
-	rec_init(&r, NULL);
-	rec_feed(&p, &r, s, n);
-	rec_feed(&p, &r, S("\r"));
-	CHECK_INT(p.state, H1_ST_HEADERS);
-	rec_feed(&p, &r, S("x\r\n\r\n"));
-	CHECK_INT(p.state, H1_ST_LOST);
+	feed_full_line_then_cr(&p, &r, s, H1_LINE_MAX - 1);
 	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_LINE_TOO_LONG);
 
 	/* Same, fed in small pieces, and for a huge request target. */
