@@ -64,6 +64,7 @@ t_start=$(date +%s)
 passed=0
 failed=0
 : >"$OUT/results.txt"
+: >"$OUT/lockups.txt"
 summary=""
 
 # One guest: boot, wait, judge. Adds to passed/failed.
@@ -74,13 +75,30 @@ run_kernel() { # name krel vmlinuz modes
 	[ "${PLACEHOLDER:-0}" = 1 ] && append="$append htplaceholder=1"
 	[ -n "${KERNEL_APPEND:-}" ] && append="$append $KERNEL_APPEND"
 	echo "== $name: $krel (required modes: $modes)"
-	t0=$(date +%s)
-	timeout -k 5 "$KERNEL_TIMEOUT" "$QEMU" -accel tcg -m 1G \
-		-smp "$KERNEL_SMP" -nographic -no-reboot \
-		-kernel "$vmlinuz" -initrd "$INITRAMFS" -append "$append" \
-		</dev/null 2>&1 | tr -d '\r' >"$log"
-	t1=$(date +%s)
-	secs=$((t1 - t0))
+	attempt=1
+	while :; do
+		t0=$(date +%s)
+		timeout -k 5 "$KERNEL_TIMEOUT" "$QEMU" -accel tcg -m 1G \
+			-smp "$KERNEL_SMP" -nographic -no-reboot \
+			-kernel "$vmlinuz" -initrd "$INITRAMFS" \
+			-append "$append" </dev/null 2>&1 |
+			tr -d '\r' >"$log"
+		t1=$(date +%s)
+		secs=$((t1 - t0))
+		# A guest whose kernel locked up (seen on the 6.1 guest under
+		# TCG, cause not known yet; see the note on issue 5) gets one
+		# more boot. Said here and counted in lockups.txt, never
+		# silent: a second lockup fails as any hang does.
+		if [ $attempt = 1 ] && ! grep -a -q '^GUEST-DONE' "$log" &&
+			grep -a -q -E 'soft lockup|self-detected stall' "$log"; then
+			mv "$log" "$log.lockup"
+			echo "-- $name: the guest kernel locked up (console in $log.lockup): $(grep -a -m1 -o 'soft lockup.*' "$log.lockup"); booting it once more"
+			echo "$name $krel" >>"$OUT/lockups.txt"
+			attempt=2
+			continue
+		fi
+		break
+	done
 	grep -a '^RESULT ' "$log" >>"$OUT/results.txt"
 	k_pass=0
 	k_fail=0
@@ -187,5 +205,8 @@ done <"$OUT/kernels.txt"
 echo "== summary (kernel, release, seconds, passed, failed):"
 printf '%s' "$summary" | sed 's/^/   /'
 echo "   total $(($(date +%s) - t_start))s; results in $OUT/results.txt, table in $OUT/matrix.md"
+if [ -s "$OUT/lockups.txt" ]; then
+	echo "   guest kernels that locked up and were booted once more: $(tr '\n' ' ' <"$OUT/lockups.txt")"
+fi
 echo "kernels: $passed passed, $failed failed"
 [ "$failed" = 0 ]
