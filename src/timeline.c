@@ -172,16 +172,6 @@ size_t tl_addr_port_text(const struct ht_addr *addr,
 	return (size_t)(p - buf);
 }
 
-bool tl_addr_str(const struct ht_addr *addr, char *buf, size_t size)
-{
-	char text[TL_ADDR_STRLEN];
-	int family;
-
-	addr_text(addr, text, &family);
-	copy_str(buf, size, text);
-	return family != 0;
-}
-
 bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size)
 {
 	char text[TL_ADDR_PORT_STRLEN];

@@ -109,27 +109,24 @@ struct tl_name {
 /* tl_hook_name() with its length. */
 struct tl_name tl_hook_name_n(enum tl_hook hook);
 
-/* Room for tl_addr_str() and tl_addr_port_str() output, NUL included. */
+/* Room for tl_addr_text() and tl_addr_port_text() output, NUL
+ * included. */
 #define TL_ADDR_STRLEN 46       /* INET6_ADDRSTRLEN */
 #define TL_ADDR_PORT_STRLEN 56  /* "[" addr "]:" port */
 #define TL_ERR_WORDS_LEN 128
 
 /*
  * "127.0.0.1", "::1"; an IPv4-mapped IPv6 address is shown as IPv4.
- * Returns false, with "?" in buf, when the family is neither AF_INET nor
- * AF_INET6. buf is always NUL-terminated when size > 0.
- */
-bool tl_addr_str(const struct ht_addr *addr, char *buf, size_t size);
-/* "127.0.0.1:8080", "[::1]:8080"; same return and buf rules. */
-bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size);
-/*
- * tl_addr_str() and tl_addr_port_str() into a buffer that is always big
- * enough, for outputs that want the length too: returns the length of
- * the NUL-terminated text, or 0 (and "?") when the family is unknown.
+ * Returns the length of the NUL-terminated text, or 0 (and "?") when
+ * the family is neither AF_INET nor AF_INET6.
  */
 size_t tl_addr_text(const struct ht_addr *addr, char buf[TL_ADDR_STRLEN]);
+/* "127.0.0.1:8080", "[::1]:8080"; the same return and "?". */
 size_t tl_addr_port_text(const struct ht_addr *addr,
 			 char buf[TL_ADDR_PORT_STRLEN]);
+/* tl_addr_port_text() into a buffer of any size: false for an unknown
+ * family; buf is always NUL-terminated when size > 0. */
+bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size);
 /*
  * Words for an event's err: gai_strerror() for DNSDone (an EAI_* code),
  * strerror() for the others (a positive errno). Returns buf.
