@@ -35,18 +35,44 @@ struct tls_call {
 	__u64 buf;
 	__u64 lenp;  /* *_ex: size_t *written / *readbytes */
 	__u64 ts;
+	__u32 folded; /* inner calls counted into this one (SSL_connect
+		       * calls SSL_do_handshake: one call) */
 	__u8 op;     /* enum tls_call_op */
 	__u8 lib;    /* enum ht_tls_lib */
-	__u8 depth;  /* SSL_connect calls SSL_do_handshake: one call */
-	__u8 _pad[5];
+	__u8 _pad[2];
+};
+
+/*
+ * The TLS calls a thread is inside, innermost last. Calls nest: Node
+ * runs its 'secureConnect' callbacks inside the SSL_read that finishes
+ * the handshake, and fetch, npm and tls.connect(..., () => s.write())
+ * write the request right there, so an SSL_write runs inside an
+ * SSL_read and must be reported with its own buffer.
+ */
+#define TLS_CALL_FRAMES 4 /* a power of two: the index is masked */
+
+struct tls_calls_slot {
+	struct tls_call frame[TLS_CALL_FRAMES];
+	__u32 depth; /* frames in use; 0: no call in flight */
+	__u32 _pad;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32); /* tid */
-	__type(value, struct tls_call);
+	__type(value, struct tls_calls_slot);
 } tls_calls SEC(".maps");
+
+/* The innermost call in flight, or NULL. */
+static __always_inline struct tls_call *tls_top(struct tls_calls_slot *slot)
+{
+	__u32 d = slot->depth;
+
+	if (!d || d > TLS_CALL_FRAMES)
+		return NULL;
+	return &slot->frame[(d - 1) & (TLS_CALL_FRAMES - 1)];
+}
 
 struct ssl_key {
 	__u32 tgid;
@@ -83,39 +109,57 @@ struct {
 #define TLS_LAST_WINDOW_NS (50ull * 1000 * 1000)
 #define TLS_STALE_NS (2ull * 1000 * 1000 * 1000)
 
+static __always_inline bool tls_op_moves_data(enum tls_call_op op)
+{
+	return op == TLS_CALL_WRITE || op == TLS_CALL_READ;
+}
+
 static __always_inline void on_tls_enter(__u64 session, __u64 buf, __u64 lenp,
 					 enum tls_call_op op,
 					 enum ht_tls_lib lib)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct tls_call *cur, idle = {};
+	struct tls_calls_slot *slot, idle = {};
+	struct tls_call *top, *cur;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 d;
 
 	if (!session || !want_current(pid_tgid >> 32))
 		return;
-	cur = thread_slot(&tls_calls, tid, &idle);
-	if (!cur)
+	slot = thread_slot(&tls_calls, tid, &idle);
+	if (!slot)
 		return;
+	top = tls_top(slot);
+	/* Frames left by returns we never saw (a thread killed mid-call)
+	 * are old: the stack starts over. */
+	if (top && now - top->ts >= TLS_STALE_NS)
+		top = NULL;
+	d = top ? slot->depth : 0;
 	/*
-	 * A TLS call inside another one (SSL_connect calls
-	 * SSL_do_handshake; Node's callbacks ask SSL_get_verify_result
-	 * from inside SSL_write): the outer call is the one reported, the
-	 * inner only counted so that its return is not taken for the
-	 * outer's. An entry left by a return we never saw (a thread killed
-	 * mid-call) is old: replaced. Depth 0: no call in flight.
+	 * A call inside another one gets a frame of its own when it moves
+	 * other data: a write inside a read (Node), or any call on another
+	 * session. The rest is part of the outer call and only counted, so
+	 * that its return is not taken for the outer's: SSL_connect calling
+	 * SSL_do_handshake, Node asking SSL_get_verify_result inside
+	 * SSL_write, an SSL_read_ex built on SSL_read. So is any call
+	 * beyond the last frame.
 	 */
-	if (cur->depth && cur->depth < 8 &&
-	    bpf_ktime_get_ns() - cur->ts < TLS_STALE_NS) {
-		cur->depth++;
+	if (top && (d >= TLS_CALL_FRAMES ||
+		    (top->session == session &&
+		     !(tls_op_moves_data(op) && op != top->op)))) {
+		top->folded++;
 		return;
 	}
+	cur = &slot->frame[d & (TLS_CALL_FRAMES - 1)];
 	cur->session = session;
 	cur->buf = buf;
 	cur->lenp = lenp;
-	cur->ts = bpf_ktime_get_ns();
+	cur->ts = now;
+	cur->folded = 0;
 	cur->op = op;
 	cur->lib = lib;
-	cur->depth = 1;
+	slot->depth = d + 1;
 }
 
 /* From on_io_enter: a syscall on a tracked socket. Inside a TLS call, it
@@ -123,13 +167,14 @@ static __always_inline void on_tls_enter(__u64 session, __u64 buf, __u64 lenp,
 static __always_inline void tls_note_io(__u32 tid, const struct conn_key *key,
 					struct conn_state *st)
 {
-	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &tid);
+	struct tls_calls_slot *slot = bpf_map_lookup_elem(&tls_calls, &tid);
+	struct tls_call *call = slot ? tls_top(slot) : NULL;
 	struct ssl_key sk;
 	struct ht_conn_id *cur, id;
 
 	sk.tgid = key->tgid;
 	sk._pad = 0;
-	if (call && call->depth) {
+	if (call) {
 		sk.session = call->session;
 	} else {
 		struct tls_last *last;
@@ -302,6 +347,7 @@ static __always_inline void on_tls_exit(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
+	struct tls_calls_slot *slot;
 	struct tls_call *cur, call;
 	struct ssl_key sk;
 	struct ht_conn_id *id;
@@ -309,15 +355,18 @@ static __always_inline void on_tls_exit(long ret)
 	struct conn_state *st;
 	long n = ret;
 
-	cur = bpf_map_lookup_elem(&tls_calls, &tid);
-	if (!cur || !cur->depth)
+	slot = bpf_map_lookup_elem(&tls_calls, &tid);
+	if (!slot)
 		return;
-	if (cur->depth > 1) {
-		cur->depth--;
+	cur = tls_top(slot);
+	if (!cur)
+		return;
+	if (cur->folded) {
+		cur->folded--;
 		return;
 	}
 	call = *cur;
-	cur->depth = 0;
+	slot->depth--;
 	/* Most of these functions return int: the upper half of the
 	 * register is not part of the value. gnutls_record_send/recv
 	 * return ssize_t, SSL_get_verify_result long. */
