@@ -141,6 +141,8 @@ struct conn_tls {
 	int64_t verify;              /* SSL_get_verify_result */
 	bool hs_derived;             /* start/done from the wire, no
 				      * handshake call seen (Node) */
+	bool hs_done_unknown;        /* over, but when is not known: no
+				      * TLSHandshakeDone, no phase */
 	uint64_t wire_first_ns[2];   /* first socket record per direction */
 	uint64_t raw_last_enter_ns;  /* last socket record that moved bytes */
 	uint64_t raw_last_ns;
@@ -685,7 +687,7 @@ static void build_request(struct correlator *c, const struct conn *conn,
 			conn->connect_start_ns, conn->connect_done_ns);
 	if (first && client && conn->tls && conn->tls->hs_start_ns) {
 		tl_add(tl, TL_TLSHandshakeStart, conn->tls->hs_start_ns);
-		if (conn->tls->hs == HS_OK) {
+		if (conn->tls->hs == HS_OK && !conn->tls->hs_done_unknown) {
 			tl_add(tl, TL_TLSHandshakeDone, conn->tls->hs_done_ns);
 			tl->phase_us[TL_PHASE_TLS] = span_us(
 				tls_phase_start(conn), conn->tls->hs_done_ns);
@@ -956,6 +958,42 @@ static uint64_t resp_byte_ts(const struct conn *conn,
 	return conn->role == HT_ROLE_SERVER ? ev->enter_ns : ev->hdr.ts_ns;
 }
 
+/*
+ * A response starts and no request waits for it: the request went out
+ * unseen (before tracing began, or in records that were lost or never
+ * made). The response is still reported, as a request of its own marked
+ * incomplete, and it counts as the connection's request, so the next
+ * one is a reused connection's and gets no connection phases.
+ */
+static void open_unseen_request(struct correlator *c, struct conn *conn,
+				const struct ht_data_event *ev)
+{
+	struct pending_req *r = req_alloc(c);
+
+	c->stats.orphan_responses++;
+	if (!r)
+		return;
+	r->reused = conn->n_requests > 0;
+	conn->n_requests++;
+	r->start_ns = resp_byte_ts(conn, ev);
+	r->got_conn_ns = r->start_ns;
+	if (r->reused && conn->last_resp_end_ns &&
+	    r->start_ns >= conn->last_resp_end_ns)
+		r->idle_us = span_us(conn->last_resp_end_ns, r->start_ns);
+	r->tid = ev->hdr.tid;
+	copy_comm(r->comm, ev->hdr.comm);
+	mark_incomplete(r, conn->taint ? "request not seen (records lost)" :
+					 "request not seen");
+	r->next = NULL;
+	r->prev = conn->tail;
+	if (conn->tail)
+		conn->tail->next = r;
+	else
+		conn->head = r;
+	conn->tail = r;
+	conn->n_pending++;
+}
+
 /* This record carries bytes of the current response. */
 static void response_bytes_seen(struct conn *conn,
 				const struct ht_data_event *ev)
@@ -1111,9 +1149,7 @@ static void resp_on_complete(void *user, const struct h1_message *msg,
 		return;
 	if (conn->skip_responses) {
 		conn->skip_responses--;
-	} else if (!r) {
-		c->stats.orphan_responses++;
-	} else {
+	} else if (r) {
 		tunnel = msg->status == 101 ||
 			 (r->is_connect && msg->status >= 200 &&
 			  msg->status < 300);
@@ -1293,6 +1329,8 @@ static void feed(struct correlator *c, struct conn *conn, int side,
 		if (at_start && has_payload(ev->data, cap))
 			open_request(c, conn, ev);
 	} else if (cap == 0 || !at_start || has_payload(ev->data, cap)) {
+		if (at_start && cap && !conn->head && !conn->skip_responses)
+			open_unseen_request(c, conn, ev);
 		response_bytes_seen(conn, ev);
 	}
 
@@ -1743,6 +1781,13 @@ static void handle_tls_event(struct correlator *c, struct conn *conn,
  *    (open_request), so the send phase does not absorb the handshake's
  *    tail, and GotConn follows TLSHandshakeDone.
  * Both are clamped to [start, the call's return].
+ *
+ * Not from a response when no request was seen on the connection (its
+ * request went out unseen): the socket records before it are the
+ * response's own, and the handshake ended at some unknown time before
+ * the request. It is over, with no TLSHandshakeDone and no phase rather
+ * than one that runs to the response (npm showed a 158 ms "tls" phase
+ * so).
  */
 static void tls_derive_handshake(struct conn *conn,
 				 const struct ht_data_event *ev)
@@ -1750,7 +1795,20 @@ static void tls_derive_handshake(struct conn *conn,
 	struct conn_tls *t = conn->tls;
 	uint64_t enter = call_entry(ev->enter_ns, ev->hdr.ts_ns);
 	uint64_t done;
+	bool response;
 	int d;
+
+	if (conn->role_known)
+		response = side_of(conn, ev->direction) == SIDE_RESP;
+	else
+		response = ev->direction == HT_DIR_INGRESS &&
+			   starts_message(H1_RESPONSE, ev->data,
+					  ev->captured_len);
+	if (response && !conn->n_requests) {
+		t->hs = HS_OK;
+		t->hs_done_unknown = true;
+		return;
+	}
 
 	if (!t->hs_start_ns) {
 		for (d = 0; d < 2; d++)

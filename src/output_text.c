@@ -142,11 +142,15 @@ static void put_total(const struct text_ctx *ctx, const struct timeline *tl)
 	putc('\n', ctx->out);
 }
 
-/* "GET example.test /index.html -> 200" */
+/* "GET example.test /index.html -> 200"; a response whose request was
+ * not seen: "? 127.0.0.1:8443 -> 200", the error says why */
 static void put_request_header(const struct text_ctx *ctx,
 			       const struct timeline *tl)
 {
-	put_untrusted(ctx, tl->method, sizeof(tl->method));
+	if (!is_empty(tl->method))
+		put_untrusted(ctx, tl->method, sizeof(tl->method));
+	else
+		putc('?', ctx->out);
 	putc(' ', ctx->out);
 	if (!is_empty(tl->host))
 		put_untrusted(ctx, tl->host, sizeof(tl->host));
@@ -325,7 +329,9 @@ void output_text(FILE *out, const struct timeline *tl,
 		.color = opts && opts->color,
 	};
 	bool h2 = is_h2(tl);
-	bool have_request = !is_empty(tl->method);
+	/* a status without a method: the response of an unseen request */
+	bool have_request = !is_empty(tl->method) ||
+			    (tl->status > 0 && !h2);
 	bool error_shown = false;
 
 	put_local_time(&ctx, tl, opts);

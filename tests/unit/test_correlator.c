@@ -1319,6 +1319,45 @@ static void test_client_closes_first(void)
 	correlator_free(c);
 }
 
+/* A response whose request was never seen (written before tracing
+ * began, or lost): reported, incomplete, in words; and it counts as the
+ * connection's request, so the next one is on a reused connection. */
+static void test_response_without_request(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+
+	connected(&k);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	io(&k, HT_DIR_EGRESS, T0 + 2000 * US, T0 + 2050 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 2100 * US, T0 + 2900 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK(!tl->complete);
+	CHECK_STR(tl->error, "request not seen");
+	CHECK_STR(tl->method, "");
+	CHECK_INT(tl->status, 200);
+	CHECK_INT(tl->response_bytes, strlen(OK_RESP));
+	CHECK(!tl->reused);
+	CHECK_STR(hooks(tl), "GetConn,GotConn,GotFirstResponseByte,"
+			     "PutIdleConn");
+	CHECK_INT(tl->start_ns, T0 + 1000 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_RECEIVE], 0);
+	CHECK(events_sorted(tl));
+	CHECK_STR(out.tl[1].method, "GET");
+	CHECK(out.tl[1].complete);
+	CHECK(out.tl[1].reused);
+	CHECK_INT(out.tl[1].idle_us, 1000);
+	CHECK_INT(out.tl[1].phase_us[TL_PHASE_CONNECT], -1);
+	CHECK_INT(correlator_stats(c)->orphan_responses, 1);
+	CHECK_INT(correlator_stats(c)->incomplete, 1);
+	correlator_free(c);
+}
+
 /* ---- TLS ------------------------------------------------------------------ */
 
 static void tls_raw(struct cn *k, int dir, uint64_t enter, uint64_t ts,
@@ -1764,6 +1803,59 @@ static void test_tls_handshake_inside_write(void)
 	correlator_free(c);
 }
 
+/* npm over TLS with its first request unseen (Node wrote it inside
+ * the SSL_read that ended the handshake, which the BPF side did not
+ * record): the first response is reported as such, and neither it nor
+ * the next request gets a tls phase that runs from the ClientHello to
+ * the first response. */
+static void test_tls_response_without_request(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+	struct tbuf ch, sh, fin, ct;
+
+	k.comm = "npm";
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_server_hello(&sh, 0x0304, 0x1301, NULL);
+	tls_appdata(&fin, 53);
+	tls_appdata(&ct, 80);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 220 * US, &ch);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, &sh);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 650 * US, T0 + 700 * US, &fin);
+	/* the request's records go out; its plaintext was not seen */
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 710 * US, T0 + 720 * US, &ct);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 158000 * US, T0 + 158100 * US, &ct);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 158200 * US, T0 + 158300 * US,
+	       OK_RESP, HT_TLS_OPENSSL);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 159000 * US, T0 + 159050 * US, GET_REQ,
+	       HT_TLS_OPENSSL);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 159060 * US, T0 + 159070 * US, &ct);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 159800 * US, T0 + 159900 * US, &ct);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 159910 * US, T0 + 159950 * US,
+	       OK_RESP, HT_TLS_OPENSSL);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK(!tl->complete);
+	CHECK_STR(tl->error, "request not seen");
+	CHECK_STR(tl->comm, "npm");
+	CHECK_INT(tl->status, 200);
+	CHECK_INT(tl->phase_us[TL_PHASE_TLS], -1);
+	CHECK(hook_ev(tl, TL_TLSHandshakeDone) == NULL);
+	CHECK(tl->tls.seen);
+	CHECK_STR(tl->tls.version, "TLSv1.3");
+	CHECK_STR(out.tl[1].method, "GET");
+	CHECK_INT(out.tl[1].status, 200);
+	CHECK(out.tl[1].complete);
+	CHECK(out.tl[1].reused);
+	CHECK_INT(out.tl[1].phase_us[TL_PHASE_TLS], -1);
+	CHECK_STR(hooks(&out.tl[1]), "GetConn,GotConn,WroteHeaders,"
+				     "WroteRequest,GotFirstResponseByte,"
+				     "PutIdleConn");
+	correlator_free(c);
+}
+
 /* malformed TLS records are refused */
 static void test_tls_bad_records(void)
 {
@@ -1826,6 +1918,7 @@ int main(void)
 	RUN(test_refused_names_owner);
 	RUN(test_request_headers_beyond_capture);
 	RUN(test_client_closes_first);
+	RUN(test_response_without_request);
 	RUN(test_tls_get);
 	RUN(test_tls_keepalive);
 	RUN(test_tls_raw_never_parsed);
@@ -1840,5 +1933,6 @@ int main(void)
 	RUN(test_tls_handshake_never_backwards);
 	RUN(test_tls_handshake_from_wire);
 	RUN(test_tls_handshake_inside_write);
+	RUN(test_tls_response_without_request);
 	return unit_done("correlator");
 }

@@ -1086,6 +1086,32 @@ static void test_text_untrusted(void)
 	free(c.buf);
 }
 
+/* A response whose request was not seen: its status, not "no request"
+ * or a failed connect; the error says what is missing. */
+static void test_text_request_not_seen(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+	int i;
+
+	make_get(&tl);
+	tl.method[0] = tl.target[0] = tl.host[0] = tl.version[0] = '\0';
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		tl.phase_us[i] = -1;
+	tl.phase_us[TL_PHASE_RECEIVE] = 690;
+	tl.phase_us[TL_PHASE_TOTAL] = 690;
+	strcpy(tl.error, "request not seen");
+	tl.complete = false;
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "curl[1234] ? 127.0.0.1:8080 -> 200  total 0.690 ms"
+		     "  (incomplete)\n");
+	CHECK_HAS(c, "  error: request not seen\n");
+	CHECK_LACKS(c, "no request");
+	CHECK_LACKS(c, "failed");
+	free(c.buf);
+}
+
 /* Bars never pass 40 columns, even for phases longer than the total. */
 /* HTTP/2 (frames not decoded): no method, but not "no request" either;
  * the connection and TLS lines say what is known */
@@ -1180,5 +1206,6 @@ int main(void)
 	RUN(test_text_untrusted);
 	RUN(test_text_bar_clamped);
 	RUN(test_text_h2);
+	RUN(test_text_request_not_seen);
 	return unit_done("output");
 }
