@@ -17,6 +17,7 @@ nonzero when anything failed.
 """
 
 import argparse
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -1498,6 +1500,259 @@ def case_tls_server_role(env, t):
 # that returns (tracer arguments, context passed to every case).
 
 
+
+# ---------------------------------------------------------------------------
+# Node clients that write the request inside the SSL_read that ends the
+# handshake ('secureConnect' callbacks run there): tls.connect with a write
+# in its callback, the global fetch (undici), npm against a loopback
+# registry.
+
+# argv: port ca; one request, Connection: close, written in the callback
+NODE_TLS_WRITE_IN_CALLBACK = r"""
+const tls = require('tls'), fs = require('fs');
+const [port, ca] = process.argv.slice(1);
+const s = tls.connect({host: 'localhost', port: +port,
+                       ca: fs.readFileSync(ca)}, () => {
+  s.write('GET /in-callback HTTP/1.1\r\nHost: localhost\r\n' +
+          'Connection: close\r\n\r\n');
+});
+let got = '';
+s.on('data', (d) => got += d);
+s.on('end', () => console.log(got.split('\r\n')[0]));
+s.on('error', (e) => { console.error(e.message); process.exit(1); });
+"""
+
+# argv: url1 url2; fetched one after the other, status of each printed
+NODE_FETCH = r"""
+(async () => {
+  for (const u of process.argv.slice(1)) {
+    const r = await fetch(u);
+    await r.text();
+    console.log(r.status);
+  }
+})().catch((e) => { console.error(String(e.cause || e)); process.exit(1); });
+"""
+
+# A minimal npm registry over HTTPS: argv cert key tarball port-file
+# max-seconds. GET /left-pad: a packument whose one version points at the
+# tarball, served at /left-pad/-/left-pad-1.3.0.tgz; anything else 404.
+# Each request is logged on stderr as "registry: METHOD URL".
+NODE_NPM_REGISTRY = r"""
+const https = require('https'), fs = require('fs'), crypto = require('crypto');
+const [cert, key, tgz, portFile, maxSec] = process.argv.slice(1);
+const tarball = fs.readFileSync(tgz);
+const srv = https.createServer({cert: fs.readFileSync(cert),
+                                key: fs.readFileSync(key)}, (req, res) => {
+  process.stderr.write('registry: ' + req.method + ' ' + req.url + '\n');
+  let body = '{}', type = 'application/json', status = 404;
+  if (req.url === '/left-pad') {
+    const base = 'https://localhost:' + srv.address().port;
+    status = 200;
+    body = JSON.stringify({name: 'left-pad', 'dist-tags': {latest: '1.3.0'},
+      versions: {'1.3.0': {name: 'left-pad', version: '1.3.0', dist: {
+        tarball: base + '/left-pad/-/left-pad-1.3.0.tgz',
+        shasum: crypto.createHash('sha1').update(tarball).digest('hex'),
+        integrity: 'sha512-' +
+          crypto.createHash('sha512').update(tarball).digest('base64')}}}});
+  } else if (req.url === '/left-pad/-/left-pad-1.3.0.tgz') {
+    status = 200;
+    body = tarball;
+    type = 'application/octet-stream';
+  }
+  res.writeHead(status, {'content-type': type,
+                         'content-length': Buffer.byteLength(body)});
+  res.end(body);
+});
+srv.listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(portFile + '.tmp', String(srv.address().port));
+  fs.renameSync(portFile + '.tmp', portFile);
+});
+setTimeout(() => process.exit(0), Number(maxSec) * 1000).unref();
+"""
+
+
+def need_node():
+    if not shutil.which("node"):
+        raise CaseFailed("node missing (apt-get install nodejs)")
+
+
+def check_tls_reuse(c, tl, what):
+    """A request on a reused connection has no handshake of its own; one
+    on a new connection has its tls phase."""
+    if dig(tl, "conn", "reused"):
+        c.eq(dig(tl, "phases_us", "tls"), None,
+             what + " phases_us.tls on a reused connection")
+        c.true("TLSHandshakeDone" not in hooks(tl),
+               what + " TLSHandshakeDone on a reused connection")
+    else:
+        c.true(dig(tl, "phases_us", "tls") is not None,
+               what + " phases_us.tls is null on a new connection")
+
+
+def case_tls_node_write_in_callback(env, t):
+    """tls.connect(..., () => s.write(req)): SSL_write runs inside the
+    SSL_read that finished the handshake."""
+    need_node()
+    pid, rc, out, err = run_client(["node", "-e", NODE_TLS_WRITE_IN_CALLBACK,
+                                    str(t.port), t.cert])
+    if rc != 0 or not out.startswith("HTTP/1.1 200"):
+        raise CaseFailed("node tls.connect failed rc=%d: %s %s"
+                         % (rc, out[-200:], err[-300:]))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "node pid %d" % pid)
+        if tl:
+            # tls.connect sends no SNI unless asked (servername)
+            check_tls_get(c, tl, "node write in secureConnect",
+                          "/in-callback", "openssl", sni=None)
+    return check
+
+
+def case_tls_node_fetch(env, t):
+    """Node's global fetch (undici), two requests to one origin."""
+    need_node()
+    cenv = client_env()
+    cenv["NODE_EXTRA_CA_CERTS"] = t.cert
+    pid, rc, out, err = run_client(["node", "-e", NODE_FETCH,
+                                    t.url("/fetch/1"), t.url("/fetch/2")],
+                                   env=cenv)
+    if rc != 0 or out.split() != ["200", "200"]:
+        raise CaseFailed("node fetch failed rc=%d: %s %s"
+                         % (rc, out[-200:], err[-300:]))
+
+    def check(c, tls):
+        mine = sort_tl(clients(by_pid(tls, pid)))
+        c.eq([dig(tl, "http", "target") for tl in mine],
+             ["/fetch/1", "/fetch/2"], "fetch timelines' targets")
+        if not mine:
+            return
+        check_tls_get(c, mine[0], "fetch /fetch/1", "/fetch/1", "openssl")
+        for tl in mine:
+            what = "fetch %s" % dig(tl, "http", "target")
+            check_common(c, tl, what)
+            c.eq(dig(tl, "http", "status"), 200, what + " http.status")
+            c.eq(tl.get("complete"), True, what + " complete")
+            check_tls_reuse(c, tl, what)
+    return check
+
+
+def start_npm_registry(env, t, name):
+    """The loopback registry and a tarball for it; (process, port, log)."""
+    tgz = env.path(name + ".tgz")
+    with tarfile.open(tgz, "w:gz") as tar:
+        for n, data in (("package/package.json",
+                         b'{"name":"left-pad","version":"1.3.0"}\n'),
+                        ("package/index.js", b"module.exports = 1;\n")):
+            info = tarfile.TarInfo(n)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    port_file = env.path("port." + name)
+    log_path = env.path(name + ".log")
+    log = open(log_path, "wb")
+    p = PROCS.popen(["node", "-e", NODE_NPM_REGISTRY, t.cert, t.key, tgz,
+                     port_file, "120"], stdout=log, stderr=log,
+                    stdin=subprocess.DEVNULL)
+    log.close()
+    r = wait_port_file(p, port_file)
+    if not r or r == "exited":
+        raise CaseFailed("npm registry did not start (see %s)" % log_path)
+    return p, int(r), log_path
+
+
+def run_npm(env, t, name, npm_args):
+    """npm with the loopback registry only: a fresh HOME, cache and
+    config, no update check. Returns (pid, out, registry requests)."""
+    if not shutil.which("npm"):
+        raise CaseFailed("npm missing (apt-get install npm)")
+    need_node()
+    reg, port, log_path = start_npm_registry(env, t, name)
+    home = env.path(name + ".home")
+    os.makedirs(home, exist_ok=True)
+    for f in ("npmrc", "globalrc"):
+        open(os.path.join(home, f), "w").close()
+    cenv = client_env()
+    cenv["HOME"] = home
+    cenv = {k: v for k, v in cenv.items()
+            if not k.lower().startswith("npm_config_")}
+    try:
+        pid, rc, out, err = run_client(
+            ["npm"] + npm_args +
+            ["--prefer-online", "--registry", "https://localhost:%d/" % port,
+             "--cafile", t.cert, "--cache", os.path.join(home, "cache"),
+             "--userconfig", os.path.join(home, "npmrc"),
+             "--globalconfig", os.path.join(home, "globalrc"),
+             "--no-update-notifier", "--no-audit", "--no-fund"],
+            env=cenv, timeout=60)
+    finally:
+        os.killpg(reg.pid, signal.SIGKILL)
+        reg.wait()
+    with open(log_path) as f:
+        served = [line.split()[1:3] for line in f
+                  if line.startswith("registry: ")]
+    if rc != 0:
+        raise CaseFailed("npm %s failed rc=%d: %s" % (" ".join(npm_args), rc,
+                                                      err.strip()[-400:]))
+    return pid, port, out, served
+
+
+def check_npm(c, tls, pid, port, served, what):
+    """One client timeline per request the registry served, in order,
+    each with its status; tls phase only on a new connection."""
+    mine = sort_tl([tl for tl in clients(by_pid(tls, pid))
+                    if dig(tl, "conn", "dport") == port])
+    c.eq([[dig(tl, "http", "method"), dig(tl, "http", "target")]
+          for tl in mine], served, what + ": timelines (method, target) "
+         "against what the registry served")
+    for tl in mine:
+        w = "%s %s" % (what, dig(tl, "http", "target"))
+        check_common(c, tl, w)
+        c.eq(dig(tl, "http", "status"), 200, w + " http.status")
+        c.eq(tl.get("complete"), True, w + " complete")
+        c.eq(tl.get("error"), None, w + " error")
+        check_tls_reuse(c, tl, w)
+    if mine:
+        c.eq(dig(mine[0], "conn", "reused"), False,
+             what + ": first request's conn.reused")
+
+
+def case_tls_npm_view(env, t):
+    """npm view left-pad version against a loopback HTTPS registry."""
+    pid, port, out, served = run_npm(env, t, "npm-view",
+                                     ["view", "left-pad", "version"])
+    if out.strip() != "1.3.0" or not served:
+        raise CaseFailed("npm view printed %r, registry served %r"
+                         % (out.strip(), served))
+
+    def check(c, tls):
+        check_npm(c, tls, pid, port, served, "npm view")
+    return check
+
+
+def case_tls_npm_pack(env, t):
+    """npm pack left-pad: packument and tarball, keep-alive."""
+    cwd = os.getcwd()
+    work = env.path("npm-pack.work")
+    os.makedirs(work, exist_ok=True)
+    os.chdir(work)
+    try:
+        pid, port, out, served = run_npm(env, t, "npm-pack",
+                                         ["pack", "left-pad"])
+    finally:
+        os.chdir(cwd)
+    if "left-pad-1.3.0.tgz" not in out or len(served) < 2:
+        raise CaseFailed("npm pack printed %r, registry served %r"
+                         % (out.strip(), served))
+
+    def check(c, tls):
+        check_npm(c, tls, pid, port, served, "npm pack")
+        mine = [tl for tl in clients(by_pid(tls, pid))
+                if dig(tl, "conn", "dport") == port]
+        c.true(any(dig(tl, "conn", "reused") for tl in mine),
+               "npm pack: no request on a reused connection")
+    return check
+
+
 def setup_comm(comm):
     return lambda env: (["-c", comm], None)
 
@@ -1562,6 +1817,12 @@ GROUPS = [
         ("tls_untrusted", case_tls_untrusted),
         ("tls_wget_untrusted", case_tls_wget_untrusted),
         ("tls_server_role", case_tls_server_role),
+    ]),
+    ("tls_node", setup_tls, [
+        ("tls_node_write_in_callback", case_tls_node_write_in_callback),
+        ("tls_node_fetch", case_tls_node_fetch),
+        ("tls_npm_view", case_tls_npm_view),
+        ("tls_npm_pack", case_tls_npm_pack),
     ]),
     # its own tracer run: a fresh tracer that has seen nothing but the
     # host's own libraries (and every probe costs the exit ~0.1 s)
