@@ -1786,8 +1786,7 @@ static void handle_tls_event(struct correlator *c, struct conn *conn,
  * request went out unseen): the socket records before it are the
  * response's own, and the handshake ended at some unknown time before
  * the request. It is over, with no TLSHandshakeDone and no phase rather
- * than one that runs to the response (npm showed a 158 ms "tls" phase
- * so).
+ * than one that runs to the response.
  */
 static void tls_derive_handshake(struct conn *conn,
 				 const struct ht_data_event *ev)
