@@ -1753,6 +1753,75 @@ def case_tls_npm_pack(env, t):
     return check
 
 
+
+# argv: host port file; the request in `file` goes out through sendfile()
+# (which the tracer does not see), a second one through send(); each
+# response's status line and body length printed
+PY_SENDFILE = r"""
+import socket, sys
+host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((host, port), timeout=10)
+def response():
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(4096)
+        if not d:
+            sys.exit("eof in headers")
+        buf += d
+    head, _, body = buf.partition(b"\r\n\r\n")
+    n = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+         if l.lower().startswith(b"content-length:")][0]
+    while len(body) < n:
+        body += s.recv(4096)
+    print(head.split(b"\r\n")[0].decode(), len(body))
+with open(path, "rb") as f:
+    s.sendfile(f)
+response()
+s.sendall(b"GET /seen HTTP/1.1\r\nHost: e2e\r\n\r\n")
+response()
+"""
+
+
+def case_unseen_request_sendfile(env):
+    """A request written with sendfile() is not seen (README: not
+    followed); its response is reported all the same, incomplete,
+    "request not seen", and the next request is a reused connection's."""
+    req = env.path("sendfile.req")
+    with open(req, "wb") as f:
+        f.write(b"GET /size/10 HTTP/1.1\r\nHost: e2e\r\n\r\n")
+    pid, rc, out, err = run_client([sys.executable, "-c", PY_SENDFILE,
+                                    "127.0.0.1", str(env.port4), req])
+    if rc != 0 or out.split("\n")[:2] != ["HTTP/1.1 200 OK 10",
+                                          "HTTP/1.1 200 OK 6"]:
+        raise CaseFailed("sendfile client failed rc=%d: %r %s"
+                         % (rc, out, err[-300:]))
+
+    def check(c, tls):
+        mine = sort_tl(clients(by_pid(tls, pid)))
+        if not c.true(len(mine) == 2, "python pid %d: %d client timelines, "
+                      "want 2" % (pid, len(mine))):
+            c.show(mine)
+            return
+        unseen, seen = mine
+        check_common(c, unseen, "unseen")
+        c.eq(dig(unseen, "http", "method"), None, "unseen http.method")
+        c.eq(dig(unseen, "http", "status"), 200, "unseen http.status")
+        c.eq(unseen.get("complete"), False, "unseen complete")
+        c.eq(unseen.get("error"), "request not seen", "unseen error")
+        c.true((dig(unseen, "bytes", "received") or 0) > 10,
+               "unseen bytes.received %r: not the whole response"
+               % dig(unseen, "bytes", "received"))
+        c.true(dig(unseen, "phases_us", "receive") is not None,
+               "unseen phases_us.receive is null")
+        c.eq(dig(unseen, "phases_us", "wait"), None, "unseen phases_us.wait")
+        check_common(c, seen, "seen")
+        c.eq(dig(seen, "http", "target"), "/seen", "seen http.target")
+        c.eq(dig(seen, "http", "status"), 200, "seen http.status")
+        c.eq(seen.get("complete"), True, "seen complete")
+        c.eq(dig(seen, "conn", "reused"), True, "seen conn.reused")
+    return check
+
+
 def setup_comm(comm):
     return lambda env: (["-c", comm], None)
 
@@ -1818,6 +1887,8 @@ GROUPS = [
         ("tls_wget_untrusted", case_tls_wget_untrusted),
         ("tls_server_role", case_tls_server_role),
     ]),
+    ("unseen", lambda env: ([], None), [
+        ("unseen_request_sendfile", case_unseen_request_sendfile)]),
     ("tls_node", setup_tls, [
         ("tls_node_write_in_callback", case_tls_node_write_in_callback),
         ("tls_node_fetch", case_tls_node_fetch),
