@@ -146,6 +146,9 @@ struct conn_tls {
 	uint64_t wire_first_ns[2];   /* first socket record per direction */
 	uint64_t raw_last_enter_ns;  /* last socket record that moved bytes */
 	uint64_t raw_last_ns;
+	bool lib_seen;               /* a TLS library record came */
+	bool plaintext_seen;         /* a TLS call moved application data */
+	bool undecoded_reported;
 	struct tls_stream stream[2]; /* [enum ht_direction] */
 };
 
@@ -400,16 +403,18 @@ static void note_owner(struct conn *conn, const struct ht_event_header *hdr)
 static void tl_tls_reset(struct tl_tls *t)
 {
 	_Static_assert(sizeof(struct tl_tls) ==
-			       sizeof(bool) + MEMBER_SIZE(struct tl_tls, lib) +
+			       3 * sizeof(bool) +
+				       MEMBER_SIZE(struct tl_tls, lib) +
 				       MEMBER_SIZE(struct tl_tls, version) +
 				       MEMBER_SIZE(struct tl_tls, cipher) +
 				       MEMBER_SIZE(struct tl_tls, sni) +
 				       MEMBER_SIZE(struct tl_tls, alpn) +
+				       MEMBER_SIZE(struct tl_tls, alpn_offered) +
 				       MEMBER_SIZE(struct tl_tls, error),
-		       "seen and the strings are all of struct tl_tls");
-	t->seen = false;
+		       "the flags and the strings are all of struct tl_tls");
+	t->seen = t->alpn_inferred = t->not_decoded = false;
 	t->lib[0] = t->version[0] = t->cipher[0] = '\0';
-	t->sni[0] = t->alpn[0] = t->error[0] = '\0';
+	t->sni[0] = t->alpn[0] = t->alpn_offered[0] = t->error[0] = '\0';
 }
 
 /*
@@ -538,9 +543,13 @@ static void tl_conn_fields(struct timeline *tl, const struct conn *conn)
 
 static void emit(struct correlator *c)
 {
-	c->stats.requests++;
-	if (!c->tl.complete)
-		c->stats.incomplete++;
+	if (c->tl.tls.not_decoded) {
+		c->stats.tls_not_decoded++;
+	} else {
+		c->stats.requests++;
+		if (!c->tl.complete)
+			c->stats.incomplete++;
+	}
 	if (c->sink)
 		c->sink(c->user, &c->tl);
 }
@@ -609,8 +618,11 @@ static void tl_tls_fields(struct timeline *tl, const struct conn *conn,
 		if (h->server_hello && !sh)
 			sh = h;
 	}
-	if (ch)
+	if (ch) {
 		snprintf(t->sni, sizeof(t->sni), "%s", ch->sni);
+		snprintf(t->alpn_offered, sizeof(t->alpn_offered), "%s",
+			 ch->alpn);
+	}
 	if (sh) {
 		snprintf(t->version, sizeof(t->version), "%s",
 			 tls_version_name(sh->version, buf, sizeof(buf)));
@@ -618,14 +630,14 @@ static void tl_tls_fields(struct timeline *tl, const struct conn *conn,
 			 tls_cipher_name(sh->cipher, buf, sizeof(buf)));
 		snprintf(t->alpn, sizeof(t->alpn), "%s", sh->alpn);
 	}
-	/* TLS 1.3 encrypts the server's ALPN choice: the protocol that the
-	 * plaintext speaks, among those offered, is the one chosen */
-	if (!t->alpn[0] && ch && ch->alpn[0] && r) {
-		if (r->h2 && alpn_offered(ch->alpn, "h2"))
-			snprintf(t->alpn, sizeof(t->alpn), "h2");
-		else if (!r->h2 && r->version_minor >= 0 &&
-			 alpn_offered(ch->alpn, "http/1.1"))
-			snprintf(t->alpn, sizeof(t->alpn), "http/1.1");
+	/* TLS 1.3 encrypts the server's ALPN choice. HTTP/2 over TLS is
+	 * only spoken once ALPN agreed on h2, so the plaintext says it (an
+	 * inference, and shown as one); HTTP/1.1 is what a client speaks
+	 * when the server chose nothing, too (curl: "server did not agree
+	 * on a protocol"), so it says nothing about the choice. */
+	if (!t->alpn[0] && ch && r && r->h2 && alpn_offered(ch->alpn, "h2")) {
+		snprintf(t->alpn, sizeof(t->alpn), "h2");
+		t->alpn_inferred = true;
 	}
 }
 
@@ -1618,8 +1630,12 @@ static bool tls_rejected_after_handshake(const struct conn *conn)
 {
 	const struct conn_tls *t = conn->tls;
 
+	/* Application data moved: the client went past the verdict, whether
+	 * or not an HTTP/1 request was parsed from it (HTTP/2 whose server
+	 * spoke first, a capture too short to hold a request line). */
 	return t->hs == HS_OK && !t->hs_derived && t->verify_seen &&
-	       t->verify != 0 && !conn->head && !conn->n_requests;
+	       t->verify != 0 && !t->plaintext_seen && !conn->head &&
+	       !conn->n_requests;
 }
 
 /* A handshake that started and ended without success (or whose
@@ -1699,6 +1715,86 @@ static void tls_stream_over(struct correlator *c, struct conn *conn,
 		tls_handshake_failed(c, conn, ts, how);
 }
 
+/* The direction whose stream held the ClientHello, or -1. */
+static int tls_client_hello_dir(const struct conn_tls *t)
+{
+	int d;
+
+	for (d = 0; d < 2; d++)
+		if (t->stream[d].hello.client_hello && t->wire_first_ns[d])
+			return d;
+	return -1;
+}
+
+/*
+ * A connection that ends with a TLS handshake on the wire (its
+ * ClientHello captured from the socket) and no record from a hooked TLS
+ * library: Go's crypto/tls, Java, rustls, a BoringSSL without exported
+ * symbols. Its requests cannot be read, but it is said, once, with what
+ * the handshake showed: one timeline, tls.not_decoded, incomplete.
+ * end_ns 0: at the last socket I/O seen.
+ */
+static void tls_report_undecoded(struct correlator *c, struct conn *conn,
+				 uint64_t end_ns)
+{
+	struct conn_tls *t = conn->tls;
+	struct timeline *tl = &c->tl;
+	uint64_t hello_ns, start;
+	struct tl_event *e;
+	bool client = conn->role == HT_ROLE_CLIENT;
+	int d;
+
+	if (!t || t->lib_seen || t->undecoded_reported)
+		return;
+	d = tls_client_hello_dir(t);
+	if (d < 0)
+		return;
+	t->undecoded_reported = true;
+	hello_ns = t->wire_first_ns[d];
+	start = hello_ns;
+	if (client && conn->has_dns)
+		start = min_u64(start, conn->dns.enter_ns);
+	else if (client && conn->connect_start_ns)
+		start = min_u64(start, conn->connect_start_ns);
+	tl_reset(tl);
+	tl_conn_fields(tl, conn);
+	tl->tid = conn->owner_tid;
+	memcpy(tl->comm, conn->comm, sizeof(tl->comm));
+	tl->start_ns = start;
+	tl->end_ns = max_u64(end_ns ? end_ns : t->raw_last_ns, hello_ns);
+	tl_tls_fields(tl, conn, NULL);
+	tl->tls.not_decoded = true;
+	e = tl_add(tl, TL_GetConn, start);
+	if (e)
+		copy_bounded(e->host, sizeof(e->host), tl->tls.sni,
+			     sizeof(tl->tls.sni));
+	if (client && conn->has_dns) {
+		tl_add_dns(tl, &conn->dns, 0);
+		tl->phase_us[TL_PHASE_DNS] =
+			span_us(conn->dns.enter_ns, conn->dns.done_ns);
+	}
+	if (client && conn->connect_start_ns)
+		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
+			    connect_peer(conn, &conn->connect_start_peer), 0);
+	if (client && conn->connect_done_seen)
+		tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
+			    connect_peer(conn, &conn->connect_done_peer),
+			    conn->connect_err);
+	if (client && conn->connect_start_ns && conn->connect_done_seen)
+		tl->phase_us[TL_PHASE_CONNECT] = span_us(
+			conn->connect_start_ns, conn->connect_done_ns);
+	/* the ClientHello's write (or, for a server, its read) is a fact;
+	 * where the handshake ended is not on the wire in TLS 1.3 */
+	tl_add(tl, TL_TLSHandshakeStart, hello_ns);
+	tl_sort(tl);
+	tl->phase_us[TL_PHASE_TOTAL] = span_us(start, tl->end_ns);
+	snprintf(tl->error, sizeof(tl->error),
+		 "TLS not decoded: encrypted by a TLS library the tracer "
+		 "does not hook");
+	tl->complete = false;
+	emit(c);
+}
+
 /* A call's entry time as recorded, or its return when the entry is
  * missing or after it (any bytes may come in a record). */
 static uint64_t call_entry(uint64_t enter_ns, uint64_t ts_ns)
@@ -1719,6 +1815,7 @@ static void handle_tls_event(struct correlator *c, struct conn *conn,
 	note_owner(conn, &ev->hdr);
 	if (!t)
 		return;
+	t->lib_seen = true;
 	if (ev->lib)
 		t->lib = ev->lib;
 	if (ev->op == HT_TLS_OP_VERIFY) {
@@ -1838,8 +1935,11 @@ static void handle_tls_data(struct correlator *c, struct conn *conn,
 	note_owner(conn, &ev->hdr);
 	if (!t)
 		return;
+	t->lib_seen = true;
 	if (ev->call)
 		t->lib = ev->call;
+	if (ev->ret > 0)
+		t->plaintext_seen = true;
 	conn->saw_bytes = true;
 	/* bytes flow: the handshake is over even when no handshake call
 	 * said so */
@@ -2205,6 +2305,7 @@ static void conn_abandon(struct correlator *c, struct conn *conn,
 			 uint64_t end_ns, const char *error)
 {
 	abandon_pending(c, conn, end_ns, error);
+	tls_report_undecoded(c, conn, end_ns);
 }
 
 static void conn_drop(struct correlator *c, struct conn *conn, bool bury)
@@ -2461,6 +2562,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 		tls_stream_over(c, conn, ts, "connection closed by the process");
 		response_stream_ended(c, conn, ts, false);
 		abandon_pending(c, conn, ts, "connection closed");
+		tls_report_undecoded(c, conn, ts);
 		conn_drop(c, conn, true);
 		break;
 	}

@@ -46,6 +46,9 @@ struct correlator_stats {
 				    * already passed: dropped */
 	uint64_t gaps;             /* sequence jumps (records lost) */
 	uint64_t non_http_conns;   /* connections ignored: not HTTP/1.x */
+	uint64_t tls_not_decoded;  /* TLS connections whose plaintext no
+				    * hooked library carried: reported as
+				    * such, not counted in requests */
 	uint64_t late_records;     /* arrived after a newer record was
 				    * processed (beyond the window) */
 	uint64_t reorder_overflow; /* processed early: buffer was full */

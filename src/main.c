@@ -55,7 +55,7 @@ struct app {
 	/* --replay with -p/-c: timelines of other processes are left out,
 	 * and the summary counts what was printed */
 	bool replay_filter;
-	uint64_t printed, printed_incomplete;
+	uint64_t printed, printed_incomplete, printed_not_decoded;
 };
 
 /* -p/-c applied to a finished timeline: its owner, as the kernel-side
@@ -82,9 +82,14 @@ static void print_timeline(void *user, const struct timeline *tl)
 
 	if (app->replay_filter && !timeline_wanted(&app->opts, tl))
 		return;
-	app->printed++;
-	if (!output_flag(&tl->complete))
-		app->printed_incomplete++;
+	/* counted as the correlator counts them (correlator_stats) */
+	if (output_flag(&tl->tls.not_decoded)) {
+		app->printed_not_decoded++;
+	} else {
+		app->printed++;
+		if (!output_flag(&tl->complete))
+			app->printed_incomplete++;
+	}
 	if (app->opts.json)
 		output_json(stdout, tl, &app->out);
 	else
@@ -126,16 +131,19 @@ static void note_lost(struct app *app, enum ht_drop_kind kind, uint64_t n)
 static void print_summary(struct app *app, uint64_t lost_total)
 {
 	const struct correlator_stats *st = correlator_stats(app->corr);
+	uint64_t not_decoded = app->replay_filter ? app->printed_not_decoded :
+						    st->tls_not_decoded;
 
 	fprintf(stderr,
 		"httptrace-bpf: %llu requests, %llu incomplete, "
-		"%llu records lost\n",
+		"%llu records lost, %llu TLS connection%s not decoded\n",
 		(unsigned long long)(app->replay_filter ? app->printed :
 							  st->requests),
 		(unsigned long long)(app->replay_filter ?
 					     app->printed_incomplete :
 					     st->incomplete),
-		(unsigned long long)lost_total);
+		(unsigned long long)lost_total,
+		(unsigned long long)not_decoded, not_decoded == 1 ? "" : "s");
 }
 
 #define REPLAY_TICK_EVERY 256

@@ -162,6 +162,20 @@ static void write_tls(struct json_writer *jw, const struct timeline *tl)
 	FIELD_STRING_OR_NULL(jw, "cipher", t->cipher, sizeof(t->cipher));
 	FIELD_STRING_OR_NULL(jw, "sni", t->sni, sizeof(t->sni));
 	FIELD_STRING_OR_NULL(jw, "alpn", t->alpn, sizeof(t->alpn));
+	/* where alpn comes from: the ServerHello on the wire (TLS 1.2), or
+	 * the plaintext (TLS 1.3 encrypts the server's choice) */
+	jw_key(jw, "alpn_source");
+	if (!t->alpn[0])
+		jw_null(jw);
+	else if (output_flag(&t->alpn_inferred))
+		jw_plain_literal(jw, "inferred");
+	else
+		jw_plain_literal(jw, "server_hello");
+	FIELD_STRING_OR_NULL(jw, "alpn_offered", t->alpn_offered,
+			     sizeof(t->alpn_offered));
+	/* false: a TLS library the tracer does not hook carried the
+	 * plaintext; the requests are not known */
+	jw_bool_field(jw, "decoded", !output_flag(&t->not_decoded));
 	jw_end_object(jw);
 }
 

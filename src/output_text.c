@@ -192,6 +192,26 @@ static void put_h2_header(const struct text_ctx *ctx,
 	fputs(" -> frames not decoded", ctx->out);
 }
 
+/* TLS that no hooked library decrypted (Go, Java, rustls...): what the
+ * handshake showed follows on the tls line, e.g.
+ * "tls 127.0.0.1:8443 -> TLS not decoded: encrypted by a TLS library the
+ * tracer does not hook". */
+static bool is_tls_not_decoded(const struct timeline *tl)
+{
+	return output_flag(&tl->tls.seen) && output_flag(&tl->tls.not_decoded);
+}
+
+static void put_tls_not_decoded_header(const struct text_ctx *ctx,
+				       const struct timeline *tl)
+{
+	fputs("tls ", ctx->out);
+	put_peer(ctx, &tl->daddr);
+	fputs(" -> ", ctx->out);
+	color_on(ctx, C_YELLOW);
+	put_untrusted(ctx, tl->error, sizeof(tl->error));
+	color_off(ctx);
+}
+
 /*
  * No request was written: say which step got how far, e.g.
  * "connect 127.0.0.1:1 -> failed: Connection refused". Returns whether
@@ -316,6 +336,13 @@ static void put_connection(const struct text_ctx *ctx,
 		if (!is_empty(tl->tls.alpn)) {
 			fputs(" alpn=", ctx->out);
 			put_untrusted(ctx, tl->tls.alpn, sizeof(tl->tls.alpn));
+			if (output_flag(&tl->tls.alpn_inferred))
+				fputs("? (inferred)", ctx->out);
+		} else if (!is_empty(tl->tls.alpn_offered)) {
+			/* the server's choice is not known */
+			fputs(" alpn offered=", ctx->out);
+			put_untrusted(ctx, tl->tls.alpn_offered,
+				      sizeof(tl->tls.alpn_offered));
 		}
 		putc('\n', ctx->out);
 	}
@@ -329,6 +356,7 @@ void output_text(FILE *out, const struct timeline *tl,
 		.color = opts && opts->color,
 	};
 	bool h2 = is_h2(tl);
+	bool not_decoded = is_tls_not_decoded(tl);
 	/* a status without a method: the response of an unseen request */
 	bool have_request = !is_empty(tl->method) ||
 			    (tl->status > 0 && !h2);
@@ -344,13 +372,16 @@ void output_text(FILE *out, const struct timeline *tl,
 		put_request_header(&ctx, tl);
 	else if (h2)
 		put_h2_header(&ctx, tl);
+	else if (not_decoded)
+		put_tls_not_decoded_header(&ctx, tl);
 	else
 		error_shown = put_no_request_header(&ctx, tl);
+	error_shown = error_shown || not_decoded;
 	put_total(&ctx, tl);
 
 	put_phases(&ctx, tl);
 	/* Without a request the header already names the peer. */
-	if (have_request || h2)
+	if (have_request || h2 || not_decoded)
 		put_connection(&ctx, tl);
 	if (!error_shown && !is_empty(tl->error)) {
 		fputs("  ", out);

@@ -51,11 +51,19 @@ enum tl_phase {
  * not known. */
 struct tl_tls {
 	bool seen;                      /* the connection carries TLS */
+	/* alpn was not on the wire (TLS 1.3 encrypts the server's choice)
+	 * but follows from the plaintext: h2 over TLS is only spoken once
+	 * ALPN agreed on it */
+	bool alpn_inferred;
+	/* no hooked TLS library carried the plaintext (Go's crypto/tls,
+	 * Java, rustls...): only the handshake on the wire is known */
+	bool not_decoded;
 	char lib[16];                   /* "openssl", "gnutls" */
 	char version[16];               /* "TLSv1.3" */
 	char cipher[64];                /* IANA suite name */
 	char sni[128];                  /* server_name the client asked */
 	char alpn[64];                  /* the protocol negotiated */
+	char alpn_offered[64];          /* the client's list, comma separated */
 	char error[TL_ERROR_MAX];       /* TLSHandshakeDone's err in words */
 };
 

@@ -91,7 +91,16 @@ static void check_tls(const struct timeline *tl)
 	    strnlen(t->cipher, sizeof(t->cipher)) >= sizeof(t->cipher) ||
 	    strnlen(t->sni, sizeof(t->sni)) >= sizeof(t->sni) ||
 	    strnlen(t->alpn, sizeof(t->alpn)) >= sizeof(t->alpn) ||
+	    strnlen(t->alpn_offered, sizeof(t->alpn_offered)) >=
+		    sizeof(t->alpn_offered) ||
 	    strnlen(t->error, sizeof(t->error)) >= sizeof(t->error))
+		abort();
+	/* not decoded: a TLS connection with no request, no library, never
+	 * complete; an inferred ALPN is one */
+	if (t->not_decoded && (!t->seen || t->lib[0] || tl->method[0] ||
+			       tl->complete))
+		abort();
+	if (t->alpn_inferred && !t->alpn[0])
 		abort();
 	for (i = 0; i < tl->n_events; i++) {
 		if (tl->events[i].hook == TL_TLSHandshakeStart) {
@@ -517,7 +526,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		step(&st, &in);
 	correlator_flush(st.c);
 	s = correlator_stats(st.c);
-	if (s->incomplete > s->requests || s->requests != st.emitted ||
+	if (s->incomplete > s->requests ||
+	    s->requests + s->tls_not_decoded != st.emitted ||
 	    s->conns != 0 || s->buffered != 0)
 		abort();
 	if (s->procs != 0)

@@ -1457,7 +1457,12 @@ static void test_tls_get(void)
 	CHECK_STR(tl->tls.version, "TLSv1.3");
 	CHECK_STR(tl->tls.cipher, "TLS_AES_256_GCM_SHA384");
 	CHECK_STR(tl->tls.sni, "example.com");
-	CHECK_STR(tl->tls.alpn, "http/1.1"); /* offered, and spoken */
+	/* TLS 1.3: the server's choice is encrypted, and HTTP/1.1 is also
+	 * what a client speaks when the server chose nothing */
+	CHECK_STR(tl->tls.alpn, "");
+	CHECK(!tl->tls.alpn_inferred);
+	CHECK_STR(tl->tls.alpn_offered, "h2,http/1.1");
+	CHECK(!tl->tls.not_decoded);
 	CHECK_INT(correlator_stats(c)->non_http_conns, 0);
 	correlator_free(c);
 }
@@ -1490,7 +1495,8 @@ static void test_tls_keepalive(void)
 	correlator_free(c);
 }
 
-/* ciphertext never reaches the HTTP parser, even when it would parse */
+/* ciphertext never reaches the HTTP parser, even when it would parse:
+ * the connection is reported as TLS not decoded, never as a request */
 static void test_tls_raw_never_parsed(void)
 {
 	struct correlator *c = setup(NULL);
@@ -1504,9 +1510,177 @@ static void test_tls_raw_never_parsed(void)
 	io(&k, HT_DIR_INGRESS, T0 + 800 * US, T0 + 850 * US, OK_RESP);
 	conn_ev(&k, HT_EV_CLOSE, T0 + 900 * US, 0, SERVER_ADDR);
 	correlator_flush(c);
-	CHECK_INT(out.n, 0);
+	CHECK_INT(out.n, 1);
+	CHECK(out.tl[0].tls.not_decoded);
+	CHECK_STR(out.tl[0].method, "");
+	CHECK_INT(out.tl[0].status, 0);
 	CHECK_INT(correlator_stats(c)->requests, 0);
+	CHECK_INT(correlator_stats(c)->tls_not_decoded, 1);
 	correlator_free(c);
+}
+
+/* Go's crypto/tls (no hooked library): the handshake on the wire, then
+ * ciphertext both ways, then the close. One timeline with what the
+ * hellos said, marked not decoded and incomplete; not a request. */
+static void test_tls_not_decoded(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+	struct tbuf ch, sh, ct;
+
+	k.comm = "gohttp";
+	connected(&k);
+	tls_client_hello(&ch, "example.com", "h2,http/1.1");
+	tls_server_hello(&sh, 0x0304, 0x1301, NULL);
+	tls_appdata(&ct, 80);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 220 * US, &ch);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, &sh);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 710 * US, &ct);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 800 * US, T0 + 900 * US, &ct);
+	settle(c);
+	CHECK_INT(out.n, 0); /* said when it ends */
+	conn_ev(&k, HT_EV_CLOSE, T0 + 1000 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK(tl->tls.seen);
+	CHECK(tl->tls.not_decoded);
+	CHECK_STR(tl->tls.lib, "");
+	CHECK_STR(tl->tls.sni, "example.com");
+	CHECK_STR(tl->tls.version, "TLSv1.3");
+	CHECK_STR(tl->tls.cipher, "TLS_AES_128_GCM_SHA256");
+	CHECK_STR(tl->tls.alpn, "");
+	CHECK_STR(tl->tls.alpn_offered, "h2,http/1.1");
+	CHECK_STR(tl->comm, "gohttp");
+	CHECK_INT(tl->pid, 100);
+	CHECK_INT(tl->daddr.port, 80);
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,"
+			     "TLSHandshakeStart");
+	CHECK_STR(hook_host(tl, TL_GetConn), "example.com");
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeStart), T0 + 200 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_CONNECT], 100);
+	CHECK_INT(tl->phase_us[TL_PHASE_TLS], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 1000);
+	CHECK_STR(tl->error, "TLS not decoded: encrypted by a TLS library "
+			     "the tracer does not hook");
+	CHECK(!tl->complete);
+	CHECK_STR(tl->method, "");
+	CHECK_INT(correlator_stats(c)->requests, 0);
+	CHECK_INT(correlator_stats(c)->incomplete, 0);
+	CHECK_INT(correlator_stats(c)->tls_not_decoded, 1);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	correlator_free(c);
+}
+
+/* ... said also when the process exits or the tracer stops first, once,
+ * with the time it was last seen; and on the server side (Go's HTTPS
+ * server), where the ClientHello is read */
+static void test_tls_not_decoded_ends(void)
+{
+	for (int how = 0; how < 3; how++) {
+		struct correlator *c = setup(NULL);
+		struct cn k = client(c);
+		struct tbuf ch, sh;
+
+		if (how == 2)
+			conn_ev(&k, HT_EV_ACCEPT, T0, 0, SERVER_ADDR);
+		else
+			connected(&k);
+		tls_client_hello(&ch, "example.com", NULL);
+		tls_server_hello(&sh, 0x0303, 0xc02f, "http/1.1");
+		tls_raw(&k, how == 2 ? HT_DIR_INGRESS : HT_DIR_EGRESS,
+			T0 + 200 * US, T0 + 220 * US, &ch);
+		tls_raw(&k, how == 2 ? HT_DIR_EGRESS : HT_DIR_INGRESS,
+			T0 + 300 * US, T0 + 600 * US, &sh);
+		if (how == 0)
+			proc_exit(c, k.tgid, T0 + 2000 * US);
+		correlator_flush(c);
+		CHECK_INT(out.n, 1);
+		CHECK(out.tl[0].tls.not_decoded);
+		CHECK_STR(out.tl[0].tls.version, "TLSv1.2");
+		/* TLS 1.2: the server's choice is on the wire */
+		CHECK_STR(out.tl[0].tls.alpn, "http/1.1");
+		CHECK(!out.tl[0].tls.alpn_inferred);
+		CHECK_INT(out.tl[0].end_ns,
+			  how == 0 ? T0 + 2000 * US : T0 + 600 * US);
+		CHECK_INT(out.tl[0].role,
+			  how == 2 ? HT_ROLE_SERVER : HT_ROLE_CLIENT);
+		CHECK_STR(hooks(&out.tl[0]),
+			  how == 2 ? "GetConn,TLSHandshakeStart" :
+				     "GetConn,ConnectStart,ConnectDone,"
+				     "TLSHandshakeStart");
+		CHECK_INT(correlator_stats(c)->tls_not_decoded, 1);
+		correlator_free(c);
+	}
+}
+
+/* a hooked library's handshake and nothing else (the client hung up
+ * with no request): no request to report, and nothing undecoded */
+static void test_tls_hooked_no_request(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	tls_handshake(&k, 0x0304, NULL);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 3000 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 0);
+	CHECK_INT(correlator_stats(c)->tls_not_decoded, 0);
+	correlator_free(c);
+}
+
+/*
+ * nghttp -s: SSL_connect succeeds, SSL_get_verify_result says
+ * self-signed (nghttp warns and goes on), and the server's SETTINGS are
+ * read before the client's preface is written, so no HTTP/1 request is
+ * ever parsed. Application data moved: the client did not reject the
+ * certificate, and no failed handshake may be reported. Likewise with
+ * --max-capture 0: plaintext calls move bytes, none captured.
+ */
+static void test_tls_verify_ignored_no_http1(void)
+{
+	static const char settings[] = "\x00\x00\x06\x04\x00\x00\x00\x00\x00"
+				       "\x00\x03\x00\x00\x00\x64";
+	static const char preface[] =
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04";
+
+	for (int capture0 = 0; capture0 < 2; capture0++) {
+		struct correlator *c = setup(NULL);
+		struct cn k = client(c);
+		struct rec r;
+		struct ht_data_event *ev = (void *)r.buf;
+		int i;
+
+		tls_handshake(&k, 0x0304, "h2,http/1.1");
+		tls_call(&k, T0 + 910 * US, T0 + 920 * US, 18, HT_TLS_OPENSSL,
+			 HT_TLS_OP_VERIFY);
+		if (capture0) {
+			for (i = 0; i < 2; i++) {
+				mk_data(&r, &k,
+					i ? HT_DIR_INGRESS : HT_DIR_EGRESS,
+					T0 + (1000 + 900 * i) * US,
+					T0 + (1050 + 900 * i) * US, "", 0,
+					i ? 38 : 46);
+				ev->hdr.type = HT_EV_TLS_DATA;
+				ev->call = HT_TLS_OPENSSL;
+				push(c, &r);
+			}
+		} else {
+			tls_io(&k, HT_DIR_INGRESS, T0 + 950 * US, T0 + 990 * US,
+			       settings, HT_TLS_OPENSSL);
+			tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US,
+			       T0 + 1050 * US, preface, HT_TLS_OPENSSL);
+		}
+		conn_ev(&k, HT_EV_CLOSE, T0 + 3000 * US, 0, SERVER_ADDR);
+		correlator_flush(c);
+		for (i = 0; i < out.n && i < MAX_TL; i++) {
+			CHECK_STR(out.tl[i].tls.error, "");
+			CHECK(!strstr(out.tl[i].error, "handshake failed"));
+		}
+		CHECK_INT(correlator_stats(c)->tls_not_decoded, 0);
+		correlator_free(c);
+	}
 }
 
 static void check_failed_handshake(const struct timeline *tl,
@@ -1707,7 +1881,9 @@ static void test_tls_h2(void)
 	correlator_flush(c);
 	CHECK_INT(out.n, 1);
 	CHECK_STR(out.tl[0].version, "HTTP/2");
+	/* TLS 1.3: from the plaintext, and said to be */
 	CHECK_STR(out.tl[0].tls.alpn, "h2");
+	CHECK(out.tl[0].tls.alpn_inferred);
 	CHECK_STR(out.tl[0].error, "");
 	correlator_free(c);
 }
@@ -1922,6 +2098,10 @@ int main(void)
 	RUN(test_tls_get);
 	RUN(test_tls_keepalive);
 	RUN(test_tls_raw_never_parsed);
+	RUN(test_tls_not_decoded);
+	RUN(test_tls_not_decoded_ends);
+	RUN(test_tls_hooked_no_request);
+	RUN(test_tls_verify_ignored_no_http1);
 	RUN(test_tls_fail_alert);
 	RUN(test_tls_fail_verify);
 	RUN(test_tls_fail_gnutls);

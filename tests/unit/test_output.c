@@ -1155,6 +1155,99 @@ static void test_text_h2(void)
 	free(c.buf);
 }
 
+/* TLS that no hooked library decrypted (Go's crypto/tls): one line that
+ * says so, with what the handshake showed; ALPN as offered, since the
+ * server's choice is not known */
+static void make_not_decoded(struct timeline *tl)
+{
+	int i;
+
+	make_refused(tl);
+	tl->n_events = 0;
+	strcpy(tl->comm, "gohttp");
+	set_v4(&tl->saddr, "127.0.0.1", 41402);
+	set_v4(&tl->daddr, "127.0.0.1", 8443);
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		tl->phase_us[i] = -1;
+	tl->phase_us[TL_PHASE_CONNECT] = 270;
+	tl->phase_us[TL_PHASE_TOTAL] = 4801;
+	tl->tls.seen = true;
+	tl->tls.not_decoded = true;
+	strcpy(tl->tls.version, "TLSv1.3");
+	strcpy(tl->tls.cipher, "TLS_AES_128_GCM_SHA256");
+	strcpy(tl->tls.sni, "localhost");
+	strcpy(tl->tls.alpn_offered, "h2,http/1.1");
+	strcpy(tl->error, "TLS not decoded: encrypted by a TLS library the "
+			  "tracer does not hook");
+	tl->complete = false;
+	add_event(tl, TL_GetConn, 0);
+	add_event(tl, TL_TLSHandshakeStart, 300);
+}
+
+static void test_text_tls_not_decoded(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+
+	make_not_decoded(&tl);
+	c = capture_text(&tl, &o);
+	CHECK_STR(c.buf,
+		  "11:30:00.123 gohttp[1234] tls 127.0.0.1:8443 -> TLS not "
+		  "decoded: encrypted by a TLS library the tracer does not "
+		  "hook  total 4.801 ms  (incomplete)\n"
+		  "  connect    0.270 ms  ##\n"
+		  "  new connection 127.0.0.1:41402 -> 127.0.0.1:8443\n"
+		  "  tls TLSv1.3 TLS_AES_128_GCM_SHA256 sni=localhost "
+		  "alpn offered=h2,http/1.1\n");
+	free(c.buf);
+
+	/* an inferred ALPN says so */
+	tl.tls.not_decoded = false;
+	strcpy(tl.tls.lib, "openssl");
+	strcpy(tl.tls.alpn, "h2");
+	tl.tls.alpn_inferred = true;
+	strcpy(tl.version, "HTTP/2");
+	tl.error[0] = '\0';
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "  tls openssl TLSv1.3 TLS_AES_128_GCM_SHA256 "
+		     "sni=localhost alpn=h2? (inferred)\n");
+	CHECK_LACKS(c, "offered");
+	free(c.buf);
+}
+
+static void test_json_tls_fields(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+
+	make_not_decoded(&tl);
+	c = capture_json(&tl, &o);
+	CHECK(json_valid_line(c.buf, c.len));
+	CHECK_HAS(c, "\"tls\":{\"lib\":null,\"version\":\"TLSv1.3\","
+		     "\"cipher\":\"TLS_AES_128_GCM_SHA256\","
+		     "\"sni\":\"localhost\",\"alpn\":null,"
+		     "\"alpn_source\":null,\"alpn_offered\":\"h2,http/1.1\","
+		     "\"decoded\":false}");
+	CHECK_HAS(c, "\"error\":\"TLS not decoded: encrypted by a TLS "
+		     "library the tracer does not hook\",\"complete\":false");
+	free(c.buf);
+
+	tl.tls.not_decoded = false;
+	strcpy(tl.tls.alpn, "h2");
+	tl.tls.alpn_inferred = true;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"alpn\":\"h2\",\"alpn_source\":\"inferred\","
+		     "\"alpn_offered\":\"h2,http/1.1\",\"decoded\":true}");
+	free(c.buf);
+
+	tl.tls.alpn_inferred = false;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"alpn\":\"h2\",\"alpn_source\":\"server_hello\",");
+	free(c.buf);
+}
+
 static void test_text_bar_clamped(void)
 {
 	struct timeline tl;
@@ -1207,5 +1300,7 @@ int main(void)
 	RUN(test_text_bar_clamped);
 	RUN(test_text_h2);
 	RUN(test_text_request_not_seen);
+	RUN(test_text_tls_not_decoded);
+	RUN(test_json_tls_fields);
 	return unit_done("output");
 }
