@@ -1434,6 +1434,7 @@ static bool io_error_ignored(int64_t ret)
 
 static void handle_bytes(struct correlator *c, struct conn *conn,
 			 const struct ht_data_event *ev);
+static bool tls_h2_offered(const struct conn *conn);
 static struct conn_tls *tls_get(struct conn *conn);
 static void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev);
 static void tls_stream_over(struct correlator *c, struct conn *conn,
@@ -1528,6 +1529,12 @@ static void handle_bytes(struct correlator *c, struct conn *conn,
 			return;
 		}
 	}
+	/* An HTTP/2 server speaks first: its SETTINGS may be read before
+	 * the client writes its preface (nghttp). No HTTP/1 server does,
+	 * so with h2 offered the preface, not these bytes, tells. */
+	if (side == SIDE_RESP && !conn->saw_req_bytes && !conn->saw_http &&
+	    tls_h2_offered(conn))
+		return;
 	feed(c, conn, side, ev);
 }
 
@@ -1544,6 +1551,22 @@ static struct conn_tls *tls_get(struct conn *conn)
 		conn->tls->verify = -1;
 	}
 	return conn->tls;
+}
+
+/* The ClientHello on the wire offered h2 through ALPN. */
+static bool tls_h2_offered(const struct conn *conn)
+{
+	int d;
+
+	if (!conn->tls)
+		return false;
+	for (d = 0; d < 2; d++) {
+		const struct tls_hello *h = &conn->tls->stream[d].hello;
+
+		if (h->client_hello && alpn_offered(h->alpn, "h2"))
+			return true;
+	}
+	return false;
 }
 
 static void tls_free(struct conn *conn)
