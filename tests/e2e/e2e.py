@@ -2095,6 +2095,11 @@ def setup_server(env):
     return ["-p", str(p.pid)], (p.pid, port)
 
 
+def setup_server_text(env):
+    p, port = env.start_server("roletext")
+    return ["-p", str(p.pid)], (p.pid, port)
+
+
 GROUPS = [
     ("curl", setup_comm("curl"), [
         ("curl_get", case_curl_get),
@@ -2136,7 +2141,9 @@ GROUPS = [
     ("duration", lambda env: (["-d", "2", "-c", "curl"], None), [
         ("tracer_duration", case_duration)]),
     ("server", setup_server, [
-        ("server_role", lambda e, ctx: case_server_role(e, *ctx)),
+        ("server_role", lambda e, ctx: case_server_role(e, *ctx))]),
+    # a server of its own: server_role counts every request of its server
+    ("server_text", setup_server_text, [
         ("server_role_text",
          lambda e, ctx: case_server_role_text(e, *ctx))]),
     ("tls", setup_tls, [
