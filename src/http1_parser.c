@@ -405,9 +405,9 @@ static enum line_status take_line_slow(struct h1_parser *p,
  * call and the general case's bookkeeping for every line were 5% of all
  * instructions in the replay bench.
  */
-static inline enum line_status take_line(struct h1_parser *p,
-					 const uint8_t *data, size_t len,
-					 size_t *pos, struct line *line)
+static inline __attribute__((always_inline)) enum line_status
+take_line(struct h1_parser *p, const uint8_t *data, size_t len, size_t *pos,
+	  struct line *line)
 {
 	const uint8_t *start = data + *pos;
 	const uint8_t *lf = memchr(start, '\n', len - *pos);
@@ -874,6 +874,38 @@ static size_t feed_long_request_line(struct feed_ctx *fc,
 	return i + n + 1;
 }
 
+/*
+ * A start line longer than p->line: `line` is what p->line holds, and
+ * take_line() passed over data[rest..i), the bytes beyond it up to the
+ * LF if there was one in this call. Out of line: feed_headers() is on
+ * every line's path, and take_line() must stay inlined there.
+ */
+static __attribute__((noinline)) size_t
+start_line_too_long(struct feed_ctx *fc, const uint8_t *data, size_t len,
+		    const struct line *line, size_t rest, size_t i,
+		    bool cr_held)
+{
+	struct h1_parser *p = fc->p;
+
+	/* a CR held from the last call and no LF after it: a bare CR,
+	 * which take_line() did not append to the full line */
+	if (cr_held) {
+		fail_not_http(fc);
+		return len;
+	}
+	if (p->kind != H1_REQUEST ||
+	    !request_head_target(p, line->s, line->len)) {
+		fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
+		return len;
+	}
+	p->start_line_long = true;
+	p->tail_len = 0;
+	tail_add(p, line->s, line->len);
+	p->line_len = 0;
+	p->msg.header_bytes -= i - rest;
+	return feed_long_request_line(fc, data, i, rest);
+}
+
 static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 			   size_t len, size_t i)
 {
@@ -894,30 +926,10 @@ static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 			fail_not_http(fc);
 			return len;
 		}
-		/* a CR held from the last call and no LF after it: a bare
-		 * CR, which take_line() did not append to the full line */
-		if (st == LINE_TOO_LONG && cr_held) {
-			fail_not_http(fc);
-			return len;
-		}
-		if (st == LINE_TOO_LONG && p->kind == H1_REQUEST &&
-		    request_head_target(p, line.s, line.len)) {
-			/* take_line() passed over the bytes beyond p->line
-			 * up to the LF, if there was one in this call:
-			 * look at them again */
-			size_t rest = before + (line.len - old_len);
-
-			p->start_line_long = true;
-			p->tail_len = 0;
-			tail_add(p, line.s, line.len);
-			p->line_len = 0;
-			p->msg.header_bytes -= i - rest;
-			return feed_long_request_line(fc, data, i, rest);
-		}
-		if (st == LINE_TOO_LONG) {
-			fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
-			return len;
-		}
+		if (st == LINE_TOO_LONG)
+			return start_line_too_long(fc, data, len, &line,
+						   before + line.len - old_len,
+						   i, cr_held);
 		if (st == LINE_MORE)
 			return i;
 		if (!(p->kind == H1_REQUEST ? parse_request_line(p, &line) :

@@ -138,9 +138,15 @@ static void write_http(struct json_writer *jw, const struct timeline *tl,
 	jw_key(jw, "http");
 	jw_start_object(jw);
 	FIELD_STRING_OR_NULL(jw, "method", tl->method, sizeof(tl->method));
-	tl_target_text(tl->target, sizeof(tl->target),
-		       opts && opts->show_query, target);
-	FIELD_STRING_OR_NULL(jw, "target", target, sizeof(target));
+	/* most targets have no query: no copy for those */
+	if ((opts && opts->show_query) ||
+	    !memchr(tl->target, '?', strnlen(tl->target, sizeof(tl->target)))) {
+		FIELD_STRING_OR_NULL(jw, "target", tl->target,
+				     sizeof(tl->target));
+	} else {
+		tl_target_text(tl->target, sizeof(tl->target), false, target);
+		FIELD_STRING_OR_NULL(jw, "target", target, sizeof(target));
+	}
 	jw_bool_field(jw, "target_truncated", output_flag(&tl->target_truncated));
 	FIELD_STRING_OR_NULL(jw, "host", tl->host, sizeof(tl->host));
 	FIELD_STRING_OR_NULL(jw, "version", tl->version, sizeof(tl->version));
