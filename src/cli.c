@@ -17,6 +17,7 @@ enum {
 	OPT_RECORD,
 	OPT_REPLAY,
 	OPT_UPROBE_LINKS,
+	OPT_SHOW_QUERY,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +36,7 @@ static const struct option long_options[] = {
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "uprobe-links", required_argument, NULL, OPT_UPROBE_LINKS },
+	{ "show-query", no_argument, NULL, OPT_SHOW_QUERY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -58,6 +60,9 @@ void cli_usage(FILE *out, const char *prog)
 "  -p, --pid PID            trace only this process (repeatable)\n"
 "  -c, --comm NAME          trace only processes with this command name\n"
 "  -j, --json               one JSON object per request, per line\n"
+"      --show-query         print the values in request targets' query\n"
+"                           strings (redacted by default, as secret as\n"
+"                           header values)\n"
 "  -d, --duration SECONDS   stop after SECONDS\n"
 "      --attach-mode MODE   fentry, kprobe or tracepoint (default: the best\n"
 "                           the running kernel allows)\n"
@@ -73,7 +78,8 @@ void cli_usage(FILE *out, const char *prog)
 "                           mode would be used; exit 0 if tracing can work\n"
 "      --record FILE        also write every record received to FILE\n"
 "      --replay FILE        print the timelines of a recording (no root,\n"
-"                           no BPF; -p, -c and --json apply)\n"
+"                           no BPF; -p, -c, --json and --show-query\n"
+"                           apply)\n"
 "  -v, --verbose            say what was probed and attached\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
@@ -172,7 +178,8 @@ static int check_replay(const struct ht_options *opts, char *err,
 	if (!what)
 		return 0;
 	snprintf(err, err_len, "%s does not go with --replay (a replay reads "
-		 "a file; only -p, -c, --json and -v apply)", what);
+		 "a file; only -p, -c, --json, --show-query and -v apply)",
+		 what);
 	return -1;
 }
 
@@ -263,6 +270,9 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			break;
 		case OPT_PROBE:
 			opts->probe_only = true;
+			break;
+		case OPT_SHOW_QUERY:
+			opts->show_query = true;
 			break;
 		case OPT_RING_SIZE:
 			if (parse_size(optarg, &opts->ring_size)) {

@@ -113,6 +113,7 @@ struct pending_req {
 	bool req_lost;              /* request framing lost (capture cap) */
 	bool close_requested;       /* Connection: close, either side */
 	bool is_head, is_connect, h2, incomplete;
+	bool target_truncated;
 	const char *incomplete_reason;
 	uint32_t n_info;
 	struct informational info[MAX_INFORMATIONAL];
@@ -452,6 +453,7 @@ static void tl_reset(struct timeline *tl)
 	for (i = 0; i < TL_PHASE_COUNT; i++)
 		tl->phase_us[i] = -1;
 	tl->n_events = 0;
+	tl->n_steps = 0;
 	tl->error[0] = '\0';
 	tl->complete = false;
 	tl->idle_us = -1;
@@ -648,6 +650,7 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	struct timeline *tl = &c->tl;
 	bool client = conn->role == HT_ROLE_CLIENT;
 	bool first = r->first_on_conn;
+	struct tl_spans spans = { .n = 0 };
 	struct tl_event *e;
 	uint32_t i;
 
@@ -662,6 +665,7 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	tl->idle_us = r->idle_us;
 	memcpy(tl->method, r->method, sizeof(tl->method));
 	memcpy(tl->target, r->target, sizeof(tl->target));
+	tl->target_truncated = r->target_truncated;
 	memcpy(tl->host, r->host, sizeof(tl->host));
 	if (r->h2)
 		strcpy(tl->version, "HTTP/2");
@@ -683,8 +687,8 @@ static void build_request(struct correlator *c, const struct conn *conn,
 			     sizeof(conn->dns.host));
 	if (first && conn->has_dns) {
 		tl_add_dns(tl, &conn->dns, 0);
-		tl->phase_us[TL_PHASE_DNS] =
-			span_us(conn->dns.enter_ns, conn->dns.done_ns);
+		tl_span_add(&spans, TL_PHASE_DNS, conn->dns.enter_ns,
+			    conn->dns.done_ns);
 	}
 	if (first && client && conn->connect_start_ns)
 		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
@@ -695,14 +699,14 @@ static void build_request(struct correlator *c, const struct conn *conn,
 			    conn->connect_err);
 	if (first && client && conn->connect_start_ns &&
 	    conn->connect_done_seen)
-		tl->phase_us[TL_PHASE_CONNECT] = span_us(
-			conn->connect_start_ns, conn->connect_done_ns);
+		tl_span_add(&spans, TL_PHASE_CONNECT, conn->connect_start_ns,
+			    conn->connect_done_ns);
 	if (first && client && conn->tls && conn->tls->hs_start_ns) {
 		tl_add(tl, TL_TLSHandshakeStart, conn->tls->hs_start_ns);
 		if (conn->tls->hs == HS_OK && !conn->tls->hs_done_unknown) {
 			tl_add(tl, TL_TLSHandshakeDone, conn->tls->hs_done_ns);
-			tl->phase_us[TL_PHASE_TLS] = span_us(
-				tls_phase_start(conn), conn->tls->hs_done_ns);
+			tl_span_add(&spans, TL_PHASE_TLS, tls_phase_start(conn),
+				    conn->tls->hs_done_ns);
 		}
 	}
 	tl_add(tl, TL_GotConn, r->got_conn_ns);
@@ -727,17 +731,24 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	tl_sort(tl);
 
 	if (r->wrote_request_ns)
-		tl->phase_us[TL_PHASE_SEND] =
-			span_us(r->io_first_ns, r->wrote_request_ns);
+		tl_span_add(&spans, TL_PHASE_SEND, r->io_first_ns,
+			    r->wrote_request_ns);
+	else if (r->io_first_ns && r->req_last_ns)
+		/* the request was cut short: sent as far as it got */
+		tl_span_add(&spans, TL_PHASE_SEND, r->io_first_ns,
+			    r->req_last_ns);
 	/* With 100-continue the interim response may come before the body
-	 * is written: span_us() clamps at zero. */
+	 * is written: the overlap counts as send (tl_set_phases()). Without
+	 * a response the process waited until the failure. */
 	if (r->wrote_request_ns && r->final_first_byte_ns)
-		tl->phase_us[TL_PHASE_WAIT] =
-			span_us(r->wrote_request_ns, r->final_first_byte_ns);
+		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns,
+			    r->final_first_byte_ns);
+	else if (r->wrote_request_ns && end_ns > r->wrote_request_ns)
+		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns, end_ns);
 	if (r->final_first_byte_ns)
-		tl->phase_us[TL_PHASE_RECEIVE] =
-			span_us(r->final_first_byte_ns, end_ns);
-	tl->phase_us[TL_PHASE_TOTAL] = span_us(r->start_ns, end_ns);
+		tl_span_add(&spans, TL_PHASE_RECEIVE, r->final_first_byte_ns,
+			    end_ns);
+	tl_set_phases(tl, &spans);
 
 	if (error)
 		snprintf(tl->error, sizeof(tl->error), "%s", error);
@@ -1085,6 +1096,7 @@ static enum h1_body_hint req_on_headers(void *user,
 		     sizeof(msg->method));
 	copy_bounded(r->target, sizeof(r->target), msg->target,
 		     sizeof(msg->target));
+	r->target_truncated = msg->target_truncated;
 	copy_bounded(r->host, sizeof(r->host), msg->host, sizeof(msg->host));
 	r->version_minor = msg->version_minor;
 	r->is_head = strcmp(r->method, "HEAD") == 0;
@@ -1670,6 +1682,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	struct conn_tls *t = conn->tls;
 	struct timeline *tl = &c->tl;
 	uint64_t start = t->hs_start_ns;
+	struct tl_spans spans = { .n = 0 };
 	struct tl_event *e;
 	char words[TL_ERROR_MAX];
 
@@ -1702,8 +1715,8 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	if (conn->role == HT_ROLE_CLIENT) {
 		if (conn->has_dns) {
 			tl_add_dns(tl, &conn->dns, 0);
-			tl->phase_us[TL_PHASE_DNS] =
-				span_us(conn->dns.enter_ns, conn->dns.done_ns);
+			tl_span_add(&spans, TL_PHASE_DNS, conn->dns.enter_ns,
+				    conn->dns.done_ns);
 		}
 		if (conn->connect_start_ns)
 			tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
@@ -1714,15 +1727,16 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 				    connect_peer(conn, &conn->connect_done_peer),
 				    conn->connect_err);
 		if (conn->connect_start_ns && conn->connect_done_seen)
-			tl->phase_us[TL_PHASE_CONNECT] = span_us(
-				conn->connect_start_ns, conn->connect_done_ns);
+			tl_span_add(&spans, TL_PHASE_CONNECT,
+				    conn->connect_start_ns,
+				    conn->connect_done_ns);
 	}
 	tl_add(tl, TL_TLSHandshakeStart, t->hs_start_ns);
 	e = tl_add(tl, TL_TLSHandshakeDone, tl->end_ns);
 	if (e)
 		e->err = EPROTO; /* the words are in tl->tls.error */
-	tl->phase_us[TL_PHASE_TLS] = span_us(tls_phase_start(conn), tl->end_ns);
-	tl->phase_us[TL_PHASE_TOTAL] = span_us(start, tl->end_ns);
+	tl_span_add(&spans, TL_PHASE_TLS, tls_phase_start(conn), tl->end_ns);
+	tl_set_phases(tl, &spans);
 	tl_sort(tl);
 	snprintf(tl->error, sizeof(tl->error), "%s", tl->tls.error);
 	tl->complete = !conn->taint;
@@ -1762,6 +1776,7 @@ static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 {
 	struct conn_tls *t = conn->tls;
 	struct timeline *tl = &c->tl;
+	struct tl_spans spans = { .n = 0 };
 	uint64_t hello_ns, start;
 	struct tl_event *e;
 	bool client = conn->role == HT_ROLE_CLIENT;
@@ -1793,8 +1808,8 @@ static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 			     sizeof(tl->tls.sni));
 	if (client && conn->has_dns) {
 		tl_add_dns(tl, &conn->dns, 0);
-		tl->phase_us[TL_PHASE_DNS] =
-			span_us(conn->dns.enter_ns, conn->dns.done_ns);
+		tl_span_add(&spans, TL_PHASE_DNS, conn->dns.enter_ns,
+			    conn->dns.done_ns);
 	}
 	if (client && conn->connect_start_ns)
 		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
@@ -1804,13 +1819,14 @@ static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 			    connect_peer(conn, &conn->connect_done_peer),
 			    conn->connect_err);
 	if (client && conn->connect_start_ns && conn->connect_done_seen)
-		tl->phase_us[TL_PHASE_CONNECT] = span_us(
-			conn->connect_start_ns, conn->connect_done_ns);
+		tl_span_add(&spans, TL_PHASE_CONNECT, conn->connect_start_ns,
+			    conn->connect_done_ns);
 	/* the ClientHello's write (or, for a server, its read) is a fact;
-	 * where the handshake ended is not on the wire in TLS 1.3 */
+	 * where the handshake ended is not on the wire in TLS 1.3, so the
+	 * encrypted rest is time in no phase the tracer saw: idle */
 	tl_add(tl, TL_TLSHandshakeStart, hello_ns);
 	tl_sort(tl);
-	tl->phase_us[TL_PHASE_TOTAL] = span_us(start, tl->end_ns);
+	tl_set_phases(tl, &spans);
 	snprintf(tl->error, sizeof(tl->error),
 		 "TLS not decoded: encrypted by a TLS library the tracer "
 		 "does not hook");
@@ -2537,6 +2553,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 			char words[TL_ERR_WORDS_LEN], peer[TL_ADDR_PORT_STRLEN];
 			uint64_t start = conn->connect_start_ns ?
 						 conn->connect_start_ns : ts;
+			struct tl_spans spans = { .n = 0 };
 			struct tl_event *e;
 
 			if (conn->has_dns)
@@ -2552,8 +2569,9 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 				memcpy(e->host, conn->dns.host, sizeof(e->host));
 			if (conn->has_dns) {
 				tl_add_dns(tl, &conn->dns, 0);
-				tl->phase_us[TL_PHASE_DNS] = span_us(
-					conn->dns.enter_ns, conn->dns.done_ns);
+				tl_span_add(&spans, TL_PHASE_DNS,
+					    conn->dns.enter_ns,
+					    conn->dns.done_ns);
 			}
 			if (conn->connect_start_ns) {
 				tl_add_addr(tl, TL_ConnectStart,
@@ -2561,14 +2579,14 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 					    connect_peer(conn,
 							 &conn->connect_start_peer),
 					    0);
-				tl->phase_us[TL_PHASE_CONNECT] =
-					span_us(conn->connect_start_ns, ts);
+				tl_span_add(&spans, TL_PHASE_CONNECT,
+					    conn->connect_start_ns, ts);
 			}
 			tl_add_addr(tl, TL_ConnectDone, ts,
 				    connect_peer(conn, &conn->connect_done_peer),
 				    ev->err);
 			tl_sort(tl);
-			tl->phase_us[TL_PHASE_TOTAL] = span_us(start, ts);
+			tl_set_phases(tl, &spans);
 			tl_addr_port_str(&conn->daddr, peer, sizeof(peer));
 			snprintf(tl->error, sizeof(tl->error),
 				 "connect %s: %s", peer,

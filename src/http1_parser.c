@@ -266,6 +266,8 @@ static void reset_message(struct h1_parser *p)
 	p->te_present = false;
 	p->cl_invalid = false;
 	p->keep_alive = false;
+	p->start_line_long = false;
+	p->tail_len = 0;
 }
 
 void h1_parser_init(struct h1_parser *p, enum h1_kind kind)
@@ -403,9 +405,9 @@ static enum line_status take_line_slow(struct h1_parser *p,
  * call and the general case's bookkeeping for every line were 5% of all
  * instructions in the replay bench.
  */
-static inline enum line_status take_line(struct h1_parser *p,
-					 const uint8_t *data, size_t len,
-					 size_t *pos, struct line *line)
+static inline __attribute__((always_inline)) enum line_status
+take_line(struct h1_parser *p, const uint8_t *data, size_t len, size_t *pos,
+	  struct line *line)
 {
 	const uint8_t *start = data + *pos;
 	const uint8_t *lf = memchr(start, '\n', len - *pos);
@@ -512,6 +514,88 @@ static bool parse_request_line(struct h1_parser *p, const struct line *l)
 		return false;
 	p->msg.target_truncated = !copy_str(p->msg.target, H1_TARGET_MAX,
 					    target, target_len);
+	return true;
+}
+
+/* The target of a request line of which only the head is known (longer
+ * than p->line, or cut by a gap): from after the method to the end of
+ * what is there, cut to fit. */
+static bool request_head_target(struct h1_parser *p, const char *line,
+				size_t len)
+{
+	const char *first_sp = memchr(line, ' ', len);
+	const char *target;
+	size_t target_len;
+
+	if (!first_sp || p->msg.method[0] == '\0')
+		return false;
+	target = first_sp + 1;
+	target_len = len - (size_t)(target - line);
+	while (target_len > 0 && target[0] == ' ') {
+		target++;
+		target_len--;
+	}
+	if (target_len == 0)
+		return false;
+	copy_str(p->msg.target, H1_TARGET_MAX, target, target_len);
+	p->msg.target_truncated = true;
+	return true;
+}
+
+/* Keeps the last bytes of a long request line: its version is there. */
+static void tail_add(struct h1_parser *p, const char *s, size_t n)
+{
+	size_t keep;
+
+	if (n >= sizeof(p->tail)) {
+		memcpy(p->tail, s + n - sizeof(p->tail), sizeof(p->tail));
+		p->tail_len = sizeof(p->tail);
+		return;
+	}
+	keep = p->tail_len < sizeof(p->tail) - n ? p->tail_len :
+						   sizeof(p->tail) - n;
+	memmove(p->tail, p->tail + p->tail_len - keep, keep);
+	memcpy(p->tail + keep, s, n);
+	p->tail_len = (uint8_t)(keep + n);
+}
+
+/* The version of a long request line: its last word. */
+static bool long_request_line_version(struct h1_parser *p)
+{
+	size_t n = p->tail_len, k;
+
+	if (n > 0 && p->tail[n - 1] == '\r')
+		n--;
+	for (k = n; k > 0 && p->tail[k - 1] != ' '; k--)
+		;
+	return k > 0 && parse_version(p->tail + k, n - k,
+				      &p->msg.version_minor);
+}
+
+/* A request cut short on a fresh stream is believed only if its target
+ * starts like one: origin form, "*", or an absolute http(s) URL. */
+static bool target_looks_like_one(const char *t)
+{
+	return t[0] == '/' || t[0] == '*' ||
+	       strncmp(t, "http", strnlen(t, 4)) == 0;
+}
+
+/*
+ * A gap inside a request line (a URL longer than the capture): the
+ * request as far as it was seen, when its method and the start of its
+ * target were. Sets up p->msg for headers_cut_short().
+ */
+static bool request_cut_short(struct h1_parser *p)
+{
+	if (p->kind != H1_REQUEST)
+		return false;
+	if (!p->start_line_long &&
+	    !request_head_target(p, p->line, p->line_len))
+		return false;
+	if (!p->seen_http && !target_looks_like_one(p->msg.target))
+		return false;
+	p->msg.version_minor = -1;
+	p->seen_http = true;
 	return true;
 }
 
@@ -752,15 +836,89 @@ static size_t feed_start(struct h1_parser *p, const uint8_t *data, size_t len,
 	return i;
 }
 
+static void start_line_done(struct h1_parser *p)
+{
+	p->seen_http = true;
+	p->in_start_line = false;
+	p->start_line_long = false;
+	p->line_len = 0;
+}
+
+/* The rest of a request line longer than p->line: checked for control
+ * bytes and skipped, its last bytes kept for the version. */
+static size_t feed_long_request_line(struct feed_ctx *fc,
+				     const uint8_t *data, size_t len,
+				     size_t i)
+{
+	struct h1_parser *p = fc->p;
+	const uint8_t *lf = memchr(data + i, '\n', len - i);
+	size_t n = (lf ? (size_t)(lf - data) : len) - i;
+	size_t checked = n;
+
+	/* the CR of the CRLF, or one that an LF in the next call follows */
+	if (checked > 0 && data[i + checked - 1] == '\r')
+		checked--;
+	if (first_ctl((const char *)data + i, checked) != checked) {
+		fail_not_http(fc);
+		return len;
+	}
+	tail_add(p, (const char *)data + i, n);
+	p->msg.header_bytes += lf ? n + 1 : n;
+	if (!lf)
+		return len;
+	if (!long_request_line_version(p)) {
+		fail_not_http(fc);
+		return len;
+	}
+	start_line_done(p);
+	return i + n + 1;
+}
+
+/*
+ * A start line longer than p->line: `line` is what p->line holds, and
+ * take_line() passed over data[rest..i), the bytes beyond it up to the
+ * LF if there was one in this call. Out of line: feed_headers() is on
+ * every line's path, and take_line() must stay inlined there.
+ */
+static __attribute__((noinline)) size_t
+start_line_too_long(struct feed_ctx *fc, const uint8_t *data, size_t len,
+		    const struct line *line, size_t rest, size_t i,
+		    bool cr_held)
+{
+	struct h1_parser *p = fc->p;
+
+	/* a CR held from the last call and no LF after it: a bare CR,
+	 * which take_line() did not append to the full line */
+	if (cr_held) {
+		fail_not_http(fc);
+		return len;
+	}
+	if (p->kind != H1_REQUEST ||
+	    !request_head_target(p, line->s, line->len)) {
+		fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
+		return len;
+	}
+	p->start_line_long = true;
+	p->tail_len = 0;
+	tail_add(p, line->s, line->len);
+	p->line_len = 0;
+	p->msg.header_bytes -= i - rest;
+	return feed_long_request_line(fc, data, i, rest);
+}
+
 static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 			   size_t len, size_t i)
 {
 	struct h1_parser *p = fc->p;
 	size_t before = i;
 	size_t old_len = p->line_len;
+	bool cr_held = p->saw_cr;
 	struct line line;
-	enum line_status st = take_line(p, data, len, &i, &line);
+	enum line_status st;
 
+	if (p->start_line_long)
+		return feed_long_request_line(fc, data, len, i);
+	st = take_line(p, data, len, &i, &line);
 	p->msg.header_bytes += i - before;
 
 	if (p->in_start_line) {
@@ -768,10 +926,10 @@ static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 			fail_not_http(fc);
 			return len;
 		}
-		if (st == LINE_TOO_LONG) {
-			fail(fc, H1_ERR_LINE_TOO_LONG, H1_ST_LOST);
-			return len;
-		}
+		if (st == LINE_TOO_LONG)
+			return start_line_too_long(fc, data, len, &line,
+						   before + line.len - old_len,
+						   i, cr_held);
 		if (st == LINE_MORE)
 			return i;
 		if (!(p->kind == H1_REQUEST ? parse_request_line(p, &line) :
@@ -779,9 +937,7 @@ static size_t feed_headers(struct feed_ctx *fc, const uint8_t *data,
 			fail_not_http(fc);
 			return len;
 		}
-		p->seen_http = true;
-		p->in_start_line = false;
-		p->line_len = 0;
+		start_line_done(p);
 		return i;
 	}
 
@@ -981,7 +1137,7 @@ enum h1_state h1_parser_gap(struct h1_parser *p, uint64_t len,
 		return p->state;
 	switch (p->state) {
 	case H1_ST_HEADERS:
-		if (p->in_start_line)
+		if (p->in_start_line && !request_cut_short(p))
 			fail(&fc, H1_ERR_GAP, H1_ST_LOST);
 		else
 			headers_cut_short(&fc, H1_ERR_GAP);

@@ -28,7 +28,8 @@
  *   on_complete; `messages` counts on_complete calls. A message that fails
  *   after its headers (e.g. bad Content-Length, gap in chunk framing, EOF
  *   in the body) gets on_headers and then on_error, never on_complete.
- *   No message is reported before its start line has parsed as HTTP/1.x.
+ *   No message is reported before its start line has parsed as HTTP/1.x,
+ *   but for a request line cut by a gap (see "Long request lines").
  * - 1xx informational responses other than 101 get on_headers only (the
  *   hint returned is ignored), no on_complete, and do not count in
  *   `messages`; the parser then waits for the final response of the same
@@ -79,6 +80,17 @@
  *   is never H1_ST_HEADERS or H1_ST_BODY.
  * - Every error other than H1_ERR_NOT_HTTP on a fresh stream leaves the
  *   parser in H1_ST_LOST; p->last_error keeps the last one.
+ * - Long request lines: a request line of H1_LINE_MAX bytes or more is
+ *   parsed from its first H1_LINE_MAX - 1 bytes (method, the start of the
+ *   target) and its last bytes (the version); the bytes between are
+ *   checked for control bytes and skipped. A gap inside a request line
+ *   whose method and first target byte were seen (the capture ends in a
+ *   long URL) reports the request as far as it was seen: on_headers with
+ *   headers_truncated, version_minor -1 (unless the version was seen),
+ *   and then on_error(H1_ERR_GAP) and H1_ST_LOST, as a gap in the
+ *   headers does; on a fresh stream only if the target starts like one
+ *   ('/', '*' or an absolute "http" URL). Either way target holds its
+ *   first H1_TARGET_MAX - 1 bytes and target_truncated is set.
  * - Leniency: CR/LF between messages is skipped, a bare LF ends a line,
  *   obs-folded header lines are accepted and ignored, extra spaces around
  *   the request target are tolerated.
@@ -97,9 +109,10 @@
 #define H1_TARGET_MAX 256
 #define H1_HOST_MAX 256
 #define H1_REASON_MAX 64
-/* A request/status line, header, chunk-size or trailer line of this many
- * bytes or more (CRLF not counted) ends the parse of that message as
- * H1_ERR_LINE_TOO_LONG. */
+/* A status line, header, chunk-size or trailer line of this many bytes
+ * or more (CRLF not counted) ends the parse of that message as
+ * H1_ERR_LINE_TOO_LONG; a request line that long is skipped to its end
+ * (see "Long request lines" above). */
 #define H1_LINE_MAX 8192
 
 enum h1_kind {
@@ -134,7 +147,8 @@ enum h1_error {
  * byte of each string (see reset_message()). */
 struct h1_message {
 	enum h1_kind kind;
-	int version_minor;         /* 0 or 1 (HTTP/1.0, HTTP/1.1) */
+	int version_minor;         /* 0 or 1 (HTTP/1.0, HTTP/1.1); -1 for a
+				    * request line cut before its version */
 	/* requests */
 	bool target_truncated;
 	bool expect_continue;       /* Expect: 100-continue */
@@ -153,7 +167,8 @@ struct h1_message {
 	uint64_t header_bytes;      /* start line + headers + final CRLF */
 	/* requests */
 	char method[H1_METHOD_MAX];
-	char target[H1_TARGET_MAX]; /* truncated if longer; target_truncated */
+	char target[H1_TARGET_MAX]; /* truncated if longer, or cut short by
+				     * a gap: target_truncated */
 	char host[H1_HOST_MAX];     /* Host header, "" if none */
 	/* responses */
 	char reason[H1_REASON_MAX];
@@ -211,6 +226,10 @@ struct h1_parser {
 	bool te_present;            /* Transfer-Encoding seen */
 	bool cl_invalid;            /* bad or conflicting Content-Length seen */
 	bool keep_alive;            /* Connection: keep-alive seen */
+	bool start_line_long;       /* skipping a request line longer than
+				     * line[]; its last bytes in tail[] */
+	uint8_t tail_len;
+	char tail[16];
 };
 
 void h1_parser_init(struct h1_parser *p, enum h1_kind kind);

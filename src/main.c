@@ -56,6 +56,7 @@ struct app {
 	 * and the summary counts what was printed */
 	bool replay_filter;
 	uint64_t printed, printed_incomplete, printed_not_decoded;
+	uint64_t text_last_stamp_ns; /* output_opts.text_last_stamp_ns */
 };
 
 /* -p/-c applied to a finished timeline: its owner, as the kernel-side
@@ -421,6 +422,8 @@ int main(int argc, char **argv)
 		return print_probe(&app.opts, &features, have_privileges());
 	}
 	app.out.color = !app.opts.json && isatty(STDOUT_FILENO);
+	app.out.show_query = app.opts.show_query;
+	app.out.text_last_stamp_ns = &app.text_last_stamp_ns;
 	if (app.opts.replay_path[0]) {
 		app.corr = correlator_new(&ccfg, print_timeline, &app);
 		if (!app.corr) {

@@ -37,6 +37,7 @@ struct ht_options {
 	int n_pids;
 	char comm[HT_COMM_LEN];   /* "" = any */
 	bool json;
+	bool show_query;          /* print query values (default redacted) */
 	int duration_s;           /* 0 = until interrupted */
 	enum attach_mode attach_mode;
 	enum uprobe_links uprobe_links;

@@ -20,6 +20,13 @@ struct output_opts {
 	/* fflush() after every record. Not needed on a line-buffered
 	 * stream; for a fully buffered file that someone tails. */
 	bool flush;
+	/* --show-query: print query values; by default they are redacted
+	 * (tl_target_text()). */
+	bool show_query;
+	/* Text only: the stamp of the last line printed, so that stamps
+	 * never go backwards (output_text()); NULL = print each line's own
+	 * end. */
+	uint64_t *text_last_stamp_ns;
 };
 
 /* A bool member read as a byte: the struct may come from a fuzzer or a

@@ -130,12 +130,24 @@ static void write_conn(struct json_writer *jw, const struct timeline *tl)
 	jw_end_object(jw);
 }
 
-static void write_http(struct json_writer *jw, const struct timeline *tl)
+static void write_http(struct json_writer *jw, const struct timeline *tl,
+		       const struct output_opts *opts)
 {
+	char target[TL_TARGET_TEXT_MAX];
+
 	jw_key(jw, "http");
 	jw_start_object(jw);
 	FIELD_STRING_OR_NULL(jw, "method", tl->method, sizeof(tl->method));
-	FIELD_STRING_OR_NULL(jw, "target", tl->target, sizeof(tl->target));
+	/* most targets have no query: no copy for those */
+	if ((opts && opts->show_query) ||
+	    !memchr(tl->target, '?', strnlen(tl->target, sizeof(tl->target)))) {
+		FIELD_STRING_OR_NULL(jw, "target", tl->target,
+				     sizeof(tl->target));
+	} else {
+		tl_target_text(tl->target, sizeof(tl->target), false, target);
+		FIELD_STRING_OR_NULL(jw, "target", target, sizeof(target));
+	}
+	jw_bool_field(jw, "target_truncated", output_flag(&tl->target_truncated));
 	FIELD_STRING_OR_NULL(jw, "host", tl->host, sizeof(tl->host));
 	FIELD_STRING_OR_NULL(jw, "version", tl->version, sizeof(tl->version));
 	jw_key(jw, "status");
@@ -183,7 +195,7 @@ static void write_tls(struct json_writer *jw, const struct timeline *tl)
  * time cost a few moves each (jw_key()). */
 static void write_phases(struct json_writer *jw, const struct timeline *tl)
 {
-	_Static_assert(TL_PHASE_COUNT == 7, "a phase without its key below");
+	_Static_assert(TL_PHASE_COUNT == 8, "a phase without its key below");
 
 	jw_key(jw, "phases_us");
 	jw_start_object(jw);
@@ -193,6 +205,7 @@ static void write_phases(struct json_writer *jw, const struct timeline *tl)
 	FIELD_INT_OR_NULL(jw, "send", tl->phase_us[TL_PHASE_SEND]);
 	FIELD_INT_OR_NULL(jw, "wait", tl->phase_us[TL_PHASE_WAIT]);
 	FIELD_INT_OR_NULL(jw, "receive", tl->phase_us[TL_PHASE_RECEIVE]);
+	FIELD_INT_OR_NULL(jw, "idle", tl->phase_us[TL_PHASE_IDLE]);
 	FIELD_INT_OR_NULL(jw, "total", tl->phase_us[TL_PHASE_TOTAL]);
 	jw_end_object(jw);
 }
@@ -319,7 +332,7 @@ void output_json(FILE *out, const struct timeline *tl,
 	else
 		jw_plain_literal(&jw, "client");
 	write_conn(&jw, tl);
-	write_http(&jw, tl);
+	write_http(&jw, tl, opts);
 	write_tls(&jw, tl);
 	write_phases(&jw, tl);
 
@@ -332,10 +345,16 @@ void output_json(FILE *out, const struct timeline *tl,
 
 	FIELD_STRING_OR_NULL(&jw, "error", tl->error, sizeof(tl->error));
 	jw_bool_field(&jw, "complete", output_flag(&tl->complete));
+	/* from the process's side: a server receives the request */
 	jw_key(&jw, "bytes");
 	jw_start_object(&jw);
-	jw_uint_field(&jw, "sent", tl->request_bytes);
-	jw_uint_field(&jw, "received", tl->response_bytes);
+	if (tl->role == HT_ROLE_SERVER) {
+		jw_uint_field(&jw, "sent", tl->response_bytes);
+		jw_uint_field(&jw, "received", tl->request_bytes);
+	} else {
+		jw_uint_field(&jw, "sent", tl->request_bytes);
+		jw_uint_field(&jw, "received", tl->response_bytes);
+	}
 	jw_end_object(&jw);
 	jw_end_object(&jw);
 	if (opts && opts->flush)

@@ -2,10 +2,13 @@
 /*
  * The default human output: where did the time of each request go.
  *
- *   11:30:00.123 curl[1234] GET example.test /index.html -> 200  total 12.345 ms
+ *   11:30:00.135 curl[1234] GET example.test /index.html -> 200  total 12.345 ms
  *     dns        0.412 ms  #
  *     wait      11.002 ms  ####################################
  *     new connection 127.0.0.1:51234 -> 127.0.0.1:8080
+ *
+ * A line is printed when its request ends and stamped with that time;
+ * a request served by the process says "incoming" after its name.
  */
 #include <string.h>
 #include <time.h>
@@ -63,8 +66,7 @@ static bool is_empty(const char *s)
 	return s[0] == '\0';
 }
 
-static void put_local_time(const struct text_ctx *ctx,
-			   const struct timeline *tl,
+static void put_local_time(const struct text_ctx *ctx, uint64_t mono_ns,
 			   const struct output_opts *opts)
 {
 	int64_t sec;
@@ -73,7 +75,7 @@ static void put_local_time(const struct text_ctx *ctx,
 	struct tm tm;
 	char text[16];
 
-	output_wall_time(opts, tl->start_ns, &sec, &nsec);
+	output_wall_time(opts, mono_ns, &sec, &nsec);
 	t = (time_t)sec;
 	if (!localtime_r(&t, &tm) ||
 	    strftime(text, sizeof(text), "%H:%M:%S", &tm) == 0) {
@@ -128,6 +130,33 @@ static void put_peer(const struct text_ctx *ctx, const struct ht_addr *addr)
 	fputs(text, ctx->out);
 }
 
+static bool is_server(const struct timeline *tl)
+{
+	return tl->role == HT_ROLE_SERVER;
+}
+
+/* Where the request went: the peer for a client, the process's own end
+ * for a server (the peer is then the client that connected). */
+static const struct ht_addr *service_addr(const struct timeline *tl)
+{
+	return is_server(tl) ? &tl->saddr : &tl->daddr;
+}
+
+/* A server reads the request and writes the response: the client's
+ * send, wait and receive are its read, handle and write. */
+static const char *phase_word(const struct timeline *tl, enum tl_phase phase)
+{
+	if (is_server(tl)) {
+		switch (phase) {
+		case TL_PHASE_SEND: return "read";
+		case TL_PHASE_WAIT: return "handle";
+		case TL_PHASE_RECEIVE: return "write";
+		default: break;
+		}
+	}
+	return tl_phase_name(phase);
+}
+
 static void put_total(const struct text_ctx *ctx, const struct timeline *tl)
 {
 	if (tl->phase_us[TL_PHASE_TOTAL] >= 0)
@@ -139,14 +168,18 @@ static void put_total(const struct text_ctx *ctx, const struct timeline *tl)
 		fputs("(incomplete)", ctx->out);
 		color_off(ctx);
 	}
-	putc('\n', ctx->out);
 }
 
 /* "GET example.test /index.html -> 200"; a response whose request was
- * not seen: "? 127.0.0.1:8443 -> 200", the error says why */
+ * not seen: "? 127.0.0.1:8443 -> 200", the error says why; a target that
+ * was cut ends in "...[cut]", query values are redacted unless asked
+ * for */
 static void put_request_header(const struct text_ctx *ctx,
-			       const struct timeline *tl)
+			       const struct timeline *tl,
+			       const struct output_opts *opts)
 {
+	char target[TL_TARGET_TEXT_MAX];
+
 	if (!is_empty(tl->method))
 		put_untrusted(ctx, tl->method, sizeof(tl->method));
 	else
@@ -155,10 +188,14 @@ static void put_request_header(const struct text_ctx *ctx,
 	if (!is_empty(tl->host))
 		put_untrusted(ctx, tl->host, sizeof(tl->host));
 	else
-		put_peer(ctx, &tl->daddr);
+		put_peer(ctx, service_addr(tl));
 	if (!is_empty(tl->target)) {
 		putc(' ', ctx->out);
-		put_untrusted(ctx, tl->target, sizeof(tl->target));
+		tl_target_text(tl->target, sizeof(tl->target),
+			       opts && opts->show_query, target);
+		put_untrusted(ctx, target, sizeof(target));
+		if (output_flag(&tl->target_truncated))
+			fputs("...[cut]", ctx->out);
 	}
 	fputs(" -> ", ctx->out);
 	if (tl->status > 0) {
@@ -188,7 +225,7 @@ static void put_h2_header(const struct text_ctx *ctx,
 	if (!is_empty(tl->host))
 		put_untrusted(ctx, tl->host, sizeof(tl->host));
 	else
-		put_peer(ctx, &tl->daddr);
+		put_peer(ctx, service_addr(tl));
 	fputs(" -> frames not decoded", ctx->out);
 }
 
@@ -225,8 +262,12 @@ static bool put_no_request_header(const struct text_ctx *ctx,
 	enum tl_hook step = failed ? failed->hook : TL_ConnectStart;
 	char words[TL_ERR_WORDS_LEN];
 
-	if (step == TL_DNSDone || step == TL_DNSStart ||
-	    (!failed && tl->daddr.family == 0 && dns)) {
+	if (is_server(tl)) {
+		/* accepted, and nothing came that parsed as a request */
+		fputs("from ", ctx->out);
+		put_peer(ctx, &tl->daddr);
+	} else if (step == TL_DNSDone || step == TL_DNSStart ||
+		   (!failed && tl->daddr.family == 0 && dns)) {
 		fputs("dns ", ctx->out);
 		if (dns && !is_empty(dns->host))
 			put_untrusted(ctx, dns->host, sizeof(dns->host));
@@ -266,35 +307,48 @@ static bool put_no_request_header(const struct text_ctx *ctx,
 	return false;
 }
 
-static void put_phases(const struct text_ctx *ctx, const struct timeline *tl)
+static void put_phase(const struct text_ctx *ctx, const struct timeline *tl,
+		      enum tl_phase phase, int64_t us)
 {
 	int64_t total = tl->phase_us[TL_PHASE_TOTAL];
-	int i, j, bar;
+	int j, bar;
 
-	for (i = 0; i < TL_PHASE_TOTAL; i++) {
-		int64_t us = tl->phase_us[i];
+	fprintf(ctx->out, "  %-8s%8.3f ms", phase_word(tl, phase), us / 1000.0);
+	/* In double and clamped before the cast: for nonsense values
+	 * us * 40 overflows int64 and the ratio an int. */
+	bar = 0;
+	if (total > 0) {
+		double cols = (double)us * BAR_COLUMNS / total + 0.5;
 
-		if (us < 0)
-			continue;
-		fprintf(ctx->out, "  %-8s%8.3f ms", tl_phase_name(i),
-			us / 1000.0);
-		/* In double and clamped before the cast: for nonsense
-		 * values us * 40 overflows int64 and the ratio an int. */
-		bar = 0;
-		if (total > 0) {
-			double cols = (double)us * BAR_COLUMNS / total + 0.5;
-
-			bar = cols >= BAR_COLUMNS ? BAR_COLUMNS : (int)cols;
-		}
-		if (bar > 0) {
-			fputs("  ", ctx->out);
-			color_on(ctx, C_CYAN);
-			for (j = 0; j < bar; j++)
-				putc('#', ctx->out);
-			color_off(ctx);
-		}
-		putc('\n', ctx->out);
+		bar = cols >= BAR_COLUMNS ? BAR_COLUMNS : (int)cols;
 	}
+	if (bar > 0) {
+		fputs("  ", ctx->out);
+		color_on(ctx, C_CYAN);
+		for (j = 0; j < bar; j++)
+			putc('#', ctx->out);
+		color_off(ctx);
+	}
+	putc('\n', ctx->out);
+}
+
+/* The waterfall in the order things happened, idle gaps where they
+ * were; a timeline without steps goes by its phases in their order. */
+static void put_phases(const struct text_ctx *ctx, const struct timeline *tl)
+{
+	uint32_t i, n = tl->n_steps < TL_MAX_STEPS ? tl->n_steps :
+						     TL_MAX_STEPS;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned int)tl->steps[i].phase < TL_PHASE_TOTAL &&
+		    tl->steps[i].us >= 0)
+			put_phase(ctx, tl, tl->steps[i].phase,
+				  tl->steps[i].us);
+	if (n)
+		return;
+	for (i = 0; i < TL_PHASE_TOTAL; i++)
+		if (tl->phase_us[i] >= 0)
+			put_phase(ctx, tl, i, tl->phase_us[i]);
 }
 
 static void put_connection(const struct text_ctx *ctx,
@@ -305,6 +359,12 @@ static void put_connection(const struct text_ctx *ctx,
 		if (tl->idle_us >= 0)
 			fprintf(ctx->out, ", idle %.1f ms",
 				tl->idle_us / 1000.0);
+	} else if (is_server(tl)) {
+		/* the peer connected to the process */
+		fputs("  accepted connection ", ctx->out);
+		put_peer(ctx, &tl->daddr);
+		fputs(" -> ", ctx->out);
+		put_peer(ctx, &tl->saddr);
 	} else {
 		fputs("  new connection ", ctx->out);
 		put_peer(ctx, &tl->saddr);
@@ -361,15 +421,30 @@ void output_text(FILE *out, const struct timeline *tl,
 	bool have_request = !is_empty(tl->method) ||
 			    (tl->status > 0 && !h2);
 	bool error_shown = false;
+	uint64_t *last = opts ? opts->text_last_stamp_ns : NULL;
+	uint64_t stamp = tl->end_ns > tl->start_ns ? tl->end_ns : tl->start_ns;
+	bool late = last && *last > stamp;
 
-	put_local_time(&ctx, tl, opts);
+	/* Lines come as requests end. One whose end was found out only
+	 * later (process exit, tracer stopped, framing lost) keeps the
+	 * stamps in order and says when it ended. */
+	if (late)
+		stamp = *last;
+	else if (last)
+		*last = stamp;
+	put_local_time(&ctx, stamp, opts);
 	putc(' ', out);
 	color_on(&ctx, C_BOLD);
 	put_untrusted(&ctx, tl->comm, sizeof(tl->comm));
 	color_off(&ctx);
 	fprintf(out, "[%u] ", (unsigned int)tl->pid);
+	if (is_server(tl)) {
+		color_on(&ctx, C_BOLD);
+		fputs("incoming ", out);
+		color_off(&ctx);
+	}
 	if (have_request)
-		put_request_header(&ctx, tl);
+		put_request_header(&ctx, tl, opts);
 	else if (h2)
 		put_h2_header(&ctx, tl);
 	else if (not_decoded)
@@ -378,6 +453,12 @@ void output_text(FILE *out, const struct timeline *tl,
 		error_shown = put_no_request_header(&ctx, tl);
 	error_shown = error_shown || not_decoded;
 	put_total(&ctx, tl);
+	if (late) {
+		fputs("  (ended ", out);
+		put_local_time(&ctx, tl->end_ns, opts);
+		putc(')', out);
+	}
+	putc('\n', out);
 
 	put_phases(&ctx, tl);
 	/* Without a request the header already names the peer. */

@@ -45,6 +45,7 @@ static const char *const phase_names[TL_PHASE_COUNT] = {
 	[TL_PHASE_SEND] = "send",
 	[TL_PHASE_WAIT] = "wait",
 	[TL_PHASE_RECEIVE] = "receive",
+	[TL_PHASE_IDLE] = "idle",
 	[TL_PHASE_TOTAL] = "total",
 };
 
@@ -67,6 +68,71 @@ const char *tl_phase_name(enum tl_phase phase)
 	if ((unsigned int)phase >= TL_PHASE_COUNT)
 		return "unknown";
 	return phase_names[phase];
+}
+
+/* Whole microseconds from start to t, within [0, total_us]. */
+static int64_t offset_us(uint64_t start, uint64_t t, int64_t total_us)
+{
+	int64_t us;
+
+	if (t <= start)
+		return 0;
+	us = (int64_t)((t - start) / 1000);
+	return us < total_us ? us : total_us;
+}
+
+static void add_step(struct timeline *tl, enum tl_phase phase, int64_t us)
+{
+	if (tl->n_steps >= TL_MAX_STEPS)
+		return;
+	tl->steps[tl->n_steps].phase = phase;
+	tl->steps[tl->n_steps].us = us;
+	tl->n_steps++;
+}
+
+void tl_set_phases(struct timeline *tl, struct tl_spans *sp)
+{
+	size_t n = sp->n < TL_PHASE_IDLE ? sp->n : TL_PHASE_IDLE;
+	uint64_t start = tl->start_ns;
+	int64_t total = tl->end_ns > start ?
+				(int64_t)((tl->end_ns - start) / 1000) : 0;
+	int64_t cursor = 0, idle = 0;
+	size_t i, j;
+
+	/* insertion sort, stable: spans that start together keep their
+	 * order (a phase of zero length before the one it precedes) */
+	for (i = 1; i < n; i++) {
+		struct tl_span s = sp->s[i];
+
+		for (j = i; j > 0 && sp->s[j - 1].from_ns > s.from_ns; j--)
+			sp->s[j] = sp->s[j - 1];
+		sp->s[j] = s;
+	}
+	tl->n_steps = 0;
+	for (i = 0; i < n; i++) {
+		enum tl_phase phase = sp->s[i].phase;
+		int64_t from = offset_us(start, sp->s[i].from_ns, total);
+		int64_t to = offset_us(start, sp->s[i].to_ns, total);
+
+		if ((unsigned int)phase >= TL_PHASE_IDLE)
+			continue;
+		if (from > cursor) {
+			add_step(tl, TL_PHASE_IDLE, from - cursor);
+			idle += from - cursor;
+			cursor = from;
+		}
+		if (to < cursor)
+			to = cursor;
+		add_step(tl, phase, to - cursor);
+		tl->phase_us[phase] = to - cursor;
+		cursor = to;
+	}
+	if (total > cursor) {
+		add_step(tl, TL_PHASE_IDLE, total - cursor);
+		idle += total - cursor;
+	}
+	tl->phase_us[TL_PHASE_IDLE] = idle > 0 ? idle : -1;
+	tl->phase_us[TL_PHASE_TOTAL] = total;
 }
 
 /* snprintf(buf, size, "%s", s) without the format machinery */
@@ -179,6 +245,51 @@ bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size)
 
 	copy_str(buf, size, text);
 	return len != 0;
+}
+
+size_t tl_target_text(const char *target, size_t max, bool show_query,
+		      char out[TL_TARGET_TEXT_MAX])
+{
+	static const char redacted[] = TL_REDACTED;
+	size_t len = strnlen(target, max);
+	const char *query = memchr(target, '?', len);
+	size_t i, n;
+
+	_Static_assert(sizeof(redacted) - 1 + 1 <= 6 * 2,
+		       "a one-byte parameter and its '&' grow to 12 at most");
+	if (len >= H1_TARGET_MAX)
+		len = H1_TARGET_MAX - 1;
+	if (show_query || !query) {
+		memcpy(out, target, len);
+		out[len] = '\0';
+		return len;
+	}
+	n = (size_t)(query - target) + 1;
+	memcpy(out, target, n);
+	i = n;
+	while (i < len) {
+		size_t end = i, eq;
+
+		while (end < len && target[end] != '&')
+			end++;
+		for (eq = i; eq < end && target[eq] != '='; eq++)
+			;
+		/* the name, and "=" if there is one */
+		if (eq < end) {
+			memcpy(out + n, target + i, eq + 1 - i);
+			n += eq + 1 - i;
+		}
+		/* an empty value hides nothing */
+		if (eq < end ? eq + 1 < end : end > i) {
+			memcpy(out + n, redacted, sizeof(redacted) - 1);
+			n += sizeof(redacted) - 1;
+		}
+		if (end < len)
+			out[n++] = '&';
+		i = end + 1;
+	}
+	out[n] = '\0';
+	return n;
 }
 
 const char *tl_err_words(enum tl_hook hook, int32_t err, char *buf,

@@ -40,9 +40,44 @@ enum tl_phase {
 	TL_PHASE_SEND,    /* first request byte written .. WroteRequest */
 	TL_PHASE_WAIT,    /* WroteRequest .. GotFirstResponseByte */
 	TL_PHASE_RECEIVE, /* GotFirstResponseByte .. last response byte */
+	TL_PHASE_IDLE,    /* inside total but in no phase above: the process
+			   * between two steps (loading code, waiting on a
+			   * TLS session ticket); the sum of all such gaps */
 	TL_PHASE_TOTAL,   /* GetConn .. last response byte (or failure) */
 	TL_PHASE_COUNT,
 };
+
+/* One step of the waterfall: a phase or an idle gap, in time order. */
+struct tl_step {
+	enum tl_phase phase;
+	int64_t us;
+};
+
+/* Each phase once, with an idle gap before each and one at the end. */
+#define TL_MAX_STEPS (2 * TL_PHASE_IDLE + 1)
+
+/* The phases of one timeline as intervals of monotonic time, for
+ * tl_set_phases(). */
+struct tl_span {
+	enum tl_phase phase;
+	uint64_t from_ns, to_ns;
+};
+
+struct tl_spans {
+	struct tl_span s[TL_PHASE_IDLE];
+	size_t n;
+};
+
+static inline void tl_span_add(struct tl_spans *sp, enum tl_phase phase,
+			       uint64_t from_ns, uint64_t to_ns)
+{
+	if (sp->n >= sizeof(sp->s) / sizeof(sp->s[0]))
+		return;
+	sp->s[sp->n].phase = phase;
+	sp->s[sp->n].from_ns = from_ns;
+	sp->s[sp->n].to_ns = to_ns;
+	sp->n++;
+}
 
 #define TL_MAX_EVENTS 32
 #define TL_ERROR_MAX 128
@@ -94,6 +129,7 @@ struct timeline {
 	char target[H1_TARGET_MAX];
 	char host[H1_HOST_MAX];
 	char version[16];               /* "HTTP/1.1"; "" unknown */
+	bool target_truncated;          /* longer than target holds */
 	int status;                     /* 0 = no response */
 	uint64_t request_bytes;
 	uint64_t response_bytes;
@@ -104,9 +140,26 @@ struct timeline {
 	uint32_t n_events;
 	char error[TL_ERROR_MAX];       /* "" = no error */
 	bool complete;                  /* false: records lost, or cut short */
+	/* The phases in the order they happened, with TL_PHASE_IDLE steps
+	 * where time passed in none; their sum is phase_us[TL_PHASE_TOTAL].
+	 * 0 steps: not known (the outputs then go by phase_us alone). */
+	struct tl_step steps[TL_MAX_STEPS];
+	uint32_t n_steps;
 };
 
 const char *tl_hook_name(enum tl_hook hook);
+
+/*
+ * Sets phase_us[] and steps[] from the phases that happened (sp, in any
+ * order; sorted here by start) and tl->start_ns/end_ns, so that the
+ * steps, idle gaps included, sum to phase_us[TL_PHASE_TOTAL] exactly:
+ * every boundary is rounded down to whole microseconds after start,
+ * clamped to [start, end], and where two phases overlap the overlap
+ * counts in the one that began first. Time in no span is a
+ * TL_PHASE_IDLE step where it happened, and phase_us[TL_PHASE_IDLE] is
+ * their sum (-1 when there is none).
+ */
+void tl_set_phases(struct timeline *tl, struct tl_spans *sp);
 const char *tl_phase_name(enum tl_phase phase);
 
 /* A name and its length, for outputs that copy it whole. */
@@ -135,6 +188,21 @@ size_t tl_addr_port_text(const struct ht_addr *addr,
 /* tl_addr_port_text() into a buffer of any size: false for an unknown
  * family; buf is always NUL-terminated when size > 0. */
 bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size);
+/* Room for tl_target_text() output, NUL included: every byte of the
+ * query may grow to at most 6. */
+#define TL_TARGET_TEXT_MAX (H1_TARGET_MAX * 6)
+#define TL_REDACTED "<redacted>"
+
+/*
+ * The request target as the outputs print it (at most max bytes of
+ * target are read). Query values are as secret as header values: unless
+ * show_query, each one becomes TL_REDACTED and only the names stay
+ * ("/a?token=<redacted>&empty="); a parameter without "=" is all value.
+ * Returns the length of the NUL-terminated text in out.
+ */
+size_t tl_target_text(const char *target, size_t max, bool show_query,
+		      char out[TL_TARGET_TEXT_MAX]);
+
 /*
  * Words for an event's err: gai_strerror() for DNSDone (an EAI_* code),
  * strerror() for the others (a positive errno). Returns buf.

@@ -7,7 +7,7 @@ set -eu
 PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux
-qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs
+qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs perl
 nghttp2-client golang-go openjdk-17-jdk-headless"
 	# the guest's busybox must be static; busybox-static replaces busybox
 	if ! { [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null |

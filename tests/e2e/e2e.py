@@ -403,7 +403,8 @@ SHAPE = {
     "conn": dict, "http": dict, "phases_us": dict, "events": list,
     "error": (str, type(None)), "complete": bool, "bytes": dict,
 }
-PHASES = ("dns", "connect", "tls", "send", "wait", "receive", "total")
+PHASES = ("dns", "connect", "tls", "send", "wait", "receive", "idle",
+          "total")
 
 
 def shape_errors(tl):
@@ -1865,6 +1866,261 @@ def case_tls_capture0_no_false_verify(env, t):
 
 
 # ---------------------------------------------------------------------------
+# issue 9, items 7, 8, 9, 14, 19: what the outputs say
+
+
+def phase_sum_error(tl):
+    """None when the phases, idle included, add up to total (within
+    rounding), else words."""
+    ph = tl.get("phases_us") or {}
+    total = ph.get("total")
+    parts = {k: v for k, v in ph.items() if k != "total" and v is not None}
+    if total is None or abs(sum(parts.values()) - total) > 2:
+        return "phases %s sum to %d, total %r" % (parts, sum(parts.values()),
+                                                  total)
+    return None
+
+
+def replay_text(args=()):
+    """stdout and stderr of --replay of the current group's recording,
+    as text."""
+    tracer = ENV_TRACER[0]
+    r = subprocess.run([tracer.env.tracer, "--replay", tracer.record_path] +
+                       list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    return r.stdout.decode(errors="replace"), \
+        r.stderr.decode(errors="replace"), r.returncode
+
+
+# the tracer of the group whose cases run now (set by the cases below,
+# read by their checks, which run before the next group starts)
+ENV_TRACER = [None]
+
+
+def text_blocks(text, pid):
+    """The text timelines (header line and its indented lines) of pid."""
+    blocks, cur = [], None
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            cur = [line] if re.search(r"\[%d\] " % pid, line) else None
+            if cur is not None:
+                blocks.append(cur)
+        elif cur is not None:
+            cur.append(line)
+    return blocks
+
+
+def case_tls_wget_phases_sum(env, t):
+    """wget (GnuTLS) over TLS 1.3 waits for the session ticket before it
+    writes: that time is idle, and the phases add up to total."""
+    ENV_TRACER[0] = env.current_tracer
+    pid, rc, out, err = run_client(["wget", "-q", "--no-proxy", "-t", "1",
+                                    "-T", "10", "-O", "/dev/null",
+                                    "--ca-certificate=" + t.cert,
+                                    t.url("/wget-sum")])
+    if rc != 0:
+        raise CaseFailed("wget failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "wget pid %d" % pid)
+        if not tl:
+            return
+        check_tls_get(c, tl, "wget GET https", "/wget-sum", "gnutls")
+        e = phase_sum_error(tl)
+        c.true(e is None, "wget over TLS 1.3: %s" % e)
+        text, _, _ = replay_text()
+        blocks = text_blocks(text, pid)
+        if c.true(len(blocks) == 1, "text timelines of wget pid %d: %d"
+                  % (pid, len(blocks))):
+            ms = [float(m.group(1)) for m in
+                  (re.match(r"  \w+ +([0-9.]+) ms", x) for x in blocks[0])
+                  if m]
+            total = re.search(r"total ([0-9.]+) ms", blocks[0][0])
+            c.true(total and abs(sum(ms) - float(total.group(1))) < 0.003,
+                   "text phases %s do not add up to %s"
+                   % (ms, total and total.group(1)))
+    return check
+
+
+PERL_TINY = r"""
+use HTTP::Tiny;
+my $r = HTTP::Tiny->new(timeout => 10)->get($ARGV[0]);
+print "$r->{status}\n";
+"""
+
+
+def case_perl_phases_sum(env):
+    """Perl's HTTP::Tiny loads code between connect and write: the gap
+    is idle and the phases add up to total."""
+    pid, rc, out, err = run_client(["perl", "-e", PERL_TINY,
+                                    env.url("/perl-sum")])
+    if rc != 0 or out.strip() != "200":
+        raise CaseFailed("perl HTTP::Tiny failed rc=%d: %s %s"
+                         % (rc, out.strip(), err.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "perl pid %d" % pid)
+        if not tl:
+            return
+        check_ok_get(c, tl, "perl GET", "/perl-sum")
+        e = phase_sum_error(tl)
+        c.true(e is None, "perl: %s" % e)
+    return check
+
+
+SECRET = "SECRET789"
+
+
+def case_query_redacted(env):
+    """A query value is as secret as a header value: nowhere in the
+    tracer's output (--json and -vv live; text, -v and --json replayed)
+    unless --show-query asks for it."""
+    ENV_TRACER[0] = env.current_tracer
+    pid, rc, out, err = curl(env, "-o", "/dev/null",
+                             env.url("/q?user=bob&token=" + SECRET))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+
+    def check(c, tls):
+        tracer = ENV_TRACER[0]
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if tl:
+            c.eq(dig(tl, "http", "target"),
+                 "/q?user=<redacted>&token=<redacted>", "http.target")
+        with open(tracer.stdout_path, "rb") as f:
+            live_out = f.read().decode(errors="replace")
+        c.true(SECRET not in live_out, "the query value is in the live "
+               "--json output")
+        c.true(not [x for x in tracer.stderr_lines if SECRET in x],
+               "the query value is on the live stderr (-vv)")
+        for args in ([], ["-v"], ["-vv"], ["--json", "-v"]):
+            o, e, rc = replay_text(args)
+            c.eq(rc, 0, "--replay %s exit status" % " ".join(args))
+            c.true(SECRET not in o + e, "the query value is in the output "
+                   "of --replay %s" % " ".join(args))
+            if "--json" not in args:
+                c.true("/q?user=<redacted>&token=<redacted>" in o,
+                       "--replay %s: no redacted target in the text"
+                       % " ".join(args))
+        for args in (["--show-query"], ["--show-query", "--json"]):
+            o, e, rc = replay_text(args)
+            c.true("/q?user=bob&token=" + SECRET in o,
+                   "--replay %s does not show the query" % " ".join(args))
+    return check
+
+
+def case_curl_long_url(env):
+    """A ~5 KB URL: longer than the capture (4096 bytes) and the target
+    field (255): the request is still given, with its target marked cut.
+    The fixture server refuses targets over 2 KB with a 400."""
+    path = "/long/" + "a" * 5000
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-w", "%{http_code}",
+                             env.url(path))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    status = int(out.strip() or 0)
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if not tl:
+            return
+        check_common(c, tl, "long URL")
+        c.eq(dig(tl, "http", "method"), "GET", "http.method")
+        target = dig(tl, "http", "target") or ""
+        c.true(target.startswith("/long/aaaa") and len(target) == 255,
+               "http.target %r (%d bytes)" % (target[:40], len(target)))
+        c.eq(dig(tl, "http", "target_truncated"), True,
+             "http.target_truncated")
+        c.eq(dig(tl, "http", "status"), status, "http.status (curl's)")
+        sent = dig(tl, "bytes", "sent") or 0
+        c.true(sent > 5000, "bytes.sent %d <= 5000" % sent)
+        text, _, _ = replay_text()
+        blocks = text_blocks(text, pid)
+        c.true(blocks and "GET " in blocks[0][0] and
+               "aaaa...[cut] -> %d" % status in blocks[0][0],
+               "text header does not show the cut request: %r"
+               % (blocks[0][0][:120] if blocks else None))
+    return check
+
+
+def case_text_stamps_ordered(env):
+    """Overlapping requests end in another order than they started: the
+    text lines come as they end, and their stamps never go backwards."""
+    ENV_TRACER[0] = env.current_tracer
+    procs = []
+    for ms in (600, 300, 20):
+        procs.append(PROCS.popen(CURL + ["-o", "/dev/null",
+                                         env.url("/delay/%d" % ms)],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL,
+                                 stdin=subprocess.DEVNULL))
+        time.sleep(0.05)
+    for p in procs:
+        if p.wait(timeout=CLIENT_TIMEOUT) != 0:
+            raise CaseFailed("curl /delay failed rc=%d" % p.returncode)
+    pids = [p.pid for p in procs]
+
+    def check(c, tls):
+        mine = [t for t in tls if t.get("pid") in pids]
+        c.eq(len(mine), 3, "timelines of the three curls")
+        # the case is only a case if the starts are out of order
+        starts = [t.get("ts") for t in mine]
+        c.true(starts != sorted(starts), "the requests did not overlap: "
+               "printed in start order %s" % starts)
+        text, _, _ = replay_text()
+        stamps = [line[:12] for line in text.splitlines()
+                  if re.match(r"\d\d:\d\d:\d\d\.\d\d\d ", line)]
+        c.true(len(stamps) >= 3, "text stamps: %s" % stamps)
+        c.true(stamps == sorted(stamps), "text stamps go backwards: %s"
+               % stamps)
+    return check
+
+
+def case_server_role_text(env, server_pid, server_port):
+    """A served request reads as incoming: labelled, the server's phase
+    words, the peer as the one who connected; JSON bytes from the
+    server's side."""
+    ENV_TRACER[0] = env.current_tracer
+    pid, rc, out, err = curl(env, "-o", "/dev/null", "-w",
+                             "%{local_port} %{size_request} %{size_header} "
+                             "%{size_download}",
+                             "http://127.0.0.1:%d/served-text" % server_port)
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    cport, req, hdr, body = (int(x) for x in out.split())
+
+    def check(c, tls):
+        mine = [t for t in tls if t.get("pid") == server_pid and
+                dig(t, "http", "target") == "/served-text"]
+        tl = c.one(mine, "server timeline /served-text")
+        if tl:
+            c.eq(dig(tl, "bytes", "received"), req,
+                 "bytes.received (curl's size_request)")
+            c.eq(dig(tl, "bytes", "sent"), hdr + body,
+                 "bytes.sent (curl's size_header + size_download)")
+            c.eq(dig(tl, "conn", "dport"), cport, "conn.dport (the peer)")
+            e = phase_sum_error(tl)
+            c.true(e is None, "server: %s" % e)
+        text, _, _ = replay_text()
+        blocks = [b for b in text_blocks(text, server_pid)
+                  if "/served-text" in b[0]]
+        if not c.true(len(blocks) == 1, "text timelines of /served-text: "
+                      "%d" % len(blocks)):
+            return
+        b = blocks[0]
+        c.true(re.search(r"\[%d\] incoming GET " % server_pid, b[0]),
+               "header not labelled incoming: %r" % b[0])
+        words = [x.split()[0] for x in b[1:]]
+        c.true("read" in words and "write" in words and
+               "send" not in words and "receive" not in words,
+               "server phase words: %s" % words)
+        c.true("  accepted connection 127.0.0.1:%d -> 127.0.0.1:%d"
+               % (cport, server_port) in b,
+               "no accepted connection line from the peer: %s" % b)
+    return check
+
+
+# ---------------------------------------------------------------------------
 # groups: one tracer run each
 
 
@@ -2211,6 +2467,11 @@ def setup_server(env):
     return ["-p", str(p.pid)], (p.pid, port)
 
 
+def setup_server_text(env):
+    p, port = env.start_server("roletext")
+    return ["-p", str(p.pid)], (p.pid, port)
+
+
 GROUPS = [
     ("curl", setup_comm("curl"), [
         ("curl_get", case_curl_get),
@@ -2223,7 +2484,14 @@ GROUPS = [
         ("curl_refused", case_curl_refused),
         ("curl_reset", case_curl_reset),
         ("curl_big_header", case_curl_big_header),
+        ("curl_query_redacted", case_query_redacted),
+        ("curl_long_url", case_curl_long_url),
+        ("curl_text_stamps_ordered", case_text_stamps_ordered),
     ]),
+    # -vv as well: libbpf's log must not carry query values either
+    ("query_vv", lambda env: (["-c", "curl", "-vv"], None), [
+        ("query_redacted_vv", case_query_redacted)]),
+    ("perl", setup_comm("perl"), [("perl_phases_sum", case_perl_phases_sum)]),
     ("wget", setup_comm("wget"), [("wget_get", case_wget)]),
     ("python", setup_python, [
         ("python_urllib", lambda e, p: case_python_urllib(e, p))]),
@@ -2246,6 +2514,10 @@ GROUPS = [
         ("tracer_duration", case_duration)]),
     ("server", setup_server, [
         ("server_role", lambda e, ctx: case_server_role(e, *ctx))]),
+    # a server of its own: server_role counts every request of its server
+    ("server_text", setup_server_text, [
+        ("server_role_text",
+         lambda e, ctx: case_server_role_text(e, *ctx))]),
     ("tls", setup_tls, [
         ("tls_curl_get", case_tls_curl_get),
         ("tls_curl_keepalive", case_tls_curl_keepalive),
@@ -2253,6 +2525,7 @@ GROUPS = [
         ("tls_python", case_tls_python),
         ("tls_peek", case_tls_peek),
         ("tls_wget", case_tls_wget),
+        ("tls_wget_phases_sum", case_tls_wget_phases_sum),
         ("tls_node", case_tls_node),
         ("tls_h2", case_tls_h2),
         ("tls_untrusted", case_tls_untrusted),

@@ -143,6 +143,24 @@ static void check_timeline(const struct timeline *tl)
 	for (i = 0; i < TL_PHASE_COUNT; i++)
 		if (tl->phase_us[i] < -1)
 			abort();
+	/* the waterfall, idle gaps included, adds up to total */
+	if (tl->n_steps > TL_MAX_STEPS)
+		abort();
+	if (tl->n_steps) {
+		int64_t sum = 0, steps = 0;
+
+		for (i = 0; i < TL_PHASE_TOTAL; i++)
+			if (tl->phase_us[i] >= 0)
+				sum += tl->phase_us[i];
+		for (i = 0; i < tl->n_steps; i++) {
+			if (tl->steps[i].us < 0)
+				abort();
+			steps += tl->steps[i].us;
+		}
+		if (sum != tl->phase_us[TL_PHASE_TOTAL] ||
+		    steps != tl->phase_us[TL_PHASE_TOTAL])
+			abort();
+	}
 	if (strnlen(tl->method, sizeof(tl->method)) >= sizeof(tl->method) ||
 	    strnlen(tl->target, sizeof(tl->target)) >= sizeof(tl->target) ||
 	    strnlen(tl->host, sizeof(tl->host)) >= sizeof(tl->host) ||

@@ -29,6 +29,10 @@ static void test_defaults(void)
 	CHECK_INT(o.max_capture, HT_DEFAULT_CAPTURE);
 	CHECK_INT(o.ring_size, HT_DEFAULT_RING_SIZE);
 	CHECK_STR(o.comm, "");
+	/* query values are redacted unless asked for */
+	CHECK_INT(o.show_query, 0);
+	CHECK_INT(PARSE(&o, "--show-query"), 0);
+	CHECK_INT(o.show_query, 1);
 }
 
 static void test_all_options(void)
@@ -150,7 +154,10 @@ static void test_record_replay(void)
 	CHECK_STR(err, "invalid --replay path");
 	CHECK_INT(PARSE(&o, "--replay", "f", "--record", "g"), -1);
 	CHECK_STR(err, "--record does not go with --replay (a replay reads a "
-		       "file; only -p, -c, --json and -v apply)");
+		       "file; only -p, -c, --json, --show-query and -v "
+		       "apply)");
+	CHECK_INT(PARSE(&o, "--replay", "f", "--show-query"), 0);
+	CHECK_INT(o.show_query, 1);
 	CHECK_INT(PARSE(&o, "--replay", "f", "-d", "3"), -1);
 	CHECK(strstr(err, "-d does not go with --replay"));
 	CHECK_INT(PARSE(&o, "--replay", "f", "--attach-mode", "kprobe"), -1);

@@ -28,9 +28,35 @@ struct sinkbuf {
 
 static struct sinkbuf out;
 
+/* What every timeline must hold, whatever its shape: its phases, idle
+ * gaps included, add up to its total, and so do its waterfall steps. */
+static int phase_sum_failures;
+
+static void check_phase_sum(const struct timeline *tl)
+{
+	int64_t sum = 0, steps = 0;
+	uint32_t i;
+
+	for (i = 0; i < TL_PHASE_TOTAL; i++)
+		if (tl->phase_us[i] >= 0)
+			sum += tl->phase_us[i];
+	for (i = 0; i < tl->n_steps; i++)
+		steps += tl->steps[i].us;
+	if (sum != tl->phase_us[TL_PHASE_TOTAL] ||
+	    (tl->n_steps && steps != tl->phase_us[TL_PHASE_TOTAL])) {
+		phase_sum_failures++;
+		fprintf(stderr, "phases of %s %s sum to %lld, steps to %lld, "
+			"total %lld\n", tl->method, tl->target, (long long)sum,
+			(long long)steps,
+			(long long)tl->phase_us[TL_PHASE_TOTAL]);
+	}
+}
+
 static void sink(void *user, const struct timeline *tl)
 {
 	struct sinkbuf *s = user;
+
+	check_phase_sum(tl);
 
 	if (s->n < MAX_TL)
 		s->tl[s->n] = *tl;
@@ -744,7 +770,8 @@ static void test_connection_reset(void)
 	CHECK_INT(out.tl[0].status, 0);
 	CHECK_INT(out.tl[0].end_ns, T0 + 800 * US);
 	CHECK_INT(out.tl[0].phase_us[TL_PHASE_TOTAL], 800);
-	CHECK_INT(out.tl[0].phase_us[TL_PHASE_WAIT], -1);
+	/* the process waited for a response until the reset */
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_WAIT], 550);
 	correlator_free(c);
 }
 
@@ -1467,6 +1494,73 @@ static void test_tls_get(void)
 	correlator_free(c);
 }
 
+/* "connect 100, idle 100, send 50" */
+static const char *steps_text(const struct timeline *tl)
+{
+	static char buf[512];
+	size_t n = 0;
+	uint32_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < tl->n_steps && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s %lld",
+				      i ? ", " : "",
+				      tl_phase_name(tl->steps[i].phase),
+				      (long long)tl->steps[i].us);
+	return buf;
+}
+
+/* Time where the client did nothing we see (Perl loading modules after
+ * connect, wget waiting for a TLS 1.3 session ticket before it writes)
+ * is an idle step where it happened, and the phases add up to total. */
+static void test_idle_where_it_happened(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct tbuf ct;
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(steps_text(&out.tl[0]),
+		  "connect 100, idle 100, send 50, wait 750, receive 0");
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_IDLE], 100);
+	correlator_free(c);
+
+	c = setup(NULL);
+	k = client(c);
+	tls_handshake(&k, 0x0304, NULL);
+	tls_appdata(&ct, 80);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 1010 * US, T0 + 1040 * US, &ct);
+	tls_io(&k, HT_DIR_EGRESS, T0 + 1000 * US, T0 + 1050 * US, GET_REQ,
+	       HT_TLS_OPENSSL);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 1900 * US, T0 + 2000 * US, &ct);
+	tls_io(&k, HT_DIR_INGRESS, T0 + 1890 * US, T0 + 2010 * US, OK_RESP,
+	       HT_TLS_OPENSSL);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(steps_text(&out.tl[0]), "connect 100, tls 800, idle 100, "
+					  "send 50, wait 960, receive 0");
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_TOTAL], 2010);
+	correlator_free(c);
+
+	/* no gap: no idle phase at all */
+	c = setup(NULL);
+	k = client(c);
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 100 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(steps_text(&out.tl[0]),
+		  "connect 100, send 150, wait 750, receive 0");
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_IDLE], -1);
+	correlator_free(c);
+	CHECK_INT(phase_sum_failures, 0);
+}
+
 /* second request on the connection: no handshake, reused */
 static void test_tls_keepalive(void)
 {
@@ -2121,5 +2215,8 @@ int main(void)
 	RUN(test_tls_handshake_from_wire);
 	RUN(test_tls_handshake_inside_write);
 	RUN(test_tls_response_without_request);
+	RUN(test_idle_where_it_happened);
+	/* every timeline of every test above, whatever its shape */
+	CHECK_INT(phase_sum_failures, 0);
 	return unit_done("correlator");
 }

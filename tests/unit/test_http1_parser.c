@@ -1244,25 +1244,172 @@ static void test_long_header_line(void)
 	CHECK(r.n == 2 && r.ev[0].msg.headers_truncated);
 	CHECK(r.n == 2 && r.ev[1].err == H1_ERR_LINE_TOO_LONG);
 
-	/* The same for a start line: the line held so far is what is
-	 * judged, and it is too long. */
+	/* The same for a request line: too long, so it is read as a long
+	 * request line (see test_long_request_line), and this one has no
+	 * version: not HTTP. */
 	n = (size_t)snprintf(s, sizeof(s), "GET /");
 	memset(s + n, 'x', H1_LINE_MAX - 1 - n);
-	feed_full_line_then_cr(&p, &r, s, H1_LINE_MAX - 1);
-	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_LINE_TOO_LONG);
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, s, H1_LINE_MAX - 1);
+	rec_feed(&p, &r, S("\r"));
+	CHECK_INT(p.state, H1_ST_HEADERS);
+	rec_feed(&p, &r, S("x\r\n\r\n"));
+	CHECK_INT(p.state, H1_ST_NOT_HTTP);
+	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_NOT_HTTP);
 
-	/* Same, fed in small pieces, and for a huge request target. */
-	n = (size_t)snprintf(s, sizeof(s), "GET /");
+	/* A status line too long is still an error. */
+	n = (size_t)snprintf(s, sizeof(s), "HTTP/1.1 200 ");
 	memset(s + n, 'x', H1_LINE_MAX + 100);
 	n += H1_LINE_MAX + 100;
-	n += (size_t)snprintf(s + n, sizeof(s) - n, " HTTP/1.1\r\n\r\n");
-	h1_parser_init(&p, H1_REQUEST);
+	n += (size_t)snprintf(s + n, sizeof(s) - n, "\r\n\r\n");
+	h1_parser_init(&p, H1_RESPONSE);
 	rec_init(&r, NULL);
 	for (i = 0; i < n; i += 7)
 		rec_feed(&p, &r, s + i, n - i < 7 ? n - i : 7);
 	CHECK_INT(p.state, H1_ST_LOST);
 	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_LINE_TOO_LONG);
 	CHECK_INT(p.messages, 0);
+}
+
+/* A request line longer than the line buffer still gives the request:
+ * method, version and the target cut, however the bytes are split. */
+static void test_long_request_line(void)
+{
+	static char s[H1_LINE_MAX * 2 + 128];
+	static const size_t splits[] = { 0, 1, 7, 4096, H1_LINE_MAX - 3 };
+	struct h1_parser p;
+	struct recorder r;
+	size_t n, i, k, head_len;
+
+	n = (size_t)snprintf(s, sizeof(s), "GET /");
+	memset(s + n, 'x', H1_LINE_MAX + 100);
+	n += H1_LINE_MAX + 100;
+	n += (size_t)snprintf(s + n, sizeof(s) - n,
+			      " HTTP/1.0\r\nHost: a.test\r\n\r\n");
+	head_len = n;
+	n += (size_t)snprintf(s + n, sizeof(s) - n, "GET /next HTTP/1.1\r\n\r\n");
+	for (k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
+		h1_parser_init(&p, H1_REQUEST);
+		rec_init(&r, NULL);
+		if (splits[k] == 0)
+			rec_feed(&p, &r, s, n);
+		else
+			for (i = 0; i < n; i += splits[k])
+				rec_feed(&p, &r, s + i,
+					 n - i < splits[k] ? n - i : splits[k]);
+		CHECK_INT(p.state, H1_ST_START);
+		CHECK_INT(p.messages, 2);
+		CHECK_INT(r.n, 4);
+		if (r.n != 4)
+			continue;
+		CHECK(r.ev[0].type == 'H' && r.ev[1].type == 'C');
+		CHECK_STR(r.ev[0].msg.method, "GET");
+		CHECK_INT(r.ev[0].msg.version_minor, 0);
+		CHECK(r.ev[0].msg.target_truncated);
+		CHECK_INT(strlen(r.ev[0].msg.target), H1_TARGET_MAX - 1);
+		CHECK(strncmp(r.ev[0].msg.target, "/xxxx", 5) == 0);
+		CHECK_STR(r.ev[0].msg.host, "a.test");
+		CHECK_INT(r.ev[0].msg.header_bytes, head_len);
+		CHECK_INT(r.ev[1].pos, head_len);
+		CHECK_STR(r.ev[2].msg.target, "/next");
+		CHECK(!r.ev[2].msg.target_truncated);
+		CHECK_INT(r.ev[2].msg.version_minor, 1);
+	}
+
+	/* A control byte in the part skipped: not HTTP. */
+	memcpy(s, "GET /", 5);
+	s[H1_LINE_MAX + 50] = '\x01';
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, s, n);
+	CHECK_INT(p.state, H1_ST_NOT_HTTP);
+	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_NOT_HTTP);
+	s[H1_LINE_MAX + 50] = 'x';
+
+	/* No version at its end: not HTTP on a fresh stream, lost framing
+	 * on one that carried HTTP. */
+	n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\n\r\nGET /");
+	memset(s + n, 'x', H1_LINE_MAX + 100);
+	n += H1_LINE_MAX + 100;
+	n += (size_t)snprintf(s + n, sizeof(s) - n, " HTTP/x\r\n\r\n");
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, s, n);
+	CHECK_INT(p.state, H1_ST_LOST);
+	CHECK_INT(p.messages, 1);
+	CHECK(r.n == 3 && r.ev[2].err == H1_ERR_NOT_HTTP);
+}
+
+/* The capture ends inside a long URL: the request as far as it was
+ * seen, marked cut, version unknown; then the framing is lost. */
+static void test_gap_in_request_line(void)
+{
+	struct h1_parser p;
+	struct recorder r;
+
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, S("GET /long?token=abc"));
+	rec_gap(&p, &r, 5000);
+	CHECK_INT(p.state, H1_ST_LOST);
+	CHECK_INT(r.n, 2);
+	if (r.n == 2) {
+		CHECK(r.ev[0].type == 'H');
+		CHECK_STR(r.ev[0].msg.method, "GET");
+		CHECK_STR(r.ev[0].msg.target, "/long?token=abc");
+		CHECK(r.ev[0].msg.target_truncated);
+		CHECK(r.ev[0].msg.headers_truncated);
+		CHECK_INT(r.ev[0].msg.version_minor, -1);
+		CHECK_INT(r.ev[1].err, H1_ERR_GAP);
+	}
+	/* and the next request parses */
+	rec_feed(&p, &r, S("GET /b HTTP/1.1\r\n\r\n"));
+	CHECK_INT(p.messages, 1);
+
+	/* before the method's space: nothing to report */
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, S("GE"));
+	rec_gap(&p, &r, 10);
+	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_GAP);
+
+	/* on a fresh stream a target that does not start like one is not
+	 * believed */
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, S("HELLO there"));
+	rec_gap(&p, &r, 10);
+	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_GAP);
+	h1_parser_init(&p, H1_REQUEST);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, S("GET http://a.test/x"));
+	rec_gap(&p, &r, 10);
+	CHECK(r.n == 2 && r.ev[0].type == 'H' &&
+	      !strcmp(r.ev[0].msg.target, "http://a.test/x"));
+
+	/* a gap inside a long request line, beyond the line buffer */
+	{
+		static char s[H1_LINE_MAX + 64];
+		size_t n = (size_t)snprintf(s, sizeof(s), "PUT /");
+
+		memset(s + n, 'y', sizeof(s) - n);
+		h1_parser_init(&p, H1_REQUEST);
+		rec_init(&r, NULL);
+		rec_feed(&p, &r, s, sizeof(s));
+		rec_gap(&p, &r, 100);
+		CHECK(r.n == 2 && r.ev[0].type == 'H' &&
+		      !strcmp(r.ev[0].msg.method, "PUT") &&
+		      r.ev[0].msg.target_truncated &&
+		      r.ev[0].msg.version_minor == -1);
+	}
+
+	/* a response's status line cut by a gap is not reported */
+	h1_parser_init(&p, H1_RESPONSE);
+	rec_init(&r, NULL);
+	rec_feed(&p, &r, S("HTTP/1.1 200 O"));
+	rec_gap(&p, &r, 10);
+	CHECK(r.n == 1 && r.ev[0].err == H1_ERR_GAP);
 }
 
 static void test_content_length_values(void)
@@ -1480,6 +1627,8 @@ int main(void)
 	RUN(test_bad_headers);
 	RUN(test_bad_chunks);
 	RUN(test_long_header_line);
+	RUN(test_long_request_line);
+	RUN(test_gap_in_request_line);
 	RUN(test_content_length_values);
 	RUN(test_bad_length_ignored_without_body);
 	RUN(test_tunnel);

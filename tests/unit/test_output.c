@@ -338,7 +338,7 @@ static struct tl_event *add_event(struct timeline *tl, enum tl_hook hook,
 static void make_get(struct timeline *tl)
 {
 	static const int64_t phases[TL_PHASE_COUNT] = {
-		412, 210, -1, 31, 11002, 690, 12345,
+		412, 210, -1, 31, 11002, 690, -1, 12345,
 	};
 	struct tl_event *ev;
 
@@ -486,7 +486,8 @@ static void test_hook_names(void)
 static void test_phase_names(void)
 {
 	static const char *const want[TL_PHASE_COUNT] = {
-		"dns", "connect", "tls", "send", "wait", "receive", "total",
+		"dns", "connect", "tls", "send", "wait", "receive", "idle",
+		"total",
 	};
 	int i;
 
@@ -714,12 +715,13 @@ static void test_json_get_exact(void)
 		  "\"daddr\":\"127.0.0.1\",\"dport\":8080,\"reused\":false,"
 		  "\"idle_us\":null},"
 		  "\"http\":{\"method\":\"GET\",\"target\":\"/index.html\","
+		  "\"target_truncated\":false,"
 		  "\"host\":\"example.test\",\"version\":\"HTTP/1.1\","
 		  "\"status\":200},"
 		  "\"tls\":null,"
 		  "\"phases_us\":{\"dns\":412,\"connect\":210,\"tls\":null,"
 		  "\"send\":31,\"wait\":11002,\"receive\":690,"
-		  "\"total\":12345},"
+		  "\"idle\":null,\"total\":12345},"
 		  "\"events\":["
 		  "{\"hook\":\"GetConn\",\"t_us\":0},"
 		  "{\"hook\":\"DNSStart\",\"t_us\":10,"
@@ -794,8 +796,9 @@ static void test_json_nulls(void)
 	CHECK(json_valid_line(c.buf, c.len));
 	CHECK_HAS(c, "\"phases_us\":{\"dns\":null,\"connect\":null,"
 		     "\"tls\":null,\"send\":null,\"wait\":0,\"receive\":null,"
-		     "\"total\":null}");
+		     "\"idle\":null,\"total\":null}");
 	CHECK_HAS(c, "\"http\":{\"method\":null,\"target\":null,"
+		     "\"target_truncated\":false,"
 		     "\"host\":null,\"version\":null,\"status\":null}");
 	CHECK_HAS(c, "\"saddr\":null,\"sport\":null,\"daddr\":\"127.0.0.1\"");
 	CHECK_HAS(c, "\"events\":[]");
@@ -961,8 +964,9 @@ static void test_text_get(void)
 
 	make_get(&tl);
 	c = capture_text(&tl, &o);
+	/* stamped with its end: printed then */
 	CHECK_STR(c.buf,
-		  "11:30:00.123 curl[1234] GET example.test /index.html -> 200"
+		  "11:30:00.135 curl[1234] GET example.test /index.html -> 200"
 		  "  total 12.345 ms\n"
 		  "  dns        0.412 ms  #\n"
 		  "  connect    0.210 ms  #\n"
@@ -1270,6 +1274,227 @@ static void test_text_bar_clamped(void)
 	free(c.buf);
 }
 
+/* ---- items of issue 9: idle, server side, stamps, query, cut target ---- */
+
+static void test_text_idle_in_place(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+	static const struct tl_step steps[] = {
+		{ TL_PHASE_CONNECT, 210 }, { TL_PHASE_TLS, 3000 },
+		{ TL_PHASE_IDLE, 44000 }, { TL_PHASE_SEND, 31 },
+		{ TL_PHASE_WAIT, 1000 }, { TL_PHASE_RECEIVE, 759 },
+	};
+
+	make_get(&tl);
+	tl.phase_us[TL_PHASE_DNS] = -1;
+	tl.phase_us[TL_PHASE_CONNECT] = 210;
+	tl.phase_us[TL_PHASE_TLS] = 3000;
+	tl.phase_us[TL_PHASE_SEND] = 31;
+	tl.phase_us[TL_PHASE_WAIT] = 1000;
+	tl.phase_us[TL_PHASE_RECEIVE] = 759;
+	tl.phase_us[TL_PHASE_IDLE] = 44000;
+	tl.phase_us[TL_PHASE_TOTAL] = 49000;
+	tl.end_ns = tl.start_ns + 49000000;
+	memcpy(tl.steps, steps, sizeof(steps));
+	tl.n_steps = sizeof(steps) / sizeof(steps[0]);
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "  connect    0.210 ms\n"
+		     "  tls        3.000 ms  ##\n"
+		     "  idle      44.000 ms  ####################################\n"
+		     "  send       0.031 ms\n"
+		     "  wait       1.000 ms  #\n"
+		     "  receive    0.759 ms  #\n");
+	free(c.buf);
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"receive\":759,\"idle\":44000,\"total\":49000}");
+	free(c.buf);
+}
+
+/* A request the process served reads as one: "incoming", the server's
+ * phase words, the peer as the one who connected, bytes from its side. */
+static void test_server_side(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+
+	make_get(&tl);
+	tl.role = HT_ROLE_SERVER;
+	set_v4(&tl.saddr, "127.0.0.1", 8080);
+	set_v4(&tl.daddr, "127.0.0.1", 51234);
+	tl.phase_us[TL_PHASE_DNS] = tl.phase_us[TL_PHASE_CONNECT] = -1;
+	tl.host[0] = '\0';
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "curl[1234] incoming GET 127.0.0.1:8080 /index.html "
+		     "-> 200");
+	CHECK_HAS(c, "\n  read       0.031 ms\n"
+		     "  handle    11.002 ms");
+	CHECK_HAS(c, "\n  write      0.690 ms");
+	CHECK_HAS(c, "  accepted connection 127.0.0.1:51234 -> "
+		     "127.0.0.1:8080\n");
+	CHECK_LACKS(c, "send");
+	CHECK_LACKS(c, "new connection");
+	free(c.buf);
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"bytes\":{\"sent\":1234,\"received\":78}");
+	free(c.buf);
+
+	/* HTTP/2 served: the process's own address, not the peer's port */
+	tl.method[0] = tl.target[0] = '\0';
+	strcpy(tl.version, "HTTP/2");
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "curl[1234] incoming HTTP/2 127.0.0.1:8080 -> frames "
+		     "not decoded");
+	CHECK_LACKS(c, "HTTP/2 127.0.0.1:51234");
+	free(c.buf);
+
+	/* a client line is not marked */
+	make_get(&tl);
+	c = capture_text(&tl, &o);
+	CHECK_LACKS(c, "incoming");
+	free(c.buf);
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"bytes\":{\"sent\":78,\"received\":1234}");
+	free(c.buf);
+}
+
+/* "hh:mm:ss.mmm" of the first line in c after `after` */
+static void stamps(const struct capture *c, char out[][16], int *n, int max)
+{
+	const char *p = c->buf;
+
+	*n = 0;
+	while (p && *p && *n < max) {
+		if (p[0] != ' ') {
+			memcpy(out[*n], p, 12);
+			out[*n][12] = '\0';
+			(*n)++;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+}
+
+/* Overlapping requests come out as they end: the stamps are their ends
+ * and never go backwards, even for one whose end was found out late. */
+static void test_text_stamps_in_order(void)
+{
+	struct timeline tl[3];
+	uint64_t last = 0;
+	struct output_opts o = test_opts();
+	struct capture c = { 0 };
+	FILE *f = open_memstream(&c.buf, &c.len);
+	char got[4][16];
+	int i, n;
+
+	o.text_last_stamp_ns = &last;
+	for (i = 0; i < 3; i++)
+		make_get(&tl[i]);
+	/* a long one: 0 .. 500 ms; a short one started later: 100 .. 120
+	 * ms, so it ends first */
+	tl[1].start_ns = MONO_START + 100000000;
+	tl[1].end_ns = MONO_START + 120000000;
+	tl[0].end_ns = MONO_START + 500000000;
+	/* reported last, but it ended at 300 ms (process exit found out) */
+	tl[2].start_ns = MONO_START + 200000000;
+	tl[2].end_ns = MONO_START + 300000000;
+	tl[2].complete = false;
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	output_text(f, &tl[1], &o);
+	output_text(f, &tl[0], &o);
+	output_text(f, &tl[2], &o);
+	fclose(f);
+	stamps(&c, got, &n, 4);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(got[0], "11:30:00.243");
+		CHECK_STR(got[1], "11:30:00.623");
+		CHECK_STR(got[2], "11:30:00.623");
+	}
+	CHECK_HAS(c, "(incomplete)  (ended 11:30:00.423)\n");
+	free(c.buf);
+}
+
+static void check_target_text(const char *target, bool show,
+			      const char *want)
+{
+	char out[TL_TARGET_TEXT_MAX];
+	size_t len = tl_target_text(target, H1_TARGET_MAX, show, out);
+
+	CHECK_STR(out, want);
+	CHECK_INT(len, strlen(want));
+}
+
+static void test_query_redacted(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+	char big[H1_TARGET_MAX], out[TL_TARGET_TEXT_MAX];
+	size_t i;
+
+	check_target_text("/a?token=SECRET789", false, "/a?token=<redacted>");
+	check_target_text("/a?token=SECRET789", true, "/a?token=SECRET789");
+	check_target_text("/a?x=1&empty=&bare&y=a=b", false,
+			  "/a?x=<redacted>&empty=&<redacted>&y=<redacted>");
+	check_target_text("/a?", false, "/a?");
+	check_target_text("/a?&&", false, "/a?&&");
+	check_target_text("/no/query", false, "/no/query");
+	check_target_text("*", false, "*");
+	/* the worst growth fits: one-byte bare parameters */
+	big[0] = '?';
+	for (i = 1; i < sizeof(big) - 1; i++)
+		big[i] = i % 2 ? 'x' : '&';
+	big[sizeof(big) - 1] = '\0';
+	i = tl_target_text(big, sizeof(big), false, out);
+	CHECK(i < sizeof(out));
+	CHECK_INT(strlen(out), i);
+
+	make_get(&tl);
+	strcpy(tl.target, "/api?user=bob&token=SECRET789");
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, " /api?user=<redacted>&token=<redacted> -> 200");
+	CHECK_LACKS(c, "SECRET789");
+	CHECK_LACKS(c, "bob");
+	free(c.buf);
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"target\":\"/api?user=<redacted>&token=<redacted>\"");
+	CHECK_LACKS(c, "SECRET789");
+	free(c.buf);
+	o.show_query = true;
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, " /api?user=bob&token=SECRET789 -> 200");
+	free(c.buf);
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"target\":\"/api?user=bob&token=SECRET789\"");
+	free(c.buf);
+}
+
+static void test_target_cut(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+
+	make_get(&tl);
+	memset(tl.target, 'a', sizeof(tl.target) - 1);
+	tl.target[0] = '/';
+	tl.target[sizeof(tl.target) - 1] = '\0';
+	tl.target_truncated = true;
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "aaaa...[cut] -> 200");
+	free(c.buf);
+	c = capture_json(&tl, &o);
+	CHECK(json_valid_line(c.buf, c.len));
+	CHECK_HAS(c, "aaaa\",\"target_truncated\":true,");
+	free(c.buf);
+}
+
 int main(void)
 {
 	/* the text header prints local time */
@@ -1302,5 +1527,10 @@ int main(void)
 	RUN(test_text_request_not_seen);
 	RUN(test_text_tls_not_decoded);
 	RUN(test_json_tls_fields);
+	RUN(test_text_idle_in_place);
+	RUN(test_server_side);
+	RUN(test_text_stamps_in_order);
+	RUN(test_query_redacted);
+	RUN(test_target_cut);
 	return unit_done("output");
 }
