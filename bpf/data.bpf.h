@@ -7,6 +7,7 @@
 #ifndef HTTPTRACE_DATA_BPF_H
 #define HTTPTRACE_DATA_BPF_H
 
+#include "httptrace_first_bytes.h"
 #include "maps.bpf.h"
 #include "tls.bpf.h"
 
@@ -58,17 +59,6 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	io->iovcnt = iovcnt;
 	io->call = call;
 	io->direction = dir;
-}
-
-/*
- * Can a connection whose first byte is `c` carry HTTP/1.x, or TLS (which
- * may carry it)? Request methods and "HTTP/" are upper-case tokens; the
- * HTTP/2 preface starts "PRI"; a TLS handshake record starts 0x16; the
- * parser skips CR and LF before a message.
- */
-static __always_inline bool may_start_http(__u8 c)
-{
-	return (c >= 'A' && c <= 'Z') || c == 0x16 || c == '\r' || c == '\n';
 }
 
 /* Copies up to `want` bytes from a user iovec array into out. */
@@ -155,12 +145,12 @@ static __always_inline void on_io_exit(long ret)
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;
 	/* The first bytes decide: a connection that starts with neither an
-	 * HTTP/1.x start line nor a TLS handshake (a database, SSH, some
-	 * binary protocol) is sent this once, so that userspace knows, and
-	 * costs nothing more. */
+	 * HTTP/1.x start line, an HTTP/2 preface or SETTINGS frame, nor a
+	 * TLS handshake (a database, SSH, some binary protocol) is sent this
+	 * once, so that userspace knows, and costs nothing more. */
 	if (got && !st->proto_checked) {
 		st->proto_checked = 1;
-		if (!may_start_http(ev->data[0]))
+		if (!ht_may_start_http(ev->data, got))
 			st->not_http = 1;
 	}
 
