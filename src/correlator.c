@@ -37,6 +37,7 @@
 
 #include "correlator.h"
 #include "http1_parser.h"
+#include "httptrace_first_bytes.h"
 #include "reorder.h"
 #include "timeline.h"
 #include "tls_hello.h"
@@ -62,7 +63,7 @@ enum side { SIDE_REQ = 0, SIDE_RESP = 1 };
 enum conn_proto {
 	PROTO_HTTP1 = 0,  /* HTTP/1.x, or nothing seen yet */
 	PROTO_NOT_HTTP,
-	PROTO_H2,
+	PROTO_H2,         /* one timeline for the connection, at its end */
 	PROTO_TUNNEL,     /* after CONNECT or 101: not ours any more */
 };
 
@@ -165,6 +166,7 @@ struct conn {
 	bool role_known;
 	bool saw_http;        /* a start line parsed on either side */
 	bool saw_req_bytes;   /* the HTTP/2 preface can only come first */
+	bool saw_resp_bytes;  /* ...and a server's SETTINGS before a request */
 	bool taint;           /* records lost since the last resync */
 	bool connect_done_seen;
 	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
@@ -1261,7 +1263,8 @@ static bool guess_role(struct correlator *c, struct conn *conn,
 		return false;
 	if (starts_message(H1_REQUEST, data, len) || is_h2_preface(data, len))
 		set_role(conn, egress ? HT_ROLE_CLIENT : HT_ROLE_SERVER);
-	else if (starts_message(H1_RESPONSE, data, len))
+	else if (starts_message(H1_RESPONSE, data, len) ||
+		 ht_h2_settings_frame(data, len))
 		set_role(conn, egress ? HT_ROLE_SERVER : HT_ROLE_CLIENT);
 	else if (conn->taint)
 		return false; /* joined mid-message: wait for a start */
@@ -1447,6 +1450,9 @@ static bool io_error_ignored(int64_t ret)
 static void handle_bytes(struct correlator *c, struct conn *conn,
 			 const struct ht_data_event *ev);
 static bool tls_h2_offered(const struct conn *conn);
+static void h2_socket_record(struct correlator *c, struct conn *conn,
+			     const struct ht_data_event *ev);
+static uint64_t call_entry(uint64_t enter_ns, uint64_t ts_ns);
 static struct conn_tls *tls_get(struct conn *conn);
 static void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev);
 static void tls_stream_over(struct correlator *c, struct conn *conn,
@@ -1477,6 +1483,10 @@ static void handle_data(struct correlator *c, struct conn *conn,
 			tls_stream_over(c, conn, ev->hdr.ts_ns,
 					ev->direction == HT_DIR_INGRESS ?
 						"read failed" : "write failed");
+	}
+	if (conn->proto == PROTO_H2) {
+		h2_socket_record(c, conn, ev);
+		return;
 	}
 	if (conn->proto != PROTO_HTTP1)
 		return;
@@ -1511,6 +1521,95 @@ static void handle_data(struct correlator *c, struct conn *conn,
 	handle_bytes(c, conn, ev);
 }
 
+/* ---- HTTP/2 ------------------------------------------------------------- */
+
+/*
+ * HTTP/2 is recognised, not decoded (yet): the connection is one
+ * timeline, opened by its first bytes and finished when it closes, with
+ * the bytes each side sent and how long it lasted. Either side may show
+ * it first: the client's preface, or the SETTINGS frame a server writes
+ * as soon as it accepts, before it has read the preface (nginx, gRPC).
+ * `side`'s first bytes are in ev; the flags say what came before.
+ */
+static bool h2_first_bytes(struct conn *conn, int side,
+			   const struct ht_data_event *ev)
+{
+	bool req_before = conn->saw_req_bytes;
+	bool first = side == SIDE_REQ ? !conn->saw_req_bytes :
+					!conn->saw_resp_bytes;
+
+	if (side == SIDE_REQ)
+		conn->saw_req_bytes = true;
+	else
+		conn->saw_resp_bytes = true;
+	if (!first || conn->taint || conn->saw_http)
+		return false;
+	if (side == SIDE_REQ)
+		return is_h2_preface(ev->data, ev->captured_len);
+	return !req_before &&
+	       ht_h2_settings_frame(ev->data, ev->captured_len);
+}
+
+static void h2_bytes(struct conn *conn, const struct ht_data_event *ev)
+{
+	struct pending_req *r = conn->head;
+
+	if (!r || !r->h2 || ev->ret <= 0)
+		return;
+	if (side_of(conn, ev->direction) == SIDE_REQ)
+		r->request_bytes += (uint64_t)ev->ret;
+	else
+		r->response_bytes += (uint64_t)ev->ret;
+	r->resp_last_ns = ev->hdr.ts_ns; /* the last thing seen of it */
+}
+
+static void open_h2(struct correlator *c, struct conn *conn,
+		    const struct ht_data_event *ev)
+{
+	struct pending_req *r = open_request(c, conn, ev);
+
+	conn->proto = PROTO_H2;
+	conn->writing = NULL;
+	if (!r)
+		return;
+	r->h2 = true;
+	/* a server that speaks first: its connection starts with that
+	 * write, as a client's request starts with its first */
+	if (conn->role == HT_ROLE_SERVER && ev->direction == HT_DIR_EGRESS)
+		r->start_ns = r->io_first_ns = r->got_conn_ns =
+			call_entry(ev->enter_ns, ev->hdr.ts_ns);
+	h2_bytes(conn, ev);
+}
+
+/* The connection ended (closed, or its process exited): its timeline
+ * is complete unless records were lost. */
+static void h2_conn_over(struct correlator *c, struct conn *conn,
+			 uint64_t ts)
+{
+	if (conn->proto == PROTO_H2)
+		while (conn->head)
+			finish_head(c, conn, ts, NULL, false);
+}
+
+/* A socket record of an HTTP/2 connection (ciphertext aside, which
+ * handle_data keeps): bytes counted, a failed read or write ends it. */
+static void h2_socket_record(struct correlator *c, struct conn *conn,
+			     const struct ht_data_event *ev)
+{
+	char words[TL_ERR_WORDS_LEN], error[TL_ERROR_MAX];
+
+	if (ev->ret > 0) {
+		h2_bytes(conn, ev);
+		return;
+	}
+	if (ev->ret == 0 || io_error_ignored(ev->ret) || !conn->head)
+		return;
+	err_words(TL_GotConn, (int32_t)-ev->ret, words, sizeof(words));
+	snprintf(error, sizeof(error), "%s: %s",
+		 ev->direction == HT_DIR_INGRESS ? "read" : "write", words);
+	fail_pending(c, conn, ev->hdr.ts_ns, error);
+}
+
 /* Bytes (ret > 0) of the HTTP stream: from the socket, or the plaintext
  * of a TLS call. */
 static void handle_bytes(struct correlator *c, struct conn *conn,
@@ -1518,28 +1617,18 @@ static void handle_bytes(struct correlator *c, struct conn *conn,
 {
 	int side;
 
+	if (conn->proto == PROTO_H2) {
+		h2_bytes(conn, ev);
+		return;
+	}
 	if (conn->proto != PROTO_HTTP1)
 		return;
 	if (!conn->role_known && !guess_role(c, conn, ev))
 		return;
 	side = side_of(conn, ev->direction);
-	if (side == SIDE_REQ && !conn->saw_req_bytes) {
-		conn->saw_req_bytes = true;
-		if (!conn->taint && is_h2_preface(ev->data, ev->captured_len)) {
-			/* HTTP/2 with prior knowledge: one timeline for the
-			 * connection; its frames are not parsed */
-			struct pending_req *r = open_request(c, conn, ev);
-
-			conn->proto = PROTO_H2;
-			if (!r)
-				return;
-			r->h2 = true;
-			r->request_bytes = (uint64_t)ev->ret;
-			while (conn->head)
-				finish_head(c, conn, ev->hdr.ts_ns, NULL,
-					    false);
-			return;
-		}
+	if (h2_first_bytes(conn, side, ev)) {
+		open_h2(c, conn, ev);
+		return;
 	}
 	/* An HTTP/2 server speaks first: its SETTINGS may be read before
 	 * the client writes its preface (nghttp). No HTTP/1 server does,
@@ -2600,6 +2689,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 		set_role(conn, HT_ROLE_SERVER);
 		break;
 	case HT_EV_CLOSE:
+		h2_conn_over(c, conn, ts);
 		tls_stream_over(c, conn, ts, "connection closed by the process");
 		response_stream_ended(c, conn, ts, false);
 		abandon_pending(c, conn, ts, "connection closed");
@@ -2612,10 +2702,16 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 static void handle_exit(struct correlator *c, const struct ht_exit_event *ev)
 {
 	struct proc *p = proc_lookup(c, ev->hdr.tgid);
+	struct conn *conn;
 
 	bury_proc(c, ev->hdr.tgid, ev->hdr.ts_ns);
-	if (p)
-		proc_teardown(c, p, ev->hdr.ts_ns, "process exited mid-request");
+	if (!p)
+		return;
+	/* the kernel closes what the process left open: an HTTP/2
+	 * connection ends there, as at a close */
+	for (conn = p->conns; conn; conn = conn->proc_next)
+		h2_conn_over(c, conn, ev->hdr.ts_ns);
+	proc_teardown(c, p, ev->hdr.ts_ns, "process exited mid-request");
 }
 
 /* ---- records ------------------------------------------------------------ */

@@ -155,6 +155,11 @@ static void write_http(struct json_writer *jw, const struct timeline *tl,
 		jw_int(jw, tl->status);
 	else
 		jw_null(jw);
+	/* an HTTP/2 connection, recognised but its streams not decoded:
+	 * said, so that no method or status reads as none sent */
+	if (!tl->method[0] &&
+	    strncmp(tl->version, "HTTP/2", sizeof(tl->version)) == 0)
+		jw_bool_field(jw, "streams_decoded", false);
 	jw_end_object(jw);
 }
 

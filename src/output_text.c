@@ -209,9 +209,9 @@ static void put_request_header(const struct text_ctx *ctx,
 	}
 }
 
-/* An HTTP/2 connection: its frames are not decoded, so it has no method
- * or status, but it is HTTP all the same, e.g.
- * "HTTP/2 localhost:8443 -> frames not decoded". */
+/* An HTTP/2 connection: its streams are not decoded, so it has no
+ * method or status, but it is HTTP all the same, e.g.
+ * "HTTP/2 localhost:8443 -> connection, streams not decoded". */
 static bool is_h2(const struct timeline *tl)
 {
 	return is_empty(tl->method) &&
@@ -226,7 +226,16 @@ static void put_h2_header(const struct text_ctx *ctx,
 		put_untrusted(ctx, tl->host, sizeof(tl->host));
 	else
 		put_peer(ctx, service_addr(tl));
-	fputs(" -> frames not decoded", ctx->out);
+	fputs(" -> connection, streams not decoded", ctx->out);
+}
+
+/* what the connection carried, the only measure of its streams */
+static void put_h2_bytes(const struct text_ctx *ctx,
+			 const struct timeline *tl)
+{
+	fprintf(ctx->out, "  bytes %llu from the client, %llu from the server\n",
+		(unsigned long long)tl->request_bytes,
+		(unsigned long long)tl->response_bytes);
 }
 
 /* TLS that no hooked library decrypted (Go, Java, rustls...): what the
@@ -464,6 +473,8 @@ void output_text(FILE *out, const struct timeline *tl,
 	/* Without a request the header already names the peer. */
 	if (have_request || h2 || not_decoded)
 		put_connection(&ctx, tl);
+	if (h2)
+		put_h2_bytes(&ctx, tl);
 	if (!error_shown && !is_empty(tl->error)) {
 		fputs("  ", out);
 		color_on(&ctx, C_RED);

@@ -959,27 +959,195 @@ static void test_not_http(void)
 	correlator_free(c);
 }
 
+/* A SETTINGS frame as the first frame of a server: 3 settings */
+static const char H2_SETTINGS[] = "\x00\x00\x12\x04\x00\x00\x00\x00\x00"
+				  "\x00\x03\x00\x00\x00\x80"
+				  "\x00\x04\x00\x01\x00\x00"
+				  "\x00\x05\x00\xff\xff\xff";
+#define H2_SETTINGS_LEN (sizeof(H2_SETTINGS) - 1)
+static const char H2_PREFACE[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+				 "\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+#define H2_PREFACE_LEN (sizeof(H2_PREFACE) - 1)
+
 static void test_http2_preface(void)
 {
 	struct correlator *c = setup(NULL);
 	struct cn k = client(c);
-	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-				      "\x00\x00\x00\x04\x00\x00\x00\x00";
 
 	connected(&k);
-	io_ret(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, preface,
-	       sizeof(preface) - 1, sizeof(preface) - 1);
-	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, "\x00\x00\x12\x04");
+	io_ret(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, H2_PREFACE,
+	       H2_PREFACE_LEN, H2_PREFACE_LEN);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, H2_SETTINGS,
+	       H2_SETTINGS_LEN, H2_SETTINGS_LEN);
+	/* frames, whatever they say, are counted, not parsed */
 	io(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 750 * US, GET_REQ);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 760 * US, T0 + 770 * US, "", 0, 9000);
+	settle(c);
+	CHECK_INT(out.n, 0); /* open until the connection ends */
 	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
 	correlator_flush(c);
 	CHECK_INT(out.n, 1);
 	CHECK_STR(out.tl[0].version, "HTTP/2");
 	CHECK_STR(out.tl[0].method, "");
+	CHECK_INT(out.tl[0].role, HT_ROLE_CLIENT);
 	CHECK(out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "");
+	CHECK_STR(hooks(&out.tl[0]), "GetConn,ConnectStart,ConnectDone,GotConn");
 	CHECK_INT(out.tl[0].phase_us[TL_PHASE_CONNECT], 100);
-	CHECK_INT(out.tl[0].end_ns, T0 + 250 * US);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_TOTAL], 800);
+	CHECK_INT(out.tl[0].end_ns, T0 + 800 * US);
+	CHECK_INT(out.tl[0].request_bytes, H2_PREFACE_LEN + strlen(GET_REQ));
+	CHECK_INT(out.tl[0].response_bytes, H2_SETTINGS_LEN + 9000);
 	CHECK_INT(correlator_stats(c)->non_http_conns, 0);
+	correlator_free(c);
+}
+
+/* nginx, gRPC: the server writes its SETTINGS frame as soon as it
+ * accepts, then reads the preface */
+static void test_h2_server_speaks_first(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = { .c = c, .tgid = 300, .tid = 301, .fd = 9,
+			.gen = T0, .comm = "nginx" };
+	const struct timeline *tl = &out.tl[0];
+
+	conn_ev(&k, HT_EV_ACCEPT, T0, 0, v4(10, 0, 0, 7, 51000));
+	io_ret(&k, HT_DIR_EGRESS, T0 + 10 * US, T0 + 30 * US, H2_SETTINGS,
+	       H2_SETTINGS_LEN, H2_SETTINGS_LEN);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 40 * US, T0 + 200 * US, H2_PREFACE,
+	       H2_PREFACE_LEN, H2_PREFACE_LEN);
+	io_ret(&k, HT_DIR_EGRESS, T0 + 300 * US, T0 + 350 * US, "", 0, 500);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 1000 * US, 0, v4(10, 0, 0, 7, 51000));
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(tl->role, HT_ROLE_SERVER);
+	CHECK_STR(tl->version, "HTTP/2");
+	CHECK_STR(tl->method, "");
+	CHECK_STR(tl->comm, "nginx");
+	CHECK_INT(tl->tid, 301);
+	CHECK_STR(hooks(tl), "GetConn,GotConn");
+	CHECK_INT(tl->start_ns, T0 + 10 * US); /* the SETTINGS write */
+	CHECK_INT(tl->end_ns, T0 + 1000 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 990);
+	CHECK_INT(tl->phase_us[TL_PHASE_SEND], -1);
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], -1);
+	/* request bytes: what the client sent */
+	CHECK_INT(tl->request_bytes, H2_PREFACE_LEN);
+	CHECK_INT(tl->response_bytes, H2_SETTINGS_LEN + 500);
+	CHECK(tl->complete);
+	CHECK_STR(tl->error, "");
+	CHECK_INT(correlator_stats(c)->non_http_conns, 0);
+	correlator_free(c);
+}
+
+/* The same seen from the client: the server's SETTINGS read before the
+ * client wrote its preface */
+static void test_h2_client_reads_settings_first(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+
+	connected(&k);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 150 * US, T0 + 200 * US, H2_SETTINGS,
+	       H2_SETTINGS_LEN, H2_SETTINGS_LEN);
+	io_ret(&k, HT_DIR_EGRESS, T0 + 250 * US, T0 + 260 * US, H2_PREFACE,
+	       H2_PREFACE_LEN, H2_PREFACE_LEN);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 900 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_INT(tl->role, HT_ROLE_CLIENT);
+	CHECK_STR(tl->version, "HTTP/2");
+	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,GotConn");
+	CHECK_INT(tl->start_ns, T0);
+	CHECK_INT(tl->end_ns, T0 + 900 * US);
+	CHECK_INT(tl->request_bytes, H2_PREFACE_LEN);
+	CHECK_INT(tl->response_bytes, H2_SETTINGS_LEN);
+	CHECK(tl->complete);
+	correlator_free(c);
+}
+
+/* No accept or connect seen: a SETTINGS frame written first is a
+ * server's, read first a client's */
+static void test_h2_settings_tells_role(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn srv = { .c = c, .tgid = 300, .tid = 300, .fd = 9, .gen = T0 };
+	struct cn cli = client(c);
+
+	io_ret(&srv, HT_DIR_EGRESS, T0 + 10 * US, T0 + 30 * US, H2_SETTINGS,
+	       H2_SETTINGS_LEN, H2_SETTINGS_LEN);
+	io_ret(&cli, HT_DIR_INGRESS, T0 + 10 * US, T0 + 40 * US, H2_SETTINGS,
+	       H2_SETTINGS_LEN, H2_SETTINGS_LEN);
+	correlator_flush(c);
+	CHECK_INT(out.n, 2);
+	CHECK_INT(out.tl[0].role + out.tl[1].role,
+		  HT_ROLE_CLIENT + HT_ROLE_SERVER);
+	CHECK_INT(out.tl[out.tl[0].pid == 300 ? 0 : 1].role, HT_ROLE_SERVER);
+	CHECK_STR(out.tl[0].version, "HTTP/2");
+	CHECK_STR(out.tl[1].version, "HTTP/2");
+	/* the tracer stopped while they were open */
+	CHECK(!out.tl[0].complete);
+	CHECK(!out.tl[1].complete);
+	correlator_free(c);
+}
+
+/* Only a SETTINGS frame: other bytes that start with 0x00 are not HTTP,
+ * and a SETTINGS frame after an HTTP/1.x request is not a server
+ * speaking first */
+static void test_h2_settings_strict(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct cn k2 = client(c);
+
+	connected(&k);
+	io_ret(&k, HT_DIR_INGRESS, T0 + 150 * US, T0 + 200 * US,
+	       "\x00\x00\x13\x04\x00\x00\x00\x00\x00", 9, 9);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 300 * US, 0, SERVER_ADDR);
+	k2.fd = 6;
+	connected(&k2);
+	io(&k2, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io_ret(&k2, HT_DIR_INGRESS, T0 + 300 * US, T0 + 400 * US, H2_SETTINGS,
+	       H2_SETTINGS_LEN, H2_SETTINGS_LEN);
+	conn_ev(&k2, HT_EV_CLOSE, T0 + 500 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].method, "GET");
+	CHECK_STR(out.tl[0].version, "HTTP/1.1");
+	CHECK_STR(out.tl[0].error, "malformed HTTP response");
+	CHECK_INT(correlator_stats(c)->non_http_conns, 1);
+	correlator_free(c);
+}
+
+/* The process exits with the connection open (the kernel closes it):
+ * the connection is over, complete; a reset ends it with an error */
+static void test_h2_exit_and_reset(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct cn k2 = client(c);
+
+	connected(&k);
+	io_ret(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, H2_PREFACE,
+	       H2_PREFACE_LEN, H2_PREFACE_LEN);
+	k2.fd = 6;
+	connected(&k2);
+	io_ret(&k2, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, H2_PREFACE,
+	       H2_PREFACE_LEN, H2_PREFACE_LEN);
+	io_ret(&k2, HT_DIR_INGRESS, T0 + 300 * US, T0 + 400 * US, "", 0,
+	       -ECONNRESET);
+	proc_exit(c, k.tgid, T0 + 2000 * US);
+	correlator_flush(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(out.tl[0].version, "HTTP/2");
+	CHECK_STR(out.tl[0].error, "read: connection reset by peer");
+	CHECK_INT(out.tl[0].end_ns, T0 + 400 * US);
+	CHECK(out.tl[0].complete);
+	CHECK_STR(out.tl[1].version, "HTTP/2");
+	CHECK_STR(out.tl[1].error, "");
+	CHECK_INT(out.tl[1].end_ns, T0 + 2000 * US);
+	CHECK(out.tl[1].complete);
 	correlator_free(c);
 }
 
@@ -2182,6 +2350,11 @@ int main(void)
 	RUN(test_capture_gap_in_body);
 	RUN(test_framing_lost);
 	RUN(test_not_http);
+	RUN(test_h2_server_speaks_first);
+	RUN(test_h2_client_reads_settings_first);
+	RUN(test_h2_settings_tells_role);
+	RUN(test_h2_settings_strict);
+	RUN(test_h2_exit_and_reset);
 	RUN(test_http2_preface);
 	RUN(test_server_role);
 	RUN(test_unknown_conn_guess);

@@ -1117,45 +1117,92 @@ static void test_text_request_not_seen(void)
 }
 
 /* Bars never pass 40 columns, even for phases longer than the total. */
-/* HTTP/2 (frames not decoded): no method, but not "no request" either;
- * the connection and TLS lines say what is known */
+/* HTTP/2 (streams not decoded): no method, but not "no request" either;
+ * the connection, TLS and bytes lines say what is known */
+static void make_h2(struct timeline *tl)
+{
+	int i;
+
+	make_refused(tl);
+	tl->n_events = 0;
+	set_v4(&tl->saddr, "127.0.0.1", 41402);
+	set_v4(&tl->daddr, "127.0.0.1", 8443);
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		tl->phase_us[i] = -1;
+	tl->phase_us[TL_PHASE_CONNECT] = 270;
+	tl->phase_us[TL_PHASE_TLS] = 4416;
+	tl->phase_us[TL_PHASE_TOTAL] = 4801;
+	strcpy(tl->version, "HTTP/2");
+	tl->request_bytes = 842;
+	tl->response_bytes = 1205;
+	tl->tls.seen = true;
+	strcpy(tl->tls.lib, "openssl");
+	strcpy(tl->tls.version, "TLSv1.3");
+	strcpy(tl->tls.cipher, "TLS_AES_256_GCM_SHA384");
+	strcpy(tl->tls.sni, "localhost");
+	strcpy(tl->tls.alpn, "h2");
+	add_event(tl, TL_GetConn, 0);
+	add_event(tl, TL_TLSHandshakeStart, 1708);
+	add_event(tl, TL_TLSHandshakeDone, 4687);
+	add_event(tl, TL_GotConn, 4687);
+}
+
 static void test_text_h2(void)
 {
 	struct timeline tl;
 	struct output_opts o = test_opts();
 	struct capture c;
-	int i;
 
-	make_refused(&tl);
-	tl.n_events = 0;
-	set_v4(&tl.saddr, "127.0.0.1", 41402);
-	set_v4(&tl.daddr, "127.0.0.1", 8443);
-	for (i = 0; i < TL_PHASE_COUNT; i++)
-		tl.phase_us[i] = -1;
-	tl.phase_us[TL_PHASE_CONNECT] = 270;
-	tl.phase_us[TL_PHASE_TLS] = 4416;
-	tl.phase_us[TL_PHASE_TOTAL] = 4801;
-	strcpy(tl.version, "HTTP/2");
-	tl.tls.seen = true;
-	strcpy(tl.tls.lib, "openssl");
-	strcpy(tl.tls.version, "TLSv1.3");
-	strcpy(tl.tls.cipher, "TLS_AES_256_GCM_SHA384");
-	strcpy(tl.tls.sni, "localhost");
-	strcpy(tl.tls.alpn, "h2");
-	add_event(&tl, TL_GetConn, 0);
-	add_event(&tl, TL_TLSHandshakeStart, 1708);
-	add_event(&tl, TL_TLSHandshakeDone, 4687);
-	add_event(&tl, TL_GotConn, 4687);
+	make_h2(&tl);
 	c = capture_text(&tl, &o);
 	CHECK_STR(c.buf,
-		  "11:30:00.123 curl[1234] HTTP/2 127.0.0.1:8443 -> frames "
-		  "not decoded  total 4.801 ms\n"
+		  "11:30:00.123 curl[1234] HTTP/2 127.0.0.1:8443 -> connection, "
+		  "streams not decoded  total 4.801 ms\n"
 		  "  connect    0.270 ms  ##\n"
 		  "  tls        4.416 ms  #####################################\n"
 		  "  new connection 127.0.0.1:41402 -> 127.0.0.1:8443\n"
 		  "  tls openssl TLSv1.3 TLS_AES_256_GCM_SHA384 sni=localhost "
-		  "alpn=h2\n");
+		  "alpn=h2\n"
+		  "  bytes 842 from the client, 1205 from the server\n");
 	CHECK_LACKS(c, "no request");
+	free(c.buf);
+
+	/* its server's view: incoming, to the server's own address */
+	tl.role = HT_ROLE_SERVER;
+	set_v4(&tl.saddr, "127.0.0.1", 8443);
+	set_v4(&tl.daddr, "127.0.0.1", 41402);
+	tl.phase_us[TL_PHASE_CONNECT] = -1;
+	tl.phase_us[TL_PHASE_TLS] = -1;
+	c = capture_text(&tl, &o);
+	CHECK_STR(c.buf,
+		  "11:30:00.123 curl[1234] incoming HTTP/2 127.0.0.1:8443 -> "
+		  "connection, streams not decoded  total 4.801 ms\n"
+		  "  accepted connection 127.0.0.1:41402 -> 127.0.0.1:8443\n"
+		  "  tls openssl TLSv1.3 TLS_AES_256_GCM_SHA384 sni=localhost "
+		  "alpn=h2\n"
+		  "  bytes 842 from the client, 1205 from the server\n");
+	free(c.buf);
+}
+
+/* JSON says the streams were not decoded, and only for HTTP/2 */
+static void test_json_h2(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+
+	make_h2(&tl);
+	tl.role = HT_ROLE_SERVER;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"role\":\"server\"");
+	CHECK_HAS(c, "\"version\":\"HTTP/2\",\"status\":null,"
+		     "\"streams_decoded\":false}");
+	/* the server's own: it sent what came from the server */
+	CHECK_HAS(c, "\"bytes\":{\"sent\":1205,\"received\":842}");
+	free(c.buf);
+	make_refused(&tl);
+	c = capture_json(&tl, &o);
+	CHECK_LACKS(c, "streams_decoded");
 	free(c.buf);
 }
 
@@ -1345,8 +1392,8 @@ static void test_server_side(void)
 	tl.method[0] = tl.target[0] = '\0';
 	strcpy(tl.version, "HTTP/2");
 	c = capture_text(&tl, &o);
-	CHECK_HAS(c, "curl[1234] incoming HTTP/2 127.0.0.1:8080 -> frames "
-		     "not decoded");
+	CHECK_HAS(c, "curl[1234] incoming HTTP/2 127.0.0.1:8080 -> connection, "
+		     "streams not decoded");
 	CHECK_LACKS(c, "HTTP/2 127.0.0.1:51234");
 	free(c.buf);
 
@@ -1532,5 +1579,6 @@ int main(void)
 	RUN(test_text_stamps_in_order);
 	RUN(test_query_redacted);
 	RUN(test_target_cut);
+	RUN(test_json_h2);
 	return unit_done("output");
 }
