@@ -8,7 +8,7 @@ PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux
 qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs perl
-nghttp2-client golang-go openjdk-17-jdk-headless"
+nghttp2-client golang-go openjdk-17-jdk-headless nginx-light python3-grpcio"
 	# the guest's busybox must be static; busybox-static replaces busybox
 	if ! { [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null |
 		grep -q 'program interpreter'; }; then
@@ -29,6 +29,10 @@ done
 if command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ]; then
 	missing=$(echo "$missing" | sed 's/ bpftool//')
 fi
+# any nginx with the http_v2 and ssl modules will do (nginx-light has them)
+if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+	missing=$(echo "$missing" | sed 's/ nginx-light//')
+fi
 if [ -z "$missing" ]; then
 	echo "install-deps: everything is installed"
 	exit 0
@@ -42,6 +46,9 @@ apt-get update -qq
 # the clang runtime package carries clang's version.
 if ! apt-cache show bpftool >/dev/null 2>&1; then
 	missing=$(echo "$missing" | sed 's/ bpftool/ linux-tools-common linux-tools-generic/')
+fi
+if ! apt-cache show nginx-light >/dev/null 2>&1; then
+	missing=$(echo "$missing" | sed 's/ nginx-light/ nginx/')
 fi
 if ! apt-cache show libclang-rt-14-dev >/dev/null 2>&1; then
 	ver=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')

@@ -1361,7 +1361,8 @@ def start_h2_server(env, t):
 def case_tls_h2(env, t):
     """curl --http2 against Node's http2.createSecureServer: ALPN h2 (the
     choice is encrypted in TLS 1.3; the plaintext's preface says it), one
-    timeline for the connection, frames not decoded: it ends at GotConn."""
+    timeline for the connection, reported when it closes, streams not
+    decoded: no hook after GotConn."""
     server, port = start_h2_server(env, t)
     try:
         pid, rc, out, err = curl(
@@ -2121,6 +2122,264 @@ def case_server_role_text(env, server_pid, server_port):
 
 
 # ---------------------------------------------------------------------------
+# HTTP/2 where the server speaks first: its SETTINGS frame is the
+# connection's first data (nginx, gRPC). Recognised and reported, one
+# timeline per connection, streams not decoded.
+
+
+def check_h2_conn(c, tl, what, role):
+    check_common(c, tl, what)
+    c.eq(tl.get("role"), role, what + " role")
+    c.eq(dig(tl, "http", "version"), "HTTP/2", what + " http.version")
+    c.eq(dig(tl, "http", "streams_decoded"), False,
+         what + " http.streams_decoded")
+    c.eq(dig(tl, "http", "method"), None, what + " http.method")
+    c.eq(dig(tl, "http", "status"), None, what + " http.status")
+    c.eq(tl.get("error"), None, what + " error")
+    c.eq(tl.get("complete"), True, what + " complete")
+    c.eq(dig(tl, "conn", "reused"), False, what + " conn.reused")
+    # the preface one way, a SETTINGS frame the other, at least; bytes
+    # are the traced process's own: a server receives the preface
+    pre, sett = (("sent", "received") if role == "client" else
+                 ("received", "sent"))
+    c.true((dig(tl, "bytes", pre) or 0) >= 24,
+           "%s bytes.%s %r < 24 (the preface)"
+           % (what, pre, dig(tl, "bytes", pre)))
+    c.true((dig(tl, "bytes", sett) or 0) >= 9,
+           "%s bytes.%s %r < 9 (a SETTINGS frame)"
+           % (what, sett, dig(tl, "bytes", sett)))
+    total = dig(tl, "phases_us", "total")
+    c.true(isinstance(total, int) and total > 0,
+           "%s phases_us.total %r" % (what, total))
+
+
+def make_cert(env, name):
+    cert, key = env.path(name + ".crt"), env.path(name + ".key")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise CaseFailed("openssl req failed: %s"
+                         % r.stderr.decode(errors="replace")[-300:])
+    return cert, key
+
+
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log info;
+events { worker_connections 64; }
+http {
+    access_log %(dir)s/access.log;
+    client_body_temp_path %(dir)s/body;
+    ssl_certificate %(cert)s;
+    ssl_certificate_key %(key)s;
+    server {
+        listen 127.0.0.1:%(port12)d ssl http2;
+        ssl_protocols TLSv1.2;
+        location / { return 200 "hello h2\\n"; }
+    }
+    server {
+        listen 127.0.0.1:%(port13)d ssl http2;
+        ssl_protocols TLSv1.3;
+        location / { return 200 "hello h2\\n"; }
+    }
+}
+"""
+
+
+def setup_nginx_h2(env):
+    """nginx (one process: master_process off) serving HTTP/2 over TLS on
+    two free loopback ports, everything in its own directory. Over TLS
+    1.2 (nginx 1.22's default) the client's preface comes after the
+    handshake and nginx writes its SETTINGS frame first; over TLS 1.3 the
+    preface comes with the client's Finished and nginx reads it first."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        raise CaseFailed("nginx missing (apt-get install nginx-light)")
+    if not shutil.which("openssl"):
+        raise CaseFailed("openssl CLI missing (apt-get install openssl)")
+    d = env.path("nginx")
+    os.makedirs(d, exist_ok=True)
+    cert, key = make_cert(env, "nginx")
+    for attempt in range(3):
+        port12, port13 = env.closed_port(), env.closed_port()
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF % {"dir": d, "port12": port12,
+                                  "port13": port13, "cert": cert,
+                                  "key": key})
+        log = open(os.path.join(d, "stderr.log"), "wb")
+        p = PROCS.popen([nginx, "-p", d + "/", "-e", d + "/error.log",
+                         "-c", conf], stdout=log, stderr=log,
+                        stdin=subprocess.DEVNULL)
+        log.close()
+
+        def listening():
+            if p.poll() is not None:
+                return "exited"
+            try:
+                for port in (port12, port13):
+                    socket.create_connection(("127.0.0.1", port),
+                                             0.2).close()
+                return "yes"
+            except OSError:
+                return None
+        r = wait_for(listening, 10.0, step=0.05)
+        if r == "yes":
+            return ["-p", str(p.pid)], (p.pid, port12, port13)
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    with open(os.path.join(d, "error.log"), "rb") as f:
+        tail = f.read()[-400:].decode(errors="replace")
+    raise CaseFailed("nginx did not start: %s" % tail.strip())
+
+
+def case_nginx_h2(env, ctx):
+    """curl --http2 against nginx, traced on nginx's side (-p), over TLS
+    1.2 (nginx speaks first) and TLS 1.3 (curl's preface first)."""
+    npid, port12, port13 = ctx
+    runs = []
+    for port, tls_version in ((port12, "TLSv1.2"), (port13, "TLSv1.3")):
+        pid, rc, out, err = curl(
+            env, "--http2", "-k", "-o", "/dev/null", "-w",
+            "%{http_version} %{http_code} %{local_port}",
+            "https://127.0.0.1:%d/h2" % port)
+        if rc != 0:
+            raise CaseFailed("curl --http2 failed rc=%d: %s"
+                             % (rc, err.strip()))
+        ver, code, local_port = out.split()
+        if (ver, code) != ("2", "200"):
+            raise CaseFailed("curl did not speak HTTP/2 to nginx: "
+                             "http_version %s, status %s" % (ver, code))
+        runs.append((port, tls_version, int(local_port)))
+
+    def check(c, tls):
+        for port, tls_version, local_port in runs:
+            what = "nginx " + tls_version
+            tl = c.one([t for t in by_pid(tls, npid)
+                        if dig(t, "conn", "sport") == port],
+                       "nginx pid %d port %d" % (npid, port))
+            if not tl:
+                continue
+            check_h2_conn(c, tl, what, "server")
+            c.eq(dig(tl, "conn", "dport"), local_port,
+                 what + " conn.dport (curl's port)")
+            c.eq(dig(tl, "tls", "lib"), "openssl", what + " tls.lib")
+            c.eq(dig(tl, "tls", "version"), tls_version,
+                 what + " tls.version")
+            c.eq(dig(tl, "tls", "alpn"), "h2", what + " tls.alpn")
+            c.eq(hooks(tl), ["GetConn", "GotConn"], what + " hooks")
+        c.eq(len(by_pid(tls, npid)), len(runs), "nginx timelines")
+    return check
+
+
+PY_GRPC_SERVER = r"""
+import os, sys
+from concurrent import futures
+import grpc
+port_file = sys.argv[1]
+def ping(request, context):
+    return b"pong " + request
+# generic handlers, bytes in and out: no protoc
+h = grpc.method_handlers_generic_handler(
+    "httptrace.Test", {"Ping": grpc.unary_unary_rpc_method_handler(ping)})
+srv = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=(h,))
+port = srv.add_insecure_port("127.0.0.1:0")
+srv.start()
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(port))
+os.rename(port_file + ".tmp", port_file)
+sys.stdin.readline()  # stop
+srv.stop(1).wait()
+"""
+
+PY_GRPC_CLIENT = r"""
+import sys
+import grpc
+sys.stdin.readline()  # gate: the tracer is ready
+with grpc.insecure_channel("127.0.0.1:" + sys.argv[1]) as ch:
+    ping = ch.unary_unary("/httptrace.Test/Ping")
+    print(ping(b"ping", timeout=10).decode())
+"""
+
+# Debian's python3-grpcio is for the system interpreter only
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def setup_grpc_h2c(env):
+    """A gRPC server and client (h2c, prior knowledge), both started
+    before the tracer so that it can follow both pids."""
+    r = subprocess.run([SYSTEM_PYTHON, "-c", "import grpc"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise CaseFailed("%s cannot import grpc (apt-get install "
+                         "python3-grpcio)" % SYSTEM_PYTHON)
+    port_file = env.path("port.grpc")
+    log = open(env.path("server.grpc.log"), "wb")
+    srv = PROCS.popen([SYSTEM_PYTHON, "-c", PY_GRPC_SERVER, port_file],
+                      stdin=subprocess.PIPE, stdout=log, stderr=log)
+    log.close()
+    port = wait_port_file(srv, port_file)
+    if not port or port == "exited":
+        raise CaseFailed("gRPC server did not start (see %s)"
+                         % env.path("server.grpc.log"))
+    cli = PROCS.popen([SYSTEM_PYTHON, "-c", PY_GRPC_CLIENT, port],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE)
+    return (["-p", str(srv.pid), "-p", str(cli.pid)],
+            (srv, cli, int(port)))
+
+
+def case_grpc_h2c(env, ctx):
+    """gRPC over h2c, both ends traced: one HTTP/2 connection seen by
+    the client (it connected) and one by the server (it accepted, and
+    wrote its SETTINGS frame before reading the preface)."""
+    srv, cli, port = ctx
+    try:
+        out, err = cli.communicate(input=b"go\n", timeout=CLIENT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise CaseFailed("gRPC client timed out")
+    if cli.returncode != 0 or out.strip() != b"pong ping":
+        raise CaseFailed("gRPC call failed rc=%d: %r %s"
+                         % (cli.returncode, out,
+                            err.decode(errors="replace")[-300:]))
+    # the server's side of the connection closes once it reads the EOF
+    time.sleep(0.3)
+    try:
+        srv.communicate(input=b"stop\n", timeout=CLIENT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise CaseFailed("gRPC server did not stop")
+
+    def check(c, tls):
+        ct = c.one(by_pid(tls, cli.pid), "gRPC client pid %d" % cli.pid)
+        st = c.one(by_pid(tls, srv.pid), "gRPC server pid %d" % srv.pid)
+        if ct:
+            check_h2_conn(c, ct, "client", "client")
+            c.eq(dig(ct, "conn", "dport"), port, "client conn.dport")
+            c.eq(ct.get("tls"), None, "client tls")
+            got = [h for h in hooks(ct) if h not in ("DNSStart", "DNSDone")]
+            c.eq(got, ["GetConn", "ConnectStart", "ConnectDone", "GotConn"],
+                 "client hooks (DNS aside)")
+        if st:
+            check_h2_conn(c, st, "server", "server")
+            c.eq(dig(st, "conn", "sport"), port, "server conn.sport")
+            c.eq(st.get("tls"), None, "server tls")
+        if ct and st:
+            c.eq(dig(st, "conn", "dport"), dig(ct, "conn", "sport"),
+                 "server's peer port = client's port (one connection)")
+            # what the client sent, the server read: all of it, both
+            # counted from the same socket calls' return values
+            c.eq(dig(st, "bytes", "received"), dig(ct, "bytes", "sent"),
+                 "bytes from the client, as each side counted them")
+    return check
+
+
+# ---------------------------------------------------------------------------
 # groups: one tracer run each
 
 
@@ -2551,6 +2810,8 @@ GROUPS = [
     ("tls_capture0", setup_tls_capture0, [
         ("tls_capture0_no_false_verify", case_tls_capture0_no_false_verify),
     ]),
+    ("nginx_h2", setup_nginx_h2, [("nginx_h2_server", case_nginx_h2)]),
+    ("grpc_h2c", setup_grpc_h2c, [("grpc_h2c", case_grpc_h2c)]),
     # its own tracer run: a fresh tracer that has seen nothing but the
     # host's own libraries (and every probe costs the exit ~0.1 s)
     ("tls_exec", setup_tls, [
