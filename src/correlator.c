@@ -2028,7 +2028,10 @@ static void tls_derive_handshake(struct conn *conn,
 		response = ev->direction == HT_DIR_INGRESS &&
 			   starts_message(H1_RESPONSE, ev->data,
 					  ev->captured_len);
-	if (response && !conn->n_requests) {
+	/* an HTTP/2 server's SETTINGS frame answers no request: it comes
+	 * right after the handshake */
+	if (response && !conn->n_requests &&
+	    !ht_h2_settings_frame(ev->data, ev->captured_len)) {
 		t->hs = HS_OK;
 		t->hs_done_unknown = true;
 		return;

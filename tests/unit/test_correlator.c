@@ -2253,6 +2253,53 @@ static void test_tls_handshake_inside_write(void)
  * record): the first response is reported as such, and neither it nor
  * the next request gets a tls phase that runs from the ClientHello to
  * the first response. */
+/* An HTTP/2 client over TLS that makes no handshake call (Node) reads
+ * the server's SETTINGS frame before it writes its preface: that frame
+ * ends the handshake, it is no response to an unseen request */
+static void test_tls_h2_settings_first(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	const struct timeline *tl = &out.tl[0];
+	struct tbuf ch, sh, fin, ct;
+	struct rec r;
+	struct ht_data_event *ev = (void *)r.buf;
+
+	k.comm = "node";
+	connected(&k);
+	tls_client_hello(&ch, "example.com", "h2");
+	tls_server_hello(&sh, 0x0304, 0x1301, NULL);
+	tls_appdata(&fin, 53);
+	tls_appdata(&ct, 80);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 220 * US, &ch);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 600 * US, &sh);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 650 * US, T0 + 700 * US, &fin);
+	tls_raw(&k, HT_DIR_INGRESS, T0 + 800 * US, T0 + 900 * US, &ct);
+	mk_data(&r, &k, HT_DIR_INGRESS, T0 + 950 * US, T0 + 1000 * US,
+		H2_SETTINGS, H2_SETTINGS_LEN, H2_SETTINGS_LEN);
+	ev->hdr.type = HT_EV_TLS_DATA;
+	ev->call = HT_TLS_OPENSSL;
+	push(c, &r);
+	mk_data(&r, &k, HT_DIR_EGRESS, T0 + 1100 * US, T0 + 1150 * US,
+		H2_PREFACE, H2_PREFACE_LEN, H2_PREFACE_LEN);
+	ev->hdr.type = HT_EV_TLS_DATA;
+	ev->call = HT_TLS_OPENSSL;
+	push(c, &r);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 3000 * US, 0, SERVER_ADDR);
+	correlator_flush(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(tl->version, "HTTP/2");
+	CHECK_STR(tl->error, "");
+	CHECK(tl->complete);
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeStart), T0 + 200 * US);
+	CHECK_INT(hook_ts(tl, TL_TLSHandshakeDone), T0 + 900 * US);
+	CHECK_INT(tl->phase_us[TL_PHASE_TLS], 800);
+	CHECK_STR(tl->tls.alpn, "h2");
+	CHECK_INT(tl->request_bytes, H2_PREFACE_LEN);
+	CHECK_INT(tl->response_bytes, H2_SETTINGS_LEN);
+	correlator_free(c);
+}
+
 static void test_tls_response_without_request(void)
 {
 	struct correlator *c = setup(NULL);
@@ -2383,6 +2430,7 @@ int main(void)
 	RUN(test_tls_gnutls_rejected_after_handshake);
 	RUN(test_tls_gnutls_verify_ignored);
 	RUN(test_tls_h2);
+	RUN(test_tls_h2_settings_first);
 	RUN(test_tls_bad_records);
 	RUN(test_tls_handshake_never_backwards);
 	RUN(test_tls_handshake_from_wire);
