@@ -69,8 +69,10 @@ enum conn_proto {
 struct dns_result {
 	uint64_t enter_ns, done_ns;
 	uint32_t n_addrs;
+	uint32_t tid;  /* the thread that called getaddrinfo */
 	bool valid, used;
 	char host[HT_DNS_HOST_LEN];
+	char service[HT_DNS_SERVICE_LEN];
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
 };
 
@@ -467,18 +469,25 @@ static struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
 	if (tl->n_events >= TL_MAX_EVENTS)
 		return NULL;
 	e = &tl->events[tl->n_events++];
-	/* Not the address slots and the host, most of the event and
-	 * seldom used: n_addrs = 0 and "" say that they hold nothing. */
+	/* Not the address slots, the host and the service, most of the
+	 * event and seldom used: n_addrs = 0 and "" say that they hold
+	 * nothing. */
 	_Static_assert(offsetof(struct tl_event, n_addrs) <
 			       offsetof(struct tl_event, addrs) &&
 		       offsetof(struct tl_event, host) ==
 			       offsetof(struct tl_event, addrs) +
 				       sizeof(e->addrs) &&
-		       sizeof(struct tl_event) - offsetof(struct tl_event, host) <
-			       sizeof(e->host) + _Alignof(struct tl_event),
-		       "addrs, then host, come last, after n_addrs");
+		       offsetof(struct tl_event, service) ==
+			       offsetof(struct tl_event, host) +
+				       sizeof(e->host) &&
+		       sizeof(struct tl_event) -
+				       offsetof(struct tl_event, service) <
+			       sizeof(e->service) + _Alignof(struct tl_event),
+		       "addrs, then host, then service come last, after "
+		       "n_addrs");
 	memset(e, 0, offsetof(struct tl_event, addrs));
 	e->host[0] = '\0';
+	e->service[0] = '\0';
 	e->hook = hook;
 	e->ts_ns = ts_ns;
 	return e;
@@ -504,9 +513,12 @@ static void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
 	struct tl_event *e;
 
 	e = tl_add(tl, TL_DNSStart, dns->enter_ns);
-	if (e)
+	if (e) {
 		copy_bounded(e->host, sizeof(e->host), dns->host,
 			     sizeof(dns->host));
+		copy_bounded(e->service, sizeof(e->service), dns->service,
+			     sizeof(dns->service));
+	}
 	e = tl_add(tl, TL_DNSDone, dns->done_ns);
 	if (e) {
 		e->err = err;
@@ -2192,6 +2204,8 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 
 		copy_bounded(failed.host, sizeof(failed.host), ev->host,
 			     sizeof(ev->host));
+		copy_bounded(failed.service, sizeof(failed.service),
+			     ev->service, sizeof(ev->service));
 		tl_reset(tl);
 		tl->role = HT_ROLE_CLIENT;
 		tl->pid = ev->hdr.tgid;
@@ -2238,35 +2252,74 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 			      ev->enter_ns : ev->hdr.ts_ns;
 	d->done_ns = ev->hdr.ts_ns;
 	d->n_addrs = n;
+	d->tid = ev->hdr.tid;
 	memcpy(d->addrs, ev->addrs, n * sizeof(d->addrs[0]));
 	copy_bounded(d->host, sizeof(d->host), ev->host, sizeof(ev->host));
+	copy_bounded(d->service, sizeof(d->service), ev->service,
+		     sizeof(ev->service));
 }
 
-/* The lookup this connect used: same process (any thread: curl resolves
- * on a helper thread), its answer holds the peer address, it finished
- * before the connect began, most recent first; each is used once. */
+/*
+ * How well lookup d fits a connect to peer from thread tid: 0 when its
+ * answer does not hold the peer's address, or holds it for another port
+ * (getaddrinfo puts the service's port in every address it returns, 0
+ * when none was asked); else higher for the port asked (not just none),
+ * then for the connecting thread's own lookup.
+ */
+static unsigned int dns_fit(const struct dns_result *d,
+			    const struct ht_addr *peer, uint32_t tid)
+{
+	unsigned int fit = 0;
+	uint32_t k;
+
+	for (k = 0; k < d->n_addrs; k++) {
+		const struct ht_addr *a = &d->addrs[k];
+
+		if (!addr_same_host(a, peer))
+			continue;
+		if (!a->port || !peer->port)
+			fit = fit > 1 ? fit : 1;
+		else if (a->port == peer->port)
+			fit = 2;
+	}
+	if (!fit)
+		return 0;
+	return fit * 2 + (d->tid == tid);
+}
+
+/*
+ * The lookup this connect used: same process (any thread: curl resolves
+ * on helper threads), its answer holds the peer address for the peer's
+ * port, it finished before the connect began; of those the one for that
+ * port, then the connecting thread's, then the latest. Each serves one
+ * connection: a client that connects again from its own cache (curl's
+ * DNS cache, a second connection to the same host:port) did no lookup
+ * for it, and Go's httptrace too reports DNSStart/DNSDone only on the
+ * request that resolved.
+ */
 static void match_dns(struct correlator *c, struct conn *conn)
 {
 	struct proc *p = conn->proc;
 	struct dns_result *best = NULL;
+	unsigned int best_fit = 0;
 	uint64_t at = conn->connect_start_ns;
-	uint32_t i, k;
+	uint32_t i;
 
 	if (!p || !p->dns || !conn->daddr.family)
 		return;
 	for (i = 0; i < c->cfg.dns_per_proc; i++) {
 		struct dns_result *d = &p->dns->slot[i];
+		unsigned int fit;
 
 		if (!d->valid || d->used || d->done_ns > at ||
 		    at - d->done_ns > c->cfg.dns_ttl_ns)
 			continue;
-		if (best && best->done_ns >= d->done_ns)
+		fit = dns_fit(d, &conn->daddr, conn->owner_tid);
+		if (!fit || fit < best_fit ||
+		    (fit == best_fit && best->done_ns >= d->done_ns))
 			continue;
-		for (k = 0; k < d->n_addrs; k++)
-			if (addr_same_host(&d->addrs[k], &conn->daddr))
-				break;
-		if (k < d->n_addrs)
-			best = d;
+		best = d;
+		best_fit = fit;
 	}
 	if (!best)
 		return;

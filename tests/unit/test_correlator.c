@@ -262,9 +262,12 @@ static void io_ret(struct cn *k, int dir, uint64_t enter, uint64_t ts,
 	push(k->c, &r);
 }
 
-static void dns(struct correlator *c, uint32_t tgid, uint32_t tid,
-		uint64_t enter, uint64_t ts, const char *host, int32_t ret,
-		const struct ht_addr *addrs, uint32_t n)
+/* getaddrinfo(host, service): the answer's addresses carry the service's
+ * port, as glibc fills it in */
+static void dns_svc(struct correlator *c, uint32_t tgid, uint32_t tid,
+		    uint64_t enter, uint64_t ts, const char *host,
+		    const char *service, int32_t ret,
+		    const struct ht_addr *addrs, uint32_t n)
 {
 	struct rec r;
 	struct ht_dns_event *ev = (void *)r.buf;
@@ -275,10 +278,19 @@ static void dns(struct correlator *c, uint32_t tgid, uint32_t tid,
 	ev->ret = ret;
 	ev->n_addrs = n;
 	snprintf(ev->host, sizeof(ev->host), "%s", host);
+	if (service)
+		snprintf(ev->service, sizeof(ev->service), "%s", service);
 	if (n)
 		memcpy(ev->addrs, addrs, n * sizeof(*addrs));
 	r.size = sizeof(*ev);
 	push(c, &r);
+}
+
+static void dns(struct correlator *c, uint32_t tgid, uint32_t tid,
+		uint64_t enter, uint64_t ts, const char *host, int32_t ret,
+		const struct ht_addr *addrs, uint32_t n)
+{
+	dns_svc(c, tgid, tid, enter, ts, host, NULL, ret, addrs, n);
 }
 
 static void proc_exit(struct correlator *c, uint32_t tgid, uint64_t ts)
@@ -465,6 +477,168 @@ static void test_dns_helper_thread(void)
 			     "WroteHeaders,WroteRequest,GotFirstResponseByte,"
 			     "PutIdleConn");
 	CHECK_INT(tl->phase_us[TL_PHASE_DNS], -1);
+	correlator_free(c);
+}
+
+/* one GET over k, connected to peer from k's thread at `at` */
+static void get_at(struct cn *k, uint64_t at, struct ht_addr peer)
+{
+	conn_ev(k, HT_EV_CONNECT_START, at, 0, peer);
+	conn_ev(k, HT_EV_CONNECT_DONE, at + 100 * US, 0, peer);
+	io(k, HT_DIR_EGRESS, at + 200 * US, at + 250 * US, GET_REQ);
+	io(k, HT_DIR_INGRESS, at + 300 * US, at + 1000 * US, OK_RESP);
+}
+
+/* the timeline of connection fd, NULL if none */
+static const struct timeline *tl_of_fd(int32_t fd)
+{
+	int i;
+
+	for (i = 0; i < out.n && i < MAX_TL; i++)
+		if (out.tl[i].conn_id.fd == fd)
+			return &out.tl[i];
+	return NULL;
+}
+
+static const char *dns_service(const struct timeline *tl)
+{
+	const struct tl_event *e = tl ? hook_ev(tl, TL_DNSStart) : NULL;
+
+	return e ? e->service : "(no DNSStart)";
+}
+
+/*
+ * curl --parallel --parallel-immediate http://h.test:8001/a
+ * http://h.test:8002/b: two resolver threads look up the same name for two
+ * ports at once, and the main thread connects. The newest lookup is the
+ * other transfer's whichever connect comes first; the port tells them
+ * apart.
+ */
+static void test_dns_parallel_ports(void)
+{
+	int order;
+
+	for (order = 0; order < 4; order++) {
+		struct correlator *c = setup(NULL);
+		struct cn ka = client(c), kb = client(c);
+		struct ht_addr a[2] = { v4(127, 0, 0, 1, 8001),
+					v4(10, 0, 0, 7, 8001) };
+		struct ht_addr b[2] = { v4(127, 0, 0, 1, 8002),
+					v4(10, 0, 0, 7, 8002) };
+		bool a_last = order & 1, b_connects_first = order & 2;
+		const struct timeline *ta, *tb;
+
+		/* the lookups end in either order, both before the
+		 * connects */
+		dns_svc(c, 100, 101, T0 - 3 * MS,
+			a_last ? T0 - 1 * MS : T0 - 2 * MS, "h.test", "8001",
+			0, a, 2);
+		dns_svc(c, 100, 102, T0 - 3 * MS + 10 * US,
+			a_last ? T0 - 2 * MS : T0 - 1 * MS, "h.test", "8002",
+			0, b, 2);
+		kb.fd = 6;
+		kb.gen = T0 + 50 * US;
+		if (b_connects_first) {
+			kb.gen = T0;
+			ka.gen = T0 + 50 * US;
+		}
+		get_at(&ka, ka.gen, v4(127, 0, 0, 1, 8001));
+		get_at(&kb, kb.gen, v4(127, 0, 0, 1, 8002));
+		settle(c);
+		CHECK_INT(out.n, 2);
+		ta = tl_of_fd(5);
+		tb = tl_of_fd(6);
+		CHECK(ta && tb);
+		CHECK_STR(dns_service(ta), "8001");
+		CHECK_STR(dns_service(tb), "8002");
+		CHECK_STR(hook_host(ta, TL_DNSStart), "h.test");
+		CHECK_STR(hook_host(tb, TL_DNSStart), "h.test");
+		if (ta && tb) {
+			CHECK_INT(hook_ts(ta, TL_DNSDone),
+				  a_last ? T0 - 1 * MS : T0 - 2 * MS);
+			CHECK_INT(hook_ts(tb, TL_DNSDone),
+				  a_last ? T0 - 2 * MS : T0 - 1 * MS);
+			CHECK_INT(hook_evz(ta, TL_DNSDone)->addrs[0].port, 8001);
+			CHECK_INT(hook_evz(tb, TL_DNSDone)->addrs[0].port, 8002);
+		}
+		CHECK_INT(correlator_stats(c)->dns_unmatched, 0);
+		correlator_free(c);
+	}
+}
+
+/* A lookup for one port is not another port's, even as the only one:
+ * that connect did no lookup of its own (an address from a cache, or
+ * given by number). A lookup without a service fits any port. */
+static void test_dns_port_must_fit(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c), k2 = client(c);
+	struct ht_addr a = v4(10, 0, 0, 1, 8001);
+	struct ht_addr any = v4(10, 0, 0, 1, 0);
+
+	dns_svc(c, 100, 101, T0 - 2 * MS, T0 - 1 * MS, "h.test", "8001", 0,
+		&a, 1);
+	get_at(&k, T0, v4(10, 0, 0, 1, 80));
+	k2.fd = 6;
+	k2.gen = T0 + 2 * MS;
+	dns(c, 100, 100, T0 + 1 * MS, T0 + 1500 * US, "h.test", 0, &any, 1);
+	get_at(&k2, T0 + 2 * MS, v4(10, 0, 0, 1, 80));
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_INT(tl_of_fd(5) ? tl_of_fd(5)->phase_us[TL_PHASE_DNS] : -2, -1);
+	CHECK_STR(dns_service(tl_of_fd(6)), "");
+	CHECK_INT(hook_ts(tl_of_fd(6), TL_DNSStart), T0 + 1 * MS);
+	correlator_free(c);
+	/* the 8001 lookup stayed unused */
+	CHECK_INT(out.n, 2);
+}
+
+/*
+ * Two hosts on the same port. Different addresses: each connect gets its
+ * host's lookup whatever the order. The same address (two names of one
+ * server), looked up and connected by two threads of their own (Java,
+ * Python threads): each thread gets its own lookup, not the newest.
+ */
+static void test_dns_same_port_hosts(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn ka = client(c), kb = client(c);
+	struct ht_addr a = v4(10, 0, 0, 1, 443), b = v4(10, 0, 0, 2, 443);
+	struct ht_addr shared = v4(10, 0, 0, 3, 443);
+
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "a.test", "https", 0,
+		&a, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "b.test", "https", 0,
+		&b, 1);
+	kb.fd = 6;
+	kb.gen = T0 + 50 * US;
+	get_at(&kb, T0, v4(10, 0, 0, 2, 443));
+	get_at(&ka, T0 + 50 * US, v4(10, 0, 0, 1, 443));
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(hook_host(tl_of_fd(5), TL_DNSStart), "a.test");
+	CHECK_STR(hook_host(tl_of_fd(6), TL_DNSStart), "b.test");
+	CHECK_STR(dns_service(tl_of_fd(5)), "https");
+	correlator_free(c);
+
+	c = setup(NULL);
+	ka = client(c);
+	kb = client(c);
+	ka.tid = 101;
+	kb.tid = 102;
+	kb.fd = 6;
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "a.test", "443", 0,
+		&shared, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "b.test", "443", 0,
+		&shared, 1);
+	ka.gen = T0;
+	kb.gen = T0 + 50 * US;
+	get_at(&ka, T0, shared);
+	get_at(&kb, T0 + 50 * US, shared);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(hook_host(tl_of_fd(5), TL_DNSStart), "a.test");
+	CHECK_STR(hook_host(tl_of_fd(6), TL_DNSStart), "b.test");
 	correlator_free(c);
 }
 
@@ -2166,6 +2340,9 @@ int main(void)
 	RUN(test_out_of_order);
 	RUN(test_dns_helper_thread);
 	RUN(test_dns_failure);
+	RUN(test_dns_parallel_ports);
+	RUN(test_dns_port_must_fit);
+	RUN(test_dns_same_port_hosts);
 	RUN(test_connect_refused);
 	RUN(test_keep_alive);
 	RUN(test_pipelined);
