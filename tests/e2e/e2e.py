@@ -658,6 +658,69 @@ def case_curl_dns_hosts(env):
     return check
 
 
+def case_curl_dns_parallel_ports(env):
+    """curl --parallel --parallel-immediate to one name on two ports: two
+    resolver threads look the name up at once, one lookup per port; each
+    transfer's timeline has its own lookup (DNSStart.service is its port),
+    never the other's, and neither goes without. Several curl runs, as
+    which lookup ends first varies."""
+    if not shutil.which("unshare"):
+        raise CaseFailed("unshare(1) not found (util-linux)")
+    # the second port: a fixture server of its own
+    _, port_b = env.start_server("dns_parallel_b", "127.0.0.1")
+    hosts = env.path("hosts.parallel")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 %s\n" % HOSTNAME)
+    script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+    want = {"/par/a": env.port4, "/par/b": port_b}
+    runs = []
+    for i in range(5):
+        pid, rc, out, err = run_client(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+             "sh", hosts] + CURL +
+            ["--parallel", "--parallel-immediate",
+             "-o", "/dev/null", "-o", "/dev/null",
+             "http://%s:%d/par/a" % (HOSTNAME, env.port4),
+             "http://%s:%d/par/b" % (HOSTNAME, port_b)])
+        if rc != 0:
+            raise CaseFailed("curl --parallel run %d failed rc=%d: %s"
+                             % (i, rc, err.strip()))
+        runs.append(pid)
+
+    def check(c, tls):
+        for i, pid in enumerate(runs):
+            mine = by_pid(tls, pid)
+            c.show(mine)
+            if not c.eq(len(mine), 2, "run %d (pid %d): timelines" % (i, pid)):
+                continue
+            for tl in mine:
+                target = dig(tl, "http", "target")
+                port = want.get(target)
+                what = "run %d %s" % (i, target)
+                if not c.true(port is not None, "%s: unexpected target"
+                              % what):
+                    continue
+                check_ok_get(c, tl, what, target)
+                c.eq(dig(tl, "conn", "dport"), port, what + " conn.dport")
+                ds, dd = event(tl, "DNSStart"), event(tl, "DNSDone")
+                if not c.true(ds is not None and dd is not None,
+                              "%s: no lookup of its own: %s"
+                              % (what, hooks(tl))):
+                    continue
+                c.eq(ds.get("host"), HOSTNAME, what + " DNSStart.host")
+                c.eq(ds.get("service"), str(port), what + " DNSStart.service")
+                c.true("127.0.0.1" in (dd.get("addrs") or []),
+                       "%s: DNSDone.addrs %r lacks 127.0.0.1"
+                       % (what, dd.get("addrs")))
+                c.true(dig(tl, "phases_us", "dns") is not None,
+                       what + " phases_us.dns is null")
+                h = hooks(tl)
+                if "ConnectStart" in h:
+                    c.true(h.index("DNSDone") < h.index("ConnectStart"),
+                           "%s: DNSDone after ConnectStart: %s" % (what, h))
+    return check
+
+
 def case_curl_ipv6(env):
     if env.port6 is None:
         raise CaseFailed("no fixture server on ::1: %s" % env.v6_error)
@@ -2480,6 +2543,7 @@ GROUPS = [
         ("curl_post", case_curl_post),
         ("curl_expect_100", case_curl_expect_100),
         ("curl_dns_hosts", case_curl_dns_hosts),
+        ("curl_dns_parallel_ports", case_curl_dns_parallel_ports),
         ("curl_ipv6", case_curl_ipv6),
         ("curl_refused", case_curl_refused),
         ("curl_reset", case_curl_reset),
