@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "correlator.h"
@@ -171,6 +172,10 @@ struct conn {
 	bool connect_done_seen;
 	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
 	bool has_dns;
+	/* lookups of different names fit the connect equally (two names
+	 * of one server): which one is told by the name the connection is
+	 * for, once seen (SNI, Host) */
+	bool dns_deferred;
 	bool saw_bytes;       /* any byte moved on the socket */
 	struct conn_tls *tls; /* NULL: not TLS (so far) */
 	struct ht_addr saddr, daddr;
@@ -835,6 +840,50 @@ static uint64_t req_last_seen(const struct pending_req *r)
 	return max_u64(t, r->resp_last_ns);
 }
 
+static void match_dns(struct correlator *c, struct conn *conn,
+		      const char *name);
+
+/* The name a client connection is for: the SNI it sent, else the first
+ * request's Host without the port; "" when neither was seen. */
+static void conn_name(const struct conn *conn, const struct pending_req *r,
+		      char *out, size_t len)
+{
+	const char *colon;
+
+	out[0] = '\0';
+	if (conn->tls && conn->tls->stream[HT_DIR_EGRESS].hello.sni[0]) {
+		copy_bounded(out, len, conn->tls->stream[HT_DIR_EGRESS].hello.sni,
+			     sizeof(conn->tls->stream[0].hello.sni));
+		return;
+	}
+	if (!r || r->host[0] == '[') /* an address, not a name */
+		return;
+	copy_bounded(out, len, r->host, sizeof(r->host));
+	colon = strchr(out, ':');
+	if (colon && !strchr(colon + 1, ':'))
+		out[colon - out] = '\0';
+}
+
+/* A connect whose lookup was left open (dns_deferred) gets it by name
+ * when its first timeline is made; r, when not NULL, is that first
+ * request, which then begins with the lookup. */
+static void bind_deferred_dns(struct correlator *c, struct conn *conn,
+			      struct pending_req *r)
+{
+	char name[H1_HOST_MAX];
+
+	if (!conn->dns_deferred)
+		return;
+	conn->dns_deferred = false;
+	conn_name(conn, r, name, sizeof(name));
+	if (!name[0])
+		return;
+	match_dns(c, conn, name);
+	if (conn->has_dns && r && r->first_on_conn &&
+	    conn->dns.enter_ns < r->start_ns)
+		r->start_ns = conn->dns.enter_ns;
+}
+
 /* Requests are always finished oldest first: responses come in order. */
 static void finish_head(struct correlator *c, struct conn *conn,
 			uint64_t end_ns, const char *error, bool put_idle)
@@ -844,6 +893,8 @@ static void finish_head(struct correlator *c, struct conn *conn,
 	if (!r)
 		return;
 	req_unlink(conn, r);
+	if (r->first_on_conn)
+		bind_deferred_dns(c, conn, r);
 	build_request(c, conn, r, end_ns, error, put_idle);
 	emit(c);
 	req_free(c, r);
@@ -1707,6 +1758,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	if (conn->head || conn->n_requests)
 		return; /* a request is open: it carries the failure */
 	if (conn->role == HT_ROLE_CLIENT) {
+		bind_deferred_dns(c, conn, NULL);
 		if (conn->has_dns)
 			start = conn->dns.enter_ns;
 		else if (conn->connect_start_ns)
@@ -2287,6 +2339,19 @@ static unsigned int dns_fit(const struct dns_result *d,
 	return fit * 2 + (d->tid == tid);
 }
 
+/* Whether a lookup asked for this name (a Host or SNI), which may end
+ * with the root's dot on either side. */
+static bool dns_host_is(const struct dns_result *d, const char *name)
+{
+	size_t a = strnlen(d->host, sizeof(d->host)), b = strlen(name);
+
+	if (a && d->host[a - 1] == '.')
+		a--;
+	if (b && name[b - 1] == '.')
+		b--;
+	return a && a == b && strncasecmp(d->host, name, a) == 0;
+}
+
 /*
  * The lookup this connect used: same process (any thread: curl resolves
  * on helper threads), its answer holds the peer address for the peer's
@@ -2296,13 +2361,20 @@ static unsigned int dns_fit(const struct dns_result *d,
  * DNS cache, a second connection to the same host:port) did no lookup
  * for it, and Go's httptrace too reports DNSStart/DNSDone only on the
  * request that resolved.
+ *
+ * At the connect (name NULL), when lookups of different names fit
+ * equally well (two names of one server, resolved by helper threads),
+ * none is taken: the connect waits for the name it is for (name, later:
+ * its SNI or Host) and takes the best lookup of that name, or none.
  */
-static void match_dns(struct correlator *c, struct conn *conn)
+static void match_dns(struct correlator *c, struct conn *conn,
+		      const char *name)
 {
 	struct proc *p = conn->proc;
 	struct dns_result *best = NULL;
 	unsigned int best_fit = 0;
 	uint64_t at = conn->connect_start_ns;
+	bool ambiguous = false;
 	uint32_t i;
 
 	if (!p || !p->dns || !conn->daddr.family)
@@ -2315,14 +2387,25 @@ static void match_dns(struct correlator *c, struct conn *conn)
 		    at - d->done_ns > c->cfg.dns_ttl_ns)
 			continue;
 		fit = dns_fit(d, &conn->daddr, conn->owner_tid);
-		if (!fit || fit < best_fit ||
-		    (fit == best_fit && best->done_ns >= d->done_ns))
+		if (!fit || (name && !dns_host_is(d, name)) || fit < best_fit)
 			continue;
+		if (best && fit == best_fit) {
+			if (!dns_host_is(d, best->host))
+				ambiguous = true;
+			if (best->done_ns >= d->done_ns)
+				continue;
+		} else {
+			ambiguous = false;
+		}
 		best = d;
 		best_fit = fit;
 	}
 	if (!best)
 		return;
+	if (ambiguous && !name) {
+		conn->dns_deferred = true;
+		return;
+	}
 	best->used = true;
 	conn->dns = *best;
 	conn->has_dns = true;
@@ -2572,7 +2655,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 			conn->connect_start_ns = ts;
 			conn->connect_start_peer = ev->daddr;
 			conn->owner_tid = ev->hdr.tid;
-			match_dns(c, conn);
+			match_dns(c, conn, NULL);
 		}
 		break;
 	case HT_EV_CONNECT_DONE:

@@ -642,6 +642,97 @@ static void test_dns_same_port_hosts(void)
 	correlator_free(c);
 }
 
+/* one GET with this Host over k, connected to peer at `at` */
+static void get_host_at(struct cn *k, uint64_t at, struct ht_addr peer,
+			const char *host)
+{
+	char req[128];
+
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+		 host);
+	conn_ev(k, HT_EV_CONNECT_START, at, 0, peer);
+	conn_ev(k, HT_EV_CONNECT_DONE, at + 100 * US, 0, peer);
+	io(k, HT_DIR_EGRESS, at + 200 * US, at + 250 * US, req);
+	io(k, HT_DIR_INGRESS, at + 300 * US, at + 1000 * US, OK_RESP);
+}
+
+/*
+ * curl --parallel to http://a.test:8080/ and http://b.test:8080/, two
+ * names of one address: resolver threads of their own, the main thread
+ * connects. Address, port and thread fit both lookups; the connection's
+ * Host tells which is its own, whichever lookup ends last and whichever
+ * connect comes first. A connect refused before any name was seen takes
+ * neither: no dns phase, rather than maybe the other transfer's.
+ */
+static void test_dns_same_address_hosts(void)
+{
+	struct ht_addr shared = v4(10, 0, 0, 3, 8080);
+	int order;
+
+	for (order = 0; order < 4; order++) {
+		struct correlator *c = setup(NULL);
+		struct cn ka = client(c), kb = client(c), kr = client(c);
+		bool a_last = order & 1, b_first = order & 2;
+		const struct timeline *ta, *tb, *tr;
+
+		dns_svc(c, 100, 101, T0 - 3 * MS,
+			a_last ? T0 - 1 * MS : T0 - 2 * MS, "a.test", "8080",
+			0, &shared, 1);
+		dns_svc(c, 100, 102, T0 - 3 * MS,
+			a_last ? T0 - 2 * MS : T0 - 1 * MS, "B.Test.", "8080",
+			0, &shared, 1);
+		kb.fd = 6;
+		kr.fd = 7;
+		ka.gen = b_first ? T0 + 50 * US : T0;
+		kb.gen = b_first ? T0 : T0 + 50 * US;
+		kr.gen = T0 + 20 * US;
+		conn_ev(&kr, HT_EV_CONNECT_START, kr.gen, 0, shared);
+		conn_ev(&kr, HT_EV_CONNECT_DONE, kr.gen + 10 * US,
+			ECONNREFUSED, shared);
+		get_host_at(&ka, ka.gen, shared, "a.test:8080");
+		get_host_at(&kb, kb.gen, shared, "b.test:8080");
+		settle(c);
+		CHECK_INT(out.n, 3);
+		ta = tl_of_fd(5);
+		tb = tl_of_fd(6);
+		tr = tl_of_fd(7);
+		CHECK_STR(hook_host(ta, TL_DNSStart), "a.test");
+		CHECK_STR(hook_host(tb, TL_DNSStart), "B.Test.");
+		CHECK(tr && !hook_ev(tr, TL_DNSStart));
+		if (ta && tb) {
+			/* the request begins with its lookup */
+			CHECK_INT(ta->start_ns, T0 - 3 * MS);
+			CHECK_INT(tb->start_ns, T0 - 3 * MS);
+			CHECK_INT(hook_ts(ta, TL_DNSDone),
+				  a_last ? T0 - 1 * MS : T0 - 2 * MS);
+			CHECK_INT(ta->phase_us[TL_PHASE_DNS],
+				  a_last ? 2000 : 1000);
+		}
+		CHECK_INT(correlator_stats(c)->dns_unmatched, 0);
+		correlator_free(c);
+	}
+}
+
+/* Host names no lookup asked for: no lookup of either, as either could be
+ * another transfer's. */
+static void test_dns_same_address_unknown_host(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct ht_addr shared = v4(10, 0, 0, 3, 8080);
+
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "a.test", "8080", 0,
+		&shared, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "b.test", "8080", 0,
+		&shared, 1);
+	get_host_at(&k, T0, shared, "c.test:8080");
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK(!hook_ev(&out.tl[0], TL_DNSStart));
+	CHECK_INT(out.tl[0].start_ns, T0);
+	correlator_free(c);
+}
+
 static void test_dns_failure(void)
 {
 	struct correlator *c = setup(NULL);
@@ -2343,6 +2434,8 @@ int main(void)
 	RUN(test_dns_parallel_ports);
 	RUN(test_dns_port_must_fit);
 	RUN(test_dns_same_port_hosts);
+	RUN(test_dns_same_address_hosts);
+	RUN(test_dns_same_address_unknown_host);
 	RUN(test_connect_refused);
 	RUN(test_keep_alive);
 	RUN(test_pipelined);
