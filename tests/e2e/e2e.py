@@ -662,26 +662,30 @@ def case_curl_dns_parallel_ports(env):
     """curl --parallel --parallel-immediate to one name on two ports: two
     resolver threads look the name up at once, one lookup per port; each
     transfer's timeline has its own lookup (DNSStart.service is its port),
-    never the other's, and neither goes without. Several curl runs, as
-    which lookup ends first varies."""
+    never the other's, and neither goes without. Then two names of the
+    same address on one port, told apart by the Host. Several curl runs
+    each, as which lookup ends first varies."""
     if not shutil.which("unshare"):
         raise CaseFailed("unshare(1) not found (util-linux)")
     # the second port: a fixture server of its own
     _, port_b = env.start_server("dns_parallel_b", "127.0.0.1")
+    name_b = "b." + HOSTNAME
     hosts = env.path("hosts.parallel")
     with open(hosts, "w") as f:
-        f.write("127.0.0.1 %s\n" % HOSTNAME)
+        f.write("127.0.0.1 %s %s\n" % (HOSTNAME, name_b))
     script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
-    want = {"/par/a": env.port4, "/par/b": port_b}
+    # target: (name, port) its lookup must be for
+    want = {"/par/a": (HOSTNAME, env.port4), "/par/b": (HOSTNAME, port_b),
+            "/par/n1": (HOSTNAME, env.port4), "/par/n2": (name_b, env.port4)}
+    pairs = [("/par/a", "/par/b")] * 5 + [("/par/n1", "/par/n2")] * 5
     runs = []
-    for i in range(5):
+    for i, pair in enumerate(pairs):
+        urls = ["http://%s:%d%s" % (want[t][0], want[t][1], t) for t in pair]
         pid, rc, out, err = run_client(
             ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
              "sh", hosts] + CURL +
             ["--parallel", "--parallel-immediate",
-             "-o", "/dev/null", "-o", "/dev/null",
-             "http://%s:%d/par/a" % (HOSTNAME, env.port4),
-             "http://%s:%d/par/b" % (HOSTNAME, port_b)])
+             "-o", "/dev/null", "-o", "/dev/null"] + urls)
         if rc != 0:
             raise CaseFailed("curl --parallel run %d failed rc=%d: %s"
                              % (i, rc, err.strip()))
@@ -695,11 +699,11 @@ def case_curl_dns_parallel_ports(env):
                 continue
             for tl in mine:
                 target = dig(tl, "http", "target")
-                port = want.get(target)
                 what = "run %d %s" % (i, target)
-                if not c.true(port is not None, "%s: unexpected target"
+                if not c.true(target in want, "%s: unexpected target"
                               % what):
                     continue
+                name, port = want[target]
                 check_ok_get(c, tl, what, target)
                 c.eq(dig(tl, "conn", "dport"), port, what + " conn.dport")
                 ds, dd = event(tl, "DNSStart"), event(tl, "DNSDone")
@@ -707,7 +711,7 @@ def case_curl_dns_parallel_ports(env):
                               "%s: no lookup of its own: %s"
                               % (what, hooks(tl))):
                     continue
-                c.eq(ds.get("host"), HOSTNAME, what + " DNSStart.host")
+                c.eq(ds.get("host"), name, what + " DNSStart.host")
                 c.eq(ds.get("service"), str(port), what + " DNSStart.service")
                 c.true("127.0.0.1" in (dd.get("addrs") or []),
                        "%s: DNSDone.addrs %r lacks 127.0.0.1"
