@@ -2115,6 +2115,35 @@ static void test_tls_fail_verify(void)
 	correlator_free(c);
 }
 
+/* Two names of the server's address, and a handshake that fails before
+ * any request: the SNI names the lookup. */
+static void test_dns_same_address_sni(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct ht_addr answer = SERVER_ADDR;
+	struct tbuf ch;
+
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "example.com", "80", 0,
+		&answer, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "other.test", "80", 0,
+		&answer, 1);
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+	tls_call(&k, T0 + 200 * US, T0 + 700 * US, -1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_call(&k, T0 + 710 * US, T0 + 720 * US, 18, HT_TLS_OPENSSL,
+		 HT_TLS_OP_VERIFY);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(hook_host(&out.tl[0], TL_DNSStart), "example.com");
+	CHECK_INT(out.tl[0].start_ns, T0 - 3 * MS);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_DNS], 1000);
+	correlator_free(c);
+}
+
 /* GnuTLS says at once: no need to wait for the close */
 static void test_tls_fail_gnutls(void)
 {
@@ -2436,6 +2465,7 @@ int main(void)
 	RUN(test_dns_same_port_hosts);
 	RUN(test_dns_same_address_hosts);
 	RUN(test_dns_same_address_unknown_host);
+	RUN(test_dns_same_address_sni);
 	RUN(test_connect_refused);
 	RUN(test_keep_alive);
 	RUN(test_pipelined);
