@@ -72,6 +72,9 @@ struct dns_result {
 	uint32_t n_addrs;
 	uint32_t tid;  /* the thread that called getaddrinfo */
 	bool valid, used;
+	/* its connect failed: free again for the client's next attempt
+	 * (the answer's next address), after any unused lookup */
+	bool retry;
 	char host[HT_DNS_HOST_LEN];
 	char service[HT_DNS_SERVICE_LEN];
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
@@ -193,6 +196,7 @@ struct conn {
 	struct pending_req *head, *tail; /* waiting for a response, FIFO */
 	struct pending_req *writing;     /* the request whose bytes flow now */
 	struct dns_result dns;
+	uint32_t dns_slot;               /* where dns came from in the ring */
 	struct h1_parser parser[2];      /* [SIDE_REQ], [SIDE_RESP] */
 };
 
@@ -2294,7 +2298,7 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 	}
 	d = &p->dns->slot[p->dns->next];
 	p->dns->next = (p->dns->next + 1) % c->cfg.dns_per_proc;
-	if (d->valid && !d->used)
+	if (d->valid && !d->used && !d->retry)
 		c->stats.dns_unmatched++;
 	if (n > HT_DNS_MAX_ADDRS)
 		n = HT_DNS_MAX_ADDRS;
@@ -2316,7 +2320,8 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
  * answer does not hold the peer's address, or holds it for another port
  * (getaddrinfo puts the service's port in every address it returns, 0
  * when none was asked); else higher for the port asked (not just none),
- * then for the connecting thread's own lookup.
+ * then for a lookup no connect has used (over one a failed connect gave
+ * back), then for the connecting thread's own lookup.
  */
 static unsigned int dns_fit(const struct dns_result *d,
 			    const struct ht_addr *peer, uint32_t tid)
@@ -2336,7 +2341,7 @@ static unsigned int dns_fit(const struct dns_result *d,
 	}
 	if (!fit)
 		return 0;
-	return fit * 2 + (d->tid == tid);
+	return fit * 4 + (d->retry ? 0 : 2) + (d->tid == tid);
 }
 
 /* Whether a lookup asked for this name (a Host or SNI), which may end
@@ -2409,6 +2414,29 @@ static void match_dns(struct correlator *c, struct conn *conn,
 	best->used = true;
 	conn->dns = *best;
 	conn->has_dns = true;
+	conn->dns_slot = (uint32_t)(best - p->dns->slot);
+}
+
+/*
+ * A connect that failed gives its lookup back: a client goes on to the
+ * next address of the same answer (::1 refused, then 127.0.0.1), and
+ * that connection is the request's, resolved by that lookup. Unless the
+ * ring slot has moved on to another lookup since.
+ */
+static void dns_give_back(struct correlator *c, struct conn *conn)
+{
+	struct proc *p = conn->proc;
+	struct dns_result *d;
+
+	if (!conn->has_dns || !p || !p->dns ||
+	    conn->dns_slot >= c->cfg.dns_per_proc)
+		return;
+	d = &p->dns->slot[conn->dns_slot];
+	if (!d->valid || !d->used || d->enter_ns != conn->dns.enter_ns ||
+	    d->done_ns != conn->dns.done_ns || d->tid != conn->dns.tid)
+		return;
+	d->used = false;
+	d->retry = true;
 }
 
 /* DNS results that no connect used in time are dropped, and processes
@@ -2428,7 +2456,7 @@ static void sweep_dns(struct correlator *c, uint64_t now)
 			if (!d->valid || now < d->done_ns ||
 			    now - d->done_ns <= c->cfg.dns_ttl_ns)
 				continue;
-			if (!d->used)
+			if (!d->used && !d->retry)
 				c->stats.dns_unmatched++;
 			d->valid = false;
 		}
@@ -2730,6 +2758,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 					   sizeof(words)));
 			tl->complete = !conn->taint;
 			emit(c);
+			dns_give_back(c, conn);
 		}
 		break;
 	case HT_EV_ACCEPT:

@@ -725,6 +725,48 @@ def case_curl_dns_parallel_ports(env):
     return check
 
 
+def case_curl_dns_next_address(env):
+    """A name on ::1 and 127.0.0.1, the server on 127.0.0.1 only: curl's
+    connect to ::1 is refused and it goes on to 127.0.0.1, with the same
+    lookup; the request's timeline has that lookup too, not just the
+    refused attempt's."""
+    if not shutil.which("unshare"):
+        raise CaseFailed("unshare(1) not found (util-linux)")
+    if env.port6 is None:
+        raise CaseFailed("no IPv6 loopback: %s" % env.v6_error)
+    hosts = env.path("hosts.next")
+    with open(hosts, "w") as f:
+        f.write("::1 %s\n127.0.0.1 %s\n" % (HOSTNAME, HOSTNAME))
+    script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+    pid, rc, out, err = run_client(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+         "sh", hosts] + CURL + ["-o", "/dev/null",
+                                env.url("/next", host=HOSTNAME)])
+    if rc != 0:
+        raise CaseFailed("curl via unshare failed rc=%d: %s"
+                         % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = by_pid(tls, pid)
+        c.show(mine)
+        refused = [t for t in mine if dig(t, "conn", "daddr") == "::1"]
+        ok = [t for t in mine if dig(t, "http", "target") == "/next"]
+        c.true(refused and "refused" in (refused[0].get("error") or ""),
+               "no refused attempt to ::1 (the case needs one)")
+        if not c.eq(len(ok), 1, "timelines of GET /next"):
+            return
+        tl = ok[0]
+        check_ok_get(c, tl, "curl GET after ::1 refused", "/next")
+        c.eq(dig(tl, "conn", "daddr"), "127.0.0.1", "conn.daddr")
+        ds = event(tl, "DNSStart")
+        if c.true(ds is not None, "DNSStart missing: %s" % hooks(tl)):
+            c.eq(ds.get("host"), HOSTNAME, "DNSStart.host")
+            c.eq(ds.get("service"), str(env.port4), "DNSStart.service")
+        c.true(dig(tl, "phases_us", "dns") is not None,
+               "phases_us.dns is null")
+    return check
+
+
 def case_curl_ipv6(env):
     if env.port6 is None:
         raise CaseFailed("no fixture server on ::1: %s" % env.v6_error)
@@ -2548,6 +2590,7 @@ GROUPS = [
         ("curl_expect_100", case_curl_expect_100),
         ("curl_dns_hosts", case_curl_dns_hosts),
         ("curl_dns_parallel_ports", case_curl_dns_parallel_ports),
+        ("curl_dns_next_address", case_curl_dns_next_address),
         ("curl_ipv6", case_curl_ipv6),
         ("curl_refused", case_curl_refused),
         ("curl_reset", case_curl_reset),

@@ -642,6 +642,40 @@ static void test_dns_same_port_hosts(void)
 	correlator_free(c);
 }
 
+/* The first address of the answer refuses; the client goes on to the
+ * next one: the lookup is that request's too. A connect that succeeded
+ * keeps its lookup (test_dns_helper_thread). */
+static void test_dns_next_address(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k1 = client(c), k2 = client(c);
+	struct ht_addr answer[2] = { v4(10, 0, 0, 9, 80), v4(10, 0, 0, 1, 80) };
+	const struct timeline *t1, *t2;
+
+	dns_svc(c, 100, 100, T0 - 2 * MS, T0 - 1 * MS, "h.test", "http", 0,
+		answer, 2);
+	conn_ev(&k1, HT_EV_CONNECT_START, T0, 0, answer[0]);
+	conn_ev(&k1, HT_EV_CONNECT_DONE, T0 + 50 * US, ECONNREFUSED,
+		answer[0]);
+	k2.fd = 6;
+	k2.gen = T0 + 100 * US;
+	get_at(&k2, T0 + 100 * US, answer[1]);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	t1 = tl_of_fd(5);
+	t2 = tl_of_fd(6);
+	CHECK_STR(hook_host(t1, TL_DNSStart), "h.test");
+	CHECK_STR(hook_host(t2, TL_DNSStart), "h.test");
+	CHECK_STR(dns_service(t2), "http");
+	if (t2) {
+		CHECK_INT(t2->start_ns, T0 - 2 * MS);
+		CHECK_INT(t2->phase_us[TL_PHASE_DNS], 1000);
+		CHECK_INT(t2->status, 200);
+	}
+	correlator_free(c);
+	CHECK_INT(out.n, 2);
+}
+
 /* one GET with this Host over k, connected to peer at `at` */
 static void get_host_at(struct cn *k, uint64_t at, struct ht_addr peer,
 			const char *host)
@@ -2466,6 +2500,7 @@ int main(void)
 	RUN(test_dns_same_address_hosts);
 	RUN(test_dns_same_address_unknown_host);
 	RUN(test_dns_same_address_sni);
+	RUN(test_dns_next_address);
 	RUN(test_connect_refused);
 	RUN(test_keep_alive);
 	RUN(test_pipelined);
