@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * getaddrinfo() entry and return (uprobe/uretprobe on libc): the host
- * asked, the addresses returned and the EAI_* result.
+ * and service asked, the addresses returned and the EAI_* result.
  */
 #ifndef HTTPTRACE_DNS_BPF_H
 #define HTTPTRACE_DNS_BPF_H
@@ -27,12 +27,13 @@ struct user_sockaddr_in6 {
 	__u8 addr6[16];
 };
 
-static __always_inline void on_getaddrinfo_enter(__u64 node, __u64 res)
+static __always_inline void on_getaddrinfo_enter(__u64 node, __u64 service,
+						 __u64 res)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct pending_dns pd = { .ts = bpf_ktime_get_ns(), .node = node,
-				  .res = res };
+				  .service = service, .res = res };
 
 	if (!want_current(id >> 32))
 		return;
@@ -61,6 +62,10 @@ static __always_inline void on_getaddrinfo_exit(int ret)
 	if (pd->node)
 		bpf_probe_read_user_str(ev->host, sizeof(ev->host),
 					(void *)pd->node);
+	ev->service[0] = 0;
+	if (pd->service)
+		bpf_probe_read_user_str(ev->service, sizeof(ev->service),
+					(void *)pd->service);
 	if (ret == 0 && pd->res)
 		bpf_probe_read_user(&ai_ptr, sizeof(ai_ptr), (void *)pd->res);
 

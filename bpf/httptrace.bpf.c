@@ -221,7 +221,7 @@ SEC("uprobe")
 int BPF_KPROBE(uprobe_getaddrinfo, const char *node, const char *service,
 	       const void *hints, void **res)
 {
-	on_getaddrinfo_enter((__u64)node, (__u64)res);
+	on_getaddrinfo_enter((__u64)node, (__u64)service, (__u64)res);
 	return 0;
 }
 

@@ -117,6 +117,7 @@ struct {
 struct pending_dns {
 	__u64 ts;
 	__u64 node;  /* const char * */
+	__u64 service; /* const char * */
 	__u64 res;   /* struct addrinfo ** */
 };
 

@@ -17,6 +17,9 @@
 #define HT_COMM_LEN 16
 #define HT_DNS_HOST_LEN 128
 #define HT_DNS_MAX_ADDRS 8
+/* getaddrinfo's service argument: a port number or a name in
+ * /etc/services, which are short */
+#define HT_DNS_SERVICE_LEN 32
 /* Hard upper bound of the per-chunk capture; must be a power of two
  * because the BPF side masks lengths with (HT_MAX_CAPTURE - 1). */
 #define HT_MAX_CAPTURE 16384
@@ -179,7 +182,13 @@ struct ht_dns_event {
 	__s32 ret;      /* getaddrinfo() return code (EAI_*), 0 = success */
 	__u32 n_addrs;  /* addresses copied (<= HT_DNS_MAX_ADDRS) */
 	char host[HT_DNS_HOST_LEN];
+	/* each with the port getaddrinfo filled in from the service, 0
+	 * when the caller gave none */
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
+	/* the service asked, "" when none; last, so that a record of
+	 * recording format 1, made before it existed, is this one cut
+	 * short (src/recording.c pads those) */
+	char service[HT_DNS_SERVICE_LEN];
 };
 
 /* HT_EV_PROC_EXIT */

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "correlator.h"
@@ -70,8 +71,13 @@ enum conn_proto {
 struct dns_result {
 	uint64_t enter_ns, done_ns;
 	uint32_t n_addrs;
+	uint32_t tid;  /* the thread that called getaddrinfo */
 	bool valid, used;
+	/* its connect failed: free again for the client's next attempt
+	 * (the answer's next address), after any unused lookup */
+	bool retry;
 	char host[HT_DNS_HOST_LEN];
+	char service[HT_DNS_SERVICE_LEN];
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
 };
 
@@ -171,6 +177,10 @@ struct conn {
 	bool connect_done_seen;
 	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
 	bool has_dns;
+	/* lookups of different names fit the connect equally (two names
+	 * of one server): which one is told by the name the connection is
+	 * for, once seen (SNI, Host) */
+	bool dns_deferred;
 	bool saw_bytes;       /* any byte moved on the socket */
 	struct conn_tls *tls; /* NULL: not TLS (so far) */
 	struct ht_addr saddr, daddr;
@@ -188,6 +198,7 @@ struct conn {
 	struct pending_req *head, *tail; /* waiting for a response, FIFO */
 	struct pending_req *writing;     /* the request whose bytes flow now */
 	struct dns_result dns;
+	uint32_t dns_slot;               /* where dns came from in the ring */
 	struct h1_parser parser[2];      /* [SIDE_REQ], [SIDE_RESP] */
 };
 
@@ -469,18 +480,25 @@ static struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
 	if (tl->n_events >= TL_MAX_EVENTS)
 		return NULL;
 	e = &tl->events[tl->n_events++];
-	/* Not the address slots and the host, most of the event and
-	 * seldom used: n_addrs = 0 and "" say that they hold nothing. */
+	/* Not the address slots, the host and the service, most of the
+	 * event and seldom used: n_addrs = 0 and "" say that they hold
+	 * nothing. */
 	_Static_assert(offsetof(struct tl_event, n_addrs) <
 			       offsetof(struct tl_event, addrs) &&
 		       offsetof(struct tl_event, host) ==
 			       offsetof(struct tl_event, addrs) +
 				       sizeof(e->addrs) &&
-		       sizeof(struct tl_event) - offsetof(struct tl_event, host) <
-			       sizeof(e->host) + _Alignof(struct tl_event),
-		       "addrs, then host, come last, after n_addrs");
+		       offsetof(struct tl_event, service) ==
+			       offsetof(struct tl_event, host) +
+				       sizeof(e->host) &&
+		       sizeof(struct tl_event) -
+				       offsetof(struct tl_event, service) <
+			       sizeof(e->service) + _Alignof(struct tl_event),
+		       "addrs, then host, then service come last, after "
+		       "n_addrs");
 	memset(e, 0, offsetof(struct tl_event, addrs));
 	e->host[0] = '\0';
+	e->service[0] = '\0';
 	e->hook = hook;
 	e->ts_ns = ts_ns;
 	return e;
@@ -506,9 +524,12 @@ static void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
 	struct tl_event *e;
 
 	e = tl_add(tl, TL_DNSStart, dns->enter_ns);
-	if (e)
+	if (e) {
 		copy_bounded(e->host, sizeof(e->host), dns->host,
 			     sizeof(dns->host));
+		copy_bounded(e->service, sizeof(e->service), dns->service,
+			     sizeof(dns->service));
+	}
 	e = tl_add(tl, TL_DNSDone, dns->done_ns);
 	if (e) {
 		e->err = err;
@@ -825,6 +846,50 @@ static uint64_t req_last_seen(const struct pending_req *r)
 	return max_u64(t, r->resp_last_ns);
 }
 
+static void match_dns(struct correlator *c, struct conn *conn,
+		      const char *name);
+
+/* The name a client connection is for: the SNI it sent, else the first
+ * request's Host without the port; "" when neither was seen. */
+static void conn_name(const struct conn *conn, const struct pending_req *r,
+		      char *out, size_t len)
+{
+	const char *colon;
+
+	out[0] = '\0';
+	if (conn->tls && conn->tls->stream[HT_DIR_EGRESS].hello.sni[0]) {
+		copy_bounded(out, len, conn->tls->stream[HT_DIR_EGRESS].hello.sni,
+			     sizeof(conn->tls->stream[0].hello.sni));
+		return;
+	}
+	if (!r || r->host[0] == '[') /* an address, not a name */
+		return;
+	copy_bounded(out, len, r->host, sizeof(r->host));
+	colon = strchr(out, ':');
+	if (colon && !strchr(colon + 1, ':'))
+		out[colon - out] = '\0';
+}
+
+/* A connect whose lookup was left open (dns_deferred) gets it by name
+ * when its first timeline is made; r, when not NULL, is that first
+ * request, which then begins with the lookup. */
+static void bind_deferred_dns(struct correlator *c, struct conn *conn,
+			      struct pending_req *r)
+{
+	char name[H1_HOST_MAX];
+
+	if (!conn->dns_deferred)
+		return;
+	conn->dns_deferred = false;
+	conn_name(conn, r, name, sizeof(name));
+	if (!name[0])
+		return;
+	match_dns(c, conn, name);
+	if (conn->has_dns && r && r->first_on_conn &&
+	    conn->dns.enter_ns < r->start_ns)
+		r->start_ns = conn->dns.enter_ns;
+}
+
 /* Requests are always finished oldest first: responses come in order. */
 static void finish_head(struct correlator *c, struct conn *conn,
 			uint64_t end_ns, const char *error, bool put_idle)
@@ -834,6 +899,8 @@ static void finish_head(struct correlator *c, struct conn *conn,
 	if (!r)
 		return;
 	req_unlink(conn, r);
+	if (r->first_on_conn)
+		bind_deferred_dns(c, conn, r);
 	build_request(c, conn, r, end_ns, error, put_idle);
 	emit(c);
 	req_free(c, r);
@@ -1784,6 +1851,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	if (conn->head || conn->n_requests)
 		return; /* a request is open: it carries the failure */
 	if (conn->role == HT_ROLE_CLIENT) {
+		bind_deferred_dns(c, conn, NULL);
 		if (conn->has_dns)
 			start = conn->dns.enter_ns;
 		else if (conn->connect_start_ns)
@@ -2284,6 +2352,8 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 
 		copy_bounded(failed.host, sizeof(failed.host), ev->host,
 			     sizeof(ev->host));
+		copy_bounded(failed.service, sizeof(failed.service),
+			     ev->service, sizeof(ev->service));
 		tl_reset(tl);
 		tl->role = HT_ROLE_CLIENT;
 		tl->pid = ev->hdr.tgid;
@@ -2320,7 +2390,7 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 	}
 	d = &p->dns->slot[p->dns->next];
 	p->dns->next = (p->dns->next + 1) % c->cfg.dns_per_proc;
-	if (d->valid && !d->used)
+	if (d->valid && !d->used && !d->retry)
 		c->stats.dns_unmatched++;
 	if (n > HT_DNS_MAX_ADDRS)
 		n = HT_DNS_MAX_ADDRS;
@@ -2330,41 +2400,135 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 			      ev->enter_ns : ev->hdr.ts_ns;
 	d->done_ns = ev->hdr.ts_ns;
 	d->n_addrs = n;
+	d->tid = ev->hdr.tid;
 	memcpy(d->addrs, ev->addrs, n * sizeof(d->addrs[0]));
 	copy_bounded(d->host, sizeof(d->host), ev->host, sizeof(ev->host));
+	copy_bounded(d->service, sizeof(d->service), ev->service,
+		     sizeof(ev->service));
 }
 
-/* The lookup this connect used: same process (any thread: curl resolves
- * on a helper thread), its answer holds the peer address, it finished
- * before the connect began, most recent first; each is used once. */
-static void match_dns(struct correlator *c, struct conn *conn)
+/*
+ * How well lookup d fits a connect to peer from thread tid: 0 when its
+ * answer does not hold the peer's address, or holds it for another port
+ * (getaddrinfo puts the service's port in every address it returns, 0
+ * when none was asked); else higher for the port asked (not just none),
+ * then for a lookup no connect has used (over one a failed connect gave
+ * back), then for the connecting thread's own lookup.
+ */
+static unsigned int dns_fit(const struct dns_result *d,
+			    const struct ht_addr *peer, uint32_t tid)
+{
+	unsigned int fit = 0;
+	uint32_t k;
+
+	for (k = 0; k < d->n_addrs; k++) {
+		const struct ht_addr *a = &d->addrs[k];
+
+		if (!addr_same_host(a, peer))
+			continue;
+		if (!a->port || !peer->port)
+			fit = fit > 1 ? fit : 1;
+		else if (a->port == peer->port)
+			fit = 2;
+	}
+	if (!fit)
+		return 0;
+	return fit * 4 + (d->retry ? 0 : 2) + (d->tid == tid);
+}
+
+/* Whether a lookup asked for this name (a Host or SNI), which may end
+ * with the root's dot on either side. */
+static bool dns_host_is(const struct dns_result *d, const char *name)
+{
+	size_t a = strnlen(d->host, sizeof(d->host)), b = strlen(name);
+
+	if (a && d->host[a - 1] == '.')
+		a--;
+	if (b && name[b - 1] == '.')
+		b--;
+	return a && a == b && strncasecmp(d->host, name, a) == 0;
+}
+
+/*
+ * The lookup this connect used: same process (any thread: curl resolves
+ * on helper threads), its answer holds the peer address for the peer's
+ * port, it finished before the connect began; of those the one for that
+ * port, then the connecting thread's, then the latest. Each serves one
+ * connection: a client that connects again from its own cache (curl's
+ * DNS cache, a second connection to the same host:port) did no lookup
+ * for it, and Go's httptrace too reports DNSStart/DNSDone only on the
+ * request that resolved.
+ *
+ * At the connect (name NULL), when lookups of different names fit
+ * equally well (two names of one server, resolved by helper threads),
+ * none is taken: the connect waits for the name it is for (name, later:
+ * its SNI or Host) and takes the best lookup of that name, or none.
+ */
+static void match_dns(struct correlator *c, struct conn *conn,
+		      const char *name)
 {
 	struct proc *p = conn->proc;
 	struct dns_result *best = NULL;
+	unsigned int best_fit = 0;
 	uint64_t at = conn->connect_start_ns;
-	uint32_t i, k;
+	bool ambiguous = false;
+	uint32_t i;
 
 	if (!p || !p->dns || !conn->daddr.family)
 		return;
 	for (i = 0; i < c->cfg.dns_per_proc; i++) {
 		struct dns_result *d = &p->dns->slot[i];
+		unsigned int fit;
 
 		if (!d->valid || d->used || d->done_ns > at ||
 		    at - d->done_ns > c->cfg.dns_ttl_ns)
 			continue;
-		if (best && best->done_ns >= d->done_ns)
+		fit = dns_fit(d, &conn->daddr, conn->owner_tid);
+		if (!fit || (name && !dns_host_is(d, name)) || fit < best_fit)
 			continue;
-		for (k = 0; k < d->n_addrs; k++)
-			if (addr_same_host(&d->addrs[k], &conn->daddr))
-				break;
-		if (k < d->n_addrs)
-			best = d;
+		if (best && fit == best_fit) {
+			if (!dns_host_is(d, best->host))
+				ambiguous = true;
+			if (best->done_ns >= d->done_ns)
+				continue;
+		} else {
+			ambiguous = false;
+		}
+		best = d;
+		best_fit = fit;
 	}
 	if (!best)
 		return;
+	if (ambiguous && !name) {
+		conn->dns_deferred = true;
+		return;
+	}
 	best->used = true;
 	conn->dns = *best;
 	conn->has_dns = true;
+	conn->dns_slot = (uint32_t)(best - p->dns->slot);
+}
+
+/*
+ * A connect that failed gives its lookup back: a client goes on to the
+ * next address of the same answer (::1 refused, then 127.0.0.1), and
+ * that connection is the request's, resolved by that lookup. Unless the
+ * ring slot has moved on to another lookup since.
+ */
+static void dns_give_back(struct correlator *c, struct conn *conn)
+{
+	struct proc *p = conn->proc;
+	struct dns_result *d;
+
+	if (!conn->has_dns || !p || !p->dns ||
+	    conn->dns_slot >= c->cfg.dns_per_proc)
+		return;
+	d = &p->dns->slot[conn->dns_slot];
+	if (!d->valid || !d->used || d->enter_ns != conn->dns.enter_ns ||
+	    d->done_ns != conn->dns.done_ns || d->tid != conn->dns.tid)
+		return;
+	d->used = false;
+	d->retry = true;
 }
 
 /* DNS results that no connect used in time are dropped, and processes
@@ -2384,7 +2548,7 @@ static void sweep_dns(struct correlator *c, uint64_t now)
 			if (!d->valid || now < d->done_ns ||
 			    now - d->done_ns <= c->cfg.dns_ttl_ns)
 				continue;
-			if (!d->used)
+			if (!d->used && !d->retry)
 				c->stats.dns_unmatched++;
 			d->valid = false;
 		}
@@ -2611,7 +2775,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 			conn->connect_start_ns = ts;
 			conn->connect_start_peer = ev->daddr;
 			conn->owner_tid = ev->hdr.tid;
-			match_dns(c, conn);
+			match_dns(c, conn, NULL);
 		}
 		break;
 	case HT_EV_CONNECT_DONE:
@@ -2686,6 +2850,7 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 					   sizeof(words)));
 			tl->complete = !conn->taint;
 			emit(c);
+			dns_give_back(c, conn);
 		}
 		break;
 	case HT_EV_ACCEPT:

@@ -271,6 +271,10 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 	case TL_DNSStart:
 		jw_key(jw, "host");
 		jw_string_n(jw, ev->host, sizeof(ev->host));
+		if (ev->service[0]) {
+			jw_key(jw, "service");
+			jw_string_n(jw, ev->service, sizeof(ev->service));
+		}
 		break;
 	case TL_DNSDone:
 		jw_key(jw, "addrs");

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,9 @@ struct item_header {
 };
 
 static const uint8_t zeros[8];
+
+/* struct ht_dns_event as format 1 wrote it: without the service */
+#define DNS_EVENT_V1_SIZE offsetof(struct ht_dns_event, service)
 
 static int write_failed(struct recording_writer *w)
 {
@@ -141,19 +145,41 @@ int recording_open_stream(struct recording_reader *r, FILE *f, char *err,
 		snprintf(err, err_len, "the file ends inside its header");
 		goto invalid;
 	}
-	if (h.version != RECORDING_VERSION || h.header_size != sizeof(h)) {
+	if ((h.version != RECORDING_VERSION && h.version != 1) ||
+	    h.header_size != sizeof(h)) {
 		snprintf(err, err_len,
-			 "recording format %u is not the one this version "
-			 "reads (%u)", h.version, RECORDING_VERSION);
+			 "recording format %u is not one this version "
+			 "reads (1 to %u)", h.version, RECORDING_VERSION);
 		goto invalid;
 	}
 	r->mono_to_realtime_ns = h.mono_to_realtime_ns;
+	r->version = h.version;
 	r->offset = sizeof(h);
 	return 0;
 invalid:
 	fclose(r->f);
 	r->f = NULL;
 	return -EINVAL;
+}
+
+/*
+ * A format 1 record in the current layout: a DNS record of the old size
+ * gets an empty service (the buffer holds RECORDING_MAX_ITEM bytes, more
+ * than any record); other records, and DNS records of any other size
+ * (malformed, for the correlator to reject), are as they were.
+ */
+static size_t v1_record_now(struct recording_reader *r, size_t size)
+{
+	struct ht_event_header hdr;
+	struct ht_dns_event *dns = (void *)r->buf;
+
+	if (size < sizeof(hdr))
+		return size;
+	memcpy(&hdr, r->buf, sizeof(hdr));
+	if (hdr.type != HT_EV_DNS || size != DNS_EVENT_V1_SIZE)
+		return size;
+	memset(dns->service, 0, sizeof(dns->service));
+	return sizeof(*dns);
 }
 
 int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
@@ -213,6 +239,8 @@ int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 	*kind = (enum recording_item_kind)ih.kind;
 	*data = r->buf;
 	*size = ih.size;
+	if (r->version == 1 && ih.kind == RECORDING_RECORD)
+		*size = v1_record_now(r, ih.size);
 	return 1;
 }
 

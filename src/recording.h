@@ -30,7 +30,9 @@
 #include <stdio.h>
 
 #define RECORDING_MAGIC "HTRECORD"
-#define RECORDING_VERSION 1
+/* 2: DNS records end with the service asked (struct ht_dns_event); a
+ * format 1 file is still read, its DNS records padded with "" */
+#define RECORDING_VERSION 2
 /* no ring-buffer record is larger (header + HT_MAX_CAPTURE and slack) */
 #define RECORDING_MAX_ITEM (64u << 10)
 
@@ -68,6 +70,7 @@ int recording_close(struct recording_writer *w);
 struct recording_reader {
 	FILE *f;
 	int64_t mono_to_realtime_ns;
+	uint32_t version;    /* the file's format */
 	uint64_t offset;     /* of the next item, for messages */
 	uint64_t items;
 	uint64_t buf[RECORDING_MAX_ITEM / 8];

@@ -112,6 +112,8 @@ struct tl_event {
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
 	/* DNSStart: the host asked */
 	char host[HT_DNS_HOST_LEN];
+	/* DNSStart: the service (port) asked, "" when none */
+	char service[HT_DNS_SERVICE_LEN];
 };
 
 struct timeline {

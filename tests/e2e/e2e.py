@@ -658,6 +658,115 @@ def case_curl_dns_hosts(env):
     return check
 
 
+def case_curl_dns_parallel_ports(env):
+    """curl --parallel --parallel-immediate to one name on two ports: two
+    resolver threads look the name up at once, one lookup per port; each
+    transfer's timeline has its own lookup (DNSStart.service is its port),
+    never the other's, and neither goes without. Then two names of the
+    same address on one port, told apart by the Host. Several curl runs
+    each, as which lookup ends first varies."""
+    if not shutil.which("unshare"):
+        raise CaseFailed("unshare(1) not found (util-linux)")
+    # the second port: a fixture server of its own
+    _, port_b = env.start_server("dns_parallel_b", "127.0.0.1")
+    name_b = "b." + HOSTNAME
+    hosts = env.path("hosts.parallel")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 %s %s\n" % (HOSTNAME, name_b))
+    script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+    # target: (name, port) its lookup must be for
+    want = {"/par/a": (HOSTNAME, env.port4), "/par/b": (HOSTNAME, port_b),
+            "/par/n1": (HOSTNAME, env.port4), "/par/n2": (name_b, env.port4)}
+    pairs = [("/par/a", "/par/b")] * 5 + [("/par/n1", "/par/n2")] * 5
+    runs = []
+    for i, pair in enumerate(pairs):
+        urls = ["http://%s:%d%s" % (want[t][0], want[t][1], t) for t in pair]
+        pid, rc, out, err = run_client(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+             "sh", hosts] + CURL +
+            ["--parallel", "--parallel-immediate",
+             "-o", "/dev/null", "-o", "/dev/null"] + urls)
+        if rc != 0:
+            raise CaseFailed("curl --parallel run %d failed rc=%d: %s"
+                             % (i, rc, err.strip()))
+        runs.append(pid)
+
+    def check(c, tls):
+        for i, pid in enumerate(runs):
+            mine = by_pid(tls, pid)
+            c.show(mine)
+            if not c.eq(len(mine), 2, "run %d (pid %d): timelines" % (i, pid)):
+                continue
+            for tl in mine:
+                target = dig(tl, "http", "target")
+                what = "run %d %s" % (i, target)
+                if not c.true(target in want, "%s: unexpected target"
+                              % what):
+                    continue
+                name, port = want[target]
+                check_ok_get(c, tl, what, target)
+                c.eq(dig(tl, "conn", "dport"), port, what + " conn.dport")
+                ds, dd = event(tl, "DNSStart"), event(tl, "DNSDone")
+                if not c.true(ds is not None and dd is not None,
+                              "%s: no lookup of its own: %s"
+                              % (what, hooks(tl))):
+                    continue
+                c.eq(ds.get("host"), name, what + " DNSStart.host")
+                c.eq(ds.get("service"), str(port), what + " DNSStart.service")
+                c.true("127.0.0.1" in (dd.get("addrs") or []),
+                       "%s: DNSDone.addrs %r lacks 127.0.0.1"
+                       % (what, dd.get("addrs")))
+                c.true(dig(tl, "phases_us", "dns") is not None,
+                       what + " phases_us.dns is null")
+                h = hooks(tl)
+                if "ConnectStart" in h:
+                    c.true(h.index("DNSDone") < h.index("ConnectStart"),
+                           "%s: DNSDone after ConnectStart: %s" % (what, h))
+    return check
+
+
+def case_curl_dns_next_address(env):
+    """A name on ::1 and 127.0.0.1, the server on 127.0.0.1 only: curl's
+    connect to ::1 is refused and it goes on to 127.0.0.1, with the same
+    lookup; the request's timeline has that lookup too, not just the
+    refused attempt's."""
+    if not shutil.which("unshare"):
+        raise CaseFailed("unshare(1) not found (util-linux)")
+    if env.port6 is None:
+        raise CaseFailed("no IPv6 loopback: %s" % env.v6_error)
+    hosts = env.path("hosts.next")
+    with open(hosts, "w") as f:
+        f.write("::1 %s\n127.0.0.1 %s\n" % (HOSTNAME, HOSTNAME))
+    script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+    pid, rc, out, err = run_client(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+         "sh", hosts] + CURL + ["-o", "/dev/null",
+                                env.url("/next", host=HOSTNAME)])
+    if rc != 0:
+        raise CaseFailed("curl via unshare failed rc=%d: %s"
+                         % (rc, err.strip()))
+
+    def check(c, tls):
+        mine = by_pid(tls, pid)
+        c.show(mine)
+        refused = [t for t in mine if dig(t, "conn", "daddr") == "::1"]
+        ok = [t for t in mine if dig(t, "http", "target") == "/next"]
+        c.true(refused and "refused" in (refused[0].get("error") or ""),
+               "no refused attempt to ::1 (the case needs one)")
+        if not c.eq(len(ok), 1, "timelines of GET /next"):
+            return
+        tl = ok[0]
+        check_ok_get(c, tl, "curl GET after ::1 refused", "/next")
+        c.eq(dig(tl, "conn", "daddr"), "127.0.0.1", "conn.daddr")
+        ds = event(tl, "DNSStart")
+        if c.true(ds is not None, "DNSStart missing: %s" % hooks(tl)):
+            c.eq(ds.get("host"), HOSTNAME, "DNSStart.host")
+            c.eq(ds.get("service"), str(env.port4), "DNSStart.service")
+        c.true(dig(tl, "phases_us", "dns") is not None,
+               "phases_us.dns is null")
+    return check
+
+
 def case_curl_ipv6(env):
     if env.port6 is None:
         raise CaseFailed("no fixture server on ::1: %s" % env.v6_error)
@@ -2739,6 +2848,8 @@ GROUPS = [
         ("curl_post", case_curl_post),
         ("curl_expect_100", case_curl_expect_100),
         ("curl_dns_hosts", case_curl_dns_hosts),
+        ("curl_dns_parallel_ports", case_curl_dns_parallel_ports),
+        ("curl_dns_next_address", case_curl_dns_next_address),
         ("curl_ipv6", case_curl_ipv6),
         ("curl_refused", case_curl_refused),
         ("curl_reset", case_curl_reset),

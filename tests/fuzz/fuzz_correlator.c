@@ -399,10 +399,16 @@ static void step(struct fuzz_state *st, struct input *in)
 		ev->n_addrs = (b >> 2) % (HT_DNS_MAX_ADDRS + 1);
 		for (i = 0; i < ev->n_addrs; i++)
 			ev->addrs[i] = pick_addr(take(in));
-		if (b & 0x40)
-			memset(ev->host, 'h', sizeof(ev->host)); /* no NUL */
-		else
+		if (b & 0x40) {
+			/* no NUL */
+			memset(ev->host, 'h', sizeof(ev->host));
+			memset(ev->service, 's', sizeof(ev->service));
+		} else {
 			snprintf(ev->host, sizeof(ev->host), "host%u", b % 3);
+			if (b & 0x20)
+				snprintf(ev->service, sizeof(ev->service),
+					 "%u", 80 + b % 2);
+		}
 		correlator_push(st->c, ev, sizeof(*ev));
 		break;
 	}

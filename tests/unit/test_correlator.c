@@ -262,9 +262,12 @@ static void io_ret(struct cn *k, int dir, uint64_t enter, uint64_t ts,
 	push(k->c, &r);
 }
 
-static void dns(struct correlator *c, uint32_t tgid, uint32_t tid,
-		uint64_t enter, uint64_t ts, const char *host, int32_t ret,
-		const struct ht_addr *addrs, uint32_t n)
+/* getaddrinfo(host, service): the answer's addresses carry the service's
+ * port, as glibc fills it in */
+static void dns_svc(struct correlator *c, uint32_t tgid, uint32_t tid,
+		    uint64_t enter, uint64_t ts, const char *host,
+		    const char *service, int32_t ret,
+		    const struct ht_addr *addrs, uint32_t n)
 {
 	struct rec r;
 	struct ht_dns_event *ev = (void *)r.buf;
@@ -275,10 +278,19 @@ static void dns(struct correlator *c, uint32_t tgid, uint32_t tid,
 	ev->ret = ret;
 	ev->n_addrs = n;
 	snprintf(ev->host, sizeof(ev->host), "%s", host);
+	if (service)
+		snprintf(ev->service, sizeof(ev->service), "%s", service);
 	if (n)
 		memcpy(ev->addrs, addrs, n * sizeof(*addrs));
 	r.size = sizeof(*ev);
 	push(c, &r);
+}
+
+static void dns(struct correlator *c, uint32_t tgid, uint32_t tid,
+		uint64_t enter, uint64_t ts, const char *host, int32_t ret,
+		const struct ht_addr *addrs, uint32_t n)
+{
+	dns_svc(c, tgid, tid, enter, ts, host, NULL, ret, addrs, n);
 }
 
 static void proc_exit(struct correlator *c, uint32_t tgid, uint64_t ts)
@@ -465,6 +477,293 @@ static void test_dns_helper_thread(void)
 			     "WroteHeaders,WroteRequest,GotFirstResponseByte,"
 			     "PutIdleConn");
 	CHECK_INT(tl->phase_us[TL_PHASE_DNS], -1);
+	correlator_free(c);
+}
+
+/* one GET over k, connected to peer from k's thread at `at` */
+static void get_at(struct cn *k, uint64_t at, struct ht_addr peer)
+{
+	conn_ev(k, HT_EV_CONNECT_START, at, 0, peer);
+	conn_ev(k, HT_EV_CONNECT_DONE, at + 100 * US, 0, peer);
+	io(k, HT_DIR_EGRESS, at + 200 * US, at + 250 * US, GET_REQ);
+	io(k, HT_DIR_INGRESS, at + 300 * US, at + 1000 * US, OK_RESP);
+}
+
+/* the timeline of connection fd, NULL if none */
+static const struct timeline *tl_of_fd(int32_t fd)
+{
+	int i;
+
+	for (i = 0; i < out.n && i < MAX_TL; i++)
+		if (out.tl[i].conn_id.fd == fd)
+			return &out.tl[i];
+	return NULL;
+}
+
+static const char *dns_service(const struct timeline *tl)
+{
+	const struct tl_event *e = tl ? hook_ev(tl, TL_DNSStart) : NULL;
+
+	return e ? e->service : "(no DNSStart)";
+}
+
+/*
+ * curl --parallel --parallel-immediate http://h.test:8001/a
+ * http://h.test:8002/b: two resolver threads look up the same name for two
+ * ports at once, and the main thread connects. The newest lookup is the
+ * other transfer's whichever connect comes first; the port tells them
+ * apart.
+ */
+static void test_dns_parallel_ports(void)
+{
+	int order;
+
+	for (order = 0; order < 4; order++) {
+		struct correlator *c = setup(NULL);
+		struct cn ka = client(c), kb = client(c);
+		struct ht_addr a[2] = { v4(127, 0, 0, 1, 8001),
+					v4(10, 0, 0, 7, 8001) };
+		struct ht_addr b[2] = { v4(127, 0, 0, 1, 8002),
+					v4(10, 0, 0, 7, 8002) };
+		bool a_last = order & 1, b_connects_first = order & 2;
+		const struct timeline *ta, *tb;
+
+		/* the lookups end in either order, both before the
+		 * connects */
+		dns_svc(c, 100, 101, T0 - 3 * MS,
+			a_last ? T0 - 1 * MS : T0 - 2 * MS, "h.test", "8001",
+			0, a, 2);
+		dns_svc(c, 100, 102, T0 - 3 * MS + 10 * US,
+			a_last ? T0 - 2 * MS : T0 - 1 * MS, "h.test", "8002",
+			0, b, 2);
+		kb.fd = 6;
+		kb.gen = T0 + 50 * US;
+		if (b_connects_first) {
+			kb.gen = T0;
+			ka.gen = T0 + 50 * US;
+		}
+		get_at(&ka, ka.gen, v4(127, 0, 0, 1, 8001));
+		get_at(&kb, kb.gen, v4(127, 0, 0, 1, 8002));
+		settle(c);
+		CHECK_INT(out.n, 2);
+		ta = tl_of_fd(5);
+		tb = tl_of_fd(6);
+		CHECK(ta && tb);
+		CHECK_STR(dns_service(ta), "8001");
+		CHECK_STR(dns_service(tb), "8002");
+		CHECK_STR(hook_host(ta, TL_DNSStart), "h.test");
+		CHECK_STR(hook_host(tb, TL_DNSStart), "h.test");
+		if (ta && tb) {
+			CHECK_INT(hook_ts(ta, TL_DNSDone),
+				  a_last ? T0 - 1 * MS : T0 - 2 * MS);
+			CHECK_INT(hook_ts(tb, TL_DNSDone),
+				  a_last ? T0 - 2 * MS : T0 - 1 * MS);
+			CHECK_INT(hook_evz(ta, TL_DNSDone)->addrs[0].port, 8001);
+			CHECK_INT(hook_evz(tb, TL_DNSDone)->addrs[0].port, 8002);
+		}
+		CHECK_INT(correlator_stats(c)->dns_unmatched, 0);
+		correlator_free(c);
+	}
+}
+
+/* A lookup for one port is not another port's, even as the only one:
+ * that connect did no lookup of its own (an address from a cache, or
+ * given by number). A lookup without a service fits any port. */
+static void test_dns_port_must_fit(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c), k2 = client(c);
+	struct ht_addr a = v4(10, 0, 0, 1, 8001);
+	struct ht_addr any = v4(10, 0, 0, 1, 0);
+
+	dns_svc(c, 100, 101, T0 - 2 * MS, T0 - 1 * MS, "h.test", "8001", 0,
+		&a, 1);
+	get_at(&k, T0, v4(10, 0, 0, 1, 80));
+	k2.fd = 6;
+	k2.gen = T0 + 2 * MS;
+	dns(c, 100, 100, T0 + 1 * MS, T0 + 1500 * US, "h.test", 0, &any, 1);
+	get_at(&k2, T0 + 2 * MS, v4(10, 0, 0, 1, 80));
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_INT(tl_of_fd(5) ? tl_of_fd(5)->phase_us[TL_PHASE_DNS] : -2, -1);
+	CHECK_STR(dns_service(tl_of_fd(6)), "");
+	CHECK_INT(hook_ts(tl_of_fd(6), TL_DNSStart), T0 + 1 * MS);
+	correlator_free(c);
+	/* the 8001 lookup stayed unused */
+	CHECK_INT(out.n, 2);
+}
+
+/*
+ * Two hosts on the same port. Different addresses: each connect gets its
+ * host's lookup whatever the order. The same address (two names of one
+ * server), looked up and connected by two threads of their own (Java,
+ * Python threads): each thread gets its own lookup, not the newest.
+ */
+static void test_dns_same_port_hosts(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn ka = client(c), kb = client(c);
+	struct ht_addr a = v4(10, 0, 0, 1, 443), b = v4(10, 0, 0, 2, 443);
+	struct ht_addr shared = v4(10, 0, 0, 3, 443);
+
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "a.test", "https", 0,
+		&a, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "b.test", "https", 0,
+		&b, 1);
+	kb.fd = 6;
+	kb.gen = T0 + 50 * US;
+	get_at(&kb, T0, v4(10, 0, 0, 2, 443));
+	get_at(&ka, T0 + 50 * US, v4(10, 0, 0, 1, 443));
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(hook_host(tl_of_fd(5), TL_DNSStart), "a.test");
+	CHECK_STR(hook_host(tl_of_fd(6), TL_DNSStart), "b.test");
+	CHECK_STR(dns_service(tl_of_fd(5)), "https");
+	correlator_free(c);
+
+	c = setup(NULL);
+	ka = client(c);
+	kb = client(c);
+	ka.tid = 101;
+	kb.tid = 102;
+	kb.fd = 6;
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "a.test", "443", 0,
+		&shared, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "b.test", "443", 0,
+		&shared, 1);
+	ka.gen = T0;
+	kb.gen = T0 + 50 * US;
+	get_at(&ka, T0, shared);
+	get_at(&kb, T0 + 50 * US, shared);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(hook_host(tl_of_fd(5), TL_DNSStart), "a.test");
+	CHECK_STR(hook_host(tl_of_fd(6), TL_DNSStart), "b.test");
+	correlator_free(c);
+}
+
+/* The first address of the answer refuses; the client goes on to the
+ * next one: the lookup is that request's too. A connect that succeeded
+ * keeps its lookup (test_dns_helper_thread). */
+static void test_dns_next_address(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k1 = client(c), k2 = client(c);
+	struct ht_addr answer[2] = { v4(10, 0, 0, 9, 80), v4(10, 0, 0, 1, 80) };
+	const struct timeline *t1, *t2;
+
+	dns_svc(c, 100, 100, T0 - 2 * MS, T0 - 1 * MS, "h.test", "http", 0,
+		answer, 2);
+	conn_ev(&k1, HT_EV_CONNECT_START, T0, 0, answer[0]);
+	conn_ev(&k1, HT_EV_CONNECT_DONE, T0 + 50 * US, ECONNREFUSED,
+		answer[0]);
+	k2.fd = 6;
+	k2.gen = T0 + 100 * US;
+	get_at(&k2, T0 + 100 * US, answer[1]);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	t1 = tl_of_fd(5);
+	t2 = tl_of_fd(6);
+	CHECK_STR(hook_host(t1, TL_DNSStart), "h.test");
+	CHECK_STR(hook_host(t2, TL_DNSStart), "h.test");
+	CHECK_STR(dns_service(t2), "http");
+	if (t2) {
+		CHECK_INT(t2->start_ns, T0 - 2 * MS);
+		CHECK_INT(t2->phase_us[TL_PHASE_DNS], 1000);
+		CHECK_INT(t2->status, 200);
+	}
+	correlator_free(c);
+	CHECK_INT(out.n, 2);
+}
+
+/* one GET with this Host over k, connected to peer at `at` */
+static void get_host_at(struct cn *k, uint64_t at, struct ht_addr peer,
+			const char *host)
+{
+	char req[128];
+
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+		 host);
+	conn_ev(k, HT_EV_CONNECT_START, at, 0, peer);
+	conn_ev(k, HT_EV_CONNECT_DONE, at + 100 * US, 0, peer);
+	io(k, HT_DIR_EGRESS, at + 200 * US, at + 250 * US, req);
+	io(k, HT_DIR_INGRESS, at + 300 * US, at + 1000 * US, OK_RESP);
+}
+
+/*
+ * curl --parallel to http://a.test:8080/ and http://b.test:8080/, two
+ * names of one address: resolver threads of their own, the main thread
+ * connects. Address, port and thread fit both lookups; the connection's
+ * Host tells which is its own, whichever lookup ends last and whichever
+ * connect comes first. A connect refused before any name was seen takes
+ * neither: no dns phase, rather than maybe the other transfer's.
+ */
+static void test_dns_same_address_hosts(void)
+{
+	struct ht_addr shared = v4(10, 0, 0, 3, 8080);
+	int order;
+
+	for (order = 0; order < 4; order++) {
+		struct correlator *c = setup(NULL);
+		struct cn ka = client(c), kb = client(c), kr = client(c);
+		bool a_last = order & 1, b_first = order & 2;
+		const struct timeline *ta, *tb, *tr;
+
+		dns_svc(c, 100, 101, T0 - 3 * MS,
+			a_last ? T0 - 1 * MS : T0 - 2 * MS, "a.test", "8080",
+			0, &shared, 1);
+		dns_svc(c, 100, 102, T0 - 3 * MS,
+			a_last ? T0 - 2 * MS : T0 - 1 * MS, "B.Test.", "8080",
+			0, &shared, 1);
+		kb.fd = 6;
+		kr.fd = 7;
+		ka.gen = b_first ? T0 + 50 * US : T0;
+		kb.gen = b_first ? T0 : T0 + 50 * US;
+		kr.gen = T0 + 20 * US;
+		conn_ev(&kr, HT_EV_CONNECT_START, kr.gen, 0, shared);
+		conn_ev(&kr, HT_EV_CONNECT_DONE, kr.gen + 10 * US,
+			ECONNREFUSED, shared);
+		get_host_at(&ka, ka.gen, shared, "a.test:8080");
+		get_host_at(&kb, kb.gen, shared, "b.test:8080");
+		settle(c);
+		CHECK_INT(out.n, 3);
+		ta = tl_of_fd(5);
+		tb = tl_of_fd(6);
+		tr = tl_of_fd(7);
+		CHECK_STR(hook_host(ta, TL_DNSStart), "a.test");
+		CHECK_STR(hook_host(tb, TL_DNSStart), "B.Test.");
+		CHECK(tr && !hook_ev(tr, TL_DNSStart));
+		if (ta && tb) {
+			/* the request begins with its lookup */
+			CHECK_INT(ta->start_ns, T0 - 3 * MS);
+			CHECK_INT(tb->start_ns, T0 - 3 * MS);
+			CHECK_INT(hook_ts(ta, TL_DNSDone),
+				  a_last ? T0 - 1 * MS : T0 - 2 * MS);
+			CHECK_INT(ta->phase_us[TL_PHASE_DNS],
+				  a_last ? 2000 : 1000);
+		}
+		CHECK_INT(correlator_stats(c)->dns_unmatched, 0);
+		correlator_free(c);
+	}
+}
+
+/* Host names no lookup asked for: no lookup of either, as either could be
+ * another transfer's. */
+static void test_dns_same_address_unknown_host(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct ht_addr shared = v4(10, 0, 0, 3, 8080);
+
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "a.test", "8080", 0,
+		&shared, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "b.test", "8080", 0,
+		&shared, 1);
+	get_host_at(&k, T0, shared, "c.test:8080");
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK(!hook_ev(&out.tl[0], TL_DNSStart));
+	CHECK_INT(out.tl[0].start_ns, T0);
 	correlator_free(c);
 }
 
@@ -2018,6 +2317,35 @@ static void test_tls_fail_verify(void)
 	correlator_free(c);
 }
 
+/* Two names of the server's address, and a handshake that fails before
+ * any request: the SNI names the lookup. */
+static void test_dns_same_address_sni(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	struct ht_addr answer = SERVER_ADDR;
+	struct tbuf ch;
+
+	dns_svc(c, 100, 101, T0 - 3 * MS, T0 - 2 * MS, "example.com", "80", 0,
+		&answer, 1);
+	dns_svc(c, 100, 102, T0 - 3 * MS, T0 - 1 * MS, "other.test", "80", 0,
+		&answer, 1);
+	connected(&k);
+	tls_client_hello(&ch, "example.com", NULL);
+	tls_raw(&k, HT_DIR_EGRESS, T0 + 210 * US, T0 + 220 * US, &ch);
+	tls_call(&k, T0 + 200 * US, T0 + 700 * US, -1, HT_TLS_OPENSSL,
+		 HT_TLS_OP_HANDSHAKE);
+	tls_call(&k, T0 + 710 * US, T0 + 720 * US, 18, HT_TLS_OPENSSL,
+		 HT_TLS_OP_VERIFY);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 800 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(hook_host(&out.tl[0], TL_DNSStart), "example.com");
+	CHECK_INT(out.tl[0].start_ns, T0 - 3 * MS);
+	CHECK_INT(out.tl[0].phase_us[TL_PHASE_DNS], 1000);
+	correlator_free(c);
+}
+
 /* GnuTLS says at once: no need to wait for the close */
 static void test_tls_fail_gnutls(void)
 {
@@ -2381,6 +2709,13 @@ int main(void)
 	RUN(test_out_of_order);
 	RUN(test_dns_helper_thread);
 	RUN(test_dns_failure);
+	RUN(test_dns_parallel_ports);
+	RUN(test_dns_port_must_fit);
+	RUN(test_dns_same_port_hosts);
+	RUN(test_dns_same_address_hosts);
+	RUN(test_dns_same_address_unknown_host);
+	RUN(test_dns_same_address_sni);
+	RUN(test_dns_next_address);
 	RUN(test_connect_refused);
 	RUN(test_keep_alive);
 	RUN(test_pipelined);

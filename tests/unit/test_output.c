@@ -861,6 +861,10 @@ static void test_json_events(void)
 	ev = add_event(&tl, TL_DNSDone, 2200);
 	ev->err = EAI_NONAME;
 	add_event(&tl, (enum tl_hook)99, 2300);
+	/* a lookup that asked for a service: said; none: no key */
+	ev = add_event(&tl, TL_DNSStart, 2400);
+	strcpy(ev->host, "svc.test");
+	strcpy(ev->service, "8080");
 	c = capture_json(&tl, &o);
 	CHECK(json_valid_line(c.buf, c.len));
 	CHECK_HAS(c, "{\"hook\":\"DNSStart\",\"t_us\":-249,"
@@ -881,6 +885,8 @@ static void test_json_events(void)
 	CHECK_HAS(c, "{\"hook\":\"DNSDone\",\"t_us\":2200,\"addrs\":[],"
 		     "\"err\":\"Name or service not known\"}");
 	CHECK_HAS(c, "{\"hook\":\"unknown\",\"t_us\":2300}");
+	CHECK_HAS(c, "{\"hook\":\"DNSStart\",\"t_us\":2400,"
+		     "\"host\":\"svc.test\",\"service\":\"8080\"}");
 	free(c.buf);
 }
 
@@ -889,7 +895,7 @@ static void test_json_odd_strings(void)
 	struct timeline tl;
 	struct output_opts o = test_opts();
 	struct capture c;
-	char want[HT_DNS_HOST_LEN + 8];
+	char want[HT_DNS_HOST_LEN + HT_DNS_SERVICE_LEN + 32];
 
 	make_get(&tl);
 	/* arrays filled to the brim, no NUL */
@@ -909,9 +915,14 @@ static void test_json_odd_strings(void)
 	CHECK(json_valid_line(c.buf, c.len));
 	CHECK_HAS(c, "\"comm\":\"cccccccccccccccc\",\"role\"");
 	CHECK_HAS(c, "\"version\":\"vvvvvvvvvvvvvvvv\",\"status\"");
-	/* the DNSStart host, exactly HT_DNS_HOST_LEN bytes, then its end */
+	/* the DNSStart host, exactly HT_DNS_HOST_LEN bytes, then the
+	 * service, exactly HT_DNS_SERVICE_LEN, then its end */
 	memset(want, 'h', HT_DNS_HOST_LEN);
-	strcpy(want + HT_DNS_HOST_LEN, "\"},");
+	strcpy(want + HT_DNS_HOST_LEN, "\",\"service\":\"");
+	memset(want + strlen(want), 'h', HT_DNS_SERVICE_LEN);
+	strcpy(want + HT_DNS_HOST_LEN + strlen("\",\"service\":\"") +
+		       HT_DNS_SERVICE_LEN,
+	       "\"},");
 	CHECK_HAS(c, want);
 	CHECK_HAS(c, "\"target\":\"/a\\\"b\\\\c\\nd\\u0001\\u007f\\ufffd"
 		     "\xc3\xa9\"");

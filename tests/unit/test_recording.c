@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* --record / --replay files: round trip, and every way a file can be bad. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -208,6 +209,68 @@ static void test_bad_files(void)
 	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), -ENOENT);
 }
 
+/* Format 1 had no service in DNS records: such a record is read in the
+ * current layout with "" for the service; other records as they were. */
+static void test_format1_dns(void)
+{
+	static uint8_t file[1024];
+	size_t v1_size = offsetof(struct ht_dns_event, service);
+	struct ht_dns_event dns;
+	const struct ht_dns_event *got;
+	uint32_t item[2];
+	uint8_t other[40];
+	enum recording_item_kind kind;
+	const void *data;
+	size_t size, n = 0, zeros = 0;
+
+	memset(file, 0, sizeof(file));
+	memcpy(file, RECORDING_MAGIC, 8);
+	file[8] = 1;
+	file[12] = 24;
+	n = 24;
+	memset(&dns, 0x5a, sizeof(dns)); /* the padded part must not show */
+	dns.hdr.type = HT_EV_DNS;
+	dns.n_addrs = 1;
+	strcpy(dns.host, "old.test");
+	item[0] = RECORDING_RECORD;
+	item[1] = (uint32_t)v1_size;
+	memcpy(file + n, item, 8);
+	memcpy(file + n + 8, &dns, v1_size);
+	n += 8 + ((v1_size + 7) & ~(size_t)7);
+	/* a record of another type and a DNS record's size stays as it is */
+	memset(other, 0, sizeof(other));
+	((struct ht_event_header *)other)->type = HT_EV_PROC_EXIT;
+	item[1] = (uint32_t)v1_size;
+	memcpy(file + n, item, 8);
+	memcpy(file + n + 8, other, sizeof(other));
+	n += 8 + ((v1_size + 7) & ~(size_t)7);
+	tmp_path();
+	write_bytes(file, n);
+	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+	CHECK_INT(rd.version, 1);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(size, sizeof(struct ht_dns_event));
+	got = data;
+	CHECK_STR(got->host, "old.test");
+	CHECK_INT(got->n_addrs, 1);
+	for (size_t i = 0; i < sizeof(got->service); i++)
+		zeros += got->service[i] == 0;
+	CHECK_INT(zeros, HT_DNS_SERVICE_LEN);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(size, v1_size);
+	CHECK_INT(next(&kind, &data, &size), 0);
+	recording_close_reader(&rd);
+	/* the same DNS record in a current file is short: as it is, for
+	 * the correlator to reject */
+	file[8] = RECORDING_VERSION;
+	write_bytes(file, n);
+	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(size, v1_size);
+	recording_close_reader(&rd);
+	unlink(path);
+}
+
 /* a full disk is an error in the writer, and stays one */
 static void test_write_failure(void)
 {
@@ -241,5 +304,6 @@ int main(void)
 	RUN(test_cut_anywhere);
 	RUN(test_bad_files);
 	RUN(test_write_failure);
+	RUN(test_format1_dns);
 	return unit_done("recording");
 }
