@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -480,6 +481,14 @@ int main(int argc, char **argv)
 		ret = 1;
 		goto out_corr;
 	}
+
+	/* this thread reads the ring: see HT_DEFAULT_NICE */
+	if (setpriority(PRIO_PROCESS, 0, app.opts.nice))
+		log_warn("cannot set the reader's nice value to %d: %s; under "
+			 "CPU contention records may be lost",
+			 app.opts.nice, strerror(errno));
+	else
+		log_verbose("reader's nice value: %d", app.opts.nice);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
