@@ -114,6 +114,9 @@ struct pending_req {
 	bool close_requested;       /* Connection: close, either side */
 	bool is_head, is_connect, h2, incomplete;
 	bool target_truncated;
+	/* opened while its connection's responses could not be told apart
+	 * (see conn.unsure): nothing of its response is shown */
+	bool resp_unsure;
 	const char *incomplete_reason;
 	uint32_t n_info;
 	struct informational info[MAX_INFORMATIONAL];
@@ -166,6 +169,13 @@ struct conn {
 	bool saw_http;        /* a start line parsed on either side */
 	bool saw_req_bytes;   /* the HTTP/2 preface can only come first */
 	bool taint;           /* records lost since the last resync */
+	/* records were lost: the next response may answer a request whose
+	 * bytes were lost, so responses are not matched to requests until a
+	 * request starts with nothing outstanding (see open_request) */
+	bool unsure;
+	bool pipelined;       /* a request was sent before the previous
+			       * response ended */
+	bool start_lost;      /* its first records (connect, accept) lost */
 	bool connect_done_seen;
 	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
 	bool has_dns;
@@ -651,11 +661,18 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	bool client = conn->role == HT_ROLE_CLIENT;
 	bool first = r->first_on_conn;
 	struct tl_spans spans = { .n = 0 };
+	bool resp = !r->resp_unsure;
 	struct tl_event *e;
 	uint32_t i;
 
 	tl_reset(tl);
 	tl_conn_fields(tl, conn);
+	if (!resp) {
+		/* the response seen may be another request's: the timeline
+		 * ends with the request */
+		end_ns = max_u64(r->wrote_request_ns, r->req_last_ns);
+		put_idle = false;
+	}
 	end_ns = max_u64(end_ns, r->start_ns);
 	tl->start_ns = r->start_ns;
 	tl->end_ns = end_ns;
@@ -673,9 +690,9 @@ static void build_request(struct correlator *c, const struct conn *conn,
 		strcpy(tl->version, "HTTP/1.0");
 	else if (r->version_minor == 1)
 		strcpy(tl->version, "HTTP/1.1");
-	tl->status = r->status;
+	tl->status = resp ? r->status : 0;
 	tl->request_bytes = r->request_bytes;
-	tl->response_bytes = r->response_bytes;
+	tl->response_bytes = resp ? r->response_bytes : 0;
 
 	tl_tls_fields(tl, conn, r);
 	e = tl_add(tl, TL_GetConn, r->start_ns);
@@ -716,9 +733,9 @@ static void build_request(struct correlator *c, const struct conn *conn,
 		tl_add(tl, TL_Wait100Continue, r->wait100_ns);
 	if (r->wrote_request_ns)
 		tl_add(tl, TL_WroteRequest, r->wrote_request_ns);
-	if (r->first_byte_ns)
+	if (r->first_byte_ns && resp)
 		tl_add(tl, TL_GotFirstResponseByte, r->first_byte_ns);
-	for (i = 0; i < r->n_info; i++) {
+	for (i = 0; i < r->n_info && resp; i++) {
 		/* Go calls Got100Continue, then Got1xxResponse for it too. */
 		if (r->info[i].status == 100)
 			tl_add(tl, TL_Got100Continue, r->info[i].ts_ns);
@@ -739,13 +756,14 @@ static void build_request(struct correlator *c, const struct conn *conn,
 			    r->req_last_ns);
 	/* With 100-continue the interim response may come before the body
 	 * is written: the overlap counts as send (tl_set_phases()). Without
-	 * a response the process waited until the failure. */
-	if (r->wrote_request_ns && r->final_first_byte_ns)
+	 * a response the process waited until the failure. A response
+	 * that may be another request's is not shown at all. */
+	if (r->wrote_request_ns && r->final_first_byte_ns && resp)
 		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns,
 			    r->final_first_byte_ns);
-	else if (r->wrote_request_ns && end_ns > r->wrote_request_ns)
+	else if (r->wrote_request_ns && end_ns > r->wrote_request_ns && resp)
 		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns, end_ns);
-	if (r->final_first_byte_ns)
+	if (r->final_first_byte_ns && resp)
 		tl_span_add(&spans, TL_PHASE_RECEIVE, r->final_first_byte_ns,
 			    end_ns);
 	tl_set_phases(tl, &spans);
@@ -756,6 +774,14 @@ static void build_request(struct correlator *c, const struct conn *conn,
 		snprintf(tl->error, sizeof(tl->error), "%s",
 			 r->incomplete_reason);
 	tl->complete = !r->incomplete;
+	/* the connect or accept that carried the addresses was lost */
+	if (conn->start_lost &&
+	    (!addr_is_set(&tl->saddr) || !addr_is_set(&tl->daddr))) {
+		tl->complete = false;
+		if (!tl->error[0])
+			snprintf(tl->error, sizeof(tl->error),
+				 "records lost: connection addresses unknown");
+	}
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -909,6 +935,8 @@ static struct pending_req *open_request(struct correlator *c,
 		/* its response, when it comes, must not go to the next one */
 		conn->skip_responses++;
 	}
+	if (conn->head)
+		conn->pipelined = true;
 	r = req_alloc(c);
 	if (!r)
 		return NULL;
@@ -917,6 +945,20 @@ static struct pending_req *open_request(struct correlator *c,
 	/* The first request after a gap before it may miss its connect. */
 	if (after_gap && first)
 		mark_incomplete(r, "records lost");
+	if (conn->unsure) {
+		/* The responses line up with the requests again once one
+		 * starts with every response read and none outstanding. A
+		 * client that pipelines may have sent, in the lost records,
+		 * requests whose responses are still to come: its
+		 * connection stays unsure. */
+		if (!conn->head && !conn->pipelined &&
+		    conn->parser[SIDE_RESP].state == H1_ST_START) {
+			conn->unsure = false;
+		} else {
+			r->resp_unsure = true;
+			mark_incomplete(r, "records lost");
+		}
+	}
 	conn->n_requests++;
 	if (conn->role == HT_ROLE_SERVER) {
 		/* A server's request begins with its first byte read; the
@@ -1281,13 +1323,17 @@ static void not_http(struct correlator *c, struct conn *conn, int side,
 		mark_not_http(c, conn);
 		return;
 	}
-	/* after HTTP traffic: out of step; wait for a message start */
+	/* after HTTP traffic: out of step, or bytes of another protocol;
+	 * counted, and parsing waits for a message start */
+	c->stats.not_http_after_http++;
 	if (side == SIDE_REQ) {
 		struct pending_req *r = conn->writing;
 
+		/* its start line did not parse: not a request */
 		if (r && !r->headers_seen) {
 			req_unlink(conn, r);
 			req_free(c, r);
+			conn->n_requests--;
 		}
 		conn->writing = NULL;
 	} else if (conn->head && conn->head->resp_started &&
@@ -1349,6 +1395,7 @@ static void feed(struct correlator *c, struct conn *conn, int side,
 		resumed(c, conn, side);
 		at_start = true;
 	}
+	p->last_error = H1_OK; /* tells this feed's errors from older ones */
 	if (side == SIDE_REQ) {
 		if (at_start && has_payload(ev->data, cap))
 			open_request(c, conn, ev);
@@ -1375,7 +1422,10 @@ static void feed(struct correlator *c, struct conn *conn, int side,
 		conn->writing->req_last_ns = ev->hdr.ts_ns;
 	if (p->state == H1_ST_TUNNEL) {
 		conn->proto = PROTO_TUNNEL;
-	} else if (p->state == H1_ST_NOT_HTTP) {
+	} else if (p->state == H1_ST_NOT_HTTP ||
+		   (p->state == H1_ST_LOST && p->last_error == H1_ERR_NOT_HTTP)) {
+		/* the parser says LOST rather than NOT_HTTP once the stream
+		 * has carried HTTP */
 		not_http(c, conn, side, ev->hdr.ts_ns);
 	} else if (p->state == H1_ST_LOST && side == SIDE_REQ) {
 		/* headers beyond the capture: where the request ends is
@@ -2451,14 +2501,25 @@ static struct conn *conn_create(struct correlator *c,
 	return conn;
 }
 
-/* Records were lost on this connection. */
+/*
+ * Records were lost on this connection. Whatever comes next on the
+ * response side may belong to a request other than the oldest pending
+ * one (its response, or requests and responses in between, may be among
+ * the lost), so the pending requests end here with what they had before
+ * the gap, and the connection stays unsure until responses can be
+ * matched again (open_request).
+ */
 static void seq_gap(struct correlator *c, struct conn *conn)
 {
-	struct pending_req *r;
-
 	c->stats.gaps++;
-	for (r = conn->head; r; r = r->next)
-		mark_incomplete(r, "records lost");
+	if (conn->next_seq == 0)
+		conn->start_lost = true;
+	while (conn->head) {
+		mark_incomplete(conn->head, "records lost");
+		finish_head(c, conn, req_last_seen(conn->head), NULL, false);
+	}
+	conn->skip_responses = 0;
+	conn->unsure = true;
 	conn->taint = true;
 	if (conn->role_known && conn->proto == PROTO_HTTP1)
 		parsers_resync(conn);

@@ -49,6 +49,9 @@ struct correlator_stats {
 	uint64_t tls_not_decoded;  /* TLS connections whose plaintext no
 				    * hooked library carried: reported as
 				    * such, not counted in requests */
+	uint64_t not_http_after_http; /* messages that were not HTTP/1.x on
+				    * a connection that had carried HTTP:
+				    * no timeline */
 	uint64_t late_records;     /* arrived after a newer record was
 				    * processed (beyond the window) */
 	uint64_t reorder_overflow; /* processed early: buffer was full */
