@@ -65,6 +65,10 @@ struct correlator_stats {
 	uint64_t conns;            /* connections tracked now */
 	uint64_t procs;            /* processes with state now */
 	uint64_t buffered;         /* records in the reorder buffer now */
+	uint64_t held_bytes;       /* connections, requests (spares kept for
+				    * reuse included), processes, DNS and TLS
+				    * state allocated now; the reorder buffer
+				    * and the fixed tables not counted */
 };
 
 typedef void (*timeline_sink_fn)(void *user, const struct timeline *tl);
