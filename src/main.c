@@ -146,6 +146,11 @@ static void print_summary(struct app *app, uint64_t lost_total)
 					     st->incomplete),
 		(unsigned long long)lost_total,
 		(unsigned long long)not_decoded, not_decoded == 1 ? "" : "s");
+	if (st->not_http_after_http && !app->replay_filter)
+		fprintf(stderr,
+			"httptrace-bpf: %llu times bytes that were not HTTP/1.x "
+			"followed HTTP on a connection (no timeline)\n",
+			(unsigned long long)st->not_http_after_http);
 }
 
 #define REPLAY_TICK_EVERY 256
