@@ -2482,24 +2482,22 @@ def setup_overload(env):
 OVERLOAD_ROUNDS = 20
 OVERLOAD_CLIENTS = 16
 OVERLOAD_PIPELINE = 30  # beyond the correlator's max_pipeline (16)
+OVERLOAD_KEEPALIVE = 300
 
 
 def run_overload_round(env, port, pids, tracer_pid):
     """One round of pipelining clients, the tracer stopped and continued
     every few milliseconds while they run: records are lost in the
     middle of connections, not whole connections."""
-    ps = [PROCS.popen(htc(env, "--mode", "pipeline", "/status/{status}",
-                          str(OVERLOAD_PIPELINE),
+    # pipelining clients, and keep-alive ones whose connections outlast
+    # the tracer's stops: gaps in the middle of their streams
+    runs = [("pipeline", OVERLOAD_PIPELINE)] * OVERLOAD_CLIENTS + \
+        [("keepalive", OVERLOAD_KEEPALIVE)] * 2
+    ps = [PROCS.popen(htc(env, "--mode", mode, "/status/{status}", str(n),
                           connect="127.0.0.1:%d" % port),
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                       stdin=subprocess.DEVNULL)
-          for _ in range(OVERLOAD_CLIENTS)]
-    # keep-alive requests of its own that fill the ring while the tracer
-    # is stopped
-    ps.append(PROCS.popen(htc(env, "--mode", "keepalive", "/filler", "300",
-                              connect="127.0.0.1:%d" % port),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL))
+          for mode, n in runs]
     try:
         for _ in range(2000):
             if all(p.poll() is not None for p in ps):
@@ -2510,29 +2508,26 @@ def run_overload_round(env, port, pids, tracer_pid):
             time.sleep(0.003)
     finally:
         os.kill(tracer_pid, signal.SIGCONT)
-    filler = ps.pop()
-    for p in ps + [filler]:
+    for p, (mode, n) in zip(ps, runs):
         try:
             out, err = p.communicate(timeout=CLIENT_TIMEOUT)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.communicate()
-            raise CaseFailed("pipeline client timed out")
+            raise CaseFailed("%s client timed out" % mode)
         if p.returncode != 0:
-            raise CaseFailed("pipeline client rc=%d: %s"
-                             % (p.returncode, err.decode().strip()))
-        if p is filler:
-            continue
+            raise CaseFailed("%s client rc=%d: %s"
+                             % (mode, p.returncode, err.decode().strip()))
         got = re.findall(r"status=(\d+)", out.decode())
-        if len(got) != OVERLOAD_PIPELINE:
-            raise CaseFailed("pipeline client printed %d statuses"
-                             % len(got))
+        if len(got) != n:
+            raise CaseFailed("%s client printed %d statuses of %d"
+                             % (mode, len(got), n))
         pids.add(p.pid)
 
 
 def case_overload_pipeline(env, ctx):
-    """Pipelining clients ask /status/NNN, a status per request that
-    differs from its neighbours', while the 64 KiB ring overflows (the
+    """Pipelining and keep-alive clients ask /status/NNN, a status per
+    request that differs from its neighbours', while the 64 KiB ring overflows (the
     tracer is stopped again and again, as a reader that gets no CPU): a
     timeline shows its own request's status or none, never
     another's; server timelines are not complete without their
@@ -2546,7 +2541,8 @@ def case_overload_pipeline(env, ctx):
     def check(c, tls):
         mine = [t for t in tls if t.get("pid") in pids | {server_pid} and
                 re.match(r"/status/\d+$", dig(t, "http", "target") or "")]
-        expected = 2 * len(pids) * OVERLOAD_PIPELINE
+        expected = 2 * OVERLOAD_ROUNDS * (
+            OVERLOAD_CLIENTS * OVERLOAD_PIPELINE + 2 * OVERLOAD_KEEPALIVE)
         c.true(len(mine) > expected // 4, "%d timelines of %d requests "
                "(both ends)" % (len(mine), expected))
         wrong = [t for t in mine if dig(t, "http", "status") is not None and
