@@ -185,6 +185,9 @@ struct conn {
 	bool pipelined;       /* a request was sent before the previous
 			       * response ended */
 	bool start_lost;      /* its first records (connect, accept) lost */
+	/* bytes that were not HTTP went out on the request side after HTTP:
+	 * the next response with no request waiting answers them */
+	bool garbage_unanswered;
 	bool connect_done_seen;
 	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
 	bool has_dns;
@@ -976,7 +979,13 @@ static struct pending_req *open_request(struct correlator *c,
 	/* The first request after a gap before it may miss its connect. */
 	if (after_gap && first)
 		mark_incomplete(r, "records lost");
-	if (conn->unsure) {
+	if (conn->garbage_unanswered) {
+		/* the response to the bytes that were not HTTP may come
+		 * first */
+		r->resp_unsure = true;
+		mark_incomplete(r, "response not told from the one to bytes "
+				   "that were not HTTP");
+	} else if (conn->unsure) {
 		/* The responses line up with the requests again once one
 		 * starts with every response read and none outstanding. A
 		 * client that pipelines may have sent, in the lost records,
@@ -1367,6 +1376,7 @@ static void not_http(struct correlator *c, struct conn *conn, int side,
 			conn->n_requests--;
 		}
 		conn->writing = NULL;
+		conn->garbage_unanswered = true;
 	} else if (conn->head && conn->head->resp_started &&
 		   !conn->skip_responses) {
 		finish_head(c, conn, ts, "malformed HTTP response", false);
@@ -1431,8 +1441,15 @@ static void feed(struct correlator *c, struct conn *conn, int side,
 		if (at_start && has_payload(ev->data, cap))
 			open_request(c, conn, ev);
 	} else if (cap == 0 || !at_start || has_payload(ev->data, cap)) {
-		if (at_start && cap && !conn->head && !conn->skip_responses)
-			open_unseen_request(c, conn, ev);
+		if (at_start && cap && !conn->head && !conn->skip_responses) {
+			if (conn->garbage_unanswered) {
+				/* not reported: counted with the bytes */
+				conn->garbage_unanswered = false;
+				conn->skip_responses++;
+			} else {
+				open_unseen_request(c, conn, ev);
+			}
+		}
 		response_bytes_seen(conn, ev);
 	}
 

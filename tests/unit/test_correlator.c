@@ -602,7 +602,7 @@ static void test_seq_gap(void)
 	k.seq++; /* one record lost */
 	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
 	settle(c);
-	CHECK_INT(out.n, 1);
+	CHECK_INT(out.n, 2);
 	CHECK(!out.tl[0].complete);
 	CHECK_STR(out.tl[0].error, "records lost");
 	/* the lost record may have been its response and the one read
@@ -612,18 +612,23 @@ static void test_seq_gap(void)
 	CHECK_STR(hooks(&out.tl[0]), "GetConn,ConnectStart,ConnectDone,GotConn,"
 				     "WroteHeaders,WroteRequest");
 	CHECK_INT(out.tl[0].end_ns, T0 + 250 * US);
+	/* the response read is reported as one whose request was not seen */
+	CHECK_INT(out.n, 2);
+	CHECK_STR(out.tl[1].method, "");
+	CHECK_INT(out.tl[1].status, 200);
+	CHECK_STR(out.tl[1].error, "request not seen (records lost)");
 	CHECK_INT(correlator_stats(c)->gaps, 1);
-	CHECK_INT(correlator_stats(c)->incomplete, 1);
+	CHECK_INT(correlator_stats(c)->incomplete, 2);
 	CHECK_INT(correlator_stats(c)->orphan_responses, 1);
 	/* resync: the next request starts with no response outstanding,
 	 * and the connection does not pipeline: whole again */
 	io(&k, HT_DIR_EGRESS, T0 + 3000 * US, T0 + 3020 * US, GET_REQ);
 	io(&k, HT_DIR_INGRESS, T0 + 3030 * US, T0 + 3500 * US, OK_RESP);
 	settle(c);
-	CHECK_INT(out.n, 2);
-	CHECK(out.tl[1].complete);
-	CHECK_STR(out.tl[1].error, "");
-	CHECK_INT(out.tl[1].status, 200);
+	CHECK_INT(out.n, 3);
+	CHECK(out.tl[2].complete);
+	CHECK_STR(out.tl[2].error, "");
+	CHECK_INT(out.tl[2].status, 200);
 	correlator_free(c);
 }
 
@@ -655,11 +660,17 @@ static void test_seq_gap_pipelined(void)
 	io(&k, HT_DIR_INGRESS, T0 + 800 * US, T0 + 900 * US, resp_d);
 	conn_ev(&k, HT_EV_CLOSE, T0 + 1000 * US, 0, SERVER_ADDR);
 	settle(c);
-	CHECK_INT(out.n, 4);
-	for (i = 0; i < out.n && i < 4; i++) {
+	/* A, B and C end at the gap; the two responses read after it are
+	 * reported as ones whose request was not seen; D shows no response */
+	CHECK_INT(out.n, 6);
+	for (i = 0; i < out.n && i < 6; i++) {
 		const struct timeline *tl = &out.tl[i];
 
 		CHECK(!tl->complete);
+		if (!tl->target[0]) {
+			CHECK_STR(tl->error, "request not seen (records lost)");
+			continue;
+		}
 		CHECK_STR(tl->error, "records lost");
 		/* nothing or its own: /status/NNN */
 		CHECK(tl->status == 0 || tl->status == atoi(tl->target + 8));
@@ -668,10 +679,12 @@ static void test_seq_gap_pipelined(void)
 	CHECK_STR(out.tl[0].target, "/status/200");
 	CHECK_STR(out.tl[1].target, "/status/201");
 	CHECK_STR(out.tl[2].target, "/status/202");
-	CHECK_STR(out.tl[3].target, "/status/203");
-	CHECK_INT(out.tl[3].status, 0);
-	CHECK_INT(out.tl[3].response_bytes, 0);
-	CHECK_INT(out.tl[3].phase_us[TL_PHASE_WAIT], -1);
+	CHECK_INT(out.tl[3].status, 201);
+	CHECK_INT(out.tl[4].status, 202);
+	CHECK_STR(out.tl[5].target, "/status/203");
+	CHECK_INT(out.tl[5].status, 0);
+	CHECK_INT(out.tl[5].response_bytes, 0);
+	CHECK_INT(out.tl[5].phase_us[TL_PHASE_WAIT], -1);
 	CHECK_INT(correlator_stats(c)->gaps, 1);
 	correlator_free(c);
 }
@@ -699,7 +712,9 @@ static void test_garbage_after_exchange(void)
 	CHECK_STR(out.tl[0].method, "GET");
 	CHECK(out.tl[0].complete);
 	CHECK_INT(correlator_stats(c)->not_http_after_http, 1);
-	CHECK_INT(correlator_stats(c)->orphan_responses, 1);
+	/* the 400 answers the garbage: not a response whose request went
+	 * unseen */
+	CHECK_INT(correlator_stats(c)->orphan_responses, 0);
 	/* a request after it is traced, and counts as the second */
 	io(&k, HT_DIR_EGRESS, T0 + 4000 * US, T0 + 4010 * US, GET_REQ);
 	io(&k, HT_DIR_INGRESS, T0 + 4100 * US, T0 + 4200 * US, OK_RESP);
@@ -710,6 +725,32 @@ static void test_garbage_after_exchange(void)
 	CHECK_INT(out.tl[1].status, 200);
 	CHECK(out.tl[1].reused);
 	CHECK_INT(correlator_stats(c)->requests, 2);
+	correlator_free(c);
+}
+
+/* A request written after garbage, before the 400 to the garbage was
+ * read: the 400 is not shown as its status. */
+static void test_garbage_then_request(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char resp400[] =
+		"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	io(&k, HT_DIR_EGRESS, T0 + 2000 * US, T0 + 2010 * US, "@@garbage@@\r\n");
+	io(&k, HT_DIR_EGRESS, T0 + 2020 * US, T0 + 2030 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 2100 * US, T0 + 2200 * US, resp400);
+	io(&k, HT_DIR_INGRESS, T0 + 2300 * US, T0 + 2400 * US, OK_RESP);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 3000 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(out.tl[1].method, "GET");
+	CHECK(out.tl[1].status == 0 || out.tl[1].status == 200);
+	CHECK(!out.tl[1].complete);
+	CHECK_INT(correlator_stats(c)->not_http_after_http, 1);
 	correlator_free(c);
 }
 
@@ -2357,6 +2398,7 @@ int main(void)
 	RUN(test_seq_gap_pipelined);
 	RUN(test_server_accept_lost);
 	RUN(test_garbage_after_exchange);
+	RUN(test_garbage_then_request);
 	RUN(test_memory_after_closes);
 	RUN(test_fd_reuse);
 	RUN(test_stale_generation);
