@@ -18,6 +18,7 @@ enum {
 	OPT_REPLAY,
 	OPT_UPROBE_LINKS,
 	OPT_SHOW_QUERY,
+	OPT_NICE,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "uprobe-links", required_argument, NULL, OPT_UPROBE_LINKS },
 	{ "show-query", no_argument, NULL, OPT_SHOW_QUERY },
+	{ "nice", required_argument, NULL, OPT_NICE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -72,6 +74,8 @@ void cli_usage(FILE *out, const char *prog)
 "      --max-capture BYTES  bytes captured per read/write (default %d, max %d)\n"
 "      --ring-size SIZE     kernel-to-daemon ring buffer, a power of two\n"
 "                           from 64K to 1G, e.g. 16M (default 4M)\n"
+"      --nice N             the reader's nice value, -20 to 19 (default %d:\n"
+"                           it must keep up with the programs it traces)\n"
 "      --btf PATH           kernel BTF to use when the kernel does not\n"
 "                           expose /sys/kernel/btf/vmlinux\n"
 "      --probe              print what the kernel offers and which attach\n"
@@ -88,7 +92,8 @@ void cli_usage(FILE *out, const char *prog)
 "  sudo %s -p 1234          # one process\n"
 "  sudo %s --json | jq .    # every process, JSON\n"
 "  sudo %s --record run.htrec   # later: %s --replay run.htrec\n",
-		prog, HT_DEFAULT_CAPTURE, HT_MAX_CAPTURE, prog, prog, prog,
+		prog, HT_DEFAULT_CAPTURE, HT_MAX_CAPTURE, HT_DEFAULT_NICE, prog,
+		prog, prog,
 		prog);
 }
 
@@ -175,6 +180,8 @@ static int check_replay(const struct ht_options *opts, char *err,
 		what = "--max-capture";
 	else if (opts->ring_size != HT_DEFAULT_RING_SIZE)
 		what = "--ring-size";
+	else if (opts->nice != HT_DEFAULT_NICE)
+		what = "--nice";
 	if (!what)
 		return 0;
 	snprintf(err, err_len, "%s does not go with --replay (a replay reads "
@@ -192,6 +199,7 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 	memset(opts, 0, sizeof(*opts));
 	opts->max_capture = HT_DEFAULT_CAPTURE;
 	opts->ring_size = HT_DEFAULT_RING_SIZE;
+	opts->nice = HT_DEFAULT_NICE;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":p:c:jd:vh", long_options,
@@ -281,6 +289,14 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 					 "from 64K to 1G, e.g. 4M)", optarg);
 				return -1;
 			}
+			break;
+		case OPT_NICE:
+			if (parse_long(optarg, -20, 19, &v)) {
+				snprintf(err, err_len,
+					 "invalid --nice '%s' (-20 to 19)", optarg);
+				return -1;
+			}
+			opts->nice = (int)v;
 			break;
 		case OPT_BTF:
 			if (!*optarg || strlen(optarg) >= sizeof(opts->btf_path)) {

@@ -28,6 +28,9 @@
 #endif
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -52,6 +55,12 @@
 #define DEFAULT_DNS_PER_PROC 16u
 #define DEFAULT_DNS_TTL_NS (60ull * 1000 * 1000 * 1000)
 #define DNS_SWEEP_EVERY_NS (1000ull * 1000 * 1000)
+/* glibc gives freed heap memory back to the system only from the top of
+ * the heap: 4,000 connections opened and closed left their 80 MB
+ * resident. Once this much was freed, a tick trims (at most once per
+ * TRIM_EVERY_NS). */
+#define TRIM_AFTER_BYTES (4ull << 20)
+#define TRIM_EVERY_NS (1000ull * 1000 * 1000)
 
 #define MAX_INFORMATIONAL 8  /* 1xx responses remembered per request */
 #define GRAVE_SLOTS 1024     /* 2-way sets by {tgid, fd}; see buried() */
@@ -121,6 +130,9 @@ struct pending_req {
 	bool close_requested;       /* Connection: close, either side */
 	bool is_head, is_connect, h2, incomplete;
 	bool target_truncated;
+	/* opened while its connection's responses could not be told apart
+	 * (see conn.unsure): nothing of its response is shown */
+	bool resp_unsure;
 	const char *incomplete_reason;
 	uint32_t n_info;
 	struct informational info[MAX_INFORMATIONAL];
@@ -174,6 +186,16 @@ struct conn {
 	bool saw_req_bytes;   /* the HTTP/2 preface can only come first */
 	bool saw_resp_bytes;  /* ...and a server's SETTINGS before a request */
 	bool taint;           /* records lost since the last resync */
+	/* records were lost: the next response may answer a request whose
+	 * bytes were lost, so responses are not matched to requests until a
+	 * request starts with nothing outstanding (see open_request) */
+	bool unsure;
+	bool pipelined;       /* a request was sent before the previous
+			       * response ended */
+	bool start_lost;      /* its first records (connect, accept) lost */
+	/* bytes that were not HTTP went out on the request side after HTTP:
+	 * the next response with no request waiting answers them */
+	bool garbage_unanswered;
 	bool connect_done_seen;
 	bool connect_seen_by_app;  /* ConnectDone is when the process learned */
 	bool has_dns;
@@ -238,6 +260,8 @@ struct correlator {
 	struct pending_req *spare_reqs;
 	uint32_t n_spare_reqs;
 
+	uint64_t released_since_trim, last_trim_ns;
+
 	struct grave graves[GRAVE_SLOTS];
 	struct dead_proc dead[DEAD_PROC_SLOTS];
 	uint64_t last_sweep_ns;
@@ -260,6 +284,24 @@ struct feed_ctx {
 };
 
 /* ---- small helpers ------------------------------------------------------ */
+
+/* What the correlator holds from malloc (stats.held_bytes): */
+static void held(struct correlator *c, size_t n)
+{
+	c->stats.held_bytes += n;
+}
+
+static void released(struct correlator *c, size_t n)
+{
+	c->stats.held_bytes -= n;
+	c->released_since_trim += n;
+}
+
+static size_t dns_ring_size(const struct correlator *c)
+{
+	return sizeof(struct dns_ring) +
+	       c->cfg.dns_per_proc * sizeof(((struct dns_ring *)0)->slot[0]);
+}
 
 static void copy_bounded(char *dst, size_t dst_size, const char *src,
 			 size_t src_max)
@@ -674,11 +716,18 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	bool client = conn->role == HT_ROLE_CLIENT;
 	bool first = r->first_on_conn;
 	struct tl_spans spans = { .n = 0 };
+	bool resp = !r->resp_unsure;
 	struct tl_event *e;
 	uint32_t i;
 
 	tl_reset(tl);
 	tl_conn_fields(tl, conn);
+	if (!resp) {
+		/* the response seen may be another request's: the timeline
+		 * ends with the request */
+		end_ns = max_u64(r->wrote_request_ns, r->req_last_ns);
+		put_idle = false;
+	}
 	end_ns = max_u64(end_ns, r->start_ns);
 	tl->start_ns = r->start_ns;
 	tl->end_ns = end_ns;
@@ -696,9 +745,9 @@ static void build_request(struct correlator *c, const struct conn *conn,
 		strcpy(tl->version, "HTTP/1.0");
 	else if (r->version_minor == 1)
 		strcpy(tl->version, "HTTP/1.1");
-	tl->status = r->status;
+	tl->status = resp ? r->status : 0;
 	tl->request_bytes = r->request_bytes;
-	tl->response_bytes = r->response_bytes;
+	tl->response_bytes = resp ? r->response_bytes : 0;
 
 	tl_tls_fields(tl, conn, r);
 	e = tl_add(tl, TL_GetConn, r->start_ns);
@@ -739,9 +788,9 @@ static void build_request(struct correlator *c, const struct conn *conn,
 		tl_add(tl, TL_Wait100Continue, r->wait100_ns);
 	if (r->wrote_request_ns)
 		tl_add(tl, TL_WroteRequest, r->wrote_request_ns);
-	if (r->first_byte_ns)
+	if (r->first_byte_ns && resp)
 		tl_add(tl, TL_GotFirstResponseByte, r->first_byte_ns);
-	for (i = 0; i < r->n_info; i++) {
+	for (i = 0; i < r->n_info && resp; i++) {
 		/* Go calls Got100Continue, then Got1xxResponse for it too. */
 		if (r->info[i].status == 100)
 			tl_add(tl, TL_Got100Continue, r->info[i].ts_ns);
@@ -762,13 +811,14 @@ static void build_request(struct correlator *c, const struct conn *conn,
 			    r->req_last_ns);
 	/* With 100-continue the interim response may come before the body
 	 * is written: the overlap counts as send (tl_set_phases()). Without
-	 * a response the process waited until the failure. */
-	if (r->wrote_request_ns && r->final_first_byte_ns)
+	 * a response the process waited until the failure. A response
+	 * that may be another request's is not shown at all. */
+	if (r->wrote_request_ns && r->final_first_byte_ns && resp)
 		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns,
 			    r->final_first_byte_ns);
-	else if (r->wrote_request_ns && end_ns > r->wrote_request_ns)
+	else if (r->wrote_request_ns && end_ns > r->wrote_request_ns && resp)
 		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns, end_ns);
-	if (r->final_first_byte_ns)
+	if (r->final_first_byte_ns && resp)
 		tl_span_add(&spans, TL_PHASE_RECEIVE, r->final_first_byte_ns,
 			    end_ns);
 	tl_set_phases(tl, &spans);
@@ -779,6 +829,14 @@ static void build_request(struct correlator *c, const struct conn *conn,
 		snprintf(tl->error, sizeof(tl->error), "%s",
 			 r->incomplete_reason);
 	tl->complete = !r->incomplete;
+	/* the connect or accept that carried the addresses was lost */
+	if (conn->start_lost &&
+	    (!addr_is_set(&tl->saddr) || !addr_is_set(&tl->daddr))) {
+		tl->complete = false;
+		if (!tl->error[0])
+			snprintf(tl->error, sizeof(tl->error),
+				 "records lost: connection addresses unknown");
+	}
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -794,6 +852,7 @@ static struct pending_req *req_alloc(struct correlator *c)
 		r = malloc(sizeof(*r));
 		if (!r)
 			return NULL;
+		held(c, sizeof(*r));
 	}
 	memset(r, 0, offsetof(struct pending_req, method));
 	r->method[0] = r->target[0] = r->host[0] = '\0';
@@ -806,6 +865,7 @@ static void req_free(struct correlator *c, struct pending_req *r)
 {
 	if (c->n_spare_reqs >= SPARE_REQS) {
 		free(r);
+		released(c, sizeof(*r));
 		return;
 	}
 	r->next = c->spare_reqs;
@@ -978,6 +1038,8 @@ static struct pending_req *open_request(struct correlator *c,
 		/* its response, when it comes, must not go to the next one */
 		conn->skip_responses++;
 	}
+	if (conn->head)
+		conn->pipelined = true;
 	r = req_alloc(c);
 	if (!r)
 		return NULL;
@@ -986,6 +1048,26 @@ static struct pending_req *open_request(struct correlator *c,
 	/* The first request after a gap before it may miss its connect. */
 	if (after_gap && first)
 		mark_incomplete(r, "records lost");
+	if (conn->garbage_unanswered) {
+		/* the response to the bytes that were not HTTP may come
+		 * first */
+		r->resp_unsure = true;
+		mark_incomplete(r, "response not told from the one to bytes "
+				   "that were not HTTP");
+	} else if (conn->unsure) {
+		/* The responses line up with the requests again once one
+		 * starts with every response read and none outstanding. A
+		 * client that pipelines may have sent, in the lost records,
+		 * requests whose responses are still to come: its
+		 * connection stays unsure. */
+		if (!conn->head && !conn->pipelined &&
+		    conn->parser[SIDE_RESP].state == H1_ST_START) {
+			conn->unsure = false;
+		} else {
+			r->resp_unsure = true;
+			mark_incomplete(r, "records lost");
+		}
+	}
 	conn->n_requests++;
 	if (conn->role == HT_ROLE_SERVER) {
 		/* A server's request begins with its first byte read; the
@@ -1351,15 +1433,20 @@ static void not_http(struct correlator *c, struct conn *conn, int side,
 		mark_not_http(c, conn);
 		return;
 	}
-	/* after HTTP traffic: out of step; wait for a message start */
+	/* after HTTP traffic: out of step, or bytes of another protocol;
+	 * counted, and parsing waits for a message start */
+	c->stats.not_http_after_http++;
 	if (side == SIDE_REQ) {
 		struct pending_req *r = conn->writing;
 
+		/* its start line did not parse: not a request */
 		if (r && !r->headers_seen) {
 			req_unlink(conn, r);
 			req_free(c, r);
+			conn->n_requests--;
 		}
 		conn->writing = NULL;
+		conn->garbage_unanswered = true;
 	} else if (conn->head && conn->head->resp_started &&
 		   !conn->skip_responses) {
 		finish_head(c, conn, ts, "malformed HTTP response", false);
@@ -1419,12 +1506,20 @@ static void feed(struct correlator *c, struct conn *conn, int side,
 		resumed(c, conn, side);
 		at_start = true;
 	}
+	p->last_error = H1_OK; /* tells this feed's errors from older ones */
 	if (side == SIDE_REQ) {
 		if (at_start && has_payload(ev->data, cap))
 			open_request(c, conn, ev);
 	} else if (cap == 0 || !at_start || has_payload(ev->data, cap)) {
-		if (at_start && cap && !conn->head && !conn->skip_responses)
-			open_unseen_request(c, conn, ev);
+		if (at_start && cap && !conn->head && !conn->skip_responses) {
+			if (conn->garbage_unanswered) {
+				/* not reported: counted with the bytes */
+				conn->garbage_unanswered = false;
+				conn->skip_responses++;
+			} else {
+				open_unseen_request(c, conn, ev);
+			}
+		}
 		response_bytes_seen(conn, ev);
 	}
 
@@ -1445,7 +1540,10 @@ static void feed(struct correlator *c, struct conn *conn, int side,
 		conn->writing->req_last_ns = ev->hdr.ts_ns;
 	if (p->state == H1_ST_TUNNEL) {
 		conn->proto = PROTO_TUNNEL;
-	} else if (p->state == H1_ST_NOT_HTTP) {
+	} else if (p->state == H1_ST_NOT_HTTP ||
+		   (p->state == H1_ST_LOST && p->last_error == H1_ERR_NOT_HTTP)) {
+		/* the parser says LOST rather than NOT_HTTP once the stream
+		 * has carried HTTP */
 		not_http(c, conn, side, ev->hdr.ts_ns);
 	} else if (p->state == H1_ST_LOST && side == SIDE_REQ) {
 		/* headers beyond the capture: where the request ends is
@@ -1520,7 +1618,7 @@ static bool tls_h2_offered(const struct conn *conn);
 static void h2_socket_record(struct correlator *c, struct conn *conn,
 			     const struct ht_data_event *ev);
 static uint64_t call_entry(uint64_t enter_ns, uint64_t ts_ns);
-static struct conn_tls *tls_get(struct conn *conn);
+static struct conn_tls *tls_get(struct correlator *c, struct conn *conn);
 static void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev);
 static void tls_stream_over(struct correlator *c, struct conn *conn,
 			    uint64_t ts, const char *how);
@@ -1535,7 +1633,7 @@ static void handle_data(struct correlator *c, struct conn *conn,
 		conn->saw_bytes = true;
 		if (conn->proto == PROTO_HTTP1 && !conn->taint &&
 		    tls_looks_like_hello(ev->data, ev->captured_len))
-			tls_get(conn);
+			tls_get(c, conn);
 	}
 	if (conn->tls) {
 		/* ciphertext: the handshake is read, the rest skipped */
@@ -1708,12 +1806,13 @@ static void handle_bytes(struct correlator *c, struct conn *conn,
 
 /* ---- TLS ------------------------------------------------------------------ */
 
-static struct conn_tls *tls_get(struct conn *conn)
+static struct conn_tls *tls_get(struct correlator *c, struct conn *conn)
 {
 	if (!conn->tls) {
 		conn->tls = calloc(1, sizeof(*conn->tls));
 		if (!conn->tls)
 			return NULL;
+		held(c, sizeof(*conn->tls));
 		tls_stream_init(&conn->tls->stream[HT_DIR_EGRESS]);
 		tls_stream_init(&conn->tls->stream[HT_DIR_INGRESS]);
 		conn->tls->verify = -1;
@@ -1737,13 +1836,14 @@ static bool tls_h2_offered(const struct conn *conn)
 	return false;
 }
 
-static void tls_free(struct conn *conn)
+static void tls_free(struct correlator *c, struct conn *conn)
 {
 	if (!conn->tls)
 		return;
 	tls_stream_free(&conn->tls->stream[0]);
 	tls_stream_free(&conn->tls->stream[1]);
 	free(conn->tls);
+	released(c, sizeof(*conn->tls));
 	conn->tls = NULL;
 }
 
@@ -2006,7 +2106,7 @@ static bool tls_hs_ok(uint8_t lib, int64_t ret)
 static void handle_tls_event(struct correlator *c, struct conn *conn,
 			     const struct ht_tls_event *ev)
 {
-	struct conn_tls *t = tls_get(conn);
+	struct conn_tls *t = tls_get(c, conn);
 
 	note_owner(conn, &ev->hdr);
 	if (!t)
@@ -2129,7 +2229,7 @@ static void tls_derive_handshake(struct conn *conn,
 static void handle_tls_data(struct correlator *c, struct conn *conn,
 			    const struct ht_data_event *ev)
 {
-	struct conn_tls *t = tls_get(conn);
+	struct conn_tls *t = tls_get(c, conn);
 
 	note_owner(conn, &ev->hdr);
 	if (!t)
@@ -2262,8 +2362,11 @@ static void proc_destroy(struct correlator *c, struct proc *p)
 	if (*pp == p)
 		*pp = p->hnext;
 	proc_lru_unlink(c, p);
+	if (p->dns)
+		released(c, dns_ring_size(c));
 	free(p->dns);
 	free(p);
+	released(c, sizeof(*p));
 	c->stats.procs--;
 }
 
@@ -2320,6 +2423,7 @@ static struct proc *proc_get(struct correlator *c, uint32_t tgid)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	held(c, sizeof(*p));
 	p->tgid = tgid;
 	p->hnext = *pp;
 	*pp = p;
@@ -2381,12 +2485,12 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 	if (!p)
 		return;
 	if (!p->dns) {
-		p->dns = calloc(1, sizeof(*p->dns) +
-				c->cfg.dns_per_proc * sizeof(p->dns->slot[0]));
+		p->dns = calloc(1, dns_ring_size(c));
 		if (!p->dns) {
 			proc_maybe_free(c, p);
 			return;
 		}
+		held(c, dns_ring_size(c));
 	}
 	d = &p->dns->slot[p->dns->next];
 	p->dns->next = (p->dns->next + 1) % c->cfg.dns_per_proc;
@@ -2555,6 +2659,7 @@ static void sweep_dns(struct correlator *c, uint64_t now)
 		if (!dns_ring_live(c, p)) {
 			free(p->dns);
 			p->dns = NULL;
+			released(c, dns_ring_size(c));
 			proc_maybe_free(c, p);
 		}
 	}
@@ -2609,7 +2714,7 @@ static void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 	struct proc *p = conn->proc;
 
 	drop_pending(c, conn);
-	tls_free(conn);
+	tls_free(c, conn);
 	if (*pp == conn)
 		*pp = conn->hnext;
 	conn_lru_unlink(c, conn);
@@ -2628,6 +2733,7 @@ static void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 		c->n_spare_conns++;
 	} else {
 		free(conn);
+		released(c, sizeof(*conn));
 	}
 	if (p) {
 		p->n_conns--;
@@ -2688,6 +2794,7 @@ static struct conn *conn_create(struct correlator *c,
 			proc_maybe_free(c, p);
 			return NULL;
 		}
+		held(c, sizeof(*conn));
 	}
 	memset(conn, 0, offsetof(struct conn, parser));
 	h1_parser_init(&conn->parser[SIDE_REQ], H1_REQUEST);
@@ -2707,14 +2814,25 @@ static struct conn *conn_create(struct correlator *c,
 	return conn;
 }
 
-/* Records were lost on this connection. */
+/*
+ * Records were lost on this connection. Whatever comes next on the
+ * response side may belong to a request other than the oldest pending
+ * one (its response, or requests and responses in between, may be among
+ * the lost), so the pending requests end here with what they had before
+ * the gap, and the connection stays unsure until responses can be
+ * matched again (open_request).
+ */
 static void seq_gap(struct correlator *c, struct conn *conn)
 {
-	struct pending_req *r;
-
 	c->stats.gaps++;
-	for (r = conn->head; r; r = r->next)
-		mark_incomplete(r, "records lost");
+	if (conn->next_seq == 0)
+		conn->start_lost = true;
+	while (conn->head) {
+		mark_incomplete(conn->head, "records lost");
+		finish_head(c, conn, req_last_seen(conn->head), NULL, false);
+	}
+	conn->skip_responses = 0;
+	conn->unsure = true;
 	conn->taint = true;
 	if (conn->role_known && conn->proto == PROTO_HTTP1)
 		parsers_resync(conn);
@@ -3146,6 +3264,15 @@ void correlator_tick(struct correlator *c, uint64_t now_mono_ns)
 	    now_mono_ns < c->last_sweep_ns) {
 		sweep_dns(c, now_mono_ns);
 		c->last_sweep_ns = now_mono_ns;
+	}
+	if (c->released_since_trim >= TRIM_AFTER_BYTES &&
+	    (now_mono_ns - c->last_trim_ns >= TRIM_EVERY_NS ||
+	     now_mono_ns < c->last_trim_ns)) {
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+		c->released_since_trim = 0;
+		c->last_trim_ns = now_mono_ns;
 	}
 }
 

@@ -49,6 +49,9 @@ struct correlator_stats {
 	uint64_t tls_not_decoded;  /* TLS connections whose plaintext no
 				    * hooked library carried: reported as
 				    * such, not counted in requests */
+	uint64_t not_http_after_http; /* messages that were not HTTP/1.x on
+				    * a connection that had carried HTTP:
+				    * no timeline */
 	uint64_t late_records;     /* arrived after a newer record was
 				    * processed (beyond the window) */
 	uint64_t reorder_overflow; /* processed early: buffer was full */
@@ -62,6 +65,10 @@ struct correlator_stats {
 	uint64_t conns;            /* connections tracked now */
 	uint64_t procs;            /* processes with state now */
 	uint64_t buffered;         /* records in the reorder buffer now */
+	uint64_t held_bytes;       /* connections, requests (spares kept for
+				    * reuse included), processes, DNS and TLS
+				    * state allocated now; the reorder buffer
+				    * and the fixed tables not counted */
 };
 
 typedef void (*timeline_sink_fn)(void *user, const struct timeline *tl);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -145,6 +146,11 @@ static void print_summary(struct app *app, uint64_t lost_total)
 					     st->incomplete),
 		(unsigned long long)lost_total,
 		(unsigned long long)not_decoded, not_decoded == 1 ? "" : "s");
+	if (st->not_http_after_http && !app->replay_filter)
+		fprintf(stderr,
+			"httptrace-bpf: %llu times bytes that were not HTTP/1.x "
+			"followed HTTP on a connection (no timeline)\n",
+			(unsigned long long)st->not_http_after_http);
 }
 
 #define REPLAY_TICK_EVERY 256
@@ -480,6 +486,14 @@ int main(int argc, char **argv)
 		ret = 1;
 		goto out_corr;
 	}
+
+	/* this thread reads the ring: see HT_DEFAULT_NICE */
+	if (setpriority(PRIO_PROCESS, 0, app.opts.nice))
+		log_warn("cannot set the reader's nice value to %d: %s; under "
+			 "CPU contention records may be lost",
+			 app.opts.nice, strerror(errno));
+	else
+		log_verbose("reader's nice value: %d", app.opts.nice);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

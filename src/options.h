@@ -15,6 +15,11 @@
  * twice so records can wrap), and the whole daemon should stay within
  * 20 MiB (docs/BENCH.md); --ring-size trades memory for headroom. */
 #define HT_DEFAULT_RING_SIZE (4u << 20)
+/* The reader's nice value. Its work follows the traffic it traces and it
+ * sleeps when there is none, but at nice 0 it gets one equal share among
+ * the threads it traces: 16 busy client threads on 2 CPUs left it a
+ * tenth of a core and the ring overflowed (README, "Overload"). */
+#define HT_DEFAULT_NICE (-10)
 
 enum attach_mode {
 	ATTACH_AUTO = 0,
@@ -43,6 +48,7 @@ struct ht_options {
 	enum uprobe_links uprobe_links;
 	uint32_t max_capture;
 	uint32_t ring_size;       /* bytes, a power of two */
+	int nice;                 /* the reader's nice value, -20..19 */
 	int verbose;
 	/* kernel BTF to use instead of /sys/kernel/btf/vmlinux ("" = that) */
 	char btf_path[PATH_MAX];

@@ -21,6 +21,12 @@
  *   single PATH          one GET
  *   keepalive PATH N     N sequential GETs on one connection
  *   pipeline PATH N      N GETs written with ONE write(), then N responses
+ *
+ * In keepalive and pipeline, "{status}" in PATH becomes a status that
+ * differs from its neighbours' for each request (200, 201, ... 599,
+ * without 204 and 304, then again): with the fixture server's
+ * /status/{status}, a timeline that shows another request's status
+ * shows a status that its target does not name.
  *   split PATH           one GET written one byte per write()
  *   head PATH            one HEAD
  *   post PATH BYTES      one POST with a BYTES-long body (Content-Length)
@@ -483,6 +489,25 @@ static int do_connect(const struct target *t, uint64_t *connect_us)
 }
 
 /* Build one request head into out; returns its length. */
+/* PATH with "{status}" replaced by request k's status (see the top). */
+static const char *path_for(const char *path, long k, char *buf, size_t size)
+{
+	const char *at = strstr(path, "{status}");
+	int st = 200 + (int)(k % 398);
+
+	if (!at)
+		return path;
+	/* 200..599 without 204 and 304: 398 statuses */
+	if (st >= 204)
+		st++;
+	if (st >= 304)
+		st++;
+	if (snprintf(buf, size, "%.*s%d%s", (int)(at - path), path, st,
+		     at + 8) >= (int)size)
+		fail("path too long");
+	return buf;
+}
+
 static size_t build_request(char *out, size_t outsz, const char *method,
 			    const char *path, const struct target *t,
 			    const char **extra, int n_extra, long long body_len)
@@ -720,13 +745,22 @@ int main(int argc, char **argv)
 				   path, &t, extra, n_extra, body_len);
 
 		if (!strcmp(mode, "pipeline")) {
-			size_t total = rl * (size_t)n_req;
-			char *all = malloc(total);
+			size_t total = 0;
+			char *all = malloc(sizeof(req) * (size_t)n_req);
 
 			if (!all)
 				fail("out of memory");
-			for (long k = 0; k < n_req; k++)
-				memcpy(all + (size_t)k * rl, req, rl);
+			for (long k = 0; k < n_req; k++) {
+				char p[1024];
+
+				rl = build_request(
+					req, sizeof(req),
+					head ? "HEAD" : "GET",
+					path_for(path, k, p, sizeof(p)), &t,
+					extra, n_extra, -1);
+				memcpy(all + total, req, rl);
+				total += rl;
+			}
 			t_write = now_us();
 			/* ONE write() for all of them */
 			ssize_t w = write(c.fd, all, total);
@@ -762,6 +796,15 @@ int main(int argc, char **argv)
 			if (c.len > 0)
 				fail("%s: %zu unexpected bytes before the "
 				     "request was sent", what, c.len);
+			if (strstr(path, "{status}")) {
+				char p[1024];
+
+				rl = build_request(
+					req, sizeof(req),
+					head ? "HEAD" : body_len >= 0 ? "POST" : "GET",
+					path_for(path, k, p, sizeof(p)), &t,
+					extra, n_extra, body_len);
+			}
 			c.first_byte_at = 0;
 			t_write = now_us();
 			if (!strcmp(mode, "split")) {

@@ -28,6 +28,7 @@ static void test_defaults(void)
 	CHECK_INT(o.attach_mode, ATTACH_AUTO);
 	CHECK_INT(o.max_capture, HT_DEFAULT_CAPTURE);
 	CHECK_INT(o.ring_size, HT_DEFAULT_RING_SIZE);
+	CHECK_INT(o.nice, -10);
 	CHECK_STR(o.comm, "");
 	/* query values are redacted unless asked for */
 	CHECK_INT(o.show_query, 0);
@@ -68,6 +69,10 @@ static void test_all_options(void)
 	CHECK_INT(o.ring_size, 65536);
 	CHECK_INT(PARSE(&o, "--ring-size", "1G"), 0);
 	CHECK_INT(o.ring_size, 1 << 30);
+	CHECK_INT(PARSE(&o, "--nice", "0"), 0);
+	CHECK_INT(o.nice, 0);
+	CHECK_INT(PARSE(&o, "--nice", "-20"), 0);
+	CHECK_INT(o.nice, -20);
 }
 
 static void test_errors_in_words(void)
@@ -93,6 +98,9 @@ static void test_errors_in_words(void)
 	CHECK_INT(PARSE(&o, "--ring-size", "32K"), -1);
 	CHECK_INT(PARSE(&o, "--ring-size", "2G"), -1);
 	CHECK_INT(PARSE(&o, "--ring-size", "4X"), -1);
+	CHECK_INT(PARSE(&o, "--nice", "20"), -1);
+	CHECK_STR(err, "invalid --nice '20' (-20 to 19)");
+	CHECK_INT(PARSE(&o, "--nice", "-21"), -1);
 	CHECK_INT(PARSE(&o, "--btf", ""), -1);
 	CHECK(strstr(err, "--btf"));
 	CHECK_INT(PARSE(&o, "stray"), -1);
@@ -164,6 +172,8 @@ static void test_record_replay(void)
 	CHECK(strstr(err, "--attach-mode does not go"));
 	CHECK_INT(PARSE(&o, "--ring-size", "8M", "--replay", "f"), -1);
 	CHECK(strstr(err, "--ring-size does not go"));
+	CHECK_INT(PARSE(&o, "--nice", "5", "--replay", "f"), -1);
+	CHECK(strstr(err, "--nice does not go"));
 	CHECK_INT(PARSE(&o, "--replay", "f", "--probe"), -1);
 	CHECK(strstr(err, "--probe does not go"));
 }

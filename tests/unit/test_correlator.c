@@ -901,19 +901,195 @@ static void test_seq_gap(void)
 	k.seq++; /* one record lost */
 	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
 	settle(c);
-	CHECK_INT(out.n, 1);
+	CHECK_INT(out.n, 2);
 	CHECK(!out.tl[0].complete);
 	CHECK_STR(out.tl[0].error, "records lost");
-	CHECK_INT(out.tl[0].status, 200);
+	/* the lost record may have been its response and the one read
+	 * another request's: no status, no response hooks */
+	CHECK_INT(out.tl[0].status, 0);
+	CHECK_INT(out.tl[0].response_bytes, 0);
+	CHECK_STR(hooks(&out.tl[0]), "GetConn,ConnectStart,ConnectDone,GotConn,"
+				     "WroteHeaders,WroteRequest");
+	CHECK_INT(out.tl[0].end_ns, T0 + 250 * US);
+	/* the response read is reported as one whose request was not seen */
+	CHECK_INT(out.n, 2);
+	CHECK_STR(out.tl[1].method, "");
+	CHECK_INT(out.tl[1].status, 200);
+	CHECK_STR(out.tl[1].error, "request not seen (records lost)");
 	CHECK_INT(correlator_stats(c)->gaps, 1);
-	CHECK_INT(correlator_stats(c)->incomplete, 1);
-	/* resync: the next request on the connection is whole again */
+	CHECK_INT(correlator_stats(c)->incomplete, 2);
+	CHECK_INT(correlator_stats(c)->orphan_responses, 1);
+	/* resync: the next request starts with no response outstanding,
+	 * and the connection does not pipeline: whole again */
 	io(&k, HT_DIR_EGRESS, T0 + 3000 * US, T0 + 3020 * US, GET_REQ);
 	io(&k, HT_DIR_INGRESS, T0 + 3030 * US, T0 + 3500 * US, OK_RESP);
 	settle(c);
+	CHECK_INT(out.n, 3);
+	CHECK(out.tl[2].complete);
+	CHECK_STR(out.tl[2].error, "");
+	CHECK_INT(out.tl[2].status, 200);
+	correlator_free(c);
+}
+
+/* A response seen after a gap in the middle of pipelined requests may
+ * answer any of them (or one whose bytes were lost): no timeline shows
+ * a status that another request got. */
+static void test_seq_gap_pipelined(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char req_a[] = "GET /status/200 HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char req_b[] = "GET /status/201 HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char req_c[] = "GET /status/202 HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char req_d[] = "GET /status/203 HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char resp_b[] = "HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nB";
+	static const char resp_c[] = "HTTP/1.1 202 Accepted\r\nContent-Length: 1\r\n\r\nC";
+	static const char resp_d[] = "HTTP/1.1 203 Other\r\nContent-Length: 1\r\n\r\nD";
+	char reqs[512];
+	int i;
+
+	snprintf(reqs, sizeof(reqs), "%s%s%s", req_a, req_b, req_c);
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, reqs);
+	k.seq++; /* lost: the read of A's response */
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 400 * US, resp_b);
+	io(&k, HT_DIR_INGRESS, T0 + 500 * US, T0 + 600 * US, resp_c);
+	/* a pipelining client: later requests stay unsure */
+	io(&k, HT_DIR_EGRESS, T0 + 700 * US, T0 + 750 * US, req_d);
+	io(&k, HT_DIR_INGRESS, T0 + 800 * US, T0 + 900 * US, resp_d);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 1000 * US, 0, SERVER_ADDR);
+	settle(c);
+	/* A, B and C end at the gap; the two responses read after it are
+	 * reported as ones whose request was not seen; D shows no response */
+	CHECK_INT(out.n, 6);
+	for (i = 0; i < out.n && i < 6; i++) {
+		const struct timeline *tl = &out.tl[i];
+
+		CHECK(!tl->complete);
+		if (!tl->target[0]) {
+			CHECK_STR(tl->error, "request not seen (records lost)");
+			continue;
+		}
+		CHECK_STR(tl->error, "records lost");
+		/* nothing or its own: /status/NNN */
+		CHECK(tl->status == 0 || tl->status == atoi(tl->target + 8));
+		CHECK(!hook_ev(tl, TL_GotFirstResponseByte) || tl->status);
+	}
+	CHECK_STR(out.tl[0].target, "/status/200");
+	CHECK_STR(out.tl[1].target, "/status/201");
+	CHECK_STR(out.tl[2].target, "/status/202");
+	CHECK_INT(out.tl[3].status, 201);
+	CHECK_INT(out.tl[4].status, 202);
+	CHECK_STR(out.tl[5].target, "/status/203");
+	CHECK_INT(out.tl[5].status, 0);
+	CHECK_INT(out.tl[5].response_bytes, 0);
+	CHECK_INT(out.tl[5].phase_us[TL_PHASE_WAIT], -1);
+	CHECK_INT(correlator_stats(c)->gaps, 1);
+	correlator_free(c);
+}
+
+/* Bytes that are not HTTP after a complete exchange on the connection
+ * (a client that writes garbage, the server's 400 to it): no timeline,
+ * a count; the next real request is traced as usual. */
+static void test_garbage_after_exchange(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char bad[] = "\x16\x03\x01\x00\xa5garbage\x01\x02";
+	static const char resp400[] =
+		"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	io_ret(&k, HT_DIR_EGRESS, T0 + 2000 * US, T0 + 2010 * US, bad,
+	       sizeof(bad) - 1, sizeof(bad) - 1);
+	io(&k, HT_DIR_INGRESS, T0 + 2100 * US, T0 + 2200 * US, resp400);
+	io(&k, HT_DIR_EGRESS, T0 + 3000 * US, T0 + 3010 * US, "garbage again");
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK_STR(out.tl[0].method, "GET");
+	CHECK(out.tl[0].complete);
+	CHECK_INT(correlator_stats(c)->not_http_after_http, 1);
+	/* the 400 answers the garbage: not a response whose request went
+	 * unseen */
+	CHECK_INT(correlator_stats(c)->orphan_responses, 0);
+	/* a request after it is traced, and counts as the second */
+	io(&k, HT_DIR_EGRESS, T0 + 4000 * US, T0 + 4010 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 4100 * US, T0 + 4200 * US, OK_RESP);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 5000 * US, 0, SERVER_ADDR);
+	settle(c);
 	CHECK_INT(out.n, 2);
-	CHECK(out.tl[1].complete);
-	CHECK_STR(out.tl[1].error, "");
+	CHECK_STR(out.tl[1].method, "GET");
+	CHECK_INT(out.tl[1].status, 200);
+	CHECK(out.tl[1].reused);
+	CHECK_INT(correlator_stats(c)->requests, 2);
+	correlator_free(c);
+}
+
+/* A request written after garbage, before the 400 to the garbage was
+ * read: the 400 is not shown as its status. */
+static void test_garbage_then_request(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+	static const char resp400[] =
+		"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	io(&k, HT_DIR_EGRESS, T0 + 2000 * US, T0 + 2010 * US, "@@garbage@@\r\n");
+	io(&k, HT_DIR_EGRESS, T0 + 2020 * US, T0 + 2030 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 2100 * US, T0 + 2200 * US, resp400);
+	io(&k, HT_DIR_INGRESS, T0 + 2300 * US, T0 + 2400 * US, OK_RESP);
+	conn_ev(&k, HT_EV_CLOSE, T0 + 3000 * US, 0, SERVER_ADDR);
+	settle(c);
+	CHECK_INT(out.n, 2);
+	CHECK_STR(out.tl[1].method, "GET");
+	CHECK(out.tl[1].status == 0 || out.tl[1].status == 200);
+	CHECK(!out.tl[1].complete);
+	CHECK_INT(correlator_stats(c)->not_http_after_http, 1);
+	correlator_free(c);
+}
+
+/* A server connection whose accept record was lost: its timelines lack
+ * the addresses and are never complete, the later ones included. */
+static void test_server_accept_lost(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = { .c = c, .tgid = 300, .tid = 301, .fd = 9,
+			.gen = T0, .comm = "nginx" };
+	int i;
+
+	k.seq++; /* the accept record */
+	for (i = 0; i < 3; i++) {
+		uint64_t t = T0 + (uint64_t)i * 1000 * US;
+
+		io(&k, HT_DIR_INGRESS, t + 10 * US, t + 100 * US, GET_REQ);
+		io(&k, HT_DIR_EGRESS, t + 400 * US, t + 450 * US, OK_RESP);
+	}
+	settle(c);
+	CHECK_INT(out.n, 3);
+	for (i = 0; i < out.n && i < 3; i++) {
+		CHECK_INT(out.tl[i].role, HT_ROLE_SERVER);
+		CHECK_INT(out.tl[i].daddr.family, 0);
+		CHECK(!out.tl[i].complete);
+		CHECK(strstr(out.tl[i].error, "records lost") != NULL);
+		/* the first: a request read in the lost records would be
+		 * answered first */
+		CHECK_INT(out.tl[i].status, i == 0 ? 0 : 200);
+	}
+	CHECK_STR(out.tl[1].error, "records lost: connection addresses unknown");
+	/* the same with the accept seen: complete */
+	k.fd = 10;
+	k.seq = 0;
+	conn_ev(&k, HT_EV_ACCEPT, T0 + 5000 * US, 0, v4(10, 0, 0, 7, 51000));
+	io(&k, HT_DIR_INGRESS, T0 + 5010 * US, T0 + 5100 * US, GET_REQ);
+	io(&k, HT_DIR_EGRESS, T0 + 5400 * US, T0 + 5450 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 4);
+	CHECK(out.tl[3].complete);
 	correlator_free(c);
 }
 
@@ -994,6 +1170,55 @@ static void test_stale_generation(void)
  * lives came since, and so does one of the connection closed last among
  * thousands on other fds.
  */
+/* 4,000 connections open at once, each with a request waiting, then all
+ * closed, twice: what the correlator holds goes back to what a few spare
+ * objects take, the same after each round. */
+static void open_and_close(struct correlator *c, int round, uint64_t *open_bytes)
+{
+	struct cn k = client(c);
+	uint64_t t = T0 + (uint64_t)round * 10000 * MS;
+	int i;
+
+	for (i = 0; i < 4000; i++) {
+		k.fd = 100 + i;
+		k.gen = t + (uint64_t)i * US;
+		k.seq = 0;
+		conn_ev(&k, HT_EV_CONNECT_START, k.gen, 0, SERVER_ADDR);
+		io(&k, HT_DIR_EGRESS, k.gen + 10, k.gen + 20, GET_REQ);
+	}
+	settle(c);
+	CHECK_INT(correlator_stats(c)->conns, 4000);
+	*open_bytes = correlator_stats(c)->held_bytes;
+	for (i = 0; i < 4000; i++) {
+		k.fd = 100 + i;
+		k.gen = t + (uint64_t)i * US;
+		k.seq = 2;
+		conn_ev(&k, HT_EV_CLOSE, t + 5000 * MS, 0, SERVER_ADDR);
+	}
+	settle(c);
+	CHECK_INT(correlator_stats(c)->conns, 0);
+	CHECK_INT(correlator_stats(c)->procs, 0);
+}
+
+static void test_memory_after_closes(void)
+{
+	struct correlator *c = setup(NULL);
+	uint64_t open1, open2, after1, after2;
+
+	CHECK_INT(correlator_stats(c)->held_bytes, 0);
+	open_and_close(c, 0, &open1);
+	after1 = correlator_stats(c)->held_bytes;
+	open_and_close(c, 1, &open2);
+	after2 = correlator_stats(c)->held_bytes;
+	CHECK_INT(out.n, 8000);
+	CHECK_INT(open1, open2);
+	CHECK(open1 > 4000ull * 1000);
+	/* the spares: at most 32 connections and 1,024 requests */
+	CHECK(after1 < 2ull << 20);
+	CHECK_INT(after1, after2);
+	correlator_free(c);
+}
+
 static void test_graves_after_many_closes(void)
 {
 	struct correlator *c = setup(NULL);
@@ -2720,6 +2945,11 @@ int main(void)
 	RUN(test_keep_alive);
 	RUN(test_pipelined);
 	RUN(test_seq_gap);
+	RUN(test_seq_gap_pipelined);
+	RUN(test_server_accept_lost);
+	RUN(test_garbage_after_exchange);
+	RUN(test_garbage_then_request);
+	RUN(test_memory_after_closes);
 	RUN(test_fd_reuse);
 	RUN(test_stale_generation);
 	RUN(test_graves_after_many_closes);

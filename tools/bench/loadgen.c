@@ -16,6 +16,13 @@
  *                                          connections, RATE requests/s in
  *                                          total, for SECONDS; waits for a
  *                                          line on stdin before starting
+ *   ht_bench_load threads HOST:PORT THREADS SECONDS
+ *                                          THREADS threads, each with its
+ *                                          own keep-alive connection,
+ *                                          sequential GETs as fast as the
+ *                                          server answers, for SECONDS:
+ *                                          the tracer's reader competes
+ *                                          with them for the CPUs
  *   ht_bench_load tls-server PORT CERT KEY TLS HTTP/1.1 keep-alive server
  *                                          on 127.0.0.1 (thread per
  *                                          connection), "hello\n" to all
@@ -487,6 +494,65 @@ static int run_nonhttp(long n)
 	return ok == n ? 0 : 1;
 }
 
+/* ---- unpaced load from many threads -------------------------------------- */
+
+struct tload {
+	struct sockaddr_in sa;
+	uint64_t end;
+	long ok, failed;
+	pthread_t th;
+};
+
+static void *tload_run(void *arg)
+{
+	struct tload *t = arg;
+	int fd = tcp_connect(&t->sa);
+
+	while (now_ns() < t->end) {
+		if (!http_roundtrip(fd)) {
+			t->failed++;
+			break;
+		}
+		t->ok++;
+	}
+	close(fd);
+	return NULL;
+}
+
+static int run_threads(const char *hp, int nthreads, double seconds)
+{
+	static struct tload loads[MAX_CONNS];
+	struct sockaddr_in sa;
+	uint64_t t0, elapsed;
+	long ok = 0, failed = 0;
+
+	if (nthreads < 1 || nthreads > MAX_CONNS || seconds <= 0 ||
+	    seconds > 3600) {
+		fprintf(stderr, "ht_bench_load: threads: bad arguments\n");
+		return 2;
+	}
+	parse_hostport(hp, &sa);
+	cpu0 = cpu_ns();
+	t0 = now_ns();
+	for (int i = 0; i < nthreads; i++) {
+		loads[i].sa = sa;
+		loads[i].end = t0 + (uint64_t)(seconds * 1e9);
+		if (pthread_create(&loads[i].th, NULL, tload_run, &loads[i]))
+			die("pthread_create");
+	}
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(loads[i].th, NULL);
+		ok += loads[i].ok;
+		failed += loads[i].failed;
+	}
+	elapsed = now_ns() - t0;
+	printf("{\"mode\":\"threads\",\"threads\":%d,\"ok\":%ld,"
+	       "\"failed\":%ld,\"elapsed_ns\":%llu,\"rate\":%.1f}\n",
+	       nthreads, ok, failed, (unsigned long long)elapsed,
+	       (double)ok * 1e9 / (double)elapsed);
+	return failed ? 1 : 0;
+}
+
 /* ---- paced load ------------------------------------------------------------ */
 
 struct lconn {
@@ -640,6 +706,7 @@ static void usage(void)
 		"usage: ht_bench_load keepalive|newconn|tls HOST:PORT N\n"
 		"       ht_bench_load nonhttp N\n"
 		"       ht_bench_load rate HOST:PORT CONNS RATE SECONDS\n"
+		"       ht_bench_load threads HOST:PORT THREADS SECONDS\n"
 		"       ht_bench_load tls-server PORT CERT KEY\n");
 	exit(2);
 }
@@ -660,6 +727,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "rate") && argc == 6)
 		return run_rate(argv[2], atoi(argv[3]), atof(argv[4]),
 				atof(argv[5]));
+	if (!strcmp(argv[1], "threads") && argc == 5)
+		return run_threads(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (!strcmp(argv[1], "tls-server") && argc == 5)
 		return run_tls_server(atoi(argv[2]), argv[3], argv[4]);
 	usage();
