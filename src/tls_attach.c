@@ -71,9 +71,12 @@ static const struct tls_func gnutls_funcs[] = {
 #define N_GNUTLS (int)(sizeof(gnutls_funcs) / sizeof(gnutls_funcs[0]))
 #define TLS_RESCANS 64
 
+/* A file as attached: for every process (pid -1), or for one (-p): each
+ * traced process needs its own uprobes on a library they share. */
 struct tls_file_id {
 	dev_t dev;
 	ino_t ino;
+	pid_t pid;
 };
 
 struct tls_loader {
@@ -81,7 +84,8 @@ struct tls_loader {
 	bool verbose;
 	struct uprobe_handle **handles; /* one per file attached */
 	int n_handles, cap_handles;
-	struct tls_file_id *seen; /* every file looked at, TLS or not */
+	struct tls_file_id *seen; /* every file looked at, TLS or not, and
+				   * for which process */
 	int n_seen, cap_seen;
 	int n_libs;
 	/* exec watching */
@@ -158,11 +162,14 @@ static int tls_keep_handle(struct tls_loader *l, struct uprobe_handle *h)
 	return 0;
 }
 
-/* First sight of this file? Remembers it either way. */
-static bool tls_first_sight(struct tls_loader *l, const struct stat *st)
+/* First sight of this file, for this process (-1: every process)?
+ * Remembers it either way. */
+static bool tls_first_sight(struct tls_loader *l, const struct stat *st,
+			    pid_t pid)
 {
 	for (int i = 0; i < l->n_seen; i++)
-		if (l->seen[i].dev == st->st_dev && l->seen[i].ino == st->st_ino)
+		if (l->seen[i].dev == st->st_dev &&
+		    l->seen[i].ino == st->st_ino && l->seen[i].pid == pid)
 			return false;
 	if (l->n_seen == l->cap_seen) {
 		int cap = l->cap_seen ? l->cap_seen * 2 : 256;
@@ -175,6 +182,7 @@ static bool tls_first_sight(struct tls_loader *l, const struct stat *st)
 	}
 	l->seen[l->n_seen].dev = st->st_dev;
 	l->seen[l->n_seen].ino = st->st_ino;
+	l->seen[l->n_seen].pid = pid;
 	l->n_seen++;
 	return true;
 }
@@ -248,7 +256,8 @@ static void tls_consider(struct tls_loader *l, const char *path,
 	int n, attached = 0, ret;
 	char skipped[256] = "";
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || !tls_first_sight(l, &st))
+	if (stat(path, &st) || !S_ISREG(st.st_mode) ||
+	    !tls_first_sight(l, &st, pid))
 		return;
 	for (int i = 0; i < N_OPENSSL; i++)
 		names[i] = openssl_funcs[i].name;

@@ -2818,6 +2818,43 @@ def case_unseen_request_sendfile(env):
     return check
 
 
+def setup_tls_two_pids(env):
+    """Two HTTPS servers, two processes mapping the same libssl file:
+    `-p A -p B` must attach to it for each (uprobes for one process do
+    not fire in the other)."""
+    _, a = setup_tls(env)
+    _, b = setup_tls(env)
+    return ["-p", str(a.pid), "-p", str(b.pid)], (a, b)
+
+
+def case_tls_two_pids(env, ctx):
+    got = []
+    for t in ctx:
+        target = "/two-pids-%d" % t.pid
+        pid, rc, out, err = curl(env, "--cacert", t.cert, "-o", "/dev/null",
+                                 t.url(target))
+        if rc != 0:
+            raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+        got.append((t, target))
+
+    def check(c, tls):
+        for t, target in got:
+            mine = [x for x in tls if x.get("pid") == t.pid]
+            tl = c.one([x for x in mine
+                        if dig(x, "http", "target") == target],
+                       "server pid %d %s (its timelines: %d)"
+                       % (t.pid, target, len(mine)))
+            if not tl:
+                continue
+            c.eq(tl.get("role"), "server", "pid %d role" % t.pid)
+            c.eq(dig(tl, "http", "status"), 200, "pid %d http.status"
+                 % t.pid)
+            c.eq(dig(tl, "conn", "sport"), t.port, "pid %d conn.sport"
+                 % t.pid)
+            check_tls_obj(c, tl, "pid %d" % t.pid, "openssl")
+    return check
+
+
 def setup_comm(comm):
     return lambda env: (["-c", comm], None)
 
@@ -3022,6 +3059,10 @@ GROUPS = [
     ]),
     ("nginx_h2", setup_nginx_h2, [("nginx_h2_server", case_nginx_h2)]),
     ("grpc_h2c", setup_grpc_h2c, [("grpc_h2c", case_grpc_h2c)]),
+    # -p twice: each process gets its own TLS probes on a shared library
+    ("tls_two_pids", setup_tls_two_pids, [
+        ("tls_two_pids", case_tls_two_pids),
+    ]),
     # its own tracer run: a fresh tracer that has seen nothing but the
     # host's own libraries (and every probe costs the exit ~0.1 s)
     ("tls_exec", setup_tls, [
