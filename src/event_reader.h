@@ -3,6 +3,7 @@
 #ifndef HTTPTRACE_EVENT_READER_H
 #define HTTPTRACE_EVENT_READER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,12 +21,26 @@ struct event_reader {
 	uint64_t *per_cpu;                  /* lookup buffer, ncpus values */
 	event_fn fn;
 	void *user;
+	/* Set (by a signal handler): a poll returns after the record in
+	 * hand rather than reading on while records keep coming. */
+	const volatile sig_atomic_t *stop;
+	/* the current read: when it must give way, records since the last
+	 * clock check, and whether it gave way (more may be waiting) */
+	uint64_t until_ns, until_ts;
+	unsigned int since_check;
+	int cut;
 };
 
 int event_reader_open(struct event_reader *r, int events_fd, int drops_fd,
 		      event_fn fn, void *user);
-/* Waits up to timeout_ms; returns records consumed or -errno. */
+/* Waits up to timeout_ms, then reads what is there for at most about
+ * as long again (a steady stream never keeps it from returning);
+ * returns records consumed or -errno. */
 int event_reader_poll(struct event_reader *r, int timeout_ms);
+/* At the end: reads the records stamped up to ts_ns (monotonic), for at
+ * most max_ms. Returns 0 when it caught up, 1 when max_ms ran out with
+ * older records still coming, or -errno. */
+int event_reader_drain(struct event_reader *r, uint64_t ts_ns, int max_ms);
 /* Reads the drop counters; `added` gets what is new since the last call. */
 int event_reader_drops(struct event_reader *r,
 		       uint64_t added[HT_DROP_KIND_COUNT]);
