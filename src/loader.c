@@ -289,10 +289,11 @@ int tracer_attach(struct tracer *t, const struct ht_options *opts,
 		log_verbose("attached %s", bpf_program__section_name(prog));
 	}
 	ret = attach_io_exits(t, err, err_len);
-	if (ret)
+	if (ret || tracer_stopping(t))
 		return ret;
 	attach_dns(t, opts);
-	tls_attach(t, opts);
+	if (!tracer_stopping(t))
+		tls_attach(t, opts);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #ifndef HTTPTRACE_LOADER_H
 #define HTTPTRACE_LOADER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,7 +38,16 @@ struct tracer {
 	/* TLS libraries: attached at start and, system-wide, as processes
 	 * exec (a thread of its own); see tracer_attach_tls() */
 	struct tls_loader *tls;
+	/* Set by the caller after tracer_load(): nonzero when the user asked
+	 * to stop (a signal during start-up). Attaching then ends early,
+	 * with what is in place so far. */
+	const volatile sig_atomic_t *stop;
 };
+
+static inline bool tracer_stopping(const struct tracer *t)
+{
+	return t->stop && *t->stop;
+}
 
 /* Opens and loads the object for `mode`, its uprobe programs for
  * uprobe_multi links or for perf events. Returns 0 or -errno, with the
@@ -46,7 +56,8 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 		enum attach_mode mode, bool uprobe_multi, char *err,
 		size_t err_len);
 
-/* Attaches kernel programs and the getaddrinfo uprobes. */
+/* Attaches kernel programs, the getaddrinfo and TLS uprobes; returns 0
+ * early, part attached, once tracer_stopping(). */
 int tracer_attach(struct tracer *t, const struct ht_options *opts,
 		  char *err, size_t err_len);
 

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -323,6 +324,8 @@ static int tls_consider_mapped(void *user, pid_t pid, const char *inner)
 	struct tls_scan_ctx *ctx = user;
 	char path[PATH_MAX + 32], shown[PATH_MAX + 32];
 
+	if (tracer_stopping(ctx->l->t) || ctx->l->stop)
+		return 1;
 	if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, inner) >=
 	    (int)sizeof(path))
 		return 0;
@@ -348,7 +351,7 @@ static void tls_scan_lib_dirs(struct tls_loader *l)
 
 		if (!d)
 			continue;
-		while ((de = readdir(d))) {
+		while (!tracer_stopping(l->t) && (de = readdir(d))) {
 			char path[PATH_MAX];
 
 			if (!tls_is_lib_name(de->d_name))
@@ -391,6 +394,8 @@ static int tls_on_exec(void *ctx, void *data, size_t size)
 	char exe[64], target[PATH_MAX], shown[PATH_MAX + 32];
 	ssize_t n;
 
+	if (l->stop)
+		return -EINTR; /* ends the read: tls_detach() is waiting */
 	if (size < sizeof(*ev))
 		return 0;
 	/* the new image itself: TLS linked in (node) */
@@ -412,7 +417,7 @@ static void tls_run_rescans(struct tls_loader *l)
 {
 	uint64_t now = mono_ns();
 
-	for (int i = 0; i < TLS_RESCANS; i++) {
+	for (int i = 0; i < TLS_RESCANS && !l->stop; i++) {
 		if (!l->rescan[i].left || l->rescan[i].due_ns > now)
 			continue;
 		tls_scan_pid(l, l->rescan[i].pid, -1);
@@ -434,6 +439,19 @@ static void *tls_thread(void *arg)
 	return NULL;
 }
 
+/* The watcher takes no signals: they go to the main thread, whose
+ * blocking calls (a write to a full pipe) they must interrupt. */
+static void tls_start_thread(struct tls_loader *l)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&l->thread, NULL, tls_thread, l) == 0)
+		l->thread_running = true;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Attaches to the TLS libraries of the traced processes (or the host);
  * system-wide, starts the exec watcher. Never fatal. */
 void tls_attach(struct tracer *t, const struct ht_options *opts)
@@ -447,7 +465,7 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 	l->t = t;
 	t->tls = l;
 	if (opts->n_pids) {
-		for (int i = 0; i < opts->n_pids; i++)
+		for (int i = 0; i < opts->n_pids && !tracer_stopping(t); i++)
 			tls_scan_pid(l, opts->pids[i], opts->pids[i]);
 	} else {
 		struct dirent *de;
@@ -455,7 +473,7 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 
 		tls_scan_lib_dirs(l);
 		proc = opendir("/proc");
-		while (proc && (de = readdir(proc))) {
+		while (proc && !tracer_stopping(t) && (de = readdir(proc))) {
 			int pid = atoi(de->d_name);
 
 			if (pid > 0)
@@ -470,8 +488,8 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 				 "in programs started from now on is traced "
 				 "only if it was found at start",
 				 strerror(errno));
-		else if (pthread_create(&l->thread, NULL, tls_thread, l) == 0)
-			l->thread_running = true;
+		else if (!tracer_stopping(t))
+			tls_start_thread(l);
 	}
 	log_verbose("tls: %d TLS libraries attached (%d files looked at)%s",
 		    l->n_libs, l->n_seen,
