@@ -4,12 +4,14 @@
  * ring-buffer records to the correlator, print each finished timeline.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,12 +33,80 @@
 
 #define POLL_MS 50
 #define GC_INTERVAL_NS (5ULL * 1000000000ULL)
+/* -p: how often the traced processes are looked for */
+#define PID_CHECK_NS (250ULL * 1000000ULL)
+/* At the end: reading what the kernel wrote before the stop, and writing
+ * out the last timelines, each at most this long (a steady stream of
+ * records, a reader that does not read). */
+#define DRAIN_MS 500
+#define LAST_WRITE_MS 1000
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, output_deadline_armed, tracing;
+
+/*
+ * From the end on (a signal, -d, the last -p process gone), the output
+ * gets LAST_WRITE_MS to take what is left: then SIGALRM, every 100 ms,
+ * interrupts a write the reader does not take (a full pipe nobody
+ * reads, a stopped terminal), and what was not written is said.
+ */
+static void arm_output_deadline(void)
+{
+	struct itimerval limit = {
+		.it_value = { .tv_sec = LAST_WRITE_MS / 1000,
+			      .tv_usec = LAST_WRITE_MS % 1000 * 1000 },
+		.it_interval = { .tv_usec = 100 * 1000 },
+	};
+
+	if (output_deadline_armed)
+		return;
+	output_deadline_armed = 1;
+	setitimer(ITIMER_REAL, &limit, NULL);
+}
+
+static void disarm_output_deadline(void)
+{
+	struct itimerval off = {};
+
+	setitimer(ITIMER_REAL, &off, NULL);
+}
 
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	stop_signal = sig;
+	/* not during start-up: SIGALRM would only disturb the loading */
+	if (tracing)
+		arm_output_deadline();
+	errno = saved;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig; /* only interrupts a blocked write */
+}
+
+/*
+ * Before anything slow: a SIGINT or SIGTERM during start-up (loading,
+ * attaching, the /proc scan) ends the tracer cleanly, even when it was
+ * started with them ignored (a background job of a script). They
+ * restart what they interrupt (a write to a reader that is merely slow
+ * loses nothing); the SIGALRM of the output deadline does not. Output
+ * errors (EPIPE included) are checked where written, so SIGPIPE is not
+ * needed to end the tracer.
+ */
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = 0;
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static uint64_t now_ns(clockid_t clock)
@@ -52,12 +122,20 @@ struct app {
 	struct output_opts out;
 	struct correlator *corr;
 	struct recording_writer rec; /* --record */
-	bool recording;
+	bool recording, rec_closed;
 	/* --replay with -p/-c: timelines of other processes are left out,
 	 * and the summary counts what was printed */
 	bool replay_filter;
 	uint64_t printed, printed_incomplete, printed_not_decoded;
 	uint64_t text_last_stamp_ns; /* output_opts.text_last_stamp_ns */
+	/* the first error writing stdout (EPIPE: the reader went away;
+	 * EINTR: it took nothing until the deadline), and the timelines
+	 * left out since */
+	int out_err;
+	uint64_t not_written;
+	/* -p: which of the traced processes are still there */
+	bool pid_gone[HT_MAX_PIDS];
+	int pids_left;
 };
 
 /* -p/-c applied to a finished timeline: its owner, as the kernel-side
@@ -78,6 +156,8 @@ static bool timeline_wanted(const struct ht_options *opts,
 	return false;
 }
 
+static void output_failed(struct app *app, int err);
+
 static void print_timeline(void *user, const struct timeline *tl)
 {
 	struct app *app = user;
@@ -92,10 +172,17 @@ static void print_timeline(void *user, const struct timeline *tl)
 		if (!output_flag(&tl->complete))
 			app->printed_incomplete++;
 	}
+	if (app->out_err) {
+		app->not_written++;
+		return;
+	}
 	if (app->opts.json)
 		output_json(stdout, tl, &app->out);
 	else
 		output_text(stdout, tl, &app->out);
+	/* stdio drops a buffer it could not write: stop writing at once */
+	if (ferror(stdout))
+		output_failed(app, errno);
 }
 
 /* A recording that cannot be written stops, loudly; tracing goes on. */
@@ -130,6 +217,22 @@ static void note_lost(struct app *app, enum ht_drop_kind kind, uint64_t n)
 	correlator_note_lost(app->corr, kind, n);
 }
 
+/* Counts (and records) what the kernel could not send since last time. */
+static void take_drops(struct app *app, struct event_reader *reader,
+		       uint64_t *lost_total)
+{
+	uint64_t added[HT_DROP_KIND_COUNT];
+
+	if (event_reader_drops(reader, added))
+		return;
+	for (int k = 0; k < HT_DROP_KIND_COUNT; k++) {
+		if (!added[k])
+			continue;
+		*lost_total += added[k];
+		note_lost(app, k, added[k]);
+	}
+}
+
 static void print_summary(struct app *app, uint64_t lost_total)
 {
 	const struct correlator_stats *st = correlator_stats(app->corr);
@@ -151,6 +254,97 @@ static void print_summary(struct app *app, uint64_t lost_total)
 			"httptrace-bpf: %llu times bytes that were not HTTP/1.x "
 			"followed HTTP on a connection (no timeline)\n",
 			(unsigned long long)st->not_http_after_http);
+}
+
+/* The first error writing stdout ends the tracer; from then on nothing
+ * more is written. */
+static void output_failed(struct app *app, int err)
+{
+	if (app->out_err)
+		return;
+	app->out_err = err ? err : EIO;
+	if (err == EPIPE)
+		log_info("the output was closed (broken pipe): stopping");
+	else if (err == EINTR)
+		log_error("the output took nothing for %d ms after the end: "
+			  "the last timelines were not written", LAST_WRITE_MS);
+	else
+		log_error("writing the output failed: %s; stopping",
+			  strerror(app->out_err));
+}
+
+/*
+ * Writes out what stdout holds and notes the first error: a full disk, a
+ * reader gone (EPIPE, or POLLERR on a pipe nobody reads any more, seen
+ * without waiting for the next timeline).
+ */
+static void check_output(struct app *app)
+{
+	struct pollfd pfd = { .fd = STDOUT_FILENO };
+
+	if (app->out_err)
+		return;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		output_failed(app, errno);
+		return;
+	}
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLNVAL)))
+		output_failed(app, pfd.revents & POLLNVAL ? EBADF : EPIPE);
+}
+
+/* /proc/PID/stat's state: a zombie has exited too. */
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	FILE *f;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* -p: says which traced processes have exited; false once none is left
+ * (nothing more can come, and a new process could take a PID over). */
+static bool pids_alive(struct app *app)
+{
+	for (int i = 0; i < app->opts.n_pids; i++) {
+		if (app->pid_gone[i] || !process_gone(app->opts.pids[i]))
+			continue;
+		app->pid_gone[i] = true;
+		app->pids_left--;
+		log_info("process %d exited%s", app->opts.pids[i],
+			 app->pids_left ? "" :
+			 "; no traced process is left: stopping");
+	}
+	return app->pids_left > 0;
+}
+
+static void close_recording(struct app *app)
+{
+	bool was_ok = app->recording;
+	int err;
+
+	if (!app->opts.record_path[0] || app->rec_closed)
+		return;
+	app->rec_closed = true;
+	app->recording = false;
+	err = recording_close(&app->rec);
+	if (err && was_ok)
+		log_error("writing %s failed: %s", app->opts.record_path,
+			  strerror(-err));
+	else if (was_ok)
+		log_info("%llu records written to %s",
+			 (unsigned long long)app->rec.records,
+			 app->opts.record_path);
 }
 
 #define REPLAY_TICK_EVERY 256
@@ -361,6 +555,7 @@ static int start_tracer(struct tracer *t, const struct ht_options *opts,
 					    "each instead", err);
 		}
 		if (!ret) {
+			t->stop = &stop_signal;
 			ret = tracer_attach(t, opts, err, sizeof(err));
 			if (ret)
 				tracer_destroy(t);
@@ -395,7 +590,8 @@ int main(int argc, char **argv)
 	struct event_reader reader;
 	struct tracer tracer;
 	struct app app = {};
-	uint64_t started, last_gc, lost_total = 0;
+	uint64_t started, last_gc, last_pid_check, lost_total = 0;
+	bool started_tracer = false, opened_reader = false;
 	char err[256];
 	int ret = 1;
 
@@ -440,6 +636,7 @@ int main(int argc, char **argv)
 		correlator_free(app.corr);
 		return ret;
 	}
+	install_signals();
 	if (!have_privileges()) {
 		log_error("tracing needs root, or the CAP_BPF and CAP_PERFMON "
 			  "capabilities: run it with sudo");
@@ -447,6 +644,7 @@ int main(int argc, char **argv)
 	}
 	if (check_pids(&app.opts))
 		return 1;
+	app.pids_left = app.opts.n_pids;
 	features_probe(&features, app.opts.btf_path);
 	if (check_environment(&features))
 		return 1;
@@ -470,42 +668,49 @@ int main(int argc, char **argv)
 			 app.opts.record_path);
 	}
 	ret = 1;
-	if (start_tracer(&tracer, &app.opts, choose_mode(&app.opts, &features),
-			 &features))
-		goto out_record;
-
+	/* first: the summary can then be printed whenever the end comes */
 	app.corr = correlator_new(&ccfg, print_timeline, &app);
 	if (!app.corr) {
 		log_error("out of memory");
-		goto out_tracer;
+		goto out_record;
 	}
-	ret = event_reader_open(&reader, tracer_events_fd(&tracer),
-				tracer_drops_fd(&tracer), push_record, &app);
-	if (ret) {
-		log_error("cannot read the ring buffer: %s", strerror(-ret));
-		ret = 1;
-		goto out_corr;
+	if (!stop_signal) {
+		if (start_tracer(&tracer, &app.opts,
+				 choose_mode(&app.opts, &features), &features))
+			goto out_corr;
+		started_tracer = true;
+		ret = event_reader_open(&reader, tracer_events_fd(&tracer),
+					tracer_drops_fd(&tracer), push_record,
+					&app);
+		if (ret) {
+			log_error("cannot read the ring buffer: %s",
+				  strerror(-ret));
+			ret = 1;
+			goto out_tracer;
+		}
+		reader.stop = &stop_signal;
+		opened_reader = true;
 	}
-
 	/* this thread reads the ring: see HT_DEFAULT_NICE */
-	if (setpriority(PRIO_PROCESS, 0, app.opts.nice))
+	if (opened_reader && setpriority(PRIO_PROCESS, 0, app.opts.nice))
 		log_warn("cannot set the reader's nice value to %d: %s; under "
 			 "CPU contention records may be lost",
 			 app.opts.nice, strerror(errno));
-	else
+	else if (opened_reader)
 		log_verbose("reader's nice value: %d", app.opts.nice);
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	log_info("Tracing HTTP requests (%s mode, %d getaddrinfo probes, "
-		 "%d TLS libraries). Hit Ctrl-C to end.",
-		 attach_mode_name(tracer.mode), tracer.n_uprobes,
-		 tls_lib_count(&tracer));
+	if (stop_signal)
+		log_info("stopped by %s during start-up", strsignal(stop_signal));
+	else
+		log_info("Tracing HTTP requests (%s mode, %d getaddrinfo "
+			 "probes, %d TLS libraries). Hit Ctrl-C to end.",
+			 attach_mode_name(tracer.mode), tracer.n_uprobes,
+			 tls_lib_count(&tracer));
 
-	started = last_gc = now_ns(CLOCK_MONOTONIC);
+	started = last_gc = last_pid_check = now_ns(CLOCK_MONOTONIC);
+	tracing = 1;
 	while (!stop_signal) {
-		uint64_t added[HT_DROP_KIND_COUNT], now;
+		uint64_t now;
 		int n = event_reader_poll(&reader, POLL_MS);
 
 		if (n < 0) {
@@ -514,48 +719,56 @@ int main(int argc, char **argv)
 			break;
 		}
 		now = now_ns(CLOCK_MONOTONIC);
-		if (!event_reader_drops(&reader, added)) {
-			for (int k = 0; k < HT_DROP_KIND_COUNT; k++) {
-				if (!added[k])
-					continue;
-				lost_total += added[k];
-				note_lost(&app, k, added[k]);
-			}
-		}
+		take_drops(&app, &reader, &lost_total);
 		record_item(&app, RECORDING_TICK, &now, sizeof(now));
 		correlator_tick(app.corr, now);
-		fflush(stdout);
+		check_output(&app);
+		if (app.out_err)
+			break;
 		if (now - last_gc > GC_INTERVAL_NS) {
 			tracer_forget_dead(&tracer);
 			last_gc = now;
+		}
+		if (app.opts.n_pids && now - last_pid_check > PID_CHECK_NS) {
+			last_pid_check = now;
+			if (!pids_alive(&app))
+				break;
 		}
 		if (app.opts.duration_s &&
 		    now - started >= (uint64_t)app.opts.duration_s * 1000000000ULL)
 			break;
 	}
 	ret = 0;
+	arm_output_deadline();
 
-	/* drain what the kernel has already written before taking stock */
-	event_reader_poll(&reader, 0);
+	if (opened_reader) {
+		/* what the kernel wrote before the end, then the drops */
+		if (event_reader_drain(&reader, now_ns(CLOCK_MONOTONIC),
+				       DRAIN_MS) == 1)
+			log_warn("records still coming after %d ms of reading "
+				 "the rest: stopped there (the timelines in "
+				 "flight are marked incomplete)", DRAIN_MS);
+		take_drops(&app, &reader, &lost_total);
+	}
 	correlator_flush(app.corr);
+	check_output(&app);
+	disarm_output_deadline();
+	if (app.not_written)
+		log_warn("%llu timelines were not written",
+			 (unsigned long long)app.not_written);
 	print_summary(&app, lost_total);
-	event_reader_close(&reader);
+	if (app.out_err && app.out_err != EPIPE)
+		ret = 1;
+	/* the recording is whole before the detach, which can take long */
+	close_recording(&app);
+	if (opened_reader)
+		event_reader_close(&reader);
+out_tracer:
+	if (started_tracer)
+		tracer_destroy(&tracer);
 out_corr:
 	correlator_free(app.corr);
-out_tracer:
-	tracer_destroy(&tracer);
 out_record:
-	if (app.opts.record_path[0]) {
-		bool was_ok = app.recording;
-		int err_close = recording_close(&app.rec);
-
-		if (err_close && was_ok)
-			log_error("writing %s failed: %s", app.opts.record_path,
-				  strerror(-err_close));
-		else if (was_ok)
-			log_info("%llu records written to %s",
-				 (unsigned long long)app.rec.records,
-				 app.opts.record_path);
-	}
+	close_recording(&app);
 	return ret;
 }

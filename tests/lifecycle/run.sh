@@ -205,5 +205,293 @@ uprobe_way() {
 
 uprobe_way
 
+EXIT_LIMIT_MS=${EXIT_LIMIT_MS:-15000}
+SERVER=${SERVER:-$BUILD/tools/ht_test_server}
+CLIENT=${CLIENT:-$BUILD/tools/ht_test_client}
+
+# now_ms; exited_within PID MS: waits up to MS for PID to end (1 if not)
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+exited_within() {
+	local i
+	for i in $(seq 1 $(($2 / 50 + 1))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# a fixture server on 127.0.0.1 for the cases below; its port in $port
+server_pid=""
+port=""
+start_server() {
+	local i
+	"$SERVER" --listen 127.0.0.1 --port 0 --port-file "$tmp/port" \
+		--max-seconds 300 >/dev/null 2>&1 &
+	server_pid=$!
+	for i in $(seq 1 50); do
+		[ -s "$tmp/port" ] && break
+		sleep 0.1
+	done
+	port=$(cat "$tmp/port" 2>/dev/null)
+	[ -n "$port" ]
+}
+stop_server() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	wait "$server_pid" 2>/dev/null
+	server_pid=""
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT
+
+# SIGINT right after start-up began, the tracer started from a script in
+# the background (SIGINT inherited as ignored): the handler is in before
+# the slow part, and the run ends cleanly, summary and recording whole
+start_sigint_ignored() {
+	local name=start_sigint_ignored pid i caught="" t0 ms rc
+	rm -f "$tmp/start.htrec"
+	(
+		trap '' INT
+		exec "$TRACER" --record "$tmp/start.htrec" >/dev/null 2>"$tmp/err"
+	) &
+	pid=$!
+	# the moment its SIGINT handler is in (SigCgt bit 2)
+	for i in $(seq 1 300); do
+		if [ "$(readlink /proc/$pid/exe 2>/dev/null)" = "$(readlink -f "$TRACER")" ] &&
+			(( 0x$(awk '/^SigCgt:/{print $2}' /proc/$pid/status 2>/dev/null || echo 0) & 2 )); then
+			caught=yes
+			break
+		fi
+		sleep 0.01
+	done
+	if grep -q Tracing "$tmp/err"; then
+		kill -9 "$pid" 2>/dev/null
+		bad "$name" "the SIGINT handler went in only after start-up: $(head -c 300 "$tmp/err")"
+		return
+	fi
+	t0=$(now_ms)
+	kill -INT "$pid"
+	if ! exited_within "$pid" "$EXIT_LIMIT_MS"; then
+		kill -9 "$pid"
+		bad "$name" "tracer still running $EXIT_LIMIT_MS ms after SIGINT (handler caught: ${caught:-no})"
+		return
+	fi
+	wait "$pid"
+	rc=$?
+	ms=$(($(now_ms) - t0))
+	if [ "$rc" != 0 ]; then
+		bad "$name" "exit status $rc: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "during start-up" "$tmp/err"; then
+		bad "$name" "not stopped during start-up: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "requests, .* incomplete, .* records lost" "$tmp/err"; then
+		bad "$name" "no summary line: $(tail -c 300 "$tmp/err")"
+	elif ! "$TRACER" --replay "$tmp/start.htrec" >/dev/null 2>"$tmp/replay.err"; then
+		bad "$name" "--replay of its recording failed: $(head -c 300 "$tmp/replay.err")"
+	else
+		ok "$name (exit in $ms ms)"
+	fi
+}
+
+# tracer_bg NAME ARGS...: starts the tracer in the background with stdout
+# to $out (a file, a fifo, /dev/full), stderr to $tmp/err; its pid in
+# $tpid; fails NAME if it does not start
+tracer_bg() {
+	local name=$1
+	shift
+	"$TRACER" "$@" >"$out" 2>"$tmp/err" &
+	tpid=$!
+	started "$name" "$tpid" 300
+}
+
+# the run ends by itself within the limit: returns its exit status in $rc
+ends_by_itself() {
+	local name=$1 why=$2
+	if ! exited_within "$tpid" "$EXIT_LIMIT_MS"; then
+		kill -9 "$tpid" 2>/dev/null
+		wait "$tpid" 2>/dev/null
+		bad "$name" "tracer still running $EXIT_LIMIT_MS ms after $why: $(tail -c 300 "$tmp/err")"
+		return 1
+	fi
+	wait "$tpid"
+	rc=$?
+}
+
+# `--json | head -1`: the reader goes away after one line and the
+# tracer ends (a broken pipe is said; status 0: the reader had what it
+# wanted)
+json_head() {
+	local name=json_head hpid rc
+	rm -f "$tmp/fifo"
+	mkfifo "$tmp/fifo"
+	head -1 <"$tmp/fifo" >"$tmp/head.out" &
+	hpid=$!
+	out=$tmp/fifo
+	tracer_bg "$name" -c ht_test_client --json || { kill "$hpid"; return; }
+	"$CLIENT" --connect "127.0.0.1:$port" --mode keepalive / 3 >/dev/null
+	wait "$hpid"
+	ends_by_itself "$name" "its reader exited" || return
+	if [ "$rc" != 0 ]; then
+		bad "$name" "exit status $rc: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q '^{"ts"' "$tmp/head.out"; then
+		bad "$name" "head got no timeline: $(head -c 200 "$tmp/head.out")"
+	elif ! grep -q "broken pipe" "$tmp/err"; then
+		bad "$name" "the broken pipe is not said: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "requests, .* incomplete" "$tmp/err"; then
+		bad "$name" "no summary line: $(tail -c 300 "$tmp/err")"
+	else
+		ok "$name"
+	fi
+}
+
+# `--json > /dev/full`: the first timeline cannot be written; the tracer
+# says so and ends with status 1
+json_dev_full() {
+	local name=json_dev_full rc
+	out=/dev/full
+	tracer_bg "$name" -c ht_test_client --json || return
+	"$CLIENT" --connect "127.0.0.1:$port" --mode single / >/dev/null
+	ends_by_itself "$name" "a failed write" || return
+	if [ "$rc" != 1 ]; then
+		bad "$name" "exit status $rc, want 1: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "writing the output failed: No space left on device" "$tmp/err"; then
+		bad "$name" "no message about the write: $(tail -c 300 "$tmp/err")"
+	else
+		ok "$name"
+	fi
+}
+
+# -p of a process that exits: said, and with no traced process left the
+# tracer stops by itself (status 0, with its summary); the process is
+# left a zombie for a while, as a parent that has not reaped it would
+# leave it
+pid_exits() {
+	local name=pid_exits spid rc
+	sleep 1.5 &
+	spid=$!
+	out=/dev/null
+	tracer_bg "$name" -p "$spid" || { kill "$spid"; return; }
+	sleep 2.5 # the zombie stays until wait below: it has exited too
+	ends_by_itself "$name" "its only traced process exited" || return
+	wait "$spid" 2>/dev/null
+	if [ "$rc" != 0 ]; then
+		bad "$name" "exit status $rc: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "process $spid exited; no traced process is left: stopping" "$tmp/err"; then
+		bad "$name" "the exit is not said: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "requests, .* incomplete" "$tmp/err"; then
+		bad "$name" "no summary line: $(tail -c 300 "$tmp/err")"
+	else
+		ok "$name"
+	fi
+}
+
+# stdout a pipe nobody reads, filled by a stream of timelines: SIGINT
+# still ends the run within the limit (the blocked write is given up,
+# and said)
+exit_blocked_output() {
+	local name=exit_blocked_output rpid t0 ms rc
+	rm -f "$tmp/fifo"
+	mkfifo "$tmp/fifo"
+	# opens the fifo and never reads it
+	sleep 300 <"$tmp/fifo" &
+	rpid=$!
+	out=$tmp/fifo
+	tracer_bg "$name" -c ht_test_client --json || { kill "$rpid"; return; }
+	"$CLIENT" --connect "127.0.0.1:$port" --mode keepalive /size/1000 600 \
+		>/dev/null
+	sleep 0.5
+	t0=$(now_ms)
+	kill -INT "$tpid"
+	ends_by_itself "$name" "SIGINT" || { kill "$rpid"; return; }
+	ms=$(($(now_ms) - t0))
+	kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+	if ! grep -q "requests, .* incomplete" "$tmp/err"; then
+		bad "$name" "no summary line: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "the last timelines were not written" "$tmp/err"; then
+		bad "$name" "the lost output is not said: $(tail -c 300 "$tmp/err")"
+	else
+		ok "$name (exit in $ms ms, status $rc)"
+	fi
+}
+
+# node, then npm (against a registry on loopback, with a fresh HOME and
+# cache) ran while the tracer was up, and a stream of requests runs
+# through the SIGINT: the exit stays within the limit
+exit_after_node_npm() {
+	local name=exit_after_node_npm reg lpid t0 ms rc i rport
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		if [ "${CI:-}" = true ]; then
+			bad "$name" "node and npm are needed"
+		else
+			echo "skip $name: no node/npm"
+		fi
+		return
+	fi
+	mkdir -p "$tmp/npmhome"
+	/usr/bin/python3 -c '
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        name = self.path.strip("/").split("/")[0] or "x"
+        body = json.dumps({"name": name, "dist-tags": {"latest": "1.3.0"},
+                           "versions": {"1.3.0": {"name": name,
+                                                  "version": "1.3.0"}}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.timeout = 120
+s.serve_forever()' "$tmp/regport" &
+	reg=$!
+	for i in $(seq 1 50); do
+		[ -s "$tmp/regport" ] && break
+		sleep 0.1
+	done
+	rport=$(cat "$tmp/regport" 2>/dev/null)
+	out=/dev/null
+	tracer_bg "$name" || { kill "$reg"; return; }
+	node -e 1
+	sleep 2.5
+	if ! HOME=$tmp/npmhome npm_config_cache=$tmp/npmhome/cache \
+		npm view left-pad version --prefer-online --no-update-notifier \
+		--registry "http://127.0.0.1:$rport/" >"$tmp/npm.out" 2>&1; then
+		bad "$name" "npm view failed: $(tail -c 300 "$tmp/npm.out")"
+	fi
+	"$CLIENT" --connect "127.0.0.1:$port" --mode keepalive / 100000 \
+		>/dev/null 2>&1 &
+	lpid=$!
+	sleep 1
+	t0=$(now_ms)
+	kill -INT "$tpid"
+	ends_by_itself "$name" "SIGINT" || { kill "$reg" "$lpid"; return; }
+	ms=$(($(now_ms) - t0))
+	kill "$reg" "$lpid" 2>/dev/null
+	wait "$reg" "$lpid" 2>/dev/null
+	if [ "$rc" != 0 ]; then
+		bad "$name" "exit status $rc: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "requests, .* incomplete" "$tmp/err"; then
+		bad "$name" "no summary line: $(tail -c 300 "$tmp/err")"
+	elif [ "$ms" -gt "$EXIT_LIMIT_MS" ]; then
+		bad "$name" "exit took $ms ms after SIGINT (limit $EXIT_LIMIT_MS)"
+	else
+		ok "$name (exit in $ms ms)"
+	fi
+}
+
+start_sigint_ignored
+if start_server; then
+	json_head
+	json_dev_full
+	exit_blocked_output
+	exit_after_node_npm
+else
+	bad fixture_server "$SERVER did not start (make tools)"
+fi
+pid_exits
+stop_server
+
 echo "lifecycle: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
