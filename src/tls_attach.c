@@ -517,16 +517,36 @@ int tls_lib_count(const struct tracer *t)
 	return t->tls ? t->tls->n_libs : 0;
 }
 
+static void tls_stop_watching(struct tls_loader *l)
+{
+	if (l->thread_running) {
+		l->stop = 1;
+		pthread_join(l->thread, NULL);
+		l->thread_running = false;
+	}
+}
+
+int tls_take_handles(struct tracer *t, struct uprobe_handle ***handles)
+{
+	struct tls_loader *l = t->tls;
+	int n;
+
+	if (!l)
+		return 0;
+	tls_stop_watching(l);
+	*handles = l->handles;
+	n = l->n_handles;
+	l->n_handles = 0;
+	return n;
+}
+
 void tls_detach(struct tracer *t)
 {
 	struct tls_loader *l = t->tls;
 
 	if (!l)
 		return;
-	if (l->thread_running) {
-		l->stop = 1;
-		pthread_join(l->thread, NULL);
-	}
+	tls_stop_watching(l);
 	ring_buffer__free(l->rb);
 	uprobe_handles_close(l->handles, l->n_handles);
 	l->n_handles = 0;

@@ -22,6 +22,11 @@ int tls_lib_count(const struct tracer *t);
 /* Stops exec watching and detaches every TLS probe. */
 void tls_detach(struct tracer *t);
 
+/* Stops exec watching and hands the uprobe handles over (the caller
+ * closes them, uprobe_handle_close()); *handles stays valid until
+ * tls_detach(). Returns how many. */
+int tls_take_handles(struct tracer *t, struct uprobe_handle ***handles);
+
 /* Before load: loads the TLS programs for uprobe_multi links (one entry
  * program for every function, told apart by cookie) or for perf events
  * (a program per function). Returns 0 or -errno. */

@@ -163,7 +163,7 @@ static struct uprobe_handle *handle_new(int n)
 	return h;
 }
 
-static void handle_close(void *item)
+void uprobe_handle_close(void *item)
 {
 	struct uprobe_handle *h = item;
 
@@ -294,7 +294,7 @@ struct uprobe_handle *uprobe_attach(bool multi, const char *path, pid_t pid,
 			attach_perf(h, path, pid, &specs[i], what);
 	}
 	if (!h->n_fds && !h->n_links) {
-		handle_close(h);
+		uprobe_handle_close(h);
 		return NULL;
 	}
 	/* -vv: every probe, for whoever must put the same ones somewhere
@@ -316,7 +316,7 @@ int uprobe_handle_links(const struct uprobe_handle *h)
 
 void uprobe_handles_close(struct uprobe_handle **handles, int n)
 {
-	run_parallel(handle_close, (void **)handles, n);
+	run_parallel(uprobe_handle_close, (void **)handles, n);
 }
 
 struct parallel_slice {

@@ -69,6 +69,10 @@ struct uprobe_handle *uprobe_attach(bool multi, const char *path, pid_t pid,
 /* Links the handle holds (each one synchronisation at close). */
 int uprobe_handle_links(const struct uprobe_handle *h);
 
+/* Closes every link of one handle (a struct uprobe_handle *) and frees
+ * it. */
+void uprobe_handle_close(void *handle);
+
 /* Closes every link of the handles, several handles at a time (each
  * close waits for the kernel), and frees them. */
 void uprobe_handles_close(struct uprobe_handle **handles, int n);
