@@ -201,18 +201,24 @@ static __always_inline void count_drop(enum ht_drop_kind kind)
 		*n += 1; /* per-CPU: no atomics needed */
 }
 
+/* -c NAME: `comm` is NAME, whole or up to its first space (a program
+ * that retitles itself, as npm does to "npm view x", keeps its name as
+ * the first word). */
 static __always_inline bool comm_matches(const char *comm)
 {
 	for (int i = 0; i < HT_COMM_LEN; i++) {
+		if (!target_comm[i])
+			return !comm[i] || comm[i] == ' ';
 		if (comm[i] != target_comm[i])
 			return false;
-		if (!comm[i])
-			return true;
 	}
 	return true;
 }
 
-/* Should a new connection or lookup by the current task be traced? */
+/* Should a new connection or lookup by the current task be traced?
+ * -c matches the process's name (its main thread's, as /proc/PID/comm
+ * and ps show it) or the current thread's: worker threads often carry
+ * names of their own. */
 static __always_inline bool want_current(__u32 tgid)
 {
 	if (tgid == self_tgid)
@@ -220,11 +226,17 @@ static __always_inline bool want_current(__u32 tgid)
 	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
 		return false;
 	if (filter_comm) {
+		struct task_struct *task =
+			(struct task_struct *)bpf_get_current_task();
+		struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 		char comm[HT_COMM_LEN];
 
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_matches(comm))
+		if (comm_matches(comm))
+			return true;
+		if (bpf_core_read(comm, sizeof(comm), &leader->comm))
 			return false;
+		return comm_matches(comm);
 	}
 	return true;
 }

@@ -138,15 +138,26 @@ struct app {
 	int pids_left;
 };
 
+/* -c NAME against a command name: whole, or its first word (as the
+ * kernel side matches it, bpf/maps.bpf.h). */
+static bool comm_matches(const char *comm, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(comm, name, n) && (!comm[n] || comm[n] == ' ');
+}
+
 /* -p/-c applied to a finished timeline: its owner, as the kernel-side
  * filters see it (a record's own header may name whoever was running in
- * softirq, so records are not filtered one by one). */
+ * softirq, so records are not filtered one by one). A recording holds
+ * the name of the thread that made the connection, not the process's:
+ * a replay's -c matches that one only. */
 static bool timeline_wanted(const struct ht_options *opts,
 			    const struct timeline *tl)
 {
 	int i;
 
-	if (opts->comm[0] && strncmp(tl->comm, opts->comm, sizeof(tl->comm)))
+	if (opts->comm[0] && !comm_matches(tl->comm, opts->comm))
 		return false;
 	if (!opts->n_pids)
 		return true;

@@ -1606,6 +1606,80 @@ def case_tls_server_role(env, t):
     return check
 
 
+# -c NAME matches the process's name, not only the connecting thread's:
+# the client names its process (main thread) PY_COMM_NAME and makes its
+# request from a worker thread with a name of its own.
+PY_COMM_NAME = "htcomm-proc"
+PY_COMM_WORKER = r"""
+import ctypes, sys, threading, urllib.request
+libc = ctypes.CDLL(None)
+PR_SET_NAME = 15
+libc.prctl(PR_SET_NAME, sys.argv[2].encode(), 0, 0, 0)
+out = []
+def worker():
+    libc.prctl(PR_SET_NAME, b"htcomm-worker", 0, 0, 0)
+    h = urllib.request.ProxyHandler({})
+    r = urllib.request.build_opener(h).open(sys.argv[1], timeout=10)
+    out.append((r.status, len(r.read())))
+t = threading.Thread(target=worker)
+t.start()
+t.join()
+print(out)
+"""
+
+
+def case_comm_worker_thread(env):
+    pid, rc, out, err = run_client([sys.executable, "-c", PY_COMM_WORKER,
+                                    env.url("/comm-worker"), PY_COMM_NAME])
+    if rc != 0:
+        raise CaseFailed("python failed rc=%d: %s" % (rc, err.strip()))
+    # not named PY_COMM_NAME: must not be traced
+    opid, orc, _, oerr = curl(env, env.url("/comm-other"))
+    if orc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (orc, oerr.strip()))
+
+    def check(c, tls):
+        tl = c.one(by_pid(tls, pid), "python pid %d (-c %s, request from "
+                   "a thread named htcomm-worker)" % (pid, PY_COMM_NAME))
+        if tl:
+            check_ok_get(c, tl, "python GET", "/comm-worker")
+            c.eq(tl.get("comm"), "htcomm-worker", "comm (the thread's)")
+        c.eq(by_pid(tls, opid), [], "timelines of curl, not named %s"
+             % PY_COMM_NAME)
+    return check
+
+
+def case_comm_npm(env):
+    """npm retitles its process ("npm view x"), main thread included:
+    -c npm matches the first word of the process's name."""
+    if not shutil.which("npm"):
+        raise CaseFailed("npm is not installed (tools/install-deps.sh "
+                         "--test installs it)")
+    cache = env.path("npm-cache")
+    registry = env.url("/npm-registry/")
+    npm_env = dict(client_env(), npm_config_cache=cache,
+                   npm_config_update_notifier="false",
+                   npm_config_fetch_retries="0", npm_config_audit="false",
+                   npm_config_fund="false",
+                   npm_config_userconfig=env.path("npmrc"))
+    pid, rc, out, err = run_client(["npm", "view", "htcomm-pkg",
+                                    "--registry", registry], env=npm_env)
+    # the fixture server's "hello" is no package document: npm fails
+    # after the request, which is all this needs
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid)
+                if (dig(t, "http", "target") or "").startswith(
+                    "/npm-registry/htcomm-pkg")]
+        tl = c.one(mine, "npm pid %d GET /npm-registry/htcomm-pkg "
+                   "(npm rc=%d: %s)" % (pid, rc, err.strip()[-200:]))
+        if tl:
+            c.eq(dig(tl, "http", "status"), 200, "http.status")
+            c.true((tl.get("comm") or "").startswith("npm"),
+                   "comm %r: npm's own title" % tl.get("comm"))
+    return check
+
+
 # ---------------------------------------------------------------------------
 # TLS the tracer cannot decode, and what it must not claim
 
@@ -3018,12 +3092,13 @@ GROUPS = [
     ("server_text", setup_server_text, [
         ("server_role_text",
          lambda e, ctx: case_server_role_text(e, *ctx))]),
-
-
     # records are lost on purpose: its tracer_run check wants the loss
     # counted rather than none
     ("overload", setup_overload, [
         ("overload_pipeline", case_overload_pipeline)]),
+    ("comm_process", setup_comm(PY_COMM_NAME), [
+        ("comm_worker_thread", case_comm_worker_thread)]),
+    ("comm_npm", setup_comm("npm"), [("comm_npm", case_comm_npm)]),
     ("tls", setup_tls, [
         ("tls_curl_get", case_tls_curl_get),
         ("tls_curl_keepalive", case_tls_curl_keepalive),
