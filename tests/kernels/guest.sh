@@ -303,6 +303,21 @@ run_mode() {
 	fi
 }
 
+# -c loads programs the verifier sees only then (the process-name read):
+# do they load and attach in this mode?
+comm_load() { # mode
+	err=$T/$1.comm.err
+	timeout 300 httptrace-bpf --attach-mode "$1" -c ht_test_client -d 1 \
+		>/dev/null 2>"$err"
+	rc=$?
+	if grep -q 'Tracing' "$err" && [ $rc = 0 ]; then
+		echo "GUEST mode=$1 note: with -c the tracer loads and attaches"
+	else
+		echo "GUEST mode=$1 note: with -c the tracer FAILED to start (rc=$rc): $(tail -n 1 "$err")"
+		logf "$1 -c stderr" "$err" 20
+	fi
+}
+
 placeholder_mode() {
 	mode=$1
 	run_clients "$mode"
@@ -331,6 +346,7 @@ for mode in $MODES; do
 		placeholder_mode "$mode"
 	else
 		run_mode "$mode"
+		comm_load "$mode"
 	fi
 	echo "GUEST mode=$mode took $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
 done
