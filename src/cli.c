@@ -138,26 +138,43 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-/* "4M", "65536", "64K", "1G": a power of two from 64 KiB to 1 GiB. */
-static int parse_size(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
+#define RING_MIN (64ULL << 10)
+#define RING_MAX (1ULL << 30)
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		v <<= 30, end++;
-	if (*end || v < (64 << 10) || v > (1ULL << 30) || (v & (v - 1)))
-		return -1;
+/* "4M", "65536", "64K", "1G": a power of two from 64 KiB to 1 GiB.
+ * NULL, or what is wrong with s. Digits are read one by one: strtoull
+ * takes signs and blanks, and a suffix's shift could wrap a large number
+ * round to a small power of two. */
+static const char *parse_size(const char *s, uint32_t *out)
+{
+	unsigned long long v = 0;
+	unsigned int shift = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return "not a number";
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > RING_MAX)
+			return "larger than 1G";
+	}
+	if (*p == 'K' || *p == 'k')
+		shift = 10, p++;
+	else if (*p == 'M' || *p == 'm')
+		shift = 20, p++;
+	else if (*p == 'G' || *p == 'g')
+		shift = 30, p++;
+	if (*p)
+		return "not a number with an optional K, M or G";
+	if (v > RING_MAX >> shift)
+		return "larger than 1G";
+	v <<= shift;
+	if (v < RING_MIN)
+		return "smaller than 64K";
+	if (v & (v - 1))
+		return "not a power of two";
 	*out = (uint32_t)v;
-	return 0;
+	return NULL;
 }
 
 /* A replay reads a file: options about the kernel side make no sense. */
@@ -286,14 +303,17 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 		case OPT_SHOW_QUERY:
 			opts->show_query = true;
 			break;
-		case OPT_RING_SIZE:
-			if (parse_size(optarg, &opts->ring_size)) {
+		case OPT_RING_SIZE: {
+			const char *why = parse_size(optarg, &opts->ring_size);
+
+			if (why) {
 				snprintf(err, err_len,
-					 "invalid --ring-size '%s' (a power of two "
-					 "from 64K to 1G, e.g. 4M)", optarg);
+					 "invalid --ring-size '%s': %s (a power of "
+					 "two from 64K to 1G, e.g. 4M)", optarg, why);
 				return -1;
 			}
 			break;
+		}
 		case OPT_NICE:
 			if (parse_long(optarg, -20, 19, &v)) {
 				snprintf(err, err_len,

@@ -107,6 +107,41 @@ static void test_errors_in_words(void)
 	CHECK(strstr(err, "unexpected argument 'stray'"));
 }
 
+/* --ring-size: every value out of range is refused, in words; none wraps
+ * round to a small size (2^54 + 64 kibibytes is 2^64 + 64K). */
+static void test_ring_size_bounds(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o, "--ring-size", "64K"), 0);
+	CHECK_INT(o.ring_size, 64 << 10);
+	CHECK_INT(PARSE(&o, "--ring-size", "1g"), 0);
+	CHECK_INT(o.ring_size, 1 << 30);
+	CHECK_INT(PARSE(&o, "--ring-size", "1073741824"), 0);
+	CHECK_INT(o.ring_size, 1 << 30);
+	CHECK_INT(PARSE(&o, "--ring-size", "18014398509482048K"), -1);
+	CHECK_STR(err, "invalid --ring-size '18014398509482048K': larger than "
+		       "1G (a power of two from 64K to 1G, e.g. 4M)");
+	CHECK_INT(PARSE(&o, "--ring-size", "4398046511104G"), -1);
+	CHECK(strstr(err, "larger than 1G"));
+	CHECK_INT(PARSE(&o, "--ring-size", "99999999999999999999999999"), -1);
+	CHECK(strstr(err, "larger than 1G"));
+	CHECK_INT(PARSE(&o, "--ring-size", "2048M"), -1);
+	CHECK(strstr(err, "larger than 1G"));
+	CHECK_INT(PARSE(&o, "--ring-size", "0"), -1);
+	CHECK(strstr(err, "smaller than 64K"));
+	CHECK_INT(PARSE(&o, "--ring-size", "-65536"), -1);
+	CHECK(strstr(err, "not a number"));
+	CHECK_INT(PARSE(&o, "--ring-size", " 64K"), -1);
+	CHECK(strstr(err, "not a number"));
+	CHECK_INT(PARSE(&o, "--ring-size", "+64K"), -1);
+	CHECK_INT(PARSE(&o, "--ring-size", "64KB"), -1);
+	CHECK(strstr(err, "optional K, M or G"));
+	CHECK_INT(PARSE(&o, "--ring-size", "96K"), -1);
+	CHECK(strstr(err, "not a power of two"));
+	CHECK_INT(PARSE(&o, "--ring-size", ""), -1);
+}
+
 static void test_pid_limit(void)
 {
 	struct ht_options o;
@@ -183,6 +218,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_all_options);
 	RUN(test_errors_in_words);
+	RUN(test_ring_size_bounds);
 	RUN(test_pid_limit);
 	RUN(test_record_replay);
 	RUN(test_uprobe_links);
