@@ -114,17 +114,17 @@ $(BUILD)/asan/%.o: src/%.c | $(BUILD)/asan
 
 $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(PURE_OBJS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(PURE_OBJS) -o $@ -lz
 
 $(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_OBJS) | $(BUILD)/tests-asan
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests/unit $< \
-		$(ASAN_OBJS) -o $@
+		$(ASAN_OBJS) -o $@ -lz
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined \
-		$(DEPFLAGS) $< $(PURE_SRCS) -o $@
+		$(DEPFLAGS) $< $(PURE_SRCS) -o $@ -lz
 
 fuzz: $(FUZZ_BINS)
 

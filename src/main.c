@@ -383,6 +383,10 @@ static int run_replay(struct app *app)
 			  ret == -EINVAL ? err : strerror(-ret));
 		return 1;
 	}
+	if (reader.version <= RECORDING_VERSION_UNCHECKED)
+		log_warn("%s is a format %u recording, which has no "
+			 "checksums: a corrupt byte cannot be told here",
+			 app->opts.replay_path, reader.version);
 	app->out.mono_to_realtime_ns = reader.mono_to_realtime_ns;
 	app->replay_filter = app->opts.n_pids || app->opts.comm[0];
 	while ((ret = recording_next(&reader, &kind, &data, &size, err,
@@ -665,10 +669,11 @@ int main(int argc, char **argv)
 	 * not after the probes are in */
 	if (app.opts.record_path[0]) {
 		ret = recording_create(&app.rec, app.opts.record_path,
-				       app.out.mono_to_realtime_ns);
+				       app.out.mono_to_realtime_ns, err,
+				       sizeof(err));
 		if (ret) {
 			log_error("cannot record to %s: %s",
-				  app.opts.record_path, strerror(-ret));
+				  app.opts.record_path, err);
 			recording_close(&app.rec);
 			return 1;
 		}

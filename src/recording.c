@@ -8,26 +8,48 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "httptrace_events.h"
 #include "recording.h"
 
+/* format 1's header is this without crc and _pad */
 struct file_header {
 	char magic[8];
 	uint32_t version;
 	uint32_t header_size;
 	int64_t mono_to_realtime_ns;
+	uint32_t crc; /* of the bytes above */
+	uint32_t _pad;
 };
 
+#define FILE_HEADER_V1_SIZE offsetof(struct file_header, crc)
+
+/* format 1's item header is kind and size */
 struct item_header {
 	uint32_t kind;
 	uint32_t size;
+	uint32_t crc; /* previous item's CRC, then kind, size, payload, pad */
 };
+
+#define ITEM_HEADER_V1_SIZE offsetof(struct item_header, crc)
 
 static const uint8_t zeros[8];
 
 /* struct ht_dns_event as format 1 wrote it: without the service */
 #define DNS_EVENT_V1_SIZE offsetof(struct ht_dns_event, service)
+
+static uint32_t crc_of(uint32_t crc, const void *data, size_t size)
+{
+	/* zlib's crc32() of a NULL buffer is its initial value, not crc */
+	return size ? (uint32_t)crc32(crc, data, (uInt)size) : crc;
+}
+
+/* zero bytes after an item's payload, to the next multiple of 8 */
+static size_t item_pad(size_t header_size, size_t size)
+{
+	return (8 - (header_size + size) % 8) % 8;
+}
 
 static int write_failed(struct recording_writer *w)
 {
@@ -38,8 +60,8 @@ static int write_failed(struct recording_writer *w)
 	return -w->errno_saved;
 }
 
-int recording_create(struct recording_writer *w, const char *path,
-		     int64_t mono_to_realtime_ns)
+int recording_start(struct recording_writer *w, int fd,
+		    int64_t mono_to_realtime_ns)
 {
 	struct file_header h = {
 		.version = RECORDING_VERSION,
@@ -47,31 +69,13 @@ int recording_create(struct recording_writer *w, const char *path,
 		.mono_to_realtime_ns = mono_to_realtime_ns,
 	};
 
-	struct stat st;
-	int fd;
-
 	memset(w, 0, sizeof(*w));
 	memcpy(h.magic, RECORDING_MAGIC, sizeof(h.magic));
-	/* the records hold captured bytes (credentials in headers, the
-	 * start of bodies): readable by the owner only, even if the file
-	 * was there before */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 0077) && fchmod(fd, 0600)) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
+	h.crc = crc_of(0, &h, FILE_HEADER_V1_SIZE);
+	w->crc = h.crc;
 	w->f = fdopen(fd, "wb");
-	if (!w->f) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
+	if (!w->f)
+		return -errno;
 	/* records arrive in bursts; a large buffer keeps write(2) rare */
 	setvbuf(w->f, NULL, _IOFBF, 1 << 20);
 	if (fwrite(&h, sizeof(h), 1, w->f) != 1)
@@ -79,11 +83,92 @@ int recording_create(struct recording_writer *w, const char *path,
 	return 0;
 }
 
+/* What is at path, which O_EXCL found there, and why it is not written
+ * through; 0 when it is a regular file of ours that only we may write
+ * (then it is replaced). */
+static int check_existing(const char *path, char *err, size_t err_len)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(err, err_len, "it is a symbolic link; a recording "
+			 "holds captured credentials and is never written "
+			 "through a link: remove it or record elsewhere");
+		return -ELOOP;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "it is %s, not a regular file",
+			 S_ISFIFO(st.st_mode) ? "a FIFO" :
+			 S_ISDIR(st.st_mode) ? "a directory" :
+			 S_ISSOCK(st.st_mode) ? "a socket" :
+			 S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
+							"a device" :
+							"something else");
+		return -EINVAL;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, err_len, "it belongs to another user (uid %u), "
+			 "who could read the captured credentials: remove it "
+			 "or record elsewhere", (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, err_len, "others may write it (mode %04o): "
+			 "remove it or record elsewhere",
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	if (unlink(path))
+		return -errno;
+	return 0;
+}
+
+int recording_create(struct recording_writer *w, const char *path,
+		     int64_t mono_to_realtime_ns, char *err, size_t err_len)
+{
+	int fd = -1, ret;
+
+	memset(w, 0, sizeof(*w));
+	/* O_EXCL: a file of our own, made now; whatever was there is
+	 * looked at first (a symbolic link, a FIFO, another user's file),
+	 * and never opened */
+	for (int tries = 0; tries < 3 && fd < 0; tries++) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST) {
+			ret = -errno;
+			snprintf(err, err_len, "%s", strerror(-ret));
+			return ret;
+		}
+		ret = check_existing(path, err, err_len);
+		if (ret) {
+			if (ret != -ELOOP && ret != -EINVAL && ret != -EPERM)
+				snprintf(err, err_len, "%s", strerror(-ret));
+			return ret;
+		}
+	}
+	if (fd < 0) {
+		snprintf(err, err_len, "something keeps creating it again");
+		return -EEXIST;
+	}
+	ret = recording_start(w, fd, mono_to_realtime_ns);
+	if (ret && !w->f)
+		close(fd);
+	if (ret)
+		snprintf(err, err_len, "%s", strerror(-ret));
+	return ret;
+}
+
 int recording_write(struct recording_writer *w, enum recording_item_kind kind,
 		    const void *data, size_t size)
 {
 	struct item_header ih = { .kind = kind, .size = (uint32_t)size };
-	size_t pad = (8 - size % 8) % 8;
+	size_t pad = item_pad(sizeof(ih), size);
+	uint32_t crc;
 
 	if (w->failed)
 		return -w->errno_saved;
@@ -91,10 +176,14 @@ int recording_write(struct recording_writer *w, enum recording_item_kind kind,
 		errno = EMSGSIZE;
 		return write_failed(w);
 	}
+	crc = crc_of(w->crc, &ih, ITEM_HEADER_V1_SIZE);
+	crc = crc_of(crc, data, size);
+	ih.crc = crc_of(crc, zeros, pad);
 	if (fwrite(&ih, sizeof(ih), 1, w->f) != 1 ||
 	    (size && fwrite(data, size, 1, w->f) != 1) ||
 	    (pad && fwrite(zeros, pad, 1, w->f) != 1))
 		return write_failed(w);
+	w->crc = ih.crc;
 	if (kind == RECORDING_RECORD)
 		w->records++;
 	return 0;
@@ -135,26 +224,43 @@ int recording_open_stream(struct recording_reader *r, FILE *f, char *err,
 	r->f = f;
 	r->offset = 0;
 	r->items = 0;
-	got = fread(&h, 1, sizeof(h), r->f);
+	got = fread(&h, 1, FILE_HEADER_V1_SIZE, r->f);
 	if (got < sizeof(h.magic) ||
 	    memcmp(h.magic, RECORDING_MAGIC, sizeof(h.magic))) {
 		snprintf(err, err_len, "not a recording made by --record");
 		goto invalid;
 	}
-	if (got < sizeof(h)) {
+	if (got < FILE_HEADER_V1_SIZE) {
 		snprintf(err, err_len, "the file ends inside its header");
 		goto invalid;
 	}
-	if ((h.version != RECORDING_VERSION && h.version != 1) ||
-	    h.header_size != sizeof(h)) {
+	if (h.version >= 1 && h.version <= RECORDING_VERSION_UNCHECKED &&
+	    h.header_size == FILE_HEADER_V1_SIZE) {
+		r->version = h.version;
+		r->crc = 0;
+	} else if (h.version == RECORDING_VERSION &&
+		   h.header_size == sizeof(h)) {
+		got = fread(&h.crc, 1, sizeof(h) - FILE_HEADER_V1_SIZE, r->f);
+		if (got < sizeof(h) - FILE_HEADER_V1_SIZE) {
+			snprintf(err, err_len,
+				 "the file ends inside its header");
+			goto invalid;
+		}
+		if (h.crc != crc_of(0, &h, FILE_HEADER_V1_SIZE) || h._pad) {
+			snprintf(err, err_len, "the recording is corrupt: its "
+				 "header does not match its checksum");
+			goto invalid;
+		}
+		r->version = h.version;
+		r->crc = h.crc;
+	} else {
 		snprintf(err, err_len,
 			 "recording format %u is not one this version "
 			 "reads (1 to %u)", h.version, RECORDING_VERSION);
 		goto invalid;
 	}
 	r->mono_to_realtime_ns = h.mono_to_realtime_ns;
-	r->version = h.version;
-	r->offset = sizeof(h);
+	r->offset = h.header_size;
 	return 0;
 invalid:
 	fclose(r->f);
@@ -185,10 +291,15 @@ static size_t v1_record_now(struct recording_reader *r, size_t size)
 int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 		   const void **data, size_t *size, char *err, size_t err_len)
 {
+	bool checked = r->version > RECORDING_VERSION_UNCHECKED;
+	size_t ih_size = checked ? sizeof(struct item_header) :
+				   ITEM_HEADER_V1_SIZE;
+	/* in a checked file, an item that cannot be is a corrupt one */
+	const char *corrupt = checked ? "the recording is corrupt: " : "";
 	struct item_header ih;
 	size_t got, padded;
 
-	got = fread(&ih, 1, sizeof(ih), r->f);
+	got = fread(&ih, 1, ih_size, r->f);
 	if (got == 0 && !ferror(r->f))
 		return 0;
 	if (ferror(r->f)) {
@@ -197,7 +308,7 @@ int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 			 strerror(errno));
 		return -1;
 	}
-	if (got < sizeof(ih)) {
+	if (got < ih_size) {
 		snprintf(err, err_len,
 			 "the recording ends inside an item at byte %llu "
 			 "(cut short?)", (unsigned long long)r->offset);
@@ -205,36 +316,53 @@ int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 	}
 	if (ih.kind != RECORDING_RECORD && ih.kind != RECORDING_LOST &&
 	    ih.kind != RECORDING_TICK) {
-		snprintf(err, err_len, "unknown item kind %u at byte %llu",
-			 ih.kind, (unsigned long long)r->offset);
+		snprintf(err, err_len, "%sunknown item kind %u at byte %llu",
+			 corrupt, ih.kind, (unsigned long long)r->offset);
 		return -1;
 	}
 	if (ih.size > RECORDING_MAX_ITEM ||
 	    (ih.kind == RECORDING_LOST &&
 	     ih.size != sizeof(struct recording_lost)) ||
 	    (ih.kind == RECORDING_TICK && ih.size != sizeof(uint64_t))) {
-		snprintf(err, err_len, "item of impossible length %u at byte "
-			 "%llu", ih.size, (unsigned long long)r->offset);
+		snprintf(err, err_len, "%sitem of impossible length %u at "
+			 "byte %llu", corrupt, ih.size,
+			 (unsigned long long)r->offset);
 		return -1;
 	}
-	padded = (ih.size + 7u) & ~7u;
+	padded = ih.size + item_pad(ih_size, ih.size);
 	if (fread(r->buf, 1, padded, r->f) != padded) {
 		snprintf(err, err_len,
 			 "the recording ends inside an item at byte %llu "
-			 "(cut short?)", (unsigned long long)r->offset);
+			 "(cut short%s?)", (unsigned long long)r->offset,
+			 checked ? ", or its length is corrupt" : "");
 		return -1;
+	}
+	if (checked) {
+		uint32_t crc = crc_of(r->crc, &ih, ITEM_HEADER_V1_SIZE);
+
+		crc = crc_of(crc, r->buf, padded);
+		if (crc != ih.crc) {
+			snprintf(err, err_len,
+				 "the recording is corrupt at byte %llu: the "
+				 "item there does not match its checksum (bytes "
+				 "changed, or items lost or moved)",
+				 (unsigned long long)r->offset);
+			return -1;
+		}
+		r->crc = crc;
 	}
 	if (ih.kind == RECORDING_LOST) {
 		const struct recording_lost *l = (const void *)r->buf;
 
 		if (l->kind >= HT_DROP_KIND_COUNT) {
 			snprintf(err, err_len,
-				 "lost item of unknown kind %u at byte %llu",
-				 l->kind, (unsigned long long)r->offset);
+				 "%slost item of unknown kind %u at byte %llu",
+				 corrupt, l->kind,
+				 (unsigned long long)r->offset);
 			return -1;
 		}
 	}
-	r->offset += sizeof(ih) + padded;
+	r->offset += ih_size + padded;
 	r->items++;
 	*kind = (enum recording_item_kind)ih.kind;
 	*data = r->buf;

@@ -6,10 +6,16 @@
  * (--replay), and the daemon's throughput measured on a real stream
  * (make bench).
  *
- * File: a 24-byte header ("HTRECORD", format version, the run's
- * CLOCK_MONOTONIC to Unix-time offset so replayed timestamps are the
- * original wall-clock ones), then items, each a 4-byte kind, a 4-byte
- * payload length, the payload and zero padding to 8 bytes. Numbers and
+ * File (format 3): a 32-byte header ("HTRECORD", format version, header
+ * size, the run's CLOCK_MONOTONIC to Unix-time offset so replayed
+ * timestamps are the original wall-clock ones, the CRC-32 of the bytes
+ * before it, 4 zero bytes), then items, each a 4-byte kind, a 4-byte
+ * payload length, a 4-byte CRC-32, the payload and zero padding to
+ * 8 bytes. An item's CRC covers its kind, length, payload and padding,
+ * and starts from the previous item's CRC (the header's for the first):
+ * a changed, lost, repeated or reordered item breaks it, and the reader
+ * stops there and says where. Formats 1 and 2 (24-byte header, items
+ * without CRC) are still read, without that check. Numbers and
  * records are in the host's byte order and layout: a recording is read
  * on the architecture that made it. A record item holds one
  * ring-buffer record as received; a lost item holds a drop kind and
@@ -31,8 +37,11 @@
 
 #define RECORDING_MAGIC "HTRECORD"
 /* 2: DNS records end with the service asked (struct ht_dns_event); a
- * format 1 file is still read, its DNS records padded with "" */
-#define RECORDING_VERSION 2
+ * format 1 file is still read, its DNS records padded with "".
+ * 3: CRC-32s (above) */
+#define RECORDING_VERSION 3
+/* formats up to this one have no CRC-32s; still read */
+#define RECORDING_VERSION_UNCHECKED 2
 /* no ring-buffer record is larger (header + HT_MAX_CAPTURE and slack) */
 #define RECORDING_MAX_ITEM (64u << 10)
 
@@ -53,14 +62,27 @@ struct recording_lost {
 
 struct recording_writer {
 	FILE *f;
+	uint32_t crc;      /* of the last item written */
 	uint64_t records;  /* record items written */
 	bool failed;    /* a write failed; errno_saved says why */
 	int errno_saved;
 };
 
-/* Creates (truncates) path and writes the header. 0 or -errno. */
+/*
+ * Creates path, readable and writable by its owner only, and writes the
+ * header. The file is to hold captured credentials, so what is at path
+ * already is never written through: a symbolic link, anything but a
+ * regular file (a FIFO is not waited on), a file of another owner or
+ * one others may write are refused with `err` in words; a regular file
+ * of ours is replaced (unlinked first: whoever holds it open keeps the
+ * old one). 0 or -errno, with `err` set.
+ */
 int recording_create(struct recording_writer *w, const char *path,
-		     int64_t mono_to_realtime_ns);
+		     int64_t mono_to_realtime_ns, char *err, size_t err_len);
+/* The same on a file already open for writing (its fd is then the
+ * writer's). 0 or -errno. */
+int recording_start(struct recording_writer *w, int fd,
+		    int64_t mono_to_realtime_ns);
 /* 0, or -errno of the first failed write (later calls do nothing). */
 int recording_write(struct recording_writer *w, enum recording_item_kind kind,
 		    const void *data, size_t size);
@@ -71,9 +93,11 @@ struct recording_reader {
 	FILE *f;
 	int64_t mono_to_realtime_ns;
 	uint32_t version;    /* the file's format */
+	uint32_t crc;        /* of the last item read (format 3 on) */
 	uint64_t offset;     /* of the next item, for messages */
 	uint64_t items;
-	uint64_t buf[RECORDING_MAX_ITEM / 8];
+	/* an item's payload and padding (up to 7 bytes) */
+	uint64_t buf[RECORDING_MAX_ITEM / 8 + 1];
 };
 
 /* Opens a recording and checks its header. 0, -errno, or -EINVAL with
@@ -87,7 +111,8 @@ int recording_open_stream(struct recording_reader *r, FILE *f, char *err,
  * The next item: 1 with *kind, *data (valid until the next call) and
  * *size; 0 at a clean end of file; -1 with `err` in words for a file that
  * ends inside an item or holds one that cannot be (unknown kind, length
- * over RECORDING_MAX_ITEM, a malformed lost item).
+ * over RECORDING_MAX_ITEM, a malformed lost item, a CRC that does not
+ * match: the file is corrupt from that byte on).
  */
 int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 		   const void **data, size_t *size, char *err, size_t err_len);

@@ -76,6 +76,50 @@ expect no_such_pid 1 "no process with PID 2147483000" -- \
 expect no_btf 1 "no kernel BTF.*--btf" -- "$TRACER" --btf /nonexistent/btf
 expect record_unwritable 1 "cannot record to /nonexistent/dir/r.htrec: No such file" -- \
 	"$TRACER" --record /nonexistent/dir/r.htrec
+# --record never writes through what someone else put at the path: the
+# captured credentials would go to them
+echo secret >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/link.htrec"
+expect record_symlink 1 "cannot record to .*link.htrec: it is a symbolic link" -- \
+	"$TRACER" --record "$tmp/link.htrec" -d 1
+ln -s "$tmp/nowhere" "$tmp/dangling.htrec"
+expect record_dangling_symlink 1 "it is a symbolic link" -- \
+	"$TRACER" --record "$tmp/dangling.htrec" -d 1
+if [ -e "$tmp/nowhere" ] || [ "$(cat "$tmp/victim")" != secret ]; then
+	bad record_symlink_untouched "a link's target was created or written"
+else
+	ok record_symlink_untouched
+fi
+echo theirs >"$tmp/theirs.htrec"
+chown 65534:65534 "$tmp/theirs.htrec"
+chmod 600 "$tmp/theirs.htrec"
+expect record_other_owner 1 "it belongs to another user \(uid 65534\)" -- \
+	"$TRACER" --record "$tmp/theirs.htrec" -d 1
+echo open >"$tmp/open.htrec"
+chmod 666 "$tmp/open.htrec"
+expect record_world_writable 1 "others may write it \(mode 0666\)" -- \
+	"$TRACER" --record "$tmp/open.htrec" -d 1
+mkfifo "$tmp/fifo.htrec"
+# timeout: a tracer that blocked opening the FIFO would hang here
+expect record_fifo 1 "it is a FIFO, not a regular file" -- \
+	timeout 20 "$TRACER" --record "$tmp/fifo.htrec" -d 1
+# a fresh path is recorded to (owner only), and replays; one flipped bit
+# in it is reported where it is, with a failing exit status
+expect record_fresh 0 "records written to .*fresh.htrec" -- \
+	"$TRACER" --record "$tmp/fresh.htrec" -d 1
+if [ "$(stat -c %a "$tmp/fresh.htrec" 2>/dev/null)" = 600 ]; then
+	ok record_fresh_mode
+else
+	bad record_fresh_mode "mode $(stat -c %a "$tmp/fresh.htrec" 2>&1), want 600"
+fi
+expect replay_fresh 0 "requests, 0 incomplete" -- \
+	"$TRACER" --replay "$tmp/fresh.htrec"
+# byte 40: the first item's checksum (it starts at 32, after the header)
+b=$(od -An -tu1 -j40 -N1 "$tmp/fresh.htrec" | tr -d ' ')
+printf "\\$(printf %03o $((b ^ 4)))" |
+	dd of="$tmp/fresh.htrec" bs=1 seek=40 conv=notrunc 2>/dev/null
+expect replay_flipped_bit 1 "the recording is corrupt at byte 32: .*checksum" -- \
+	"$TRACER" --replay "$tmp/fresh.htrec"
 expect probe 0 "attach mode: +(fentry|kprobe|tracepoint)" -- "$TRACER" --probe
 expect probe_no_btf 1 "tracing: +cannot work" -- \
 	"$TRACER" --probe --btf /nonexistent/btf

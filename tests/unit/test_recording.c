@@ -2,6 +2,7 @@
 /* --record / --replay files: round trip, and every way a file can be bad. */
 #include <errno.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,7 +70,7 @@ static void test_round_trip(void)
 		rec2[i] = (uint8_t)i;
 	tmp_path();
 	chmod(path, 0644); /* an existing file is made private too */
-	CHECK_INT(recording_create(&w, path, -123456789), 0);
+	CHECK_INT(recording_create(&w, path, -123456789, err, sizeof(err)), 0);
 	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec1, sizeof(rec1)), 0);
 	CHECK_INT(recording_write(&w, RECORDING_LOST, &lost, sizeof(lost)), 0);
 	CHECK_INT(recording_write(&w, RECORDING_TICK, &tick, sizeof(tick)), 0);
@@ -115,12 +116,12 @@ static void test_cut_anywhere(void)
 
 	memset(rec, 1, sizeof(rec));
 	tmp_path();
-	CHECK_INT(recording_create(&w, path, 0), 0);
+	CHECK_INT(recording_create(&w, path, 0, err, sizeof(err)), 0);
 	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec, sizeof(rec)), 0);
 	CHECK_INT(recording_close(&w), 0);
 	n = read_bytes(full, sizeof(full));
-	CHECK_INT(n, 24 + 8 + 24);
-	for (cut = 24 + 1; cut < n; cut++) {
+	CHECK_INT(n, 32 + 12 + 21 + 7);
+	for (cut = 32 + 1; cut < n; cut++) {
 		int r;
 
 		write_bytes(full, cut);
@@ -131,7 +132,7 @@ static void test_cut_anywhere(void)
 		recording_close_reader(&rd);
 	}
 	/* cut inside the header */
-	for (cut = 0; cut < 24; cut++) {
+	for (cut = 0; cut < 32; cut++) {
 		write_bytes(full, cut);
 		CHECK_INT(recording_open(&rd, path, err, sizeof(err)), -EINVAL);
 		CHECK(err[0] != 0);
@@ -159,7 +160,8 @@ static void test_bad_files(void)
 	write_bytes(buf, 24);
 	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "format 9") != NULL);
-	buf[8] = RECORDING_VERSION;
+	/* the item checks below, on format 1 (no CRC to get past) */
+	buf[8] = RECORDING_VERSION_UNCHECKED;
 	/* unknown item kind */
 	u[0] = 77;
 	u[1] = 8;
@@ -262,7 +264,7 @@ static void test_format1_dns(void)
 	recording_close_reader(&rd);
 	/* the same DNS record in a current file is short: as it is, for
 	 * the correlator to reject */
-	file[8] = RECORDING_VERSION;
+	file[8] = RECORDING_VERSION_UNCHECKED;
 	write_bytes(file, n);
 	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
 	CHECK_INT(next(&kind, &data, &size), 1);
@@ -278,24 +280,228 @@ static void test_write_failure(void)
 	static uint8_t rec[RECORDING_MAX_ITEM];
 	int r = 0;
 
-	if (access("/dev/full", W_OK) != 0)
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
 		return;
-	CHECK_INT(recording_create(&w, "/dev/full", 0), 0);
+	/* recording_create refuses devices: the writer on its own */
+	CHECK_INT(recording_start(&w, fd, 0), 0);
 	/* stdio buffers 1 MiB: write past it */
 	for (int i = 0; i < 40 && !r; i++)
 		r = recording_write(&w, RECORDING_RECORD, rec, sizeof(rec));
 	CHECK_INT(r, -ENOSPC);
 	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec, 8), -ENOSPC);
 	CHECK_INT(recording_close(&w), -ENOSPC);
-	CHECK_INT(recording_create(&w, "/nonexistent/dir/file", 0), -ENOENT);
+	CHECK_INT(recording_create(&w, "/nonexistent/dir/file", 0, err,
+				   sizeof(err)), -ENOENT);
+	CHECK_STR(err, "No such file or directory");
 	/* too large an item */
 	tmp_path();
-	CHECK_INT(recording_create(&w, path, 0), 0);
+	CHECK_INT(recording_create(&w, path, 0, err, sizeof(err)), 0);
 	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec,
 				  RECORDING_MAX_ITEM + 1),
 		  -EMSGSIZE);
 	recording_close(&w);
 	unlink(path);
+}
+
+/* The items of the recording at path, as read, into items[] (each item
+ * as kind, size, payload); the reader's last return. */
+static int read_all(uint8_t *items, size_t max, size_t *len, int *n_items)
+{
+	enum recording_item_kind kind;
+	const void *data;
+	size_t size;
+	int r;
+
+	*len = 0;
+	*n_items = 0;
+	err[0] = 0;
+	r = recording_open(&rd, path, err, sizeof(err));
+	if (r)
+		return r;
+	while ((r = next(&kind, &data, &size)) > 0) {
+		if (*len + 8 + size > max)
+			break;
+		memcpy(items + *len, &kind, 4);
+		memcpy(items + *len + 4, &size, 4);
+		memcpy(items + *len + 8, data, size);
+		*len += 8 + size;
+		(*n_items)++;
+	}
+	recording_close_reader(&rd);
+	return r;
+}
+
+/* Any one byte of a recording changed: the reader says the file is
+ * corrupt (or not a recording, or of no known format) and hands out
+ * nothing that differs from what was written: what it gives before the
+ * error is the original's items, in order. */
+static void test_flipped_byte(void)
+{
+	static uint8_t full[512], bad[512], want[1024], got[1024];
+	struct recording_writer w;
+	struct recording_lost lost = { .kind = HT_DROP_CONN, .count = 3 };
+	uint64_t tick = 42;
+	uint8_t rec[40];
+	size_t n, want_len, got_len;
+	int want_n, got_n;
+
+	for (size_t i = 0; i < sizeof(rec); i++)
+		rec[i] = (uint8_t)(i * 7);
+	tmp_path();
+	CHECK_INT(recording_create(&w, path, 1000, err, sizeof(err)), 0);
+	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec, sizeof(rec)), 0);
+	CHECK_INT(recording_write(&w, RECORDING_TICK, &tick, sizeof(tick)), 0);
+	CHECK_INT(recording_write(&w, RECORDING_LOST, &lost, sizeof(lost)), 0);
+	CHECK_INT(recording_write(&w, RECORDING_RECORD, rec, 5), 0);
+	CHECK_INT(recording_close(&w), 0);
+	n = read_bytes(full, sizeof(full));
+	CHECK(n > 32);
+	CHECK_INT(read_all(want, sizeof(want), &want_len, &want_n), 0);
+	CHECK_INT(want_n, 4);
+	for (size_t at = 0; at < n; at++) {
+		for (int bit = 0; bit < 8; bit += 3) {
+			int r;
+
+			memcpy(bad, full, n);
+			bad[at] ^= (uint8_t)(1u << bit);
+			write_bytes(bad, n);
+			r = read_all(got, sizeof(got), &got_len, &got_n);
+			if (r == 0) {
+				fprintf(stderr, "byte %zu bit %d: read as a "
+					"whole recording\n", at, bit);
+				CHECK(0);
+				continue;
+			}
+			CHECK(err[0] != 0);
+			CHECK(got_n < want_n);
+			CHECK(memcmp(got, want, got_len) == 0);
+			if (at >= 32)
+				CHECK(strstr(err, "corrupt") ||
+				      strstr(err, "ends inside an item"));
+		}
+	}
+	/* the message says where: the second item starts at 32 + 12 + 40 +
+	 * 4 (padding) */
+	memcpy(bad, full, n);
+	bad[32 + 56 + 13] ^= 1;
+	write_bytes(bad, n);
+	CHECK_INT(read_all(got, sizeof(got), &got_len, &got_n), -1);
+	CHECK_INT(got_n, 1);
+	CHECK_STR(err, "the recording is corrupt at byte 88: the item there "
+		       "does not match its checksum (bytes changed, or items "
+		       "lost or moved)");
+	/* an item left out is caught by the next one's checksum */
+	memcpy(bad, full, 88);
+	memcpy(bad + 88, full + 88 + 24, n - 88 - 24);
+	write_bytes(bad, n - 24);
+	CHECK_INT(read_all(got, sizeof(got), &got_len, &got_n), -1);
+	CHECK_INT(got_n, 1);
+	CHECK(strstr(err, "corrupt at byte 88") != NULL);
+	unlink(path);
+}
+
+/* Format 1 (no checksums) is still read. */
+static void test_format_1(void)
+{
+	uint8_t buf[24 + 8 + 8] = "HTRECORD";
+	uint32_t *u = (uint32_t *)buf;
+	int64_t mono = -5;
+	enum recording_item_kind kind;
+	const void *data;
+	size_t size;
+
+	u[2] = 1;
+	u[3] = 24;
+	memcpy(buf + 16, &mono, 8);
+	u[6] = RECORDING_RECORD;
+	u[7] = 3;
+	memcpy(buf + 32, "abc", 3);
+	tmp_path();
+	write_bytes(buf, sizeof(buf));
+	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+	CHECK_INT(rd.version, 1);
+	CHECK_INT(rd.mono_to_realtime_ns, -5);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(size, 3);
+	CHECK(memcmp(data, "abc", 3) == 0);
+	CHECK_INT(next(&kind, &data, &size), 0);
+	recording_close_reader(&rd);
+	unlink(path);
+}
+
+/* What is at the path already is looked at, never written through. */
+static void test_create_refuses(void)
+{
+	static const char secret[] = "not for the recording";
+	struct recording_writer w;
+	char dir[] = "/tmp/ht_test_rec_dir.XXXXXX";
+	char target[48], at[48];
+	uint8_t buf[64];
+	struct stat st;
+	int fd;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(at, sizeof(at), "%s/rec", dir);
+	snprintf(path, sizeof(path), "%s", target);
+	write_bytes(secret, sizeof(secret));
+	/* a symbolic link, to a file or to nowhere */
+	CHECK_INT(symlink(target, at), 0);
+	CHECK_INT(recording_create(&w, at, 0, err, sizeof(err)), -ELOOP);
+	CHECK(strstr(err, "symbolic link") != NULL);
+	CHECK_INT(read_bytes(buf, sizeof(buf)), sizeof(secret));
+	unlink(at);
+	CHECK_INT(symlink("/nonexistent/ht_test_rec", at), 0);
+	CHECK_INT(recording_create(&w, at, 0, err, sizeof(err)), -ELOOP);
+	CHECK(access("/nonexistent/ht_test_rec", F_OK) != 0);
+	unlink(at);
+	/* a FIFO: refused at once, not waited on */
+	CHECK_INT(mkfifo(at, 0600), 0);
+	CHECK_INT(recording_create(&w, at, 0, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "it is a FIFO, not a regular file");
+	unlink(at);
+	/* a file others may write */
+	snprintf(path, sizeof(path), "%s", at);
+	write_bytes(secret, sizeof(secret));
+	chmod(at, 0666);
+	CHECK_INT(recording_create(&w, at, 0, err, sizeof(err)), -EPERM);
+	CHECK_STR(err, "others may write it (mode 0666): remove it or record "
+		       "elsewhere");
+	CHECK_INT(read_bytes(buf, sizeof(buf)), sizeof(secret));
+	/* another user's file (root can make one) */
+	if (geteuid() == 0) {
+		chmod(at, 0600);
+		CHECK_INT(chown(at, 65534, 65534), 0);
+		CHECK_INT(recording_create(&w, at, 0, err, sizeof(err)),
+			  -EPERM);
+		CHECK(strstr(err, "belongs to another user (uid 65534)"));
+		CHECK_INT(read_bytes(buf, sizeof(buf)), sizeof(secret));
+		CHECK_INT(chown(at, 0, 0), 0);
+	}
+	/* a file of ours, readable by others and held open by a reader:
+	 * replaced, the reader keeps the old one */
+	chmod(at, 0644);
+	fd = open(at, O_RDONLY);
+	CHECK_INT(recording_create(&w, at, 0, err, sizeof(err)), 0);
+	CHECK_INT(recording_write(&w, RECORDING_RECORD, "x", 1), 0);
+	CHECK_INT(recording_close(&w), 0);
+	CHECK(stat(at, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == sizeof(secret) &&
+	      !memcmp(buf, secret, sizeof(secret)));
+	if (fd >= 0)
+		close(fd);
+	unlink(at);
+	/* a fresh path */
+	CHECK_INT(recording_create(&w, at, 0, err, sizeof(err)), 0);
+	CHECK_INT(recording_close(&w), 0);
+	CHECK(stat(at, &st) == 0 && (st.st_mode & 0777) == 0600 &&
+	      st.st_size == 32);
+	unlink(at);
+	unlink(target);
+	rmdir(dir);
 }
 
 int main(void)
@@ -305,5 +511,8 @@ int main(void)
 	RUN(test_bad_files);
 	RUN(test_write_failure);
 	RUN(test_format1_dns);
+	RUN(test_flipped_byte);
+	RUN(test_format_1);
+	RUN(test_create_refuses);
 	return unit_done("recording");
 }
