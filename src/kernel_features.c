@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -16,6 +20,73 @@
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define TRACEFS_MAGIC_NR 0x74726163
+
+/* capability numbers newer than some headers */
+#define HT_CAP_PERFMON 38
+#define HT_CAP_BPF 39
+
+static uint64_t effective_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (uint64_t)data[1].effective << 32 | data[0].effective;
+}
+
+bool features_privileges(char *why, size_t why_len)
+{
+	uint64_t eff = effective_caps();
+	char missing[96] = "";
+	size_t n = 0;
+
+#define HAS(cap) (eff & (1ULL << (cap)))
+#define MISSING(name) \
+	(n += snprintf(missing + n, sizeof(missing) - n, "%s%s", \
+		       n ? ", " : "", name), n = n < sizeof(missing) ? n : \
+		       sizeof(missing) - 1)
+	if (geteuid() == 0 && HAS(CAP_SYS_ADMIN)) {
+		snprintf(why, why_len, "%s", "");
+		return true;
+	}
+	if (!HAS(HT_CAP_BPF) && !HAS(CAP_SYS_ADMIN))
+		MISSING("CAP_BPF");
+	if (!HAS(HT_CAP_PERFMON) && !HAS(CAP_SYS_ADMIN))
+		MISSING("CAP_PERFMON");
+	/* the syscall tracepoints' ids are read from tracefs, which is
+	 * root's (mode 700) unless mounted otherwise */
+	if (faccessat(AT_FDCWD, TRACEFS "/events", X_OK, AT_EACCESS) &&
+	    errno == EACCES)
+		MISSING("CAP_DAC_READ_SEARCH (tracefs is root's)");
+#undef MISSING
+#undef HAS
+	if (!n) {
+		snprintf(why, why_len, "%s", "");
+		return true;
+	}
+	snprintf(why, why_len, "uid %u lacks %s: run as root, or see "
+		 "README.md, Requirements", (unsigned)geteuid(), missing);
+	return false;
+}
+
+/* May this process load BPF programs and create maps at all? */
+static bool bpf_capable(void)
+{
+	uint64_t eff = effective_caps();
+
+	return (eff & (1ULL << CAP_SYS_ADMIN)) ||
+	       ((eff & (1ULL << HT_CAP_BPF)) &&
+		(eff & (1ULL << HT_CAP_PERFMON)));
+}
+
+/* errno of a refused BPF probe: for want of privileges, or a real no? */
+static bool denied(int err)
+{
+	return (err == EPERM || err == EACCES) && !bpf_capable();
+}
 
 static void set_why(char *why, const char *fmt, const char *arg)
 {
@@ -50,6 +121,12 @@ static void probe_fentry(struct kernel_features *f)
 		    .attach_btf_id = id);
 	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "probe_fentry", "GPL",
 				insns, 2, &opts);
+	if (prog_fd < 0 && denied(errno)) {
+		f->denied = true;
+		set_why(f->why_fentry, "not known: loading a BPF program is "
+			"not permitted without privileges (%s)", strerror(errno));
+		return;
+	}
 	if (prog_fd < 0) {
 		set_why(f->why_fentry, "the kernel refuses fentry programs (%s)",
 			strerror(errno));
@@ -66,13 +143,34 @@ static void probe_fentry(struct kernel_features *f)
 	close(prog_fd);
 }
 
+/* Creating a ring buffer map: EINVAL before 5.8, EPERM without the
+ * privilege to create maps at all. */
+static void probe_ringbuf(struct kernel_features *f)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0,
+				(__u32)sysconf(_SC_PAGESIZE), NULL);
+
+	if (fd >= 0) {
+		f->ringbuf = true;
+		close(fd);
+	} else if (denied(errno)) {
+		f->denied = true;
+		set_why(f->why_ringbuf, "not known: creating a BPF map is not "
+			"permitted without privileges (%s)", strerror(errno));
+	} else {
+		set_why(f->why_ringbuf, "no BPF ring buffer (needs Linux 5.8 "
+			"or later: %s)", strerror(errno));
+	}
+}
+
 static bool tracefs_has_syscalls(const char *root)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_connect",
 		 root);
-	return access(path, F_OK) == 0;
+	/* the effective ids and capabilities, which access() would not use */
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
 }
 
 /*
@@ -85,12 +183,36 @@ static void probe_tracefs(struct kernel_features *f)
 	bool debugfs = access(DEBUGFS_TRACING, F_OK) == 0;
 	const char *root = debugfs ? DEBUGFS_TRACING : TRACEFS;
 
+	struct statfs sfs;
+	struct stat st;
+
 	snprintf(f->tracefs_root, sizeof(f->tracefs_root), "%s", root);
 	if (tracefs_has_syscalls(root)) {
 		f->tracefs = true;
 		return;
 	}
+	if (errno == EACCES && statfs(root, &sfs) == 0 &&
+	    sfs.f_type == TRACEFS_MAGIC_NR) {
+		/* there, but not ours to read */
+		f->denied = true;
+		snprintf(f->why_tracefs, FEATURE_WHY_MAX,
+			 "not known: tracefs at %s may not be read by uid %u "
+			 "(mode %03o, owner uid %u): run as root, or add "
+			 "CAP_DAC_READ_SEARCH", root, (unsigned)geteuid(),
+			 stat(root, &st) ? 0 : (unsigned)(st.st_mode & 0777),
+			 stat(root, &st) ? 0 : (unsigned)st.st_uid);
+		return;
+	}
 	if (mount("nodev", root, "tracefs", 0, NULL) && errno != EBUSY) {
+		if (errno == EPERM && !(effective_caps() &
+					(1ULL << CAP_SYS_ADMIN))) {
+			f->denied = true;
+			snprintf(f->why_tracefs, FEATURE_WHY_MAX,
+				 "not known: tracefs is not mounted, and "
+				 "mounting it needs root (CAP_SYS_ADMIN): run "
+				 "as root, or: mount -t tracefs nodev %s", root);
+			return;
+		}
 		snprintf(f->why_tracefs, FEATURE_WHY_MAX,
 			 "tracefs is not mounted and mounting it failed (%s); "
 			 "run: mount -t tracefs nodev %s", strerror(errno), root);
@@ -111,7 +233,9 @@ void features_probe(struct kernel_features *f, const char *btf_path)
 	snprintf(f->btf_path, sizeof(f->btf_path), "%s",
 		 btf_path && *btf_path ? btf_path : VMLINUX_BTF);
 	f->btf = access(f->btf_path, R_OK) == 0;
-	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	f->privileged = features_privileges(f->why_privileges,
+					    sizeof(f->why_privileges));
+	probe_ringbuf(f);
 	if (f->btf)
 		probe_fentry(f);
 	else
@@ -125,6 +249,14 @@ void features_probe(struct kernel_features *f, const char *btf_path)
 			    F_OK) == 0;
 	f->uprobe_multi = uprobe_multi_supported(f->why_uprobe_multi,
 						 sizeof(f->why_uprobe_multi));
+	if (!f->uprobe_multi && !bpf_capable() &&
+	    (strstr(f->why_uprobe_multi, strerror(EPERM)) ||
+	     strstr(f->why_uprobe_multi, strerror(EACCES)))) {
+		f->denied = true;
+		set_why(f->why_uprobe_multi, "not known: loading a BPF "
+			"program is not permitted without privileges (%s)",
+			strerror(EPERM));
+	}
 	probe_tracefs(f);
 }
 
@@ -135,8 +267,12 @@ bool features_can_trace(const struct kernel_features *f, const char **why)
 		       "or give its BTF with --btf PATH";
 		return false;
 	}
+	if (!f->privileged) {
+		*why = f->why_privileges;
+		return false;
+	}
 	if (!f->ringbuf) {
-		*why = "no BPF ring buffer (needs Linux 5.8 or later)";
+		*why = f->why_ringbuf;
 		return false;
 	}
 	if (!f->tracefs) {

@@ -15,7 +15,6 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/capability.h>
 
 #include <bpf/libbpf.h>
 
@@ -436,22 +435,14 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Root, or CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
-static bool have_privileges(void)
+/* "yes", or "no: why"; a probe the kernel would not answer for want
+ * of privileges says "not known: why" (kernel_features.c) */
+static void print_feature(const char *name, bool ok, const char *why)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-	uint64_t eff;
+	bool unknown = !strncmp(why, "not known", 9);
 
-	if (geteuid() == 0)
-		return true;
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
-#define HAS(cap) (eff & (1ULL << (cap)))
-	return HAS(CAP_SYS_ADMIN) || (HAS(39 /* BPF */) && HAS(38 /* PERFMON */));
-#undef HAS
+	printf("%-14s%s%s\n", name, ok ? "yes" : unknown ? "" : "no: ",
+	       ok ? "" : why);
 }
 
 /* --probe: what the kernel offers, which mode would be used, and why. */
@@ -467,22 +458,23 @@ static int print_probe(const struct ht_options *opts,
 
 	if (uname(&uts) == 0)
 		printf("kernel:       %s %s\n", uts.release, uts.machine);
-	printf("privileges:   %s\n", privileged ? "yes" :
-		"no (run as root, or with CAP_BPF and CAP_PERFMON)");
+	printf("privileges:   %s%s\n", privileged ? "yes" : "no: ",
+	       privileged ? "" : f->why_privileges);
 	printf("BTF:          %s (%s)\n", f->btf ? "yes" : "no", f->btf_path);
-	printf("ring buffer:  %s\n", f->ringbuf ? "yes" : "no (Linux < 5.8)");
-	printf("fentry:       %s%s\n", f->fentry ? "yes" : "no: ",
-	       f->fentry ? "" : f->why_fentry);
-	printf("kprobes:      %s%s\n", f->kprobe ? "yes" : "no: ",
-	       f->kprobe ? "" : f->why_kprobe);
-	printf("tracepoints:  %s%s%s\n", f->tracefs ? "yes (tracefs at " : "no: ",
-	       f->tracefs ? f->tracefs_root : f->why_tracefs,
-	       f->tracefs ? ")" : "");
+	print_feature("ring buffer:", f->ringbuf, f->why_ringbuf);
+	print_feature("fentry:", f->fentry, f->why_fentry);
+	print_feature("kprobes:", f->kprobe, f->why_kprobe);
+	if (f->tracefs)
+		printf("tracepoints:  yes (tracefs at %s)\n", f->tracefs_root);
+	else
+		print_feature("tracepoints:", false, f->why_tracefs);
 	printf("uprobes:      %s\n", f->uprobes ? "yes" :
 		"no: DNS lookups cannot be traced");
-	printf("uprobe_multi: %s%s\n", f->uprobe_multi ?
-	       "yes (one link per library and program: quick exit)" : "no: ",
-	       f->uprobe_multi ? "" : f->why_uprobe_multi);
+	if (f->uprobe_multi)
+		printf("uprobe_multi: yes (one link per library and program: "
+		       "quick exit)\n");
+	else
+		print_feature("uprobe_multi:", false, f->why_uprobe_multi);
 	ok = features_can_trace(f, &why) && privileged;
 	if (!features_mode_usable(f, mode, &why))
 		ok = false;
@@ -496,10 +488,12 @@ static int print_probe(const struct ht_options *opts,
 	printf("attach mode:  %s: %s\n", attach_mode_name(mode), why);
 	if (!features_can_trace(f, &why))
 		printf("tracing:      cannot work: %s\n", why);
-	else if (!privileged)
-		printf("tracing:      cannot work without privileges\n");
 	else
 		printf("tracing:      can work\n");
+	if (f->denied)
+		printf("note:         \"not known\" above: the kernel would not "
+		       "answer without privileges; run --probe as root to "
+		       "see what it offers\n");
 	return ok ? 0 : 1;
 }
 
@@ -636,7 +630,7 @@ int main(int argc, char **argv)
 
 	if (app.opts.probe_only) {
 		features_probe(&features, app.opts.btf_path);
-		return print_probe(&app.opts, &features, have_privileges());
+		return print_probe(&app.opts, &features, features.privileged);
 	}
 	app.out.color = !app.opts.json && isatty(STDOUT_FILENO);
 	app.out.show_query = app.opts.show_query;
@@ -652,9 +646,9 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	install_signals();
-	if (!have_privileges()) {
+	if (!features_privileges(err, sizeof(err))) {
 		log_error("tracing needs root, or the CAP_BPF and CAP_PERFMON "
-			  "capabilities: run it with sudo");
+			  "capabilities and a way into tracefs: %s", err);
 		return 1;
 	}
 	if (check_pids(&app.opts))

@@ -124,8 +124,36 @@ expect probe 0 "attach mode: +(fentry|kprobe|tracepoint)" -- "$TRACER" --probe
 expect probe_no_btf 1 "tracing: +cannot work" -- \
 	"$TRACER" --probe --btf /nonexistent/btf
 if command -v setpriv >/dev/null 2>&1; then
+	nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
 	expect not_root 1 "needs root, or the CAP_BPF and CAP_PERFMON" -- \
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$TRACER"
+		$nobody "$TRACER"
+	# --probe without privileges blames them, not the kernel
+	expect probe_unprivileged 1 "privileges: +no: uid 65534 lacks CAP_BPF, CAP_PERFMON" -- \
+		$nobody "$TRACER" --probe
+	if grep -Eq "Linux < 5.8|5.8 or later|tracefs is not mounted" "$tmp/out"; then
+		bad probe_unprivileged_no_kernel_blame "$(grep -E "5.8|tracefs" "$tmp/out")"
+	elif ! grep -Eq "^ring buffer: +not known: .*not permitted" "$tmp/out"; then
+		bad probe_unprivileged_no_kernel_blame "ring buffer line: $(grep '^ring' "$tmp/out")"
+	else
+		ok probe_unprivileged_no_kernel_blame
+	fi
+	# CAP_BPF + CAP_PERFMON: BPF is allowed, tracefs (root's) is not
+	caps=+bpf,+perfmon
+	expect probe_bpf_perfmon 1 "lacks CAP_DAC_READ_SEARCH \(tracefs is root's\)" -- \
+		$nobody --inh-caps=$caps --ambient-caps=$caps "$TRACER" --probe
+	if ! grep -Eq "^ring buffer: +yes" "$tmp/out"; then
+		bad probe_bpf_perfmon_ringbuf "$(grep '^ring' "$tmp/out")"
+	else
+		ok probe_bpf_perfmon_ringbuf
+	fi
+	expect start_bpf_perfmon 1 "lacks CAP_DAC_READ_SEARCH" -- \
+		$nobody --inh-caps=$caps --ambient-caps=$caps "$TRACER" -d 1
+	# ... and with a way into tracefs, what README.md says is enough
+	caps=+bpf,+perfmon,+dac_read_search
+	expect probe_bpf_perfmon_dac 0 "tracing: +can work" -- \
+		$nobody --inh-caps=$caps --ambient-caps=$caps "$TRACER" --probe
+	expect start_bpf_perfmon_dac 0 "Tracing HTTP requests" -- \
+		$nobody --inh-caps=$caps --ambient-caps=$caps "$TRACER" -d 1
 else
 	bad not_root "setpriv (util-linux) is missing"
 fi
