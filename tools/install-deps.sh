@@ -7,8 +7,9 @@ set -eu
 PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux
-qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs perl
-nghttp2-client golang-go openjdk-17-jdk-headless nginx-light python3-grpcio"
+qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs npm
+perl nghttp2-client golang-go openjdk-17-jdk-headless nginx-light
+python3-grpcio"
 	# the guest's busybox must be static; busybox-static replaces busybox
 	if ! { [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null |
 		grep -q 'program interpreter'; }; then
@@ -29,16 +30,23 @@ done
 if command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ]; then
 	missing=$(echo "$missing" | sed 's/ bpftool//')
 fi
+<<<<<<< HEAD
 # any nginx with the http_v2 and ssl modules will do (nginx-light has them)
 if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
 	missing=$(echo "$missing" | sed 's/ nginx-light//')
+=======
+# npm comes with other builds of nodejs (NodeSource's), which Debian's
+# npm package would conflict with
+if command -v npm >/dev/null 2>&1; then
+	missing=$(echo "$missing" | sed 's/ npm$//; s/ npm / /')
+>>>>>>> d1b6e8b (Quick start: both commands work as root without sudo)
 fi
 if [ -z "$missing" ]; then
 	echo "install-deps: everything is installed"
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: missing:$missing; run this script as root (sudo)" >&2
+	echo "install-deps: missing:$missing; run this script as root" >&2
 	exit 1
 fi
 apt-get update -qq
