@@ -37,42 +37,15 @@ static uint64_t effective_caps(void)
 	return (uint64_t)data[1].effective << 32 | data[0].effective;
 }
 
-bool features_privileges(char *why, size_t why_len)
+/* appends ", name" (or name) to the list in buf */
+static void add_missing(char *buf, size_t len, const char *name)
 {
-	uint64_t eff = effective_caps();
-	char missing[96] = "";
-	size_t n = 0;
+	size_t n = strlen(buf);
 
-#define HAS(cap) (eff & (1ULL << (cap)))
-#define MISSING(name) \
-	(n += snprintf(missing + n, sizeof(missing) - n, "%s%s", \
-		       n ? ", " : "", name), n = n < sizeof(missing) ? n : \
-		       sizeof(missing) - 1)
-	if (geteuid() == 0 && HAS(CAP_SYS_ADMIN)) {
-		snprintf(why, why_len, "%s", "");
-		return true;
-	}
-	if (!HAS(HT_CAP_BPF) && !HAS(CAP_SYS_ADMIN))
-		MISSING("CAP_BPF");
-	if (!HAS(HT_CAP_PERFMON) && !HAS(CAP_SYS_ADMIN))
-		MISSING("CAP_PERFMON");
-	/* the syscall tracepoints' ids are read from tracefs, which is
-	 * root's (mode 700) unless mounted otherwise */
-	if (faccessat(AT_FDCWD, TRACEFS "/events", X_OK, AT_EACCESS) &&
-	    errno == EACCES)
-		MISSING("CAP_DAC_READ_SEARCH (tracefs is root's)");
-#undef MISSING
-#undef HAS
-	if (!n) {
-		snprintf(why, why_len, "%s", "");
-		return true;
-	}
-	snprintf(why, why_len, "uid %u lacks %s: run as root, or see "
-		 "README.md, Requirements", (unsigned)geteuid(), missing);
-	return false;
+	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
 }
 
-/* May this process load BPF programs and create maps at all? */
+/* May this process load tracing BPF programs and create maps at all? */
 static bool bpf_capable(void)
 {
 	uint64_t eff = effective_caps();
@@ -82,11 +55,33 @@ static bool bpf_capable(void)
 		(eff & (1ULL << HT_CAP_PERFMON)));
 }
 
-/* errno of a refused BPF probe: for want of privileges, or a real no? */
-static bool denied(int err)
+bool features_privileges(char *why, size_t why_len)
 {
-	return (err == EPERM || err == EACCES) && !bpf_capable();
+	uint64_t eff = effective_caps();
+	bool admin = eff & (1ULL << CAP_SYS_ADMIN);
+	char missing[96] = "";
+
+	if (!admin && !(eff & (1ULL << HT_CAP_BPF)))
+		add_missing(missing, sizeof(missing), "CAP_BPF");
+	if (!admin && !(eff & (1ULL << HT_CAP_PERFMON)))
+		add_missing(missing, sizeof(missing), "CAP_PERFMON");
+	/* the syscall tracepoints' ids are read from tracefs, which is
+	 * root's (mode 700) unless mounted otherwise */
+	if (faccessat(AT_FDCWD, TRACEFS "/events", X_OK, AT_EACCESS) &&
+	    errno == EACCES)
+		add_missing(missing, sizeof(missing),
+			    "CAP_DAC_READ_SEARCH (tracefs is root's)");
+	if (!missing[0]) {
+		snprintf(why, why_len, "%s", "");
+		return true;
+	}
+	snprintf(why, why_len, "uid %u lacks %s: run as root, or see "
+		 "README.md, Requirements", (unsigned)geteuid(), missing);
+	return false;
 }
+
+#define NOT_PERMITTED "not known: loading BPF programs needs CAP_BPF and " \
+		      "CAP_PERFMON (or root)"
 
 static void set_why(char *why, const char *fmt, const char *arg)
 {
@@ -121,12 +116,6 @@ static void probe_fentry(struct kernel_features *f)
 		    .attach_btf_id = id);
 	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "probe_fentry", "GPL",
 				insns, 2, &opts);
-	if (prog_fd < 0 && denied(errno)) {
-		f->denied = true;
-		set_why(f->why_fentry, "not known: loading a BPF program is "
-			"not permitted without privileges (%s)", strerror(errno));
-		return;
-	}
 	if (prog_fd < 0) {
 		set_why(f->why_fentry, "the kernel refuses fentry programs (%s)",
 			strerror(errno));
@@ -153,7 +142,7 @@ static void probe_ringbuf(struct kernel_features *f)
 	if (fd >= 0) {
 		f->ringbuf = true;
 		close(fd);
-	} else if (denied(errno)) {
+	} else if ((errno == EPERM || errno == EACCES) && !bpf_capable()) {
 		f->denied = true;
 		set_why(f->why_ringbuf, "not known: creating a BPF map is not "
 			"permitted without privileges (%s)", strerror(errno));
@@ -182,9 +171,8 @@ static void probe_tracefs(struct kernel_features *f)
 {
 	bool debugfs = access(DEBUGFS_TRACING, F_OK) == 0;
 	const char *root = debugfs ? DEBUGFS_TRACING : TRACEFS;
-
 	struct statfs sfs;
-	struct stat st;
+	struct stat st = {};
 
 	snprintf(f->tracefs_root, sizeof(f->tracefs_root), "%s", root);
 	if (tracefs_has_syscalls(root)) {
@@ -195,12 +183,12 @@ static void probe_tracefs(struct kernel_features *f)
 	    sfs.f_type == TRACEFS_MAGIC_NR) {
 		/* there, but not ours to read */
 		f->denied = true;
+		stat(root, &st);
 		snprintf(f->why_tracefs, FEATURE_WHY_MAX,
 			 "not known: tracefs at %s may not be read by uid %u "
 			 "(mode %03o, owner uid %u): run as root, or add "
 			 "CAP_DAC_READ_SEARCH", root, (unsigned)geteuid(),
-			 stat(root, &st) ? 0 : (unsigned)(st.st_mode & 0777),
-			 stat(root, &st) ? 0 : (unsigned)st.st_uid);
+			 (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
 		return;
 	}
 	if (mount("nodev", root, "tracefs", 0, NULL) && errno != EBUSY) {
@@ -236,10 +224,16 @@ void features_probe(struct kernel_features *f, const char *btf_path)
 	f->privileged = features_privileges(f->why_privileges,
 					    sizeof(f->why_privileges));
 	probe_ringbuf(f);
-	if (f->btf)
-		probe_fentry(f);
-	else
+	/* loading a tracing program takes privileges: without them, the
+	 * kernel's EPERM would say nothing about what it offers */
+	if (!f->btf) {
 		set_why(f->why_fentry, "%s", "no kernel BTF");
+	} else if (!bpf_capable()) {
+		f->denied = true;
+		set_why(f->why_fentry, "%s", NOT_PERMITTED);
+	} else {
+		probe_fentry(f);
+	}
 	f->kprobe = access("/sys/bus/event_source/devices/kprobe/type",
 			   F_OK) == 0;
 	if (!f->kprobe)
@@ -247,15 +241,12 @@ void features_probe(struct kernel_features *f, const char *btf_path)
 			"no kprobe support (kernel built without CONFIG_KPROBES)");
 	f->uprobes = access("/sys/bus/event_source/devices/uprobe/type",
 			    F_OK) == 0;
-	f->uprobe_multi = uprobe_multi_supported(f->why_uprobe_multi,
-						 sizeof(f->why_uprobe_multi));
-	if (!f->uprobe_multi && !bpf_capable() &&
-	    (strstr(f->why_uprobe_multi, strerror(EPERM)) ||
-	     strstr(f->why_uprobe_multi, strerror(EACCES)))) {
+	if (bpf_capable()) {
+		f->uprobe_multi = uprobe_multi_supported(
+			f->why_uprobe_multi, sizeof(f->why_uprobe_multi));
+	} else {
 		f->denied = true;
-		set_why(f->why_uprobe_multi, "not known: loading a BPF "
-			"program is not permitted without privileges (%s)",
-			strerror(EPERM));
+		set_why(f->why_uprobe_multi, "%s", NOT_PERMITTED);
 	}
 	probe_tracefs(f);
 }
