@@ -30,16 +30,14 @@ done
 if command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ]; then
 	missing=$(echo "$missing" | sed 's/ bpftool//')
 fi
-<<<<<<< HEAD
 # any nginx with the http_v2 and ssl modules will do (nginx-light has them)
 if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
 	missing=$(echo "$missing" | sed 's/ nginx-light//')
-=======
+fi
 # npm comes with other builds of nodejs (NodeSource's), which Debian's
 # npm package would conflict with
 if command -v npm >/dev/null 2>&1; then
 	missing=$(echo "$missing" | sed 's/ npm$//; s/ npm / /')
->>>>>>> d1b6e8b (Quick start: both commands work as root without sudo)
 fi
 if [ -z "$missing" ]; then
 	echo "install-deps: everything is installed"
