@@ -888,6 +888,19 @@ static void req_unlink(struct conn *conn, struct pending_req *r)
 		conn->writing = NULL;
 }
 
+/* the newest of the connection's pending requests */
+static void req_append(struct conn *conn, struct pending_req *r)
+{
+	r->next = NULL;
+	r->prev = conn->tail;
+	if (conn->tail)
+		conn->tail->next = r;
+	else
+		conn->head = r;
+	conn->tail = r;
+	conn->n_pending++;
+}
+
 static void mark_incomplete(struct pending_req *r, const char *reason)
 {
 	if (!r->incomplete) {
@@ -1110,14 +1123,7 @@ static struct pending_req *open_request(struct correlator *c,
 	r->tid = ev->hdr.tid;
 	copy_comm(r->comm, ev->hdr.comm);
 
-	r->next = NULL;
-	r->prev = conn->tail;
-	if (conn->tail)
-		conn->tail->next = r;
-	else
-		conn->head = r;
-	conn->tail = r;
-	conn->n_pending++;
+	req_append(conn, r);
 	conn->writing = r;
 	return r;
 }
@@ -1158,14 +1164,7 @@ static void open_unseen_request(struct correlator *c, struct conn *conn,
 	copy_comm(r->comm, ev->hdr.comm);
 	mark_incomplete(r, conn->taint ? "request not seen (records lost)" :
 					 "request not seen");
-	r->next = NULL;
-	r->prev = conn->tail;
-	if (conn->tail)
-		conn->tail->next = r;
-	else
-		conn->head = r;
-	conn->tail = r;
-	conn->n_pending++;
+	req_append(conn, r);
 }
 
 /* This record carries bytes of the current response. */
