@@ -677,6 +677,10 @@ int main(int argc, char **argv)
 			 "and Cookie and the start of bodies included",
 			 app.opts.record_path);
 	}
+	if (app.opts.max_capture == 0)
+		log_warn("--max-capture 0: no bytes of any read or write are "
+			 "captured, so no HTTP request can be read; only "
+			 "failed connects and lookups are reported");
 	ret = 1;
 	/* first: the summary can then be printed whenever the end comes */
 	app.corr = correlator_new(&ccfg, print_timeline, &app);

@@ -2046,6 +2046,10 @@ def case_tls_capture0_no_false_verify(env, t):
                 e = tl.get("error") or ""
                 c.true("handshake failed" not in e and "verify" not in e,
                        "curl pid %d: false failure %r" % (pid, e))
+        # what it cannot show is said, not left to silence
+        c.true(any("--max-capture 0" in x and "no HTTP request can be read"
+                   in x for x in env.current_tracer.stderr_lines),
+               "no warning on stderr that --max-capture 0 reads no request")
     return check
 
 
