@@ -158,7 +158,7 @@ test-e2e: $(BUILD)/httptrace-bpf tools $(TEST_TOOL_BINS)
 	$(Q)BUILD=$(BUILD) E2E_TRACER_ARGS="--uprobe-links perf" \
 		tests/e2e/run.sh -k tls
 
-test-lifecycle: $(BUILD)/httptrace-bpf
+test-lifecycle: $(BUILD)/httptrace-bpf tools
 	$(Q)BUILD=$(BUILD) tests/lifecycle/run.sh
 
 test: test-unit test-fuzz test-lifecycle test-e2e test-kernels \
