@@ -717,9 +717,11 @@ int main(int argc, char **argv)
 		log_info("stopped by %s during start-up", strsignal(stop_signal));
 	else
 		log_info("Tracing HTTP requests (%s mode, %d getaddrinfo "
-			 "probes, %d TLS libraries). Hit Ctrl-C to end.",
+			 "probe%s, %d TLS librar%s). Hit Ctrl-C to end.",
 			 attach_mode_name(tracer.mode), tracer.n_uprobes,
-			 tls_lib_count(&tracer));
+			 tracer.n_uprobes == 1 ? "" : "s",
+			 tls_lib_count(&tracer),
+			 tls_lib_count(&tracer) == 1 ? "y" : "ies");
 
 	started = last_gc = last_pid_check = now_ns(CLOCK_MONOTONIC);
 	tracing = 1;
