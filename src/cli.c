@@ -56,10 +56,13 @@ void cli_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 "Usage: %s [OPTIONS]\n"
-"Trace HTTP/1.x requests made by processes on this host and print one\n"
-"timeline per request (DNS, connect, send, wait, receive).\n"
+"Trace HTTP/1.x requests made and served by processes on this host and\n"
+"print one timeline per request (DNS, connect, TLS, send, wait,\n"
+"receive); HTTP/2 connections and TLS the tracer cannot decode are\n"
+"reported one line per connection.\n"
 "\n"
-"  -p, --pid PID            trace only this process (repeatable)\n"
+"  -p, --pid PID            trace only this process (repeatable); the\n"
+"                           tracer stops once all of them have exited\n"
 "  -c, --comm NAME          trace only processes named NAME: the process's\n"
 "                           name (/proc/PID/comm, as ps shows it) or the\n"
 "                           connecting thread's, whole or up to its first\n"
