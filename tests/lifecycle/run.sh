@@ -277,6 +277,43 @@ uprobe_way() {
 
 uprobe_way
 
+# --uprobe-links perf (the only way before Linux 6.6): the kernel removes
+# perf-event uprobes one at a time, ~0.1 s each, so a long exit is said,
+# after the summary, not left to look like a hang
+perf_detach_said() {
+	local name=perf_detach_said pid i n_tls sum_at said_at
+	"$TRACER" -v --uprobe-links perf >/dev/null 2>"$tmp/err" &
+	pid=$!
+	started "$name" "$pid" 300 || return
+	kill -INT "$pid"
+	for i in $(seq 1 900); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		bad "$name" "tracer did not exit within 90 s of SIGINT"
+		return
+	fi
+	wait "$pid" 2>/dev/null
+	n_tls=$(sed -n 's/.*(\([0-9]*\) perf-event links).*/\1/p' "$tmp/err" |
+		awk '{ n += $1 } END { print n + 0 }')
+	sum_at=$(grep -n 'requests, .* records lost' "$tmp/err" | cut -d: -f1)
+	said_at=$(grep -n 'detaching [0-9]* perf-event uprobes' "$tmp/err" |
+		cut -d: -f1)
+	if [ "$n_tls" -lt 20 ] && [ -z "$said_at" ]; then
+		ok "$name (only $n_tls TLS perf-event links here: nothing to say)"
+	elif [ -z "$said_at" ]; then
+		bad "$name" "$n_tls TLS perf-event links, and the exit did not say why it waits: $(tail -n 3 "$tmp/err")"
+	elif [ -z "$sum_at" ] || [ "$sum_at" -gt "$said_at" ]; then
+		bad "$name" "the summary must come before the detach: $(tail -n 3 "$tmp/err")"
+	else
+		ok "$name ($(sed -n "${said_at}p" "$tmp/err" | grep -o 'detaching [0-9]*'))"
+	fi
+}
+
+perf_detach_said
+
 EXIT_LIMIT_MS=${EXIT_LIMIT_MS:-15000}
 SERVER=${SERVER:-$BUILD/tools/ht_test_server}
 CLIENT=${CLIENT:-$BUILD/tools/ht_test_client}
