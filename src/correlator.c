@@ -580,6 +580,34 @@ static void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
 	}
 }
 
+/*
+ * The lookup and the connect a connection began with, as hooks and
+ * phase spans: the shared start of a request's timeline and of those
+ * built when a connection ends without one (a failed handshake, TLS
+ * not decoded).
+ */
+static void tl_add_conn_start(struct timeline *tl, const struct conn *conn,
+			      struct tl_spans *spans, bool dns, bool connect)
+{
+	if (dns && conn->has_dns) {
+		tl_add_dns(tl, &conn->dns, 0);
+		tl_span_add(spans, TL_PHASE_DNS, conn->dns.enter_ns,
+			    conn->dns.done_ns);
+	}
+	if (!connect)
+		return;
+	if (conn->connect_start_ns)
+		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
+			    connect_peer(conn, &conn->connect_start_peer), 0);
+	if (conn->connect_done_seen)
+		tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
+			    connect_peer(conn, &conn->connect_done_peer),
+			    conn->connect_err);
+	if (conn->connect_start_ns && conn->connect_done_seen)
+		tl_span_add(spans, TL_PHASE_CONNECT, conn->connect_start_ns,
+			    conn->connect_done_ns);
+}
+
 /* Events are added in hook order; a stable sort by time keeps that order
  * for events of the same record. */
 static void tl_sort(struct timeline *tl)
@@ -757,22 +785,8 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	else if (e && first && conn->has_dns)
 		copy_bounded(e->host, sizeof(e->host), conn->dns.host,
 			     sizeof(conn->dns.host));
-	if (first && conn->has_dns) {
-		tl_add_dns(tl, &conn->dns, 0);
-		tl_span_add(&spans, TL_PHASE_DNS, conn->dns.enter_ns,
-			    conn->dns.done_ns);
-	}
-	if (first && client && conn->connect_start_ns)
-		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
-			    connect_peer(conn, &conn->connect_start_peer), 0);
-	if (first && client && conn->connect_done_seen)
-		tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
-			    connect_peer(conn, &conn->connect_done_peer),
-			    conn->connect_err);
-	if (first && client && conn->connect_start_ns &&
-	    conn->connect_done_seen)
-		tl_span_add(&spans, TL_PHASE_CONNECT, conn->connect_start_ns,
-			    conn->connect_done_ns);
+	if (first)
+		tl_add_conn_start(tl, conn, &spans, true, client);
 	if (first && client && conn->tls && conn->tls->hs_start_ns) {
 		tl_add(tl, TL_TLSHandshakeStart, conn->tls->hs_start_ns);
 		if (conn->tls->hs == HS_OK && !conn->tls->hs_done_unknown) {
@@ -1968,25 +1982,8 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	if (e && t->stream[0].hello.sni[0])
 		copy_bounded(e->host, sizeof(e->host), t->stream[0].hello.sni,
 			     sizeof(t->stream[0].hello.sni));
-	if (conn->role == HT_ROLE_CLIENT) {
-		if (conn->has_dns) {
-			tl_add_dns(tl, &conn->dns, 0);
-			tl_span_add(&spans, TL_PHASE_DNS, conn->dns.enter_ns,
-				    conn->dns.done_ns);
-		}
-		if (conn->connect_start_ns)
-			tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
-				    connect_peer(conn, &conn->connect_start_peer),
-				    0);
-		if (conn->connect_done_seen)
-			tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
-				    connect_peer(conn, &conn->connect_done_peer),
-				    conn->connect_err);
-		if (conn->connect_start_ns && conn->connect_done_seen)
-			tl_span_add(&spans, TL_PHASE_CONNECT,
-				    conn->connect_start_ns,
-				    conn->connect_done_ns);
-	}
+	if (conn->role == HT_ROLE_CLIENT)
+		tl_add_conn_start(tl, conn, &spans, true, true);
 	tl_add(tl, TL_TLSHandshakeStart, t->hs_start_ns);
 	e = tl_add(tl, TL_TLSHandshakeDone, tl->end_ns);
 	if (e)
@@ -2062,21 +2059,8 @@ static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 	if (e)
 		copy_bounded(e->host, sizeof(e->host), tl->tls.sni,
 			     sizeof(tl->tls.sni));
-	if (client && conn->has_dns) {
-		tl_add_dns(tl, &conn->dns, 0);
-		tl_span_add(&spans, TL_PHASE_DNS, conn->dns.enter_ns,
-			    conn->dns.done_ns);
-	}
-	if (client && conn->connect_start_ns)
-		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
-			    connect_peer(conn, &conn->connect_start_peer), 0);
-	if (client && conn->connect_done_seen)
-		tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
-			    connect_peer(conn, &conn->connect_done_peer),
-			    conn->connect_err);
-	if (client && conn->connect_start_ns && conn->connect_done_seen)
-		tl_span_add(&spans, TL_PHASE_CONNECT, conn->connect_start_ns,
-			    conn->connect_done_ns);
+	if (client)
+		tl_add_conn_start(tl, conn, &spans, true, true);
 	/* the ClientHello's write (or, for a server, its read) is a fact;
 	 * where the handshake ended is not on the wire in TLS 1.3, so the
 	 * encrypted rest is time in no phase the tracer saw: idle */
