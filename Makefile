@@ -32,12 +32,11 @@ LDLIBS    += -lbpf -lelf -lz
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
 	     -Wall -Wno-unused-function
 
-# Userspace modules that need libbpf; everything else in src/ is pure
-# (no kernel, no libbpf) and is linked into the unit tests and fuzzers.
-KERNEL_SRCS := src/main.c src/loader.c src/kernel_features.c src/event_reader.c \
-	       src/uprobe_multi.c \
-	       src/libc_locate.c src/tls_attach.c
-ALL_SRCS    := $(wildcard src/*.c)
+# src/kernel/ and main.c are the only userspace code that uses libbpf;
+# every other folder of src/ is pure (no kernel, no libbpf) by being
+# there, and is linked into the unit tests and fuzzers.
+KERNEL_SRCS := src/main.c $(wildcard src/kernel/*.c)
+ALL_SRCS    := $(shell find src -name '*.c' | LC_ALL=C sort)
 PURE_SRCS   := $(filter-out $(KERNEL_SRCS),$(ALL_SRCS))
 
 BPF_SRCS    := bpf/httptrace.bpf.c
@@ -93,6 +92,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # Every userspace object may include a skeleton, so skeletons come first.
 $(BUILD)/obj/%.o: src/%.c $(SKELS) | $(BUILD)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/httptrace-bpf: $(OBJS)
@@ -110,6 +110,7 @@ $(BUILD)/tools/%: tools/%.c | $(BUILD)/tools
 
 $(BUILD)/asan/%.o: src/%.c | $(BUILD)/asan
 	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) | $(BUILD)/tests
@@ -178,7 +179,7 @@ install: $(BUILD)/httptrace-bpf
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*.d $(BUILD)/asan/*.d \
+-include $(wildcard $(BUILD)/*.d $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) \
 	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/tools/*.d \
 	$(BUILD)/fuzz/*.d)
 

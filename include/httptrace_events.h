@@ -187,7 +187,7 @@ struct ht_dns_event {
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
 	/* the service asked, "" when none; last, so that a record of
 	 * recording format 1, made before it existed, is this one cut
-	 * short (src/recording.c pads those) */
+	 * short (src/record/recording.c pads those) */
 	char service[HT_DNS_SERVICE_LEN];
 };
 

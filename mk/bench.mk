@@ -33,11 +33,11 @@ $(BENCH_DIR)/floor.skel.h: $(BENCH_DIR)/floor.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
 
-$(BENCH_DIR)/ht_bench_floor: tools/bench/floor.c src/libc_locate.c \
+$(BENCH_DIR)/ht_bench_floor: tools/bench/floor.c src/discover/libc_locate.c \
 		$(BENCH_DIR)/floor.skel.h | $(BENCH_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -I$(BENCH_DIR) tools/bench/floor.c \
-		src/libc_locate.c $(LDFLAGS) $(LDLIBS) -o $@
+		src/discover/libc_locate.c $(LDFLAGS) $(LDLIBS) -o $@
 
 $(BENCH_DIR)/ht_bench_load: tools/bench/loadgen.c | $(BENCH_DIR)
 	$(call msg,CC,$@)

@@ -18,17 +18,17 @@
 
 #include <bpf/libbpf.h>
 
-#include "cli.h"
-#include "correlator.h"
-#include "event_reader.h"
-#include "kernel_features.h"
-#include "loader.h"
-#include "log.h"
-#include "output.h"
-#include "output_json.h"
-#include "output_text.h"
-#include "recording.h"
-#include "tls_attach.h"
+#include "cli/cli.h"
+#include "pipeline/correlator.h"
+#include "kernel/event_reader.h"
+#include "kernel/features.h"
+#include "kernel/tracer.h"
+#include "util/log.h"
+#include "sink/output.h"
+#include "sink/json/output_json.h"
+#include "sink/text/output_text.h"
+#include "record/recording.h"
+#include "kernel/tls_attach.h"
 
 #define POLL_MS 50
 #define GC_INTERVAL_NS (5ULL * 1000000000ULL)

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "correlator.h"
+#include "pipeline/correlator.h"
 #include "../unit/tls_records.h"
 
 #define US 1000ull

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http1_parser.h"
+#include "proto/http1/http1_parser.h"
 
 #define MAX_EVENTS 256
 #define MAX_REPEAT 4

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "httptrace_events.h"
-#include "recording.h"
+#include "record/recording.h"
 
 static struct recording_reader rd;
 

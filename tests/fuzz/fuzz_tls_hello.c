@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls_hello.h"
-#include "tls_locate.h"
+#include "proto/tls/tls_hello.h"
+#include "discover/tls_locate.h"
 
 static void check_str(const char *s, size_t size)
 {

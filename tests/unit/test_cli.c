@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Command-line parsing: every option, and each way of getting it wrong. */
-#include "cli.h"
+#include "cli/cli.h"
 #include "unit.h"
 
 static char err[256];

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "correlator.h"
-#include "reorder.h"
+#include "pipeline/correlator.h"
+#include "pipeline/reorder.h"
 #include "unit.h"
 #include "tls_records.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http1_parser.h"
+#include "proto/http1/http1_parser.h"
 #include "unit.h"
 
 #define MAX_EVENTS 64

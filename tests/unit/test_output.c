@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "json_writer.h"
-#include "output_json.h"
-#include "output_text.h"
-#include "timeline.h"
+#include "sink/json/json_writer.h"
+#include "sink/json/output_json.h"
+#include "sink/text/output_text.h"
+#include "timeline/timeline.h"
 #include "unit.h"
 
 /* ---- a strict JSON validator -------------------------------------------- */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "httptrace_events.h"
-#include "recording.h"
+#include "record/recording.h"
 #include "unit.h"
 
 static char path[64];

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "tls_hello.h"
-#include "tls_locate.h"
+#include "proto/tls/tls_hello.h"
+#include "discover/tls_locate.h"
 #include "unit.h"
 #include "tls_records.h"
 

@@ -10,7 +10,7 @@
  * The mirrored programs attach like the tracer's (attach-mode variants
  * turned off the same way). Uprobes: with no --uprobe/--uretprobe, on
  * getaddrinfo in every libc the tracer itself would find
- * (src/libc_locate.c, linked in); with them, at exactly those file
+ * (src/discover/libc_locate.c, linked in); with them, at exactly those file
  * offsets (bench.py passes what `bpftool perf` shows the running tracer
  * attached, so TLS library probes are mirrored as soon as the tracer has
  * them). --tracepoint/--raw-tp attach extra empty programs to hooks the
@@ -29,7 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
-#include "libc_locate.h"
+#include "discover/libc_locate.h"
 
 #define MAX_LINKS 512
 #define MAX_EXTRA 128
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ht_bench_floor: cannot open the BPF object\n");
 		return 1;
 	}
-	/* the same variant selection as src/loader.c */
+	/* the same variant selection as src/kernel/tracer.c */
 	bpf_program__set_autoload(skel->progs.fentry_tcp_connect,
 				  !strcmp(mode, "fentry"));
 	bpf_program__set_autoload(skel->progs.fexit_inet_csk_accept,

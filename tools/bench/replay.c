@@ -55,11 +55,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "correlator.h"
-#include "output.h"
-#include "output_json.h"
-#include "output_text.h"
-#include "recording.h"
+#include "pipeline/correlator.h"
+#include "sink/output.h"
+#include "sink/json/output_json.h"
+#include "sink/text/output_text.h"
+#include "record/recording.h"
 
 #define NPROCS 64
 #define MAX_OPS 160
