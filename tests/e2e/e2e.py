@@ -311,6 +311,10 @@ class Tracer:
             shutil.copyfile(self.stdout_path, base + ".stdout")
         except OSError:
             pass
+        try:
+            shutil.copyfile(self.record_path, base + ".htrec")
+        except OSError:
+            pass
         with open(base + ".stderr", "w") as f:
             f.write(" ".join(self.argv()) + "\n")
             f.write("\n".join(self.stderr_lines) + "\n")

@@ -11,7 +11,8 @@
 #   CI=true          not root, or a tracer that cannot start, is a failure
 #   E2E_TRACER      tracer binary (default: $BUILD/httptrace-bpf)
 #   E2E_TRACER_ARGS  extra tracer arguments, e.g. "--attach-mode tracepoint"
-#   E2E_KEEP_LOGS=1  keep tracer stdout/stderr of every run in $BUILD/e2e/
+#   E2E_KEEP_LOGS=1  keep tracer stdout/stderr and --record file of every
+#                    run in $BUILD/e2e/
 #                    (always kept for runs with a failing case)
 set -u
 BUILD=${BUILD:-build}
