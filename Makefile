@@ -62,7 +62,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
 FUZZ_RUNS   ?= 20000
 
-.PHONY: all tools test test-unit test-fuzz test-e2e test-lifecycle deps install clean \
+.PHONY: all tools test test-unit test-fuzz test-replay test-e2e test-lifecycle deps install clean \
 	vmlinux fuzz
 
 all: $(BUILD)/httptrace-bpf tools
@@ -162,7 +162,11 @@ test-e2e: $(BUILD)/httptrace-bpf tools $(TEST_TOOL_BINS)
 test-lifecycle: $(BUILD)/httptrace-bpf tools
 	$(Q)BUILD=$(BUILD) tests/lifecycle/run.sh
 
-test: test-unit test-fuzz test-lifecycle test-e2e test-kernels \
+# Recordings kept with the output they gave: any byte that changes fails.
+test-replay: $(BUILD)/httptrace-bpf
+	$(Q)BUILD=$(BUILD) tests/replay/run.sh
+
+test: test-unit test-fuzz test-replay test-lifecycle test-e2e test-kernels \
       test-kernels-broken
 
 # ---- housekeeping ---------------------------------------------------------
