@@ -4,7 +4,6 @@
  * ring-buffer records to the correlator, print each finished timeline.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +23,7 @@
 #include "kernel/features.h"
 #include "kernel/tracer.h"
 #include "util/log.h"
-#include "sink/output.h"
-#include "sink/json/output_json.h"
-#include "sink/text/output_text.h"
+#include "sink/sink.h"
 #include "record/recording.h"
 #include "kernel/tls_attach.h"
 
@@ -119,6 +116,7 @@ static uint64_t now_ns(clockid_t clock)
 struct app {
 	struct ht_options opts;
 	struct output_opts out;
+	struct sink_set *sinks;
 	struct correlator *corr;
 	struct recording_writer rec; /* --record */
 	bool recording, rec_closed;
@@ -126,12 +124,9 @@ struct app {
 	 * and the summary counts what was printed */
 	bool replay_filter;
 	uint64_t printed, printed_incomplete, printed_not_decoded;
-	uint64_t text_last_stamp_ns; /* output_opts.text_last_stamp_ns */
 	/* the first error writing stdout (EPIPE: the reader went away;
-	 * EINTR: it took nothing until the deadline), and the timelines
-	 * left out since */
+	 * EINTR: it took nothing until the deadline) */
 	int out_err;
-	uint64_t not_written;
 	/* -p: which of the traced processes are still there */
 	bool pid_gone[HT_MAX_PIDS];
 	int pids_left;
@@ -166,8 +161,6 @@ static bool timeline_wanted(const struct ht_options *opts,
 	return false;
 }
 
-static void output_failed(struct app *app, int err);
-
 static void print_timeline(void *user, const struct timeline *tl)
 {
 	struct app *app = user;
@@ -182,17 +175,7 @@ static void print_timeline(void *user, const struct timeline *tl)
 		if (!output_flag(&tl->complete))
 			app->printed_incomplete++;
 	}
-	if (app->out_err) {
-		app->not_written++;
-		return;
-	}
-	if (app->opts.json)
-		output_json(stdout, tl, &app->out);
-	else
-		output_text(stdout, tl, &app->out);
-	/* stdio drops a buffer it could not write: stop writing at once */
-	if (ferror(stdout))
-		output_failed(app, errno);
+	sink_set_emit(app->sinks, tl);
 }
 
 /* A recording that cannot be written stops, loudly; tracing goes on. */
@@ -243,6 +226,8 @@ static void take_drops(struct app *app, struct event_reader *reader,
 	}
 }
 
+static void print_output_drops(struct app *app);
+
 static void print_summary(struct app *app, uint64_t lost_total)
 {
 	const struct correlator_stats *st = correlator_stats(app->corr);
@@ -264,12 +249,15 @@ static void print_summary(struct app *app, uint64_t lost_total)
 			"httptrace-bpf: %llu times bytes that were not HTTP/1.x "
 			"followed HTTP on a connection (no timeline)\n",
 			(unsigned long long)st->not_http_after_http);
+	print_output_drops(app);
 }
 
 /* The first error writing stdout ends the tracer; from then on nothing
- * more is written. */
-static void output_failed(struct app *app, int err)
+ * more is written (the sink set leaves a failed sink out). */
+static void output_failed(void *user, const char *name, int err)
 {
+	struct app *app = user;
+
 	if (app->out_err)
 		return;
 	app->out_err = err ? err : EIO;
@@ -284,22 +272,69 @@ static void output_failed(struct app *app, int err)
 }
 
 /*
- * Writes out what stdout holds and notes the first error: a full disk, a
- * reader gone (EPIPE, or POLLERR on a pipe nobody reads any more, seen
- * without waiting for the next timeline).
+ * The outputs the options ask for, fed by print_timeline(). Opened once
+ * the epoch offset of the times is known.
+ */
+static int open_outputs(struct app *app)
+{
+	struct sink_config cfg = { .out = stdout, .opts = app->out };
+	const char *name = app->opts.json ? "json" : "text";
+	char err[256];
+
+	app->sinks = sink_set_new(output_failed, app);
+	if (!app->sinks) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (sink_set_add(app->sinks, name, &cfg, err, sizeof(err))) {
+		log_error("cannot open the %s output: %s", name, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Writes out what the outputs hold and notes the first error: a full
+ * disk, a reader gone (EPIPE, or POLLERR on a pipe nobody reads any
+ * more, seen without waiting for the next timeline).
  */
 static void check_output(struct app *app)
 {
-	struct pollfd pfd = { .fd = STDOUT_FILENO };
+	sink_set_flush(app->sinks);
+}
 
-	if (app->out_err)
-		return;
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		output_failed(app, errno);
-		return;
+/* What the outputs left out: after an error, or a full queue. */
+static void report_outputs(struct app *app)
+{
+	uint64_t not_written = 0;
+	struct sink_stats st;
+	size_t i;
+
+	for (i = 0; i < sink_set_count(app->sinks); i++) {
+		sink_set_stats(app->sinks, i, &st);
+		not_written += st.not_written;
 	}
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLNVAL)))
-		output_failed(app, pfd.revents & POLLNVAL ? EBADF : EPIPE);
+	if (not_written)
+		log_warn("%llu timelines were not written",
+			 (unsigned long long)not_written);
+}
+
+/* A queued output's drops, with the summary; only those that had any. */
+static void print_output_drops(struct app *app)
+{
+	struct sink_stats st;
+	size_t i;
+
+	for (i = 0; i < sink_set_count(app->sinks); i++) {
+		sink_set_stats(app->sinks, i, &st);
+		if (!sink_set_queued(app->sinks, i) || !st.dropped)
+			continue;
+		fprintf(stderr,
+			"httptrace-bpf: %llu timelines not sent to %s: its "
+			"queue was full\n",
+			(unsigned long long)st.dropped,
+			sink_set_name(app->sinks, i));
+	}
 }
 
 /* /proc/PID/stat's state: a zombie has exited too. */
@@ -388,6 +423,10 @@ static int run_replay(struct app *app)
 			 app->opts.replay_path, reader.version);
 	app->out.mono_to_realtime_ns = reader.mono_to_realtime_ns;
 	app->replay_filter = app->opts.n_pids || app->opts.comm[0];
+	if (open_outputs(app)) {
+		recording_close_reader(&reader);
+		return 1;
+	}
 	while ((ret = recording_next(&reader, &kind, &data, &size, err,
 				     sizeof(err))) > 0) {
 		if (kind == RECORDING_LOST) {
@@ -420,6 +459,7 @@ static int run_replay(struct app *app)
 		log_error("%s: %s; the timelines so far are printed, the rest "
 			  "are marked incomplete", app->opts.replay_path, err);
 	correlator_flush(app->corr);
+	sink_set_close(app->sinks);
 	print_summary(app, lost_total);
 	recording_close_reader(&reader);
 	return ret < 0 ? 1 : 0;
@@ -634,7 +674,6 @@ int main(int argc, char **argv)
 	}
 	app.out.color = !app.opts.json && isatty(STDOUT_FILENO);
 	app.out.show_query = app.opts.show_query;
-	app.out.text_last_stamp_ns = &app.text_last_stamp_ns;
 	if (app.opts.replay_path[0]) {
 		app.corr = correlator_new(&ccfg, print_timeline, &app);
 		if (!app.corr) {
@@ -643,6 +682,7 @@ int main(int argc, char **argv)
 		}
 		ret = run_replay(&app);
 		correlator_free(app.corr);
+		sink_set_free(app.sinks);
 		return ret;
 	}
 	install_signals();
@@ -682,6 +722,8 @@ int main(int argc, char **argv)
 			 "captured, so no HTTP request can be read; only "
 			 "failed connects and lookups are reported");
 	ret = 1;
+	if (open_outputs(&app))
+		goto out_record;
 	/* first: the summary can then be printed whenever the end comes */
 	app.corr = correlator_new(&ccfg, print_timeline, &app);
 	if (!app.corr) {
@@ -769,9 +811,8 @@ int main(int argc, char **argv)
 	correlator_flush(app.corr);
 	check_output(&app);
 	disarm_output_deadline();
-	if (app.not_written)
-		log_warn("%llu timelines were not written",
-			 (unsigned long long)app.not_written);
+	sink_set_close(app.sinks);
+	report_outputs(&app);
 	print_summary(&app, lost_total);
 	if (app.out_err && app.out_err != EPIPE)
 		ret = 1;
@@ -786,5 +827,6 @@ out_corr:
 	correlator_free(app.corr);
 out_record:
 	close_recording(&app);
+	sink_set_free(app.sinks);
 	return ret;
 }

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Sinks: where finished timelines go. main builds one struct sink_set
+ * from the options; the correlator's timeline callback hands each
+ * timeline to sink_set_emit(), which gives it to every sink.
+ *
+ * A sink that writes to a local stream (text, JSON) is called right
+ * there, on the reader's thread. A sink whose ops say it may block (an
+ * exporter talking to the network) gets a bounded queue and a thread of
+ * its own (sink_queue.h): emitting copies the timeline into the queue
+ * and never waits, and a timeline that finds the queue full is dropped
+ * and counted, so a slow collector costs timelines, never records.
+ *
+ * A new sink is one new folder, src/sink/NAME/, whose .c file defines
+ * a const struct sink_ops, plus one line in the sink_table[] of
+ * src/sink/sink.c.
+ */
+#ifndef HTTPTRACE_SINK_H
+#define HTTPTRACE_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sink/output.h"
+#include "timeline/timeline.h"
+
+/* What a sink is opened with; the same for every sink of a set. */
+struct sink_config {
+	/* where a stream sink writes (stdout); exporters ignore it */
+	FILE *out;
+	/* copied by the sinks that use it */
+	struct output_opts opts;
+	/* a queued sink: timelines it holds at most, the one being
+	 * emitted included; 0 = SINK_QUEUE_DEFAULT */
+	uint32_t queue_capacity;
+	/* a queued sink at close: how long what it still holds may take
+	 * to go out before it is dropped; 0 = SINK_DRAIN_DEFAULT_MS */
+	uint32_t drain_ms;
+};
+
+struct sink_ops {
+	const char *name;               /* "text", "json" */
+	/*
+	 * Makes the sink's state from cfg. Returns 0, or a negative errno
+	 * with the reason in err (the caller adds the sink's name).
+	 */
+	int (*open)(void **state, const struct sink_config *cfg, char *err,
+		    size_t err_size);
+	/*
+	 * Takes one timeline, only valid during the call. Returns 0, or a
+	 * negative errno: the sink failed and is not called again (its
+	 * later timelines count as not_written).
+	 */
+	int (*emit)(void *state, const struct timeline *tl);
+	/* Writes out what is buffered, now and then and before close;
+	 * NULL = nothing to do. Returns 0 or a negative errno as emit. */
+	int (*flush)(void *state);
+	/* Frees the state; NULL is not passed. */
+	void (*close)(void *state);
+	/* emit may wait on something outside the process (a network
+	 * peer): the sink gets a queue and a thread of its own, and emit,
+	 * flush and close are called on that thread only */
+	bool may_block;
+};
+
+/* Per sink; the counters only grow. */
+struct sink_stats {
+	uint64_t emitted;     /* timelines the sink took */
+	uint64_t dropped;     /* a queued sink: its queue was full, or still
+			       * held them when the drain time was over */
+	uint64_t not_written; /* came after the sink failed */
+	int err;              /* the first error (a positive errno), 0 */
+};
+
+/* Called once per sink when it first fails (a positive errno), from
+ * sink_set_emit() or sink_set_flush(): a queued sink's failure on its
+ * own thread is told on the caller's next call. */
+typedef void (*sink_failed_fn)(void *user, const char *name, int err);
+
+struct sink_set;
+
+/* NULL on allocation failure. failed may be NULL. */
+struct sink_set *sink_set_new(sink_failed_fn failed, void *user);
+/*
+ * Opens the registered sink called name and adds it. Returns 0, or a
+ * negative errno with the reason in err: -ENOENT for an unknown name.
+ */
+int sink_set_add(struct sink_set *set, const char *name,
+		 const struct sink_config *cfg, char *err, size_t err_size);
+/* The same for a sink that is not in the table (tests). */
+int sink_set_add_ops(struct sink_set *set, const struct sink_ops *ops,
+		     const struct sink_config *cfg, char *err,
+		     size_t err_size);
+/* Gives tl to every sink; never waits on a queued sink. */
+void sink_set_emit(struct sink_set *set, const struct timeline *tl);
+/* Every synchronous sink writes out what it buffers; a queued sink
+ * does when it has caught up. */
+void sink_set_flush(struct sink_set *set);
+/*
+ * Drains the queues (each for at most its drain time) and closes every
+ * sink; the counters stay readable, and emit and flush do nothing more.
+ * A synchronous sink is not flushed here: what its last
+ * sink_set_flush() did not write is its close's to handle.
+ */
+void sink_set_close(struct sink_set *set);
+/* sink_set_close() if not done, then frees the set. NULL is fine. */
+void sink_set_free(struct sink_set *set);
+
+size_t sink_set_count(const struct sink_set *set);
+const char *sink_set_name(const struct sink_set *set, size_t i);
+/* Whether sink i has a queue (its ops may block). */
+bool sink_set_queued(const struct sink_set *set, size_t i);
+/* A snapshot of sink i's counters; safe while its thread runs. */
+void sink_set_stats(const struct sink_set *set, size_t i,
+		    struct sink_stats *st);
+
+/* The registered sink called name, or NULL. */
+const struct sink_ops *sink_find(const char *name);
+
+/*
+ * For sinks that write a stdio stream: writes out what out buffers,
+ * and sees a reader gone (POLLERR on a pipe nobody reads any more)
+ * without waiting for the next timeline. Returns 0 or a negative
+ * errno.
+ */
+int sink_stream_flush(FILE *out);
+/* After writing to out: -errno (-EIO if none is set) when stdio could
+ * not write, else 0. stdio drops a buffer it could not write. */
+int sink_stream_error(FILE *out);
+
+#endif /* HTTPTRACE_SINK_H */
