@@ -102,6 +102,38 @@ struct tl_tls {
 	char error[TL_ERROR_MAX];       /* TLSHandshakeDone's err in words */
 };
 
+/*
+ * Why a timeline failed or is incomplete, as a closed set, for exports
+ * that need a bounded label (a metric label, a span status); the words
+ * in timeline.error stay what is shown. One list: X(NAME, label) gives
+ * TL_ERR_NAME and its label. A label is an interface: add kinds, do not
+ * rename them.
+ */
+#define TL_ERROR_KINDS(X)                                                  \
+	X(NONE, "")                       /* no error */                   \
+	X(DNS_FAILURE, "dns_failure")     /* the lookup failed */          \
+	X(CONNECT_REFUSED, "connect_refused")                              \
+	X(CONNECT_FAILURE, "connect_failure") /* any other connect error */ \
+	X(TIMEOUT, "timeout")             /* ETIMEDOUT anywhere */         \
+	X(RESET, "reset")                 /* ECONNRESET, EPIPE */          \
+	X(IO_ERROR, "io_error")           /* another read or write error */\
+	X(TLS_FAILURE, "tls_failure")     /* the handshake failed */       \
+	X(TLS_NOT_DECODED, "tls_not_decoded") /* no hooked TLS library */  \
+	X(MALFORMED_RESPONSE, "malformed_response")                        \
+	X(CONNECTION_CLOSED, "connection_closed") /* mid-request */       \
+	X(PROCESS_EXITED, "process_exited")                                \
+	X(RECORDS_LOST, "records_lost")   /* the kernel could not send */  \
+	X(TRACER_STOPPED, "tracer_stopped")                                \
+	X(INCOMPLETE, "incomplete")       /* given up: state lost... */    \
+	X(OTHER, "other")                 /* words no kind above knows */
+
+#define TL_ERROR_KIND_ENUM(name, label) TL_ERR_##name,
+enum tl_error_kind {
+	TL_ERROR_KINDS(TL_ERROR_KIND_ENUM)
+	TL_ERROR_KIND_COUNT,
+};
+#undef TL_ERROR_KIND_ENUM
+
 struct tl_event {
 	enum tl_hook hook;
 	uint64_t ts_ns;   /* monotonic */
@@ -141,6 +173,7 @@ struct timeline {
 	struct tl_event events[TL_MAX_EVENTS];
 	uint32_t n_events;
 	char error[TL_ERROR_MAX];       /* "" = no error */
+	enum tl_error_kind error_kind;  /* error's kind: TL_ERR_NONE */
 	bool complete;                  /* false: records lost, or cut short */
 	/* The phases in the order they happened, with TL_PHASE_IDLE steps
 	 * where time passed in none; their sum is phase_us[TL_PHASE_TOTAL].
@@ -211,5 +244,19 @@ size_t tl_target_text(const char *target, size_t max, bool show_query,
  */
 const char *tl_err_words(enum tl_hook hook, int32_t err, char *buf,
 			 size_t size);
+
+/* The label of a kind ("dns_failure"); "other" for a value out of the
+ * enum. */
+const char *tl_error_label(enum tl_error_kind kind);
+/* The kind of a Done hook's err (an errno, or EAI_* for DNSDone); a read
+ * or write error goes by TL_GotConn. 0 is TL_ERR_NONE. */
+enum tl_error_kind tl_error_kind_errno(enum tl_hook hook, int32_t err);
+/*
+ * The kind of the words the correlator puts in timeline.error for a
+ * request that failed or was given up ("connection closed by peer
+ * mid-response", "read: connection reset by peer"): TL_ERR_NONE for "",
+ * TL_ERR_OTHER for words it does not know.
+ */
+enum tl_error_kind tl_error_kind_of_words(const char *words, size_t max);
 
 #endif /* HTTPTRACE_TIMELINE_H */
