@@ -510,6 +510,7 @@ static void tl_reset(struct timeline *tl)
 	tl->n_events = 0;
 	tl->n_steps = 0;
 	tl->error[0] = '\0';
+	tl->error_kind = TL_ERR_NONE;
 	tl->complete = false;
 	tl->idle_us = -1;
 }
@@ -851,6 +852,7 @@ static void build_request(struct correlator *c, const struct conn *conn,
 			snprintf(tl->error, sizeof(tl->error),
 				 "records lost: connection addresses unknown");
 	}
+	tl->error_kind = tl_error_kind_of_words(tl->error, sizeof(tl->error));
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -1992,6 +1994,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	tl_set_phases(tl, &spans);
 	tl_sort(tl);
 	snprintf(tl->error, sizeof(tl->error), "%s", tl->tls.error);
+	tl->error_kind = TL_ERR_TLS_FAILURE;
 	tl->complete = !conn->taint;
 	emit(c);
 }
@@ -2070,6 +2073,7 @@ static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 	snprintf(tl->error, sizeof(tl->error),
 		 "TLS not decoded: encrypted by a TLS library the tracer "
 		 "does not hook");
+	tl->error_kind = TL_ERR_TLS_NOT_DECODED;
 	tl->complete = false;
 	emit(c);
 }
@@ -2460,6 +2464,7 @@ static void handle_dns(struct correlator *c, const struct ht_dns_event *ev)
 		snprintf(tl->error, sizeof(tl->error), "lookup %s: %s",
 			 failed.host,
 			 err_words(TL_DNSDone, ev->ret, words, sizeof(words)));
+		tl->error_kind = tl_error_kind_errno(TL_DNSDone, ev->ret);
 		tl->complete = true;
 		emit(c);
 		return;
@@ -2949,6 +2954,8 @@ static void handle_conn_event(struct correlator *c, struct conn *conn,
 				 "connect %s: %s", peer,
 				 err_words(TL_ConnectDone, ev->err, words,
 					   sizeof(words)));
+			tl->error_kind = tl_error_kind_errno(TL_ConnectDone,
+							     ev->err);
 			tl->complete = !conn->taint;
 			emit(c);
 			dns_give_back(c, conn);

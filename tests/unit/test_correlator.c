@@ -52,11 +52,31 @@ static void check_phase_sum(const struct timeline *tl)
 	}
 }
 
+/* Every timeline with error words has a kind, and one the words
+ * tell unless they are an errno's (which sets it where it is known). */
+static int error_kind_failures;
+
+static void check_error_kind(const struct timeline *tl)
+{
+	enum tl_error_kind by_words =
+		tl_error_kind_of_words(tl->error, sizeof(tl->error));
+
+	if ((tl->error[0] == '\0') != (tl->error_kind == TL_ERR_NONE) ||
+	    tl->error_kind == TL_ERR_OTHER ||
+	    (by_words != tl->error_kind && by_words != TL_ERR_CONNECT_FAILURE &&
+	     by_words != TL_ERR_DNS_FAILURE)) {
+		error_kind_failures++;
+		fprintf(stderr, "error \"%s\" has kind \"%s\"\n", tl->error,
+			tl_error_label(tl->error_kind));
+	}
+}
+
 static void sink(void *user, const struct timeline *tl)
 {
 	struct sinkbuf *s = user;
 
 	check_phase_sum(tl);
+	check_error_kind(tl);
 
 	if (s->n < MAX_TL)
 		s->tl[s->n] = *tl;
@@ -793,6 +813,7 @@ static void test_dns_failure(void)
 		 gai_strerror(EAI_NONAME));
 	want[19] = (char)(want[19] - 'A' + 'a'); /* Go-style lower case */
 	CHECK_STR(tl->error, want);
+	CHECK_INT(tl->error_kind, TL_ERR_DNS_FAILURE);
 	CHECK(tl->complete);
 	correlator_free(c);
 }
@@ -819,6 +840,7 @@ static void test_connect_refused(void)
 	CHECK_INT(tl->phase_us[TL_PHASE_TOTAL], 40);
 	CHECK_INT(tl->phase_us[TL_PHASE_SEND], -1);
 	CHECK_STR(tl->error, "connect 10.0.0.1:80: connection refused");
+	CHECK_INT(tl->error_kind, TL_ERR_CONNECT_REFUSED);
 	CHECK(tl->complete);
 	correlator_free(c);
 }
@@ -904,6 +926,7 @@ static void test_seq_gap(void)
 	CHECK_INT(out.n, 2);
 	CHECK(!out.tl[0].complete);
 	CHECK_STR(out.tl[0].error, "records lost");
+	CHECK_INT(out.tl[0].error_kind, TL_ERR_RECORDS_LOST);
 	/* the lost record may have been its response and the one read
 	 * another request's: no status, no response hooks */
 	CHECK_INT(out.tl[0].status, 0);
@@ -1290,6 +1313,7 @@ static void test_connection_reset(void)
 	settle(c);
 	CHECK_INT(out.n, 1);
 	CHECK_STR(out.tl[0].error, "read: connection reset by peer");
+	CHECK_INT(out.tl[0].error_kind, TL_ERR_RESET);
 	CHECK(out.tl[0].complete);
 	CHECK_INT(out.tl[0].status, 0);
 	CHECK_INT(out.tl[0].end_ns, T0 + 800 * US);
@@ -1310,6 +1334,7 @@ static void test_eof_before_response(void)
 	settle(c);
 	CHECK_INT(out.n, 1);
 	CHECK_STR(out.tl[0].error, "connection closed by peer before response");
+	CHECK_INT(out.tl[0].error_kind, TL_ERR_CONNECTION_CLOSED);
 	CHECK(out.tl[0].complete);
 	CHECK_INT(out.tl[0].end_ns, T0 + 700 * US);
 	CHECK_STR(hooks(&out.tl[0]), "GetConn,ConnectStart,ConnectDone,"
@@ -1666,6 +1691,7 @@ static void test_h2_exit_and_reset(void)
 	CHECK_INT(out.n, 2);
 	CHECK_STR(out.tl[0].version, "HTTP/2");
 	CHECK_STR(out.tl[0].error, "read: connection reset by peer");
+	CHECK_INT(out.tl[0].error_kind, TL_ERR_RESET);
 	CHECK_INT(out.tl[0].end_ns, T0 + 400 * US);
 	CHECK(out.tl[0].complete);
 	CHECK_STR(out.tl[1].version, "HTTP/2");
@@ -1742,6 +1768,7 @@ static void test_flush_pending(void)
 	CHECK_INT(out.n, 1);
 	CHECK(!out.tl[0].complete);
 	CHECK_STR(out.tl[0].error, "tracer stopped before the request finished");
+	CHECK_INT(out.tl[0].error_kind, TL_ERR_TRACER_STOPPED);
 	CHECK_INT(out.tl[0].status, 200);
 	CHECK_INT(out.tl[0].end_ns, T0 + 400 * US);
 	CHECK_INT(correlator_stats(c)->incomplete, 1);
@@ -2481,6 +2508,7 @@ static void check_failed_handshake(const struct timeline *tl,
 {
 	CHECK_STR(tl->error, error);
 	CHECK_STR(tl->tls.error, error);
+	CHECK_INT(tl->error_kind, TL_ERR_TLS_FAILURE);
 	CHECK_STR(hooks(tl), "GetConn,ConnectStart,ConnectDone,"
 			     "TLSHandshakeStart,TLSHandshakeDone");
 	CHECK(hook_ev(tl, TL_TLSHandshakeDone) &&
@@ -2927,6 +2955,14 @@ static void test_tls_bad_records(void)
 	correlator_free(c);
 }
 
+/* every timeline of every test before, whatever its shape; a RUN of
+ * its own so that a failure counts */
+static void test_every_timeline_above(void)
+{
+	CHECK_INT(phase_sum_failures, 0);
+	CHECK_INT(error_kind_failures, 0);
+}
+
 int main(void)
 {
 	RUN(test_reorder_buffer);
@@ -3002,7 +3038,6 @@ int main(void)
 	RUN(test_tls_handshake_inside_write);
 	RUN(test_tls_response_without_request);
 	RUN(test_idle_where_it_happened);
-	/* every timeline of every test above, whatever its shape */
-	CHECK_INT(phase_sum_failures, 0);
+	RUN(test_every_timeline_above);
 	return unit_done("correlator");
 }
