@@ -259,8 +259,8 @@ size_t tl_target_text(const char *target, size_t max, bool show_query,
 
 	_Static_assert(sizeof(redacted) - 1 + 1 <= 6 * 2,
 		       "a one-byte parameter and its '&' grow to 12 at most");
-	if (len >= H1_TARGET_MAX)
-		len = H1_TARGET_MAX - 1;
+	if (len >= TL_TARGET_MAX)
+		len = TL_TARGET_MAX - 1;
 	if (show_query || !query) {
 		memcpy(out, target, len);
 		out[len] = '\0';

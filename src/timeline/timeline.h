@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #include "httptrace_events.h"
-#include "proto/http1/http1_parser.h"
 
 /* ClientTrace hooks, spelled as Go spells the fields. */
 enum tl_hook {
@@ -81,6 +80,11 @@ static inline void tl_span_add(struct tl_spans *sp, enum tl_phase phase,
 
 #define TL_MAX_EVENTS 32
 #define TL_ERROR_MAX 128
+/* A request's strings, NUL included: what a protocol parser hands over
+ * must fit (the HTTP/1 parser's are the same, asserted where copied). */
+#define TL_METHOD_MAX 16
+#define TL_TARGET_MAX 256
+#define TL_HOST_MAX 256
 
 /* A connection through a TLS library: what its handshake showed. "" =
  * not known. */
@@ -159,9 +163,9 @@ struct timeline {
 	bool reused;
 	int64_t idle_us;    /* -1 = not reused / unknown */
 	/* http */
-	char method[H1_METHOD_MAX];     /* "" when no request was seen */
-	char target[H1_TARGET_MAX];
-	char host[H1_HOST_MAX];
+	char method[TL_METHOD_MAX];     /* "" when no request was seen */
+	char target[TL_TARGET_MAX];
+	char host[TL_HOST_MAX];
 	char version[16];               /* "HTTP/1.1"; "" unknown */
 	bool target_truncated;          /* longer than target holds */
 	int status;                     /* 0 = no response */
@@ -225,7 +229,7 @@ size_t tl_addr_port_text(const struct ht_addr *addr,
 bool tl_addr_port_str(const struct ht_addr *addr, char *buf, size_t size);
 /* Room for tl_target_text() output, NUL included: every byte of the
  * query may grow to at most 6. */
-#define TL_TARGET_TEXT_MAX (H1_TARGET_MAX * 6)
+#define TL_TARGET_TEXT_MAX (TL_TARGET_MAX * 6)
 #define TL_REDACTED "<redacted>"
 
 /*

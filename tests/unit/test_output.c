@@ -1482,7 +1482,7 @@ static void check_target_text(const char *target, bool show,
 			      const char *want)
 {
 	char out[TL_TARGET_TEXT_MAX];
-	size_t len = tl_target_text(target, H1_TARGET_MAX, show, out);
+	size_t len = tl_target_text(target, TL_TARGET_MAX, show, out);
 
 	CHECK_STR(out, want);
 	CHECK_INT(len, strlen(want));
@@ -1493,7 +1493,7 @@ static void test_query_redacted(void)
 	struct timeline tl;
 	struct output_opts o = test_opts();
 	struct capture c;
-	char big[H1_TARGET_MAX], out[TL_TARGET_TEXT_MAX];
+	char big[TL_TARGET_MAX], out[TL_TARGET_TEXT_MAX];
 	size_t i;
 
 	check_target_text("/a?token=SECRET789", false, "/a?token=<redacted>");
