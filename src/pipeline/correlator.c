@@ -764,6 +764,10 @@ static void build_request(struct correlator *c, const struct conn *conn,
 	memcpy(tl->comm, r->comm, sizeof(tl->comm));
 	tl->reused = r->reused;
 	tl->idle_us = r->idle_us;
+	_Static_assert(sizeof(tl->method) == sizeof(r->method) &&
+			       sizeof(tl->target) == sizeof(r->target) &&
+			       sizeof(tl->host) == sizeof(r->host),
+		       "the request's strings are copied whole");
 	memcpy(tl->method, r->method, sizeof(tl->method));
 	memcpy(tl->target, r->target, sizeof(tl->target));
 	tl->target_truncated = r->target_truncated;
