@@ -672,7 +672,6 @@ int main(int argc, char **argv)
 		features_probe(&features, app.opts.btf_path);
 		return print_probe(&app.opts, &features, features.privileged);
 	}
-	app.out.color = !app.opts.json && isatty(STDOUT_FILENO);
 	app.out.show_query = app.opts.show_query;
 	if (app.opts.replay_path[0]) {
 		app.corr = correlator_new(&ccfg, print_timeline, &app);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Options shared by the outputs that print a finished struct timeline
- * (output_json.h, output_text.h).
+ * Options of the outputs that print a finished struct timeline
+ * (output_json.h, output_text.h). main sets the shared ones (sink.h's
+ * struct sink_config); the text sink sets its own.
  */
 #ifndef HTTPTRACE_OUTPUT_H
 #define HTTPTRACE_OUTPUT_H
@@ -15,7 +16,8 @@ struct output_opts {
 	 * Measured once at start by main, so a clock step later shifts
 	 * printed times but never their order. */
 	int64_t mono_to_realtime_ns;
-	/* Text only: ANSI colors; main decides (isatty, --color). */
+	/* Text only: ANSI colors; the text sink decides (its stream is a
+	 * terminal). */
 	bool color;
 	/* fflush() after every record. Not needed on a line-buffered
 	 * stream; for a fully buffered file that someone tails. */
@@ -25,7 +27,7 @@ struct output_opts {
 	bool show_query;
 	/* Text only: the stamp of the last line printed, so that stamps
 	 * never go backwards (output_text()); NULL = print each line's own
-	 * end. */
+	 * end. The text sink keeps it. */
 	uint64_t *text_last_stamp_ns;
 };
 

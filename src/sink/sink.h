@@ -30,7 +30,8 @@
 struct sink_config {
 	/* where a stream sink writes (stdout); exporters ignore it */
 	FILE *out;
-	/* copied by the sinks that use it */
+	/* copied by the sinks that use it; the text-only members are the
+	 * text sink's to set */
 	struct output_opts opts;
 	/* a queued sink: timelines it holds at most, the one being
 	 * emitted included; 0 = SINK_QUEUE_DEFAULT */

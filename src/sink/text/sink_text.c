@@ -2,6 +2,7 @@
 /* The text output as a sink: output_text() into the configured stream. */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "sink/sink.h"
 #include "sink/text/output_text.h"
@@ -24,6 +25,8 @@ static int text_open(void **state, const struct sink_config *cfg, char *err,
 	}
 	s->out = cfg->out;
 	s->opts = cfg->opts;
+	/* colors for a terminal only: a file or a pipe gets none */
+	s->opts.color = isatty(fileno(s->out));
 	s->opts.text_last_stamp_ns = &s->last_stamp_ns;
 	*state = s;
 	return 0;
