@@ -30,6 +30,9 @@
 struct sink_config {
 	/* where a stream sink writes (stdout); exporters ignore it */
 	FILE *out;
+	/* the sink's own argument, e.g. an exporter's endpoint; NULL for
+	 * text and JSON */
+	const char *arg;
 	/* copied by the sinks that use it; the text-only members are the
 	 * text sink's to set */
 	struct output_opts opts;

@@ -46,11 +46,13 @@ static void fake_destroy(struct fake_sink *f)
 	pthread_mutex_destroy(&f->lock);
 }
 
+/* the fake_sink the next open takes */
+static struct fake_sink *fake_next;
+
 static int fake_open(void **state, const struct sink_config *cfg, char *err,
 		     size_t err_size)
 {
-	/* the test passes its fake_sink through cfg->out */
-	*state = cfg->out;
+	*state = fake_next;
 	return 0;
 }
 
@@ -347,13 +349,13 @@ static void test_set_fans_out(void)
 	fake_init(&c);
 	set = sink_set_new(NULL, NULL);
 	CHECK(set != NULL);
-	cfg.out = (FILE *)&a;
+	fake_next = &a;
 	CHECK_INT(sink_set_add_ops(set, &fake_sync_ops, &cfg, err,
 				   sizeof(err)), 0);
-	cfg.out = (FILE *)&b;
+	fake_next = &b;
 	CHECK_INT(sink_set_add_ops(set, &fake_queued_ops, &cfg, err,
 				   sizeof(err)), 0);
-	cfg.out = (FILE *)&c;
+	fake_next = &c;
 	CHECK_INT(sink_set_add_ops(set, &fake_sync_ops, &cfg, err,
 				   sizeof(err)), 0);
 	CHECK_INT(sink_set_count(set), 3);
@@ -411,10 +413,10 @@ static void test_set_failure(void)
 	a.fail_at = 2;
 	a.fail_err = EPIPE;
 	set = sink_set_new(note_failure, &fl);
-	cfg.out = (FILE *)&a;
+	fake_next = &a;
 	CHECK_INT(sink_set_add_ops(set, &fake_sync_ops, &cfg, err,
 				   sizeof(err)), 0);
-	cfg.out = (FILE *)&b;
+	fake_next = &b;
 	CHECK_INT(sink_set_add_ops(set, &fake_sync_ops, &cfg, err,
 				   sizeof(err)), 0);
 	for (i = 0; i < 5; i++) {
