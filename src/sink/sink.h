@@ -58,8 +58,10 @@ struct sink_ops {
 	 * later timelines count as not_written).
 	 */
 	int (*emit)(void *state, const struct timeline *tl);
-	/* Writes out what is buffered, now and then and before close;
-	 * NULL = nothing to do. Returns 0 or a negative errno as emit. */
+	/* Writes out what is buffered: on sink_set_flush() (main: after
+	 * each ring-buffer poll, and once at the end), and for a queued
+	 * sink before close. NULL = nothing to do. Returns 0 or a
+	 * negative errno as emit. */
 	int (*flush)(void *state);
 	/* Frees the state; NULL is not passed. */
 	void (*close)(void *state);
@@ -78,9 +80,10 @@ struct sink_stats {
 	int err;              /* the first error (a positive errno), 0 */
 };
 
-/* Called once per sink when it first fails (a positive errno), from
- * sink_set_emit() or sink_set_flush(): a queued sink's failure on its
- * own thread is told on the caller's next call. */
+/* Called once per sink when it first fails (a positive errno), on the
+ * thread that calls the set: a queued sink's failure on its own thread
+ * is told on the next sink_set_emit(), sink_set_flush() or
+ * sink_set_close(). */
 typedef void (*sink_failed_fn)(void *user, const char *name, int err);
 
 struct sink_set;
