@@ -507,12 +507,17 @@ static void check_same_as_direct(const char *name,
 	struct output_opts o = { .mono_to_realtime_ns = 1700000000000000000LL };
 	uint64_t last = 0;
 	struct sink_config cfg = { .opts = o };
+	struct sink_ops queued = *sink_find(name);
 	struct sink_set *set = sink_set_new(NULL, NULL);
-	FILE *want_f = tmpfile(), *got_f = tmpfile();
-	char err[128], *want, *got;
+	FILE *want_f = tmpfile(), *got_f = tmpfile(), *queued_f = tmpfile();
+	char err[128], *want, *got, *got_queued;
 
+	/* the same sink behind a queue, as an exporter would be */
+	queued.may_block = true;
 	cfg.out = got_f;
 	CHECK_INT(sink_set_add(set, name, &cfg, err, sizeof(err)), 0);
+	cfg.out = queued_f;
+	CHECK_INT(sink_set_add_ops(set, &queued, &cfg, err, sizeof(err)), 0);
 	sink_set_emit(set, &tl[0]);
 	sink_set_emit(set, &tl[1]);
 	sink_set_flush(set);
@@ -522,10 +527,13 @@ static void check_same_as_direct(const char *name,
 	direct(want_f, &tl[1], &o);
 	want = slurp(want_f);
 	got = slurp(got_f);
+	got_queued = slurp(queued_f);
 	CHECK(want[0] != '\0');
 	CHECK_STR(got, want);
+	CHECK_STR(got_queued, want);
 	free(want);
 	free(got);
+	free(got_queued);
 }
 
 static void test_text_sink_writes_output_text(void)

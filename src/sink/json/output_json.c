@@ -40,14 +40,15 @@ static void int_or_null(struct json_writer *jw, int64_t value)
  * RFC 3339, UTC, microseconds: "2026-11-25T11:30:00.123456Z". Timelines
  * come many to a second, so the text up to the second is kept from the
  * last one: gmtime_r and strftime per record were a visible part of the
- * output's cost. The daemon prints from one thread.
+ * output's cost. One cache per thread: a sink behind a queue writes
+ * from a thread of its own.
  */
 static void write_ts(struct json_writer *jw, const struct timeline *tl,
 		     const struct output_opts *opts)
 {
-	static int64_t cached_sec = INT64_MIN;
-	static char cached[32];
-	static size_t cached_len;
+	static _Thread_local int64_t cached_sec = INT64_MIN;
+	static _Thread_local char cached[32];
+	static _Thread_local size_t cached_len;
 	char text[48];
 	int64_t sec;
 	int32_t nsec;
