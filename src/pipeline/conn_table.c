@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Connections: a hash table with LRU order, graves of closed ones,
+ * sequence gaps, and the records of connect, accept and close. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "pipeline/conn.h"
+#include "proto/http1/http1_stitch.h"
+#include "proto/http2/h2.h"
+#include "proto/tls/tls_handshake.h"
+#include "timeline/timeline_build.h"
+
+/* Records carry what they know; zeros mean "not known here". */
+static void addr_refine(struct ht_addr *dst, const struct ht_addr *src)
+{
+	if (addr_is_set(src)) {
+		dst->family = src->family;
+		memcpy(dst->addr, src->addr, sizeof(dst->addr));
+	}
+	if (src->family != 0 && src->port != 0)
+		dst->port = src->port;
+}
+
+static uint64_t conn_key(const struct ht_conn_id *id)
+{
+	return (uint64_t)id->tgid << 32 | (uint32_t)id->fd;
+}
+
+/* Remembers a dropped connection (see conn_buried()). */
+static void conn_bury(struct correlator *c, const struct ht_conn_id *id)
+{
+	struct grave *g = &c->graves[set_of(conn_key(id), GRAVE_SLOTS)];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (g[i].used && g[i].tgid == id->tgid && g[i].fd == id->fd) {
+			if (id->gen > g[i].gen)
+				g[i].gen = id->gen;
+			return;
+		}
+	}
+	/* a free slot, else the one with the older connection */
+	if (g[0].used && (!g[1].used || g[1].gen < g[0].gen))
+		g++;
+	g->tgid = id->tgid;
+	g->fd = id->fd;
+	g->gen = id->gen;
+	g->used = true;
+}
+
+static struct conn **conn_slot(struct correlator *c, uint32_t tgid, int32_t fd)
+{
+	uint64_t key = (uint64_t)tgid << 32 | (uint32_t)fd;
+	struct conn **pp = &c->conn_buckets[hash32(key) & c->conn_mask];
+
+	while (*pp && ((*pp)->id.tgid != tgid || (*pp)->id.fd != fd))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void conn_lru_unlink(struct correlator *c, struct conn *conn)
+{
+	if (conn->lru_prev)
+		conn->lru_prev->lru_next = conn->lru_next;
+	else
+		c->conn_mru = conn->lru_next;
+	if (conn->lru_next)
+		conn->lru_next->lru_prev = conn->lru_prev;
+	else
+		c->conn_lru = conn->lru_prev;
+	conn->lru_prev = conn->lru_next = NULL;
+}
+
+static void conn_lru_front(struct correlator *c, struct conn *conn)
+{
+	conn->lru_prev = NULL;
+	conn->lru_next = c->conn_mru;
+	if (c->conn_mru)
+		c->conn_mru->lru_prev = conn;
+	c->conn_mru = conn;
+	if (!c->conn_lru)
+		c->conn_lru = conn;
+}
+
+void conn_abandon(struct correlator *c, struct conn *conn,
+			 uint64_t end_ns, const char *error)
+{
+	req_abandon_all(c, conn, end_ns, error);
+	tls_report_undecoded(c, conn, end_ns);
+}
+
+void conn_drop(struct correlator *c, struct conn *conn, bool bury)
+{
+	struct conn **pp = conn_slot(c, conn->id.tgid, conn->id.fd);
+	struct proc *p = conn->proc;
+
+	req_drop_all(c, conn);
+	tls_free(c, conn);
+	if (*pp == conn)
+		*pp = conn->hnext;
+	conn_lru_unlink(c, conn);
+	if (conn->proc_prev)
+		conn->proc_prev->proc_next = conn->proc_next;
+	else if (p)
+		p->conns = conn->proc_next;
+	if (conn->proc_next)
+		conn->proc_next->proc_prev = conn->proc_prev;
+	if (bury)
+		conn_bury(c, &conn->id);
+	c->stats.conns--;
+	if (c->n_spare_conns < SPARE_CONNS) {
+		conn->hnext = c->spare_conns;
+		c->spare_conns = conn;
+		c->n_spare_conns++;
+	} else {
+		free(conn);
+		released(c, sizeof(*conn));
+	}
+	if (p) {
+		p->n_conns--;
+		proc_maybe_free(c, p);
+	}
+}
+
+/* A record of a connection we no longer track: closed, or its process
+ * exited. */
+/*
+ * Whether a record of id at ts belongs to a connection already dropped,
+ * or to a process that has exited. Asked for every new connection, so
+ * graves and dead processes are small hash tables of 2-way sets, not
+ * lists: scanning all of them was a fifth of the daemon's time when
+ * every request came on a new connection. Each set keeps the newest of
+ * a key (the latest generation, the latest exit), which answers for the
+ * older ones too; a full set forgets its older entry.
+ */
+static bool conn_buried(const struct correlator *c, const struct ht_conn_id *id,
+		   uint64_t ts)
+{
+	const struct dead_proc *d = &c->dead[set_of(id->tgid, DEAD_PROC_SLOTS)];
+	const struct grave *g = &c->graves[set_of(conn_key(id), GRAVE_SLOTS)];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (d[i].used && d[i].tgid == id->tgid && ts <= d[i].exit_ns)
+			return true;
+		if (g[i].used && g[i].tgid == id->tgid && g[i].fd == id->fd &&
+		    g[i].gen >= id->gen)
+			return true;
+	}
+	return false;
+}
+
+static struct conn *conn_create(struct correlator *c,
+				const struct ht_conn_id *id)
+{
+	struct conn **pp;
+	struct conn *conn;
+	struct proc *p;
+
+	if (c->stats.conns >= c->cfg.max_conns && c->conn_lru) {
+		c->stats.evicted_conns++;
+		conn_abandon(c, c->conn_lru, 0, "evicted");
+		conn_drop(c, c->conn_lru, false);
+	}
+	p = proc_get(c, id->tgid);
+	if (!p)
+		return NULL;
+	conn = c->spare_conns;
+	if (conn) {
+		c->spare_conns = conn->hnext;
+		c->n_spare_conns--;
+	} else {
+		conn = malloc(sizeof(*conn));
+		if (!conn) {
+			proc_maybe_free(c, p);
+			return NULL;
+		}
+		held(c, sizeof(*conn));
+	}
+	memset(conn, 0, offsetof(struct conn, parser));
+	h1_parser_init(&conn->parser[SIDE_REQ], H1_REQUEST);
+	h1_parser_init(&conn->parser[SIDE_RESP], H1_RESPONSE);
+	conn->id = *id;
+	conn->proc = p;
+	conn->proc_next = p->conns;
+	if (p->conns)
+		p->conns->proc_prev = conn;
+	p->conns = conn;
+	p->n_conns++;
+	pp = conn_slot(c, id->tgid, id->fd);
+	conn->hnext = *pp;
+	*pp = conn;
+	conn_lru_front(c, conn);
+	c->stats.conns++;
+	return conn;
+}
+
+/*
+ * Records were lost on this connection. Whatever comes next on the
+ * response side may belong to a request other than the oldest pending
+ * one (its response, or requests and responses in between, may be among
+ * the lost), so the pending requests end here with what they had before
+ * the gap, and the connection stays unsure until responses can be
+ * matched again (open_request).
+ */
+static void conn_seq_gap(struct correlator *c, struct conn *conn)
+{
+	c->stats.gaps++;
+	if (conn->next_seq == 0)
+		conn->start_lost = true;
+	while (conn->head) {
+		req_mark_incomplete(conn->head, "records lost");
+		req_finish_head(c, conn, req_last_seen(conn->head), NULL, false);
+	}
+	conn->skip_responses = 0;
+	conn->unsure = true;
+	conn->taint = true;
+	if (conn->role_known && conn->proto == PROTO_HTTP1)
+		http1_resync(conn);
+}
+
+/* The connection this record belongs to, with generation and sequence
+ * checked; NULL when the record is stale (counted). */
+struct conn *conn_for_record(struct correlator *c,
+				    const struct ht_event_header *hdr,
+				    const struct ht_conn_id *id, uint32_t seq)
+{
+	struct conn *conn = *conn_slot(c, id->tgid, id->fd);
+
+	if (conn && id->gen < conn->id.gen)
+		goto stale;
+	if (conn && id->gen > conn->id.gen) {
+		/* the fd was closed and reused without our seeing it */
+		conn_abandon(c, conn, 0, "connection state lost");
+		conn_drop(c, conn, false);
+		conn = NULL;
+	}
+	if (!conn) {
+		if (conn_buried(c, id, hdr->ts_ns))
+			goto stale;
+		conn = conn_create(c, id);
+		if (!conn)
+			return NULL;
+	} else if (c->conn_mru != conn) {
+		conn_lru_unlink(c, conn);
+		conn_lru_front(c, conn);
+	}
+	if (conn->proc)
+		proc_touch(c, conn->proc);
+	if (seq < conn->next_seq)
+		goto stale; /* beyond the reorder window; already skipped */
+	if (seq > conn->next_seq)
+		conn_seq_gap(c, conn);
+	conn->next_seq = seq + 1;
+	return conn;
+stale:
+	c->stats.stale_records++;
+	return NULL;
+}
+
+void conn_record(struct correlator *c, struct conn *conn,
+			      const struct ht_conn_event *ev)
+{
+	uint64_t ts = ev->hdr.ts_ns;
+
+	conn_note_owner(conn, &ev->hdr);
+	addr_refine(&conn->saddr, &ev->saddr);
+	addr_refine(&conn->daddr, &ev->daddr);
+
+	switch (ev->hdr.type) {
+	case HT_EV_CONNECT_START:
+		http1_set_role(conn, HT_ROLE_CLIENT);
+		if (!conn->connect_start_ns) {
+			conn->connect_start_ns = ts;
+			conn->connect_start_peer = ev->daddr;
+			conn->owner_tid = ev->hdr.tid;
+			dns_match(c, conn, NULL);
+		}
+		break;
+	case HT_EV_CONNECT_DONE:
+		http1_set_role(conn, HT_ROLE_CLIENT);
+		/*
+		 * ClientTrace's ConnectDone is when the dial returns: when the
+		 * process learns the outcome (connect() returned, or
+		 * getsockopt(SO_ERROR) after poll). The kernel's handshake
+		 * record comes first; the process's own, if it comes before
+		 * any request byte, moves ConnectDone to it.
+		 */
+		if (ev->err == EINPROGRESS || ev->err == EALREADY ||
+		    ev->err == EINTR)
+			break;
+		if (conn->connect_done_seen) {
+			if (ev->source == HT_SRC_SYSCALL && !ev->err &&
+			    !conn->connect_err && !conn->connect_seen_by_app &&
+			    !conn->n_requests && ts >= conn->connect_done_ns) {
+				conn->connect_done_ns = ts;
+				conn->connect_seen_by_app = true;
+			}
+			break;
+		}
+		conn->connect_done_seen = true;
+		conn->connect_seen_by_app = ev->source == HT_SRC_SYSCALL;
+		conn->connect_done_ns = ts;
+		conn->connect_done_peer = ev->daddr;
+		conn->connect_err = ev->err;
+		if (ev->err) {
+			struct timeline *tl = &c->tl;
+			char words[TL_ERR_WORDS_LEN], peer[TL_ADDR_PORT_STRLEN];
+			uint64_t start = conn->connect_start_ns ?
+						 conn->connect_start_ns : ts;
+			struct tl_spans spans = { .n = 0 };
+			struct tl_event *e;
+
+			if (conn->has_dns)
+				start = conn->dns.enter_ns;
+			tl_reset(tl);
+			tl_conn_fields(tl, conn);
+			tl->tid = ev->hdr.tid ? ev->hdr.tid : conn->owner_tid;
+			memcpy(tl->comm, conn->comm, sizeof(tl->comm));
+			tl->start_ns = start;
+			tl->end_ns = max_u64(ts, start);
+			e = tl_add(tl, TL_GetConn, start);
+			if (e && conn->has_dns)
+				memcpy(e->host, conn->dns.host, sizeof(e->host));
+			if (conn->has_dns) {
+				tl_add_dns(tl, &conn->dns, 0);
+				tl_span_add(&spans, TL_PHASE_DNS,
+					    conn->dns.enter_ns,
+					    conn->dns.done_ns);
+			}
+			if (conn->connect_start_ns) {
+				tl_add_addr(tl, TL_ConnectStart,
+					    conn->connect_start_ns,
+					    connect_peer(conn,
+							 &conn->connect_start_peer),
+					    0);
+				tl_span_add(&spans, TL_PHASE_CONNECT,
+					    conn->connect_start_ns, ts);
+			}
+			tl_add_addr(tl, TL_ConnectDone, ts,
+				    connect_peer(conn, &conn->connect_done_peer),
+				    ev->err);
+			tl_sort(tl);
+			tl_set_phases(tl, &spans);
+			tl_addr_port_str(&conn->daddr, peer, sizeof(peer));
+			snprintf(tl->error, sizeof(tl->error),
+				 "connect %s: %s", peer,
+				 tl_errno_words(TL_ConnectDone, ev->err, words,
+					   sizeof(words)));
+			tl->error_kind = tl_error_kind_errno(TL_ConnectDone,
+							     ev->err);
+			tl->complete = !conn->taint;
+			tl_emit(c);
+			dns_give_back(c, conn);
+		}
+		break;
+	case HT_EV_ACCEPT:
+		http1_set_role(conn, HT_ROLE_SERVER);
+		break;
+	case HT_EV_CLOSE:
+		h2_conn_over(c, conn, ts);
+		tls_stream_over(c, conn, ts, "connection closed by the process");
+		http1_response_ended(c, conn, ts, false);
+		req_abandon_all(c, conn, ts, "connection closed");
+		tls_report_undecoded(c, conn, ts);
+		conn_drop(c, conn, true);
+		break;
+	}
+}

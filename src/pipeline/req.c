@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The requests in flight on a connection, oldest first: allocated (with
+ * spares kept for reuse), queued, and finished into a timeline. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/conn.h"
+#include "timeline/timeline_build.h"
+
+struct pending_req *req_alloc(struct correlator *c)
+{
+	struct pending_req *r = c->spare_reqs;
+
+	if (r) {
+		c->spare_reqs = r->next;
+		c->n_spare_reqs--;
+	} else {
+		r = malloc(sizeof(*r));
+		if (!r)
+			return NULL;
+		held(c, sizeof(*r));
+	}
+	memset(r, 0, offsetof(struct pending_req, method));
+	r->method[0] = r->target[0] = r->host[0] = '\0';
+	r->version_minor = -1;
+	r->idle_us = -1;
+	return r;
+}
+
+void req_free(struct correlator *c, struct pending_req *r)
+{
+	if (c->n_spare_reqs >= SPARE_REQS) {
+		free(r);
+		released(c, sizeof(*r));
+		return;
+	}
+	r->next = c->spare_reqs;
+	c->spare_reqs = r;
+	c->n_spare_reqs++;
+}
+
+void req_unlink(struct conn *conn, struct pending_req *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		conn->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		conn->tail = r->prev;
+	conn->n_pending--;
+	if (conn->writing == r)
+		conn->writing = NULL;
+}
+
+/* the newest of the connection's pending requests */
+void req_append(struct conn *conn, struct pending_req *r)
+{
+	r->next = NULL;
+	r->prev = conn->tail;
+	if (conn->tail)
+		conn->tail->next = r;
+	else
+		conn->head = r;
+	conn->tail = r;
+	conn->n_pending++;
+}
+
+void req_mark_incomplete(struct pending_req *r, const char *reason)
+{
+	if (!r->incomplete) {
+		r->incomplete = true;
+		r->incomplete_reason = reason;
+	}
+}
+
+uint64_t req_last_seen(const struct pending_req *r)
+{
+	uint64_t t = r->start_ns;
+
+	t = max_u64(t, r->wrote_headers_ns);
+	t = max_u64(t, r->wrote_request_ns);
+	t = max_u64(t, r->first_byte_ns);
+	return max_u64(t, r->resp_last_ns);
+}
+
+/* Requests are always finished oldest first: responses come in order. */
+void req_finish_head(struct correlator *c, struct conn *conn,
+			uint64_t end_ns, const char *error, bool put_idle)
+{
+	struct pending_req *r = conn->head;
+
+	if (!r)
+		return;
+	req_unlink(conn, r);
+	if (r->first_on_conn)
+		dns_bind_deferred(c, conn, r);
+	tl_build_request(c, conn, r, end_ns, error, put_idle);
+	tl_emit(c);
+	req_free(c, r);
+}
+
+/* Every pending request ends here, incomplete. end_ns 0: at the last
+ * thing seen of each. */
+void req_abandon_all(struct correlator *c, struct conn *conn,
+			    uint64_t end_ns, const char *error)
+{
+	while (conn->head) {
+		req_mark_incomplete(conn->head, error);
+		req_finish_head(c, conn,
+			    end_ns ? end_ns : req_last_seen(conn->head), error,
+			    false);
+	}
+	conn->skip_responses = 0;
+}
+
+/* Forgets requests that turned out not to be HTTP: no timeline. */
+void req_drop_all(struct correlator *c, struct conn *conn)
+{
+	while (conn->head) {
+		struct pending_req *r = conn->head;
+
+		req_unlink(conn, r);
+		req_free(c, r);
+	}
+}
+
+/* Every request still open fails with `error`, which says what happened:
+ * complete unless records were lost. */
+void req_fail_all(struct correlator *c, struct conn *conn,
+			 uint64_t end_ns, const char *error)
+{
+	while (conn->head)
+		req_finish_head(c, conn, end_ns, error, false);
+	conn->skip_responses = 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* HTTP/1.x requests paired with their responses over the two parsers. */
+#ifndef HTTPTRACE_HTTP1_STITCH_H
+#define HTTPTRACE_HTTP1_STITCH_H
+
+#include "pipeline/conn.h"
+
+bool http1_starts_message(enum h1_kind kind, const uint8_t *data, size_t len);
+struct pending_req *http1_open_request(struct correlator *c,
+					struct conn *conn,
+					const struct ht_data_event *ev);
+void http1_resync(struct conn *conn);
+void http1_set_role(struct conn *conn, enum ht_role role);
+bool http1_guess_role(struct correlator *c, struct conn *conn,
+		       const struct ht_data_event *ev);
+void http1_feed(struct correlator *c, struct conn *conn, int side,
+		 const struct ht_data_event *ev);
+void http1_response_ended(struct correlator *c, struct conn *conn,
+				  uint64_t ts, bool by_peer);
+
+#endif /* HTTPTRACE_HTTP1_STITCH_H */

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Timelines from the correlator's state: the event slots, the fields, and
+ * the builders, a request's and those of a connection that failed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "timeline/timeline_build.h"
+#include "proto/tls/tls_handshake.h"
+
+/* errno words in Go's style: "connection reset by peer". */
+const char *tl_errno_words(enum tl_hook hook, int32_t err, char *buf,
+			     size_t size)
+{
+	tl_err_words(hook, err, buf, size);
+	if (buf[0] >= 'A' && buf[0] <= 'Z' &&
+	    !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
+/* The peer a connect record reported, or the best known if it had none. */
+const struct ht_addr *connect_peer(const struct conn *conn,
+					  const struct ht_addr *seen)
+{
+	return addr_is_set(seen) ? seen : &conn->daddr;
+}
+
+#define MEMBER_SIZE(type, member) sizeof(((type *)0)->member)
+
+/* Clears the TLS fields: the flag and the first byte of each string,
+ * which is all "" needs. */
+static void tl_tls_reset(struct tl_tls *t)
+{
+	_Static_assert(sizeof(struct tl_tls) ==
+			       3 * sizeof(bool) +
+				       MEMBER_SIZE(struct tl_tls, lib) +
+				       MEMBER_SIZE(struct tl_tls, version) +
+				       MEMBER_SIZE(struct tl_tls, cipher) +
+				       MEMBER_SIZE(struct tl_tls, sni) +
+				       MEMBER_SIZE(struct tl_tls, alpn) +
+				       MEMBER_SIZE(struct tl_tls, alpn_offered) +
+				       MEMBER_SIZE(struct tl_tls, error),
+		       "the flags and the strings are all of struct tl_tls");
+	t->seen = t->alpn_inferred = t->not_decoded = false;
+	t->lib[0] = t->version[0] = t->cipher[0] = '\0';
+	t->sni[0] = t->alpn[0] = t->alpn_offered[0] = t->error[0] = '\0';
+}
+
+/*
+ * Clears all but the event slots, which tl_add() clears one by one, and
+ * the strings beyond their first byte: slots and strings are most of the
+ * struct, most timelines use a few slots, and "" needs one NUL (clearing
+ * the strings whole was 1% of the instructions in the replay bench).
+ */
+void tl_reset(struct timeline *tl)
+{
+	int i;
+
+	_Static_assert(offsetof(struct timeline, target) ==
+			       offsetof(struct timeline, method) +
+				       H1_METHOD_MAX &&
+		       offsetof(struct timeline, host) ==
+			       offsetof(struct timeline, target) +
+				       H1_TARGET_MAX &&
+		       offsetof(struct timeline, version) ==
+			       offsetof(struct timeline, host) + H1_HOST_MAX,
+		       "method, target and host follow each other");
+	_Static_assert(offsetof(struct timeline, phase_us) -
+				       offsetof(struct timeline, tls) <
+			       sizeof(struct tl_tls) + _Alignof(int64_t) &&
+		       offsetof(struct timeline, events) ==
+			       offsetof(struct timeline, phase_us) +
+				       MEMBER_SIZE(struct timeline, phase_us),
+		       "tls, then phase_us, then the event slots");
+	memset(tl, 0, offsetof(struct timeline, method));
+	tl->method[0] = tl->target[0] = tl->host[0] = '\0';
+	memset(tl->version, 0,
+	       offsetof(struct timeline, tls) -
+		       offsetof(struct timeline, version));
+	tl_tls_reset(&tl->tls);
+	for (i = 0; i < TL_PHASE_COUNT; i++)
+		tl->phase_us[i] = -1;
+	tl->n_events = 0;
+	tl->n_steps = 0;
+	tl->error[0] = '\0';
+	tl->error_kind = TL_ERR_NONE;
+	tl->complete = false;
+	tl->idle_us = -1;
+}
+
+struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
+			       uint64_t ts_ns)
+{
+	struct tl_event *e;
+
+	if (tl->n_events >= TL_MAX_EVENTS)
+		return NULL;
+	e = &tl->events[tl->n_events++];
+	/* Not the address slots, the host and the service, most of the
+	 * event and seldom used: n_addrs = 0 and "" say that they hold
+	 * nothing. */
+	_Static_assert(offsetof(struct tl_event, n_addrs) <
+			       offsetof(struct tl_event, addrs) &&
+		       offsetof(struct tl_event, host) ==
+			       offsetof(struct tl_event, addrs) +
+				       sizeof(e->addrs) &&
+		       offsetof(struct tl_event, service) ==
+			       offsetof(struct tl_event, host) +
+				       sizeof(e->host) &&
+		       sizeof(struct tl_event) -
+				       offsetof(struct tl_event, service) <
+			       sizeof(e->service) + _Alignof(struct tl_event),
+		       "addrs, then host, then service come last, after "
+		       "n_addrs");
+	memset(e, 0, offsetof(struct tl_event, addrs));
+	e->host[0] = '\0';
+	e->service[0] = '\0';
+	e->hook = hook;
+	e->ts_ns = ts_ns;
+	return e;
+}
+
+void tl_add_addr(struct timeline *tl, enum tl_hook hook,
+			uint64_t ts_ns, const struct ht_addr *addr, int32_t err)
+{
+	struct tl_event *e = tl_add(tl, hook, ts_ns);
+
+	if (!e)
+		return;
+	e->err = err;
+	if (addr->family) {
+		e->addrs[0] = *addr;
+		e->n_addrs = 1;
+	}
+}
+
+void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
+		       int32_t err)
+{
+	struct tl_event *e;
+
+	e = tl_add(tl, TL_DNSStart, dns->enter_ns);
+	if (e) {
+		copy_bounded(e->host, sizeof(e->host), dns->host,
+			     sizeof(dns->host));
+		copy_bounded(e->service, sizeof(e->service), dns->service,
+			     sizeof(dns->service));
+	}
+	e = tl_add(tl, TL_DNSDone, dns->done_ns);
+	if (e) {
+		e->err = err;
+		e->n_addrs = dns->n_addrs;
+		memcpy(e->addrs, dns->addrs, sizeof(e->addrs));
+	}
+}
+
+/*
+ * The lookup and the connect a connection began with, as hooks and
+ * phase spans: the shared start of a request's timeline and of those
+ * built when a connection ends without one (a failed handshake, TLS
+ * not decoded).
+ */
+void tl_add_conn_start(struct timeline *tl, const struct conn *conn,
+			      struct tl_spans *spans, bool dns, bool connect)
+{
+	if (dns && conn->has_dns) {
+		tl_add_dns(tl, &conn->dns, 0);
+		tl_span_add(spans, TL_PHASE_DNS, conn->dns.enter_ns,
+			    conn->dns.done_ns);
+	}
+	if (!connect)
+		return;
+	if (conn->connect_start_ns)
+		tl_add_addr(tl, TL_ConnectStart, conn->connect_start_ns,
+			    connect_peer(conn, &conn->connect_start_peer), 0);
+	if (conn->connect_done_seen)
+		tl_add_addr(tl, TL_ConnectDone, conn->connect_done_ns,
+			    connect_peer(conn, &conn->connect_done_peer),
+			    conn->connect_err);
+	if (conn->connect_start_ns && conn->connect_done_seen)
+		tl_span_add(spans, TL_PHASE_CONNECT, conn->connect_start_ns,
+			    conn->connect_done_ns);
+}
+
+/* Events are added in hook order; a stable sort by time keeps that order
+ * for events of the same record. */
+void tl_sort(struct timeline *tl)
+{
+	uint32_t i, j;
+
+	for (i = 1; i < tl->n_events; i++) {
+		struct tl_event e;
+
+		if (tl->events[i - 1].ts_ns <= tl->events[i].ts_ns)
+			continue; /* the usual case: already in place */
+		e = tl->events[i];
+
+		for (j = i; j > 0 && tl->events[j - 1].ts_ns > e.ts_ns; j--)
+			tl->events[j] = tl->events[j - 1];
+		tl->events[j] = e;
+	}
+}
+
+void tl_conn_fields(struct timeline *tl, const struct conn *conn)
+{
+	tl->pid = conn->id.tgid;
+	tl->role = conn->role;
+	tl->conn_id = conn->id;
+	tl->saddr = conn->saddr;
+	tl->daddr = conn->daddr;
+}
+
+void tl_emit(struct correlator *c)
+{
+	if (c->tl.tls.not_decoded) {
+		c->stats.tls_not_decoded++;
+	} else {
+		c->stats.requests++;
+		if (!c->tl.complete)
+			c->stats.incomplete++;
+	}
+	if (c->sink)
+		c->sink(c->user, &c->tl);
+}
+
+static const char *tls_lib_name(uint8_t lib)
+{
+	switch (lib) {
+	case HT_TLS_OPENSSL: return "openssl";
+	case HT_TLS_GNUTLS: return "gnutls";
+	}
+	return "";
+}
+
+/* The tls object: what the hellos on the wire said. r may be NULL. */
+void tl_tls_fields(struct timeline *tl, const struct conn *conn,
+			  const struct pending_req *r)
+{
+	const struct tls_hello *ch = NULL, *sh = NULL;
+	struct tl_tls *t = &tl->tls;
+	char buf[16];
+	int d;
+
+	if (!conn->tls)
+		return;
+	t->seen = true;
+	snprintf(t->lib, sizeof(t->lib), "%s", tls_lib_name(conn->tls->lib));
+	for (d = 0; d < 2; d++) {
+		const struct tls_hello *h = &conn->tls->stream[d].hello;
+
+		if (h->client_hello && !ch)
+			ch = h;
+		if (h->server_hello && !sh)
+			sh = h;
+	}
+	if (ch) {
+		snprintf(t->sni, sizeof(t->sni), "%s", ch->sni);
+		snprintf(t->alpn_offered, sizeof(t->alpn_offered), "%s",
+			 ch->alpn);
+	}
+	if (sh) {
+		snprintf(t->version, sizeof(t->version), "%s",
+			 tls_version_name(sh->version, buf, sizeof(buf)));
+		snprintf(t->cipher, sizeof(t->cipher), "%s",
+			 tls_cipher_name(sh->cipher, buf, sizeof(buf)));
+		snprintf(t->alpn, sizeof(t->alpn), "%s", sh->alpn);
+	}
+	/* TLS 1.3 encrypts the server's ALPN choice. HTTP/2 over TLS is
+	 * only spoken once ALPN agreed on h2, so the plaintext says it (an
+	 * inference, and shown as one); HTTP/1.1 is what a client speaks
+	 * when the server chose nothing, too (curl: "server did not agree
+	 * on a protocol"), so it says nothing about the choice. */
+	if (!t->alpn[0] && ch && r && r->h2 && tls_alpn_offered(ch->alpn, "h2")) {
+		snprintf(t->alpn, sizeof(t->alpn), "h2");
+		t->alpn_inferred = true;
+	}
+}
+
+void tl_build_request(struct correlator *c, const struct conn *conn,
+			  const struct pending_req *r, uint64_t end_ns,
+			  const char *error, bool put_idle)
+{
+	struct timeline *tl = &c->tl;
+	bool client = conn->role == HT_ROLE_CLIENT;
+	bool first = r->first_on_conn;
+	struct tl_spans spans = { .n = 0 };
+	bool resp = !r->resp_unsure;
+	struct tl_event *e;
+	uint32_t i;
+
+	tl_reset(tl);
+	tl_conn_fields(tl, conn);
+	if (!resp) {
+		/* the response seen may be another request's: the timeline
+		 * ends with the request */
+		end_ns = max_u64(r->wrote_request_ns, r->req_last_ns);
+		put_idle = false;
+	}
+	end_ns = max_u64(end_ns, r->start_ns);
+	tl->start_ns = r->start_ns;
+	tl->end_ns = end_ns;
+	tl->tid = r->tid;
+	memcpy(tl->comm, r->comm, sizeof(tl->comm));
+	tl->reused = r->reused;
+	tl->idle_us = r->idle_us;
+	_Static_assert(sizeof(tl->method) == sizeof(r->method) &&
+			       sizeof(tl->target) == sizeof(r->target) &&
+			       sizeof(tl->host) == sizeof(r->host),
+		       "the request's strings are copied whole");
+	memcpy(tl->method, r->method, sizeof(tl->method));
+	memcpy(tl->target, r->target, sizeof(tl->target));
+	tl->target_truncated = r->target_truncated;
+	memcpy(tl->host, r->host, sizeof(tl->host));
+	if (r->h2)
+		strcpy(tl->version, "HTTP/2");
+	else if (r->version_minor == 0)
+		strcpy(tl->version, "HTTP/1.0");
+	else if (r->version_minor == 1)
+		strcpy(tl->version, "HTTP/1.1");
+	tl->status = resp ? r->status : 0;
+	tl->request_bytes = r->request_bytes;
+	tl->response_bytes = resp ? r->response_bytes : 0;
+
+	tl_tls_fields(tl, conn, r);
+	e = tl_add(tl, TL_GetConn, r->start_ns);
+	if (e && r->host[0])
+		copy_bounded(e->host, sizeof(e->host), r->host,
+			     sizeof(r->host));
+	else if (e && first && conn->has_dns)
+		copy_bounded(e->host, sizeof(e->host), conn->dns.host,
+			     sizeof(conn->dns.host));
+	if (first)
+		tl_add_conn_start(tl, conn, &spans, true, client);
+	if (first && client && conn->tls && conn->tls->hs_start_ns) {
+		tl_add(tl, TL_TLSHandshakeStart, conn->tls->hs_start_ns);
+		if (conn->tls->hs == HS_OK && !conn->tls->hs_done_unknown) {
+			tl_add(tl, TL_TLSHandshakeDone, conn->tls->hs_done_ns);
+			tl_span_add(&spans, TL_PHASE_TLS, tls_phase_start(conn),
+				    conn->tls->hs_done_ns);
+		}
+	}
+	tl_add(tl, TL_GotConn, r->got_conn_ns);
+	if (r->wrote_headers_ns)
+		tl_add(tl, TL_WroteHeaders, r->wrote_headers_ns);
+	if (r->wait100_ns)
+		tl_add(tl, TL_Wait100Continue, r->wait100_ns);
+	if (r->wrote_request_ns)
+		tl_add(tl, TL_WroteRequest, r->wrote_request_ns);
+	if (r->first_byte_ns && resp)
+		tl_add(tl, TL_GotFirstResponseByte, r->first_byte_ns);
+	for (i = 0; i < r->n_info && resp; i++) {
+		/* Go calls Got100Continue, then Got1xxResponse for it too. */
+		if (r->info[i].status == 100)
+			tl_add(tl, TL_Got100Continue, r->info[i].ts_ns);
+		e = tl_add(tl, TL_Got1xxResponse, r->info[i].ts_ns);
+		if (e)
+			e->status = r->info[i].status;
+	}
+	if (put_idle)
+		tl_add(tl, TL_PutIdleConn, end_ns);
+	tl_sort(tl);
+
+	if (r->wrote_request_ns)
+		tl_span_add(&spans, TL_PHASE_SEND, r->io_first_ns,
+			    r->wrote_request_ns);
+	else if (r->io_first_ns && r->req_last_ns)
+		/* the request was cut short: sent as far as it got */
+		tl_span_add(&spans, TL_PHASE_SEND, r->io_first_ns,
+			    r->req_last_ns);
+	/* With 100-continue the interim response may come before the body
+	 * is written: the overlap counts as send (tl_set_phases()). Without
+	 * a response the process waited until the failure. A response
+	 * that may be another request's is not shown at all. */
+	if (r->wrote_request_ns && r->final_first_byte_ns && resp)
+		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns,
+			    r->final_first_byte_ns);
+	else if (r->wrote_request_ns && end_ns > r->wrote_request_ns && resp)
+		tl_span_add(&spans, TL_PHASE_WAIT, r->wrote_request_ns, end_ns);
+	if (r->final_first_byte_ns && resp)
+		tl_span_add(&spans, TL_PHASE_RECEIVE, r->final_first_byte_ns,
+			    end_ns);
+	tl_set_phases(tl, &spans);
+
+	if (error)
+		snprintf(tl->error, sizeof(tl->error), "%s", error);
+	else if (r->incomplete && r->incomplete_reason)
+		snprintf(tl->error, sizeof(tl->error), "%s",
+			 r->incomplete_reason);
+	tl->complete = !r->incomplete;
+	/* the connect or accept that carried the addresses was lost */
+	if (conn->start_lost &&
+	    (!addr_is_set(&tl->saddr) || !addr_is_set(&tl->daddr))) {
+		tl->complete = false;
+		if (!tl->error[0])
+			snprintf(tl->error, sizeof(tl->error),
+				 "records lost: connection addresses unknown");
+	}
+	tl->error_kind = tl_error_kind_of_words(tl->error, sizeof(tl->error));
+}
+
+/* A failed read or write in Go's words: "read: connection reset by
+ * peer". */
+void tl_io_error(char *error, size_t size, int direction, int64_t ret)
+{
+	char words[TL_ERR_WORDS_LEN];
+
+	tl_errno_words(TL_GotConn, (int32_t)-ret, words, sizeof(words));
+	snprintf(error, size, "%s: %s",
+		 direction == HT_DIR_INGRESS ? "read" : "write", words);
+}
