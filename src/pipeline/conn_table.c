@@ -306,52 +306,9 @@ void conn_record(struct correlator *c, struct conn *conn,
 		conn->connect_done_peer = ev->daddr;
 		conn->connect_err = ev->err;
 		if (ev->err) {
-			struct timeline *tl = &c->tl;
-			char words[TL_ERR_WORDS_LEN], peer[TL_ADDR_PORT_STRLEN];
-			uint64_t start = conn->connect_start_ns ?
-						 conn->connect_start_ns : ts;
-			struct tl_spans spans = { .n = 0 };
-			struct tl_event *e;
-
-			if (conn->has_dns)
-				start = conn->dns.enter_ns;
-			tl_reset(tl);
-			tl_conn_fields(tl, conn);
-			tl->tid = ev->hdr.tid ? ev->hdr.tid : conn->owner_tid;
-			memcpy(tl->comm, conn->comm, sizeof(tl->comm));
-			tl->start_ns = start;
-			tl->end_ns = max_u64(ts, start);
-			e = tl_add(tl, TL_GetConn, start);
-			if (e && conn->has_dns)
-				memcpy(e->host, conn->dns.host, sizeof(e->host));
-			if (conn->has_dns) {
-				tl_add_dns(tl, &conn->dns, 0);
-				tl_span_add(&spans, TL_PHASE_DNS,
-					    conn->dns.enter_ns,
-					    conn->dns.done_ns);
-			}
-			if (conn->connect_start_ns) {
-				tl_add_addr(tl, TL_ConnectStart,
-					    conn->connect_start_ns,
-					    connect_peer(conn,
-							 &conn->connect_start_peer),
-					    0);
-				tl_span_add(&spans, TL_PHASE_CONNECT,
-					    conn->connect_start_ns, ts);
-			}
-			tl_add_addr(tl, TL_ConnectDone, ts,
-				    connect_peer(conn, &conn->connect_done_peer),
-				    ev->err);
-			tl_sort(tl);
-			tl_set_phases(tl, &spans);
-			tl_addr_port_str(&conn->daddr, peer, sizeof(peer));
-			snprintf(tl->error, sizeof(tl->error),
-				 "connect %s: %s", peer,
-				 tl_errno_words(TL_ConnectDone, ev->err, words,
-					   sizeof(words)));
-			tl->error_kind = tl_error_kind_errno(TL_ConnectDone,
-							     ev->err);
-			tl->complete = !conn->taint;
+			tl_build_connect_failed(&c->tl, conn,
+						ev->hdr.tid ? ev->hdr.tid :
+							      conn->owner_tid);
 			tl_emit(c);
 			dns_give_back(c, conn);
 		}

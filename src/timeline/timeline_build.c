@@ -19,7 +19,7 @@ const char *tl_errno_words(enum tl_hook hook, int32_t err, char *buf,
 }
 
 /* The peer a connect record reported, or the best known if it had none. */
-const struct ht_addr *connect_peer(const struct conn *conn,
+static const struct ht_addr *connect_peer(const struct conn *conn,
 					  const struct ht_addr *seen)
 {
 	return addr_is_set(seen) ? seen : &conn->daddr;
@@ -276,6 +276,83 @@ void tl_tls_fields(struct timeline *tl, const struct conn *conn,
 	}
 }
 
+/* The start of every timeline of a connection: the connection, who and
+ * when. */
+static void tl_begin(struct timeline *tl, const struct conn *conn,
+		     uint32_t tid, const char comm[HT_COMM_LEN],
+		     uint64_t start_ns, uint64_t end_ns)
+{
+	tl_reset(tl);
+	tl_conn_fields(tl, conn);
+	tl->tid = tid;
+	memcpy(tl->comm, comm, sizeof(tl->comm));
+	tl->start_ns = start_ns;
+	tl->end_ns = end_ns;
+}
+
+/* GetConn at the start, naming host, then the lookup and the connect
+ * the connection began with (tl_add_conn_start()). */
+static void tl_add_get_conn(struct timeline *tl, const struct conn *conn,
+			    struct tl_spans *spans, const char *host,
+			    size_t host_max, bool dns, bool connect)
+{
+	struct tl_event *e = tl_add(tl, TL_GetConn, tl->start_ns);
+
+	if (e)
+		copy_bounded(e->host, sizeof(e->host), host, host_max);
+	tl_add_conn_start(tl, conn, spans, dns, connect);
+}
+
+/*
+ * The shared start of the timeline of a connection that ended without a
+ * request: its connect failed (tl_build_connect_failed()), its TLS
+ * handshake failed, or its TLS was not decoded (tls_handshake.c). The
+ * tls object when `tls`; GetConn names host (NULL: the SNI of the tls
+ * object); a client's lookup and connect follow. The caller adds what
+ * failed, the phases and the error.
+ */
+void tl_begin_conn_failed(struct timeline *tl, const struct conn *conn,
+			  struct tl_spans *spans, uint32_t tid,
+			  uint64_t start_ns, uint64_t end_ns, bool tls,
+			  const char *host, size_t host_max)
+{
+	bool client = conn->role == HT_ROLE_CLIENT;
+
+	tl_begin(tl, conn, tid, conn->comm, start_ns, end_ns);
+	if (tls)
+		tl_tls_fields(tl, conn, NULL);
+	if (!host) {
+		host = tl->tls.sni;
+		host_max = sizeof(tl->tls.sni);
+	}
+	tl_add_get_conn(tl, conn, spans, host, host_max, client, client);
+}
+
+/* A connect that failed: a timeline of its own, from the lookup it used
+ * to ConnectDone. tid: the thread that learned the outcome. */
+void tl_build_connect_failed(struct timeline *tl, const struct conn *conn,
+			     uint32_t tid)
+{
+	char words[TL_ERR_WORDS_LEN], peer[TL_ADDR_PORT_STRLEN];
+	uint64_t ts = conn->connect_done_ns;
+	uint64_t start = conn->connect_start_ns ? conn->connect_start_ns : ts;
+	struct tl_spans spans = { .n = 0 };
+
+	if (conn->has_dns)
+		start = conn->dns.enter_ns;
+	tl_begin_conn_failed(tl, conn, &spans, tid, start, max_u64(ts, start),
+			     false, conn->has_dns ? conn->dns.host : "",
+			     sizeof(conn->dns.host));
+	tl_sort(tl);
+	tl_set_phases(tl, &spans);
+	tl_addr_port_str(&conn->daddr, peer, sizeof(peer));
+	snprintf(tl->error, sizeof(tl->error), "connect %s: %s", peer,
+		 tl_errno_words(TL_ConnectDone, conn->connect_err, words,
+				sizeof(words)));
+	tl->error_kind = tl_error_kind_errno(TL_ConnectDone, conn->connect_err);
+	tl->complete = !conn->taint;
+}
+
 void tl_build_request(struct correlator *c, const struct conn *conn,
 			  const struct pending_req *r, uint64_t end_ns,
 			  const char *error, bool put_idle)
@@ -285,11 +362,11 @@ void tl_build_request(struct correlator *c, const struct conn *conn,
 	bool first = r->first_on_conn;
 	struct tl_spans spans = { .n = 0 };
 	bool resp = !r->resp_unsure;
+	const char *host = "";
+	size_t host_max = 1;
 	struct tl_event *e;
 	uint32_t i;
 
-	tl_reset(tl);
-	tl_conn_fields(tl, conn);
 	if (!resp) {
 		/* the response seen may be another request's: the timeline
 		 * ends with the request */
@@ -297,10 +374,7 @@ void tl_build_request(struct correlator *c, const struct conn *conn,
 		put_idle = false;
 	}
 	end_ns = max_u64(end_ns, r->start_ns);
-	tl->start_ns = r->start_ns;
-	tl->end_ns = end_ns;
-	tl->tid = r->tid;
-	memcpy(tl->comm, r->comm, sizeof(tl->comm));
+	tl_begin(tl, conn, r->tid, r->comm, r->start_ns, end_ns);
 	tl->reused = r->reused;
 	tl->idle_us = r->idle_us;
 	_Static_assert(sizeof(tl->method) == sizeof(r->method) &&
@@ -322,15 +396,15 @@ void tl_build_request(struct correlator *c, const struct conn *conn,
 	tl->response_bytes = resp ? r->response_bytes : 0;
 
 	tl_tls_fields(tl, conn, r);
-	e = tl_add(tl, TL_GetConn, r->start_ns);
-	if (e && r->host[0])
-		copy_bounded(e->host, sizeof(e->host), r->host,
-			     sizeof(r->host));
-	else if (e && first && conn->has_dns)
-		copy_bounded(e->host, sizeof(e->host), conn->dns.host,
-			     sizeof(conn->dns.host));
-	if (first)
-		tl_add_conn_start(tl, conn, &spans, true, client);
+	if (r->host[0]) {
+		host = r->host;
+		host_max = sizeof(r->host);
+	} else if (first && conn->has_dns) {
+		host = conn->dns.host;
+		host_max = sizeof(conn->dns.host);
+	}
+	tl_add_get_conn(tl, conn, &spans, host, host_max, first,
+			first && client);
 	if (first && client && conn->tls && conn->tls->hs_start_ns) {
 		tl_add(tl, TL_TLSHandshakeStart, conn->tls->hs_start_ns);
 		if (conn->tls->hs == HS_OK && !conn->tls->hs_done_unknown) {

@@ -25,8 +25,12 @@ void tl_tls_fields(struct timeline *tl, const struct conn *conn,
 void tl_build_request(struct correlator *c, const struct conn *conn,
 			  const struct pending_req *r, uint64_t end_ns,
 			  const char *error, bool put_idle);
-const struct ht_addr *connect_peer(const struct conn *conn,
-				   const struct ht_addr *seen);
+void tl_begin_conn_failed(struct timeline *tl, const struct conn *conn,
+			  struct tl_spans *spans, uint32_t tid,
+			  uint64_t start_ns, uint64_t end_ns, bool tls,
+			  const char *host, size_t host_max);
+void tl_build_connect_failed(struct timeline *tl, const struct conn *conn,
+			     uint32_t tid);
 void tl_io_error(char *error, size_t size, int direction, int64_t ret);
 
 #endif /* HTTPTRACE_TIMELINE_BUILD_H */

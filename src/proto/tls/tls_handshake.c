@@ -194,20 +194,11 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 		else if (conn->connect_start_ns)
 			start = conn->connect_start_ns;
 	}
-	tl_reset(tl);
-	tl_conn_fields(tl, conn);
-	tl->tid = conn->owner_tid;
-	memcpy(tl->comm, conn->comm, sizeof(tl->comm));
-	tl->start_ns = start;
-	tl->end_ns = max_u64(max_u64(ts, start), t->hs_start_ns);
-	tl_tls_fields(tl, conn, NULL);
-	snprintf(tl->tls.error, sizeof(tl->tls.error), "%s", words);
-	e = tl_add(tl, TL_GetConn, start);
-	if (e && t->stream[0].hello.sni[0])
-		copy_bounded(e->host, sizeof(e->host), t->stream[0].hello.sni,
+	tl_begin_conn_failed(tl, conn, &spans, conn->owner_tid, start,
+			     max_u64(max_u64(ts, start), t->hs_start_ns), true,
+			     t->stream[0].hello.sni,
 			     sizeof(t->stream[0].hello.sni));
-	if (conn->role == HT_ROLE_CLIENT)
-		tl_add_conn_start(tl, conn, &spans, true, true);
+	snprintf(tl->tls.error, sizeof(tl->tls.error), "%s", words);
 	tl_add(tl, TL_TLSHandshakeStart, t->hs_start_ns);
 	e = tl_add(tl, TL_TLSHandshakeDone, tl->end_ns);
 	if (e)
@@ -256,7 +247,6 @@ void tls_report_undecoded(struct correlator *c, struct conn *conn,
 	struct timeline *tl = &c->tl;
 	struct tl_spans spans = { .n = 0 };
 	uint64_t hello_ns, start;
-	struct tl_event *e;
 	bool client = conn->role == HT_ROLE_CLIENT;
 	int d;
 
@@ -272,20 +262,10 @@ void tls_report_undecoded(struct correlator *c, struct conn *conn,
 		start = min_u64(start, conn->dns.enter_ns);
 	else if (client && conn->connect_start_ns)
 		start = min_u64(start, conn->connect_start_ns);
-	tl_reset(tl);
-	tl_conn_fields(tl, conn);
-	tl->tid = conn->owner_tid;
-	memcpy(tl->comm, conn->comm, sizeof(tl->comm));
-	tl->start_ns = start;
-	tl->end_ns = max_u64(end_ns ? end_ns : t->raw_last_ns, hello_ns);
-	tl_tls_fields(tl, conn, NULL);
+	tl_begin_conn_failed(tl, conn, &spans, conn->owner_tid, start,
+			     max_u64(end_ns ? end_ns : t->raw_last_ns, hello_ns),
+			     true, NULL, 0);
 	tl->tls.not_decoded = true;
-	e = tl_add(tl, TL_GetConn, start);
-	if (e)
-		copy_bounded(e->host, sizeof(e->host), tl->tls.sni,
-			     sizeof(tl->tls.sni));
-	if (client)
-		tl_add_conn_start(tl, conn, &spans, true, true);
 	/* the ClientHello's write (or, for a server, its read) is a fact;
 	 * where the handshake ended is not on the wire in TLS 1.3, so the
 	 * encrypted rest is time in no phase the tracer saw: idle */
