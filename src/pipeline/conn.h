@@ -38,6 +38,8 @@
 #include "proto/http1/http1_parser.h"
 #include "proto/tls/tls_hello.h"
 #include "timeline/timeline.h"
+#include "util/list.h"
+#include "util/lru_table.h"
 
 #define MAX_INFORMATIONAL 8  /* 1xx responses remembered per request */
 #define GRAVE_SLOTS 1024     /* 2-way sets by {tgid, fd}; see conn_buried() */
@@ -109,9 +111,8 @@ struct dns_ring {
 struct proc {
 	uint32_t tgid;
 	bool pinned;   /* being torn down by the caller: do not free */
-	struct proc *hnext;
-	struct proc *lru_prev, *lru_next;
-	struct conn *conns;
+	struct lru_node node;  /* in the process table, key tgid */
+	struct list conns;     /* its connections, newest first */
 	uint32_t n_conns;
 	struct dns_ring *dns;
 };
@@ -122,7 +123,7 @@ struct informational {
 };
 
 struct pending_req {
-	struct pending_req *prev, *next;
+	struct list link;           /* in conn.reqs, or the spares */
 	uint64_t start_ns;          /* GetConn */
 	uint64_t got_conn_ns;
 	uint64_t io_first_ns;       /* first request byte moved: send phase */
@@ -185,9 +186,8 @@ struct conn_tls {
 
 struct conn {
 	struct ht_conn_id id;
-	struct conn *hnext;
-	struct conn *lru_prev, *lru_next;
-	struct conn *proc_prev, *proc_next;
+	struct lru_node node;   /* in the connection table, conn_key() */
+	struct list in_proc;    /* in proc.conns; a spare: in the spares */
 	struct proc *proc;
 	uint32_t next_seq;
 	enum ht_role role;
@@ -228,7 +228,7 @@ struct conn {
 	uint64_t last_resp_end_ns;  /* for GotConn's idle time */
 	uint32_t skip_responses;    /* responses of requests given up on */
 	uint32_t n_pending;
-	struct pending_req *head, *tail; /* waiting for a response, FIFO */
+	struct list reqs;                /* waiting for a response, FIFO */
 	struct pending_req *writing;     /* the request whose bytes flow now */
 	struct dns_result dns;
 	uint32_t dns_slot;               /* where dns came from in the ring */
@@ -258,17 +258,13 @@ struct correlator {
 	uint64_t newest_ts, released_ts;
 	bool released_any;
 
-	struct conn **conn_buckets;
-	uint32_t conn_mask;
-	struct conn *conn_mru, *conn_lru; /* LRU list ends */
-	struct conn *spare_conns;
+	struct lru_table conn_table;  /* of struct conn */
+	struct list spare_conns;
 	uint32_t n_spare_conns;
 
-	struct proc **proc_buckets;
-	uint32_t proc_mask;
-	struct proc *proc_mru, *proc_lru;
+	struct lru_table proc_table;  /* of struct proc */
 
-	struct pending_req *spare_reqs;
+	struct list spare_reqs;
 	uint32_t n_spare_reqs;
 
 	uint64_t released_since_trim, last_trim_ns;
@@ -388,6 +384,22 @@ static inline uint32_t set_of(uint64_t key, uint32_t n)
 	return hash32(key) & (n - 1) & ~1u;
 }
 
+/* The oldest request waiting for its response, or NULL. */
+static inline struct pending_req *req_head(const struct conn *conn)
+{
+	return list_first_entry(&conn->reqs, struct pending_req, link);
+}
+
+static inline struct conn *conn_of(struct lru_node *node)
+{
+	return node ? container_of(node, struct conn, node) : NULL;
+}
+
+static inline struct proc *proc_of(struct lru_node *node)
+{
+	return node ? container_of(node, struct proc, node) : NULL;
+}
+
 /* conn_table.c */
 void conn_abandon(struct correlator *c, struct conn *conn,
 			 uint64_t end_ns, const char *error);
@@ -398,11 +410,14 @@ struct conn *conn_for_record(struct correlator *c,
 void conn_record(struct correlator *c, struct conn *conn,
 			      const struct ht_conn_event *ev);
 
+void conn_evict(void *user, struct lru_node *oldest);
+
 /* proc_table.c */
 void proc_touch(struct correlator *c, struct proc *p);
 void proc_destroy(struct correlator *c, struct proc *p);
 void proc_maybe_free(struct correlator *c, struct proc *p);
 struct proc *proc_get(struct correlator *c, uint32_t tgid);
+void proc_evict(void *user, struct lru_node *oldest);
 void proc_exit_record(struct correlator *c, const struct ht_exit_event *ev);
 
 /* dns_match.c */

@@ -50,40 +50,6 @@ static void conn_bury(struct correlator *c, const struct ht_conn_id *id)
 	g->used = true;
 }
 
-static struct conn **conn_slot(struct correlator *c, uint32_t tgid, int32_t fd)
-{
-	uint64_t key = (uint64_t)tgid << 32 | (uint32_t)fd;
-	struct conn **pp = &c->conn_buckets[hash32(key) & c->conn_mask];
-
-	while (*pp && ((*pp)->id.tgid != tgid || (*pp)->id.fd != fd))
-		pp = &(*pp)->hnext;
-	return pp;
-}
-
-static void conn_lru_unlink(struct correlator *c, struct conn *conn)
-{
-	if (conn->lru_prev)
-		conn->lru_prev->lru_next = conn->lru_next;
-	else
-		c->conn_mru = conn->lru_next;
-	if (conn->lru_next)
-		conn->lru_next->lru_prev = conn->lru_prev;
-	else
-		c->conn_lru = conn->lru_prev;
-	conn->lru_prev = conn->lru_next = NULL;
-}
-
-static void conn_lru_front(struct correlator *c, struct conn *conn)
-{
-	conn->lru_prev = NULL;
-	conn->lru_next = c->conn_mru;
-	if (c->conn_mru)
-		c->conn_mru->lru_prev = conn;
-	c->conn_mru = conn;
-	if (!c->conn_lru)
-		c->conn_lru = conn;
-}
-
 void conn_abandon(struct correlator *c, struct conn *conn,
 			 uint64_t end_ns, const char *error)
 {
@@ -93,26 +59,17 @@ void conn_abandon(struct correlator *c, struct conn *conn,
 
 void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 {
-	struct conn **pp = conn_slot(c, conn->id.tgid, conn->id.fd);
 	struct proc *p = conn->proc;
 
 	req_drop_all(c, conn);
 	tls_free(c, conn);
-	if (*pp == conn)
-		*pp = conn->hnext;
-	conn_lru_unlink(c, conn);
-	if (conn->proc_prev)
-		conn->proc_prev->proc_next = conn->proc_next;
-	else if (p)
-		p->conns = conn->proc_next;
-	if (conn->proc_next)
-		conn->proc_next->proc_prev = conn->proc_prev;
+	lru_table_remove(&c->conn_table, &conn->node);
+	list_del(&conn->in_proc);
 	if (bury)
 		conn_bury(c, &conn->id);
 	c->stats.conns--;
 	if (c->n_spare_conns < SPARE_CONNS) {
-		conn->hnext = c->spare_conns;
-		c->spare_conns = conn;
+		list_add_head(&c->spare_conns, &conn->in_proc);
 		c->n_spare_conns++;
 	} else {
 		free(conn);
@@ -122,6 +79,17 @@ void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 		p->n_conns--;
 		proc_maybe_free(c, p);
 	}
+}
+
+/* The connection table is full: the least recently used goes. */
+void conn_evict(void *user, struct lru_node *oldest)
+{
+	struct correlator *c = user;
+	struct conn *conn = conn_of(oldest);
+
+	c->stats.evicted_conns++;
+	conn_abandon(c, conn, 0, "evicted");
+	conn_drop(c, conn, false);
 }
 
 /* A record of a connection we no longer track: closed, or its process
@@ -155,21 +123,16 @@ static bool conn_buried(const struct correlator *c, const struct ht_conn_id *id,
 static struct conn *conn_create(struct correlator *c,
 				const struct ht_conn_id *id)
 {
-	struct conn **pp;
 	struct conn *conn;
 	struct proc *p;
 
-	if (c->stats.conns >= c->cfg.max_conns && c->conn_lru) {
-		c->stats.evicted_conns++;
-		conn_abandon(c, c->conn_lru, 0, "evicted");
-		conn_drop(c, c->conn_lru, false);
-	}
+	lru_table_make_room(&c->conn_table);
 	p = proc_get(c, id->tgid);
 	if (!p)
 		return NULL;
-	conn = c->spare_conns;
+	conn = list_first_entry(&c->spare_conns, struct conn, in_proc);
 	if (conn) {
-		c->spare_conns = conn->hnext;
+		list_del(&conn->in_proc);
 		c->n_spare_conns--;
 	} else {
 		conn = malloc(sizeof(*conn));
@@ -180,19 +143,14 @@ static struct conn *conn_create(struct correlator *c,
 		held(c, sizeof(*conn));
 	}
 	memset(conn, 0, offsetof(struct conn, parser));
+	list_init(&conn->reqs);
 	h1_parser_init(&conn->parser[SIDE_REQ], H1_REQUEST);
 	h1_parser_init(&conn->parser[SIDE_RESP], H1_RESPONSE);
 	conn->id = *id;
 	conn->proc = p;
-	conn->proc_next = p->conns;
-	if (p->conns)
-		p->conns->proc_prev = conn;
-	p->conns = conn;
+	list_add_head(&p->conns, &conn->in_proc);
 	p->n_conns++;
-	pp = conn_slot(c, id->tgid, id->fd);
-	conn->hnext = *pp;
-	*pp = conn;
-	conn_lru_front(c, conn);
+	lru_table_insert(&c->conn_table, &conn->node, conn_key(id));
 	c->stats.conns++;
 	return conn;
 }
@@ -210,9 +168,9 @@ static void conn_seq_gap(struct correlator *c, struct conn *conn)
 	c->stats.gaps++;
 	if (conn->next_seq == 0)
 		conn->start_lost = true;
-	while (conn->head) {
-		req_mark_incomplete(conn->head, "records lost");
-		req_finish_head(c, conn, req_last_seen(conn->head), NULL, false);
+	while (req_head(conn)) {
+		req_mark_incomplete(req_head(conn), "records lost");
+		req_finish_head(c, conn, req_last_seen(req_head(conn)), NULL, false);
 	}
 	conn->skip_responses = 0;
 	conn->unsure = true;
@@ -227,7 +185,8 @@ struct conn *conn_for_record(struct correlator *c,
 				    const struct ht_event_header *hdr,
 				    const struct ht_conn_id *id, uint32_t seq)
 {
-	struct conn *conn = *conn_slot(c, id->tgid, id->fd);
+	struct conn *conn = conn_of(lru_table_find(&c->conn_table,
+						  conn_key(id)));
 
 	if (conn && id->gen < conn->id.gen)
 		goto stale;
@@ -243,9 +202,8 @@ struct conn *conn_for_record(struct correlator *c,
 		conn = conn_create(c, id);
 		if (!conn)
 			return NULL;
-	} else if (c->conn_mru != conn) {
-		conn_lru_unlink(c, conn);
-		conn_lru_front(c, conn);
+	} else {
+		lru_table_touch(&c->conn_table, &conn->node);
 	}
 	if (conn->proc)
 		proc_touch(c, conn->proc);

@@ -83,7 +83,7 @@ static void handle_data(struct correlator *c, struct conn *conn,
 	if (ev->ret < 0) {
 		char error[TL_ERROR_MAX];
 
-		if (io_error_ignored(ev->ret) || !conn->head)
+		if (io_error_ignored(ev->ret) || !req_head(conn))
 			return;
 		tl_io_error(error, sizeof(error), ev->direction, ev->ret);
 		req_fail_all(c, conn, ev->hdr.ts_ns, error);
@@ -264,15 +264,6 @@ static void release_before(struct correlator *c, uint64_t horizon, bool all)
 	c->stats.buffered = c->rb.n;
 }
 
-static uint32_t pow2_at_least(uint32_t n)
-{
-	uint32_t p = 16;
-
-	while (p < n && p < (1u << 30))
-		p <<= 1;
-	return p;
-}
-
 struct correlator *correlator_new(const struct correlator_config *cfg,
 				  timeline_sink_fn sink, void *user)
 {
@@ -300,15 +291,14 @@ struct correlator *correlator_new(const struct correlator_config *cfg,
 		c->cfg.dns_ttl_ns = DEFAULT_DNS_TTL_NS;
 	c->sink = sink;
 	c->user = user;
-	c->conn_mask = pow2_at_least(c->cfg.max_conns * 2u) - 1;
-	c->proc_mask = pow2_at_least(c->cfg.max_procs * 2u) - 1;
-	c->conn_buckets = calloc((size_t)c->conn_mask + 1, sizeof(void *));
-	c->proc_buckets = calloc((size_t)c->proc_mask + 1, sizeof(void *));
-	if (!c->conn_buckets || !c->proc_buckets ||
+	list_init(&c->spare_conns);
+	list_init(&c->spare_reqs);
+	if (lru_table_init(&c->conn_table, c->cfg.max_conns, conn_evict, c) ||
+	    lru_table_init(&c->proc_table, c->cfg.max_procs, proc_evict, c) ||
 	    reorder_init(&c->rb, c->cfg.max_buffered,
 			 c->cfg.max_buffered_bytes) < 0) {
-		free(c->conn_buckets);
-		free(c->proc_buckets);
+		lru_table_fini(&c->conn_table);
+		lru_table_fini(&c->proc_table);
 		free(c);
 		return NULL;
 	}
@@ -317,37 +307,33 @@ struct correlator *correlator_new(const struct correlator_config *cfg,
 
 static void drop_everything(struct correlator *c, const char *error)
 {
-	while (c->conn_mru) {
-		struct conn *conn = c->conn_mru;
+	struct conn *conn;
+	struct proc *p;
 
+	while ((conn = conn_of(lru_table_newest(&c->conn_table)))) {
 		if (error)
 			conn_abandon(c, conn, 0, error);
 		conn_drop(c, conn, false);
 	}
-	while (c->proc_mru)
-		proc_destroy(c, c->proc_mru);
+	while ((p = proc_of(lru_table_newest(&c->proc_table))))
+		proc_destroy(c, p);
 }
 
 void correlator_free(struct correlator *c)
 {
+	struct conn *conn, *next_conn;
+	struct pending_req *r, *next_r;
+
 	if (!c)
 		return;
 	drop_everything(c, NULL);
-	while (c->spare_conns) {
-		struct conn *conn = c->spare_conns;
-
-		c->spare_conns = conn->hnext;
+	list_for_each_entry_safe(conn, next_conn, &c->spare_conns, in_proc)
 		free(conn);
-	}
-	while (c->spare_reqs) {
-		struct pending_req *r = c->spare_reqs;
-
-		c->spare_reqs = r->next;
+	list_for_each_entry_safe(r, next_r, &c->spare_reqs, link)
 		free(r);
-	}
 	reorder_fini(&c->rb);
-	free(c->conn_buckets);
-	free(c->proc_buckets);
+	lru_table_fini(&c->conn_table);
+	lru_table_fini(&c->proc_table);
 	free(c);
 }
 
@@ -421,8 +407,9 @@ void correlator_note_lost(struct correlator *c, enum ht_drop_kind kind,
 	if (kind != HT_DROP_CONN)
 		return;
 	/* We cannot tell whose records they were. */
-	for (conn = c->conn_mru; conn; conn = conn->lru_next)
-		for (r = conn->head; r; r = r->next)
+	for (conn = conn_of(lru_table_newest(&c->conn_table)); conn;
+	     conn = conn_of(lru_table_older(&c->conn_table, &conn->node)))
+		list_for_each_entry(r, &conn->reqs, link)
 			req_mark_incomplete(r, "records lost");
 }
 

@@ -298,8 +298,8 @@ void dns_sweep(struct correlator *c, uint64_t now)
 	struct proc *p, *next;
 	uint32_t i;
 
-	for (p = c->proc_mru; p; p = next) {
-		next = p->lru_next;
+	for (p = proc_of(lru_table_newest(&c->proc_table)); p; p = next) {
+		next = proc_of(lru_table_older(&c->proc_table, &p->node));
 		if (!p->dns)
 			continue;
 		for (i = 0; i < c->cfg.dns_per_proc; i++) {

@@ -25,54 +25,14 @@ static void proc_bury(struct correlator *c, uint32_t tgid, uint64_t exit_ns)
 	d->used = true;
 }
 
-static struct proc **proc_slot(struct correlator *c, uint32_t tgid)
-{
-	struct proc **pp = &c->proc_buckets[hash32(tgid) & c->proc_mask];
-
-	while (*pp && (*pp)->tgid != tgid)
-		pp = &(*pp)->hnext;
-	return pp;
-}
-
-static void proc_lru_unlink(struct correlator *c, struct proc *p)
-{
-	if (p->lru_prev)
-		p->lru_prev->lru_next = p->lru_next;
-	else
-		c->proc_mru = p->lru_next;
-	if (p->lru_next)
-		p->lru_next->lru_prev = p->lru_prev;
-	else
-		c->proc_lru = p->lru_prev;
-	p->lru_prev = p->lru_next = NULL;
-}
-
-static void proc_lru_front(struct correlator *c, struct proc *p)
-{
-	p->lru_prev = NULL;
-	p->lru_next = c->proc_mru;
-	if (c->proc_mru)
-		c->proc_mru->lru_prev = p;
-	c->proc_mru = p;
-	if (!c->proc_lru)
-		c->proc_lru = p;
-}
-
 void proc_touch(struct correlator *c, struct proc *p)
 {
-	if (c->proc_mru == p)
-		return;
-	proc_lru_unlink(c, p);
-	proc_lru_front(c, p);
+	lru_table_touch(&c->proc_table, &p->node);
 }
 
 void proc_destroy(struct correlator *c, struct proc *p)
 {
-	struct proc **pp = proc_slot(c, p->tgid);
-
-	if (*pp == p)
-		*pp = p->hnext;
-	proc_lru_unlink(c, p);
+	lru_table_remove(&c->proc_table, &p->node);
 	if (p->dns)
 		released(c, dns_ring_size(c));
 	free(p->dns);
@@ -91,50 +51,48 @@ void proc_maybe_free(struct correlator *c, struct proc *p)
 static void proc_teardown(struct correlator *c, struct proc *p,
 			  uint64_t end_ns, const char *error)
 {
-	p->pinned = true;
-	while (p->conns) {
-		struct conn *conn = p->conns;
+	struct conn *conn;
 
+	p->pinned = true;
+	while ((conn = list_first_entry(&p->conns, struct conn, in_proc))) {
 		conn_abandon(c, conn, end_ns, error);
 		conn_drop(c, conn, false);
 	}
 	proc_destroy(c, p);
 }
 
+/* The process table is full: the least recently used goes. */
+void proc_evict(void *user, struct lru_node *oldest)
+{
+	struct correlator *c = user;
+
+	c->stats.evicted_procs++;
+	proc_teardown(c, proc_of(oldest), 0, "evicted");
+}
+
 struct proc *proc_get(struct correlator *c, uint32_t tgid)
 {
-	struct proc **pp = proc_slot(c, tgid);
-	struct proc *p = *pp;
+	struct proc *p = proc_of(lru_table_find(&c->proc_table, tgid));
 
 	if (p) {
 		proc_touch(c, p);
 		return p;
 	}
-	if (c->stats.procs >= c->cfg.max_procs && c->proc_lru) {
-		c->stats.evicted_procs++;
-		proc_teardown(c, c->proc_lru, 0, "evicted");
-		pp = proc_slot(c, tgid);
-	}
+	lru_table_make_room(&c->proc_table);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	held(c, sizeof(*p));
 	p->tgid = tgid;
-	p->hnext = *pp;
-	*pp = p;
-	proc_lru_front(c, p);
+	list_init(&p->conns);
+	lru_table_insert(&c->proc_table, &p->node, tgid);
 	c->stats.procs++;
 	return p;
 }
 
-static struct proc *proc_lookup(struct correlator *c, uint32_t tgid)
-{
-	return *proc_slot(c, tgid);
-}
-
 void proc_exit_record(struct correlator *c, const struct ht_exit_event *ev)
 {
-	struct proc *p = proc_lookup(c, ev->hdr.tgid);
+	struct proc *p = proc_of(lru_table_find(&c->proc_table, ev->hdr.tgid));
 	struct conn *conn;
 
 	proc_bury(c, ev->hdr.tgid, ev->hdr.ts_ns);
@@ -142,7 +100,7 @@ void proc_exit_record(struct correlator *c, const struct ht_exit_event *ev)
 		return;
 	/* the kernel closes what the process left open: an HTTP/2
 	 * connection ends there, as at a close */
-	for (conn = p->conns; conn; conn = conn->proc_next)
+	list_for_each_entry(conn, &p->conns, in_proc)
 		h2_conn_over(c, conn, ev->hdr.ts_ns);
 	proc_teardown(c, p, ev->hdr.ts_ns, "process exited mid-request");
 }

@@ -9,10 +9,11 @@
 
 struct pending_req *req_alloc(struct correlator *c)
 {
-	struct pending_req *r = c->spare_reqs;
+	struct pending_req *r = list_first_entry(&c->spare_reqs,
+						 struct pending_req, link);
 
 	if (r) {
-		c->spare_reqs = r->next;
+		list_del(&r->link);
 		c->n_spare_reqs--;
 	} else {
 		r = malloc(sizeof(*r));
@@ -34,21 +35,13 @@ void req_free(struct correlator *c, struct pending_req *r)
 		released(c, sizeof(*r));
 		return;
 	}
-	r->next = c->spare_reqs;
-	c->spare_reqs = r;
+	list_add_head(&c->spare_reqs, &r->link);
 	c->n_spare_reqs++;
 }
 
 void req_unlink(struct conn *conn, struct pending_req *r)
 {
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		conn->head = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	else
-		conn->tail = r->prev;
+	list_del(&r->link);
 	conn->n_pending--;
 	if (conn->writing == r)
 		conn->writing = NULL;
@@ -57,13 +50,7 @@ void req_unlink(struct conn *conn, struct pending_req *r)
 /* the newest of the connection's pending requests */
 void req_append(struct conn *conn, struct pending_req *r)
 {
-	r->next = NULL;
-	r->prev = conn->tail;
-	if (conn->tail)
-		conn->tail->next = r;
-	else
-		conn->head = r;
-	conn->tail = r;
+	list_add_tail(&conn->reqs, &r->link);
 	conn->n_pending++;
 }
 
@@ -89,7 +76,7 @@ uint64_t req_last_seen(const struct pending_req *r)
 void req_finish_head(struct correlator *c, struct conn *conn,
 			uint64_t end_ns, const char *error, bool put_idle)
 {
-	struct pending_req *r = conn->head;
+	struct pending_req *r = req_head(conn);
 
 	if (!r)
 		return;
@@ -106,10 +93,10 @@ void req_finish_head(struct correlator *c, struct conn *conn,
 void req_abandon_all(struct correlator *c, struct conn *conn,
 			    uint64_t end_ns, const char *error)
 {
-	while (conn->head) {
-		req_mark_incomplete(conn->head, error);
+	while (req_head(conn)) {
+		req_mark_incomplete(req_head(conn), error);
 		req_finish_head(c, conn,
-			    end_ns ? end_ns : req_last_seen(conn->head), error,
+			    end_ns ? end_ns : req_last_seen(req_head(conn)), error,
 			    false);
 	}
 	conn->skip_responses = 0;
@@ -118,8 +105,8 @@ void req_abandon_all(struct correlator *c, struct conn *conn,
 /* Forgets requests that turned out not to be HTTP: no timeline. */
 void req_drop_all(struct correlator *c, struct conn *conn)
 {
-	while (conn->head) {
-		struct pending_req *r = conn->head;
+	while (req_head(conn)) {
+		struct pending_req *r = req_head(conn);
 
 		req_unlink(conn, r);
 		req_free(c, r);
@@ -131,7 +118,7 @@ void req_drop_all(struct correlator *c, struct conn *conn)
 void req_fail_all(struct correlator *c, struct conn *conn,
 			 uint64_t end_ns, const char *error)
 {
-	while (conn->head)
+	while (req_head(conn))
 		req_finish_head(c, conn, end_ns, error, false);
 	conn->skip_responses = 0;
 }

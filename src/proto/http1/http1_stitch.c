@@ -51,7 +51,7 @@ bool http1_starts_message(enum h1_kind kind, const uint8_t *data, size_t len)
 
 static struct pending_req *resp_target(const struct conn *conn)
 {
-	return conn->skip_responses ? NULL : conn->head;
+	return conn->skip_responses ? NULL : req_head(conn);
 }
 
 /* Framing of the head's response was lost (bytes beyond the capture where
@@ -59,7 +59,7 @@ static struct pending_req *resp_target(const struct conn *conn)
  * bytes before the next request or a new response began. */
 static void end_lost_response(struct correlator *c, struct conn *conn)
 {
-	struct pending_req *r = conn->head;
+	struct pending_req *r = req_head(conn);
 
 	if (conn->n_pending > 1)
 		req_mark_incomplete(r, "response framing lost with requests pipelined");
@@ -77,13 +77,13 @@ struct pending_req *http1_open_request(struct correlator *c,
 
 	/* A keep-alive client sends the next request only after reading the
 	 * previous response (pipelining aside). */
-	if (conn->head && conn->head->resp_lost && conn->head->resp_started)
+	if (req_head(conn) && req_head(conn)->resp_lost && req_head(conn)->resp_started)
 		end_lost_response(c, conn);
 	if (conn->taint) {
 		/* Records were lost while these were open; whatever ended
 		 * them is among the lost, and this request starts afresh. */
-		while (conn->head)
-			req_finish_head(c, conn, req_last_seen(conn->head), NULL,
+		while (req_head(conn))
+			req_finish_head(c, conn, req_last_seen(req_head(conn)), NULL,
 				    false);
 		conn->skip_responses = 0;
 		conn->taint = false;
@@ -91,12 +91,12 @@ struct pending_req *http1_open_request(struct correlator *c,
 	}
 	if (conn->n_pending >= c->cfg.max_pipeline) {
 		c->stats.pipeline_overflow++;
-		req_mark_incomplete(conn->head, "too many pipelined requests");
-		req_finish_head(c, conn, req_last_seen(conn->head), NULL, false);
+		req_mark_incomplete(req_head(conn), "too many pipelined requests");
+		req_finish_head(c, conn, req_last_seen(req_head(conn)), NULL, false);
 		/* its response, when it comes, must not go to the next one */
 		conn->skip_responses++;
 	}
-	if (conn->head)
+	if (req_head(conn))
 		conn->pipelined = true;
 	r = req_alloc(c);
 	if (!r)
@@ -118,7 +118,7 @@ struct pending_req *http1_open_request(struct correlator *c,
 		 * client that pipelines may have sent, in the lost records,
 		 * requests whose responses are still to come: its
 		 * connection stays unsure. */
-		if (!conn->head && !conn->pipelined &&
+		if (!req_head(conn) && !conn->pipelined &&
 		    conn->parser[SIDE_RESP].state == H1_ST_START) {
 			conn->unsure = false;
 		} else {
@@ -479,7 +479,7 @@ static void not_http(struct correlator *c, struct conn *conn, int side,
 		}
 		conn->writing = NULL;
 		conn->garbage_unanswered = true;
-	} else if (conn->head && conn->head->resp_started &&
+	} else if (req_head(conn) && req_head(conn)->resp_started &&
 		   !conn->skip_responses) {
 		req_finish_head(c, conn, ts, "malformed HTTP response", false);
 	}
@@ -494,7 +494,7 @@ static void resumed(struct correlator *c, struct conn *conn, int side)
 		conn->writing = NULL; /* the rest of that one is unknown */
 		return;
 	}
-	if (conn->head && conn->head->resp_started && !conn->skip_responses)
+	if (req_head(conn) && req_head(conn)->resp_started && !conn->skip_responses)
 		end_lost_response(c, conn);
 }
 
@@ -543,7 +543,7 @@ void http1_feed(struct correlator *c, struct conn *conn, int side,
 		if (at_start && has_payload(ev->data, cap))
 			http1_open_request(c, conn, ev);
 	} else if (cap == 0 || !at_start || has_payload(ev->data, cap)) {
-		if (at_start && cap && !conn->head && !conn->skip_responses) {
+		if (at_start && cap && !req_head(conn) && !conn->skip_responses) {
 			if (conn->garbage_unanswered) {
 				/* not reported: counted with the bytes */
 				conn->garbage_unanswered = false;
@@ -604,8 +604,8 @@ void http1_response_ended(struct correlator *c, struct conn *conn,
 		return;
 	if (p->state != H1_ST_LOST)
 		h1_parser_eof(p, &side_callbacks[SIDE_RESP], &fc);
-	while (conn->head) {
-		struct pending_req *r = conn->head;
+	while (req_head(conn)) {
+		struct pending_req *r = req_head(conn);
 
 		if (r->resp_lost && r->resp_started && !conn->skip_responses) {
 			end_lost_response(c, conn);

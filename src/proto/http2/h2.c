@@ -50,7 +50,7 @@ bool h2_first_bytes(struct conn *conn, int side,
 
 void h2_bytes(struct conn *conn, const struct ht_data_event *ev)
 {
-	struct pending_req *r = conn->head;
+	struct pending_req *r = req_head(conn);
 
 	if (!r || !r->h2 || ev->ret <= 0)
 		return;
@@ -85,7 +85,7 @@ void h2_conn_over(struct correlator *c, struct conn *conn,
 			 uint64_t ts)
 {
 	if (conn->proto == PROTO_H2)
-		while (conn->head)
+		while (req_head(conn))
 			req_finish_head(c, conn, ts, NULL, false);
 }
 
@@ -100,7 +100,7 @@ void h2_socket_record(struct correlator *c, struct conn *conn,
 		h2_bytes(conn, ev);
 		return;
 	}
-	if (ev->ret == 0 || io_error_ignored(ev->ret) || !conn->head)
+	if (ev->ret == 0 || io_error_ignored(ev->ret) || !req_head(conn))
 		return;
 	tl_io_error(error, sizeof(error), ev->direction, ev->ret);
 	req_fail_all(c, conn, ev->hdr.ts_ns, error);

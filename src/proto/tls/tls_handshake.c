@@ -162,7 +162,7 @@ static bool tls_rejected_after_handshake(const struct conn *conn)
 	 * or not an HTTP/1 request was parsed from it (HTTP/2 whose server
 	 * spoke first, a capture too short to hold a request line). */
 	return t->hs == HS_OK && !t->hs_derived && t->verify_seen &&
-	       t->verify != 0 && !t->plaintext_seen && !conn->head &&
+	       t->verify != 0 && !t->plaintext_seen && !req_head(conn) &&
 	       !conn->n_requests;
 }
 
@@ -185,7 +185,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 	/* the words before the state changes: they tell the two apart */
 	tls_fail_words(conn, how, words, sizeof(words));
 	t->hs = HS_FAILED;
-	if (conn->head || conn->n_requests)
+	if (req_head(conn) || conn->n_requests)
 		return; /* a request is open: it carries the failure */
 	if (conn->role == HT_ROLE_CLIENT) {
 		dns_bind_deferred(c, conn, NULL);
