@@ -36,6 +36,7 @@
 #include "pipeline/correlator.h"
 #include "pipeline/reorder.h"
 #include "proto/http1/http1_parser.h"
+#include "proto/proto.h"
 #include "proto/tls/tls_hello.h"
 #include "timeline/timeline.h"
 #include "util/list.h"
@@ -83,12 +84,6 @@
 
 enum side { SIDE_REQ = 0, SIDE_RESP = 1 };
 
-enum conn_proto {
-	PROTO_HTTP1 = 0,  /* HTTP/1.x, or nothing seen yet */
-	PROTO_NOT_HTTP,
-	PROTO_H2,         /* one timeline for the connection, at its end */
-	PROTO_TUNNEL,     /* after CONNECT or 101: not ours any more */
-};
 
 struct dns_result {
 	uint64_t enter_ns, done_ns;
@@ -191,7 +186,9 @@ struct conn {
 	struct proc *proc;
 	uint32_t next_seq;
 	enum ht_role role;
-	enum conn_proto proto;
+	/* the application protocol and the socket's layer (proto/proto.h) */
+	const struct proto_ops *proto;
+	const struct proto_ops *wire;   /* NULL: plain bytes */
 	bool role_known;
 	bool saw_http;        /* a start line parsed on either side */
 	bool saw_req_bytes;   /* the HTTP/2 preface can only come first */

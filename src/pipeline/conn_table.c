@@ -54,7 +54,7 @@ void conn_abandon(struct correlator *c, struct conn *conn,
 			 uint64_t end_ns, const char *error)
 {
 	req_abandon_all(c, conn, end_ns, error);
-	tls_report_undecoded(c, conn, end_ns);
+	proto_abandon(c, conn, end_ns);
 }
 
 void conn_drop(struct correlator *c, struct conn *conn, bool bury)
@@ -147,6 +147,7 @@ static struct conn *conn_create(struct correlator *c,
 	h1_parser_init(&conn->parser[SIDE_REQ], H1_REQUEST);
 	h1_parser_init(&conn->parser[SIDE_RESP], H1_RESPONSE);
 	conn->id = *id;
+	conn->proto = &http1_ops;
 	conn->proc = p;
 	list_add_head(&p->conns, &conn->in_proc);
 	p->n_conns++;
@@ -175,8 +176,7 @@ static void conn_seq_gap(struct correlator *c, struct conn *conn)
 	conn->skip_responses = 0;
 	conn->unsure = true;
 	conn->taint = true;
-	if (conn->role_known && conn->proto == PROTO_HTTP1)
-		http1_resync(conn);
+	proto_gap(c, conn);
 }
 
 /* The connection this record belongs to, with generation and sequence
@@ -275,11 +275,9 @@ void conn_record(struct correlator *c, struct conn *conn,
 		http1_set_role(conn, HT_ROLE_SERVER);
 		break;
 	case HT_EV_CLOSE:
-		h2_conn_over(c, conn, ts);
-		tls_stream_over(c, conn, ts, "connection closed by the process");
-		http1_response_ended(c, conn, ts, false);
+		proto_end(c, conn, ts, PROTO_END_CLOSE);
 		req_abandon_all(c, conn, ts, "connection closed");
-		tls_report_undecoded(c, conn, ts);
+		proto_abandon(c, conn, ts);
 		conn_drop(c, conn, true);
 		break;
 	}

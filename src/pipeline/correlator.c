@@ -45,98 +45,6 @@
 #define TRIM_AFTER_BYTES (4ull << 20)
 #define TRIM_EVERY_NS (1000ull * 1000 * 1000)
 
-static void handle_bytes(struct correlator *c, struct conn *conn,
-			 const struct ht_data_event *ev);
-
-static void handle_data(struct correlator *c, struct conn *conn,
-			const struct ht_data_event *ev)
-{
-	int side;
-
-	conn_note_owner(conn, &ev->hdr);
-	if (ev->ret > 0 && !conn->saw_bytes) {
-		conn->saw_bytes = true;
-		if (conn->proto == PROTO_HTTP1 && !conn->taint &&
-		    tls_looks_like_hello(ev->data, ev->captured_len))
-			tls_get(c, conn);
-	}
-	if (conn->tls) {
-		/* ciphertext: the handshake is read, the rest skipped */
-		if (ev->ret > 0) {
-			tls_raw_bytes(conn, ev);
-			return;
-		}
-		if (ev->ret == 0 && ev->direction == HT_DIR_INGRESS)
-			tls_stream_over(c, conn, ev->hdr.ts_ns,
-					"connection closed by peer");
-		else if (ev->ret < 0 && !io_error_ignored(ev->ret))
-			tls_stream_over(c, conn, ev->hdr.ts_ns,
-					ev->direction == HT_DIR_INGRESS ?
-						"read failed" : "write failed");
-	}
-	if (conn->proto == PROTO_H2) {
-		h2_socket_record(c, conn, ev);
-		return;
-	}
-	if (conn->proto != PROTO_HTTP1)
-		return;
-	if (ev->ret < 0) {
-		char error[TL_ERROR_MAX];
-
-		if (io_error_ignored(ev->ret) || !req_head(conn))
-			return;
-		tl_io_error(error, sizeof(error), ev->direction, ev->ret);
-		req_fail_all(c, conn, ev->hdr.ts_ns, error);
-		return;
-	}
-	if (!conn->role_known && (ev->ret == 0 || !http1_guess_role(c, conn, ev)))
-		return;
-	side = side_of(conn, ev->direction);
-	if (ev->ret == 0) {
-		if (ev->direction != HT_DIR_INGRESS)
-			return;
-		if (side == SIDE_RESP) {
-			http1_response_ended(c, conn, ev->hdr.ts_ns, true);
-		} else {
-			/* a server's peer half-closed: the response may
-			 * still be written */
-			h1_parser_eof(&conn->parser[SIDE_REQ], NULL, NULL);
-			conn->writing = NULL;
-		}
-		return;
-	}
-	handle_bytes(c, conn, ev);
-}
-
-/* Bytes (ret > 0) of the HTTP stream: from the socket, or the plaintext
- * of a TLS call. */
-static void handle_bytes(struct correlator *c, struct conn *conn,
-			 const struct ht_data_event *ev)
-{
-	int side;
-
-	if (conn->proto == PROTO_H2) {
-		h2_bytes(conn, ev);
-		return;
-	}
-	if (conn->proto != PROTO_HTTP1)
-		return;
-	if (!conn->role_known && !http1_guess_role(c, conn, ev))
-		return;
-	side = side_of(conn, ev->direction);
-	if (h2_first_bytes(conn, side, ev)) {
-		h2_open(c, conn, ev);
-		return;
-	}
-	/* An HTTP/2 server speaks first: its SETTINGS may be read before
-	 * the client writes its preface (nghttp). No HTTP/1 server does,
-	 * so with h2 offered the preface, not these bytes, tells. */
-	if (side == SIDE_RESP && !conn->saw_req_bytes && !conn->saw_http &&
-	    tls_h2_offered(conn))
-		return;
-	http1_feed(c, conn, side, ev);
-}
-
 /* Bytes of the record to keep, or 0 when it is malformed. */
 static size_t record_len(const void *rec, size_t size)
 {
@@ -216,8 +124,10 @@ static void process_record(struct correlator *c, const void *rec)
 		const struct ht_data_event *ev = rec;
 
 		conn = conn_for_record(c, hdr, &ev->conn, ev->seq);
-		if (conn)
-			handle_data(c, conn, ev);
+		if (conn) {
+			conn_note_owner(conn, &ev->hdr);
+			proto_socket_record(c, conn, ev);
+		}
 		break;
 	}
 	case HT_EV_TLS_DATA: {
@@ -225,7 +135,7 @@ static void process_record(struct correlator *c, const void *rec)
 
 		conn = conn_for_record(c, hdr, &ev->conn, ev->seq);
 		if (conn && tls_plaintext_record(c, conn, ev))
-			handle_bytes(c, conn, ev);
+			proto_bytes(c, conn, ev);
 		break;
 	}
 	case HT_EV_TLS: {

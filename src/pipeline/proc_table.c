@@ -101,6 +101,6 @@ void proc_exit_record(struct correlator *c, const struct ht_exit_event *ev)
 	/* the kernel closes what the process left open: an HTTP/2
 	 * connection ends there, as at a close */
 	list_for_each_entry(conn, &p->conns, in_proc)
-		h2_conn_over(c, conn, ev->hdr.ts_ns);
+		proto_end(c, conn, ev->hdr.ts_ns, PROTO_END_EXIT);
 	proc_teardown(c, p, ev->hdr.ts_ns, "process exited mid-request");
 }

@@ -8,6 +8,8 @@
 #include "proto/http1/http1_stitch.h"
 #include "httptrace_first_bytes.h"
 #include "proto/http2/h2.h"
+#include "proto/proto.h"
+#include "proto/tls/tls_handshake.h"
 #include "timeline/timeline_build.h"
 
 /* Parser callback context: the record being fed and how much of it has
@@ -238,7 +240,7 @@ static void add_bytes(struct conn *conn, int side, uint64_t n)
 {
 	struct pending_req *r;
 
-	if (conn->proto != PROTO_HTTP1 || n == 0)
+	if (conn->proto != &http1_ops || n == 0)
 		return;
 	if (side == SIDE_REQ) {
 		if (conn->writing)
@@ -376,8 +378,8 @@ static void resp_on_complete(void *user, const struct h1_message *msg,
 			    !tunnel && !fc->eof && !r->close_requested);
 	}
 	if (msg->status == 101 || conn->parser[SIDE_RESP].state == H1_ST_TUNNEL)
-		conn->proto = PROTO_TUNNEL;
-	if (conn->proto == PROTO_HTTP1 && fc->ev && more_after(fc, fc->pos))
+		conn->proto = &proto_tunnel;
+	if (conn->proto == &http1_ops && fc->ev && more_after(fc, fc->pos))
 		response_bytes_seen(conn, fc->ev);
 }
 
@@ -395,7 +397,7 @@ static enum h1_kind side_kind(int side)
 
 /* Both parsers wait for the next message start: after lost records, or
  * when the stream was joined in the middle. */
-void http1_resync(struct conn *conn)
+static void http1_resync(struct conn *conn)
 {
 	int side;
 
@@ -421,15 +423,15 @@ void http1_set_role(struct conn *conn, enum ht_role role)
 
 static void mark_not_http(struct correlator *c, struct conn *conn)
 {
-	if (conn->proto != PROTO_NOT_HTTP)
+	if (conn->proto != &proto_not_http)
 		c->stats.non_http_conns++;
-	conn->proto = PROTO_NOT_HTTP;
+	conn->proto = &proto_not_http;
 	req_drop_all(c, conn);
 }
 
 /* Data on a connection whose connect/accept we did not see: the side that
  * starts like a request tells the role. */
-bool http1_guess_role(struct correlator *c, struct conn *conn,
+static bool http1_guess_role(struct correlator *c, struct conn *conn,
 		       const struct ht_data_event *ev)
 {
 	const uint8_t *data = ev->data;
@@ -451,7 +453,7 @@ bool http1_guess_role(struct correlator *c, struct conn *conn,
 		return false; /* joined mid-message: wait for a start */
 	else
 		mark_not_http(c, conn);
-	return conn->role_known && conn->proto == PROTO_HTTP1;
+	return conn->role_known && conn->proto == &http1_ops;
 }
 
 /* The parser of `side` found bytes that are not HTTP/1.x. */
@@ -517,7 +519,7 @@ static void skipped_bytes(struct conn *conn, int side,
 	}
 }
 
-void http1_feed(struct correlator *c, struct conn *conn, int side,
+static void http1_feed(struct correlator *c, struct conn *conn, int side,
 		 const struct ht_data_event *ev)
 {
 	struct h1_parser *p = &conn->parser[side];
@@ -557,7 +559,7 @@ void http1_feed(struct correlator *c, struct conn *conn, int side,
 
 	h1_parser_feed(p, ev->data, cap, cb, &fc);
 	add_bytes(conn, side, cap - fc.pos);
-	if (gap && conn->proto == PROTO_HTTP1 &&
+	if (gap && conn->proto == &http1_ops &&
 	    p->state != H1_ST_NOT_HTTP) {
 		/* counted before the parser may complete the message */
 		add_bytes(conn, side, gap);
@@ -566,12 +568,12 @@ void http1_feed(struct correlator *c, struct conn *conn, int side,
 		h1_parser_gap(p, gap, cb, &fc);
 	}
 
-	if (conn->proto != PROTO_HTTP1)
+	if (conn->proto != &http1_ops)
 		return;
 	if (side == SIDE_REQ && conn->writing)
 		conn->writing->req_last_ns = ev->hdr.ts_ns;
 	if (p->state == H1_ST_TUNNEL) {
-		conn->proto = PROTO_TUNNEL;
+		conn->proto = &proto_tunnel;
 	} else if (p->state == H1_ST_NOT_HTTP ||
 		   (p->state == H1_ST_LOST && p->last_error == H1_ERR_NOT_HTTP)) {
 		/* the parser says LOST rather than NOT_HTTP once the stream
@@ -592,7 +594,7 @@ void http1_feed(struct correlator *c, struct conn *conn, int side,
 
 /* The response stream ended (EOF read, or close): a body delimited by
  * close completes, whatever else is open failed. */
-void http1_response_ended(struct correlator *c, struct conn *conn,
+static void http1_response_ended(struct correlator *c, struct conn *conn,
 				  uint64_t ts, bool by_peer)
 {
 	struct h1_parser *p = &conn->parser[SIDE_RESP];
@@ -600,7 +602,7 @@ void http1_response_ended(struct correlator *c, struct conn *conn,
 		.c = c, .conn = conn, .ts_ns = ts, .eof = true,
 	};
 
-	if (!conn->role_known || conn->proto != PROTO_HTTP1)
+	if (!conn->role_known || conn->proto != &http1_ops)
 		return;
 	if (p->state != H1_ST_LOST)
 		h1_parser_eof(p, &side_callbacks[SIDE_RESP], &fc);
@@ -623,6 +625,82 @@ void http1_response_ended(struct correlator *c, struct conn *conn,
 			    false);
 	}
 	conn->skip_responses = 0;
-	if (conn->proto == PROTO_HTTP1)
+	if (conn->proto == &http1_ops)
 		h1_parser_init(p, H1_RESPONSE);
 }
+
+/* A socket record that moved no bytes: an error fails what is open; the
+ * peer's end of stream ends the response, or (a server's peer
+ * half-closed) the request side. */
+static void http1_socket_end(struct correlator *c, struct conn *conn,
+			     const struct ht_data_event *ev)
+{
+	int side;
+
+	if (ev->ret < 0) {
+		char error[TL_ERROR_MAX];
+
+		if (io_error_ignored(ev->ret) || !req_head(conn))
+			return;
+		tl_io_error(error, sizeof(error), ev->direction, ev->ret);
+		req_fail_all(c, conn, ev->hdr.ts_ns, error);
+		return;
+	}
+	if (!conn->role_known || ev->direction != HT_DIR_INGRESS)
+		return;
+	side = side_of(conn, ev->direction);
+	if (side == SIDE_RESP) {
+		http1_response_ended(c, conn, ev->hdr.ts_ns, true);
+	} else {
+		/* a server's peer half-closed: the response may still be
+		 * written */
+		h1_parser_eof(&conn->parser[SIDE_REQ], NULL, NULL);
+		conn->writing = NULL;
+	}
+}
+
+/* Bytes (ret > 0) of the HTTP stream: from the socket, or the plaintext
+ * of a TLS call. The first bytes of each side may be another
+ * protocol's. */
+static void http1_bytes(struct correlator *c, struct conn *conn,
+			const struct ht_data_event *ev)
+{
+	int side;
+
+	if (!conn->role_known && !http1_guess_role(c, conn, ev))
+		return;
+	side = side_of(conn, ev->direction);
+	if (proto_offer_first(c, conn, side, ev))
+		return;
+	/* An HTTP/2 server speaks first: its SETTINGS may be read before
+	 * the client writes its preface (nghttp). No HTTP/1 server does,
+	 * so with h2 offered the preface, not these bytes, tells. */
+	if (side == SIDE_RESP && !conn->saw_req_bytes && !conn->saw_http &&
+	    tls_h2_offered(conn))
+		return;
+	http1_feed(c, conn, side, ev);
+}
+
+static void http1_gap(struct correlator *c, struct conn *conn)
+{
+	if (conn->role_known)
+		http1_resync(conn);
+}
+
+/* The process closed the connection: the response stream ended with
+ * it. At an exit, the requests are abandoned as they are. */
+static void http1_end(struct correlator *c, struct conn *conn, uint64_t ts,
+		      enum proto_end how)
+{
+	if (how == PROTO_END_CLOSE)
+		http1_response_ended(c, conn, ts, false);
+}
+
+const struct proto_ops http1_ops = {
+	.name = "http1",
+	.layer = PROTO_APP,
+	.on_bytes = http1_bytes,
+	.on_socket_end = http1_socket_end,
+	.on_gap = http1_gap,
+	.on_end = http1_end,
+};

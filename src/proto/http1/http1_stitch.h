@@ -9,13 +9,6 @@ bool http1_starts_message(enum h1_kind kind, const uint8_t *data, size_t len);
 struct pending_req *http1_open_request(struct correlator *c,
 					struct conn *conn,
 					const struct ht_data_event *ev);
-void http1_resync(struct conn *conn);
 void http1_set_role(struct conn *conn, enum ht_role role);
-bool http1_guess_role(struct correlator *c, struct conn *conn,
-		       const struct ht_data_event *ev);
-void http1_feed(struct correlator *c, struct conn *conn, int side,
-		 const struct ht_data_event *ev);
-void http1_response_ended(struct correlator *c, struct conn *conn,
-				  uint64_t ts, bool by_peer);
 
 #endif /* HTTPTRACE_HTTP1_STITCH_H */

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-
+/*
+ * HTTP/2 is recognised, not decoded (yet): the connection is one
+ * timeline, opened by its first bytes and finished when it closes, with
+ * the bytes each side sent and how long it lasted. Either side may show
+ * it first: the client's preface, or the SETTINGS frame a server writes
+ * as soon as it accepts, before it has read the preface (nginx, gRPC).
+ */
 #include <stdio.h>
 #include <string.h>
 
 #include "proto/http2/h2.h"
 #include "httptrace_first_bytes.h"
 #include "proto/http1/http1_stitch.h"
+#include "proto/proto.h"
 #include "timeline/timeline_build.h"
 
 #define H2_PREFACE_LEN 24
@@ -21,34 +28,18 @@ bool h2_is_preface(const uint8_t *data, size_t len)
 		      len < H2_PREFACE_LEN ? len : H2_PREFACE_LEN) == 0;
 }
 
-/*
- * HTTP/2 is recognised, not decoded (yet): the connection is one
- * timeline, opened by its first bytes and finished when it closes, with
- * the bytes each side sent and how long it lasted. Either side may show
- * it first: the client's preface, or the SETTINGS frame a server writes
- * as soon as it accepts, before it has read the preface (nginx, gRPC).
- * `side`'s first bytes are in ev; the flags say what came before.
- */
-bool h2_first_bytes(struct conn *conn, int side,
-			   const struct ht_data_event *ev)
+/* The client's preface, or a server's SETTINGS before any request
+ * byte. */
+static bool h2_detect(const struct proto_first *first)
 {
-	bool req_before = conn->saw_req_bytes;
-	bool first = side == SIDE_REQ ? !conn->saw_req_bytes :
-					!conn->saw_resp_bytes;
-
-	if (side == SIDE_REQ)
-		conn->saw_req_bytes = true;
-	else
-		conn->saw_resp_bytes = true;
-	if (!first || conn->taint || conn->saw_http)
-		return false;
-	if (side == SIDE_REQ)
-		return h2_is_preface(ev->data, ev->captured_len);
-	return !req_before &&
-	       ht_h2_settings_frame(ev->data, ev->captured_len);
+	if (first->side == SIDE_REQ)
+		return h2_is_preface(first->data, first->len);
+	return !first->req_seen &&
+	       ht_h2_settings_frame(first->data, first->len);
 }
 
-void h2_bytes(struct conn *conn, const struct ht_data_event *ev)
+static void h2_bytes(struct correlator *c, struct conn *conn,
+		     const struct ht_data_event *ev)
 {
 	struct pending_req *r = req_head(conn);
 
@@ -61,12 +52,12 @@ void h2_bytes(struct conn *conn, const struct ht_data_event *ev)
 	r->resp_last_ns = ev->hdr.ts_ns; /* the last thing seen of it */
 }
 
-void h2_open(struct correlator *c, struct conn *conn,
+static void h2_open(struct correlator *c, struct conn *conn,
 		    const struct ht_data_event *ev)
 {
 	struct pending_req *r = http1_open_request(c, conn, ev);
 
-	conn->proto = PROTO_H2;
+	conn->proto = &h2_ops;
 	conn->writing = NULL;
 	if (!r)
 		return;
@@ -76,32 +67,36 @@ void h2_open(struct correlator *c, struct conn *conn,
 	if (conn->role == HT_ROLE_SERVER && ev->direction == HT_DIR_EGRESS)
 		r->start_ns = r->io_first_ns = r->got_conn_ns =
 			call_entry(ev->enter_ns, ev->hdr.ts_ns);
-	h2_bytes(conn, ev);
+	h2_bytes(c, conn, ev);
 }
 
 /* The connection ended (closed, or its process exited): its timeline
  * is complete unless records were lost. */
-void h2_conn_over(struct correlator *c, struct conn *conn,
-			 uint64_t ts)
+static void h2_end(struct correlator *c, struct conn *conn, uint64_t ts,
+		   enum proto_end how)
 {
-	if (conn->proto == PROTO_H2)
-		while (req_head(conn))
-			req_finish_head(c, conn, ts, NULL, false);
+	while (req_head(conn))
+		req_finish_head(c, conn, ts, NULL, false);
 }
 
-/* A socket record of an HTTP/2 connection (ciphertext aside, which
- * handle_data keeps): bytes counted, a failed read or write ends it. */
-void h2_socket_record(struct correlator *c, struct conn *conn,
-			     const struct ht_data_event *ev)
+/* A failed read or write ends it. */
+static void h2_socket_end(struct correlator *c, struct conn *conn,
+			  const struct ht_data_event *ev)
 {
 	char error[TL_ERROR_MAX];
 
-	if (ev->ret > 0) {
-		h2_bytes(conn, ev);
-		return;
-	}
 	if (ev->ret == 0 || io_error_ignored(ev->ret) || !req_head(conn))
 		return;
 	tl_io_error(error, sizeof(error), ev->direction, ev->ret);
 	req_fail_all(c, conn, ev->hdr.ts_ns, error);
 }
+
+const struct proto_ops h2_ops = {
+	.name = "h2",
+	.layer = PROTO_APP,
+	.detect = h2_detect,
+	.on_start = h2_open,
+	.on_bytes = h2_bytes,
+	.on_socket_end = h2_socket_end,
+	.on_end = h2_end,
+};

@@ -9,6 +9,7 @@
 #include "proto/tls/tls_handshake.h"
 #include "httptrace_first_bytes.h"
 #include "proto/http1/http1_stitch.h"
+#include "proto/proto.h"
 #include "timeline/timeline_build.h"
 
 /*
@@ -45,13 +46,14 @@ bool tls_alpn_offered(const char *list, const char *proto)
 	return false;
 }
 
-struct conn_tls *tls_get(struct correlator *c, struct conn *conn)
+static struct conn_tls *tls_get(struct correlator *c, struct conn *conn)
 {
 	if (!conn->tls) {
 		conn->tls = calloc(1, sizeof(*conn->tls));
 		if (!conn->tls)
 			return NULL;
 		held(c, sizeof(*conn->tls));
+		conn->wire = &tls_ops;
 		tls_stream_init(&conn->tls->stream[HT_DIR_EGRESS]);
 		tls_stream_init(&conn->tls->stream[HT_DIR_INGRESS]);
 		conn->tls->verify = -1;
@@ -84,9 +86,10 @@ void tls_free(struct correlator *c, struct conn *conn)
 	free(conn->tls);
 	released(c, sizeof(*conn->tls));
 	conn->tls = NULL;
+	conn->wire = NULL;
 }
 
-void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev)
+static void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev)
 {
 	struct conn_tls *t = conn->tls;
 	int dir = ev->direction & 1;
@@ -213,7 +216,7 @@ static void tls_handshake_failed(struct correlator *c, struct conn *conn,
 }
 
 /* The socket's stream ended (EOF, error, close) */
-void tls_stream_over(struct correlator *c, struct conn *conn,
+static void tls_stream_over(struct correlator *c, struct conn *conn,
 			    uint64_t ts, const char *how)
 {
 	if (conn->tls && (conn->tls->hs == HS_STARTED ||
@@ -240,7 +243,7 @@ static int tls_client_hello_dir(const struct conn_tls *t)
  * the handshake showed: one timeline, tls.not_decoded, incomplete.
  * end_ns 0: at the last socket I/O seen.
  */
-void tls_report_undecoded(struct correlator *c, struct conn *conn,
+static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 				 uint64_t end_ns)
 {
 	struct conn_tls *t = conn->tls;
@@ -429,3 +432,56 @@ bool tls_plaintext_record(struct correlator *c, struct conn *conn,
 		tls_derive_handshake(conn, ev);
 	return ev->ret > 0;
 }
+
+/* ---- the wire layer (proto/proto.h) -------------------------------------- */
+
+static bool tls_detect(const struct proto_first *first)
+{
+	return tls_looks_like_hello(first->data, first->len);
+}
+
+static void tls_start(struct correlator *c, struct conn *conn,
+		      const struct ht_data_event *ev)
+{
+	tls_get(c, conn);
+}
+
+/* ciphertext: the handshake is read, the rest skipped */
+static void tls_wire_bytes(struct correlator *c, struct conn *conn,
+			   const struct ht_data_event *ev)
+{
+	tls_raw_bytes(conn, ev);
+}
+
+static void tls_socket_end(struct correlator *c, struct conn *conn,
+			   const struct ht_data_event *ev)
+{
+	if (ev->ret == 0 && ev->direction == HT_DIR_INGRESS)
+		tls_stream_over(c, conn, ev->hdr.ts_ns,
+				"connection closed by peer");
+	else if (ev->ret < 0 && !io_error_ignored(ev->ret))
+		tls_stream_over(c, conn, ev->hdr.ts_ns,
+				ev->direction == HT_DIR_INGRESS ?
+					"read failed" : "write failed");
+}
+
+static void tls_end(struct correlator *c, struct conn *conn, uint64_t ts,
+		    enum proto_end how)
+{
+	if (how == PROTO_END_CLOSE)
+		tls_stream_over(c, conn, ts,
+				"connection closed by the process");
+}
+
+/* A TLS connection that no hooked library decoded is reported once,
+ * when it is forgotten: "TLS not decoded". */
+const struct proto_ops tls_ops = {
+	.name = "tls",
+	.layer = PROTO_WIRE,
+	.detect = tls_detect,
+	.on_start = tls_start,
+	.on_bytes = tls_wire_bytes,
+	.on_socket_end = tls_socket_end,
+	.on_end = tls_end,
+	.on_abandon = tls_report_undecoded,
+};

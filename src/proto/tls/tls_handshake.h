@@ -7,14 +7,8 @@
 
 uint64_t tls_phase_start(const struct conn *conn);
 bool tls_alpn_offered(const char *list, const char *proto);
-struct conn_tls *tls_get(struct correlator *c, struct conn *conn);
 bool tls_h2_offered(const struct conn *conn);
 void tls_free(struct correlator *c, struct conn *conn);
-void tls_raw_bytes(struct conn *conn, const struct ht_data_event *ev);
-void tls_stream_over(struct correlator *c, struct conn *conn,
-			    uint64_t ts, const char *how);
-void tls_report_undecoded(struct correlator *c, struct conn *conn,
-				 uint64_t end_ns);
 void tls_handshake_record(struct correlator *c, struct conn *conn,
 			     const struct ht_tls_event *ev);
 bool tls_plaintext_record(struct correlator *c, struct conn *conn,
