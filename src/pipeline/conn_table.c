@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "pipeline/conn.h"
+#include "util/reset.h"
 #include "proto/http1/http1_stitch.h"
 #include "proto/http2/h2.h"
 #include "proto/tls/tls_handshake.h"
@@ -123,6 +124,10 @@ static bool conn_buried(const struct correlator *c, const struct ht_conn_id *id,
 static struct conn *conn_create(struct correlator *c,
 				const struct ht_conn_id *id)
 {
+	/* initialised below */
+	static const struct reset_keep keep[] = {
+		RESET_KEEP(struct conn, parser),
+	};
 	struct conn *conn;
 	struct proc *p;
 
@@ -142,7 +147,7 @@ static struct conn *conn_create(struct correlator *c,
 		}
 		held(c, sizeof(*conn));
 	}
-	memset(conn, 0, offsetof(struct conn, parser));
+	reset_except(conn, sizeof(*conn), keep, RESET_N(keep));
 	list_init(&conn->reqs);
 	h1_parser_init(&conn->parser[SIDE_REQ], H1_REQUEST);
 	h1_parser_init(&conn->parser[SIDE_RESP], H1_RESPONSE);

@@ -5,10 +5,17 @@
 #include <string.h>
 
 #include "pipeline/conn.h"
+#include "util/reset.h"
 #include "timeline/timeline_build.h"
 
 struct pending_req *req_alloc(struct correlator *c)
 {
+	/* "" needs one NUL */
+	static const struct reset_keep keep[] = {
+		RESET_KEEP(struct pending_req, method),
+		RESET_KEEP(struct pending_req, target),
+		RESET_KEEP(struct pending_req, host),
+	};
 	struct pending_req *r = list_first_entry(&c->spare_reqs,
 						 struct pending_req, link);
 
@@ -21,7 +28,7 @@ struct pending_req *req_alloc(struct correlator *c)
 			return NULL;
 		held(c, sizeof(*r));
 	}
-	memset(r, 0, offsetof(struct pending_req, method));
+	reset_except(r, sizeof(*r), keep, RESET_N(keep));
 	r->method[0] = r->target[0] = r->host[0] = '\0';
 	r->version_minor = -1;
 	r->idle_us = -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "timeline/timeline_build.h"
+#include "util/reset.h"
 #include "proto/tls/tls_handshake.h"
 
 /* errno words in Go's style: "connection reset by peer". */
@@ -25,94 +26,71 @@ static const struct ht_addr *connect_peer(const struct conn *conn,
 	return addr_is_set(seen) ? seen : &conn->daddr;
 }
 
-#define MEMBER_SIZE(type, member) sizeof(((type *)0)->member)
-
-/* Clears the TLS fields: the flag and the first byte of each string,
+/* Clears the TLS fields: the flags, and the first byte of each string,
  * which is all "" needs. */
 static void tl_tls_reset(struct tl_tls *t)
 {
-	_Static_assert(sizeof(struct tl_tls) ==
-			       3 * sizeof(bool) +
-				       MEMBER_SIZE(struct tl_tls, lib) +
-				       MEMBER_SIZE(struct tl_tls, version) +
-				       MEMBER_SIZE(struct tl_tls, cipher) +
-				       MEMBER_SIZE(struct tl_tls, sni) +
-				       MEMBER_SIZE(struct tl_tls, alpn) +
-				       MEMBER_SIZE(struct tl_tls, alpn_offered) +
-				       MEMBER_SIZE(struct tl_tls, error),
-		       "the flags and the strings are all of struct tl_tls");
-	t->seen = t->alpn_inferred = t->not_decoded = false;
+	static const struct reset_keep keep[] = {
+		RESET_KEEP(struct tl_tls, lib),
+		RESET_KEEP(struct tl_tls, version),
+		RESET_KEEP(struct tl_tls, cipher),
+		RESET_KEEP(struct tl_tls, sni),
+		RESET_KEEP(struct tl_tls, alpn),
+		RESET_KEEP(struct tl_tls, alpn_offered),
+		RESET_KEEP(struct tl_tls, error),
+	};
+
+	reset_except(t, sizeof(*t), keep, RESET_N(keep));
 	t->lib[0] = t->version[0] = t->cipher[0] = '\0';
 	t->sni[0] = t->alpn[0] = t->alpn_offered[0] = t->error[0] = '\0';
 }
 
 /*
- * Clears all but the event slots, which tl_add() clears one by one, and
- * the strings beyond their first byte: slots and strings are most of the
- * struct, most timelines use a few slots, and "" needs one NUL (clearing
- * the strings whole was 1% of the instructions in the replay bench).
+ * Clears all but the event and step slots, which the counts say are
+ * empty (tl_add() clears a slot when it takes it), and the strings
+ * beyond their first byte: slots and strings are most of the struct,
+ * most timelines use a few slots, and "" needs one NUL (clearing the
+ * strings whole was 1% of the instructions in the replay bench).
  */
 void tl_reset(struct timeline *tl)
 {
+	static const struct reset_keep keep[] = {
+		RESET_KEEP(struct timeline, method),
+		RESET_KEEP(struct timeline, target),
+		RESET_KEEP(struct timeline, host),
+		RESET_KEEP(struct timeline, tls),
+		RESET_KEEP(struct timeline, events),
+		RESET_KEEP(struct timeline, error),
+		RESET_KEEP(struct timeline, steps),
+	};
 	int i;
 
-	_Static_assert(offsetof(struct timeline, target) ==
-			       offsetof(struct timeline, method) +
-				       H1_METHOD_MAX &&
-		       offsetof(struct timeline, host) ==
-			       offsetof(struct timeline, target) +
-				       H1_TARGET_MAX &&
-		       offsetof(struct timeline, version) ==
-			       offsetof(struct timeline, host) + H1_HOST_MAX,
-		       "method, target and host follow each other");
-	_Static_assert(offsetof(struct timeline, phase_us) -
-				       offsetof(struct timeline, tls) <
-			       sizeof(struct tl_tls) + _Alignof(int64_t) &&
-		       offsetof(struct timeline, events) ==
-			       offsetof(struct timeline, phase_us) +
-				       MEMBER_SIZE(struct timeline, phase_us),
-		       "tls, then phase_us, then the event slots");
-	memset(tl, 0, offsetof(struct timeline, method));
+	reset_except(tl, sizeof(*tl), keep, RESET_N(keep));
 	tl->method[0] = tl->target[0] = tl->host[0] = '\0';
-	memset(tl->version, 0,
-	       offsetof(struct timeline, tls) -
-		       offsetof(struct timeline, version));
 	tl_tls_reset(&tl->tls);
+	tl->error[0] = '\0';
 	for (i = 0; i < TL_PHASE_COUNT; i++)
 		tl->phase_us[i] = -1;
-	tl->n_events = 0;
-	tl->n_steps = 0;
-	tl->error[0] = '\0';
-	tl->error_kind = TL_ERR_NONE;
-	tl->complete = false;
 	tl->idle_us = -1;
 }
 
 struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
 			       uint64_t ts_ns)
 {
+	/* Not the address slots, the host and the service, most of the
+	 * event and seldom used: n_addrs = 0 and "" say that they hold
+	 * nothing. */
+	static const struct reset_keep keep[] = {
+		RESET_KEEP(struct tl_event, addrs),
+		RESET_KEEP(struct tl_event, host),
+		RESET_KEEP(struct tl_event, service),
+	};
 	struct tl_event *e;
 
 	if (tl->n_events >= TL_MAX_EVENTS)
 		return NULL;
 	e = &tl->events[tl->n_events++];
-	/* Not the address slots, the host and the service, most of the
-	 * event and seldom used: n_addrs = 0 and "" say that they hold
-	 * nothing. */
-	_Static_assert(offsetof(struct tl_event, n_addrs) <
-			       offsetof(struct tl_event, addrs) &&
-		       offsetof(struct tl_event, host) ==
-			       offsetof(struct tl_event, addrs) +
-				       sizeof(e->addrs) &&
-		       offsetof(struct tl_event, service) ==
-			       offsetof(struct tl_event, host) +
-				       sizeof(e->host) &&
-		       sizeof(struct tl_event) -
-				       offsetof(struct tl_event, service) <
-			       sizeof(e->service) + _Alignof(struct tl_event),
-		       "addrs, then host, then service come last, after "
-		       "n_addrs");
-	memset(e, 0, offsetof(struct tl_event, addrs));
+	reset_except(e, sizeof(*e), keep, RESET_N(keep));
 	e->host[0] = '\0';
 	e->service[0] = '\0';
 	e->hook = hook;

@@ -4,6 +4,7 @@
 
 #include "util/list.h"
 #include "util/lru_table.h"
+#include "util/reset.h"
 #include "unit.h"
 
 struct item {
@@ -182,11 +183,42 @@ static void test_lru_table_collisions(void)
 	free(it);
 }
 
+struct resettable {
+	int a;
+	char name[16];
+	long b;          /* a member no one lists: reset all the same */
+	char slots[32];
+	short c;
+};
+
+static void test_reset_except(void)
+{
+	static const struct reset_keep keep[] = {
+		RESET_KEEP(struct resettable, name),
+		RESET_KEEP(struct resettable, slots),
+	};
+	struct resettable r;
+	size_t i;
+	int kept = 0;
+
+	memset(&r, 0x5a, sizeof(r));
+	reset_except(&r, sizeof(r), keep, RESET_N(keep));
+	CHECK_INT(r.a, 0);
+	CHECK_INT(r.b, 0);
+	CHECK_INT(r.c, 0);
+	for (i = 0; i < sizeof(r.name); i++)
+		kept += r.name[i] == 0x5a;
+	for (i = 0; i < sizeof(r.slots); i++)
+		kept += r.slots[i] == 0x5a;
+	CHECK_INT(kept, sizeof(r.name) + sizeof(r.slots));
+}
+
 int main(void)
 {
 	RUN(test_list_order);
 	RUN(test_list_remove_while_walking);
 	RUN(test_lru_table_find_touch_evict);
 	RUN(test_lru_table_collisions);
+	RUN(test_reset_except);
 	return unit_done("util");
 }
