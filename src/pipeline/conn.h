@@ -196,7 +196,7 @@ struct conn {
 	bool taint;           /* records lost since the last resync */
 	/* records were lost: the next response may answer a request whose
 	 * bytes were lost, so responses are not matched to requests until a
-	 * request starts with nothing outstanding (see open_request) */
+	 * request starts with nothing outstanding (http1_open_request()) */
 	bool unsure;
 	bool pipelined;       /* a request was sent before the previous
 			       * response ended */
@@ -288,7 +288,7 @@ static inline void released(struct correlator *c, size_t n)
 }
 
 static inline void copy_bounded(char *dst, size_t dst_size, const char *src,
-			 size_t src_max)
+				size_t src_max)
 {
 	size_t n = strnlen(src, src_max);
 
@@ -336,7 +336,8 @@ static inline bool addr_is_set(const struct ht_addr *a)
 
 /* Records from softirq context carry no comm or thread: keep the last
  * that named one. */
-static inline void conn_note_owner(struct conn *conn, const struct ht_event_header *hdr)
+static inline void conn_note_owner(struct conn *conn,
+				   const struct ht_event_header *hdr)
 {
 	if (hdr->comm[0])
 		copy_comm(conn->comm, hdr->comm);
@@ -399,17 +400,18 @@ static inline struct proc *proc_of(struct lru_node *node)
 
 /* conn_table.c */
 void conn_abandon(struct correlator *c, struct conn *conn,
-			 uint64_t end_ns, const char *error);
+		  uint64_t end_ns, const char *error);
 void conn_drop(struct correlator *c, struct conn *conn, bool bury);
 struct conn *conn_for_record(struct correlator *c,
-				    const struct ht_event_header *hdr,
-				    const struct ht_conn_id *id, uint32_t seq);
+			     const struct ht_event_header *hdr,
+			     const struct ht_conn_id *id, uint32_t seq);
 void conn_record(struct correlator *c, struct conn *conn,
-			      const struct ht_conn_event *ev);
+		 const struct ht_conn_event *ev);
 
 void conn_evict(void *user, struct lru_node *oldest);
 
 /* proc_table.c */
+bool proc_exited(const struct correlator *c, uint32_t tgid, uint64_t ts);
 void proc_touch(struct correlator *c, struct proc *p);
 void proc_destroy(struct correlator *c, struct proc *p);
 void proc_maybe_free(struct correlator *c, struct proc *p);
@@ -420,10 +422,10 @@ void proc_exit_record(struct correlator *c, const struct ht_exit_event *ev);
 /* dns_match.c */
 size_t dns_ring_size(const struct correlator *c);
 void dns_bind_deferred(struct correlator *c, struct conn *conn,
-			      struct pending_req *r);
+		       struct pending_req *r);
 void dns_record(struct correlator *c, const struct ht_dns_event *ev);
 void dns_match(struct correlator *c, struct conn *conn,
-		      const char *name);
+	       const char *name);
 void dns_give_back(struct correlator *c, struct conn *conn);
 void dns_sweep(struct correlator *c, uint64_t now);
 
@@ -435,11 +437,11 @@ void req_append(struct conn *conn, struct pending_req *r);
 void req_mark_incomplete(struct pending_req *r, const char *reason);
 uint64_t req_last_seen(const struct pending_req *r);
 void req_finish_head(struct correlator *c, struct conn *conn,
-			uint64_t end_ns, const char *error, bool put_idle);
+		     uint64_t end_ns, const char *error, bool put_idle);
 void req_abandon_all(struct correlator *c, struct conn *conn,
-			    uint64_t end_ns, const char *error);
+		     uint64_t end_ns, const char *error);
 void req_drop_all(struct correlator *c, struct conn *conn);
 void req_fail_all(struct correlator *c, struct conn *conn,
-			 uint64_t end_ns, const char *error);
+		  uint64_t end_ns, const char *error);
 
 #endif /* HTTPTRACE_PIPELINE_CONN_H */

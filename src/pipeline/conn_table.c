@@ -52,7 +52,7 @@ static void conn_bury(struct correlator *c, const struct ht_conn_id *id)
 }
 
 void conn_abandon(struct correlator *c, struct conn *conn,
-			 uint64_t end_ns, const char *error)
+		  uint64_t end_ns, const char *error)
 {
 	req_abandon_all(c, conn, end_ns, error);
 	proto_abandon(c, conn, end_ns);
@@ -93,31 +93,28 @@ void conn_evict(void *user, struct lru_node *oldest)
 	conn_drop(c, conn, false);
 }
 
-/* A record of a connection we no longer track: closed, or its process
- * exited. */
 /*
- * Whether a record of id at ts belongs to a connection already dropped,
- * or to a process that has exited. Asked for every new connection, so
- * graves and dead processes are small hash tables of 2-way sets, not
- * lists: scanning all of them was a fifth of the daemon's time when
- * every request came on a new connection. Each set keeps the newest of
- * a key (the latest generation, the latest exit), which answers for the
- * older ones too; a full set forgets its older entry.
+ * Whether a record of id at ts belongs to a connection already dropped
+ * (closed), or to a process that has exited (proc_exited()). Asked for
+ * every new connection, so graves and dead processes are small hash
+ * tables of 2-way sets, not lists: scanning all of them was a fifth of
+ * the daemon's time when every request came on a new connection. Each
+ * set keeps the newest of a key (the latest generation, the latest
+ * exit), which answers for the older ones too; a full set forgets its
+ * older entry.
  */
-static bool conn_buried(const struct correlator *c, const struct ht_conn_id *id,
-		   uint64_t ts)
+static bool conn_buried(const struct correlator *c,
+			const struct ht_conn_id *id, uint64_t ts)
 {
-	const struct dead_proc *d = &c->dead[set_of(id->tgid, DEAD_PROC_SLOTS)];
 	const struct grave *g = &c->graves[set_of(conn_key(id), GRAVE_SLOTS)];
 	int i;
 
-	for (i = 0; i < 2; i++) {
-		if (d[i].used && d[i].tgid == id->tgid && ts <= d[i].exit_ns)
-			return true;
+	if (proc_exited(c, id->tgid, ts))
+		return true;
+	for (i = 0; i < 2; i++)
 		if (g[i].used && g[i].tgid == id->tgid && g[i].fd == id->fd &&
 		    g[i].gen >= id->gen)
 			return true;
-	}
 	return false;
 }
 
@@ -167,16 +164,18 @@ static struct conn *conn_create(struct correlator *c,
  * one (its response, or requests and responses in between, may be among
  * the lost), so the pending requests end here with what they had before
  * the gap, and the connection stays unsure until responses can be
- * matched again (open_request).
+ * matched again (http1_open_request()).
  */
 static void conn_seq_gap(struct correlator *c, struct conn *conn)
 {
+	struct pending_req *r;
+
 	c->stats.gaps++;
 	if (conn->next_seq == 0)
 		conn->start_lost = true;
-	while (req_head(conn)) {
-		req_mark_incomplete(req_head(conn), "records lost");
-		req_finish_head(c, conn, req_last_seen(req_head(conn)), NULL, false);
+	while ((r = req_head(conn))) {
+		req_mark_incomplete(r, "records lost");
+		req_finish_head(c, conn, req_last_seen(r), NULL, false);
 	}
 	conn->skip_responses = 0;
 	conn->unsure = true;
@@ -187,8 +186,8 @@ static void conn_seq_gap(struct correlator *c, struct conn *conn)
 /* The connection this record belongs to, with generation and sequence
  * checked; NULL when the record is stale (counted). */
 struct conn *conn_for_record(struct correlator *c,
-				    const struct ht_event_header *hdr,
-				    const struct ht_conn_id *id, uint32_t seq)
+			     const struct ht_event_header *hdr,
+			     const struct ht_conn_id *id, uint32_t seq)
 {
 	struct conn *conn = conn_of(lru_table_find(&c->conn_table,
 						  conn_key(id)));
@@ -224,7 +223,7 @@ stale:
 }
 
 void conn_record(struct correlator *c, struct conn *conn,
-			      const struct ht_conn_event *ev)
+		 const struct ht_conn_event *ev)
 {
 	uint64_t ts = ev->hdr.ts_ns;
 
@@ -271,7 +270,7 @@ void conn_record(struct correlator *c, struct conn *conn,
 		if (ev->err) {
 			tl_build_connect_failed(&c->tl, conn,
 						ev->hdr.tid ? ev->hdr.tid :
-							      conn->owner_tid);
+						conn->owner_tid);
 			tl_emit(c);
 			dns_give_back(c, conn);
 		}

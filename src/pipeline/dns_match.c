@@ -64,7 +64,7 @@ static void conn_name(const struct conn *conn, const struct pending_req *r,
  * when its first timeline is made; r, when not NULL, is that first
  * request, which then begins with the lookup. */
 void dns_bind_deferred(struct correlator *c, struct conn *conn,
-			      struct pending_req *r)
+		       struct pending_req *r)
 {
 	char name[H1_HOST_MAX];
 
@@ -131,7 +131,8 @@ void dns_record(struct correlator *c, const struct ht_dns_event *ev)
 		tl->phase_us[TL_PHASE_TOTAL] = tl->phase_us[TL_PHASE_DNS];
 		snprintf(tl->error, sizeof(tl->error), "lookup %s: %s",
 			 failed.host,
-			 tl_errno_words(TL_DNSDone, ev->ret, words, sizeof(words)));
+			 tl_errno_words(TL_DNSDone, ev->ret, words,
+					sizeof(words)));
 		tl->error_kind = tl_error_kind_errno(TL_DNSDone, ev->ret);
 		tl->complete = true;
 		tl_emit(c);
@@ -225,7 +226,7 @@ static bool dns_host_is(const struct dns_result *d, const char *name)
  * its SNI or Host) and takes the best lookup of that name, or none.
  */
 void dns_match(struct correlator *c, struct conn *conn,
-		      const char *name)
+	       const char *name)
 {
 	struct proc *p = conn->proc;
 	struct dns_result *best = NULL;

@@ -25,6 +25,18 @@ static void proc_bury(struct correlator *c, uint32_t tgid, uint64_t exit_ns)
 	d->used = true;
 }
 
+/* The process had exited by ts (see conn_buried()). */
+bool proc_exited(const struct correlator *c, uint32_t tgid, uint64_t ts)
+{
+	const struct dead_proc *d = &c->dead[set_of(tgid, DEAD_PROC_SLOTS)];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (d[i].used && d[i].tgid == tgid && ts <= d[i].exit_ns)
+			return true;
+	return false;
+}
+
 void proc_touch(struct correlator *c, struct proc *p)
 {
 	lru_table_touch(&c->proc_table, &p->node);

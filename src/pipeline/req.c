@@ -81,7 +81,7 @@ uint64_t req_last_seen(const struct pending_req *r)
 
 /* Requests are always finished oldest first: responses come in order. */
 void req_finish_head(struct correlator *c, struct conn *conn,
-			uint64_t end_ns, const char *error, bool put_idle)
+		     uint64_t end_ns, const char *error, bool put_idle)
 {
 	struct pending_req *r = req_head(conn);
 
@@ -98,13 +98,14 @@ void req_finish_head(struct correlator *c, struct conn *conn,
 /* Every pending request ends here, incomplete. end_ns 0: at the last
  * thing seen of each. */
 void req_abandon_all(struct correlator *c, struct conn *conn,
-			    uint64_t end_ns, const char *error)
+		     uint64_t end_ns, const char *error)
 {
-	while (req_head(conn)) {
-		req_mark_incomplete(req_head(conn), error);
-		req_finish_head(c, conn,
-			    end_ns ? end_ns : req_last_seen(req_head(conn)), error,
-			    false);
+	struct pending_req *r;
+
+	while ((r = req_head(conn))) {
+		req_mark_incomplete(r, error);
+		req_finish_head(c, conn, end_ns ? end_ns : req_last_seen(r),
+				error, false);
 	}
 	conn->skip_responses = 0;
 }
@@ -123,7 +124,7 @@ void req_drop_all(struct correlator *c, struct conn *conn)
 /* Every request still open fails with `error`, which says what happened:
  * complete unless records were lost. */
 void req_fail_all(struct correlator *c, struct conn *conn,
-			 uint64_t end_ns, const char *error)
+		  uint64_t end_ns, const char *error)
 {
 	while (req_head(conn))
 		req_finish_head(c, conn, end_ns, error, false);

@@ -10,7 +10,7 @@
 
 /* errno words in Go's style: "connection reset by peer". */
 const char *tl_errno_words(enum tl_hook hook, int32_t err, char *buf,
-			     size_t size)
+			   size_t size)
 {
 	tl_err_words(hook, err, buf, size);
 	if (buf[0] >= 'A' && buf[0] <= 'Z' &&
@@ -75,7 +75,7 @@ void tl_reset(struct timeline *tl)
 }
 
 struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
-			       uint64_t ts_ns)
+			uint64_t ts_ns)
 {
 	/* Not the address slots, the host and the service, most of the
 	 * event and seldom used: n_addrs = 0 and "" say that they hold
@@ -99,7 +99,7 @@ struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
 }
 
 void tl_add_addr(struct timeline *tl, enum tl_hook hook,
-			uint64_t ts_ns, const struct ht_addr *addr, int32_t err)
+		 uint64_t ts_ns, const struct ht_addr *addr, int32_t err)
 {
 	struct tl_event *e = tl_add(tl, hook, ts_ns);
 
@@ -113,7 +113,7 @@ void tl_add_addr(struct timeline *tl, enum tl_hook hook,
 }
 
 void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
-		       int32_t err)
+		int32_t err)
 {
 	struct tl_event *e;
 
@@ -139,7 +139,7 @@ void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
  * not decoded).
  */
 void tl_add_conn_start(struct timeline *tl, const struct conn *conn,
-			      struct tl_spans *spans, bool dns, bool connect)
+		       struct tl_spans *spans, bool dns, bool connect)
 {
 	if (dns && conn->has_dns) {
 		tl_add_dns(tl, &conn->dns, 0);
@@ -212,7 +212,7 @@ static const char *tls_lib_name(uint8_t lib)
 
 /* The tls object: what the hellos on the wire said. r may be NULL. */
 void tl_tls_fields(struct timeline *tl, const struct conn *conn,
-			  const struct pending_req *r)
+		   const struct pending_req *r)
 {
 	const struct tls_hello *ch = NULL, *sh = NULL;
 	struct tl_tls *t = &tl->tls;
@@ -248,7 +248,8 @@ void tl_tls_fields(struct timeline *tl, const struct conn *conn,
 	 * inference, and shown as one); HTTP/1.1 is what a client speaks
 	 * when the server chose nothing, too (curl: "server did not agree
 	 * on a protocol"), so it says nothing about the choice. */
-	if (!t->alpn[0] && ch && r && r->h2 && tls_alpn_offered(ch->alpn, "h2")) {
+	if (!t->alpn[0] && ch && r && r->h2 &&
+	    tls_alpn_offered(ch->alpn, "h2")) {
 		snprintf(t->alpn, sizeof(t->alpn), "h2");
 		t->alpn_inferred = true;
 	}
@@ -332,8 +333,8 @@ void tl_build_connect_failed(struct timeline *tl, const struct conn *conn,
 }
 
 void tl_build_request(struct correlator *c, const struct conn *conn,
-			  const struct pending_req *r, uint64_t end_ns,
-			  const char *error, bool put_idle)
+		      const struct pending_req *r, uint64_t end_ns,
+		      const char *error, bool put_idle)
 {
 	struct timeline *tl = &c->tl;
 	bool client = conn->role == HT_ROLE_CLIENT;

@@ -7,24 +7,24 @@
 #include "timeline/timeline.h"
 
 const char *tl_errno_words(enum tl_hook hook, int32_t err, char *buf,
-			     size_t size);
+			   size_t size);
 void tl_reset(struct timeline *tl);
 struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
-			       uint64_t ts_ns);
+			uint64_t ts_ns);
 void tl_add_addr(struct timeline *tl, enum tl_hook hook,
-			uint64_t ts_ns, const struct ht_addr *addr, int32_t err);
+		 uint64_t ts_ns, const struct ht_addr *addr, int32_t err);
 void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
-		       int32_t err);
+		int32_t err);
 void tl_add_conn_start(struct timeline *tl, const struct conn *conn,
-			      struct tl_spans *spans, bool dns, bool connect);
+		       struct tl_spans *spans, bool dns, bool connect);
 void tl_sort(struct timeline *tl);
 void tl_conn_fields(struct timeline *tl, const struct conn *conn);
 void tl_emit(struct correlator *c);
 void tl_tls_fields(struct timeline *tl, const struct conn *conn,
-			  const struct pending_req *r);
+		   const struct pending_req *r);
 void tl_build_request(struct correlator *c, const struct conn *conn,
-			  const struct pending_req *r, uint64_t end_ns,
-			  const char *error, bool put_idle);
+		      const struct pending_req *r, uint64_t end_ns,
+		      const char *error, bool put_idle);
 void tl_begin_conn_failed(struct timeline *tl, const struct conn *conn,
 			  struct tl_spans *spans, uint32_t tid,
 			  uint64_t start_ns, uint64_t end_ns, bool tls,

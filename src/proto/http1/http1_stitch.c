@@ -64,37 +64,38 @@ static void end_lost_response(struct correlator *c, struct conn *conn)
 	struct pending_req *r = req_head(conn);
 
 	if (conn->n_pending > 1)
-		req_mark_incomplete(r, "response framing lost with requests pipelined");
+		req_mark_incomplete(r, "response framing lost with requests "
+				       "pipelined");
 	conn->last_resp_end_ns = r->resp_last_ns;
 	req_finish_head(c, conn, r->resp_last_ns, NULL, !r->close_requested);
 }
 
 struct pending_req *http1_open_request(struct correlator *c,
-					struct conn *conn,
-					const struct ht_data_event *ev)
+				       struct conn *conn,
+				       const struct ht_data_event *ev)
 {
-	struct pending_req *r;
+	struct pending_req *r = req_head(conn);
 	bool first = conn->n_requests == 0;
 	bool after_gap = false;
 
 	/* A keep-alive client sends the next request only after reading the
 	 * previous response (pipelining aside). */
-	if (req_head(conn) && req_head(conn)->resp_lost && req_head(conn)->resp_started)
+	if (r && r->resp_lost && r->resp_started)
 		end_lost_response(c, conn);
 	if (conn->taint) {
 		/* Records were lost while these were open; whatever ended
 		 * them is among the lost, and this request starts afresh. */
-		while (req_head(conn))
-			req_finish_head(c, conn, req_last_seen(req_head(conn)), NULL,
-				    false);
+		while ((r = req_head(conn)))
+			req_finish_head(c, conn, req_last_seen(r), NULL, false);
 		conn->skip_responses = 0;
 		conn->taint = false;
 		after_gap = true;
 	}
 	if (conn->n_pending >= c->cfg.max_pipeline) {
+		r = req_head(conn);
 		c->stats.pipeline_overflow++;
-		req_mark_incomplete(req_head(conn), "too many pipelined requests");
-		req_finish_head(c, conn, req_last_seen(req_head(conn)), NULL, false);
+		req_mark_incomplete(r, "too many pipelined requests");
+		req_finish_head(c, conn, req_last_seen(r), NULL, false);
 		/* its response, when it comes, must not go to the next one */
 		conn->skip_responses++;
 	}
@@ -112,8 +113,8 @@ struct pending_req *http1_open_request(struct correlator *c,
 		/* the response to the bytes that were not HTTP may come
 		 * first */
 		r->resp_unsure = true;
-		req_mark_incomplete(r, "response not told from the one to bytes "
-				   "that were not HTTP");
+		req_mark_incomplete(r, "response not told from the one to "
+				       "bytes that were not HTTP");
 	} else if (conn->unsure) {
 		/* The responses line up with the requests again once one
 		 * starts with every response read and none outstanding. A
@@ -208,7 +209,7 @@ static void open_unseen_request(struct correlator *c, struct conn *conn,
 	r->tid = ev->hdr.tid;
 	copy_comm(r->comm, ev->hdr.comm);
 	req_mark_incomplete(r, conn->taint ? "request not seen (records lost)" :
-					 "request not seen");
+			    "request not seen");
 	req_append(conn, r);
 }
 
@@ -375,7 +376,7 @@ static void resp_on_complete(void *user, const struct h1_message *msg,
 		r->response_bytes += n;
 		conn->last_resp_end_ns = fc->ts_ns;
 		req_finish_head(c, conn, fc->ts_ns, NULL,
-			    !tunnel && !fc->eof && !r->close_requested);
+				!tunnel && !fc->eof && !r->close_requested);
 	}
 	if (msg->status == 101 || conn->parser[SIDE_RESP].state == H1_ST_TUNNEL)
 		conn->proto = &proto_tunnel;
@@ -432,7 +433,7 @@ static void mark_not_http(struct correlator *c, struct conn *conn)
 /* Data on a connection whose connect/accept we did not see: the side that
  * starts like a request tells the role. */
 static bool http1_guess_role(struct correlator *c, struct conn *conn,
-		       const struct ht_data_event *ev)
+			     const struct ht_data_event *ev)
 {
 	const uint8_t *data = ev->data;
 	size_t len = ev->captured_len;
@@ -444,7 +445,8 @@ static bool http1_guess_role(struct correlator *c, struct conn *conn,
 	}
 	if (len == 0)
 		return false;
-	if (http1_starts_message(H1_REQUEST, data, len) || h2_is_preface(data, len))
+	if (http1_starts_message(H1_REQUEST, data, len) ||
+	    h2_is_preface(data, len))
 		http1_set_role(conn, egress ? HT_ROLE_CLIENT : HT_ROLE_SERVER);
 	else if (http1_starts_message(H1_RESPONSE, data, len) ||
 		 ht_h2_settings_frame(data, len))
@@ -496,7 +498,8 @@ static void resumed(struct correlator *c, struct conn *conn, int side)
 		conn->writing = NULL; /* the rest of that one is unknown */
 		return;
 	}
-	if (req_head(conn) && req_head(conn)->resp_started && !conn->skip_responses)
+	if (req_head(conn) && req_head(conn)->resp_started &&
+	    !conn->skip_responses)
 		end_lost_response(c, conn);
 }
 
@@ -520,7 +523,7 @@ static void skipped_bytes(struct conn *conn, int side,
 }
 
 static void http1_feed(struct correlator *c, struct conn *conn, int side,
-		 const struct ht_data_event *ev)
+		       const struct ht_data_event *ev)
 {
 	struct h1_parser *p = &conn->parser[side];
 	const struct h1_callbacks *cb = &side_callbacks[side];
@@ -545,7 +548,8 @@ static void http1_feed(struct correlator *c, struct conn *conn, int side,
 		if (at_start && has_payload(ev->data, cap))
 			http1_open_request(c, conn, ev);
 	} else if (cap == 0 || !at_start || has_payload(ev->data, cap)) {
-		if (at_start && cap && !req_head(conn) && !conn->skip_responses) {
+		if (at_start && cap && !req_head(conn) &&
+		    !conn->skip_responses) {
 			if (conn->garbage_unanswered) {
 				/* not reported: counted with the bytes */
 				conn->garbage_unanswered = false;
@@ -595,7 +599,7 @@ static void http1_feed(struct correlator *c, struct conn *conn, int side,
 /* The response stream ended (EOF read, or close): a body delimited by
  * close completes, whatever else is open failed. */
 static void http1_response_ended(struct correlator *c, struct conn *conn,
-				  uint64_t ts, bool by_peer)
+				 uint64_t ts, bool by_peer)
 {
 	struct h1_parser *p = &conn->parser[SIDE_RESP];
 	struct feed_ctx fc = {
@@ -616,13 +620,13 @@ static void http1_response_ended(struct correlator *c, struct conn *conn,
 		/* who closed tells a server that hung up from a client that
 		 * gave up (a timeout, or killed by a signal) */
 		req_finish_head(c, conn, ts,
-			    by_peer ? (r->resp_started ?
+				by_peer ? (r->resp_started ?
 				       "connection closed by peer mid-response" :
 				       "connection closed by peer before response") :
-				      (r->resp_started ?
+				(r->resp_started ?
 				       "connection closed by the process mid-response" :
 				       "connection closed by the process before response"),
-			    false);
+				false);
 	}
 	conn->skip_responses = 0;
 	if (conn->proto == &http1_ops)

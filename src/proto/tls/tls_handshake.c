@@ -266,7 +266,8 @@ static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 	else if (client && conn->connect_start_ns)
 		start = min_u64(start, conn->connect_start_ns);
 	tl_begin_conn_failed(tl, conn, &spans, conn->owner_tid, start,
-			     max_u64(end_ns ? end_ns : t->raw_last_ns, hello_ns),
+			     max_u64(end_ns ? end_ns : t->raw_last_ns,
+				     hello_ns),
 			     true, NULL, 0);
 	tl->tls.not_decoded = true;
 	/* the ClientHello's write (or, for a server, its read) is a fact;
@@ -289,7 +290,7 @@ static bool tls_hs_ok(uint8_t lib, int64_t ret)
 }
 
 void tls_handshake_record(struct correlator *c, struct conn *conn,
-			     const struct ht_tls_event *ev)
+			  const struct ht_tls_event *ev)
 {
 	struct conn_tls *t = tls_get(c, conn);
 
@@ -356,8 +357,8 @@ void tls_handshake_record(struct correlator *c, struct conn *conn,
  *    records, or the read that brought the response), so the handshake
  *    ended when that I/O began: the entry of the last socket record.
  *    The request opened by ev then starts its send phase there too
- *    (open_request), so the send phase does not absorb the handshake's
- *    tail, and GotConn follows TLSHandshakeDone.
+ *    (http1_open_request()), so the send phase does not absorb the
+ *    handshake's tail, and GotConn follows TLSHandshakeDone.
  * Both are clamped to [start, the call's return].
  *
  * Not from a response when no request was seen on the connection (its
@@ -380,7 +381,7 @@ static void tls_derive_handshake(struct conn *conn,
 	else
 		response = ev->direction == HT_DIR_INGRESS &&
 			   http1_starts_message(H1_RESPONSE, ev->data,
-					  ev->captured_len);
+						ev->captured_len);
 	/* an HTTP/2 server's SETTINGS frame answers no request: it comes
 	 * right after the handshake */
 	if (response && !conn->n_requests &&

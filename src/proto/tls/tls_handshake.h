@@ -10,7 +10,7 @@ bool tls_alpn_offered(const char *list, const char *proto);
 bool tls_h2_offered(const struct conn *conn);
 void tls_free(struct correlator *c, struct conn *conn);
 void tls_handshake_record(struct correlator *c, struct conn *conn,
-			     const struct ht_tls_event *ev);
+			  const struct ht_tls_event *ev);
 bool tls_plaintext_record(struct correlator *c, struct conn *conn,
 			  const struct ht_data_event *ev);
 
