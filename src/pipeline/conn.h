@@ -37,7 +37,6 @@
 #include "pipeline/reorder.h"
 #include "proto/http1/http1_parser.h"
 #include "proto/proto.h"
-#include "proto/tls/tls_hello.h"
 #include "timeline/timeline.h"
 #include "util/list.h"
 #include "util/lru_table.h"
@@ -98,10 +97,6 @@ struct dns_result {
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
 };
 
-struct dns_ring {
-	uint32_t next; /* slot written next */
-	struct dns_result slot[];
-};
 
 struct proc {
 	uint32_t tgid;
@@ -149,36 +144,6 @@ struct pending_req {
 	char host[H1_HOST_MAX];
 };
 
-enum tls_hs_state {
-	HS_NONE = 0,
-	HS_STARTED,   /* a handshake call returned without finishing */
-	HS_OK,
-	HS_FAILED,    /* reported */
-};
-
-/* A connection that carries TLS: its socket bytes go to the record
- * readers (one per direction), never to the HTTP parsers; the plaintext
- * comes in HT_EV_TLS_DATA records. */
-struct conn_tls {
-	uint8_t lib;                 /* enum ht_tls_lib */
-	enum tls_hs_state hs;
-	uint64_t hs_start_ns, hs_done_ns;
-	int64_t hs_ret;              /* the last handshake call's return */
-	bool verify_seen;
-	int64_t verify;              /* SSL_get_verify_result */
-	bool hs_derived;             /* start/done from the wire, no
-				      * handshake call seen (Node) */
-	bool hs_done_unknown;        /* over, but when is not known: no
-				      * TLSHandshakeDone, no phase */
-	uint64_t wire_first_ns[2];   /* first socket record per direction */
-	uint64_t raw_last_enter_ns;  /* last socket record that moved bytes */
-	uint64_t raw_last_ns;
-	bool lib_seen;               /* a TLS library record came */
-	bool plaintext_seen;         /* a TLS call moved application data */
-	bool undecoded_reported;
-	struct tls_stream stream[2]; /* [enum ht_direction] */
-};
-
 struct conn {
 	struct ht_conn_id id;
 	struct lru_node node;   /* in the connection table, conn_key() */
@@ -212,7 +177,7 @@ struct conn {
 	 * for, once seen (SNI, Host) */
 	bool dns_deferred;
 	bool saw_bytes;       /* any byte moved on the socket */
-	struct conn_tls *tls; /* NULL: not TLS (so far) */
+	struct conn_tls *tls; /* NULL: not TLS (so far); tls_handshake.h */
 	struct ht_addr saddr, daddr;
 	/* the peer as each connect record saw it: a connect variant that
 	 * reads the socket wrong must show, not be refined away */

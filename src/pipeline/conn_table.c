@@ -9,7 +9,6 @@
 #include "pipeline/conn.h"
 #include "util/reset.h"
 #include "proto/http1/http1_stitch.h"
-#include "proto/http2/h2.h"
 #include "proto/tls/tls_handshake.h"
 #include "timeline/timeline_build.h"
 

@@ -23,11 +23,7 @@
 #include <string.h>
 
 #include "pipeline/conn.h"
-#include "httptrace_first_bytes.h"
-#include "proto/http1/http1_stitch.h"
-#include "proto/http2/h2.h"
 #include "proto/tls/tls_handshake.h"
-#include "timeline/timeline_build.h"
 
 #define DEFAULT_WINDOW_NS (5ull * 1000 * 1000)
 #define DEFAULT_MAX_BUFFERED 65536u

@@ -7,13 +7,21 @@
 #include <sys/socket.h>
 
 #include "pipeline/conn.h"
+#include "proto/tls/tls_handshake.h"
 #include "timeline/timeline_build.h"
+
+/* The latest DNS results of a process, oldest overwritten first. */
+struct dns_ring {
+	uint32_t next; /* slot written next */
+	struct dns_result slot[];
+};
 
 size_t dns_ring_size(const struct correlator *c)
 {
 	return sizeof(struct dns_ring) +
 	       c->cfg.dns_per_proc * sizeof(((struct dns_ring *)0)->slot[0]);
 }
+
 
 /* The address as 16 bytes, IPv4 as IPv4-mapped IPv6, so that ::ffff:a.b.c.d
  * and a.b.c.d compare equal. False when the family is unknown. */

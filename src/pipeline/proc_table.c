@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include "pipeline/conn.h"
-#include "proto/http2/h2.h"
 
 /* Remembers an exited process (see conn_buried()). */
 static void proc_bury(struct correlator *c, uint32_t tgid, uint64_t exit_ns)

@@ -4,6 +4,37 @@
 #define HTTPTRACE_TLS_HANDSHAKE_H
 
 #include "pipeline/conn.h"
+#include "proto/tls/tls_hello.h"
+
+enum tls_hs_state {
+	HS_NONE = 0,
+	HS_STARTED,   /* a handshake call returned without finishing */
+	HS_OK,
+	HS_FAILED,    /* reported */
+};
+
+/* A connection that carries TLS: its socket bytes go to the record
+ * readers (one per direction), never to the HTTP parsers; the plaintext
+ * comes in HT_EV_TLS_DATA records. */
+struct conn_tls {
+	uint8_t lib;                 /* enum ht_tls_lib */
+	enum tls_hs_state hs;
+	uint64_t hs_start_ns, hs_done_ns;
+	int64_t hs_ret;              /* the last handshake call's return */
+	bool verify_seen;
+	int64_t verify;              /* SSL_get_verify_result */
+	bool hs_derived;             /* start/done from the wire, no
+				      * handshake call seen (Node) */
+	bool hs_done_unknown;        /* over, but when is not known: no
+				      * TLSHandshakeDone, no phase */
+	uint64_t wire_first_ns[2];   /* first socket record per direction */
+	uint64_t raw_last_enter_ns;  /* last socket record that moved bytes */
+	uint64_t raw_last_ns;
+	bool lib_seen;               /* a TLS library record came */
+	bool plaintext_seen;         /* a TLS call moved application data */
+	bool undecoded_reported;
+	struct tls_stream stream[2]; /* [enum ht_direction] */
+};
 
 uint64_t tls_phase_start(const struct conn *conn);
 bool tls_alpn_offered(const char *list, const char *proto);
