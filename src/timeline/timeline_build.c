@@ -451,6 +451,41 @@ void tl_build_request(struct correlator *c, const struct conn *conn,
 	tl->error_kind = tl_error_kind_of_words(tl->error, sizeof(tl->error));
 }
 
+/* A lookup that failed: a timeline of its own, GetConn to DNSDone. */
+void tl_build_dns_failed(struct timeline *tl, const struct ht_dns_event *ev)
+{
+	char words[TL_ERR_WORDS_LEN];
+	struct dns_result failed = {
+		.enter_ns = call_entry(ev->enter_ns, ev->hdr.ts_ns),
+		.done_ns = ev->hdr.ts_ns,
+	};
+	struct tl_event *e;
+
+	copy_bounded(failed.host, sizeof(failed.host), ev->host,
+		     sizeof(ev->host));
+	copy_bounded(failed.service, sizeof(failed.service), ev->service,
+		     sizeof(ev->service));
+	tl_reset(tl);
+	tl->role = HT_ROLE_CLIENT;
+	tl->pid = ev->hdr.tgid;
+	tl->tid = ev->hdr.tid;
+	copy_comm(tl->comm, ev->hdr.comm);
+	copy_bounded(tl->host, sizeof(tl->host), failed.host,
+		     sizeof(failed.host));
+	tl->start_ns = failed.enter_ns;
+	tl->end_ns = failed.done_ns;
+	e = tl_add(tl, TL_GetConn, failed.enter_ns);
+	if (e)
+		memcpy(e->host, failed.host, sizeof(e->host));
+	tl_add_dns(tl, &failed, ev->ret);
+	tl->phase_us[TL_PHASE_DNS] = span_us(failed.enter_ns, failed.done_ns);
+	tl->phase_us[TL_PHASE_TOTAL] = tl->phase_us[TL_PHASE_DNS];
+	snprintf(tl->error, sizeof(tl->error), "lookup %s: %s", failed.host,
+		 tl_errno_words(TL_DNSDone, ev->ret, words, sizeof(words)));
+	tl->error_kind = tl_error_kind_errno(TL_DNSDone, ev->ret);
+	tl->complete = true;
+}
+
 /* A failed read or write in Go's words: "read: connection reset by
  * peer". */
 void tl_io_error(char *error, size_t size, int direction, int64_t ret)

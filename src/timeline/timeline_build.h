@@ -31,6 +31,7 @@ void tl_begin_conn_failed(struct timeline *tl, const struct conn *conn,
 			  const char *host, size_t host_max);
 void tl_build_connect_failed(struct timeline *tl, const struct conn *conn,
 			     uint32_t tid);
+void tl_build_dns_failed(struct timeline *tl, const struct ht_dns_event *ev);
 void tl_io_error(char *error, size_t size, int direction, int64_t ret);
 
 #endif /* HTTPTRACE_TIMELINE_BUILD_H */
