@@ -9,8 +9,8 @@
 #include "proto/tls/tls_handshake.h"
 
 /* errno words in Go's style: "connection reset by peer". */
-const char *tl_errno_words(enum tl_hook hook, int32_t err, char *buf,
-			   size_t size)
+static const char *tl_errno_words(enum tl_hook hook, int32_t err, char *buf,
+				  size_t size)
 {
 	tl_err_words(hook, err, buf, size);
 	if (buf[0] >= 'A' && buf[0] <= 'Z' &&
@@ -52,7 +52,7 @@ static void tl_tls_reset(struct tl_tls *t)
  * most timelines use a few slots, and "" needs one NUL (clearing the
  * strings whole was 1% of the instructions in the replay bench).
  */
-void tl_reset(struct timeline *tl)
+static void tl_reset(struct timeline *tl)
 {
 	static const struct reset_keep keep[] = {
 		RESET_KEEP(struct timeline, method),
@@ -98,8 +98,8 @@ struct tl_event *tl_add(struct timeline *tl, enum tl_hook hook,
 	return e;
 }
 
-void tl_add_addr(struct timeline *tl, enum tl_hook hook,
-		 uint64_t ts_ns, const struct ht_addr *addr, int32_t err)
+static void tl_add_addr(struct timeline *tl, enum tl_hook hook,
+			uint64_t ts_ns, const struct ht_addr *addr, int32_t err)
 {
 	struct tl_event *e = tl_add(tl, hook, ts_ns);
 
@@ -112,8 +112,8 @@ void tl_add_addr(struct timeline *tl, enum tl_hook hook,
 	}
 }
 
-void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
-		int32_t err)
+static void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
+		       int32_t err)
 {
 	struct tl_event *e;
 
@@ -138,8 +138,8 @@ void tl_add_dns(struct timeline *tl, const struct dns_result *dns,
  * built when a connection ends without one (a failed handshake, TLS
  * not decoded).
  */
-void tl_add_conn_start(struct timeline *tl, const struct conn *conn,
-		       struct tl_spans *spans, bool dns, bool connect)
+static void tl_add_conn_start(struct timeline *tl, const struct conn *conn,
+			      struct tl_spans *spans, bool dns, bool connect)
 {
 	if (dns && conn->has_dns) {
 		tl_add_dns(tl, &conn->dns, 0);
@@ -179,7 +179,7 @@ void tl_sort(struct timeline *tl)
 	}
 }
 
-void tl_conn_fields(struct timeline *tl, const struct conn *conn)
+static void tl_conn_fields(struct timeline *tl, const struct conn *conn)
 {
 	tl->pid = conn->id.tgid;
 	tl->role = conn->role;
@@ -211,8 +211,8 @@ static const char *tls_lib_name(uint8_t lib)
 }
 
 /* The tls object: what the hellos on the wire said. r may be NULL. */
-void tl_tls_fields(struct timeline *tl, const struct conn *conn,
-		   const struct pending_req *r)
+static void tl_tls_fields(struct timeline *tl, const struct conn *conn,
+			  const struct pending_req *r)
 {
 	const struct tls_hello *ch = NULL, *sh = NULL;
 	struct tl_tls *t = &tl->tls;
