@@ -330,21 +330,11 @@ static inline uint64_t call_entry(uint64_t enter_ns, uint64_t ts_ns)
 	return enter_ns && enter_ns <= ts_ns ? enter_ns : ts_ns;
 }
 
-static inline uint32_t hash32(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return (uint32_t)k;
-}
-
 /* The first of the two slots of key's set in a table of n (a power of
  * two) slots. */
 static inline uint32_t set_of(uint64_t key, uint32_t n)
 {
-	return hash32(key) & (n - 1) & ~1u;
+	return lru_hash(key) & (n - 1) & ~1u;
 }
 
 /* The oldest request waiting for its response, or NULL. */

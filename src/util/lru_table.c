@@ -5,16 +5,6 @@
 
 #include "util/lru_table.h"
 
-static uint32_t hash32(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return (uint32_t)k;
-}
-
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t p = 16;
@@ -47,7 +37,7 @@ void lru_table_fini(struct lru_table *t)
 
 static struct lru_node **bucket_slot(const struct lru_table *t, uint64_t key)
 {
-	struct lru_node **pp = &t->buckets[hash32(key) & t->mask];
+	struct lru_node **pp = &t->buckets[lru_hash(key) & t->mask];
 
 	while (*pp && (*pp)->key != key)
 		pp = &(*pp)->hnext;
@@ -62,7 +52,7 @@ struct lru_node *lru_table_find(const struct lru_table *t, uint64_t key)
 void lru_table_insert(struct lru_table *t, struct lru_node *node,
 		      uint64_t key)
 {
-	struct lru_node **pp = &t->buckets[hash32(key) & t->mask];
+	struct lru_node **pp = &t->buckets[lru_hash(key) & t->mask];
 
 	node->key = key;
 	node->hnext = *pp;

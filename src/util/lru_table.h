@@ -40,6 +40,18 @@ struct lru_table {
 	void *user;
 };
 
+/* The table's hash of a key (the finalizer of MurmurHash3): also for
+ * other tables keyed the same way. */
+static inline uint32_t lru_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
+
 /* 0, or -ENOMEM. capacity 0 is taken as 1. */
 int lru_table_init(struct lru_table *t, uint32_t capacity, lru_evict_fn evict,
 		   void *user);
