@@ -36,12 +36,20 @@ struct conn_tls {
 	struct tls_stream stream[2]; /* [enum ht_direction] */
 };
 
+/* Where the tls phase starts: ConnectDone for a client, else
+ * TLSHandshakeStart. */
 uint64_t tls_phase_start(const struct conn *conn);
+/* proto is in the comma separated ALPN list. */
 bool tls_alpn_offered(const char *list, const char *proto);
+/* The ClientHello on the wire offered h2. */
 bool tls_h2_offered(const struct conn *conn);
+/* Frees conn->tls; the connection is plain again. */
 void tls_free(struct correlator *c, struct conn *conn);
+/* A handshake or verify result of a TLS library (HT_EV_TLS). */
 void tls_handshake_record(struct correlator *c, struct conn *conn,
 			  const struct ht_tls_event *ev);
+/* The plaintext of a TLS call (HT_EV_TLS_DATA); true when its bytes go
+ * on to the application protocol (proto_bytes()). */
 bool tls_plaintext_record(struct correlator *c, struct conn *conn,
 			  const struct ht_data_event *ev);
 
