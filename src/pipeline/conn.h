@@ -47,42 +47,8 @@
 #define SPARE_CONNS 32       /* freed conns kept for reuse */
 #define SPARE_REQS 1024
 
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/*
- * The correlator: ring-buffer records in, one timeline per HTTP request
- * out. See correlator.h for the interface and DESIGN.md ("Correlation")
- * for the model.
- *
- * State, all bounded:
- *   conn   one per {tgid, fd}; the current generation only. Two HTTP/1.x
- *          parsers (the request side and the response side) and the FIFO
- *          of requests that wait for their response.
- *   proc   one per tgid that has connections or recent DNS results; the
- *          DNS results wait there for the connect that uses them.
- *   graves recently closed connections and exited processes, so a record
- *          that arrives after its connection was dropped is not taken for
- *          the start of a new one.
- *
- * Roles. A client writes requests and reads responses; a server (accepted
- * socket) reads requests and writes responses. The code speaks of the
- * request side and the response side, and the ClientTrace hooks map onto
- * a server like this: GetConn = first byte of the request read (the
- * record's return time), GotConn = accept for the first request,
- * WroteHeaders/WroteRequest = request headers / whole request READ,
- * GotFirstResponseByte = entry of the first write of the response, end =
- * the write that completed the response. The phase formulas are the same.
- */
-
-
-
-/* glibc gives freed heap memory back to the system only from the top of
- * the heap: 4,000 connections opened and closed left their 80 MB
- * resident. Once this much was freed, a tick trims (at most once per
- * TRIM_EVERY_NS). */
-
-
+/* The two ends of an HTTP exchange, whatever the role (see above). */
 enum side { SIDE_REQ = 0, SIDE_RESP = 1 };
-
 
 struct dns_result {
 	uint64_t enter_ns, done_ns;
@@ -96,7 +62,6 @@ struct dns_result {
 	char service[HT_DNS_SERVICE_LEN];
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
 };
-
 
 struct proc {
 	uint32_t tgid;

@@ -22,7 +22,6 @@ size_t dns_ring_size(const struct correlator *c)
 	       c->cfg.dns_per_proc * sizeof(((struct dns_ring *)0)->slot[0]);
 }
 
-
 /* The address as 16 bytes, IPv4 as IPv4-mapped IPv6, so that ::ffff:a.b.c.d
  * and a.b.c.d compare equal. False when the family is unknown. */
 static bool addr_canon(const struct ht_addr *a, uint8_t out[16])
