@@ -4,14 +4,12 @@
 #include "proto/proto.h"
 #include "pipeline/conn.h"
 
-/*
- * The protocols a connection's first bytes are offered to, in this
- * order. A new protocol: its folder, and one line here.
- */
+#define PROTO_ENTRY(name) &name##_ops,
+/* PROTO_REGISTRY (proto.h) as a table. */
 static const struct proto_ops *const proto_registry[] = {
-	&tls_ops,
-	&h2_ops,
+	PROTO_REGISTRY(PROTO_ENTRY)
 };
+#undef PROTO_ENTRY
 
 const struct proto_ops proto_not_http = { .name = "not-http" };
 const struct proto_ops proto_tunnel = { .name = "tunnel" };

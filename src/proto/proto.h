@@ -16,8 +16,8 @@
  *                proto_not_http and proto_tunnel take nothing further.
  *
  * Registering a protocol: a folder src/proto/<name>/ that defines a
- * const struct proto_ops, and one line for it in proto_registry[] in
- * proto.c. Earlier lines are asked first.
+ * const struct proto_ops <name>_ops, and one line for it in
+ * PROTO_REGISTRY below. Earlier lines are asked first.
  *
  * The contract of each op (NULL: nothing to do). All run on the
  * correlator's thread, with records in time order; they may emit
@@ -86,10 +86,23 @@ struct proto_ops {
 			   uint64_t end_ns);
 };
 
-/* The protocols, each in its folder. */
-extern const struct proto_ops http1_ops;   /* proto/http1/http1_stitch.c */
-extern const struct proto_ops h2_ops;      /* proto/http2/h2.c */
-extern const struct proto_ops tls_ops;     /* proto/tls/tls_handshake.c */
+/*
+ * The protocols a connection's first bytes are offered to, in this
+ * order: X(name) for the const struct proto_ops name_ops that the
+ * folder src/proto/<name>/ defines (tls: proto/tls/tls_handshake.c,
+ * h2: proto/http2/h2.c). A new protocol is its folder and one line
+ * here.
+ */
+#define PROTO_REGISTRY(X) \
+	X(tls)            \
+	X(h2)
+
+#define PROTO_DECLARE(name) extern const struct proto_ops name##_ops;
+PROTO_REGISTRY(PROTO_DECLARE)
+#undef PROTO_DECLARE
+
+/* The stand-in every connection starts with (proto/http1/http1_stitch.c). */
+extern const struct proto_ops http1_ops;
 /* Connections whose bytes are no protocol of ours: not HTTP from the
  * start, or a tunnel after CONNECT or 101. */
 extern const struct proto_ops proto_not_http;
