@@ -32,10 +32,10 @@ LDLIBS    += -lbpf -lelf -lz
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
 	     -Wall -Wno-unused-function
 
-# src/kernel/ and main.c are the only userspace code that uses libbpf;
+# src/kernel/, src/cmd/ and main.c are the userspace code that uses libbpf;
 # every other folder of src/ is pure (no kernel, no libbpf) by being
 # there, and is linked into the unit tests and fuzzers.
-KERNEL_SRCS := src/main.c $(wildcard src/kernel/*.c)
+KERNEL_SRCS := src/main.c $(wildcard src/kernel/*.c src/cmd/*.c)
 ALL_SRCS    := $(shell find src -name '*.c' | LC_ALL=C sort)
 PURE_SRCS   := $(filter-out $(KERNEL_SRCS),$(ALL_SRCS))
 
