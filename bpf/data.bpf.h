@@ -16,6 +16,39 @@
 #define MSG_PEEK 2
 #define MSG_TRUNC 0x20
 
+/*
+ * By shape (httptrace_io_syscalls.h): which calls' buffer argument is a
+ * struct user_msghdr, and which move their bytes through an iovec array
+ * (IOV, and MSG once the msghdr is read). With a constant call, as in
+ * each entry program, the test folds away.
+ */
+#define IO_MSG_TEST(name, call, value, dir, shape, peek_arg)                 \
+	IO_MSG_TEST_##shape(call)
+#define IO_MSG_TEST_BUF(c)
+#define IO_MSG_TEST_IOV(c)
+#define IO_MSG_TEST_MSG(c) || call == c
+
+static __always_inline bool io_call_has_msghdr(enum ht_io_call call)
+{
+	return 0 HT_IO_SYSCALLS(IO_MSG_TEST);
+}
+
+#define IO_IOVEC_CASE(name, call, value, dir, shape, peek_arg)               \
+	IO_IOVEC_CASE_##shape(call)
+#define IO_IOVEC_CASE_BUF(c)
+#define IO_IOVEC_CASE_IOV(c) case c:
+#define IO_IOVEC_CASE_MSG(c) case c:
+
+static __always_inline bool io_call_has_iovec(__u8 call)
+{
+	switch (call) {
+	HT_IO_SYSCALLS(IO_IOVEC_CASE)
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* What a user iovec looks like; struct iovec in vmlinux.h is the
  * kernel's view with __user pointers, same layout. */
 struct user_iovec {
@@ -40,7 +73,7 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	tls_note_io(tid, &key, st);
 	if (st->not_http)
 		return;
-	if (call == HT_IO_SENDMSG || call == HT_IO_RECVMSG) {
+	if (io_call_has_msghdr(call)) {
 		struct user_msghdr msg;
 
 		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)buf))
@@ -127,20 +160,12 @@ static __always_inline void on_io_exit(long ret)
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
 	if (want) {
-		switch (io->call) {
-		case HT_IO_WRITEV:
-		case HT_IO_READV:
-		case HT_IO_SENDMSG:
-		case HT_IO_RECVMSG:
+		if (io_call_has_iovec(io->call))
 			got = copy_iovecs(ev->data, io->buf, io->iovcnt,
 					  want);
-			break;
-		default:
-			if (!bpf_probe_read_user(ev->data, want,
-						 (void *)io->buf))
-				got = want;
-			break;
-		}
+		else if (!bpf_probe_read_user(ev->data, want,
+					      (void *)io->buf))
+			got = want;
 	}
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;

@@ -140,50 +140,33 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* write(fd, buf, count), read(fd, buf, count) */
-#define IO_BUF_PROG(name, call, dir)                                          \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
-	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)          \
-	{                                                                    \
-		on_io_enter((int)ARG(0), ARG(1), 0, call, dir);              \
-		return 0;                                                    \
-	}
+/*
+ * An entry program per read/write-family syscall (httptrace_io_syscalls.h):
+ * fd, then the buffer, iovec array or msghdr; an IOV call's count in its
+ * third argument.
+ */
+#define IO_IOVCNT_BUF 0
+#define IO_IOVCNT_IOV (__u32)ARG(2)
+#define IO_IOVCNT_MSG 0
 
-/* writev(fd, iov, iovcnt), readv(fd, iov, iovcnt) */
-#define IO_IOV_PROG(name, call, dir)                                          \
+#define IO_ENTER_PROG(name, call, value, dir, shape, peek_arg)               \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
 	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)          \
 	{                                                                    \
-		on_io_enter((int)ARG(0), ARG(1), (__u32)ARG(2), call, dir);  \
-		return 0;                                                    \
-	}
-
-/* recvfrom/recvmsg with MSG_PEEK leave the bytes for the next read:
- * counting them now would count them twice */
-#define IO_FLAGS_PROG(name, call, dir, flags_arg)                             \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
-	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)          \
-	{                                                                    \
-		if (ARG(flags_arg) & MSG_PEEK)                               \
+		if (peek_arg && (ARG(peek_arg) & MSG_PEEK))                  \
 			return 0;                                            \
-		on_io_enter((int)ARG(0), ARG(1), 0, call, dir);              \
+		on_io_enter((int)ARG(0), ARG(1), IO_IOVCNT_##shape, call,    \
+			    dir);                                            \
 		return 0;                                                    \
 	}
 
-IO_BUF_PROG(write, HT_IO_WRITE, HT_DIR_EGRESS)
-IO_BUF_PROG(read, HT_IO_READ, HT_DIR_INGRESS)
-IO_IOV_PROG(writev, HT_IO_WRITEV, HT_DIR_EGRESS)
-IO_IOV_PROG(readv, HT_IO_READV, HT_DIR_INGRESS)
-IO_FLAGS_PROG(sendto, HT_IO_SENDTO, HT_DIR_EGRESS, 3)
-IO_FLAGS_PROG(recvfrom, HT_IO_RECVFROM, HT_DIR_INGRESS, 3)
-IO_FLAGS_PROG(sendmsg, HT_IO_SENDMSG, HT_DIR_EGRESS, 2)
-IO_FLAGS_PROG(recvmsg, HT_IO_RECVMSG, HT_DIR_INGRESS, 2)
+HT_IO_SYSCALLS(IO_ENTER_PROG)
 
 /*
  * Their exits all run one body, what the entry left says which call it
  * was: one program, which the loader attaches to each exit tracepoint
- * (loader.c, io_exit_tracepoints), verified once instead of eight times
- * (5-7 ms each at every start).
+ * (src/kernel/tracer.c, attach_io_exits), verified once instead of once
+ * per syscall (5-7 ms each at every start).
  */
 SEC("tracepoint")
 int sys_exit_io(struct trace_event_raw_sys_exit *ctx)
@@ -256,29 +239,16 @@ int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 	return 0;
 }
 
-#define TLS_PROBE_PROGRAM(name, probe)                                       \
+/* uprobe_<prog> for each probe of httptrace_tls_probes.h */
+#define TLS_PROBE_PROGRAM(id, prog, lib, op, buf_arg, lenp_arg)              \
 	SEC("uprobe")                                                        \
-	int BPF_KPROBE(name, __u64 a0, __u64 a1, __u64 a2, __u64 a3)         \
+	int BPF_KPROBE(uprobe_##prog, __u64 a0, __u64 a1, __u64 a2, __u64 a3) \
 	{                                                                    \
-		on_tls_probe(probe, a0, a1, a2, a3);                         \
+		on_tls_probe(HT_TLSP_##id, a0, a1, a2, a3);                  \
 		return 0;                                                    \
 	}
 
-TLS_PROBE_PROGRAM(uprobe_ssl_write, HT_TLSP_SSL_WRITE)
-TLS_PROBE_PROGRAM(uprobe_ssl_write_ex, HT_TLSP_SSL_WRITE_EX)
-TLS_PROBE_PROGRAM(uprobe_ssl_read, HT_TLSP_SSL_READ)
-TLS_PROBE_PROGRAM(uprobe_ssl_read_ex, HT_TLSP_SSL_READ_EX)
-TLS_PROBE_PROGRAM(uprobe_ssl_peek, HT_TLSP_SSL_PEEK)
-TLS_PROBE_PROGRAM(uprobe_ssl_handshake, HT_TLSP_SSL_HANDSHAKE)
-TLS_PROBE_PROGRAM(uprobe_ssl_shutdown, HT_TLSP_SSL_SHUTDOWN)
-TLS_PROBE_PROGRAM(uprobe_ssl_verify, HT_TLSP_SSL_VERIFY)
-TLS_PROBE_PROGRAM(uprobe_tls_free, HT_TLSP_TLS_FREE)
-TLS_PROBE_PROGRAM(uprobe_gnutls_send, HT_TLSP_GNUTLS_SEND)
-TLS_PROBE_PROGRAM(uprobe_gnutls_recv, HT_TLSP_GNUTLS_RECV)
-TLS_PROBE_PROGRAM(uprobe_gnutls_handshake, HT_TLSP_GNUTLS_HANDSHAKE)
-TLS_PROBE_PROGRAM(uprobe_gnutls_verify2, HT_TLSP_GNUTLS_VERIFY2)
-TLS_PROBE_PROGRAM(uprobe_gnutls_verify3, HT_TLSP_GNUTLS_VERIFY3)
-TLS_PROBE_PROGRAM(uprobe_gnutls_bye, HT_TLSP_GNUTLS_BYE)
+HT_TLS_PROBES(TLS_PROBE_PROGRAM)
 
 /* ---- exec: new images may bring TLS libraries the loader must attach --- */
 

@@ -28,6 +28,7 @@ enum tls_call_op {
 	TLS_CALL_SHUTDOWN,  /* only ties the socket (close_notify) */
 	TLS_CALL_VERIFY,    /* SSL_get_verify_result,
 			     * gnutls_certificate_verify_peers2/3 */
+	TLS_CALL_FREE,      /* SSL_free, gnutls_deinit: never in a frame */
 };
 
 struct tls_call {
@@ -211,73 +212,36 @@ static __always_inline void on_tls_free(__u64 session)
 	bpf_map_delete_elem(&ssl_conns, &sk);
 }
 
+/* The n-th integer argument (httptrace_tls_probes.h), 0 for none. */
+#define TLS_ARG(n) ((n) == 1 ? a1 : (n) == 2 ? a2 : (n) == 3 ? a3 : 0)
+
+#define TLS_PROBE_CASE(id, prog, lib_, op_, buf_arg, lenp_arg)               \
+	case HT_TLSP_##id:                                                   \
+		op = TLS_CALL_##op_, lib = lib_;                             \
+		buf = TLS_ARG(buf_arg), lenp = TLS_ARG(lenp_arg);            \
+		break;
+
 /*
  * Entry of a probed TLS function (enum ht_tls_probe), its first four
  * integer arguments as they are: which of them are the session, the
- * buffer and the length out-parameter, per function. With a constant
- * `probe` (a program per function) the compiler keeps one case.
+ * buffer and the length out-parameter, per function, comes from
+ * HT_TLS_PROBES. With a constant `probe` (a program per function) the
+ * compiler keeps one case.
  */
 static __always_inline void on_tls_probe(__u64 probe, __u64 a0, __u64 a1,
 					 __u64 a2, __u64 a3)
 {
-	enum ht_tls_lib lib = HT_TLS_OPENSSL;
-	__u64 buf = 0, lenp = 0;
+	enum ht_tls_lib lib;
+	__u64 buf, lenp;
 	enum tls_call_op op;
 
 	switch (probe) {
-	case HT_TLSP_SSL_WRITE:	/* int SSL_write(SSL *, const void *, int) */
-		op = TLS_CALL_WRITE, buf = a1;
-		break;
-	case HT_TLSP_SSL_WRITE_EX: /* int SSL_write_ex(SSL *, const void *,
-				    *     size_t, size_t *written) */
-		op = TLS_CALL_WRITE, buf = a1, lenp = a3;
-		break;
-	case HT_TLSP_SSL_READ:	/* int SSL_read(SSL *, void *, int) */
-		op = TLS_CALL_READ, buf = a1;
-		break;
-	case HT_TLSP_SSL_READ_EX: /* int SSL_read_ex(SSL *, void *, size_t,
-				   *     size_t *readbytes) */
-		op = TLS_CALL_READ, buf = a1, lenp = a3;
-		break;
-	case HT_TLSP_SSL_PEEK:	/* SSL_peek(_ex): ties, reports no bytes */
-		op = TLS_CALL_PEEK;
-		break;
-	case HT_TLSP_SSL_HANDSHAKE: /* SSL_do_handshake/connect/accept(SSL *) */
-		op = TLS_CALL_HANDSHAKE;
-		break;
-	case HT_TLSP_SSL_SHUTDOWN: /* SSL_shutdown(SSL *) */
-		op = TLS_CALL_SHUTDOWN;
-		break;
-	case HT_TLSP_SSL_VERIFY: /* long SSL_get_verify_result(const SSL *) */
-		op = TLS_CALL_VERIFY;
-		break;
-	case HT_TLSP_TLS_FREE:	/* SSL_free(SSL *), gnutls_deinit(session) */
-		on_tls_free(a0);
-		return;
-	case HT_TLSP_GNUTLS_SEND: /* ssize_t gnutls_record_send(session,
-				   *     const void *, size_t) */
-		op = TLS_CALL_WRITE, buf = a1, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_RECV: /* ssize_t gnutls_record_recv(session,
-				   *     void *, size_t) */
-		op = TLS_CALL_READ, buf = a1, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_HANDSHAKE: /* int gnutls_handshake(session) */
-		op = TLS_CALL_HANDSHAKE, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_VERIFY2: /* int gnutls_certificate_verify_peers2(
-				      *     session, unsigned *status) */
-		op = TLS_CALL_VERIFY, lenp = a1, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_VERIFY3: /* int gnutls_certificate_verify_peers3(
-				      *     session, const char *hostname,
-				      *     unsigned *status) */
-		op = TLS_CALL_VERIFY, lenp = a2, lib = HT_TLS_GNUTLS;
-		break;
-	case HT_TLSP_GNUTLS_BYE: /* int gnutls_bye(session, how) */
-		op = TLS_CALL_SHUTDOWN, lib = HT_TLS_GNUTLS;
-		break;
+	HT_TLS_PROBES(TLS_PROBE_CASE)
 	default:
+		return;
+	}
+	if (op == TLS_CALL_FREE) {
+		on_tls_free(a0);
 		return;
 	}
 	on_tls_enter(a0, buf, lenp, op, lib);

@@ -14,6 +14,8 @@
 #include <linux/types.h>
 #endif
 
+#include "httptrace_io_syscalls.h"
+
 #define HT_COMM_LEN 16
 #define HT_DNS_HOST_LEN 128
 #define HT_DNS_MAX_ADDRS 8
@@ -77,18 +79,16 @@ enum ht_direction {
 	HT_DIR_INGRESS = 1, /* the process read */
 };
 
-/* Which syscall produced a data record; for messages and -v output. */
+/* Which syscall produced a data record (httptrace_io_syscalls.h). */
 enum ht_io_call {
-	HT_IO_WRITE = 0,
-	HT_IO_WRITEV,
-	HT_IO_SENDTO,
-	HT_IO_SENDMSG,
-	HT_IO_READ,
-	HT_IO_READV,
-	HT_IO_RECVFROM,
-	HT_IO_RECVMSG,
-	HT_IO_CALL_COUNT,
+	HT_IO_SYSCALLS(HT_IO_ENUM_)
+	HT_IO_CALL_COUNT = 0 HT_IO_SYSCALLS(HT_IO_ONE_),
 };
+
+/* every value from 0 to the count, once: none repeated, none skipped */
+_Static_assert((0 HT_IO_SYSCALLS(HT_IO_BIT_)) ==
+		       (1u << HT_IO_CALL_COUNT) - 1,
+	       "HT_IO_SYSCALLS: values must be 0..count-1, each once");
 
 /* Which path reported a connect outcome; kept for debugging attach modes. */
 enum ht_connect_source {

@@ -29,47 +29,30 @@
 #include "kernel/uprobe_multi.h"
 
 struct tls_func {
+	enum ht_tls_lib lib;
 	const char *name;
 	enum ht_tls_probe prog;
 	bool ret;      /* also the return probe */
 	bool required; /* without it the library is not worth attaching */
 };
 
-/*
- * Not attached, on purpose: SSL_peek/SSL_peek_ex (peeked bytes come
- * again from the read that consumes them, which is where they count),
- * SSL_shutdown and gnutls_bye (their close_notify says nothing a
- * timeline needs). Every probe costs each call about 10 us here; on
- * kernels without uprobe_multi links its removal at exit also costs an
- * RCU grace period under a global lock (about 75 ms each on this
- * virtual machine): fewer is better. The BPF programs for them stay,
- * for a later opt-in.
- */
-static const struct tls_func openssl_funcs[] = {
-	{ "SSL_write", HT_TLSP_SSL_WRITE, true, true },
-	{ "SSL_read", HT_TLSP_SSL_READ, true, true },
-	{ "SSL_write_ex", HT_TLSP_SSL_WRITE_EX, true, false },
-	{ "SSL_read_ex", HT_TLSP_SSL_READ_EX, true, false },
-	{ "SSL_do_handshake", HT_TLSP_SSL_HANDSHAKE, true, false },
-	{ "SSL_connect", HT_TLSP_SSL_HANDSHAKE, true, false },
-	{ "SSL_accept", HT_TLSP_SSL_HANDSHAKE, true, false },
-	{ "SSL_get_verify_result", HT_TLSP_SSL_VERIFY, true, false },
-	{ "SSL_free", HT_TLSP_TLS_FREE, false, false },
+/* What is attached, and why not the rest: httptrace_tls_probes.h. */
+#define TLS_FUNC(lib, symbol, probe, ret, required)                          \
+	{ lib, #symbol, HT_TLSP_##probe, ret, required },
+static const struct tls_func tls_funcs[] = { HT_TLS_SYMBOLS(TLS_FUNC) };
+
+#define N_TLS_FUNCS (int)(sizeof(tls_funcs) / sizeof(tls_funcs[0]))
+
+/* In the order a file is tried for them: the first library whose
+ * required functions it defines is attached. */
+static const struct {
+	enum ht_tls_lib lib;
+	const char *name;
+} tls_libs[] = {
+	{ HT_TLS_OPENSSL, "OpenSSL" },
+	{ HT_TLS_GNUTLS, "GnuTLS" },
 };
 
-static const struct tls_func gnutls_funcs[] = {
-	{ "gnutls_record_send", HT_TLSP_GNUTLS_SEND, true, true },
-	{ "gnutls_record_recv", HT_TLSP_GNUTLS_RECV, true, true },
-	{ "gnutls_handshake", HT_TLSP_GNUTLS_HANDSHAKE, true, false },
-	/* GnuTLS leaves the certificate check to the caller, after the
-	 * handshake (wget): its verdict says why a client hung up */
-	{ "gnutls_certificate_verify_peers2", HT_TLSP_GNUTLS_VERIFY2, true, false },
-	{ "gnutls_certificate_verify_peers3", HT_TLSP_GNUTLS_VERIFY3, true, false },
-	{ "gnutls_deinit", HT_TLSP_TLS_FREE, false, false },
-};
-
-#define N_OPENSSL (int)(sizeof(openssl_funcs) / sizeof(openssl_funcs[0]))
-#define N_GNUTLS (int)(sizeof(gnutls_funcs) / sizeof(gnutls_funcs[0]))
 #define TLS_RESCANS 64
 
 /* A file as attached: for every process (pid -1), or for one (-p): each
@@ -101,26 +84,17 @@ struct tls_loader {
 	} rescan[TLS_RESCANS];
 };
 
+#define TLS_PROGRAM_CASE(id, prog, lib, op, buf_arg, lenp_arg)              \
+	case HT_TLSP_##id:                                                   \
+		return skel->progs.uprobe_##prog;
+
 static struct bpf_program *tls_program(struct httptrace_bpf *skel,
 				       enum ht_tls_probe p)
 {
 	switch (p) {
-	case HT_TLSP_SSL_WRITE: return skel->progs.uprobe_ssl_write;
-	case HT_TLSP_SSL_WRITE_EX: return skel->progs.uprobe_ssl_write_ex;
-	case HT_TLSP_SSL_READ: return skel->progs.uprobe_ssl_read;
-	case HT_TLSP_SSL_READ_EX: return skel->progs.uprobe_ssl_read_ex;
-	case HT_TLSP_SSL_PEEK: return skel->progs.uprobe_ssl_peek;
-	case HT_TLSP_SSL_HANDSHAKE: return skel->progs.uprobe_ssl_handshake;
-	case HT_TLSP_SSL_SHUTDOWN: return skel->progs.uprobe_ssl_shutdown;
-	case HT_TLSP_SSL_VERIFY: return skel->progs.uprobe_ssl_verify;
-	case HT_TLSP_TLS_FREE: return skel->progs.uprobe_tls_free;
-	case HT_TLSP_GNUTLS_SEND: return skel->progs.uprobe_gnutls_send;
-	case HT_TLSP_GNUTLS_RECV: return skel->progs.uprobe_gnutls_recv;
-	case HT_TLSP_GNUTLS_HANDSHAKE: return skel->progs.uprobe_gnutls_handshake;
-	case HT_TLSP_GNUTLS_VERIFY2: return skel->progs.uprobe_gnutls_verify2;
-	case HT_TLSP_GNUTLS_VERIFY3: return skel->progs.uprobe_gnutls_verify3;
-	case HT_TLSP_GNUTLS_BYE: return skel->progs.uprobe_gnutls_bye;
-	case HT_TLSP_COUNT: break;
+	HT_TLS_PROBES(TLS_PROGRAM_CASE)
+	case HT_TLSP_COUNT:
+		break;
 	}
 	return NULL;
 }
@@ -197,8 +171,8 @@ static bool tls_first_sight(struct tls_loader *l, const struct stat *st,
  * attach for is already running. Returns how many functions are in.
  */
 static int tls_attach_funcs(struct tls_loader *l, const char *path, pid_t pid,
-			    const struct tls_func *funcs, const bool *found,
-			    const uint64_t *offs, int n)
+			    const struct tls_func *const *funcs,
+			    const bool *found, const uint64_t *offs, int n)
 {
 	struct httptrace_bpf *skel = l->t->skel;
 	bool multi = l->t->uprobe_multi;
@@ -213,19 +187,19 @@ static int tls_attach_funcs(struct tls_loader *l, const char *path, pid_t pid,
 		entry[i] = n_specs;
 		specs[n_specs++] = (struct uprobe_spec){
 			.prog = multi ? skel->progs.uprobe_tls_multi :
-					tls_program(skel, funcs[i].prog),
+					tls_program(skel, funcs[i]->prog),
 			.offset = offs[i],
-			.cookie = funcs[i].prog,
-			.name = funcs[i].name,
+			.cookie = funcs[i]->prog,
+			.name = funcs[i]->name,
 		};
-		if (!funcs[i].ret)
+		if (!funcs[i]->ret)
 			continue;
 		ret_at[i] = n_specs;
 		specs[n_specs++] = (struct uprobe_spec){
 			.prog = skel->progs.uretprobe_tls,
 			.offset = offs[i],
 			.ret = true,
-			.name = funcs[i].name,
+			.name = funcs[i]->name,
 		};
 	}
 	h = uprobe_attach(multi, path, pid, specs, n_specs, "tls");
@@ -240,6 +214,30 @@ static int tls_attach_funcs(struct tls_loader *l, const char *path, pid_t pid,
 	return attached;
 }
 
+/* The functions of one library, in list order; returns how many. */
+static int tls_lib_funcs(enum ht_tls_lib lib, const struct tls_func **funcs,
+			 const char **names)
+{
+	int n = 0;
+
+	for (int i = 0; i < N_TLS_FUNCS; i++) {
+		if (tls_funcs[i].lib != lib)
+			continue;
+		funcs[n] = &tls_funcs[i];
+		names[n++] = tls_funcs[i].name;
+	}
+	return n;
+}
+
+static bool tls_has_required(const struct tls_func *const *funcs,
+			     const bool *found, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (funcs[i]->required && !found[i])
+			return false;
+	return true;
+}
+
 /*
  * Looks at one file (path as the tracer can open it): attaches to the
  * TLS functions it defines. `shown` names it in messages.
@@ -247,57 +245,44 @@ static int tls_attach_funcs(struct tls_loader *l, const char *path, pid_t pid,
 static void tls_consider(struct tls_loader *l, const char *path,
 			 const char *shown, pid_t pid)
 {
-	const char *names[N_OPENSSL > N_GNUTLS ? N_OPENSSL : N_GNUTLS];
-	bool found_o[N_OPENSSL], found_g[N_GNUTLS];
-	uint64_t offs_o[N_OPENSSL], offs_g[N_GNUTLS], *offs;
-	const struct tls_func *funcs;
-	const char *lib;
-	bool *found;
+	const struct tls_func *funcs[N_TLS_FUNCS];
+	const char *names[N_TLS_FUNCS], *lib = NULL;
+	bool found[N_TLS_FUNCS];
+	uint64_t offs[N_TLS_FUNCS];
 	struct stat st;
-	int n, attached = 0, ret;
+	int n = 0, attached = 0, ret;
 	char skipped[256] = "";
 
 	if (stat(path, &st) || !S_ISREG(st.st_mode) ||
 	    !tls_first_sight(l, &st, pid))
 		return;
-	for (int i = 0; i < N_OPENSSL; i++)
-		names[i] = openssl_funcs[i].name;
-	ret = tls_elf_offsets(path, names, N_OPENSSL, found_o, offs_o);
-	if (ret) {
-		if (tls_is_lib_name(path))
-			log_verbose("tls: %s: cannot read its symbols (%s), "
-				    "skipped", shown, strerror(-ret));
-		return;
-	}
-	if (found_o[0] && found_o[1]) {
-		funcs = openssl_funcs;
-		found = found_o;
-		offs = offs_o;
-		n = N_OPENSSL;
-		lib = "OpenSSL";
-	} else {
-		for (int i = 0; i < N_GNUTLS; i++)
-			names[i] = gnutls_funcs[i].name;
-		tls_elf_offsets(path, names, N_GNUTLS, found_g, offs_g);
-		if (!found_g[0] || !found_g[1]) {
+	for (size_t k = 0; !lib && k < sizeof(tls_libs) / sizeof(tls_libs[0]);
+	     k++) {
+		n = tls_lib_funcs(tls_libs[k].lib, funcs, names);
+		ret = tls_elf_offsets(path, names, n, found, offs);
+		if (ret) {
 			if (tls_is_lib_name(path))
-				log_verbose("tls: %s: no SSL_write/SSL_read or "
-					    "gnutls_record_send/recv defined, "
-					    "skipped", shown);
+				log_verbose("tls: %s: cannot read its symbols "
+					    "(%s), skipped", shown,
+					    strerror(-ret));
 			return;
 		}
-		funcs = gnutls_funcs;
-		found = found_g;
-		offs = offs_g;
-		n = N_GNUTLS;
-		lib = "GnuTLS";
+		if (tls_has_required(funcs, found, n))
+			lib = tls_libs[k].name;
+	}
+	if (!lib) {
+		if (tls_is_lib_name(path))
+			log_verbose("tls: %s: no SSL_write/SSL_read or "
+				    "gnutls_record_send/recv defined, "
+				    "skipped", shown);
+		return;
 	}
 	for (int i = 0; i < n; i++) {
 		size_t len = strlen(skipped);
 
 		if (!found[i])
 			snprintf(skipped + len, sizeof(skipped) - len, "%s%s",
-				 len ? ", " : "", funcs[i].name);
+				 len ? ", " : "", funcs[i]->name);
 	}
 	attached = tls_attach_funcs(l, path, pid, funcs, found, offs, n);
 	if (!attached) {

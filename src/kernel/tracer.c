@@ -15,7 +15,7 @@
 #include "kernel/tls_attach.h"
 #include "discover/tls_locate.h"
 #include "kernel/uprobe_multi.h"
-
+#include "httptrace_events.h"
 
 void loader_errstr(int err, char *buf, size_t len)
 {
@@ -219,12 +219,15 @@ static void attach_dns(struct tracer *t, const struct ht_options *opts)
 }
 
 /* The exits sys_exit_io serves; their entries have programs of their own
- * (bpf/httptrace.bpf.c). */
+ * (bpf/httptrace.bpf.c), both from httptrace_io_syscalls.h. */
+#define IO_EXIT_TRACEPOINT(name, call, value, dir, shape, peek_arg)          \
+	"sys_exit_" #name,
 static const char *const io_exit_tracepoints[] = {
-	"sys_exit_write",    "sys_exit_read",     "sys_exit_writev",
-	"sys_exit_readv",    "sys_exit_sendto",   "sys_exit_recvfrom",
-	"sys_exit_sendmsg",  "sys_exit_recvmsg",
+	HT_IO_SYSCALLS(IO_EXIT_TRACEPOINT)
 };
+_Static_assert(sizeof(io_exit_tracepoints) / sizeof(io_exit_tracepoints[0]) ==
+		       HT_IO_CALL_COUNT,
+	       "an exit tracepoint per I/O syscall");
 
 static int attach_io_exits(struct tracer *t, char *err, size_t err_len)
 {

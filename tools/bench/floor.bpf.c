@@ -6,8 +6,8 @@
  *
  * The named programs mirror the hooks of bpf/httptrace.bpf.c one for one
  * (same section, same attach mode variants; the tracer's sys_exit_io,
- * which the loader attaches to the eight read/write-family exits, is
- * eight programs here). tools/bench/bench.py
+ * which the loader attaches to each read/write-family exit, is a program
+ * per exit here). tools/bench/bench.py
  * checks the mirror at run time: it lists what the running tracer
  * attached (bpftool perf) and what the floor attached, and reports any
  * difference. Uprobes need a file and an offset, known only at run time,
@@ -21,6 +21,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+
+#include "httptrace_io_syscalls.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -78,22 +80,12 @@ EMPTY_TP(sys_exit_accept)
 EMPTY_TP(sys_exit_accept4)
 EMPTY_TP(sys_enter_close)
 
-EMPTY_TP(sys_enter_write)
-EMPTY_TP(sys_exit_write)
-EMPTY_TP(sys_enter_read)
-EMPTY_TP(sys_exit_read)
-EMPTY_TP(sys_enter_writev)
-EMPTY_TP(sys_exit_writev)
-EMPTY_TP(sys_enter_readv)
-EMPTY_TP(sys_exit_readv)
-EMPTY_TP(sys_enter_sendto)
-EMPTY_TP(sys_exit_sendto)
-EMPTY_TP(sys_enter_recvfrom)
-EMPTY_TP(sys_exit_recvfrom)
-EMPTY_TP(sys_enter_sendmsg)
-EMPTY_TP(sys_exit_sendmsg)
-EMPTY_TP(sys_enter_recvmsg)
-EMPTY_TP(sys_exit_recvmsg)
+/* the read/write family: entry and exit of each */
+#define EMPTY_IO_TPS(name, call, value, dir, shape, peek_arg)                \
+	EMPTY_TP(sys_enter_##name)                                           \
+	EMPTY_TP(sys_exit_##name)
+
+HT_IO_SYSCALLS(EMPTY_IO_TPS)
 
 /* ---- process exit ---------------------------------------------------------- */
 
