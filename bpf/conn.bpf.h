@@ -7,6 +7,7 @@
 #ifndef HTTPTRACE_CONN_BPF_H
 #define HTTPTRACE_CONN_BPF_H
 
+#include "core_fixes.bpf.h"
 #include "maps.bpf.h"
 
 #define AF_INET 2
@@ -15,8 +16,6 @@
 #define SOCK_STREAM 1
 #define EINPROGRESS 115
 #define ECONNREFUSED 111
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 
 static __always_inline bool is_tcp_sock(const struct sock *sk)
 {
@@ -65,32 +64,6 @@ static __always_inline void read_sock_addrs(const struct sock *sk,
 		bpf_core_read(saddr->addr, 16, &skc->skc_v6_rcv_saddr);
 		bpf_core_read(daddr->addr, 16, &skc->skc_v6_daddr);
 	}
-}
-
-/*
- * The socket behind an fd of the current task, without kernel helpers
- * that older kernels lack: files -> fdtable -> file -> socket -> sock.
- */
-static __always_inline struct sock *sock_from_fd(int fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-	struct socket *sock;
-
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	if (!file)
-		return NULL;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	if (!sock)
-		return NULL;
-	return BPF_CORE_READ(sock, sk);
 }
 
 /*

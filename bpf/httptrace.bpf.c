@@ -11,6 +11,7 @@
  *   tracepoint: the CLOSE -> SYN_SENT state change, accept()'s fd
  * Every mode uses the syscall tracepoints (the fd is a syscall argument)
  * and tp_btf/inet_sock_set_state (connect outcome, in softirq).
+ * What depends on the kernel's version is in core_fixes.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -55,14 +56,11 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate,
 
 /* ---- accept: inet_csk_accept's result, or the fd in tracepoint mode ---- */
 
+/* arguments not named: they differ across kernels (core_fixes.bpf.h) */
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(fexit_inet_csk_accept)
 {
-	__u64 ret = 0;
-
-	/* the argument list changed in 6.10; the return value is portable */
-	bpf_get_func_ret(ctx, &ret);
-	on_inet_csk_accept((struct sock *)ret);
+	on_inet_csk_accept(fexit_inet_csk_accept_ret(ctx));
 	return 0;
 }
 
