@@ -166,8 +166,26 @@ test-lifecycle: $(BUILD)/httptrace-bpf tools
 test-replay: $(BUILD)/httptrace-bpf
 	$(Q)BUILD=$(BUILD) tests/replay/run.sh
 
-test: test-unit test-fuzz test-replay test-lifecycle test-e2e test-kernels \
-      test-kernels-broken
+# The tracer built with ThreadSanitizer (its own threads: the exec
+# watcher, the parallel detach), run system-wide as root while processes
+# exec and load a TLS library: any report fails (tests/tsan/run.sh).
+TSAN_OBJS := $(patsubst src/%.c,$(BUILD)/tsan/%.o,$(ALL_SRCS))
+
+$(BUILD)/tsan/%.o: src/%.c $(SKELS)
+	$(call msg,CC-TSAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/tsan/httptrace-bpf: $(TSAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $^ $(LDFLAGS) $(LDLIBS) -o $@
+
+.PHONY: test-tsan
+test-tsan: $(BUILD)/tsan/httptrace-bpf
+	$(Q)BUILD=$(BUILD) tests/tsan/run.sh
+
+test: test-unit test-fuzz test-replay test-lifecycle test-e2e test-tsan \
+      test-kernels test-kernels-broken
 
 # ---- housekeeping ---------------------------------------------------------
 
@@ -184,6 +202,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/*.d $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) \
+	$(TSAN_OBJS:.o=.d) \
 	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/tools/*.d \
 	$(BUILD)/fuzz/*.d)
 

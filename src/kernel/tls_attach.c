@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -71,11 +72,17 @@ struct tls_loader {
 	struct tls_file_id *seen; /* every file looked at, TLS or not, and
 				   * for which process */
 	int n_seen, cap_seen;
-	int n_libs;
-	/* exec watching */
+	/* read by the main thread (tls_lib_count()) while the watcher
+	 * attaches */
+	atomic_int n_libs;
+	/*
+	 * Exec watching. Once the watcher thread runs, it alone uses
+	 * everything above but n_libs, and rescan[], until it is joined;
+	 * `stop` is how the main thread ends it.
+	 */
 	pthread_t thread;
 	bool thread_running;
-	volatile int stop;
+	atomic_bool stop;
 	struct ring_buffer *rb;
 	struct {
 		pid_t pid;
@@ -290,7 +297,7 @@ static void tls_consider(struct tls_loader *l, const char *path,
 			 "HTTPS traffic is not traced", shown, lib);
 		return;
 	}
-	l->n_libs++;
+	atomic_fetch_add(&l->n_libs, 1);
 	log_verbose("tls: attached %d %s functions in %s%s (%d %s)%s%s",
 		    attached, lib, shown, pid > 0 ? " (one process)" : "",
 		    uprobe_handle_links(l->handles[l->n_handles - 1]),
@@ -302,6 +309,7 @@ static void tls_consider(struct tls_loader *l, const char *path,
 struct tls_scan_ctx {
 	struct tls_loader *l;
 	pid_t attach_pid; /* -1: every process mapping the file */
+	bool watcher;     /* in the exec watcher thread */
 };
 
 static int tls_consider_mapped(void *user, pid_t pid, const char *inner)
@@ -309,7 +317,10 @@ static int tls_consider_mapped(void *user, pid_t pid, const char *inner)
 	struct tls_scan_ctx *ctx = user;
 	char path[PATH_MAX + 32], shown[PATH_MAX + 32];
 
-	if (tracer_stopping(ctx->l->t) || ctx->l->stop)
+	/* the watcher's own flag: the tracer's is a signal handler's, for
+	 * the main thread */
+	if (ctx->watcher ? atomic_load(&ctx->l->stop) :
+			   tracer_stopping(ctx->l->t))
 		return 1;
 	if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, inner) >=
 	    (int)sizeof(path))
@@ -349,9 +360,11 @@ static void tls_scan_lib_dirs(struct tls_loader *l)
 	}
 }
 
-static void tls_scan_pid(struct tls_loader *l, pid_t pid, pid_t attach_pid)
+static void tls_scan_pid(struct tls_loader *l, pid_t pid, pid_t attach_pid,
+			 bool watcher)
 {
-	struct tls_scan_ctx ctx = { .l = l, .attach_pid = attach_pid };
+	struct tls_scan_ctx ctx = { .l = l, .attach_pid = attach_pid,
+				    .watcher = watcher };
 
 	tls_maps_exec_files(pid, tls_consider_mapped, &ctx);
 }
@@ -379,7 +392,7 @@ static int tls_on_exec(void *ctx, void *data, size_t size)
 	char exe[64], target[PATH_MAX], shown[PATH_MAX + 32];
 	ssize_t n;
 
-	if (l->stop)
+	if (atomic_load(&l->stop))
 		return -EINTR; /* ends the read: tls_detach() is waiting */
 	if (size < sizeof(*ev))
 		return 0;
@@ -402,10 +415,10 @@ static void tls_run_rescans(struct tls_loader *l)
 {
 	uint64_t now = mono_ns();
 
-	for (int i = 0; i < TLS_RESCANS && !l->stop; i++) {
+	for (int i = 0; i < TLS_RESCANS && !atomic_load(&l->stop); i++) {
 		if (!l->rescan[i].left || l->rescan[i].due_ns > now)
 			continue;
-		tls_scan_pid(l, l->rescan[i].pid, -1);
+		tls_scan_pid(l, l->rescan[i].pid, -1, true);
 		l->rescan[i].left--;
 		/* 20 ms, 200 ms, 2 s after exec */
 		l->rescan[i].due_ns = now + (l->rescan[i].left == 2 ?
@@ -417,7 +430,7 @@ static void *tls_thread(void *arg)
 {
 	struct tls_loader *l = arg;
 
-	while (!l->stop) {
+	while (!atomic_load(&l->stop)) {
 		ring_buffer__poll(l->rb, 10);
 		tls_run_rescans(l);
 	}
@@ -442,16 +455,19 @@ static void tls_start_thread(struct tls_loader *l)
 void tls_attach(struct tracer *t, const struct ht_options *opts)
 {
 	struct tls_loader *l = calloc(1, sizeof(*l));
+	int n_libs, n_seen;
 
 	if (!l) {
 		log_warn("tls: out of memory: HTTPS is not traced");
 		return;
 	}
+	atomic_init(&l->n_libs, 0);
+	atomic_init(&l->stop, false);
 	l->t = t;
 	t->tls = l;
 	if (opts->n_pids) {
 		for (int i = 0; i < opts->n_pids && !tracer_stopping(t); i++)
-			tls_scan_pid(l, opts->pids[i], opts->pids[i]);
+			tls_scan_pid(l, opts->pids[i], opts->pids[i], false);
 	} else {
 		struct dirent *de;
 		DIR *proc;
@@ -462,10 +478,15 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 			int pid = atoi(de->d_name);
 
 			if (pid > 0)
-				tls_scan_pid(l, pid, -1);
+				tls_scan_pid(l, pid, -1, false);
 		}
 		if (proc)
 			closedir(proc);
+	}
+	/* what the start found: from here on the watcher adds to it */
+	n_libs = atomic_load(&l->n_libs);
+	n_seen = l->n_seen;
+	if (!opts->n_pids) {
 		l->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.exec_events),
 					 tls_on_exec, l, NULL);
 		if (!l->rb)
@@ -477,9 +498,9 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 			tls_start_thread(l);
 	}
 	log_verbose("tls: %d TLS libraries attached (%d files looked at)%s",
-		    l->n_libs, l->n_seen,
+		    n_libs, n_seen,
 		    l->thread_running ? "; watching exec for new ones" : "");
-	if (!l->n_libs)
+	if (!n_libs)
 		log_info("no TLS library found: HTTPS is not traced");
 }
 
@@ -499,13 +520,13 @@ int tls_select_programs(struct httptrace_bpf *skel, bool multi)
 
 int tls_lib_count(const struct tracer *t)
 {
-	return t->tls ? t->tls->n_libs : 0;
+	return t->tls ? atomic_load(&t->tls->n_libs) : 0;
 }
 
 static void tls_stop_watching(struct tls_loader *l)
 {
 	if (l->thread_running) {
-		l->stop = 1;
+		atomic_store(&l->stop, true);
 		pthread_join(l->thread, NULL);
 		l->thread_running = false;
 	}

@@ -6,11 +6,15 @@
 
 int log_level;
 
+/* One line at a time: the TLS exec watcher logs from a thread of its
+ * own. */
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
+	flockfile(stderr);
 	fprintf(stderr, "httptrace-bpf: %s", prefix);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 #define DEFINE_LOG(name, prefix, min_level)                                  \
