@@ -180,8 +180,17 @@ $(BUILD)/tsan/httptrace-bpf: $(TSAN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $^ $(LDFLAGS) $(LDLIBS) -o $@
 
+# run_parallel alone, without root
+$(BUILD)/tsan/test_run_parallel: tests/tsan/test_run_parallel.c \
+		$(BUILD)/tsan/kernel/uprobe_multi.o $(BUILD)/tsan/util/log.o
+	$(call msg,CC-TSAN,$@)
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -Itests/unit $^ \
+		$(LDFLAGS) $(LDLIBS) -o $@
+
 .PHONY: test-tsan
-test-tsan: $(BUILD)/tsan/httptrace-bpf
+test-tsan: $(BUILD)/tsan/test_run_parallel $(BUILD)/tsan/httptrace-bpf
+	$(Q)TSAN_OPTIONS="halt_on_error=1 io_sync=0" \
+		$(BUILD)/tsan/test_run_parallel
 	$(Q)BUILD=$(BUILD) tests/tsan/run.sh
 
 test: test-unit test-fuzz test-replay test-lifecycle test-e2e test-tsan \
@@ -202,7 +211,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/*.d $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) \
-	$(TSAN_OBJS:.o=.d) \
+	$(TSAN_OBJS:.o=.d) $(BUILD)/tsan/*.d \
 	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/tools/*.d \
 	$(BUILD)/fuzz/*.d)
 
