@@ -184,13 +184,24 @@ $(BUILD)/tsan/httptrace-bpf: $(TSAN_OBJS)
 $(BUILD)/tsan/test_run_parallel: tests/tsan/test_run_parallel.c \
 		$(BUILD)/tsan/kernel/uprobe_multi.o $(BUILD)/tsan/util/log.o
 	$(call msg,CC-TSAN,$@)
-	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -Itests/unit $^ \
-		$(LDFLAGS) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -Itests/unit \
+		$(filter %.c %.o,$^) $(LDFLAGS) $(LDLIBS) -o $@
+
+# the unit tests of threaded pure code (the queued sink)
+TSAN_UNIT := $(BUILD)/tsan/tests/test_sink
+
+$(BUILD)/tsan/tests/%: tests/unit/%.c \
+		$(patsubst src/%.c,$(BUILD)/tsan/%.o,$(PURE_SRCS))
+	$(call msg,CC-TSAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -Itests/unit \
+		$(filter %.c %.o,$^) -o $@ -lz
 
 .PHONY: test-tsan
-test-tsan: $(BUILD)/tsan/test_run_parallel $(BUILD)/tsan/httptrace-bpf
-	$(Q)TSAN_OPTIONS="halt_on_error=1 io_sync=0" \
-		$(BUILD)/tsan/test_run_parallel
+test-tsan: $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT) \
+	   $(BUILD)/tsan/httptrace-bpf
+	$(Q)for t in $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT); do \
+		TSAN_OPTIONS="halt_on_error=1 io_sync=0" $$t || exit 1; done
 	$(Q)BUILD=$(BUILD) tests/tsan/run.sh
 
 test: test-unit test-fuzz test-replay test-lifecycle test-e2e test-tsan \
@@ -211,7 +222,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/*.d $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) \
-	$(TSAN_OBJS:.o=.d) $(BUILD)/tsan/*.d \
+	$(TSAN_OBJS:.o=.d) $(BUILD)/tsan/*.d $(BUILD)/tsan/tests/*.d \
 	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/tools/*.d \
 	$(BUILD)/fuzz/*.d)
 
