@@ -42,16 +42,6 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-const char *attach_mode_name(enum attach_mode mode)
-{
-	switch (mode) {
-	case ATTACH_FENTRY: return "fentry";
-	case ATTACH_KPROBE: return "kprobe";
-	case ATTACH_TRACEPOINT: return "tracepoint";
-	default: return "auto";
-	}
-}
-
 void cli_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
@@ -108,9 +98,10 @@ void cli_usage(FILE *out, const char *prog)
 
 /* Words an option takes, by enum value; NULL where a value has none. */
 static const char *const attach_mode_names[] = {
-	[ATTACH_FENTRY] = "fentry",
-	[ATTACH_KPROBE] = "kprobe",
-	[ATTACH_TRACEPOINT] = "tracepoint",
+#define ATTACH_MODE_CHOICE(name, word) \
+	[ATTACH_##name] = ATTACH_##name == ATTACH_AUTO ? NULL : word,
+	ATTACH_MODES(ATTACH_MODE_CHOICE)
+#undef ATTACH_MODE_CHOICE
 };
 static const char *const uprobe_links_names[] = {
 	[UPROBE_LINKS_MULTI] = "multi",

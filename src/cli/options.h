@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "httptrace_events.h"
+#include "kernel/attach_mode.h"
 
 #define HT_MAX_PIDS 64
 /* 4 MiB: the daemon's resident size counts the ring twice (it is mapped
@@ -20,13 +21,6 @@
  * the threads it traces: 16 busy client threads on 2 CPUs left it a
  * tenth of a core and the ring overflowed (README, "Overload"). */
 #define HT_DEFAULT_NICE (-10)
-
-enum attach_mode {
-	ATTACH_AUTO = 0,
-	ATTACH_FENTRY,
-	ATTACH_KPROBE,
-	ATTACH_TRACEPOINT,
-};
 
 /* How uprobes are attached: auto picks uprobe_multi links where the
  * kernel has them; perf forces one perf-event link per probe (as on
@@ -60,7 +54,5 @@ struct ht_options {
 	bool show_help;
 	bool show_version;
 };
-
-const char *attach_mode_name(enum attach_mode mode);
 
 #endif /* HTTPTRACE_OPTIONS_H */

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/options.h"
+#include "kernel/attach_mode.h"
 
 #define FEATURE_WHY_MAX 160
 
