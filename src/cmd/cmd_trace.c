@@ -350,8 +350,8 @@ int cmd_trace(const struct ht_options *opts)
 			 "probe%s, %d TLS librar%s). Hit Ctrl-C to end.",
 			 attach_mode_name(tracer.mode), tracer.n_uprobes,
 			 tracer.n_uprobes == 1 ? "" : "s",
-			 tls_lib_count(&tracer),
-			 tls_lib_count(&tracer) == 1 ? "y" : "ies");
+			 tls_attach_lib_count(&tracer),
+			 tls_attach_lib_count(&tracer) == 1 ? "y" : "ies");
 
 	started = last_gc = last_pid_check = now_ns(CLOCK_MONOTONIC);
 	tracing = 1;

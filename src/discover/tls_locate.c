@@ -66,13 +66,13 @@ static void scan_symtab(const unsigned char *img, size_t size,
 	}
 }
 
-int tls_elf_find_mem(const unsigned char *img, size_t size,
+int tls_locate_elf_find_mem(const unsigned char *img, size_t size,
 		     const char *const *names, int n, bool *found)
 {
-	return tls_elf_offsets_mem(img, size, names, n, found, NULL);
+	return tls_locate_elf_offsets_mem(img, size, names, n, found, NULL);
 }
 
-int tls_elf_offsets_mem(const unsigned char *img, size_t size,
+int tls_locate_elf_offsets_mem(const unsigned char *img, size_t size,
 			const char *const *names, int n, bool *found,
 			uint64_t *offs)
 {
@@ -105,13 +105,13 @@ int tls_elf_offsets_mem(const unsigned char *img, size_t size,
 	return 0;
 }
 
-int tls_elf_find(const char *path, const char *const *names, int n,
+int tls_locate_elf_find(const char *path, const char *const *names, int n,
 		 bool *found)
 {
-	return tls_elf_offsets(path, names, n, found, NULL);
+	return tls_locate_elf_offsets(path, names, n, found, NULL);
 }
 
-int tls_elf_offsets(const char *path, const char *const *names, int n,
+int tls_locate_elf_offsets(const char *path, const char *const *names, int n,
 		    bool *found, uint64_t *offs)
 {
 	struct stat st;
@@ -132,13 +132,13 @@ int tls_elf_offsets(const char *path, const char *const *names, int n,
 	close(fd);
 	if (ret)
 		return ret;
-	ret = tls_elf_offsets_mem(img, (size_t)st.st_size, names, n, found,
+	ret = tls_locate_elf_offsets_mem(img, (size_t)st.st_size, names, n, found,
 				  offs);
 	munmap(img, (size_t)st.st_size);
 	return ret;
 }
 
-bool tls_is_lib_name(const char *path)
+bool tls_locate_is_lib_name(const char *path)
 {
 	const char *base = strrchr(path, '/');
 
@@ -147,7 +147,7 @@ bool tls_is_lib_name(const char *path)
 	       !strncmp(base, "libgnutls.so", 12);
 }
 
-const char *tls_maps_line_exec_path(char *line)
+const char *tls_locate_maps_line_exec_path(char *line)
 {
 	char perms[8] = "";
 	char *path, *nl;
@@ -165,7 +165,7 @@ const char *tls_maps_line_exec_path(char *line)
 	return path;
 }
 
-int tls_maps_exec_files(pid_t pid,
+int tls_locate_maps_exec_files(pid_t pid,
 			int (*fn)(void *user, pid_t pid, const char *path),
 			void *user)
 {
@@ -177,7 +177,7 @@ int tls_maps_exec_files(pid_t pid,
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		const char *path = tls_maps_line_exec_path(line);
+		const char *path = tls_locate_maps_line_exec_path(line);
 
 		/* a file's mappings are adjacent: skip repeats cheaply */
 		if (!path || !strcmp(path, last))

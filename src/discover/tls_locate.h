@@ -18,31 +18,31 @@
  * Returns 0, -ENOEXEC when the file is not a 64-bit little-endian ELF
  * (or is malformed), -errno when it cannot be read.
  */
-int tls_elf_find(const char *path, const char *const *names, int n,
+int tls_locate_elf_find(const char *path, const char *const *names, int n,
 		 bool *found);
 
 /* Same, and offs[i] gets the file offset of each function found (what a
  * uprobe attaches to), so a big executable is read once, not once per
  * function. */
-int tls_elf_offsets(const char *path, const char *const *names, int n,
+int tls_locate_elf_offsets(const char *path, const char *const *names, int n,
 		    bool *found, uint64_t *offs);
 
 /* Same, on a file image already in memory (for tests and fuzzing). */
-int tls_elf_find_mem(const unsigned char *img, size_t size,
+int tls_locate_elf_find_mem(const unsigned char *img, size_t size,
 		     const char *const *names, int n, bool *found);
-int tls_elf_offsets_mem(const unsigned char *img, size_t size,
+int tls_locate_elf_offsets_mem(const unsigned char *img, size_t size,
 			const char *const *names, int n, bool *found,
 			uint64_t *offs);
 
 /* libssl.so*, libgnutls.so*: worth a -v line when they lack symbols. */
-bool tls_is_lib_name(const char *path);
+bool tls_locate_is_lib_name(const char *path);
 
 /*
  * Calls fn for each distinct file that /proc/PID/maps shows mapped
  * executable, with the path as the process sees it. Stops early when fn
  * returns nonzero. Returns 0 or -errno (the process is gone, ...).
  */
-int tls_maps_exec_files(pid_t pid,
+int tls_locate_maps_exec_files(pid_t pid,
 			int (*fn)(void *user, pid_t pid, const char *path),
 			void *user);
 
@@ -51,6 +51,6 @@ int tls_maps_exec_files(pid_t pid,
  * mapping, or NULL (not executable, anonymous, [vdso], deleted). The
  * line is modified (the newline is cut).
  */
-const char *tls_maps_line_exec_path(char *line);
+const char *tls_locate_maps_line_exec_path(char *line);
 
 #endif /* HTTPTRACE_TLS_LOCATE_H */

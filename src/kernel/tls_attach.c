@@ -72,7 +72,7 @@ struct tls_loader {
 	struct tls_file_id *seen; /* every file looked at, TLS or not, and
 				   * for which process */
 	int n_seen, cap_seen;
-	/* read by the main thread (tls_lib_count()) while the watcher
+	/* read by the main thread (tls_attach_lib_count()) while the watcher
 	 * attaches */
 	atomic_int n_libs;
 	/*
@@ -106,7 +106,7 @@ static struct bpf_program *tls_program(struct httptrace_bpf *skel,
 	return NULL;
 }
 
-bool tls_is_program(struct httptrace_bpf *skel,
+bool tls_attach_owns_program(struct httptrace_bpf *skel,
 			   const struct bpf_program *prog)
 {
 	if (prog == skel->progs.uretprobe_tls ||
@@ -266,9 +266,9 @@ static void tls_consider(struct tls_loader *l, const char *path,
 	for (size_t k = 0; !lib && k < sizeof(tls_libs) / sizeof(tls_libs[0]);
 	     k++) {
 		n = tls_lib_funcs(tls_libs[k].lib, funcs, names);
-		ret = tls_elf_offsets(path, names, n, found, offs);
+		ret = tls_locate_elf_offsets(path, names, n, found, offs);
 		if (ret) {
-			if (tls_is_lib_name(path))
+			if (tls_locate_is_lib_name(path))
 				log_verbose("tls: %s: cannot read its symbols "
 					    "(%s), skipped", shown,
 					    strerror(-ret));
@@ -278,7 +278,7 @@ static void tls_consider(struct tls_loader *l, const char *path,
 			lib = tls_libs[k].name;
 	}
 	if (!lib) {
-		if (tls_is_lib_name(path))
+		if (tls_locate_is_lib_name(path))
 			log_verbose("tls: %s: no SSL_write/SSL_read or "
 				    "gnutls_record_send/recv defined, "
 				    "skipped", shown);
@@ -350,7 +350,7 @@ static void tls_scan_lib_dirs(struct tls_loader *l)
 		while (!tracer_stopping(l->t) && (de = readdir(d))) {
 			char path[PATH_MAX];
 
-			if (!tls_is_lib_name(de->d_name))
+			if (!tls_locate_is_lib_name(de->d_name))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dirs[i],
 				 de->d_name);
@@ -366,7 +366,7 @@ static void tls_scan_pid(struct tls_loader *l, pid_t pid, pid_t attach_pid,
 	struct tls_scan_ctx ctx = { .l = l, .attach_pid = attach_pid,
 				    .watcher = watcher };
 
-	tls_maps_exec_files(pid, tls_consider_mapped, &ctx);
+	tls_locate_maps_exec_files(pid, tls_consider_mapped, &ctx);
 }
 
 /* ---- exec watching: a thread reads exec_events and attaches --------- */
@@ -393,7 +393,7 @@ static int tls_on_exec(void *ctx, void *data, size_t size)
 	ssize_t n;
 
 	if (atomic_load(&l->stop))
-		return -EINTR; /* ends the read: tls_detach() is waiting */
+		return -EINTR; /* ends the read: tls_attach_stop() is waiting */
 	if (size < sizeof(*ev))
 		return 0;
 	/* the new image itself: TLS linked in (node) */
@@ -504,7 +504,7 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 		log_info("no TLS library found: HTTPS is not traced");
 }
 
-int tls_select_programs(struct httptrace_bpf *skel, bool multi)
+int tls_attach_select_programs(struct httptrace_bpf *skel, bool multi)
 {
 	int ret;
 
@@ -518,7 +518,7 @@ int tls_select_programs(struct httptrace_bpf *skel, bool multi)
 		     uprobe_multi_prepare_program(skel->progs.uretprobe_tls);
 }
 
-int tls_lib_count(const struct tracer *t)
+int tls_attach_lib_count(const struct tracer *t)
 {
 	return t->tls ? atomic_load(&t->tls->n_libs) : 0;
 }
@@ -532,7 +532,7 @@ static void tls_stop_watching(struct tls_loader *l)
 	}
 }
 
-int tls_take_handles(struct tracer *t, struct uprobe_handle ***handles)
+int tls_attach_take_handles(struct tracer *t, struct uprobe_handle ***handles)
 {
 	struct tls_loader *l = t->tls;
 	int n;
@@ -546,7 +546,7 @@ int tls_take_handles(struct tracer *t, struct uprobe_handle ***handles)
 	return n;
 }
 
-void tls_detach(struct tracer *t)
+void tls_attach_stop(struct tracer *t)
 {
 	struct tls_loader *l = t->tls;
 

@@ -17,22 +17,23 @@ struct bpf_program;
 void tls_attach(struct tracer *t, const struct ht_options *opts);
 
 /* TLS libraries (or executables with TLS inside) attached so far. */
-int tls_lib_count(const struct tracer *t);
+int tls_attach_lib_count(const struct tracer *t);
 
 /* Stops exec watching and detaches every TLS probe. */
-void tls_detach(struct tracer *t);
+void tls_attach_stop(struct tracer *t);
 
 /* Stops exec watching and hands the uprobe handles over (the caller
  * closes them, uprobe_handle_close()); *handles stays valid until
- * tls_detach(). Returns how many. */
-int tls_take_handles(struct tracer *t, struct uprobe_handle ***handles);
+ * tls_attach_stop(). Returns how many. */
+int tls_attach_take_handles(struct tracer *t, struct uprobe_handle ***handles);
 
 /* Before load: loads the TLS programs for uprobe_multi links (one entry
  * program for every function, told apart by cookie) or for perf events
  * (a program per function). Returns 0 or -errno. */
-int tls_select_programs(struct httptrace_bpf *skel, bool multi);
+int tls_attach_select_programs(struct httptrace_bpf *skel, bool multi);
 
 /* Programs attached by tls_attach() rather than tracer_attach(). */
-bool tls_is_program(struct httptrace_bpf *skel, const struct bpf_program *prog);
+bool tls_attach_owns_program(struct httptrace_bpf *skel,
+			     const struct bpf_program *prog);
 
 #endif /* HTTPTRACE_TLS_ATTACH_H */

@@ -17,7 +17,7 @@
 #include "kernel/uprobe_multi.h"
 #include "httptrace_events.h"
 
-void loader_errstr(int err, char *buf, size_t len)
+void tracer_errstr(int err, char *buf, size_t len)
 {
 	if (libbpf_strerror(err, buf, len))
 		snprintf(buf, len, "%s", strerror(err < 0 ? -err : err));
@@ -39,7 +39,7 @@ static void select_variants(struct httptrace_bpf *skel, enum attach_mode mode)
  * the other way round: the choice is made here, before load. */
 static int select_uprobe_way(struct httptrace_bpf *skel, bool multi)
 {
-	int ret = tls_select_programs(skel, multi);
+	int ret = tls_attach_select_programs(skel, multi);
 
 	if (ret || !multi)
 		return ret;
@@ -67,7 +67,7 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 	skel = httptrace_bpf__open_opts(&open_opts);
 	if (!skel) {
 		ret = -errno;
-		loader_errstr(ret, msg, sizeof(msg));
+		tracer_errstr(ret, msg, sizeof(msg));
 		snprintf(err, err_len, "cannot open the BPF object: %s", msg);
 		return ret;
 	}
@@ -82,7 +82,7 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 	select_variants(skel, mode);
 	ret = select_uprobe_way(skel, uprobe_multi);
 	if (ret) {
-		loader_errstr(ret, msg, sizeof(msg));
+		tracer_errstr(ret, msg, sizeof(msg));
 		snprintf(err, err_len, "cannot set up the uprobe programs: %s",
 			 msg);
 		httptrace_bpf__destroy(skel);
@@ -96,7 +96,7 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 
 	ret = httptrace_bpf__load(skel);
 	if (ret) {
-		loader_errstr(ret, msg, sizeof(msg));
+		tracer_errstr(ret, msg, sizeof(msg));
 		snprintf(err, err_len,
 			 "cannot load the BPF programs (%s mode): %s%s",
 			 attach_mode_name(mode), msg,
@@ -153,7 +153,7 @@ static int attach_getaddrinfo(struct tracer *t, const struct libc_target *lib,
 			 lib->path);
 		return -E2BIG;
 	}
-	ret = tls_elf_offsets(lib->path, name, 1, &found, &off);
+	ret = tls_locate_elf_offsets(lib->path, name, 1, &found, &off);
 	if (!ret && !found)
 		ret = -ENOENT;
 	if (ret) {
@@ -173,7 +173,7 @@ static int attach_getaddrinfo(struct tracer *t, const struct libc_target *lib,
 		if (!ret)
 			ret = -ENOMEM;
 		uprobe_handles_close(&h, h ? 1 : 0);
-		loader_errstr(ret, msg, sizeof(msg));
+		tracer_errstr(ret, msg, sizeof(msg));
 		snprintf(err, err_len,
 			 "cannot attach to getaddrinfo in %.300s: %s",
 			 lib->path, msg);
@@ -244,7 +244,7 @@ static int attach_io_exits(struct tracer *t, char *err, size_t err_len)
 		link = bpf_program__attach_tracepoint(prog, "syscalls", tp);
 		if (!link) {
 			ret = -errno;
-			loader_errstr(ret, msg, sizeof(msg));
+			tracer_errstr(ret, msg, sizeof(msg));
 			snprintf(err, err_len,
 				 "cannot attach sys_exit_io to syscalls/%s: %s",
 				 tp, msg);
@@ -274,12 +274,12 @@ int tracer_attach(struct tracer *t, const struct ht_options *opts,
 		    prog == t->skel->progs.uprobe_getaddrinfo ||
 		    prog == t->skel->progs.uretprobe_getaddrinfo ||
 		    prog == t->skel->progs.sys_exit_io ||
-		    tls_is_program(t->skel, prog))
+		    tls_attach_owns_program(t->skel, prog))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {
 			ret = -errno;
-			loader_errstr(ret, msg, sizeof(msg));
+			tracer_errstr(ret, msg, sizeof(msg));
 			snprintf(err, err_len, "cannot attach %s (%s): %s",
 				 bpf_program__name(prog),
 				 bpf_program__section_name(prog), msg);
@@ -333,7 +333,7 @@ static void detach_one(void *item)
 void tracer_destroy(struct tracer *t)
 {
 	struct uprobe_handle **tls_handles = NULL;
-	int n_tls = tls_take_handles(t, &tls_handles), n = 0;
+	int n_tls = tls_attach_take_handles(t, &tls_handles), n = 0;
 	struct detach_item *items;
 	void **ptrs;
 
@@ -378,7 +378,7 @@ void tracer_destroy(struct tracer *t)
 	}
 	free(items);
 	free(ptrs);
-	tls_detach(t);
+	tls_attach_stop(t);
 	t->n_dns = 0;
 	t->n_links = 0;
 	httptrace_bpf__destroy(t->skel);

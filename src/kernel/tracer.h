@@ -72,6 +72,6 @@ int tracer_forget_dead(struct tracer *t);
 
 
 /* libbpf's words for an error, or strerror's. */
-void loader_errstr(int err, char *buf, size_t len);
+void tracer_errstr(int err, char *buf, size_t len);
 
 #endif /* HTTPTRACE_LOADER_H */

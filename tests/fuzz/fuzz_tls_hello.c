@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					"gnutls_record_send" };
 		bool found[3];
 
-		tls_elf_find_mem(data, size, names, 3, found);
+		tls_locate_elf_find_mem(data, size, names, 3, found);
 	}
 	return 0;
 }

@@ -213,32 +213,32 @@ static void test_maps_lines(void)
 	char l3[] = "7fff-8000 r-xp 00000000 00:00 0 [vdso]\n";
 	char l4[] = "7f00-7f10 r-xp 00000000 08:01 99 /tmp/x (deleted)\n";
 
-	CHECK_STR(tls_maps_line_exec_path(l1),
+	CHECK_STR(tls_locate_maps_line_exec_path(l1),
 		  "/usr/lib/x86_64-linux-gnu/libssl.so.3");
-	CHECK(tls_maps_line_exec_path(l2) == NULL);
-	CHECK(tls_maps_line_exec_path(l3) == NULL);
-	CHECK(tls_maps_line_exec_path(l4) == NULL);
-	CHECK(tls_is_lib_name("/lib/libssl.so.3"));
-	CHECK(tls_is_lib_name("libgnutls.so.30"));
-	CHECK(!tls_is_lib_name("/lib/libssl3.so")); /* NSS, another API */
-	CHECK(!tls_is_lib_name("/lib/libgnutls-openssl.so.27"));
+	CHECK(tls_locate_maps_line_exec_path(l2) == NULL);
+	CHECK(tls_locate_maps_line_exec_path(l3) == NULL);
+	CHECK(tls_locate_maps_line_exec_path(l4) == NULL);
+	CHECK(tls_locate_is_lib_name("/lib/libssl.so.3"));
+	CHECK(tls_locate_is_lib_name("libgnutls.so.30"));
+	CHECK(!tls_locate_is_lib_name("/lib/libssl3.so")); /* NSS, another API */
+	CHECK(!tls_locate_is_lib_name("/lib/libgnutls-openssl.so.27"));
 }
 
 /* The test binary itself: defines main and this test function, only
  * imports memcpy (undefined symbols must not count). */
 static void test_elf_find_self(void)
 {
-	const char *names[] = { "main", "tls_elf_find",
+	const char *names[] = { "main", "tls_locate_elf_find",
 				"memcpy", "SSL_write" };
 	bool found[4];
 
-	CHECK_INT(tls_elf_find("/proc/self/exe", names, 4, found), 0);
+	CHECK_INT(tls_locate_elf_find("/proc/self/exe", names, 4, found), 0);
 	CHECK(found[0]);
 	CHECK(found[1]);
 	CHECK(!found[3]);
-	CHECK_INT(tls_elf_find("/proc/self/maps", names, 4, found), -ENOEXEC);
-	CHECK(tls_elf_find("/nonexistent/file", names, 4, found) < 0);
-	CHECK_INT(tls_elf_find_mem((const unsigned char *)"\x7f" "ELF", 4,
+	CHECK_INT(tls_locate_elf_find("/proc/self/maps", names, 4, found), -ENOEXEC);
+	CHECK(tls_locate_elf_find("/nonexistent/file", names, 4, found) < 0);
+	CHECK_INT(tls_locate_elf_find_mem((const unsigned char *)"\x7f" "ELF", 4,
 				   names, 4, found), -ENOEXEC);
 }
 
@@ -296,17 +296,17 @@ static void test_elf_find_mem(void)
 	size_t n = mk_elf(img, sizeof(img));
 	bool found[4];
 
-	CHECK_INT(tls_elf_find_mem(img, n, names, 4, found), 0);
+	CHECK_INT(tls_locate_elf_find_mem(img, n, names, 4, found), 0);
 	CHECK(found[0]);
 	CHECK(!found[1]); /* an import */
 	CHECK(!found[2]); /* not a function */
 	CHECK(!found[3]); /* a prefix is not the name */
 	/* every truncation is refused or read safely (ASan) */
 	for (size_t cut = 0; cut < n; cut++)
-		tls_elf_find_mem(img, cut, names, 4, found);
+		tls_locate_elf_find_mem(img, cut, names, 4, found);
 	/* a lying string table index */
 	((Elf64_Sym *)(img + sizeof(Elf64_Ehdr)))[1].st_name = 5000;
-	CHECK_INT(tls_elf_find_mem(img, n, names, 4, found), 0);
+	CHECK_INT(tls_locate_elf_find_mem(img, n, names, 4, found), 0);
 	CHECK(!found[0]);
 }
 
