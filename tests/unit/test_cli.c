@@ -213,8 +213,9 @@ static void test_record_replay(void)
 	CHECK(strstr(err, "--probe does not go"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_defaults);
 	RUN(test_all_options);
 	RUN(test_errors_in_words);

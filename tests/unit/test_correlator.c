@@ -2963,8 +2963,9 @@ static void test_every_timeline_above(void)
 	CHECK_INT(error_kind_failures, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_reorder_buffer);
 	RUN(test_single_request);
 	RUN(test_out_of_order);

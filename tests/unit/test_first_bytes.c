@@ -63,8 +63,9 @@ static void test_may_start_http(void)
 	CHECK(!ht_may_start_http((const __u8 *)"GET", 0));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_settings_real);
 	RUN(test_settings_strict);
 	RUN(test_may_start_http);

@@ -1591,8 +1591,9 @@ static void test_error_str(void)
 	CHECK_STR(h1_error_str((enum h1_error)99), "unknown error");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_request_simple);
 	RUN(test_request_post_expect);
 	RUN(test_request_expect_waits_for_body);

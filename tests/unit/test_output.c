@@ -1553,8 +1553,9 @@ static void test_target_cut(void)
 	free(c.buf);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	/* the text header prints local time */
 	setenv("TZ", "UTC", 1);
 	tzset();

@@ -504,8 +504,9 @@ static void test_create_refuses(void)
 	rmdir(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_round_trip);
 	RUN(test_cut_anywhere);
 	RUN(test_bad_files);

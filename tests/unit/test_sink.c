@@ -546,8 +546,9 @@ static void test_json_sink_writes_output_json(void)
 	check_same_as_direct("json", output_json);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_queue_keeps_order);
 	RUN(test_queue_full_drops_counted);
 	RUN(test_queue_slow_sink);

@@ -111,8 +111,9 @@ static void test_kind_of_words(void)
 		  TL_ERR_OTHER);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_labels);
 	RUN(test_kind_of_errno);
 	RUN(test_kind_of_words);

@@ -310,8 +310,9 @@ static void test_elf_find_mem(void)
 	CHECK(!found[0]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_client_hello_sni_alpn);
 	RUN(test_server_hello_13);
 	RUN(test_server_hello_12_alpn);
