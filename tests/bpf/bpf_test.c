@@ -1,0 +1,1137 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The BPF programs alone, in the spirit of the kernel's BPF selftests:
+ * load the real object (build/httptrace.skel.h) with the tracer's
+ * tracepoint-mode choices, trace this very process (pid_filter), drive
+ * each syscall family and flag on loopback sockets made here, and
+ * compare the ring buffer with the exact records it must hold: type,
+ * connection id, sequence numbers, direction, call, byte counts and
+ * captured bytes.
+ *
+ *   build/tests/bpf_test            every test (root)
+ *   build/tests/bpf_test -t writev  one test; -l lists them
+ *
+ * Not root, or the programs do not load: SKIP, or a failure when
+ * CI=true. Uprobes (getaddrinfo, TLS libraries) are not loaded here;
+ * the end-to-end tests cover them with real libraries.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "httptrace.skel.h"
+#include "httptrace_events.h"
+#include "unit.h"
+
+/* the exits sys_exit_io serves, as src/kernel/tracer.c attaches it */
+static const char *const io_exits[] = {
+	"sys_exit_write",   "sys_exit_read",    "sys_exit_writev",
+	"sys_exit_readv",   "sys_exit_sendto",  "sys_exit_recvfrom",
+	"sys_exit_sendmsg", "sys_exit_recvmsg",
+};
+
+#define MAX_LINKS 64
+#define MAX_RECS 64
+
+static struct httptrace_bpf *skel;
+static struct bpf_link *links[MAX_LINKS];
+static int n_links;
+static struct ring_buffer *rb;
+static char my_comm[HT_COMM_LEN];
+
+/* Records read from the ring since the last expect_records(). */
+static struct rec {
+	size_t size;
+	union {
+		struct ht_event_header hdr;
+		struct ht_conn_event conn;
+		struct ht_data_event data;
+		unsigned char raw[sizeof(struct ht_data_event) +
+				  HT_MAX_CAPTURE];
+	} u;
+} recs[MAX_RECS];
+static int n_recs, n_lost;
+static __u64 t_start; /* the current test began (CLOCK_MONOTONIC) */
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	if (n_recs == MAX_RECS || size > sizeof(recs[0].u)) {
+		n_lost++;
+		return 0;
+	}
+	recs[n_recs].size = size;
+	memcpy(&recs[n_recs].u, data, size);
+	n_recs++;
+	return 0;
+}
+
+/* ---- what a test expects ------------------------------------------------ */
+
+/* One traced socket: its id as the records must carry it. */
+struct end {
+	const char *name; /* "client", "server": for messages */
+	int fd;
+	__u64 gen;
+	__u32 seq; /* the next record's */
+	__u8 role;
+	struct sockaddr_in local, peer;
+};
+
+struct want {
+	__u32 type;
+	struct end *e;
+	__u32 seq;
+	/* connection records */
+	__u8 source;
+	__s32 err;
+	bool softirq; /* no task: tid 0, comm empty */
+	bool addrs;   /* saddr/daddr are e's local/peer, else zero */
+	bool no_sport; /* ...but saddr without a port: see want_connect() */
+	/* data records */
+	__u8 dir, call;
+	__s64 ret;
+	const void *bytes;
+	__u32 cap;
+};
+
+static struct want wants[MAX_RECS];
+static int n_wants;
+
+static struct want *add_want(__u32 type, struct end *e)
+{
+	struct want *w = &wants[n_wants < MAX_RECS ? n_wants++ : 0];
+
+	memset(w, 0, sizeof(*w));
+	w->type = type;
+	w->e = e;
+	w->seq = e->seq++;
+	return w;
+}
+
+static void want_conn(__u32 type, struct end *e, __u8 source, __s32 err,
+		      bool softirq, bool addrs)
+{
+	struct want *w = add_want(type, e);
+
+	w->source = source;
+	w->err = err;
+	w->softirq = softirq;
+	w->addrs = addrs;
+}
+
+static void want_data(struct end *e, __u8 dir, __u8 call, __s64 ret,
+		      const void *bytes, __u32 cap)
+{
+	struct want *w = add_want(HT_EV_DATA, e);
+
+	w->dir = dir;
+	w->call = call;
+	w->ret = ret;
+	w->bytes = bytes;
+	w->cap = cap;
+}
+
+static const char *type_name(__u32 t)
+{
+	static const char *const n[] = {
+		[HT_EV_CONNECT_START] = "CONNECT_START",
+		[HT_EV_CONNECT_DONE] = "CONNECT_DONE",
+		[HT_EV_ACCEPT] = "ACCEPT",
+		[HT_EV_DATA] = "DATA",
+		[HT_EV_CLOSE] = "CLOSE",
+		[HT_EV_DNS] = "DNS",
+		[HT_EV_PROC_EXIT] = "PROC_EXIT",
+	};
+
+	return t < sizeof(n) / sizeof(n[0]) && n[t] ? n[t] : "?";
+}
+
+static const char *call_name(__u8 c)
+{
+	static const char *const n[] = {
+		"write", "writev", "sendto", "sendmsg",
+		"read",  "readv",  "recvfrom", "recvmsg",
+	};
+
+	return c < HT_IO_CALL_COUNT ? n[c] : "?";
+}
+
+/* bytes as a C string literal, cut short with ... to fit out[96] */
+static void quote(char out[96], const void *bytes, __u32 n)
+{
+	const unsigned char *b = bytes;
+	size_t o = 0;
+	__u32 i;
+
+	out[o++] = '"';
+	for (i = 0; i < n && o < 96 - 10; i++) {
+		if (b[i] >= 0x20 && b[i] < 0x7f && b[i] != '"' && b[i] != '\\')
+			out[o++] = (char)b[i];
+		else
+			o += (size_t)sprintf(out + o, "\\x%02x", b[i]);
+	}
+	out[o++] = '"';
+	out[o] = 0;
+	if (i < n)
+		strcat(out, "...");
+}
+
+static void show_want(const struct want *w)
+{
+	char q[96];
+
+	fprintf(stderr, "    %s %s fd=%d gen=%llu seq=%u", type_name(w->type),
+		w->e->name, w->e->fd, (unsigned long long)w->e->gen, w->seq);
+	if (w->type == HT_EV_DATA) {
+		quote(q, w->bytes, w->cap);
+		fprintf(stderr, " %s %s ret=%lld captured=%u %s\n",
+			w->dir == HT_DIR_EGRESS ? "egress" : "ingress",
+			call_name(w->call), (long long)w->ret, w->cap, q);
+	} else {
+		fprintf(stderr, " source=%u err=%d%s\n", w->source, w->err,
+			w->softirq ? " (softirq)" : "");
+	}
+}
+
+static void show_rec(const struct rec *r)
+{
+	const struct ht_conn_event *c = &r->u.conn;
+	const struct ht_data_event *d = &r->u.data;
+	char q[96];
+
+	fprintf(stderr, "    %s tgid=%u", type_name(r->u.hdr.type),
+		r->u.hdr.tgid);
+	if (r->u.hdr.type == HT_EV_DATA) {
+		quote(q, d->data, d->captured_len);
+		fprintf(stderr, " fd=%d gen=%llu seq=%u %s %s ret=%lld "
+			"captured=%u %s\n", d->conn.fd,
+			(unsigned long long)d->conn.gen, d->seq,
+			d->direction == HT_DIR_EGRESS ? "egress" : "ingress",
+			call_name(d->call), (long long)d->ret,
+			d->captured_len, q);
+	} else if (r->u.hdr.type <= HT_EV_CLOSE) {
+		fprintf(stderr, " fd=%d gen=%llu seq=%u source=%u err=%d "
+			"tid=%u\n", c->conn.fd,
+			(unsigned long long)c->conn.gen, c->seq, c->source,
+			c->err, c->hdr.tid);
+	} else {
+		fputc('\n', stderr);
+	}
+}
+
+static int fails_here;
+static const char *at_file;
+static int at_line;
+
+#define MISMATCH(i, field, fmt, want, got)                                   \
+	do {                                                                 \
+		fprintf(stderr, "%s:%d: record %d: %s: expected " fmt        \
+			", got " fmt "\n", at_file, at_line, i, field,       \
+			want, got);                                          \
+		fails_here++;                                                \
+	} while (0)
+
+#define SAME(i, field, fmt, want, got)                                       \
+	do {                                                                 \
+		if ((want) != (got))                                         \
+			MISMATCH(i, field, fmt, want, got);                  \
+	} while (0)
+
+static void same_addr(int i, const char *field, const struct ht_addr *got,
+		      const struct sockaddr_in *want_in, bool no_port)
+{
+	struct sockaddr_in port0, *want = (struct sockaddr_in *)want_in;
+	char w[32] = "none", g[32] = "none";
+	__u8 zero[16] = {};
+	bool ok;
+
+	if (want && no_port) {
+		port0 = *want;
+		port0.sin_port = 0;
+		want = &port0;
+	}
+	if (want) {
+		snprintf(w, sizeof(w), "%s:%u", inet_ntoa(want->sin_addr),
+			 ntohs(want->sin_port));
+		ok = got->family == AF_INET &&
+		     got->port == ntohs(want->sin_port) &&
+		     !memcmp(got->addr, &want->sin_addr, 4) &&
+		     !memcmp(got->addr + 4, zero, 12);
+	} else {
+		ok = !got->family && !got->port &&
+		     !memcmp(got->addr, zero, 16);
+	}
+	if (got->family == AF_INET) {
+		struct in_addr a;
+
+		memcpy(&a, got->addr, 4);
+		snprintf(g, sizeof(g), "%s:%u", inet_ntoa(a), got->port);
+	} else if (got->family) {
+		snprintf(g, sizeof(g), "family %u", got->family);
+	}
+	if (!ok)
+		MISMATCH(i, field, "%s", w, g);
+}
+
+static void same_header(int i, const struct ht_event_header *h,
+			const struct want *w, __u64 t_end)
+{
+	char zero[HT_COMM_LEN] = {};
+
+	SAME(i, "type", "%u", w->type, h->type);
+	SAME(i, "tgid", "%u", (__u32)getpid(), h->tgid);
+	SAME(i, "tid", "%u", w->softirq ? 0 : (__u32)gettid(), h->tid);
+	if (memcmp(h->comm, w->softirq ? zero : my_comm, HT_COMM_LEN))
+		MISMATCH(i, "comm", "\"%.16s\"", w->softirq ? "" : my_comm,
+			 h->comm);
+	if (h->ts_ns < t_start || h->ts_ns > t_end)
+		MISMATCH(i, "ts_ns", "%s", "within the test",
+			 "outside it");
+}
+
+static void same_id(int i, const struct ht_conn_id *id, const struct want *w)
+{
+	SAME(i, "conn.tgid", "%u", (__u32)getpid(), id->tgid);
+	SAME(i, "conn.fd", "%d", w->e->fd, id->fd);
+	SAME(i, "conn.gen", "%llu", (unsigned long long)w->e->gen,
+	     (unsigned long long)id->gen);
+}
+
+static void same_conn(int i, const struct rec *r, const struct want *w)
+{
+	const struct ht_conn_event *c = &r->u.conn;
+
+	SAME(i, "size", "%zu", sizeof(*c), r->size);
+	same_id(i, &c->conn, w);
+	SAME(i, "seq", "%u", w->seq, c->seq);
+	SAME(i, "role", "%u", w->e->role, c->role);
+	SAME(i, "source", "%u", w->source, c->source);
+	SAME(i, "err", "%d", w->err, c->err);
+	same_addr(i, "saddr", &c->saddr, w->addrs ? &w->e->local : NULL,
+		  w->no_sport);
+	same_addr(i, "daddr", &c->daddr, w->addrs ? &w->e->peer : NULL,
+		  false);
+}
+
+static void same_data(int i, const struct rec *r, const struct want *w)
+{
+	const struct ht_data_event *d = &r->u.data;
+	char wq[96], gq[96];
+
+	SAME(i, "size", "%zu", sizeof(*d) + w->cap, r->size);
+	same_id(i, &d->conn, w);
+	SAME(i, "seq", "%u", w->seq, d->seq);
+	SAME(i, "direction", "%s", w->dir ? "ingress" : "egress",
+	     d->direction ? "ingress" : "egress");
+	if (w->call != d->call)
+		MISMATCH(i, "call", "%s", call_name(w->call),
+			 call_name(d->call));
+	SAME(i, "ret", "%lld", (long long)w->ret, (long long)d->ret);
+	SAME(i, "captured_len", "%u", w->cap, d->captured_len);
+	if (d->enter_ns < t_start || d->enter_ns > d->hdr.ts_ns)
+		MISMATCH(i, "enter_ns", "%s", "from the test's start to ts_ns",
+			 "outside");
+	if (d->captured_len == w->cap && r->size == sizeof(*d) + w->cap &&
+	    memcmp(d->data, w->bytes, w->cap)) {
+		quote(wq, w->bytes, w->cap);
+		quote(gq, d->data, d->captured_len);
+		MISMATCH(i, "data", "%s", wq, gq);
+	}
+}
+
+/*
+ * Reads the ring and compares what came, in order, with what the test
+ * wanted since the last call; on a difference says which field of which
+ * record, then lists both. Returns 0 when they match.
+ */
+static int expect_records_at(const char *file, int line)
+{
+	__u64 t_end;
+	int n;
+
+	ring_buffer__consume(rb);
+	t_end = now_ns();
+	at_file = file;
+	at_line = line;
+	fails_here = 0;
+	if (n_lost) {
+		fprintf(stderr, "%s:%d: %d records did not fit the test's "
+			"buffer\n", file, line, n_lost);
+		fails_here++;
+	}
+	if (n_recs != n_wants) {
+		fprintf(stderr, "%s:%d: expected %d records, got %d\n", file,
+			line, n_wants, n_recs);
+		fails_here++;
+	}
+	n = n_recs < n_wants ? n_recs : n_wants;
+	for (int i = 0; i < n; i++) {
+		const struct want *w = &wants[i];
+
+		if (recs[i].size < sizeof(struct ht_event_header)) {
+			MISMATCH(i, "size", "%s", "a header", "less");
+			continue;
+		}
+		same_header(i, &recs[i].u.hdr, w, t_end);
+		if (recs[i].u.hdr.type != w->type)
+			continue;
+		if (w->type == HT_EV_DATA)
+			same_data(i, &recs[i], w);
+		else
+			same_conn(i, &recs[i], w);
+	}
+	if (fails_here) {
+		fprintf(stderr, "  expected:\n");
+		for (int i = 0; i < n_wants; i++)
+			show_want(&wants[i]);
+		fprintf(stderr, "  got:\n");
+		for (int i = 0; i < n_recs; i++)
+			show_rec(&recs[i]);
+		unit_failed_checks++;
+	}
+	n_recs = n_wants = n_lost = 0;
+	return fails_here ? -1 : 0;
+}
+
+#define expect_records() expect_records_at(__FILE__, __LINE__)
+
+/* ---- sockets ------------------------------------------------------------ */
+
+/* A traced TCP connection on 127.0.0.1: both ends are this process. */
+struct pair {
+	int lst;
+	struct end cli, srv;
+};
+
+static int listener(struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) ||
+	    listen(fd, 8) || getsockname(fd, (struct sockaddr *)addr, &len)) {
+		perror("listener");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void fill_ends(struct pair *p)
+{
+	socklen_t len = sizeof(struct sockaddr_in);
+
+	getsockname(p->cli.fd, (struct sockaddr *)&p->cli.local, &len);
+	len = sizeof(struct sockaddr_in);
+	getpeername(p->cli.fd, (struct sockaddr *)&p->cli.peer, &len);
+	p->srv.local = p->cli.peer;
+	p->srv.peer = p->cli.local;
+}
+
+/* The gens are the kernel's clock at connect() and accept(): taken from
+ * the records, checked to lie inside the test. */
+static int learn_gen(struct end *e, __u32 type)
+{
+	for (int i = 0; i < n_recs; i++) {
+		const struct ht_conn_event *c = &recs[i].u.conn;
+
+		if (c->hdr.type == type && c->conn.fd == e->fd) {
+			e->gen = c->conn.gen;
+			if (e->gen < t_start || e->gen > now_ns()) {
+				fprintf(stderr, "%s gen %llu is not a time "
+					"in the test\n", e->name,
+					(unsigned long long)e->gen);
+				return -1;
+			}
+			return 0;
+		}
+	}
+	fprintf(stderr, "no %s record for the %s\n", type_name(type),
+		e->name);
+	return -1;
+}
+
+/*
+ * The start of a connect(): in tracepoint mode the CLOSE -> SYN_SENT
+ * state change, which the kernel makes before it picks the source port
+ * (tcp_v4_connect), so the record has the source address, port 0.
+ */
+static void want_connect_start(struct end *cli)
+{
+	want_conn(HT_EV_CONNECT_START, cli, HT_SRC_PROBE, 0, false, true);
+	wants[n_wants - 1].no_sport = true;
+}
+
+/* What connect() of a client end leaves when it learns its outcome at
+ * once: the start, the handshake seen by the state change (softirq, no
+ * task) and the syscall's return. */
+static void want_connect(struct end *cli)
+{
+	want_connect_start(cli);
+	want_conn(HT_EV_CONNECT_DONE, cli, HT_SRC_STATE_CHANGE, 0, true,
+		  true);
+	want_conn(HT_EV_CONNECT_DONE, cli, HT_SRC_SYSCALL, 0, false, false);
+}
+
+/* Listens, connects (blocking), accepts, and checks the records of the
+ * connect and the accept. */
+static int open_pair_at(struct pair *p, const char *file, int line)
+{
+	struct sockaddr_in addr;
+
+	memset(p, 0, sizeof(*p));
+	p->cli = (struct end){ .name = "client", .role = HT_ROLE_CLIENT };
+	p->srv = (struct end){ .name = "server", .role = HT_ROLE_SERVER };
+	p->lst = listener(&addr);
+	if (p->lst < 0)
+		return -1;
+	p->cli.fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (p->cli.fd < 0 ||
+	    connect(p->cli.fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		perror("connect");
+		return -1;
+	}
+	p->srv.fd = accept(p->lst, NULL, NULL);
+	if (p->srv.fd < 0) {
+		perror("accept");
+		return -1;
+	}
+	fill_ends(p);
+	ring_buffer__consume(rb);
+	if (learn_gen(&p->cli, HT_EV_CONNECT_START) ||
+	    learn_gen(&p->srv, HT_EV_ACCEPT)) {
+		unit_failed_checks++;
+		return -1;
+	}
+	want_connect(&p->cli);
+	want_conn(HT_EV_ACCEPT, &p->srv, HT_SRC_SYSCALL, 0, false, true);
+	return expect_records_at(file, line);
+}
+
+#define open_pair(p) open_pair_at(p, __FILE__, __LINE__)
+
+/* Closes both ends (client first) and the listener; checks the CLOSE
+ * records. */
+static int close_pair_at(struct pair *p, const char *file, int line)
+{
+	close(p->cli.fd);
+	close(p->srv.fd);
+	close(p->lst);
+	want_conn(HT_EV_CLOSE, &p->cli, HT_SRC_SYSCALL, 0, false, false);
+	want_conn(HT_EV_CLOSE, &p->srv, HT_SRC_SYSCALL, 0, false, false);
+	return expect_records_at(file, line);
+}
+
+#define close_pair(p) close_pair_at(p, __FILE__, __LINE__)
+
+static void set_nonblocking(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+#define S(s) s, (sizeof(s) - 1)
+
+static const char req[] = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
+static const char resp[] = "HTTP/1.1 204 No Content\r\n\r\n";
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_connect_accept_close(void)
+{
+	struct pair p;
+	int fd;
+
+	ASSERT(open_pair(&p) == 0);
+	close(p.cli.fd);
+	want_conn(HT_EV_CLOSE, &p.cli, HT_SRC_SYSCALL, 0, false, false);
+	ASSERT(expect_records() == 0);
+	/* a closed fd is no longer tracked: a new socket with its number
+	 * leaves nothing until it connects */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_INT(fd, p.cli.fd);
+	CHECK(write(fd, S(req)) < 0);
+	close(fd);
+	ASSERT(expect_records() == 0);
+	close(p.srv.fd);
+	close(p.lst);
+	want_conn(HT_EV_CLOSE, &p.srv, HT_SRC_SYSCALL, 0, false, false);
+	expect_records();
+}
+
+static void test_write_read(void)
+{
+	char buf[256];
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, S(req)), sizeof(req) - 1);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), sizeof(req) - 1);
+	ASSERT_INT(write(p.srv.fd, S(resp)), sizeof(resp) - 1);
+	ASSERT_INT(read(p.cli.fd, buf, sizeof(buf)), sizeof(resp) - 1);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(req) - 1,
+		  req, sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(resp) - 1, resp,
+		  sizeof(resp) - 1);
+	want_data(&p.cli, HT_DIR_INGRESS, HT_IO_READ, sizeof(resp) - 1, resp,
+		  sizeof(resp) - 1);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+static void test_writev_readv(void)
+{
+	struct iovec out[3] = {
+		{ (void *)"GET ", 4 },
+		{ (void *)"/x HTTP/1.1\r\n", 13 },
+		{ (void *)"\r\n", 2 },
+	};
+	char a[5], b[100];
+	struct iovec in[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	static const char all[] = "GET /x HTTP/1.1\r\n\r\n";
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(writev(p.cli.fd, out, 3), 19);
+	ASSERT_INT(readv(p.srv.fd, in, 2), 19);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITEV, 19, all, 19);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READV, 19, all, 19);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* Only the first HT_MAX_IOV entries of an iovec array are copied; the
+ * byte count is the syscall's. */
+static void test_writev_many_iov(void)
+{
+	static const char chunks[] = "GET/a/b/c/d/e/f/g/h/i/";
+	struct iovec out[HT_MAX_IOV + 3];
+	char buf[64];
+	struct pair p;
+	int n = HT_MAX_IOV + 3;
+
+	for (int i = 0; i < n; i++)
+		out[i] = (struct iovec){ (void *)(chunks + 2 * i), 2 };
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(writev(p.cli.fd, out, n), 2 * n);
+	ASSERT_INT(recv(p.srv.fd, buf, 2 * n, MSG_WAITALL), 2 * n);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITEV, 2 * n, chunks,
+		  2 * HT_MAX_IOV);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM, 2 * n, chunks,
+		  2 * n);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+static void test_sendto_recvfrom(void)
+{
+	char buf[256];
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(sendto(p.cli.fd, S(req), 0, NULL, 0), sizeof(req) - 1);
+	ASSERT_INT(recvfrom(p.srv.fd, buf, sizeof(buf), 0, NULL, NULL),
+		   sizeof(req) - 1);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_SENDTO, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM, sizeof(req) - 1,
+		  req, sizeof(req) - 1);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+static void test_sendmsg_recvmsg(void)
+{
+	struct iovec out[2] = { { (void *)req, 10 },
+				{ (void *)(req + 10), sizeof(req) - 11 } };
+	char a[3], b[200];
+	struct iovec in[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct msghdr mo = { .msg_iov = out, .msg_iovlen = 2 };
+	struct msghdr mi = { .msg_iov = in, .msg_iovlen = 2 };
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(sendmsg(p.cli.fd, &mo, 0), sizeof(req) - 1);
+	ASSERT_INT(recvmsg(p.srv.fd, &mi, 0), sizeof(req) - 1);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_SENDMSG, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVMSG, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* A peek leaves the bytes for the next read: no record, no sequence
+ * number; the read that takes them reports them once. */
+static void test_msg_peek(void)
+{
+	char buf[256];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, S(req)), sizeof(req) - 1);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	ASSERT_INT(recv(p.srv.fd, buf, sizeof(buf), MSG_PEEK),
+		   sizeof(req) - 1);
+	ASSERT_INT(recvfrom(p.srv.fd, buf, 4, MSG_PEEK, NULL, NULL), 4);
+	ASSERT_INT(recvmsg(p.srv.fd, &m, MSG_PEEK), sizeof(req) - 1);
+	ASSERT(expect_records() == 0);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* Reading less than was sent: each read reports what it took. */
+static void test_short_read(void)
+{
+	char buf[256];
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, S(req)), sizeof(req) - 1);
+	ASSERT_INT(read(p.srv.fd, buf, 10), 10);
+	ASSERT_INT(recv(p.srv.fd, buf, 5, 0), 5);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), sizeof(req) - 16);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, 10, req, 10);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM, 5, req + 10, 5);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, sizeof(req) - 16,
+		  req + 15, sizeof(req) - 16);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* EAGAIN on a non-blocking socket is polling, not I/O: no record and
+ * no sequence number. */
+static void test_nonblocking(void)
+{
+	char buf[256];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	set_nonblocking(p.srv.fd);
+	errno = 0;
+	CHECK(read(p.srv.fd, buf, sizeof(buf)) < 0 && errno == EAGAIN);
+	CHECK(readv(p.srv.fd, &iov, 1) < 0 && errno == EAGAIN);
+	CHECK(recv(p.srv.fd, buf, sizeof(buf), 0) < 0 && errno == EAGAIN);
+	CHECK(recvmsg(p.srv.fd, &m, 0) < 0 && errno == EAGAIN);
+	ASSERT(expect_records() == 0);
+	ASSERT_INT(write(p.cli.fd, S(req)), sizeof(req) - 1);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), sizeof(req) - 1);
+	CHECK(read(p.srv.fd, buf, sizeof(buf)) < 0 && errno == EAGAIN);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/*
+ * A non-blocking connect() returns EINPROGRESS, so its return says
+ * nothing; the process learns the outcome from getsockopt(SO_ERROR),
+ * which is reported once.
+ */
+static void test_nonblocking_connect(void)
+{
+	struct pair p = { .cli = { .name = "client",
+				   .role = HT_ROLE_CLIENT },
+			  .srv = { .name = "server",
+				   .role = HT_ROLE_SERVER } };
+	struct sockaddr_in addr;
+	struct pollfd pfd = { .events = POLLOUT };
+	int err = -1, rc;
+	socklen_t len = sizeof(err);
+
+	p.lst = listener(&addr);
+	ASSERT(p.lst >= 0);
+	p.cli.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT(p.cli.fd >= 0);
+	rc = connect(p.cli.fd, (struct sockaddr *)&addr, sizeof(addr));
+	ASSERT(rc < 0 && errno == EINPROGRESS);
+	pfd.fd = p.cli.fd;
+	ASSERT_INT(poll(&pfd, 1, 5000), 1);
+	ASSERT_INT(getsockopt(p.cli.fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	ASSERT_INT(err, 0);
+	/* a second look changes nothing */
+	ASSERT_INT(getsockopt(p.cli.fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	p.srv.fd = accept(p.lst, NULL, NULL);
+	ASSERT(p.srv.fd >= 0);
+	fill_ends(&p);
+	ring_buffer__consume(rb);
+	ASSERT(learn_gen(&p.cli, HT_EV_CONNECT_START) == 0);
+	ASSERT(learn_gen(&p.srv, HT_EV_ACCEPT) == 0);
+	want_connect_start(&p.cli);
+	want_conn(HT_EV_CONNECT_DONE, &p.cli, HT_SRC_STATE_CHANGE, 0, true,
+		  true);
+	want_conn(HT_EV_CONNECT_DONE, &p.cli, HT_SRC_SYSCALL, 0, false,
+		  false);
+	want_conn(HT_EV_ACCEPT, &p.srv, HT_SRC_SYSCALL, 0, false, true);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* A connect() that fails: the refusal as the state change saw it, then
+ * as the syscall returned it. */
+static void test_connect_refused(void)
+{
+	struct end cli = { .name = "client", .role = HT_ROLE_CLIENT };
+	struct sockaddr_in addr;
+	int lst = listener(&addr);
+
+	ASSERT(lst >= 0);
+	close(lst); /* nothing listens on addr now */
+	cli.fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(cli.fd >= 0);
+	CHECK(connect(cli.fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 &&
+	      errno == ECONNREFUSED);
+	ring_buffer__consume(rb);
+	ASSERT(learn_gen(&cli, HT_EV_CONNECT_START) == 0);
+	cli.peer = addr;
+	/* the port the kernel chose is gone with the failure: the state
+	 * change's record says which it was */
+	cli.local.sin_family = AF_INET;
+	cli.local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cli.local.sin_port = htons(recs[1].u.conn.saddr.port);
+	want_connect_start(&cli);
+	want_conn(HT_EV_CONNECT_DONE, &cli, HT_SRC_STATE_CHANGE, ECONNREFUSED,
+		  true, true);
+	want_conn(HT_EV_CONNECT_DONE, &cli, HT_SRC_SYSCALL, ECONNREFUSED,
+		  false, false);
+	ASSERT(expect_records() == 0);
+	close(cli.fd);
+	want_conn(HT_EV_CLOSE, &cli, HT_SRC_SYSCALL, 0, false, false);
+	expect_records();
+}
+
+/* More than the capture cap: the byte count is the syscall's, the
+ * bytes only the first capture_cap. */
+static void test_capture_cap(void)
+{
+	static char big[HT_DEFAULT_CAPTURE + 1000];
+	static char in[sizeof(big)];
+	struct pair p;
+
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "POST / HTTP/1.1\r\n", 17);
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, big, sizeof(big)), sizeof(big));
+	ASSERT_INT(recv(p.srv.fd, in, sizeof(in), MSG_WAITALL), sizeof(big));
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(big), big,
+		  HT_DEFAULT_CAPTURE);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM, sizeof(big), big,
+		  HT_DEFAULT_CAPTURE);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* The end of the stream and errors are records too, without bytes. */
+static void test_eof_and_error(void)
+{
+	/* the kernel cannot copy into this buffer: -EFAULT */
+	char *volatile unmapped = (char *)8;
+	char buf[64];
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, S(req)), sizeof(req) - 1);
+	ASSERT_INT(read(p.srv.fd, unmapped, sizeof(buf)), -1);
+	ASSERT_INT(errno, EFAULT);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), sizeof(req) - 1);
+	ASSERT_INT(shutdown(p.cli.fd, SHUT_WR), 0);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), 0);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, -EFAULT, "", 0);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, 0, "", 0);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* First bytes that cannot start HTTP or TLS: that record goes out, so
+ * userspace knows, and nothing more of the connection's data. */
+static void test_not_http(void)
+{
+	static const char bin[] = "\x00\x00\x00\x08\x04\xd2\x16\x2f";
+	char buf[64];
+	struct pair p;
+
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, bin, 8), 8);
+	ASSERT_INT(write(p.cli.fd, S(req)), sizeof(req) - 1);
+	ASSERT_INT(read(p.srv.fd, buf, 8), 8);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), sizeof(req) - 1);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, 8, bin, 8);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, 8, bin, 8);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* Another process is not in pid_filter: its connect and write leave
+ * nothing; the accept and read on this side are traced. */
+static void test_pid_filter(void)
+{
+	struct end srv = { .name = "server", .role = HT_ROLE_SERVER };
+	struct sockaddr_in addr;
+	socklen_t len = sizeof(addr);
+	char buf[64];
+	int lst = listener(&addr), status;
+	pid_t child;
+
+	ASSERT(lst >= 0);
+	child = fork();
+	ASSERT(child >= 0);
+	if (child == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+		    write(fd, S(req)) != sizeof(req) - 1)
+			_exit(1);
+		/* wait for the parent to read, then go */
+		read(fd, buf, 1);
+		_exit(0);
+	}
+	srv.fd = accept(lst, NULL, NULL);
+	ASSERT(srv.fd >= 0);
+	ASSERT_INT(recv(srv.fd, buf, sizeof(req) - 1, MSG_WAITALL),
+		   sizeof(req) - 1);
+	getsockname(srv.fd, (struct sockaddr *)&srv.local, &len);
+	len = sizeof(srv.peer);
+	getpeername(srv.fd, (struct sockaddr *)&srv.peer, &len);
+	close(srv.fd);
+	close(lst);
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ring_buffer__consume(rb);
+	ASSERT(learn_gen(&srv, HT_EV_ACCEPT) == 0);
+	want_conn(HT_EV_ACCEPT, &srv, HT_SRC_SYSCALL, 0, false, true);
+	want_data(&srv, HT_DIR_INGRESS, HT_IO_RECVFROM, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_conn(HT_EV_CLOSE, &srv, HT_SRC_SYSCALL, 0, false, false);
+	expect_records();
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int keep(struct bpf_link *link, const char *what, char *err,
+		size_t len)
+{
+	if (!link) {
+		snprintf(err, len, "cannot attach %s: %s", what,
+			 strerror(errno));
+		return -1;
+	}
+	if (n_links == MAX_LINKS) {
+		bpf_link__destroy(link);
+		snprintf(err, len, "more than %d links", MAX_LINKS);
+		return -1;
+	}
+	links[n_links++] = link;
+	return 0;
+}
+
+/*
+ * Loads and attaches as src/kernel/tracer.c does in tracepoint mode
+ * (kprobes and fentry are not needed for it), tracing only this process:
+ * the tracer never traces itself (self_tgid), this test only itself.
+ */
+static int load(char *err, size_t len)
+{
+	struct bpf_program *prog;
+	__u32 me = (__u32)getpid();
+	__u8 one = 1;
+	int ret;
+
+	skel = httptrace_bpf__open();
+	if (!skel) {
+		snprintf(err, len, "cannot open the BPF object: %s",
+			 strerror(errno));
+		return -1;
+	}
+	skel->rodata->filter_pids = true;
+	skel->rodata->self_tgid = 0;
+	skel->rodata->capture_cap = HT_DEFAULT_CAPTURE;
+	skel->rodata->connect_via_state_change = true;
+	skel->rodata->watch_exec = false;
+	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events);
+	ret = libbpf_num_possible_cpus();
+	if (ret > 0)
+		bpf_map__set_max_entries(skel->maps.data_scratches, ret);
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+
+		if (strncmp(sec, "tracepoint", 10) && strncmp(sec, "tp_btf", 6))
+			bpf_program__set_autoload(prog, false);
+	}
+	ret = httptrace_bpf__load(skel);
+	if (ret) {
+		snprintf(err, len, "cannot load the BPF programs: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	if (bpf_map__update_elem(skel->maps.pid_filter, &me, sizeof(me), &one,
+				 sizeof(one), BPF_ANY)) {
+		snprintf(err, len, "cannot set the PID filter: %s",
+			 strerror(errno));
+		return -1;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog) ||
+		    prog == skel->progs.sys_exit_io)
+			continue;
+		if (keep(bpf_program__attach(prog),
+			 bpf_program__section_name(prog), err, len))
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(io_exits) / sizeof(io_exits[0]); i++) {
+		if (keep(bpf_program__attach_tracepoint(skel->progs.sys_exit_io,
+							"syscalls",
+							io_exits[i]),
+			 io_exits[i], err, len))
+			return -1;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL,
+			      NULL);
+	if (!rb) {
+		snprintf(err, len, "cannot read the ring buffer: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void unload(void)
+{
+	ring_buffer__free(rb);
+	for (int i = 0; i < n_links; i++)
+		bpf_link__destroy(links[i]);
+	httptrace_bpf__destroy(skel);
+}
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+#define TEST_TIMEOUT_S 10
+static const char *running;
+
+/* A test stuck in a blocking call must not hold the root-tests lock for
+ * ever: say which one, and fail the run. */
+static void on_alarm(int sig)
+{
+	static const char msg[] = " did not finish in 10 s\n";
+
+	write(2, "FAIL ", 5);
+	write(2, running, strlen(running));
+	write(2, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+/* Each test starts with an empty ring and a clock reading (no ring
+ * with -l, which only lists). */
+#define RUN_BPF(fn)                                                          \
+	do {                                                                 \
+		if (rb)                                                      \
+			ring_buffer__consume(rb);                            \
+		n_recs = n_wants = n_lost = 0;                               \
+		t_start = now_ns();                                          \
+		running = #fn;                                               \
+		alarm(TEST_TIMEOUT_S);                                       \
+		RUN(fn);                                                     \
+		alarm(0);                                                    \
+	} while (0)
+
+static void run_all(void)
+{
+	RUN_BPF(test_connect_accept_close);
+	RUN_BPF(test_write_read);
+	RUN_BPF(test_writev_readv);
+	RUN_BPF(test_writev_many_iov);
+	RUN_BPF(test_sendto_recvfrom);
+	RUN_BPF(test_sendmsg_recvmsg);
+	RUN_BPF(test_msg_peek);
+	RUN_BPF(test_short_read);
+	RUN_BPF(test_nonblocking);
+	RUN_BPF(test_nonblocking_connect);
+	RUN_BPF(test_connect_refused);
+	RUN_BPF(test_capture_cap);
+	RUN_BPF(test_eof_and_error);
+	RUN_BPF(test_not_http);
+	RUN_BPF(test_pid_filter);
+}
+
+int main(int argc, char **argv)
+{
+	const char *ci = getenv("CI");
+	bool in_ci = ci && (!strcmp(ci, "true") || !strcmp(ci, "1") ||
+			    !strcmp(ci, "yes"));
+	char err[256];
+
+	unit_args(argc, argv);
+	if (unit_sel.list) {
+		run_all();
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	prctl(PR_GET_NAME, my_comm);
+	libbpf_set_print(quiet_libbpf);
+	if (geteuid() != 0)
+		snprintf(err, sizeof(err), "needs root to load BPF programs");
+	else if (load(err, sizeof(err)) == 0)
+		err[0] = 0;
+	if (err[0]) {
+		if (in_ci) {
+			printf("bpf: FAILED: %s (CI=true: a skip is a "
+			       "failure)\n", err);
+			return 1;
+		}
+		printf("bpf: SKIP: %s\n", err);
+		return 0;
+	}
+	run_all();
+	unload();
+	return unit_done("bpf");
+}
