@@ -1,7 +1,8 @@
 # httptrace-bpf: one entry point for build, test, bench and install.
 #
 #   make            build/httptrace-bpf
-#   make test       unit (plain + ASan/UBSan), fuzz smoke, end to end (root)
+#   make test       unit (plain + ASan/UBSan), BPF, fuzz smoke, end to end
+#                   (BPF and end to end need root)
 #   make deps       install missing Debian packages
 #   make V=1        show commands
 #
@@ -53,25 +54,27 @@ UNIT_ASAN   := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRCS))
 BPF_TEST    := $(BUILD)/tests/bpf_test
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-TOOL_SRCS   := $(wildcard tools/*.c)
+FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 # ht_tls_peek_client needs libssl-dev, a test dependency: not in `make`
-TEST_TOOL_BINS := $(BUILD)/tools/ht_tls_peek_client
-TOOL_BINS   := $(filter-out $(TEST_TOOL_BINS), \
-		$(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS)))
+TEST_FIXTURE_BINS := $(BUILD)/fixtures/ht_tls_peek_client
+FIXTURE_BINS := $(filter-out $(TEST_FIXTURE_BINS), \
+		$(patsubst tests/fixtures/%.c,$(BUILD)/fixtures/%, \
+			   $(FIXTURE_SRCS)))
 
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
 FUZZ_RUNS   ?= 20000
 
-.PHONY: all tools test test-unit test-bpf test-fuzz test-replay test-e2e \
-	test-lifecycle deps install clean vmlinux fuzz
+.PHONY: all fixtures tools test test-unit test-bpf test-fuzz test-replay \
+	test-e2e test-lifecycle deps install clean vmlinux fuzz
 
-all: $(BUILD)/httptrace-bpf tools
+all: $(BUILD)/httptrace-bpf fixtures
 
-tools: $(TOOL_BINS)
+# the test fixtures (tests/fixtures/); `tools` is the name they had
+fixtures tools: $(FIXTURE_BINS)
 
 $(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests $(BUILD)/tests-asan \
-$(BUILD)/fuzz $(BUILD)/tools:
+$(BUILD)/fuzz $(BUILD)/fixtures:
 	$(Q)mkdir -p $@
 
 # ---- BPF side -------------------------------------------------------------
@@ -101,11 +104,11 @@ $(BUILD)/httptrace-bpf: $(OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
 
 # fixtures that need more than libc say so here
-TOOL_LIBS_ht_tls_peek_client := -lssl -lcrypto
+FIXTURE_LIBS_ht_tls_peek_client := -lssl -lcrypto
 
-$(BUILD)/tools/%: tools/%.c | $(BUILD)/tools
+$(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@ -lpthread $(TOOL_LIBS_$*)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@ -lpthread $(FIXTURE_LIBS_$*)
 
 # ---- tests ----------------------------------------------------------------
 
@@ -164,13 +167,13 @@ test-fuzz: $(FUZZ_BINS)
 # The HTTPS cases once more with a perf-event link per uprobe: the way
 # kernels before 6.6 (Debian 12's 6.1) attach, which the QEMU guests do
 # not cover for TLS (they have no TLS library).
-test-e2e: $(BUILD)/httptrace-bpf tools $(TEST_TOOL_BINS)
+test-e2e: $(BUILD)/httptrace-bpf fixtures $(TEST_FIXTURE_BINS)
 	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
 	$(Q)echo "e2e: HTTPS again with --uprobe-links perf"
 	$(Q)BUILD=$(BUILD) E2E_TRACER_ARGS="--uprobe-links perf" \
 		tests/e2e/run.sh -k tls
 
-test-lifecycle: $(BUILD)/httptrace-bpf tools
+test-lifecycle: $(BUILD)/httptrace-bpf fixtures
 	$(Q)BUILD=$(BUILD) tests/lifecycle/run.sh
 
 # Recordings kept with the output they gave: any byte that changes fails.
@@ -234,7 +237,7 @@ clean:
 
 -include $(wildcard $(BUILD)/*.d $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) \
 	$(TSAN_OBJS:.o=.d) $(BUILD)/tsan/*.d $(BUILD)/tsan/tests/*.d \
-	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/tools/*.d \
+	$(BUILD)/tests/*.d $(BUILD)/tests-asan/*.d $(BUILD)/fixtures/*.d \
 	$(BUILD)/fuzz/*.d)
 
 include mk/kernels.mk

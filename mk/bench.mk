@@ -53,7 +53,7 @@ bench-tools: $(BENCH_BINS)
 bench-replay: $(BENCH_DIR)/ht_bench_replay
 	$(Q)taskset -c 0 $< && taskset -c 0 $< --no-output
 
-bench: $(BUILD)/httptrace-bpf tools bench-tools
+bench: $(BUILD)/httptrace-bpf fixtures bench-tools
 	$(Q)python3 tools/bench/bench.py --build $(BUILD) --out $(BENCH_OUT) \
 		$(BENCH_ARGS)
 

@@ -44,17 +44,18 @@ $(STATIC_DIR)/httptrace-bpf: $(OBJS) | $(STATIC_DIR)
 	$(call msg,LINK-STA,$@)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) -o $@
 
-$(STATIC_DIR)/%: tools/%.c | $(STATIC_DIR)
+$(STATIC_DIR)/%: tests/fixtures/%.c | $(STATIC_DIR)
 	$(call msg,CC-STA,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@ -lpthread
 
 initramfs: $(INITRAMFS)
 
 $(INITRAMFS): $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES) \
-	      $(BUILD)/tools/ht_test_server $(BUILD)/tools/ht_test_client \
+	      $(BUILD)/fixtures/ht_test_server \
+	      $(BUILD)/fixtures/ht_test_client \
 	      $(INITRAMFS_FILES) tests/kernels/cases.txt
 	$(call msg,CPIO,$@)
-	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@ $(BUILD)/tools
+	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@ $(BUILD)/fixtures
 
 kernels-fetch:
 	$(Q)KERNEL_CACHE=$(KERNEL_CACHE) tests/kernels/fetch.sh >/dev/null

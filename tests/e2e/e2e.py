@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """
 End-to-end tests for httptrace-bpf: the real tracer, real clients (curl,
-wget, Python's urllib, build/tools/ht_test_client) and the fixture server
-(build/tools/ht_test_server) on 127.0.0.1 and ::1. Python 3 standard
+wget, Python's urllib, build/fixtures/ht_test_client) and the fixture server
+(build/fixtures/ht_test_server) on 127.0.0.1 and ::1. Python 3 standard
 library only. Run as root through tests/e2e/run.sh.
 
 Layout: cases are grouped into tracer runs ("groups") to save start-up
@@ -129,9 +129,10 @@ class Env:
         self.build = os.path.abspath(build)
         self.tracer = os.environ.get("E2E_TRACER") or \
             os.path.join(self.build, "httptrace-bpf")
-        self.server_bin = os.path.join(self.build, "tools", "ht_test_server")
-        self.client_bin = os.path.join(self.build, "tools", "ht_test_client")
-        self.peek_bin = os.path.join(self.build, "tools", "ht_tls_peek_client")
+        fixtures = os.path.join(self.build, "fixtures")
+        self.server_bin = os.path.join(fixtures, "ht_test_server")
+        self.client_bin = os.path.join(fixtures, "ht_test_client")
+        self.peek_bin = os.path.join(fixtures, "ht_tls_peek_client")
         self.tmp = tempfile.mkdtemp(prefix="httptrace-e2e.")
         self.logdir = os.path.join(self.build, "e2e")
         self.port4 = None
@@ -1132,9 +1133,9 @@ def case_duration(env):
 
 
 # ---------------------------------------------------------------------------
-# HTTPS: tools/ht_tls_server.py (Python ssl, OpenSSL) with a certificate
-# generated here; clients through OpenSSL (curl, Python, Node's built-in
-# copy) and GnuTLS (wget).
+# HTTPS: tests/fixtures/ht_tls_server.py (Python ssl, OpenSSL) with a
+# certificate generated here; clients through OpenSSL (curl, Python,
+# Node's built-in copy) and GnuTLS (wget).
 
 TLS_HOOKS = ["GetConn", "ConnectStart", "ConnectDone", "TLSHandshakeStart",
              "TLSHandshakeDone", "GotConn", "WroteHeaders", "WroteRequest",
@@ -1187,7 +1188,7 @@ def setup_tls(env):
     port_file = env.path("port.tls" + n)
     log = open(env.path("server.tls%s.log" % n), "wb")
     server = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                          "..", "..", "tools", "ht_tls_server.py")
+                          "..", "fixtures", "ht_tls_server.py")
     p = PROCS.popen([sys.executable, server, "--cert", cert, "--key", key,
                      "--port-file", port_file, "--max-seconds", "300"],
                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
@@ -1964,7 +1965,7 @@ def start_tls_server(env, t, name, *args):
     port_file = env.path("port." + name)
     log = open(env.path("server.%s.log" % name), "wb")
     server = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                          "..", "..", "tools", "ht_tls_server.py")
+                          "..", "fixtures", "ht_tls_server.py")
     p = PROCS.popen([sys.executable, server, "--cert", t.cert, "--key",
                      t.key, "--port-file", port_file, "--max-seconds", "120"]
                     + list(args), stdout=log, stderr=log,

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside a kernel-matrix guest (busybox sh, started by /init): for
 # each attach mode, the static tracer against the fixture server and
-# client on 127.0.0.1 and ::1, then tools/ht_check_timeline on its --json
-# output. Prints one line per mode and case:
+# client on 127.0.0.1 and ::1, then tests/fixtures/ht_check_timeline on
+# its --json output. Prints one line per mode and case:
 #
 #   RESULT kernel=KREL mode=MODE case=CASE PASS
 #   RESULT kernel=KREL mode=MODE case=CASE FAIL <reason>

@@ -1,12 +1,12 @@
 #!/bin/sh
 # Builds the kernel-matrix initramfs (newc cpio, gzip):
 #
-#   tests/kernels/mkinitramfs.sh STATIC_DIR OUT.cpio.gz [TOOLS_DIR]
+#   tests/kernels/mkinitramfs.sh STATIC_DIR OUT.cpio.gz [FIXTURES_DIR]
 #
 # /init (tests/kernels/init), /guest.sh, /cases.txt, and in /bin a static
 # busybox (Debian's busybox-static) and the static binaries from
 # STATIC_DIR: httptrace-bpf, ht_test_server, ht_test_client,
-# ht_check_timeline. With TOOLS_DIR (the normal build's tools), also the
+# ht_check_timeline. With FIXTURES_DIR (the normal build's), also the
 # dynamically linked ht_test_server and ht_test_client as *_dyn and the
 # host's shared libraries they need (glibc): the "dns" case needs a libc
 # for the getaddrinfo uprobes. PLACEHOLDER=1 allows a missing httptrace-bpf (the
@@ -15,7 +15,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 static=$1
 out=$2
-tools=${3:-}
+fixtures=${3:-}
 
 is_static() { # an ELF with no program interpreter
 	! readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
@@ -53,16 +53,16 @@ for f in httptrace-bpf ht_test_server ht_test_client ht_check_timeline; do
 	cp "$static/$f" "$stage/bin/$f"
 	strip "$stage/bin/$f" 2>/dev/null || true
 done
-if [ -n "$tools" ]; then
+if [ -n "$fixtures" ]; then
 	for f in ht_test_server ht_test_client; do
-		if [ ! -x "$tools/$f" ]; then
-			echo "mkinitramfs: $tools/$f is missing (make tools)" >&2
+		if [ ! -x "$fixtures/$f" ]; then
+			echo "mkinitramfs: $fixtures/$f is missing (make fixtures)" >&2
 			exit 1
 		fi
-		cp "$tools/$f" "$stage/bin/${f}_dyn"
+		cp "$fixtures/$f" "$stage/bin/${f}_dyn"
 		strip "$stage/bin/${f}_dyn" 2>/dev/null || true
 		# the libraries and the loader, at the paths they have here
-		ldd "$tools/$f" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' |
+		ldd "$fixtures/$f" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' |
 		while read -r lib; do
 			mkdir -p "$stage$(dirname "$lib")"
 			cp -L "$lib" "$stage$lib"

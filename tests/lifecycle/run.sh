@@ -315,8 +315,8 @@ perf_detach_said() {
 perf_detach_said
 
 EXIT_LIMIT_MS=${EXIT_LIMIT_MS:-15000}
-SERVER=${SERVER:-$BUILD/tools/ht_test_server}
-CLIENT=${CLIENT:-$BUILD/tools/ht_test_client}
+SERVER=${SERVER:-$BUILD/fixtures/ht_test_server}
+CLIENT=${CLIENT:-$BUILD/fixtures/ht_test_client}
 
 # now_ms; exited_within PID MS: waits up to MS for PID to end (1 if not)
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

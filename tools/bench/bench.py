@@ -309,7 +309,7 @@ class Bench:
         self.a = args
         b = args.build
         self.tracer = os.path.join(b, "httptrace-bpf")
-        self.server = os.path.join(b, "tools", "ht_test_server")
+        self.server = os.path.join(b, "fixtures", "ht_test_server")
         self.load = os.path.join(b, "tools", "bench", "ht_bench_load")
         self.replay = os.path.join(b, "tools", "bench", "ht_bench_replay")
         self.floor = os.path.join(b, "tools", "bench", "ht_bench_floor")

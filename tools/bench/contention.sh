@@ -18,7 +18,7 @@ RUNS=${3:-3}
 TMP=$(mktemp -d)
 trap 'kill $SRV 2>/dev/null || true; rm -rf "$TMP"' EXIT INT TERM
 
-"$BUILD/tools/ht_test_server" --listen 127.0.0.1 --port 0 \
+"$BUILD/fixtures/ht_test_server" --listen 127.0.0.1 --port 0 \
 	--port-file "$TMP/port" --max-seconds 600 &
 SRV=$!
 for _ in $(seq 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
