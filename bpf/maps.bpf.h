@@ -3,6 +3,7 @@
 #ifndef HTTPTRACE_MAPS_BPF_H
 #define HTTPTRACE_MAPS_BPF_H
 
+#include "httptrace_comm_match.h"
 #include "httptrace_events.h"
 
 #define MAX_CONNS 65536
@@ -201,18 +202,10 @@ static __always_inline void count_drop(enum ht_drop_kind kind)
 		*n += 1; /* per-CPU: no atomics needed */
 }
 
-/* -c NAME: `comm` is NAME, whole or up to its first space (a program
- * that retitles itself, as npm does to "npm view x", keeps its name as
- * the first word). */
+/* -c NAME: include/httptrace_comm_match.h */
 static __always_inline bool comm_matches(const char *comm)
 {
-	for (int i = 0; i < HT_COMM_LEN; i++) {
-		if (!target_comm[i])
-			return !comm[i] || comm[i] == ' ';
-		if (comm[i] != target_comm[i])
-			return false;
-	}
-	return true;
+	return ht_comm_matches(comm, target_comm);
 }
 
 /* Should a new connection or lookup by the current task be traced?
