@@ -92,6 +92,17 @@ static int on_record(void *ctx, void *data, size_t size)
 
 /* ---- what a test expects ------------------------------------------------ */
 
+union inet_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+static socklen_t inet_len(const union inet_addr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
+}
+
 /* One traced socket: its id as the records must carry it. */
 struct end {
 	const char *name; /* "client", "server": for messages */
@@ -99,7 +110,7 @@ struct end {
 	__u64 gen;
 	__u32 seq; /* the next record's */
 	__u8 role;
-	struct sockaddr_in local, peer;
+	union inet_addr local, peer;
 };
 
 struct want {
@@ -121,6 +132,8 @@ struct want {
 
 static struct want wants[MAX_RECS];
 static int n_wants;
+/* bit (1 << enum ht_io_call) for each call some test expected */
+static unsigned int calls_expected;
 
 static struct want *add_want(__u32 type, struct end *e)
 {
@@ -149,6 +162,7 @@ static void want_data(struct end *e, __u8 dir, __u8 call, __s64 ret,
 {
 	struct want *w = add_want(HT_EV_DATA, e);
 
+	calls_expected |= 1u << call;
 	w->dir = dir;
 	w->call = call;
 	w->ret = ret;
@@ -178,7 +192,7 @@ static const char *call_name(__u8 c)
 		"read",  "readv",  "recvfrom", "recvmsg",
 	};
 
-	return c < HT_IO_CALL_COUNT ? n[c] : "?";
+	return c < sizeof(n) / sizeof(n[0]) ? n[c] : "?";
 }
 
 /* bytes as a C string literal, cut short with ... to fit out[96] */
@@ -262,40 +276,44 @@ static int at_line;
 			MISMATCH(i, field, fmt, want, got);                  \
 	} while (0)
 
-static void same_addr(int i, const char *field, const struct ht_addr *got,
-		      const struct sockaddr_in *want_in, bool no_port)
+/* "addr:port", or "none" for a zero address */
+static void show_addr(char out[64], __u16 family, const void *addr,
+		      __u16 port)
 {
-	struct sockaddr_in port0, *want = (struct sockaddr_in *)want_in;
-	char w[32] = "none", g[32] = "none";
-	__u8 zero[16] = {};
-	bool ok;
+	char ip[INET6_ADDRSTRLEN] = "?";
 
-	if (want && no_port) {
-		port0 = *want;
-		port0.sin_port = 0;
-		want = &port0;
+	if (!family) {
+		strcpy(out, "none");
+		return;
 	}
+	inet_ntop(family, addr, ip, sizeof(ip));
+	snprintf(out, 64, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
+}
+
+static void same_addr(int i, const char *field, const struct ht_addr *got,
+		      const union inet_addr *want, bool no_port)
+{
+	struct ht_addr w = {};
+	char ws[64], gs[64];
+
 	if (want) {
-		snprintf(w, sizeof(w), "%s:%u", inet_ntoa(want->sin_addr),
-			 ntohs(want->sin_port));
-		ok = got->family == AF_INET &&
-		     got->port == ntohs(want->sin_port) &&
-		     !memcmp(got->addr, &want->sin_addr, 4) &&
-		     !memcmp(got->addr + 4, zero, 12);
-	} else {
-		ok = !got->family && !got->port &&
-		     !memcmp(got->addr, zero, 16);
+		w.family = want->sa.sa_family;
+		if (w.family == AF_INET6) {
+			w.port = ntohs(want->in6.sin6_port);
+			memcpy(w.addr, &want->in6.sin6_addr, 16);
+		} else {
+			w.port = ntohs(want->in.sin_port);
+			memcpy(w.addr, &want->in.sin_addr, 4);
+		}
+		if (no_port)
+			w.port = 0;
 	}
-	if (got->family == AF_INET) {
-		struct in_addr a;
-
-		memcpy(&a, got->addr, 4);
-		snprintf(g, sizeof(g), "%s:%u", inet_ntoa(a), got->port);
-	} else if (got->family) {
-		snprintf(g, sizeof(g), "family %u", got->family);
+	if (got->family != w.family || got->port != w.port ||
+	    memcmp(got->addr, w.addr, 16)) {
+		show_addr(ws, w.family, w.addr, w.port);
+		show_addr(gs, got->family, got->addr, got->port);
+		MISMATCH(i, field, "%s", ws, gs);
 	}
-	if (!ok)
-		MISMATCH(i, field, "%s", w, g);
 }
 
 static void same_header(int i, const struct ht_event_header *h,
@@ -428,16 +446,20 @@ struct pair {
 	struct end cli, srv;
 };
 
-static int listener(struct sockaddr_in *addr)
+/* A listening socket on 127.0.0.1 or ::1, port chosen by the kernel. */
+static int listener(int family, union inet_addr *addr)
 {
 	socklen_t len = sizeof(*addr);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = socket(family, SOCK_STREAM, 0);
 
 	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) ||
-	    listen(fd, 8) || getsockname(fd, (struct sockaddr *)addr, &len)) {
+	addr->sa.sa_family = family;
+	if (family == AF_INET6)
+		addr->in6.sin6_addr = in6addr_loopback;
+	else
+		addr->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, &addr->sa, inet_len(addr)) ||
+	    listen(fd, 8) || getsockname(fd, &addr->sa, &len)) {
 		perror("listener");
 		if (fd >= 0)
 			close(fd);
@@ -448,11 +470,11 @@ static int listener(struct sockaddr_in *addr)
 
 static void fill_ends(struct pair *p)
 {
-	socklen_t len = sizeof(struct sockaddr_in);
+	socklen_t len = sizeof(p->cli.local);
 
-	getsockname(p->cli.fd, (struct sockaddr *)&p->cli.local, &len);
-	len = sizeof(struct sockaddr_in);
-	getpeername(p->cli.fd, (struct sockaddr *)&p->cli.peer, &len);
+	getsockname(p->cli.fd, &p->cli.local.sa, &len);
+	len = sizeof(p->cli.peer);
+	getpeername(p->cli.fd, &p->cli.peer.sa, &len);
 	p->srv.local = p->cli.peer;
 	p->srv.peer = p->cli.local;
 }
@@ -483,7 +505,8 @@ static int learn_gen(struct end *e, __u32 type)
 /*
  * The start of a connect(): in tracepoint mode the CLOSE -> SYN_SENT
  * state change, which the kernel makes before it picks the source port
- * (tcp_v4_connect), so the record has the source address, port 0.
+ * (tcp_v4_connect, tcp_v6_connect), so the record has the source
+ * address, port 0.
  */
 static void want_connect_start(struct end *cli)
 {
@@ -504,19 +527,19 @@ static void want_connect(struct end *cli)
 
 /* Listens, connects (blocking), accepts, and checks the records of the
  * connect and the accept. */
-static int open_pair_at(struct pair *p, const char *file, int line)
+static int open_pair_at(struct pair *p, int family, const char *file,
+			int line)
 {
-	struct sockaddr_in addr;
+	union inet_addr addr;
 
 	memset(p, 0, sizeof(*p));
 	p->cli = (struct end){ .name = "client", .role = HT_ROLE_CLIENT };
 	p->srv = (struct end){ .name = "server", .role = HT_ROLE_SERVER };
-	p->lst = listener(&addr);
+	p->lst = listener(family, &addr);
 	if (p->lst < 0)
 		return -1;
-	p->cli.fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (p->cli.fd < 0 ||
-	    connect(p->cli.fd, (struct sockaddr *)&addr, sizeof(addr))) {
+	p->cli.fd = socket(family, SOCK_STREAM, 0);
+	if (p->cli.fd < 0 || connect(p->cli.fd, &addr.sa, inet_len(&addr))) {
 		perror("connect");
 		return -1;
 	}
@@ -537,7 +560,8 @@ static int open_pair_at(struct pair *p, const char *file, int line)
 	return expect_records_at(file, line);
 }
 
-#define open_pair(p) open_pair_at(p, __FILE__, __LINE__)
+#define open_pair(p) open_pair_at(p, AF_INET, __FILE__, __LINE__)
+#define open_pair6(p) open_pair_at(p, AF_INET6, __FILE__, __LINE__)
 
 /* Closes both ends (client first) and the listener; checks the CLOSE
  * records. */
@@ -626,6 +650,23 @@ static void test_writev_readv(void)
 	ASSERT_INT(readv(p.srv.fd, in, 2), 19);
 	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITEV, 19, all, 19);
 	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READV, 19, all, 19);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* The same over ::1: the addresses are IPv6 ones, all 16 bytes. */
+static void test_ipv6(void)
+{
+	char buf[256];
+	struct pair p;
+
+	ASSERT(open_pair6(&p) == 0);
+	ASSERT_INT(send(p.cli.fd, S(req), 0), sizeof(req) - 1);
+	ASSERT_INT(read(p.srv.fd, buf, sizeof(buf)), sizeof(req) - 1);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_SENDTO, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_READ, sizeof(req) - 1, req,
+		  sizeof(req) - 1);
 	ASSERT(expect_records() == 0);
 	close_pair(&p);
 }
@@ -776,16 +817,16 @@ static void test_nonblocking_connect(void)
 				   .role = HT_ROLE_CLIENT },
 			  .srv = { .name = "server",
 				   .role = HT_ROLE_SERVER } };
-	struct sockaddr_in addr;
+	union inet_addr addr;
 	struct pollfd pfd = { .events = POLLOUT };
 	int err = -1, rc;
 	socklen_t len = sizeof(err);
 
-	p.lst = listener(&addr);
+	p.lst = listener(AF_INET, &addr);
 	ASSERT(p.lst >= 0);
 	p.cli.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ASSERT(p.cli.fd >= 0);
-	rc = connect(p.cli.fd, (struct sockaddr *)&addr, sizeof(addr));
+	rc = connect(p.cli.fd, &addr.sa, inet_len(&addr));
 	ASSERT(rc < 0 && errno == EINPROGRESS);
 	pfd.fd = p.cli.fd;
 	ASSERT_INT(poll(&pfd, 1, 5000), 1);
@@ -814,23 +855,23 @@ static void test_nonblocking_connect(void)
 static void test_connect_refused(void)
 {
 	struct end cli = { .name = "client", .role = HT_ROLE_CLIENT };
-	struct sockaddr_in addr;
-	int lst = listener(&addr);
+	union inet_addr addr;
+	int lst = listener(AF_INET, &addr);
 
 	ASSERT(lst >= 0);
 	close(lst); /* nothing listens on addr now */
 	cli.fd = socket(AF_INET, SOCK_STREAM, 0);
 	ASSERT(cli.fd >= 0);
-	CHECK(connect(cli.fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 &&
+	CHECK(connect(cli.fd, &addr.sa, inet_len(&addr)) < 0 &&
 	      errno == ECONNREFUSED);
 	ring_buffer__consume(rb);
 	ASSERT(learn_gen(&cli, HT_EV_CONNECT_START) == 0);
 	cli.peer = addr;
 	/* the port the kernel chose is gone with the failure: the state
 	 * change's record says which it was */
-	cli.local.sin_family = AF_INET;
-	cli.local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cli.local.sin_port = htons(recs[1].u.conn.saddr.port);
+	cli.local.in.sin_family = AF_INET;
+	cli.local.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cli.local.in.sin_port = htons(recs[1].u.conn.saddr.port);
 	want_connect_start(&cli);
 	want_conn(HT_EV_CONNECT_DONE, &cli, HT_SRC_STATE_CHANGE, ECONNREFUSED,
 		  true, true);
@@ -912,10 +953,10 @@ static void test_not_http(void)
 static void test_pid_filter(void)
 {
 	struct end srv = { .name = "server", .role = HT_ROLE_SERVER };
-	struct sockaddr_in addr;
+	union inet_addr addr;
 	socklen_t len = sizeof(addr);
 	char buf[64];
-	int lst = listener(&addr), status;
+	int lst = listener(AF_INET, &addr), status;
 	pid_t child;
 
 	ASSERT(lst >= 0);
@@ -924,7 +965,7 @@ static void test_pid_filter(void)
 	if (child == 0) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+		if (connect(fd, &addr.sa, inet_len(&addr)) ||
 		    write(fd, S(req)) != sizeof(req) - 1)
 			_exit(1);
 		/* wait for the parent to read, then go */
@@ -935,9 +976,9 @@ static void test_pid_filter(void)
 	ASSERT(srv.fd >= 0);
 	ASSERT_INT(recv(srv.fd, buf, sizeof(req) - 1, MSG_WAITALL),
 		   sizeof(req) - 1);
-	getsockname(srv.fd, (struct sockaddr *)&srv.local, &len);
+	getsockname(srv.fd, &srv.local.sa, &len);
 	len = sizeof(srv.peer);
-	getpeername(srv.fd, (struct sockaddr *)&srv.peer, &len);
+	getpeername(srv.fd, &srv.peer.sa, &len);
 	close(srv.fd);
 	close(lst);
 	waitpid(child, &status, 0);
@@ -949,6 +990,19 @@ static void test_pid_filter(void)
 		  sizeof(req) - 1);
 	want_conn(HT_EV_CLOSE, &srv, HT_SRC_SYSCALL, 0, false, false);
 	expect_records();
+}
+
+/* A syscall added to the traced list needs a test here: HT_IO_CALL_COUNT
+ * grows, and this fails until some test expects a record of it. */
+static void test_every_io_call_driven(void)
+{
+	for (int c = 0; c < HT_IO_CALL_COUNT; c++) {
+		if (!(calls_expected & (1u << c))) {
+			fprintf(stderr, "no test drives %s (enum ht_io_call "
+				"%d)\n", call_name((__u8)c), c);
+			unit_failed_checks++;
+		}
+	}
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -1087,6 +1141,7 @@ static void run_all(void)
 {
 	RUN_BPF(test_connect_accept_close);
 	RUN_BPF(test_write_read);
+	RUN_BPF(test_ipv6);
 	RUN_BPF(test_writev_readv);
 	RUN_BPF(test_writev_many_iov);
 	RUN_BPF(test_sendto_recvfrom);
@@ -1100,6 +1155,8 @@ static void run_all(void)
 	RUN_BPF(test_eof_and_error);
 	RUN_BPF(test_not_http);
 	RUN_BPF(test_pid_filter);
+	/* last: counts what the tests above expected */
+	RUN_BPF(test_every_io_call_driven);
 }
 
 int main(int argc, char **argv)
