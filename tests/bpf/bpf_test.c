@@ -850,6 +850,54 @@ static void test_nonblocking_connect(void)
 	close_pair(&p);
 }
 
+/* accept4() has tracepoints of its own; its flags change nothing. */
+static void test_accept4(void)
+{
+	struct pair p = { .cli = { .name = "client",
+				   .role = HT_ROLE_CLIENT },
+			  .srv = { .name = "server",
+				   .role = HT_ROLE_SERVER } };
+	union inet_addr addr;
+
+	p.lst = listener(AF_INET, &addr);
+	ASSERT(p.lst >= 0);
+	p.cli.fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(p.cli.fd >= 0);
+	ASSERT_INT(connect(p.cli.fd, &addr.sa, inet_len(&addr)), 0);
+	p.srv.fd = accept4(p.lst, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ASSERT(p.srv.fd >= 0);
+	fill_ends(&p);
+	ring_buffer__consume(rb);
+	ASSERT(learn_gen(&p.cli, HT_EV_CONNECT_START) == 0);
+	ASSERT(learn_gen(&p.srv, HT_EV_ACCEPT) == 0);
+	want_connect(&p.cli);
+	want_conn(HT_EV_ACCEPT, &p.srv, HT_SRC_SYSCALL, 0, false, true);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/* Only TCP is tracked: a connected UDP socket leaves nothing. */
+static void test_udp_untracked(void)
+{
+	union inet_addr addr = { .in = { .sin_family = AF_INET } };
+	socklen_t len = sizeof(addr);
+	int rx = socket(AF_INET, SOCK_DGRAM, 0), tx;
+	char buf[64];
+
+	ASSERT(rx >= 0);
+	addr.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_INT(bind(rx, &addr.sa, sizeof(addr.in)), 0);
+	ASSERT_INT(getsockname(rx, &addr.sa, &len), 0);
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT(tx >= 0);
+	ASSERT_INT(connect(tx, &addr.sa, sizeof(addr.in)), 0);
+	ASSERT_INT(write(tx, S(req)), sizeof(req) - 1);
+	ASSERT_INT(read(rx, buf, sizeof(buf)), sizeof(req) - 1);
+	close(tx);
+	close(rx);
+	expect_records();
+}
+
 /* A connect() that fails: the refusal as the state change saw it, then
  * as the syscall returned it. */
 static void test_connect_refused(void)
@@ -1151,6 +1199,8 @@ static void run_all(void)
 	RUN_BPF(test_nonblocking);
 	RUN_BPF(test_nonblocking_connect);
 	RUN_BPF(test_connect_refused);
+	RUN_BPF(test_accept4);
+	RUN_BPF(test_udp_untracked);
 	RUN_BPF(test_capture_cap);
 	RUN_BPF(test_eof_and_error);
 	RUN_BPF(test_not_http);
