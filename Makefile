@@ -143,7 +143,8 @@ test-unit: $(UNIT_BINS) $(UNIT_ASAN)
 		echo "== $$t"; $$t || rc=1; done; exit $$rc
 
 # Root; without it SKIP, or a failure under CI=true. One test:
-# build/tests/bpf_test -t writev_readv (-l lists them).
+# build/tests/bpf_test -t writev_readv (-l lists them); another attach
+# mode: -m kprobe or -m fentry (the kernel matrix runs all three).
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)
 

@@ -3,7 +3,8 @@
 #
 #   make static         build/static/httptrace-bpf: one file to copy onto a
 #                       host (libbpf, libelf, zlib and glibc linked in), and
-#                       static builds of the test fixtures
+#                       static builds of the test fixtures and of
+#                       tests/bpf/bpf_test
 #   make test-kernels   boot Debian kernels under QEMU (TCG) with an
 #                       initramfs holding the static binaries and run every
 #                       attach mode against the fixtures; see
@@ -24,7 +25,7 @@
 STATIC_DIR      := $(BUILD)/static
 STATIC_LDLIBS   := -Wl,--start-group -lbpf -lelf -lz -Wl,--end-group
 STATIC_FIXTURES := $(STATIC_DIR)/ht_test_server $(STATIC_DIR)/ht_test_client \
-		   $(STATIC_DIR)/ht_check_timeline
+		   $(STATIC_DIR)/ht_check_timeline $(STATIC_DIR)/bpf_test
 KERNEL_CACHE    ?= $(HOME)/.cache/httptrace-bpf/kernels
 KERNELS         ?=
 KERNEL_TIMEOUT  ?= 420
@@ -43,6 +44,10 @@ $(STATIC_DIR):
 $(STATIC_DIR)/httptrace-bpf: $(OBJS) | $(STATIC_DIR)
 	$(call msg,LINK-STA,$@)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) -o $@
+
+$(STATIC_DIR)/bpf_test: tests/bpf/bpf_test.c $(SKELS) | $(STATIC_DIR)
+	$(call msg,CC-STA,$@)
+	$(Q)$(CC) $(CFLAGS) -static -Itests/unit $< -o $@ $(STATIC_LDLIBS)
 
 $(STATIC_DIR)/%: tests/fixtures/%.c | $(STATIC_DIR)
 	$(call msg,CC-STA,$@)

@@ -2,14 +2,16 @@
 /*
  * The BPF programs alone, in the spirit of the kernel's BPF selftests:
  * load the real object (build/httptrace.skel.h) with the tracer's
- * tracepoint-mode choices, trace this very process (pid_filter), drive
- * each syscall family and flag on loopback sockets made here, and
+ * choices for one attach mode, trace this very process (pid_filter),
+ * drive each syscall family and flag on loopback sockets made here, and
  * compare the ring buffer with the exact records it must hold: type,
  * connection id, sequence numbers, direction, call, byte counts and
  * captured bytes.
  *
- *   build/tests/bpf_test            every test (root)
- *   build/tests/bpf_test -t writev  one test; -l lists them
+ *   build/tests/bpf_test                every test (root)
+ *   build/tests/bpf_test -t writev      one test; -l lists them
+ *   build/tests/bpf_test -m kprobe      attach mode: tracepoint (the
+ *                                       default), kprobe or fentry
  *
  * Not root, or the programs do not load: SKIP, or a failure when
  * CI=true. Uprobes (getaddrinfo, TLS libraries) are not loaded here;
@@ -54,6 +56,10 @@ static struct httptrace_bpf *skel;
 static struct bpf_link *links[MAX_LINKS];
 static int n_links;
 static struct ring_buffer *rb;
+/* -m: the attach mode's connect and accept programs, as the tracer's
+ * select_variants() picks them */
+static const char *mode = "tracepoint";
+static const char *mode_sections[2] = { "", "" };
 static char my_comm[HT_COMM_LEN];
 
 /* Records read from the ring since the last expect_records(). */
@@ -503,15 +509,15 @@ static int learn_gen(struct end *e, __u32 type)
 }
 
 /*
- * The start of a connect(): in tracepoint mode the CLOSE -> SYN_SENT
- * state change, which the kernel makes before it picks the source port
- * (tcp_v4_connect, tcp_v6_connect), so the record has the source
- * address, port 0.
+ * The start of a connect(). In tracepoint mode it is the CLOSE ->
+ * SYN_SENT state change, which the kernel makes before it picks the
+ * source port (tcp_v4_connect, tcp_v6_connect), so the record has the
+ * source address, port 0; tcp_connect (kprobe, fentry) comes after.
  */
 static void want_connect_start(struct end *cli)
 {
 	want_conn(HT_EV_CONNECT_START, cli, HT_SRC_PROBE, 0, false, true);
-	wants[n_wants - 1].no_sport = true;
+	wants[n_wants - 1].no_sport = !strcmp(mode, "tracepoint");
 }
 
 /* What connect() of a client end leaves when it learns its outcome at
@@ -915,14 +921,18 @@ static void test_connect_refused(void)
 	ring_buffer__consume(rb);
 	ASSERT(learn_gen(&cli, HT_EV_CONNECT_START) == 0);
 	cli.peer = addr;
-	/* the port the kernel chose is gone with the failure: the state
-	 * change's record says which it was */
+	/* The source port connect() picked is gone with the failure, so
+	 * only tcp_connect's record (kprobe, fentry) can say which it was;
+	 * the refusal's state change comes after the port was released. */
 	cli.local.in.sin_family = AF_INET;
 	cli.local.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cli.local.in.sin_port = htons(recs[1].u.conn.saddr.port);
+	cli.local.in.sin_port = htons(recs[0].u.conn.saddr.port);
+	if (strcmp(mode, "tracepoint"))
+		CHECK(recs[0].u.conn.saddr.port != 0);
 	want_connect_start(&cli);
 	want_conn(HT_EV_CONNECT_DONE, &cli, HT_SRC_STATE_CHANGE, ECONNREFUSED,
 		  true, true);
+	wants[n_wants - 1].no_sport = true;
 	want_conn(HT_EV_CONNECT_DONE, &cli, HT_SRC_SYSCALL, ECONNREFUSED,
 		  false, false);
 	ASSERT(expect_records() == 0);
@@ -1073,9 +1083,9 @@ static int keep(struct bpf_link *link, const char *what, char *err,
 }
 
 /*
- * Loads and attaches as src/kernel/tracer.c does in tracepoint mode
- * (kprobes and fentry are not needed for it), tracing only this process:
- * the tracer never traces itself (self_tgid), this test only itself.
+ * Loads and attaches as src/kernel/tracer.c does in the attach mode
+ * `mode`, tracing only this process: the tracer never traces itself
+ * (self_tgid), this test only itself.
  */
 static int load(char *err, size_t len)
 {
@@ -1093,7 +1103,7 @@ static int load(char *err, size_t len)
 	skel->rodata->filter_pids = true;
 	skel->rodata->self_tgid = 0;
 	skel->rodata->capture_cap = HT_DEFAULT_CAPTURE;
-	skel->rodata->connect_via_state_change = true;
+	skel->rodata->connect_via_state_change = !strcmp(mode, "tracepoint");
 	skel->rodata->watch_exec = false;
 	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events);
 	ret = libbpf_num_possible_cpus();
@@ -1102,13 +1112,16 @@ static int load(char *err, size_t len)
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 
-		if (strncmp(sec, "tracepoint", 10) && strncmp(sec, "tp_btf", 6))
+		if (strncmp(sec, "tracepoint", 10) &&
+		    strncmp(sec, "tp_btf", 6) &&
+		    strcmp(sec, mode_sections[0]) &&
+		    strcmp(sec, mode_sections[1]))
 			bpf_program__set_autoload(prog, false);
 	}
 	ret = httptrace_bpf__load(skel);
 	if (ret) {
-		snprintf(err, len, "cannot load the BPF programs: %s",
-			 strerror(-ret));
+		snprintf(err, len, "cannot load the BPF programs (%s mode): %s",
+			 mode, strerror(-ret));
 		return -1;
 	}
 	if (bpf_map__update_elem(skel->maps.pid_filter, &me, sizeof(me), &one,
@@ -1209,6 +1222,31 @@ static void run_all(void)
 	RUN_BPF(test_every_io_call_driven);
 }
 
+/* Takes -m MODE out of argv; the rest is unit_args()'s. */
+static void mode_arg(int *argc, char **argv)
+{
+	int n = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "-m") && i + 1 < *argc)
+			mode = argv[++i];
+		else
+			argv[n++] = argv[i];
+	}
+	*argc = n;
+	if (!strcmp(mode, "kprobe")) {
+		mode_sections[0] = "kprobe/tcp_connect";
+		mode_sections[1] = "kretprobe/inet_csk_accept";
+	} else if (!strcmp(mode, "fentry")) {
+		mode_sections[0] = "fentry/tcp_connect";
+		mode_sections[1] = "fexit/inet_csk_accept";
+	} else if (strcmp(mode, "tracepoint")) {
+		fprintf(stderr, "-m %s: the attach modes are tracepoint, "
+			"kprobe and fentry\n", mode);
+		exit(2);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *ci = getenv("CI");
@@ -1216,6 +1254,7 @@ int main(int argc, char **argv)
 			    !strcmp(ci, "yes"));
 	char err[256];
 
+	mode_arg(&argc, argv);
 	unit_args(argc, argv);
 	if (unit_sel.list) {
 		run_all();

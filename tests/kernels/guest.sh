@@ -2,7 +2,8 @@
 # Runs inside a kernel-matrix guest (busybox sh, started by /init): for
 # each attach mode, the static tracer against the fixture server and
 # client on 127.0.0.1 and ::1, then tests/fixtures/ht_check_timeline on
-# its --json output. Prints one line per mode and case:
+# its --json output; and tests/bpf/bpf_test in each mode (case "bpf").
+# Prints one line per mode and case:
 #
 #   RESULT kernel=KREL mode=MODE case=CASE PASS
 #   RESULT kernel=KREL mode=MODE case=CASE FAIL <reason>
@@ -15,7 +16,9 @@
 #   htverbose=1       print the tracer's stderr and JSON even on PASS
 export PATH=/bin
 KREL=$(uname -r)
-CASES=$(grep -v '^#' /cases.txt | grep -v '^$')
+# the tracer's cases; "bpf" is bpf_case()'s
+CASES=$(grep -v '^#' /cases.txt | grep -v '^$' | grep -vx bpf)
+BPF_CASE=$(grep -x bpf /cases.txt)
 MODES=fentry,kprobe,tracepoint
 PLACEHOLDER=0
 VERBOSE=0
@@ -318,6 +321,22 @@ comm_load() { # mode
 	fi
 }
 
+# The BPF programs alone in MODE (tests/bpf/bpf_test): exact records of
+# each syscall family. CI=true: programs that do not load are a failure.
+bpf_case() { # mode
+	[ -n "$BPF_CASE" ] || return 0
+	out=$T/$1.bpf
+	CI=true timeout 120 bpf_test -m "$1" >"$out" 2>&1
+	rc=$?
+	last=$(grep '^bpf: ' "$out" | tail -n 1)
+	case "$rc $last" in
+	"0 bpf: "*" 0 failed") result "$1" bpf PASS ;;
+	*)
+		result "$1" bpf "FAIL rc=$rc: ${last:-$(tail -n 1 "$out")}"
+		logf "$1 bpf" "$out" 60 ;;
+	esac
+}
+
 placeholder_mode() {
 	mode=$1
 	run_clients "$mode"
@@ -344,9 +363,12 @@ for mode in $MODES; do
 	t0=$(now)
 	if [ $PLACEHOLDER = 1 ]; then
 		placeholder_mode "$mode"
+		[ -n "$BPF_CASE" ] &&
+			result "$mode" bpf "PASS (placeholder: not run)"
 	else
 		run_mode "$mode"
 		comm_load "$mode"
+		bpf_case "$mode"
 	fi
 	echo "GUEST mode=$mode took $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
 done

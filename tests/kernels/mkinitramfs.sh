@@ -6,7 +6,7 @@
 # /init (tests/kernels/init), /guest.sh, /cases.txt, and in /bin a static
 # busybox (Debian's busybox-static) and the static binaries from
 # STATIC_DIR: httptrace-bpf, ht_test_server, ht_test_client,
-# ht_check_timeline. With FIXTURES_DIR (the normal build's), also the
+# ht_check_timeline, bpf_test. With FIXTURES_DIR (the normal build's), also the
 # dynamically linked ht_test_server and ht_test_client as *_dyn and the
 # host's shared libraries they need (glibc): the "dns" case needs a libc
 # for the getaddrinfo uprobes. PLACEHOLDER=1 allows a missing httptrace-bpf (the
@@ -38,7 +38,8 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/dev" "$stage/proc" "$stage/sys" "$stage/tmp" \
 	"$stage/run" "$stage/etc"
 cp "$busybox" "$stage/bin/busybox"
-for f in httptrace-bpf ht_test_server ht_test_client ht_check_timeline; do
+for f in httptrace-bpf ht_test_server ht_test_client ht_check_timeline \
+	bpf_test; do
 	if [ ! -x "$static/$f" ]; then
 		if [ "$f" = httptrace-bpf ] && [ "${PLACEHOLDER:-0}" = 1 ]; then
 			continue
