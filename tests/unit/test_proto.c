@@ -79,8 +79,9 @@ static void test_registry_names(void)
 	CHECK(tls_ops.detect && tls_ops.on_start && tls_ops.on_bytes);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_h2_claims_its_preface);
 	RUN(test_h2_claims_a_server_settings_first);
 	RUN(test_http1_is_nobody_elses);

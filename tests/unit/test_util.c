@@ -213,8 +213,9 @@ static void test_reset_except(void)
 	CHECK_INT(kept, sizeof(r.name) + sizeof(r.slots));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_list_order);
 	RUN(test_list_remove_while_walking);
 	RUN(test_lru_table_find_touch_evict);
