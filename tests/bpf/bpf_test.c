@@ -43,11 +43,8 @@
 #include "unit.h"
 
 /* the exits sys_exit_io serves, as src/kernel/tracer.c attaches it */
-static const char *const io_exits[] = {
-	"sys_exit_write",   "sys_exit_read",    "sys_exit_writev",
-	"sys_exit_readv",   "sys_exit_sendto",  "sys_exit_recvfrom",
-	"sys_exit_sendmsg", "sys_exit_recvmsg",
-};
+#define IO_EXIT(name, call, value, dir, shape, peek_arg) "sys_exit_" #name,
+static const char *const io_exits[] = { HT_IO_SYSCALLS(IO_EXIT) };
 
 #define MAX_LINKS 64
 #define MAX_RECS 64
@@ -191,14 +188,15 @@ static const char *type_name(__u32 t)
 	return t < sizeof(n) / sizeof(n[0]) && n[t] ? n[t] : "?";
 }
 
+#define IO_NAME(name, call, value, dir, shape, peek_arg) [value] = #name,
+
 static const char *call_name(__u8 c)
 {
-	static const char *const n[] = {
-		"write", "writev", "sendto", "sendmsg",
-		"read",  "readv",  "recvfrom", "recvmsg",
+	static const char *const n[HT_IO_CALL_COUNT] = {
+		HT_IO_SYSCALLS(IO_NAME)
 	};
 
-	return c < sizeof(n) / sizeof(n[0]) ? n[c] : "?";
+	return c < HT_IO_CALL_COUNT ? n[c] : "?";
 }
 
 /* bytes as a C string literal, cut short with ... to fit out[96] */
@@ -1050,8 +1048,9 @@ static void test_pid_filter(void)
 	expect_records();
 }
 
-/* A syscall added to the traced list needs a test here: HT_IO_CALL_COUNT
- * grows, and this fails until some test expects a record of it. */
+/* A syscall added to include/httptrace_io_syscalls.h needs a test here:
+ * HT_IO_CALL_COUNT grows, and this fails until some test expects a
+ * record of it. */
 static void test_every_io_call_driven(void)
 {
 	for (int c = 0; c < HT_IO_CALL_COUNT; c++) {

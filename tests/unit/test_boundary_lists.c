@@ -127,8 +127,9 @@ static void test_tls_symbols(void)
 		CHECK(required[lib] > 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_args(argc, argv);
 	RUN(test_io_syscalls);
 	RUN(test_io_values_stable);
 	RUN(test_tls_probes);
