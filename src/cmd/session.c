@@ -5,16 +5,8 @@
 #include <string.h>
 
 #include "cmd/session.h"
+#include "httptrace_comm_match.h"
 #include "util/log.h"
-
-/* -c NAME against a command name: whole, or its first word (as the
- * kernel side matches it, bpf/maps.bpf.h). */
-static bool comm_matches(const char *comm, const char *name)
-{
-	size_t n = strlen(name);
-
-	return !strncmp(comm, name, n) && (!comm[n] || comm[n] == ' ');
-}
 
 /* -p/-c applied to a finished timeline: its owner, as the kernel-side
  * filters see it (a record's own header may name whoever was running in
@@ -26,7 +18,7 @@ static bool timeline_wanted(const struct ht_options *opts,
 {
 	int i;
 
-	if (opts->comm[0] && !comm_matches(tl->comm, opts->comm))
+	if (opts->comm[0] && !ht_comm_matches(tl->comm, opts->comm))
 		return false;
 	if (!opts->n_pids)
 		return true;
