@@ -100,7 +100,7 @@ struct pending_req {
 	/* opened while its connection's responses could not be told apart
 	 * (see conn.unsure): nothing of its response is shown */
 	bool resp_unsure;
-	const char *incomplete_reason;
+	struct tl_error incomplete_reason;
 	uint32_t n_info;
 	struct informational info[MAX_INFORMATIONAL];
 	char comm[HT_COMM_LEN];
@@ -320,7 +320,7 @@ static inline struct proc *proc_of(struct lru_node *node)
 
 /* conn_table.c */
 void conn_abandon(struct correlator *c, struct conn *conn,
-		  uint64_t end_ns, const char *error);
+		  uint64_t end_ns, struct tl_error error);
 void conn_drop(struct correlator *c, struct conn *conn, bool bury);
 struct conn *conn_for_record(struct correlator *c,
 			     const struct ht_event_header *hdr,
@@ -354,14 +354,14 @@ struct pending_req *req_alloc(struct correlator *c);
 void req_free(struct correlator *c, struct pending_req *r);
 void req_unlink(struct conn *conn, struct pending_req *r);
 void req_append(struct conn *conn, struct pending_req *r);
-void req_mark_incomplete(struct pending_req *r, const char *reason);
+void req_mark_incomplete(struct pending_req *r, struct tl_error reason);
 uint64_t req_last_seen(const struct pending_req *r);
 void req_finish_head(struct correlator *c, struct conn *conn,
-		     uint64_t end_ns, const char *error, bool put_idle);
+		     uint64_t end_ns, struct tl_error error, bool put_idle);
 void req_abandon_all(struct correlator *c, struct conn *conn,
-		     uint64_t end_ns, const char *error);
+		     uint64_t end_ns, struct tl_error error);
 void req_drop_all(struct correlator *c, struct conn *conn);
 void req_fail_all(struct correlator *c, struct conn *conn,
-		  uint64_t end_ns, const char *error);
+		  uint64_t end_ns, struct tl_error error);
 
 #endif /* HTTPTRACE_PIPELINE_CONN_H */

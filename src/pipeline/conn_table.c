@@ -51,7 +51,7 @@ static void conn_bury(struct correlator *c, const struct ht_conn_id *id)
 }
 
 void conn_abandon(struct correlator *c, struct conn *conn,
-		  uint64_t end_ns, const char *error)
+		  uint64_t end_ns, struct tl_error error)
 {
 	req_abandon_all(c, conn, end_ns, error);
 	proto_abandon(c, conn, end_ns);
@@ -88,7 +88,7 @@ void conn_evict(void *user, struct lru_node *oldest)
 	struct conn *conn = conn_of(oldest);
 
 	c->stats.evicted_conns++;
-	conn_abandon(c, conn, 0, "evicted");
+	conn_abandon(c, conn, 0, TL_ERROR(INCOMPLETE, "evicted"));
 	conn_drop(c, conn, false);
 }
 
@@ -173,8 +173,8 @@ static void conn_seq_gap(struct correlator *c, struct conn *conn)
 	if (conn->next_seq == 0)
 		conn->start_lost = true;
 	while ((r = req_head(conn))) {
-		req_mark_incomplete(r, "records lost");
-		req_finish_head(c, conn, req_last_seen(r), NULL, false);
+		req_mark_incomplete(r, TL_ERROR(RECORDS_LOST, "records lost"));
+		req_finish_head(c, conn, req_last_seen(r), TL_NO_ERROR, false);
 	}
 	conn->skip_responses = 0;
 	conn->unsure = true;
@@ -195,7 +195,8 @@ struct conn *conn_for_record(struct correlator *c,
 		goto stale;
 	if (conn && id->gen > conn->id.gen) {
 		/* the fd was closed and reused without our seeing it */
-		conn_abandon(c, conn, 0, "connection state lost");
+		conn_abandon(c, conn, 0,
+			     TL_ERROR(INCOMPLETE, "connection state lost"));
 		conn_drop(c, conn, false);
 		conn = NULL;
 	}
@@ -279,7 +280,8 @@ void conn_record(struct correlator *c, struct conn *conn,
 		break;
 	case HT_EV_CLOSE:
 		proto_end(c, conn, ts, PROTO_END_CLOSE);
-		req_abandon_all(c, conn, ts, "connection closed");
+		req_abandon_all(c, conn, ts,
+				TL_ERROR(CONNECTION_CLOSED, "connection closed"));
 		proto_abandon(c, conn, ts);
 		conn_drop(c, conn, true);
 		break;

@@ -211,13 +211,13 @@ struct correlator *correlator_new(const struct correlator_config *cfg,
 	return c;
 }
 
-static void drop_everything(struct correlator *c, const char *error)
+static void drop_everything(struct correlator *c, struct tl_error error)
 {
 	struct conn *conn;
 	struct proc *p;
 
 	while ((conn = conn_of(lru_table_newest(&c->conn_table)))) {
-		if (error)
+		if (error.words)
 			conn_abandon(c, conn, 0, error);
 		conn_drop(c, conn, false);
 	}
@@ -232,7 +232,7 @@ void correlator_free(struct correlator *c)
 
 	if (!c)
 		return;
-	drop_everything(c, NULL);
+	drop_everything(c, TL_NO_ERROR);
 	list_for_each_entry_safe(conn, next_conn, &c->spare_conns, in_proc)
 		free(conn);
 	list_for_each_entry_safe(r, next_r, &c->spare_reqs, link)
@@ -316,7 +316,8 @@ void correlator_note_lost(struct correlator *c, enum ht_drop_kind kind,
 	for (conn = conn_of(lru_table_newest(&c->conn_table)); conn;
 	     conn = conn_of(lru_table_older(&c->conn_table, &conn->node)))
 		list_for_each_entry(r, &conn->reqs, link)
-			req_mark_incomplete(r, "records lost");
+			req_mark_incomplete(r, TL_ERROR(RECORDS_LOST,
+							 "records lost"));
 }
 
 void correlator_flush(struct correlator *c)
@@ -324,7 +325,8 @@ void correlator_flush(struct correlator *c)
 	if (!c)
 		return;
 	release_before(c, 0, true);
-	drop_everything(c, "tracer stopped before the request finished");
+	drop_everything(c, TL_ERROR(TRACER_STOPPED, "tracer stopped before the "
+						    "request finished"));
 }
 
 const struct correlator_stats *correlator_stats(const struct correlator *c)

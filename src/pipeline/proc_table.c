@@ -60,7 +60,7 @@ void proc_maybe_free(struct correlator *c, struct proc *p)
 
 /* Finalizes every connection of p and frees it. */
 static void proc_teardown(struct correlator *c, struct proc *p,
-			  uint64_t end_ns, const char *error)
+			  uint64_t end_ns, struct tl_error error)
 {
 	struct conn *conn;
 
@@ -78,7 +78,7 @@ void proc_evict(void *user, struct lru_node *oldest)
 	struct correlator *c = user;
 
 	c->stats.evicted_procs++;
-	proc_teardown(c, proc_of(oldest), 0, "evicted");
+	proc_teardown(c, proc_of(oldest), 0, TL_ERROR(INCOMPLETE, "evicted"));
 }
 
 struct proc *proc_get(struct correlator *c, uint32_t tgid)
@@ -113,5 +113,6 @@ void proc_exit_record(struct correlator *c, const struct ht_exit_event *ev)
 	 * connection ends there, as at a close */
 	list_for_each_entry(conn, &p->conns, in_proc)
 		proto_end(c, conn, ev->hdr.ts_ns, PROTO_END_EXIT);
-	proc_teardown(c, p, ev->hdr.ts_ns, "process exited mid-request");
+	proc_teardown(c, p, ev->hdr.ts_ns,
+		      TL_ERROR(PROCESS_EXITED, "process exited mid-request"));
 }

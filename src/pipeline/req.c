@@ -61,7 +61,7 @@ void req_append(struct conn *conn, struct pending_req *r)
 	conn->n_pending++;
 }
 
-void req_mark_incomplete(struct pending_req *r, const char *reason)
+void req_mark_incomplete(struct pending_req *r, struct tl_error reason)
 {
 	if (!r->incomplete) {
 		r->incomplete = true;
@@ -81,7 +81,7 @@ uint64_t req_last_seen(const struct pending_req *r)
 
 /* Requests are always finished oldest first: responses come in order. */
 void req_finish_head(struct correlator *c, struct conn *conn,
-		     uint64_t end_ns, const char *error, bool put_idle)
+		     uint64_t end_ns, struct tl_error error, bool put_idle)
 {
 	struct pending_req *r = req_head(conn);
 
@@ -98,7 +98,7 @@ void req_finish_head(struct correlator *c, struct conn *conn,
 /* Every pending request ends here, incomplete. end_ns 0: at the last
  * thing seen of each. */
 void req_abandon_all(struct correlator *c, struct conn *conn,
-		     uint64_t end_ns, const char *error)
+		     uint64_t end_ns, struct tl_error error)
 {
 	struct pending_req *r;
 
@@ -124,7 +124,7 @@ void req_drop_all(struct correlator *c, struct conn *conn)
 /* Every request still open fails with `error`, which says what happened:
  * complete unless records were lost. */
 void req_fail_all(struct correlator *c, struct conn *conn,
-		  uint64_t end_ns, const char *error)
+		  uint64_t end_ns, struct tl_error error)
 {
 	while (req_head(conn))
 		req_finish_head(c, conn, end_ns, error, false);

@@ -138,6 +138,16 @@ enum tl_error_kind {
 };
 #undef TL_ERROR_KIND_ENUM
 
+/* An error as the pipeline hands it on: its kind (for exports) set
+ * where it happens, and its words (for display). */
+struct tl_error {
+	enum tl_error_kind kind;
+	const char *words;      /* NULL with TL_ERR_NONE */
+};
+
+#define TL_ERROR(kind, words) ((struct tl_error){ TL_ERR_##kind, (words) })
+#define TL_NO_ERROR ((struct tl_error){ TL_ERR_NONE, NULL })
+
 struct tl_event {
 	enum tl_hook hook;
 	uint64_t ts_ns;   /* monotonic */
@@ -255,12 +265,5 @@ const char *tl_error_label(enum tl_error_kind kind);
 /* The kind of a Done hook's err (an errno, or EAI_* for DNSDone); a read
  * or write error goes by TL_GotConn. 0 is TL_ERR_NONE. */
 enum tl_error_kind tl_error_kind_errno(enum tl_hook hook, int32_t err);
-/*
- * The kind of the words the correlator puts in timeline.error for a
- * request that failed or was given up ("connection closed by peer
- * mid-response", "read: connection reset by peer"): TL_ERR_NONE for "",
- * TL_ERR_OTHER for words it does not know.
- */
-enum tl_error_kind tl_error_kind_of_words(const char *words, size_t max);
 
 #endif /* HTTPTRACE_TIMELINE_H */

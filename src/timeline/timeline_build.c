@@ -334,7 +334,7 @@ void tl_build_connect_failed(struct timeline *tl, const struct conn *conn,
 
 void tl_build_request(struct correlator *c, const struct conn *conn,
 		      const struct pending_req *r, uint64_t end_ns,
-		      const char *error, bool put_idle)
+		      struct tl_error error, bool put_idle)
 {
 	struct timeline *tl = &c->tl;
 	bool client = conn->role == HT_ROLE_CLIENT;
@@ -434,21 +434,25 @@ void tl_build_request(struct correlator *c, const struct conn *conn,
 			    end_ns);
 	tl_set_phases(tl, &spans);
 
-	if (error)
-		snprintf(tl->error, sizeof(tl->error), "%s", error);
-	else if (r->incomplete && r->incomplete_reason)
+	if (error.words) {
+		snprintf(tl->error, sizeof(tl->error), "%s", error.words);
+		tl->error_kind = error.kind;
+	} else if (r->incomplete && r->incomplete_reason.words) {
 		snprintf(tl->error, sizeof(tl->error), "%s",
-			 r->incomplete_reason);
+			 r->incomplete_reason.words);
+		tl->error_kind = r->incomplete_reason.kind;
+	}
 	tl->complete = !r->incomplete;
 	/* the connect or accept that carried the addresses was lost */
 	if (conn->start_lost &&
 	    (!addr_is_set(&tl->saddr) || !addr_is_set(&tl->daddr))) {
 		tl->complete = false;
-		if (!tl->error[0])
+		if (!tl->error[0]) {
 			snprintf(tl->error, sizeof(tl->error),
 				 "records lost: connection addresses unknown");
+			tl->error_kind = TL_ERR_RECORDS_LOST;
+		}
 	}
-	tl->error_kind = tl_error_kind_of_words(tl->error, sizeof(tl->error));
 }
 
 /* A lookup that failed: a timeline of its own, GetConn to DNSDone. */
@@ -488,11 +492,16 @@ void tl_build_dns_failed(struct timeline *tl, const struct ht_dns_event *ev)
 
 /* A failed read or write in Go's words: "read: connection reset by
  * peer". */
-void tl_io_error(char *error, size_t size, int direction, int64_t ret)
+struct tl_error tl_io_error(char *buf, size_t size, int direction,
+			    int64_t ret)
 {
 	char words[TL_ERR_WORDS_LEN];
 
 	tl_errno_words(TL_GotConn, (int32_t)-ret, words, sizeof(words));
-	snprintf(error, size, "%s: %s",
+	snprintf(buf, size, "%s: %s",
 		 direction == HT_DIR_INGRESS ? "read" : "write", words);
+	return (struct tl_error){
+		.kind = tl_error_kind_errno(TL_GotConn, (int32_t)-ret),
+		.words = buf,
+	};
 }

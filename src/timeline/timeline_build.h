@@ -19,11 +19,13 @@ void tl_sort(struct timeline *tl);
 /* c->tl to the sink, counted in the stats. */
 void tl_emit(struct correlator *c);
 
-/* Request r of conn, ended at end_ns; error: why it failed, NULL when
- * it did not; put_idle: the connection went back to the pool. */
+/* Request r of conn, ended at end_ns; error: why it failed,
+ * TL_NO_ERROR when it did not (r's incomplete_reason then says why it
+ * is incomplete, if it is); put_idle: the connection went back to the
+ * pool. */
 void tl_build_request(struct correlator *c, const struct conn *conn,
 		      const struct pending_req *r, uint64_t end_ns,
-		      const char *error, bool put_idle);
+		      struct tl_error error, bool put_idle);
 /*
  * The shared start of the timeline of a connection that ended without
  * a request (a failed connect or TLS handshake, TLS not decoded): the
@@ -43,8 +45,10 @@ void tl_build_connect_failed(struct timeline *tl, const struct conn *conn,
 /* A lookup that failed. */
 void tl_build_dns_failed(struct timeline *tl, const struct ht_dns_event *ev);
 
-/* "read: connection reset by peer": a failed read (direction
- * HT_DIR_INGRESS) or write, ret its -errno, in Go's words. */
-void tl_io_error(char *error, size_t size, int direction, int64_t ret);
+/* A failed read (direction HT_DIR_INGRESS) or write, ret its -errno:
+ * its kind, and its words in Go's ("read: connection reset by peer")
+ * written to buf. */
+struct tl_error tl_io_error(char *buf, size_t size, int direction,
+			    int64_t ret);
 
 #endif /* HTTPTRACE_TIMELINE_BUILD_H */

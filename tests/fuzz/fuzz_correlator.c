@@ -132,6 +132,12 @@ static void check_timeline(const struct timeline *tl)
 
 	if (tl->n_events > TL_MAX_EVENTS)
 		abort();
+	/* an error always has its kind, set where it happened, and the
+	 * kind is never one the words do not name */
+	if ((tl->error[0] == '\0') != (tl->error_kind == TL_ERR_NONE) ||
+	    (unsigned)tl->error_kind >= TL_ERROR_KIND_COUNT ||
+	    tl->error_kind == TL_ERR_OTHER)
+		abort();
 	for (i = 1; i < tl->n_events; i++)
 		if (tl->events[i].ts_ns < tl->events[i - 1].ts_ns)
 			abort();

@@ -11,6 +11,7 @@
 #include "pipeline/correlator.h"
 #include "pipeline/reorder.h"
 #include "unit.h"
+#include "error_words.h"
 #include "tls_records.h"
 
 #define US 1000ull
@@ -59,7 +60,7 @@ static int error_kind_failures;
 static void check_error_kind(const struct timeline *tl)
 {
 	enum tl_error_kind by_words =
-		tl_error_kind_of_words(tl->error, sizeof(tl->error));
+		error_kind_of_words(tl->error, sizeof(tl->error));
 
 	if ((tl->error[0] == '\0') != (tl->error_kind == TL_ERR_NONE) ||
 	    tl->error_kind == TL_ERR_OTHER ||

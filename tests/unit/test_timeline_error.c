@@ -4,6 +4,7 @@
 #include <netdb.h>
 
 #include "unit.h"
+#include "error_words.h"
 #include "timeline/timeline.h"
 
 static void test_labels(void)
@@ -100,14 +101,14 @@ static void test_kind_of_words(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum tl_error_kind got =
-			tl_error_kind_of_words(cases[i].words, TL_ERROR_MAX);
+			error_kind_of_words(cases[i].words, TL_ERROR_MAX);
 
 		if (got != cases[i].kind)
 			fprintf(stderr, "words \"%s\"\n", cases[i].words);
 		CHECK_INT(got, cases[i].kind);
 	}
 	/* read only up to max */
-	CHECK_INT(tl_error_kind_of_words(unterminated, sizeof(unterminated)),
+	CHECK_INT(error_kind_of_words(unterminated, sizeof(unterminated)),
 		  TL_ERR_OTHER);
 }
 

@@ -64,10 +64,12 @@ static void end_lost_response(struct correlator *c, struct conn *conn)
 	struct pending_req *r = req_head(conn);
 
 	if (conn->n_pending > 1)
-		req_mark_incomplete(r, "response framing lost with requests "
-				       "pipelined");
+		req_mark_incomplete(r, TL_ERROR(INCOMPLETE,
+					       "response framing lost with "
+					       "requests pipelined"));
 	conn->last_resp_end_ns = r->resp_last_ns;
-	req_finish_head(c, conn, r->resp_last_ns, NULL, !r->close_requested);
+	req_finish_head(c, conn, r->resp_last_ns, TL_NO_ERROR,
+			!r->close_requested);
 }
 
 struct pending_req *http1_open_request(struct correlator *c,
@@ -86,7 +88,8 @@ struct pending_req *http1_open_request(struct correlator *c,
 		/* Records were lost while these were open; whatever ended
 		 * them is among the lost, and this request starts afresh. */
 		while ((r = req_head(conn)))
-			req_finish_head(c, conn, req_last_seen(r), NULL, false);
+			req_finish_head(c, conn, req_last_seen(r), TL_NO_ERROR,
+					false);
 		conn->skip_responses = 0;
 		conn->taint = false;
 		after_gap = true;
@@ -94,8 +97,9 @@ struct pending_req *http1_open_request(struct correlator *c,
 	if (conn->n_pending >= c->cfg.max_pipeline) {
 		r = req_head(conn);
 		c->stats.pipeline_overflow++;
-		req_mark_incomplete(r, "too many pipelined requests");
-		req_finish_head(c, conn, req_last_seen(r), NULL, false);
+		req_mark_incomplete(r, TL_ERROR(INCOMPLETE,
+					       "too many pipelined requests"));
+		req_finish_head(c, conn, req_last_seen(r), TL_NO_ERROR, false);
 		/* its response, when it comes, must not go to the next one */
 		conn->skip_responses++;
 	}
@@ -108,13 +112,14 @@ struct pending_req *http1_open_request(struct correlator *c,
 	r->reused = !first;
 	/* The first request after a gap before it may miss its connect. */
 	if (after_gap && first)
-		req_mark_incomplete(r, "records lost");
+		req_mark_incomplete(r, TL_ERROR(RECORDS_LOST, "records lost"));
 	if (conn->garbage_unanswered) {
 		/* the response to the bytes that were not HTTP may come
 		 * first */
 		r->resp_unsure = true;
-		req_mark_incomplete(r, "response not told from the one to "
-				       "bytes that were not HTTP");
+		req_mark_incomplete(r, TL_ERROR(INCOMPLETE,
+					       "response not told from the one "
+					       "to bytes that were not HTTP"));
 	} else if (conn->unsure) {
 		/* The responses line up with the requests again once one
 		 * starts with every response read and none outstanding. A
@@ -126,7 +131,8 @@ struct pending_req *http1_open_request(struct correlator *c,
 			conn->unsure = false;
 		} else {
 			r->resp_unsure = true;
-			req_mark_incomplete(r, "records lost");
+			req_mark_incomplete(r, TL_ERROR(RECORDS_LOST,
+						       "records lost"));
 		}
 	}
 	conn->n_requests++;
@@ -208,8 +214,10 @@ static void open_unseen_request(struct correlator *c, struct conn *conn,
 		r->idle_us = span_us(conn->last_resp_end_ns, r->start_ns);
 	r->tid = ev->hdr.tid;
 	copy_comm(r->comm, ev->hdr.comm);
-	req_mark_incomplete(r, conn->taint ? "request not seen (records lost)" :
-			    "request not seen");
+	req_mark_incomplete(r, conn->taint ?
+			    TL_ERROR(RECORDS_LOST,
+				     "request not seen (records lost)") :
+			    TL_ERROR(INCOMPLETE, "request not seen"));
 	req_append(conn, r);
 }
 
@@ -375,7 +383,7 @@ static void resp_on_complete(void *user, const struct h1_message *msg,
 			  msg->status < 300);
 		r->response_bytes += n;
 		conn->last_resp_end_ns = fc->ts_ns;
-		req_finish_head(c, conn, fc->ts_ns, NULL,
+		req_finish_head(c, conn, fc->ts_ns, TL_NO_ERROR,
 				!tunnel && !fc->eof && !r->close_requested);
 	}
 	if (msg->status == 101 || conn->parser[SIDE_RESP].state == H1_ST_TUNNEL)
@@ -485,7 +493,10 @@ static void not_http(struct correlator *c, struct conn *conn, int side,
 		conn->garbage_unanswered = true;
 	} else if (req_head(conn) && req_head(conn)->resp_started &&
 		   !conn->skip_responses) {
-		req_finish_head(c, conn, ts, "malformed HTTP response", false);
+		req_finish_head(c, conn, ts,
+				TL_ERROR(MALFORMED_RESPONSE,
+					 "malformed HTTP response"),
+				false);
 	}
 	h1_parser_init(p, side_kind(side));
 	p->state = H1_ST_LOST;
@@ -598,6 +609,18 @@ static void http1_feed(struct correlator *c, struct conn *conn, int side,
 
 /* The response stream ended (EOF read, or close): a body delimited by
  * close completes, whatever else is open failed. */
+
+/* Who closed tells a server that hung up from a client that gave up (a
+ * timeout, or killed by a signal). */
+static const char *closed_words(bool by_peer, bool resp_started)
+{
+	if (by_peer)
+		return resp_started ? "connection closed by peer mid-response" :
+				      "connection closed by peer before response";
+	return resp_started ? "connection closed by the process mid-response" :
+			      "connection closed by the process before response";
+}
+
 static void http1_response_ended(struct correlator *c, struct conn *conn,
 				 uint64_t ts, bool by_peer)
 {
@@ -617,15 +640,9 @@ static void http1_response_ended(struct correlator *c, struct conn *conn,
 			end_lost_response(c, conn);
 			continue;
 		}
-		/* who closed tells a server that hung up from a client that
-		 * gave up (a timeout, or killed by a signal) */
 		req_finish_head(c, conn, ts,
-				by_peer ? (r->resp_started ?
-				       "connection closed by peer mid-response" :
-				       "connection closed by peer before response") :
-				(r->resp_started ?
-				       "connection closed by the process mid-response" :
-				       "connection closed by the process before response"),
+				TL_ERROR(CONNECTION_CLOSED, closed_words(
+					by_peer, r->resp_started)),
 				false);
 	}
 	conn->skip_responses = 0;
@@ -646,8 +663,9 @@ static void http1_socket_end(struct correlator *c, struct conn *conn,
 
 		if (io_error_ignored(ev->ret) || !req_head(conn))
 			return;
-		tl_io_error(error, sizeof(error), ev->direction, ev->ret);
-		req_fail_all(c, conn, ev->hdr.ts_ns, error);
+		req_fail_all(c, conn, ev->hdr.ts_ns,
+			     tl_io_error(error, sizeof(error), ev->direction,
+					 ev->ret));
 		return;
 	}
 	if (!conn->role_known || ev->direction != HT_DIR_INGRESS)

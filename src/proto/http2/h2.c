@@ -76,7 +76,7 @@ static void h2_end(struct correlator *c, struct conn *conn, uint64_t ts,
 		   enum proto_end how)
 {
 	while (req_head(conn))
-		req_finish_head(c, conn, ts, NULL, false);
+		req_finish_head(c, conn, ts, TL_NO_ERROR, false);
 }
 
 /* A failed read or write ends it. */
@@ -87,8 +87,8 @@ static void h2_socket_end(struct correlator *c, struct conn *conn,
 
 	if (ev->ret == 0 || io_error_ignored(ev->ret) || !req_head(conn))
 		return;
-	tl_io_error(error, sizeof(error), ev->direction, ev->ret);
-	req_fail_all(c, conn, ev->hdr.ts_ns, error);
+	req_fail_all(c, conn, ev->hdr.ts_ns,
+		     tl_io_error(error, sizeof(error), ev->direction, ev->ret));
 }
 
 const struct proto_ops h2_ops = {
