@@ -6,8 +6,8 @@
 #
 # A SPEC is a line of tests/kernels/matrix.txt: NAME SUITE REGEX MODES.
 # Uses a private apt configuration under $KERNEL_CACHE/apt (Debian's
-# bookworm, bookworm-security and bookworm-backports), so the host's apt
-# sources are left alone. Prints one line per kernel on stdout:
+# bullseye, bookworm with its backports, trixie and sid), so the host's
+# apt sources are left alone. Prints one line per kernel on stdout:
 #   NAME KREL VMLINUZ_PATH MODES
 # where KREL is the kernel release (uname -r in the guest).
 #
@@ -28,9 +28,13 @@ log() { echo "fetch: $*" >&2; }
 
 mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$CACHE/debs"
 cat > "$APT/sources.list" <<EOS
+deb [signed-by=$KEYRING] $MIRROR bullseye main
+deb [signed-by=$KEYRING] $SEC_MIRROR bullseye-security main
 deb [signed-by=$KEYRING] $MIRROR bookworm main
 deb [signed-by=$KEYRING] $SEC_MIRROR bookworm-security main
 deb [signed-by=$KEYRING] $MIRROR bookworm-backports main
+deb [signed-by=$KEYRING] $MIRROR trixie main
+deb [signed-by=$KEYRING] $MIRROR sid main
 EOS
 APTOPTS="-o Dir::Etc::SourceList=$APT/sources.list
  -o Dir::Etc::SourceParts=$APT/none.d
