@@ -16,19 +16,12 @@ struct output_opts {
 	 * Measured once at start by main, so a clock step later shifts
 	 * printed times but never their order. */
 	int64_t mono_to_realtime_ns;
-	/* Text only: ANSI colors; the text sink decides (its stream is a
-	 * terminal). */
-	bool color;
 	/* fflush() after every record. Not needed on a line-buffered
 	 * stream; for a fully buffered file that someone tails. */
 	bool flush;
 	/* --show-query: print query values; by default they are redacted
 	 * (tl_target_text()). */
 	bool show_query;
-	/* Text only: the stamp of the last line printed, so that stamps
-	 * never go backwards (output_text()); NULL = print each line's own
-	 * end. The text sink keeps it. */
-	uint64_t *text_last_stamp_ns;
 };
 
 /* A bool member read as a byte: the struct may come from a fuzzer or a

@@ -33,8 +33,8 @@ struct sink_config {
 	/* the sink's own argument, e.g. an exporter's endpoint; NULL for
 	 * text and JSON */
 	const char *arg;
-	/* copied by the sinks that use it; the text-only members are the
-	 * text sink's to set */
+	/* what every output shares, copied by the sinks that use it; what
+	 * only one needs (the text's colors) is its own */
 	struct output_opts opts;
 	/* a queued sink: timelines it holds at most, the one being
 	 * emitted included; 0 = SINK_QUEUE_DEFAULT */

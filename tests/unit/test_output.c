@@ -427,8 +427,9 @@ static struct capture capture_json(const struct timeline *tl,
 	return c;
 }
 
-static struct capture capture_text(const struct timeline *tl,
-				   const struct output_opts *opts)
+static struct capture capture_text_state(const struct timeline *tl,
+					 const struct output_opts *opts,
+					 struct output_text_state *state)
 {
 	struct capture c = { 0 };
 	FILE *f = open_memstream(&c.buf, &c.len);
@@ -436,9 +437,15 @@ static struct capture capture_text(const struct timeline *tl,
 	CHECK(f != NULL);
 	if (!f)
 		exit(1);
-	output_text(f, tl, opts);
+	output_text(f, tl, opts, state);
 	fclose(f);
 	return c;
+}
+
+static struct capture capture_text(const struct timeline *tl,
+				   const struct output_opts *opts)
+{
+	return capture_text_state(tl, opts, NULL);
 }
 
 static bool contains(const struct capture *c, const char *needle)
@@ -989,8 +996,8 @@ static void test_text_get(void)
 	CHECK_LACKS(c, "\033");
 	free(c.buf);
 
-	o.color = true;
-	c = capture_text(&tl, &o);
+	c = capture_text_state(&tl, &o,
+			       &(struct output_text_state){ .color = true });
 	CHECK_HAS(c, "\033[32m200\033[0m");
 	CHECK_HAS(c, "GET example.test /index.html");
 	free(c.buf);
@@ -1441,14 +1448,13 @@ static void stamps(const struct capture *c, char out[][16], int *n, int max)
 static void test_text_stamps_in_order(void)
 {
 	struct timeline tl[3];
-	uint64_t last = 0;
+	struct output_text_state state = { .ordered_stamps = true };
 	struct output_opts o = test_opts();
 	struct capture c = { 0 };
 	FILE *f = open_memstream(&c.buf, &c.len);
 	char got[4][16];
 	int i, n;
 
-	o.text_last_stamp_ns = &last;
 	for (i = 0; i < 3; i++)
 		make_get(&tl[i]);
 	/* a long one: 0 .. 500 ms; a short one started later: 100 .. 120
@@ -1463,9 +1469,9 @@ static void test_text_stamps_in_order(void)
 	CHECK(f != NULL);
 	if (!f)
 		return;
-	output_text(f, &tl[1], &o);
-	output_text(f, &tl[0], &o);
-	output_text(f, &tl[2], &o);
+	output_text(f, &tl[1], &o, &state);
+	output_text(f, &tl[0], &o, &state);
+	output_text(f, &tl[2], &o, &state);
 	fclose(f);
 	stamps(&c, got, &n, 4);
 	CHECK_INT(n, 3);

@@ -641,7 +641,7 @@ static void sink(void *user, const struct timeline *tl)
 	if (a->no_output)
 		return;
 	if (a->text)
-		output_text(a->out, tl, &a->oo);
+		output_text(a->out, tl, &a->oo, NULL);
 	else
 		output_json(a->out, tl, &a->oo);
 }

@@ -418,11 +418,12 @@ static void put_connection(const struct text_ctx *ctx,
 }
 
 void output_text(FILE *out, const struct timeline *tl,
-		 const struct output_opts *opts)
+		 const struct output_opts *opts,
+		 struct output_text_state *state)
 {
 	struct text_ctx ctx = {
 		.out = out,
-		.color = opts && opts->color,
+		.color = state && output_flag(&state->color),
 	};
 	bool h2 = is_h2(tl);
 	bool not_decoded = is_tls_not_decoded(tl);
@@ -430,7 +431,8 @@ void output_text(FILE *out, const struct timeline *tl,
 	bool have_request = !is_empty(tl->method) ||
 			    (tl->status > 0 && !h2);
 	bool error_shown = false;
-	uint64_t *last = opts ? opts->text_last_stamp_ns : NULL;
+	uint64_t *last = state && output_flag(&state->ordered_stamps) ?
+			 &state->last_stamp_ns : NULL;
 	uint64_t stamp = tl->end_ns > tl->start_ns ? tl->end_ns : tl->start_ns;
 	bool late = last && *last > stamp;
 

@@ -10,8 +10,7 @@
 struct text_sink {
 	FILE *out;
 	struct output_opts opts;
-	/* the stamp of the last line printed (output_opts) */
-	uint64_t last_stamp_ns;
+	struct output_text_state state;
 };
 
 static int text_open(void **state, const struct sink_config *cfg, char *err,
@@ -26,8 +25,8 @@ static int text_open(void **state, const struct sink_config *cfg, char *err,
 	s->out = cfg->out;
 	s->opts = cfg->opts;
 	/* colors for a terminal only: a file or a pipe gets none */
-	s->opts.color = isatty(fileno(s->out));
-	s->opts.text_last_stamp_ns = &s->last_stamp_ns;
+	s->state.color = isatty(fileno(s->out));
+	s->state.ordered_stamps = true;
 	*state = s;
 	return 0;
 }
@@ -36,7 +35,7 @@ static int text_emit(void *state, const struct timeline *tl)
 {
 	struct text_sink *s = state;
 
-	output_text(s->out, tl, &s->opts);
+	output_text(s->out, tl, &s->opts, &s->state);
 	return sink_stream_error(s->out);
 }
 
