@@ -42,7 +42,10 @@ PURE_SRCS   := $(filter-out $(KERNEL_SRCS),$(ALL_SRCS))
 
 BPF_SRCS    := bpf/httptrace.bpf.c
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+# the same programs for kernels without BPF atomic fetch (before 5.12):
+# src/kernel/variants.c loads one or the other
+SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS)) \
+	       $(BUILD)/httptrace_unnumbered.skel.h
 
 OBJS        := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ALL_SRCS))
 PURE_OBJS   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(PURE_SRCS))
@@ -82,6 +85,12 @@ $(BUILD)/fuzz $(BUILD)/fixtures:
 $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
+
+$(BUILD)/httptrace_unnumbered.bpf.o: bpf/httptrace.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DHT_ATOMIC_FETCH=0 $(DEPFLAGS) \
+		-MF $(@:.o=.d) -MT $@ -c $< -o $@
+	$(Q)tools/check-no-atomic-fetch.sh $@ || { rm -f $@; exit 1; }
 
 # Kept after the build: make would otherwise delete them as intermediates
 # and rebuild every object on the next run.
@@ -126,10 +135,14 @@ $(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_OBJS) | $(BUILD)/tests-asan
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests/unit $< \
 		$(ASAN_OBJS) -o $@ -lz
 
-# The BPF programs alone, loaded from the skeleton (tests/bpf/).
-$(BPF_TEST): tests/bpf/bpf_test.c $(SKELS) | $(BUILD)/tests
+# The BPF programs alone, loaded from the skeleton (tests/bpf/), with the
+# variants the tracer would choose (variants.o).
+BPF_TEST_OBJS := $(BUILD)/obj/kernel/variants.o
+
+$(BPF_TEST): tests/bpf/bpf_test.c $(BPF_TEST_OBJS) $(SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(BPF_TEST_OBJS) \
+		-o $@ $(LDLIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)

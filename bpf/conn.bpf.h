@@ -79,10 +79,11 @@ static __always_inline void emit_conn_event(__u32 type,
 					    bool in_task)
 {
 	struct ht_conn_event *ev;
-	__u32 seq = __sync_fetch_and_add(&st->seq, 1);
+	__u32 seq = conn_seq_take(st);
 
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
+		conn_seq_lost(st, seq);
 		count_drop(HT_DROP_CONN);
 		return;
 	}

@@ -16,7 +16,9 @@
  *     on every kernel, and reads task->exit_code, set before either
  *     place.
  *   - bpf_get_attach_cookie() (5.15) is used only by uprobe_tls_multi,
- *     loaded only where uprobe_multi links exist (6.6+).
+ *     loaded only where uprobe_multi links exist (6.6+) and the helper
+ *     is found (src/kernel/variants.c); elsewhere each TLS function has
+ *     a program of its own.
  */
 #ifndef HTTPTRACE_CORE_FIXES_BPF_H
 #define HTTPTRACE_CORE_FIXES_BPF_H
@@ -24,6 +26,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+
+#include "maps.bpf.h"
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -61,11 +65,12 @@ static __always_inline struct sock *sock_from_fd(int fd)
  * inet_csk_accept()'s result in its fexit program. Its arguments changed
  * in 6.10 ("net: change proto and proto_ops accept type": flags, err and
  * kern became one struct proto_accept_arg *), and an fexit program that
- * names them must match the running kernel's; the return value, read
- * with bpf_get_func_ret() (5.17), is the same on all. Kernels from 5.8
- * to 5.16 with fentry refuse the program: in auto mode the loader falls
- * back to kprobes (kretprobe_inet_csk_accept reads only the return
- * register, on every kernel) or tracepoints.
+ * names them must match the running kernel's. Two variants, the loader
+ * picks one by probing (src/kernel/variants.c):
+ *   - fexit_inet_csk_accept: bpf_get_func_ret() (5.17), the same on all;
+ *   - fexit_inet_csk_accept_args: before 5.17, the return value is the
+ *     context slot after the arguments, at their count, which the loader
+ *     reads from the kernel's BTF into accept_nargs.
  */
 static __always_inline struct sock *fexit_inet_csk_accept_ret(void *ctx)
 {
@@ -73,6 +78,95 @@ static __always_inline struct sock *fexit_inet_csk_accept_ret(void *ctx)
 
 	bpf_get_func_ret(ctx, &ret);
 	return (struct sock *)ret;
+}
+
+/* inet_csk_accept's argument count, from BTF (fexit_inet_csk_accept_args) */
+const volatile __u32 accept_nargs = 0;
+
+/*
+ * The verifier wants a constant offset in the load from the context (a
+ * context pointer moved by a register is refused even when the register
+ * is a known constant): one load per possible count, written in asm so
+ * that the compiler cannot fold them into ctx + n * 8, all but one
+ * pruned, as accept_nargs is a constant.
+ */
+#define CTX_SLOT(ctx, off)                                                   \
+	({                                                                   \
+		__u64 __v;                                                   \
+		asm volatile("%0 = *(u64 *)(%1 + " #off ")"                  \
+			     : "=r"(__v) : "r"(ctx));                        \
+		__v;                                                         \
+	})
+
+static __always_inline struct sock *
+fexit_inet_csk_accept_ret_after_args(__u64 *ctx)
+{
+	if (accept_nargs == 2)
+		return (struct sock *)CTX_SLOT(ctx, 16);
+	if (accept_nargs == 3)
+		return (struct sock *)CTX_SLOT(ctx, 24);
+	if (accept_nargs == 4)
+		return (struct sock *)CTX_SLOT(ctx, 32);
+	if (accept_nargs == 5)
+		return (struct sock *)CTX_SLOT(ctx, 40);
+	return NULL;
+}
+
+/*
+ * Per-connection sequence numbers. With BPF atomic fetch (5.12: "bpf:
+ * Add BPF_FETCH field / create atomic_fetch_add instruction") a record
+ * takes the connection's next number, and a number that never reaches
+ * userspace is a gap there (records lost). Older verifiers refuse the
+ * instruction even in code a constant prunes, so the object is built
+ * twice, HT_ATOMIC_FETCH 1 and 0, and the loader picks one by probing.
+ *
+ * Without it the plain atomic add (no result) is all there is, and a
+ * read-then-store counter is wrong when two CPUs write on one socket
+ * (one thread reading while another writes, or a state change in
+ * softirq): both take the same number, and userspace would throw the
+ * second record away as stale. bpf_spin_lock is refused to tracing
+ * programs. So such kernels do not number records: a record whose
+ * ringbuf reservation fails adds one to the connection's `lost` count
+ * (atomic add), and the next record that goes out takes the count and
+ * subtracts what it took (atomic add of the negative), carrying it as
+ * HT_SEQ_UNNUMBERED | count. Userspace turns that into the numbers it
+ * would have seen (src/pipeline/conn_table.c). Every loss is reported
+ * exactly once, on the connection's next record (or the one after, when
+ * two CPUs race on it); what is lost is only the exact place of the gap
+ * and telling a record that escaped the reorder window.
+ */
+#ifndef HT_ATOMIC_FETCH
+#define HT_ATOMIC_FETCH 1
+#endif
+
+static __always_inline __u32 conn_seq_take(struct conn_state *st)
+{
+#if HT_ATOMIC_FETCH
+	return __sync_fetch_and_add(&st->seq, 1);
+#else
+	__u32 lost = *(volatile __u32 *)&st->lost;
+
+	if (lost)
+		__sync_fetch_and_add(&st->lost, -lost);
+	return HT_SEQ_UNNUMBERED | (lost & ~HT_SEQ_UNNUMBERED);
+#endif
+}
+
+/* The record that took `seq` did not go out. */
+static __always_inline void conn_seq_lost(struct conn_state *st, __u32 seq)
+{
+#if !HT_ATOMIC_FETCH
+	__sync_fetch_and_add(&st->lost, (seq & ~HT_SEQ_UNNUMBERED) + 1);
+#endif
+}
+
+/* A record that took no number did not go out (TLS records take theirs
+ * only once reserved: with numbers, such a loss shows no gap). */
+static __always_inline void conn_seq_lost_untaken(struct conn_state *st)
+{
+#if !HT_ATOMIC_FETCH
+	__sync_fetch_and_add(&st->lost, 1);
+#endif
 }
 
 #endif /* HTTPTRACE_CORE_FIXES_BPF_H */

@@ -181,7 +181,7 @@ static __always_inline void on_io_exit(long ret)
 
 	fill_header(&ev->hdr, HT_EV_DATA, bpf_ktime_get_ns());
 	ev->conn = io->conn;
-	ev->seq = __sync_fetch_and_add(&st->seq, 1);
+	ev->seq = conn_seq_take(st);
 	ev->direction = io->direction;
 	ev->call = io->call;
 	ev->_pad = 0;
@@ -189,8 +189,10 @@ static __always_inline void on_io_exit(long ret)
 	ev->ret = ret;
 	ev->captured_len = got;
 	ev->_pad2 = 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, rb_flags()))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, rb_flags())) {
+		conn_seq_lost(st, ev->seq);
 		count_drop(HT_DROP_CONN);
+	}
 out:
 	io->ts = 0;
 }

@@ -6,7 +6,7 @@
  *
  * Attach modes (the loader turns the other variants off with
  * bpf_program__set_autoload before load):
- *   fentry:     fentry/tcp_connect, fexit/inet_csk_accept
+ *   fentry:     fentry/tcp_connect, fexit/inet_csk_accept (two variants)
  *   kprobe:     kprobe/tcp_connect, kretprobe/inet_csk_accept
  *   tracepoint: the CLOSE -> SYN_SENT state change, accept()'s fd
  * Every mode uses the syscall tracepoints (the fd is a syscall argument)
@@ -56,11 +56,19 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate,
 
 /* ---- accept: inet_csk_accept's result, or the fd in tracepoint mode ---- */
 
-/* arguments not named: they differ across kernels (core_fixes.bpf.h) */
+/* arguments not named: they differ across kernels; two variants, one
+ * loaded (core_fixes.bpf.h) */
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(fexit_inet_csk_accept)
 {
 	on_inet_csk_accept(fexit_inet_csk_accept_ret(ctx));
+	return 0;
+}
+
+SEC("fexit/inet_csk_accept")
+int fexit_inet_csk_accept_args(__u64 *ctx)
+{
+	on_inet_csk_accept(fexit_inet_csk_accept_ret_after_args(ctx));
 	return 0;
 }
 

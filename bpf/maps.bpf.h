@@ -36,6 +36,7 @@ struct conn_key {
 struct conn_state {
 	__u64 gen;
 	__u32 seq;  /* next per-connection sequence number */
+	__u32 lost; /* records lost since the last sent (no atomic fetch) */
 	__u8 role;
 	__u8 app_saw_connect; /* the process has learned the outcome */
 	__u8 tls_tied;        /* a TLS session is tied to this socket */

@@ -255,12 +255,13 @@ static __always_inline void emit_tls_event(const struct tls_call *call,
 
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
+		conn_seq_lost_untaken(st);
 		count_drop(HT_DROP_CONN);
 		return;
 	}
 	fill_header(&ev->hdr, HT_EV_TLS, bpf_ktime_get_ns());
 	ev->conn = *id;
-	ev->seq = __sync_fetch_and_add(&st->seq, 1);
+	ev->seq = conn_seq_take(st);
 	ev->lib = call->lib;
 	ev->op = call->op == TLS_CALL_VERIFY ? HT_TLS_OP_VERIFY :
 					       HT_TLS_OP_HANDSHAKE;
@@ -294,7 +295,7 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 		st->tls_app_data = 1;
 	fill_header(&ev->hdr, HT_EV_TLS_DATA, bpf_ktime_get_ns());
 	ev->conn = *id;
-	ev->seq = __sync_fetch_and_add(&st->seq, 1);
+	ev->seq = conn_seq_take(st);
 	ev->direction = call->op == TLS_CALL_WRITE ? HT_DIR_EGRESS :
 						     HT_DIR_INGRESS;
 	ev->call = call->lib;
@@ -303,8 +304,10 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 	ev->ret = n;
 	ev->captured_len = got;
 	ev->_pad2 = 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, rb_flags()))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + got, rb_flags())) {
+		conn_seq_lost(st, ev->seq);
 		count_drop(HT_DROP_CONN);
+	}
 }
 
 static __always_inline void on_tls_exit(long ret)

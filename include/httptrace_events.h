@@ -105,6 +105,13 @@ struct ht_addr {
 };
 
 /*
+ * Records of kernels without BPF atomic fetch (before 5.12) carry this
+ * bit in seq: they are not numbered, and the other bits count the
+ * connection's records lost just before (bpf/core_fixes.bpf.h).
+ */
+#define HT_SEQ_UNNUMBERED 0x80000000u
+
+/*
  * A connection is {tgid, fd, gen}: fds and pids are reused, gen (the
  * monotonic time the connection was first seen) keeps two lives apart.
  */
@@ -128,7 +135,9 @@ struct ht_conn_event {
 	struct ht_event_header hdr;
 	struct ht_conn_id conn;
 	/* per-connection sequence number, from 0; a jump means records of
-	 * this connection were lost */
+	 * this connection were lost. With HT_SEQ_UNNUMBERED set (kernels
+	 * without BPF atomic fetch): the records of this connection lost
+	 * since the last one sent, in the other bits. */
 	__u32 seq;
 	__u8 role;   /* enum ht_role */
 	__u8 source; /* enum ht_connect_source */

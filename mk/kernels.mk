@@ -45,9 +45,11 @@ $(STATIC_DIR)/httptrace-bpf: $(OBJS) | $(STATIC_DIR)
 	$(call msg,LINK-STA,$@)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) -o $@
 
-$(STATIC_DIR)/bpf_test: tests/bpf/bpf_test.c $(SKELS) | $(STATIC_DIR)
+$(STATIC_DIR)/bpf_test: tests/bpf/bpf_test.c $(BPF_TEST_OBJS) $(SKELS) \
+			 | $(STATIC_DIR)
 	$(call msg,CC-STA,$@)
-	$(Q)$(CC) $(CFLAGS) -static -Itests/unit $< -o $@ $(STATIC_LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -static -Itests/unit $< $(BPF_TEST_OBJS) -o $@ \
+		$(STATIC_LDLIBS)
 
 $(STATIC_DIR)/%: tests/fixtures/%.c | $(STATIC_DIR)
 	$(call msg,CC-STA,$@)

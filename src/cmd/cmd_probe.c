@@ -17,6 +17,23 @@ static void print_feature(const char *name, bool ok, const char *why)
 	       ok ? "" : why);
 }
 
+/* Each feature that picks a variant of the programs, found or missed, and
+ * the variant it picks (kernel/variants.c). */
+static void print_variants(const struct variant_features *v)
+{
+	char buf[200];
+
+	for (int i = 0; i < VF_COUNT; i++) {
+		bool unknown = !strncmp(v->why[i], "not known", 9);
+
+		printf("%s: %s%s\n", variants_feature_name(i),
+		       v->have[i] ? "yes" : unknown ? "" : "no: ",
+		       v->have[i] ? "" : v->why[i]);
+		printf("  variant: %s\n",
+		       variants_chosen(v, i, buf, sizeof(buf)));
+	}
+}
+
 /* --probe: what the kernel offers, which mode would be used, and why. */
 static int print_probe(const struct ht_options *opts,
 		       const struct kernel_features *f, bool privileged)
@@ -47,6 +64,7 @@ static int print_probe(const struct ht_options *opts,
 		       "quick exit)\n");
 	else
 		print_feature("uprobe_multi:", false, f->why_uprobe_multi);
+	print_variants(&f->variants);
 	ok = features_can_trace(f, &why) && privileged;
 	if (!features_mode_usable(f, mode, &why))
 		ok = false;

@@ -197,7 +197,10 @@ static enum attach_mode choose_mode(const struct ht_options *opts,
 static int start_tracer(struct tracer *t, const struct ht_options *opts,
 			enum attach_mode mode, const struct kernel_features *f)
 {
-	bool multi = f->uprobe_multi;
+	/* the TLS programs for uprobe_multi links are one program told
+	 * apart by the attach cookie */
+	bool cookie = variants_tls_cookie(&f->variants);
+	bool multi = f->uprobe_multi && cookie;
 	char err[512];
 
 	if (opts->uprobe_links == UPROBE_LINKS_PERF) {
@@ -213,18 +216,21 @@ static int start_tracer(struct tracer *t, const struct ht_options *opts,
 			    "library and program");
 	} else {
 		log_verbose("uprobes: one perf-event link each: %s",
-			    f->why_uprobe_multi);
+			    f->uprobe_multi ?
+				    f->variants.why[VF_ATTACH_COOKIE] :
+				    f->why_uprobe_multi);
 	}
 	for (;;) {
-		int ret = tracer_load(t, opts, mode, multi, err, sizeof(err));
+		int ret = tracer_load(t, opts, &f->variants, mode, multi, err,
+				      sizeof(err));
 
 		if (ret && multi) {
 			/* a kernel with the links may still refuse our
 			 * programs for them: the old way is known to work */
 			char err2[512];
 
-			ret = tracer_load(t, opts, mode, false, err2,
-					  sizeof(err2));
+			ret = tracer_load(t, opts, &f->variants, mode, false,
+					  err2, sizeof(err2));
 			if (!ret)
 				log_verbose("%s; uprobes: one perf-event link "
 					    "each instead", err);

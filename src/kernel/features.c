@@ -241,6 +241,13 @@ void features_probe(struct kernel_features *f, const char *btf_path)
 			"no kprobe support (kernel built without CONFIG_KPROBES)");
 	f->uprobes = access("/sys/bus/event_source/devices/uprobe/type",
 			    F_OK) == 0;
+	if (f->btf && bpf_capable()) {
+		variants_probe(&f->variants, f->btf_path);
+	} else {
+		for (int i = 0; i < VF_COUNT; i++)
+			snprintf(f->variants.why[i], VARIANT_WHY_MAX, "%s",
+				 f->btf ? NOT_PERMITTED : "no kernel BTF");
+	}
 	if (bpf_capable()) {
 		f->uprobe_multi = uprobe_multi_supported(
 			f->why_uprobe_multi, sizeof(f->why_uprobe_multi));

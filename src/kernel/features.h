@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "kernel/attach_mode.h"
+#include "kernel/variants.h"
 
 #define FEATURE_WHY_MAX 160
 
@@ -30,6 +31,8 @@ struct kernel_features {
 	char why_kprobe[FEATURE_WHY_MAX];
 	char why_tracefs[FEATURE_WHY_MAX];
 	char why_uprobe_multi[FEATURE_WHY_MAX];
+	/* what picks the programs' variants (kernel/variants.h) */
+	struct variant_features variants;
 };
 
 /* Does this process have what tracing needs (root; or CAP_BPF,

@@ -15,24 +15,13 @@
 #include "kernel/tls_attach.h"
 #include "discover/tls_locate.h"
 #include "kernel/uprobe_multi.h"
+#include "kernel/variants.h"
 #include "httptrace_events.h"
 
 void tracer_errstr(int err, char *buf, size_t len)
 {
 	if (libbpf_strerror(err, buf, len))
 		snprintf(buf, len, "%s", strerror(err < 0 ? -err : err));
-}
-
-/* Which programs belong to which attach mode; the rest run in all. */
-static void select_variants(struct httptrace_bpf *skel, enum attach_mode mode)
-{
-	bool fentry = mode == ATTACH_FENTRY, kprobe = mode == ATTACH_KPROBE;
-
-	bpf_program__set_autoload(skel->progs.fentry_tcp_connect, fentry);
-	bpf_program__set_autoload(skel->progs.fexit_inet_csk_accept, fentry);
-	bpf_program__set_autoload(skel->progs.kprobe_tcp_connect, kprobe);
-	bpf_program__set_autoload(skel->progs.kretprobe_inet_csk_accept,
-				  kprobe);
 }
 
 /* Programs loaded for uprobe_multi links cannot go on perf events, nor
@@ -51,8 +40,8 @@ static int select_uprobe_way(struct httptrace_bpf *skel, bool multi)
 }
 
 int tracer_load(struct tracer *t, const struct ht_options *opts,
-		enum attach_mode mode, bool uprobe_multi, char *err,
-		size_t err_len)
+		const struct variant_features *v, enum attach_mode mode,
+		bool uprobe_multi, char *err, size_t err_len)
 {
 	struct httptrace_bpf *skel;
 	char msg[128];
@@ -64,7 +53,7 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
 		    .btf_custom_path = opts->btf_path[0] ? opts->btf_path : NULL);
 
-	skel = httptrace_bpf__open_opts(&open_opts);
+	skel = variants_open(v, &open_opts);
 	if (!skel) {
 		ret = -errno;
 		tracer_errstr(ret, msg, sizeof(msg));
@@ -77,9 +66,8 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 	       sizeof(opts->comm));
 	skel->rodata->capture_cap = opts->max_capture;
 	skel->rodata->self_tgid = (__u32)getpid();
-	skel->rodata->connect_via_state_change = mode == ATTACH_TRACEPOINT;
 	skel->rodata->watch_exec = opts->n_pids == 0;
-	select_variants(skel, mode);
+	variants_select(skel, v, mode);
 	ret = select_uprobe_way(skel, uprobe_multi);
 	if (ret) {
 		tracer_errstr(ret, msg, sizeof(msg));

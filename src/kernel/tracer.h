@@ -49,12 +49,13 @@ static inline bool tracer_stopping(const struct tracer *t)
 	return t->stop && *t->stop;
 }
 
-/* Opens and loads the object for `mode`, its uprobe programs for
+/* Opens and loads the object for `mode`, with the variants v allows
+ * (kernel/variants.h), its uprobe programs for
  * uprobe_multi links or for perf events. Returns 0 or -errno, with the
  * reason in words in err. */
 int tracer_load(struct tracer *t, const struct ht_options *opts,
-		enum attach_mode mode, bool uprobe_multi, char *err,
-		size_t err_len);
+		const struct variant_features *v, enum attach_mode mode,
+		bool uprobe_multi, char *err, size_t err_len);
 
 /* Attaches kernel programs, the getaddrinfo and TLS uprobes; returns 0
  * early, part attached, once tracer_stopping(). */

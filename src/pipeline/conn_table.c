@@ -211,6 +211,10 @@ struct conn *conn_for_record(struct correlator *c,
 	}
 	if (conn->proc)
 		proc_touch(c, conn->proc);
+	/* unnumbered (no atomic fetch in the kernel): the number it would
+	 * have had, from the count of records lost before it */
+	if (seq & HT_SEQ_UNNUMBERED)
+		seq = conn->next_seq + (seq & ~HT_SEQ_UNNUMBERED);
 	if (seq < conn->next_seq)
 		goto stale; /* beyond the reorder window; already skipped */
 	if (seq > conn->next_seq)

@@ -40,6 +40,7 @@
 
 #include "httptrace.skel.h"
 #include "httptrace_events.h"
+#include "kernel/variants.h"
 #include "unit.h"
 
 /* the exits sys_exit_io serves, as src/kernel/tracer.c attaches it */
@@ -53,10 +54,11 @@ static struct httptrace_bpf *skel;
 static struct bpf_link *links[MAX_LINKS];
 static int n_links;
 static struct ring_buffer *rb;
-/* -m: the attach mode's connect and accept programs, as the tracer's
- * select_variants() picks them */
+/* -m: the attach mode; its programs and their variants are the ones the
+ * tracer would load here (src/kernel/variants.c) */
 static const char *mode = "tracepoint";
-static const char *mode_sections[2] = { "", "" };
+static enum attach_mode attach_mode = ATTACH_TRACEPOINT;
+static struct variant_features variants;
 static char my_comm[HT_COMM_LEN];
 
 /* Records read from the ring since the last expect_records(). */
@@ -145,7 +147,10 @@ static struct want *add_want(__u32 type, struct end *e)
 	memset(w, 0, sizeof(*w));
 	w->type = type;
 	w->e = e;
-	w->seq = e->seq++;
+	/* kernels without atomic fetch do not number records; none is
+	 * lost here, so each carries a count of 0 */
+	w->seq = variants.have[VF_ATOMIC_FETCH] ? e->seq++ :
+						  HT_SEQ_UNNUMBERED;
 	return w;
 }
 
@@ -1093,7 +1098,8 @@ static int load(char *err, size_t len)
 	__u8 one = 1;
 	int ret;
 
-	skel = httptrace_bpf__open();
+	variants_probe(&variants, NULL);
+	skel = variants_open(&variants, NULL);
 	if (!skel) {
 		snprintf(err, len, "cannot open the BPF object: %s",
 			 strerror(errno));
@@ -1102,25 +1108,24 @@ static int load(char *err, size_t len)
 	skel->rodata->filter_pids = true;
 	skel->rodata->self_tgid = 0;
 	skel->rodata->capture_cap = HT_DEFAULT_CAPTURE;
-	skel->rodata->connect_via_state_change = !strcmp(mode, "tracepoint");
 	skel->rodata->watch_exec = false;
 	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events);
 	ret = libbpf_num_possible_cpus();
 	if (ret > 0)
 		bpf_map__set_max_entries(skel->maps.data_scratches, ret);
+	variants_select(skel, &variants, attach_mode);
+	/* no uprobes here */
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 
-		if (strncmp(sec, "tracepoint", 10) &&
-		    strncmp(sec, "tp_btf", 6) &&
-		    strcmp(sec, mode_sections[0]) &&
-		    strcmp(sec, mode_sections[1]))
+		if (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9))
 			bpf_program__set_autoload(prog, false);
 	}
 	ret = httptrace_bpf__load(skel);
 	if (ret) {
-		snprintf(err, len, "cannot load the BPF programs (%s mode): %s",
-			 mode, strerror(-ret));
+		snprintf(err, len, "cannot load the BPF programs (%s mode, "
+			 "%s): %s", mode, variants.have[VF_ATOMIC_FETCH] ?
+			 "numbered" : "unnumbered", strerror(-ret));
 		return -1;
 	}
 	if (bpf_map__update_elem(skel->maps.pid_filter, &me, sizeof(me), &one,
@@ -1234,11 +1239,9 @@ static void mode_arg(int *argc, char **argv)
 	}
 	*argc = n;
 	if (!strcmp(mode, "kprobe")) {
-		mode_sections[0] = "kprobe/tcp_connect";
-		mode_sections[1] = "kretprobe/inet_csk_accept";
+		attach_mode = ATTACH_KPROBE;
 	} else if (!strcmp(mode, "fentry")) {
-		mode_sections[0] = "fentry/tcp_connect";
-		mode_sections[1] = "fexit/inet_csk_accept";
+		attach_mode = ATTACH_FENTRY;
 	} else if (strcmp(mode, "tracepoint")) {
 		fprintf(stderr, "-m %s: the attach modes are tracepoint, "
 			"kprobe and fentry\n", mode);

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "httptrace.skel.h"
+#include "httptrace_unnumbered.skel.h"
+#include "kernel/variants.h"
+
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+static const char *const feature_names[VF_COUNT] = {
+#define VARIANT_FEATURE_NAME(name, word) [VF_##name] = word,
+	VARIANT_FEATURES(VARIANT_FEATURE_NAME)
+#undef VARIANT_FEATURE_NAME
+};
+
+const char *variants_feature_name(enum variant_feature i)
+{
+	return (unsigned)i < VF_COUNT ? feature_names[i] : "?";
+}
+
+static void set_why(struct variant_features *v, enum variant_feature i,
+		    const char *fmt, const char *arg)
+{
+	snprintf(v->why[i], VARIANT_WHY_MAX, fmt, arg);
+}
+
+/* A kernel that refuses for want of privileges says nothing about what
+ * it offers. */
+static bool denied(int err)
+{
+	return err == EPERM || err == EACCES;
+}
+
+/* An atomic fetch-and-add on the stack: EINVAL before 5.12 ("BPF_STX
+ * uses reserved fields"). */
+static void probe_atomic_fetch(struct variant_features *v)
+{
+	struct bpf_insn insns[] = {
+		/* *(u64 *)(r10 - 8) = 0 */
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10,
+		  .off = -8 },
+		/* r1 = 1 */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1,
+		  .imm = 1 },
+		/* r1 = atomic_fetch_add((u64 *)(r10 - 8), r1) */
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1, .off = -8, .imm = BPF_ADD | BPF_FETCH },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "probe_fetch",
+			       "GPL", insns, sizeof(insns) / sizeof(insns[0]),
+			       NULL);
+
+	if (fd >= 0) {
+		v->have[VF_ATOMIC_FETCH] = true;
+		close(fd);
+	} else if (denied(errno)) {
+		v->known[VF_ATOMIC_FETCH] = false;
+		set_why(v, VF_ATOMIC_FETCH, "not known: %s", strerror(errno));
+	} else {
+		set_why(v, VF_ATOMIC_FETCH, "%s", "BPF atomic fetch refused "
+			"(needs Linux 5.12)");
+	}
+}
+
+/* An fexit program on inet_csk_accept, with bpf_get_func_ret (with_call)
+ * or without. Returns the fd or -errno. */
+static int load_fexit(int btf_id, bool with_call)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10,
+		  .off = -8 },
+		/* r2 = r10 - 8; r1 is the context */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2,
+		  .imm = -8 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_func_ret },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = BPF_TRACE_FEXIT,
+		    .attach_btf_id = btf_id);
+	int fd;
+
+	if (!with_call) /* the last two: r0 = 0; exit */
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "probe_fexit",
+				   "GPL", insns + 4, 2, &opts);
+	else
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "probe_func_ret",
+				   "GPL", insns,
+				   sizeof(insns) / sizeof(insns[0]), &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+static void probe_func_ret(struct variant_features *v, int btf_id)
+{
+	int fd;
+
+	if (btf_id <= 0) {
+		set_why(v, VF_FUNC_RET, "%s",
+			"inet_csk_accept is not in kernel BTF");
+		return;
+	}
+	/* moot where fexit itself is refused (fentry: says why) */
+	fd = load_fexit(btf_id, false);
+	if (fd < 0) {
+		v->known[VF_FUNC_RET] = false;
+		set_why(v, VF_FUNC_RET, "not known: fexit programs refused "
+			"(%s)", strerror(-fd));
+		return;
+	}
+	close(fd);
+	fd = load_fexit(btf_id, true);
+	if (fd >= 0) {
+		v->have[VF_FUNC_RET] = true;
+		close(fd);
+	} else {
+		set_why(v, VF_FUNC_RET, "%s",
+			"bpf_get_func_ret missing (needs Linux 5.17)");
+	}
+}
+
+static void probe_attach_cookie(struct variant_features *v)
+{
+	int ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+					  BPF_FUNC_get_attach_cookie, NULL);
+
+	if (ret > 0) {
+		v->have[VF_ATTACH_COOKIE] = true;
+	} else if (ret == 0) {
+		set_why(v, VF_ATTACH_COOKIE, "%s", "bpf_get_attach_cookie "
+			"missing (needs Linux 5.15)");
+	} else if (denied(-ret)) {
+		v->known[VF_ATTACH_COOKIE] = false;
+		set_why(v, VF_ATTACH_COOKIE, "not known: %s", strerror(-ret));
+	} else {
+		set_why(v, VF_ATTACH_COOKIE, "cannot probe for it (%s)",
+			strerror(-ret));
+	}
+}
+
+/* inet_csk_accept's BTF id, its argument count in v->accept_nargs. */
+static int find_accept(struct variant_features *v, const char *btf_path)
+{
+	struct btf *btf = btf_path && *btf_path &&
+					  strcmp(btf_path, VMLINUX_BTF) ?
+				  btf__parse(btf_path, NULL) :
+				  btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, "inet_csk_accept", BTF_KIND_FUNC);
+	if (id > 0) {
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+		if (t && btf_is_func_proto(t))
+			v->accept_nargs = btf_vlen(t);
+	}
+	btf__free(btf);
+	return id;
+}
+
+/*
+ * HTTPTRACE_WITHOUT="atomic fetch,fexit return value": features taken as
+ * missing, so that the variants older kernels get are tested on a new
+ * one (tests/bpf, tests/kernels).
+ */
+static void apply_without(struct variant_features *v)
+{
+	const char *without = getenv("HTTPTRACE_WITHOUT");
+
+	if (!without || !*without)
+		return;
+	for (int i = 0; i < VF_COUNT; i++) {
+		if (!strstr(without, feature_names[i]) || !v->have[i])
+			continue;
+		v->have[i] = false;
+		set_why(v, i, "%s", "taken as missing (HTTPTRACE_WITHOUT)");
+	}
+}
+
+void variants_probe(struct variant_features *v, const char *btf_path)
+{
+	memset(v, 0, sizeof(*v));
+	for (int i = 0; i < VF_COUNT; i++)
+		v->known[i] = true;
+	probe_atomic_fetch(v);
+	probe_func_ret(v, find_accept(v, btf_path));
+	probe_attach_cookie(v);
+	apply_without(v);
+}
+
+struct httptrace_bpf *variants_open(const struct variant_features *v,
+				    const struct bpf_object_open_opts *opts)
+{
+	struct httptrace_bpf *skel = calloc(1, sizeof(*skel));
+	int err;
+
+	if (!skel) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = httptrace_bpf__create_skeleton(skel);
+	if (err)
+		goto fail;
+	/* the same source and so the same programs, maps and globals: the
+	 * skeleton's names find them in either object */
+	if (!v->have[VF_ATOMIC_FETCH])
+		skel->skeleton->data = (void *)httptrace_unnumbered_bpf__elf_bytes(
+			&skel->skeleton->data_sz);
+	err = bpf_object__open_skeleton(skel->skeleton, opts);
+	if (err)
+		goto fail;
+	if (bpf_map__value_size(skel->maps.rodata) != sizeof(*skel->rodata)) {
+		err = -EPROTO;
+		goto fail;
+	}
+	return skel;
+fail:
+	httptrace_bpf__destroy(skel);
+	errno = -err;
+	return NULL;
+}
+
+static bool accept_args_usable(const struct variant_features *v)
+{
+	return v->accept_nargs >= 2 && v->accept_nargs <= 5;
+}
+
+void variants_select(struct httptrace_bpf *skel,
+		     const struct variant_features *v, enum attach_mode mode)
+{
+	bool fentry = mode == ATTACH_FENTRY, kprobe = mode == ATTACH_KPROBE;
+	bool func_ret = v->have[VF_FUNC_RET];
+
+	bpf_program__set_autoload(skel->progs.fentry_tcp_connect, fentry);
+	bpf_program__set_autoload(skel->progs.fexit_inet_csk_accept,
+				  fentry && func_ret);
+	bpf_program__set_autoload(skel->progs.fexit_inet_csk_accept_args,
+				  fentry && !func_ret &&
+					  accept_args_usable(v));
+	bpf_program__set_autoload(skel->progs.kprobe_tcp_connect, kprobe);
+	bpf_program__set_autoload(skel->progs.kretprobe_inet_csk_accept,
+				  kprobe);
+	skel->rodata->accept_nargs = (__u32)v->accept_nargs;
+	skel->rodata->connect_via_state_change = mode == ATTACH_TRACEPOINT;
+}
+
+const char *variants_chosen(const struct variant_features *v,
+			    enum variant_feature i, char *buf, size_t len)
+{
+	switch (i) {
+	case VF_ATOMIC_FETCH:
+		snprintf(buf, len, "%s", v->have[i] ?
+			 "records numbered per connection (atomic "
+			 "fetch-and-add)" :
+			 "records not numbered: losses counted per "
+			 "connection and carried by its next record");
+		break;
+	case VF_FUNC_RET:
+		if (v->have[i])
+			snprintf(buf, len, "fexit accept reads "
+				 "bpf_get_func_ret (fentry mode)");
+		else if (accept_args_usable(v))
+			snprintf(buf, len, "fexit accept reads its arguments "
+				 "(%d in BTF; fentry mode)", v->accept_nargs);
+		else
+			snprintf(buf, len, "no fexit accept: the accepted "
+				 "socket from its fd (fentry mode)");
+		break;
+	case VF_ATTACH_COOKIE:
+		snprintf(buf, len, "%s", v->have[i] ?
+			 "TLS probes: one program for all functions, told "
+			 "apart by the cookie (with uprobe_multi links)" :
+			 "TLS probes: a program per function");
+		break;
+	default:
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
