@@ -174,18 +174,24 @@ static int find_accept(struct variant_features *v, const char *btf_path)
 }
 
 /*
- * HTTPTRACE_WITHOUT="atomic fetch,fexit return value": features taken as
- * missing, so that the variants older kernels get are tested on a new
- * one (tests/bpf, tests/kernels).
+ * HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie (the
+ * names with dashes for spaces, so that a kernel command line can carry
+ * it to a guest's init): features taken as missing, so that the
+ * variants older kernels get are tested on a new one.
  */
 static void apply_without(struct variant_features *v)
 {
 	const char *without = getenv("HTTPTRACE_WITHOUT");
+	char dashed[64];
 
 	if (!without || !*without)
 		return;
 	for (int i = 0; i < VF_COUNT; i++) {
-		if (!strstr(without, feature_names[i]) || !v->have[i])
+		snprintf(dashed, sizeof(dashed), "%s", feature_names[i]);
+		for (char *c = dashed; *c; c++)
+			if (*c == ' ')
+				*c = '-';
+		if (!strstr(without, dashed) || !v->have[i])
 			continue;
 		v->have[i] = false;
 		set_why(v, i, "%s", "taken as missing (HTTPTRACE_WITHOUT)");

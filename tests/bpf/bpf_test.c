@@ -598,12 +598,36 @@ static const char resp[] = "HTTP/1.1 204 No Content\r\n\r\n";
 
 /* ---- tests -------------------------------------------------------------- */
 
+/*
+ * In fentry and kprobe modes the accepted socket is inet_csk_accept's
+ * return (fexit, either variant, or kretprobe), kept in the thread's
+ * pending_accepts slot; the ACCEPT record's addresses were read from it.
+ * Were it NULL, the fd would have led to the socket all the same and the
+ * records would not tell: the slot does.
+ */
+static void check_accept_socket_from_return(void)
+{
+	struct { __u64 ts, sk; } pa = { 0, 0 };
+	__u32 tid = (__u32)gettid();
+
+	if (bpf_map__lookup_elem(skel->maps.pending_accepts, &tid, sizeof(tid),
+				 &pa, sizeof(pa), 0)) {
+		CHECK(!"no pending_accepts slot for this thread");
+		return;
+	}
+	if (attach_mode == ATTACH_TRACEPOINT)
+		CHECK(pa.sk == 0);
+	else
+		CHECK(pa.sk != 0);
+}
+
 static void test_connect_accept_close(void)
 {
 	struct pair p;
 	int fd;
 
 	ASSERT(open_pair(&p) == 0);
+	check_accept_socket_from_return();
 	close(p.cli.fd);
 	want_conn(HT_EV_CLOSE, &p.cli, HT_SRC_SYSCALL, 0, false, false);
 	ASSERT(expect_records() == 0);
