@@ -68,6 +68,14 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->watch_exec = opts->n_pids == 0;
 	variants_select(skel, v, mode);
+	for (int i = 0; i < VF_COUNT; i++) {
+		char what[200];
+
+		log_verbose("variant: %s (%s: %s)",
+			    variants_chosen(v, i, what, sizeof(what)),
+			    variants_feature_name(i),
+			    v->have[i] ? "yes" : v->why[i]);
+	}
 	ret = select_uprobe_way(skel, uprobe_multi);
 	if (ret) {
 		tracer_errstr(ret, msg, sizeof(msg));
