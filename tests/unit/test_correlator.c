@@ -175,7 +175,21 @@ struct cn {
 	uint64_t gen;
 	uint32_t seq;
 	const char *comm;
+	/* records as kernels without atomic fetch send them: not
+	 * numbered, each with the count lost since the last one sent (the
+	 * numbers skipped since `sent`) */
+	bool unnumbered;
+	uint32_t sent;
 };
+
+/* The record's seq field; k->seq++ between two records is one lost. */
+static uint32_t take_seq(struct cn *k)
+{
+	uint32_t lost = k->seq - k->sent;
+
+	k->sent = ++k->seq;
+	return k->unnumbered ? HT_SEQ_UNNUMBERED | lost : k->seq - 1;
+}
 
 static struct ht_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d,
 			 uint16_t port)
@@ -221,7 +235,7 @@ static void mk_conn(struct rec *r, struct cn *k, uint32_t type, uint64_t ts,
 	ev->conn.tgid = k->tgid;
 	ev->conn.fd = k->fd;
 	ev->conn.gen = k->gen;
-	ev->seq = k->seq++;
+	ev->seq = take_seq(k);
 	ev->role = type == HT_EV_ACCEPT ? HT_ROLE_SERVER : HT_ROLE_CLIENT;
 	ev->err = err;
 	ev->saddr = saddr;
@@ -239,7 +253,7 @@ static void mk_data(struct rec *r, struct cn *k, int dir, uint64_t enter,
 	ev->conn.tgid = k->tgid;
 	ev->conn.fd = k->fd;
 	ev->conn.gen = k->gen;
-	ev->seq = k->seq++;
+	ev->seq = take_seq(k);
 	ev->direction = (uint8_t)dir;
 	ev->call = dir == HT_DIR_EGRESS ? HT_IO_WRITE : HT_IO_READ;
 	ev->enter_ns = enter;
@@ -914,11 +928,12 @@ static void test_pipelined(void)
 	correlator_free(c);
 }
 
-static void test_seq_gap(void)
+static void seq_gap_case(bool unnumbered)
 {
 	struct correlator *c = setup(NULL);
 	struct cn k = client(c);
 
+	k.unnumbered = unnumbered;
 	connected(&k);
 	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
 	k.seq++; /* one record lost */
@@ -952,6 +967,38 @@ static void test_seq_gap(void)
 	CHECK(out.tl[2].complete);
 	CHECK_STR(out.tl[2].error, "");
 	CHECK_INT(out.tl[2].status, 200);
+	correlator_free(c);
+}
+
+static void test_seq_gap(void)
+{
+	seq_gap_case(false);
+}
+
+/* The same from a kernel without atomic fetch: the record after the lost
+ * one says one was lost, and the timelines are the same. */
+static void test_seq_gap_unnumbered(void)
+{
+	seq_gap_case(true);
+}
+
+/* Unnumbered records that no loss separates all count, even two sent by
+ * two CPUs at once with the same count (0): none is taken as stale. */
+static void test_unnumbered_no_loss(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	k.unnumbered = true;
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(out.n, 1);
+	CHECK(out.tl[0].complete);
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(correlator_stats(c)->gaps, 0);
+	CHECK_INT(correlator_stats(c)->stale_records, 0);
 	correlator_free(c);
 }
 
@@ -2137,7 +2184,7 @@ static void tls_call(struct cn *k, uint64_t enter, uint64_t ts, int64_t ret,
 	ev->conn.tgid = k->tgid;
 	ev->conn.fd = k->fd;
 	ev->conn.gen = k->gen;
-	ev->seq = k->seq++;
+	ev->seq = take_seq(k);
 	ev->lib = lib;
 	ev->op = op;
 	ev->enter_ns = enter;
@@ -2983,6 +3030,8 @@ int main(int argc, char **argv)
 	RUN(test_keep_alive);
 	RUN(test_pipelined);
 	RUN(test_seq_gap);
+	RUN(test_seq_gap_unnumbered);
+	RUN(test_unnumbered_no_loss);
 	RUN(test_seq_gap_pipelined);
 	RUN(test_server_accept_lost);
 	RUN(test_garbage_after_exchange);
