@@ -160,6 +160,9 @@ test-unit: $(UNIT_BINS) $(UNIT_ASAN)
 # mode: -m kprobe or -m fentry (the kernel matrix runs all three).
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)
+	$(Q)echo "bpf: again with the variants of kernels before 5.12 (HTTPTRACE_WITHOUT)"
+	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie \
+		$(BPF_TEST)
 
 # New inputs go to a scratch corpus (first directory); the committed seeds
 # (second) are only read, so a test run never dirties the tree.

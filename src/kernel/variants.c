@@ -65,7 +65,6 @@ static void probe_atomic_fetch(struct variant_features *v)
 		v->have[VF_ATOMIC_FETCH] = true;
 		close(fd);
 	} else if (denied(errno)) {
-		v->known[VF_ATOMIC_FETCH] = false;
 		set_why(v, VF_ATOMIC_FETCH, "not known: %s", strerror(errno));
 	} else {
 		set_why(v, VF_ATOMIC_FETCH, "%s", "BPF atomic fetch refused "
@@ -116,7 +115,6 @@ static void probe_func_ret(struct variant_features *v, int btf_id)
 	/* moot where fexit itself is refused (fentry: says why) */
 	fd = load_fexit(btf_id, false);
 	if (fd < 0) {
-		v->known[VF_FUNC_RET] = false;
 		set_why(v, VF_FUNC_RET, "not known: fexit programs refused "
 			"(%s)", strerror(-fd));
 		return;
@@ -143,7 +141,6 @@ static void probe_attach_cookie(struct variant_features *v)
 		set_why(v, VF_ATTACH_COOKIE, "%s", "bpf_get_attach_cookie "
 			"missing (needs Linux 5.15)");
 	} else if (denied(-ret)) {
-		v->known[VF_ATTACH_COOKIE] = false;
 		set_why(v, VF_ATTACH_COOKIE, "not known: %s", strerror(-ret));
 	} else {
 		set_why(v, VF_ATTACH_COOKIE, "cannot probe for it (%s)",
@@ -201,8 +198,6 @@ static void apply_without(struct variant_features *v)
 void variants_probe(struct variant_features *v, const char *btf_path)
 {
 	memset(v, 0, sizeof(*v));
-	for (int i = 0; i < VF_COUNT; i++)
-		v->known[i] = true;
 	probe_atomic_fetch(v);
 	probe_func_ret(v, find_accept(v, btf_path));
 	probe_attach_cookie(v);

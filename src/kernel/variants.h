@@ -30,9 +30,9 @@ enum variant_feature {
 };
 
 struct variant_features {
+	/* not found, or not known (why says "not known: ..."): the variant
+	 * that needs less */
 	bool have[VF_COUNT];
-	/* not probed (no privileges, no BTF): the variant that needs least */
-	bool known[VF_COUNT];
 	char why[VF_COUNT][VARIANT_WHY_MAX];
 	/* inet_csk_accept's argument count in kernel BTF, 0 if not found */
 	int accept_nargs;

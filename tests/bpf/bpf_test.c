@@ -13,6 +13,10 @@
  *   build/tests/bpf_test -m kprobe      attach mode: tracepoint (the
  *                                       default), kprobe or fentry
  *
+ * The programs' variants are the tracer's for this kernel
+ * (src/kernel/variants.c); HTTPTRACE_WITHOUT=atomic-fetch,... runs the
+ * ones older kernels get (`make test-bpf` runs both).
+ *
  * Not root, or the programs do not load: SKIP, or a failure when
  * CI=true. Uprobes (getaddrinfo, TLS libraries) are not loaded here;
  * the end-to-end tests cover them with real libraries.
@@ -1302,6 +1306,12 @@ int main(int argc, char **argv)
 		}
 		printf("bpf: SKIP: %s\n", err);
 		return 0;
+	}
+	for (int i = 0; i < VF_COUNT; i++) {
+		char what[200];
+
+		printf("bpf: %s mode, %s\n", mode,
+		       variants_chosen(&variants, i, what, sizeof(what)));
 	}
 	run_all();
 	unload();
