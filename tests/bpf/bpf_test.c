@@ -993,6 +993,82 @@ static void test_capture_cap(void)
 	close_pair(&p);
 }
 
+/* The client's data records of one connection, read by a ring reader of
+ * their own (test_ring_full). */
+struct conn_records {
+	__u64 gen;
+	int n;
+	__u32 last_seq;
+};
+
+static int count_conn_records(void *ctx, void *data, size_t size)
+{
+	struct conn_records *cr = ctx;
+	const struct ht_data_event *d = data;
+
+	if (size >= sizeof(*d) && d->hdr.type == HT_EV_DATA &&
+	    d->conn.gen == cr->gen) {
+		cr->n++;
+		cr->last_seq = d->seq;
+	}
+	return 0;
+}
+
+/*
+ * Records the ring buffer had no room for: the connection's next record
+ * that fits shows them, as a jump in its number (atomic fetch) or as the
+ * count it carries (without: bpf/core_fixes.bpf.h). The ring is filled
+ * without being read, then read whole, then one more write goes out.
+ */
+static void test_ring_full(void)
+{
+	static char chunk[HT_DEFAULT_CAPTURE];
+	struct conn_records cr = { 0 };
+	struct ring_buffer *own;
+	__u32 first_seq;
+	struct pair p;
+	int writes, lost;
+
+	memset(chunk, 'x', sizeof(chunk));
+	memcpy(chunk, "POST / HTTP/1.1\r\n", 17);
+	ASSERT(open_pair(&p) == 0);
+	cr.gen = p.cli.gen;
+	first_seq = p.cli.seq;
+	/* a record of the chunk's size per write and per read: the ring
+	 * is full long before the end */
+	writes = (int)(bpf_map__max_entries(skel->maps.events) /
+		       sizeof(chunk)) + 16;
+	for (int i = 0; i < writes; i++) {
+		ASSERT_INT(write(p.cli.fd, chunk, sizeof(chunk)),
+			   sizeof(chunk));
+		ASSERT_INT(recv(p.srv.fd, chunk, sizeof(chunk), MSG_WAITALL),
+			   sizeof(chunk));
+	}
+	own = ring_buffer__new(bpf_map__fd(skel->maps.events),
+			       count_conn_records, &cr, NULL);
+	ASSERT(own != NULL);
+	ring_buffer__consume(own);
+	lost = writes - cr.n;
+	CHECK(cr.n > 0);
+	CHECK(lost > 0);
+	ASSERT_INT(write(p.cli.fd, S(req)), sizeof(req) - 1);
+	ring_buffer__consume(own);
+	ring_buffer__free(own);
+	CHECK_INT(cr.n, writes - lost + 1);
+	if (variants.have[VF_ATOMIC_FETCH])
+		CHECK_INT(cr.last_seq, first_seq + writes);
+	else
+		CHECK_INT(cr.last_seq, HT_SEQ_UNNUMBERED | (__u32)lost);
+	/* what is left is the server's: not counted above */
+	ring_buffer__consume(rb);
+	n_recs = n_wants = n_lost = 0;
+	close(p.cli.fd);
+	close(p.srv.fd);
+	close(p.lst);
+	ring_buffer__consume(rb);
+	n_recs = n_wants = n_lost = 0;
+}
+
 /* The end of the stream and errors are records too, without bytes. */
 static void test_eof_and_error(void)
 {
@@ -1248,6 +1324,7 @@ static void run_all(void)
 	RUN_BPF(test_udp_untracked);
 	RUN_BPF(test_capture_cap);
 	RUN_BPF(test_eof_and_error);
+	RUN_BPF(test_ring_full);
 	RUN_BPF(test_not_http);
 	RUN_BPF(test_pid_filter);
 	/* last: counts what the tests above expected */
