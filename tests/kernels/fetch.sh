@@ -125,7 +125,7 @@ fetch_one() {
 		done
 		if [ -z "$found" ]; then
 			log "$name: no vmlinuz in $pkg (or linux-binary-$krel)"
-			rm -rf "$tmp" "$dir/$krel"
+			rm -rf "$tmp" "${dir:?}/$krel"
 			return 1
 		fi
 		cp "$found" "$dir/$krel/vmlinuz"
