@@ -58,8 +58,9 @@ BPF_TEST    := $(BUILD)/tests/bpf_test
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
-# ht_tls_peek_client needs libssl-dev, a test dependency: not in `make`
-TEST_FIXTURE_BINS := $(BUILD)/fixtures/ht_tls_peek_client
+# the TLS fixtures need libssl-dev, a test dependency: not in `make`
+TEST_FIXTURE_BINS := $(BUILD)/fixtures/ht_tls_peek_client \
+		     $(BUILD)/fixtures/ht_tls_pair
 FIXTURE_BINS := $(filter-out $(TEST_FIXTURE_BINS), \
 		$(patsubst tests/fixtures/%.c,$(BUILD)/fixtures/%, \
 			   $(FIXTURE_SRCS)))
@@ -114,6 +115,7 @@ $(BUILD)/httptrace-bpf: $(OBJS)
 
 # fixtures that need more than libc say so here
 FIXTURE_LIBS_ht_tls_peek_client := -lssl -lcrypto
+FIXTURE_LIBS_ht_tls_pair := -lssl -lcrypto
 
 $(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
 	$(call msg,CC,$@)

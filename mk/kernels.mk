@@ -60,6 +60,7 @@ initramfs: $(INITRAMFS)
 $(INITRAMFS): $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES) \
 	      $(BUILD)/fixtures/ht_test_server \
 	      $(BUILD)/fixtures/ht_test_client \
+	      $(BUILD)/fixtures/ht_tls_pair \
 	      $(INITRAMFS_FILES) tests/kernels/cases.txt
 	$(call msg,CPIO,$@)
 	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@ $(BUILD)/fixtures

@@ -7,7 +7,8 @@
 #
 #   make test-kernels-broken          # or: tests/kernels/broken.sh [NAME]
 #
-# NAME is a matrix name (default: the first line of matrix.txt). The copy
+# NAME is a matrix name (default: the first line of matrix.txt that is not
+# 5.10, whose programs load only with the variants of issue 11). The copy
 # and its build live in $BUILD/kernels-broken. Last line:
 # "kernels-broken: 1 passed, 0 failed" (or 0 passed, 1 failed).
 set -u
@@ -17,7 +18,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
 work=$BUILD/kernels-broken
 name=${1:-$(grep -v '^[[:space:]]*#' "$here/matrix.txt" |
-	grep -v '^[[:space:]]*$' | head -n 1 | awk '{print $1}')}
+	grep -v '^[[:space:]]*$' | awk '$1 != "5.10" { print $1; exit }')}
 
 verdict() {
 	echo "kernels-broken: $*"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the kernel matrix needs on the host, when it is missing:
 # QEMU (qemu-system-x86), a static busybox for the guest (busybox-static),
-# cpio, and the Debian keyring that fetch.sh's private apt sources use.
+# cpio, libssl-dev and openssl (the https case), and the Debian keyring
+# that fetch.sh's private apt sources use.
 set -eu
 need=""
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need="$need qemu-system-x86"
@@ -14,6 +15,10 @@ for b in /bin/busybox /usr/bin/busybox; do
 	fi
 done
 [ $static_busybox = 1 ] || need="$need busybox-static"
+# the https case: ht_tls_pair is built against libssl, the guest's
+# certificate made with the openssl CLI
+[ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] ||
 	need="$need debian-archive-keyring"
 [ -n "$need" ] || exit 0

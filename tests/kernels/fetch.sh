@@ -106,9 +106,33 @@ fetch_one() {
 		deb=$(ls "$tmp"/*.deb)
 		mkdir -p "$tmp/x"
 		dpkg-deb -x "$deb" "$tmp/x"
+		# Since 7.x (sid) linux-image-* is an empty package: vmlinuz
+		# is in linux-binary-*, the config in linux-base-*, both
+		# under /usr/lib/modules/KREL/.
+		if [ ! -f "$tmp/x/boot/vmlinuz-$krel" ]; then
+			for p in "linux-binary-$krel" "linux-base-$krel"; do
+				log "$name: downloading $p"
+				# shellcheck disable=SC2086
+				(cd "$tmp" && apt-get $APTOPTS -qq download "$p" >&2)
+				dpkg-deb -x "$(ls "$tmp/$p"_*.deb)" "$tmp/x"
+			done
+		fi
 		mkdir -p "$dir/$krel"
-		cp "$tmp/x/boot/vmlinuz-$krel" "$dir/$krel/vmlinuz"
-		cp "$tmp/x/boot/config-$krel" "$dir/$krel/config" 2>/dev/null || true
+		found=""
+		for v in "$tmp/x/boot/vmlinuz-$krel" \
+			"$tmp/x/usr/lib/modules/$krel/vmlinuz"; do
+			[ -f "$v" ] && found=$v && break
+		done
+		if [ -z "$found" ]; then
+			log "$name: no vmlinuz in $pkg (or linux-binary-$krel)"
+			rm -rf "$tmp" "${dir:?}/$krel"
+			return 1
+		fi
+		cp "$found" "$dir/$krel/vmlinuz"
+		for c in "$tmp/x/boot/config-$krel" \
+			"$tmp/x/usr/lib/modules/$krel/config"; do
+			[ -f "$c" ] && cp "$c" "$dir/$krel/config" && break
+		done
 		basename "$deb" > "$dir/$krel/deb"
 		rm -rf "$tmp"
 		# keep only the newest kernel of this NAME

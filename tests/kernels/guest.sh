@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside a kernel-matrix guest (busybox sh, started by /init): for
 # each attach mode, the static tracer against the fixture server and
-# client on 127.0.0.1 and ::1, then tests/fixtures/ht_check_timeline on
+# client on 127.0.0.1 and ::1 (and an HTTPS client and server on libssl,
+# tests/fixtures/ht_tls_pair), then tests/fixtures/ht_check_timeline on
 # its --json output; and tests/bpf/bpf_test in each mode (case "bpf").
 # Prints one line per mode and case:
 #
@@ -96,6 +97,27 @@ if [ -x /bin/ht_test_server_dyn ]; then
 	echo "GUEST dynamic server: 127.0.0.1:${PD:-none} (pid $SERVER_PID_dyn)"
 fi
 
+# The https case: a server on the host's libssl (ht_tls_pair, dynamically
+# linked) runs from before the tracer starts, so the tracer finds libssl in
+# its maps and puts the TLS uprobes on that file, where the client's calls
+# hit them too.
+PT=""
+if [ -x /bin/ht_tls_pair ] && [ -f /etc/ht-tls.crt ]; then
+	rm -f "$T/port.tls"
+	ht_tls_pair serve --cert /etc/ht-tls.crt --key /etc/ht-tls.key \
+		--port-file "$T/port.tls" --max-seconds 1200 \
+		>"$T/server.tls.log" 2>&1 &
+	TLS_SERVER_PID=$!
+	i=0
+	while [ $i -lt 100 ] && [ ! -s "$T/port.tls" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	PT=$(cat "$T/port.tls" 2>/dev/null)
+	echo "GUEST tls server: 127.0.0.1:${PT:-none} (pid $TLS_SERVER_PID); libssl: $(grep -m1 -o '/[^ ]*libssl[^ ]*' "/proc/$TLS_SERVER_PID/maps")"
+	[ -n "$PT" ] || logf "server.tls" "$T/server.tls.log"
+fi
+
 # ---- clients --------------------------------------------------------------
 
 # run_client NAME ARGS...: runs ht_test_client, sets CPID and CRC; its
@@ -137,6 +159,16 @@ run_clients() {
 					--mode single "/dns-$mode"
 				CLIENT=
 			fi ;;
+		https)
+			if [ -n "$PT" ]; then
+				timeout 60 ht_tls_pair get "$PT" "/https-$mode" \
+					/etc/ht-tls.crt >"$T/$mode.https.out" \
+					2>"$T/$mode.https.err" &
+				CPID=$!
+				wait $CPID
+				echo $? >"$T/$mode.https.rc"
+				echo "$CPID" >"$T/$mode.https.pid"
+			fi ;;
 		server)
 			# the server's side of a fresh connection; not of "new":
 			# the fixture server sat in accept() since before this
@@ -155,6 +187,10 @@ client_problem() {
 	rc=$(cat "$T/$mode.$c.rc" 2>/dev/null)
 	if [ "$c" = dns ] && [ -z "$PD" ]; then
 		echo "no dynamically linked fixtures in the initramfs (or their server did not start)"
+		return
+	fi
+	if [ "$c" = https ] && [ -z "$PT" ]; then
+		echo "no ht_tls_pair and certificate in the initramfs (or its server did not start)"
 		return
 	fi
 	case $c in
@@ -179,6 +215,7 @@ check_case() { # mode case json
 	ipv6) set -- --pid "$pid" --port "$P6" --target "/v6-$mode" ;;
 	server) set -- --pid "$SERVER_PID_v4" --port "$P4" --target "/server-$mode" ;;
 	dns) set -- --pid "$pid" --port "$PD" --target "/dns-$mode" --host "$DNS_NAME" ;;
+	https) set -- --pid "$pid" --port "$PT" --target "/https-$mode" --host localhost ;;
 	*) echo "FAIL unknown case $c"; return ;;
 	esac
 	ht_check_timeline --case "$c" --verbose "$@" \

@@ -7,9 +7,11 @@
 # busybox (Debian's busybox-static) and the static binaries from
 # STATIC_DIR: httptrace-bpf, ht_test_server, ht_test_client,
 # ht_check_timeline, bpf_test. With FIXTURES_DIR (the normal build's), also the
-# dynamically linked ht_test_server and ht_test_client as *_dyn and the
-# host's shared libraries they need (glibc): the "dns" case needs a libc
-# for the getaddrinfo uprobes. PLACEHOLDER=1 allows a missing httptrace-bpf (the
+# dynamically linked ht_test_server and ht_test_client as *_dyn,
+# ht_tls_pair (an HTTPS server and client on the host's libssl), the host's
+# shared libraries they need (glibc, libssl, libcrypto) and a self-signed
+# certificate in /etc/ht-tls.{crt,key}: the "dns" case needs a libc for
+# the getaddrinfo uprobes, the "https" case a libssl for the TLS uprobes. PLACEHOLDER=1 allows a missing httptrace-bpf (the
 # guest then runs the fixtures only; see guest.sh htplaceholder=1).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,13 +57,17 @@ for f in httptrace-bpf ht_test_server ht_test_client ht_check_timeline \
 	strip "$stage/bin/$f" 2>/dev/null || true
 done
 if [ -n "$fixtures" ]; then
-	for f in ht_test_server ht_test_client; do
+	for f in ht_test_server ht_test_client ht_tls_pair; do
 		if [ ! -x "$fixtures/$f" ]; then
-			echo "mkinitramfs: $fixtures/$f is missing (make fixtures)" >&2
+			echo "mkinitramfs: $fixtures/$f is missing (make fixtures; ht_tls_pair needs libssl-dev)" >&2
 			exit 1
 		fi
-		cp "$fixtures/$f" "$stage/bin/${f}_dyn"
-		strip "$stage/bin/${f}_dyn" 2>/dev/null || true
+		# ht_tls_pair is only built dynamically: it is there for the
+		# libssl it loads
+		dst=$f
+		[ "$f" = ht_tls_pair ] || dst=${f}_dyn
+		cp "$fixtures/$f" "$stage/bin/$dst"
+		strip "$stage/bin/$dst" 2>/dev/null || true
 		# the libraries and the loader, at the paths they have here
 		ldd "$fixtures/$f" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' |
 		while read -r lib; do
@@ -69,6 +75,19 @@ if [ -n "$fixtures" ]; then
 			cp -L "$lib" "$stage$lib"
 		done
 	done
+fi
+if [ -n "$fixtures" ]; then
+	# the https case's server certificate, made for each initramfs
+	if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 3650 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+		-keyout "$stage/etc/ht-tls.key" -out "$stage/etc/ht-tls.crt" \
+		2>"$stage/openssl.err"; then
+		echo "mkinitramfs: openssl req failed (apt-get install openssl):" >&2
+		cat "$stage/openssl.err" >&2
+		exit 1
+	fi
+	rm -f "$stage/openssl.err"
 fi
 cp "$here/init" "$stage/init"
 cp "$here/guest.sh" "$here/cases.txt" "$stage/"
