@@ -29,6 +29,9 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	     -iquote include -iquote src -I$(BUILD) -DHTTPTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS   = -MMD -MP
 LDLIBS    += -lbpf -lelf -lz
+# the unit tests build HTTP/2 header blocks with libnghttp2's deflater
+TEST_LIBS := -lz $(shell pkg-config --libs libnghttp2 2>/dev/null || \
+			 echo -lnghttp2)
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
 	     -Wall -Wno-unused-function
@@ -130,12 +133,13 @@ $(BUILD)/asan/%.o: src/%.c | $(BUILD)/asan
 
 $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(PURE_OBJS) -o $@ -lz
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(PURE_OBJS) -o $@ \
+		$(TEST_LIBS)
 
 $(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_OBJS) | $(BUILD)/tests-asan
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests/unit $< \
-		$(ASAN_OBJS) -o $@ -lz
+		$(ASAN_OBJS) -o $@ $(TEST_LIBS)
 
 # The BPF programs alone, loaded from the skeleton (tests/bpf/), with the
 # variants the tracer would choose (variants.o).
@@ -228,7 +232,7 @@ $(BUILD)/tsan/tests/%: tests/unit/%.c \
 	$(call msg,CC-TSAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -Itests/unit \
-		$(filter %.c %.o,$^) -o $@ -lz
+		$(filter %.c %.o,$^) -o $@ $(TEST_LIBS)
 
 .PHONY: test-tsan
 test-tsan: $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT) \
