@@ -50,6 +50,7 @@ struct h2_conn {
 	bool goaway;                 /* a GOAWAY was seen: */
 	int goaway_side;             /* SIDE_REQ (client) or SIDE_RESP */
 	uint32_t goaway_code;
+	bool goaway_unknown;         /* its payload was not captured */
 };
 
 static struct h2_conn *h2_state(const struct conn *conn)
@@ -115,8 +116,22 @@ static void streams_lost(struct h2_conn *hc, struct tl_error why)
 	}
 }
 
+/* Frames of a direction were not captured: the streams open may have
+ * lost any of theirs. */
+static void streams_unknown(struct h2_conn *hc)
+{
+	struct pending_req *r;
+
+	list_for_each_entry(r, &hc->conn->reqs, link)
+		if (r->stream_id)
+			req_mark_incomplete(r, TL_ERROR(INCOMPLETE,
+						       "HTTP/2 frames lost: "
+						       "stream state unknown"));
+}
+
 /* The connection ended with streams open: each failed, in words of
- * who ended it. */
+ * who ended it; one whose frames were lost may have ended unseen, and
+ * ends where it was last seen, with the words of what was lost. */
 static void streams_closed(struct h2_conn *hc, uint64_t ts, bool by_peer)
 {
 	struct pending_req *r, *next;
@@ -127,9 +142,14 @@ static void streams_closed(struct h2_conn *hc, uint64_t ts, bool by_peer)
 
 		if (!r->stream_id)
 			continue;
+		if (r->incomplete) {
+			stream_end(hc, r, req_last_seen(r), TL_NO_ERROR);
+			continue;
+		}
 		if (hc->goaway) {
 			snprintf(words, sizeof(words),
 				 "connection closed by GOAWAY (%s) %s",
+				 hc->goaway_unknown ? "error code not captured" :
 				 h2_error_name(hc->goaway_code, name,
 					       sizeof(name)),
 				 r->resp_started ? "mid-response" :
@@ -339,7 +359,7 @@ static void rst_stream(struct h2_conn *hc, int side, const struct h2_frame *f)
 	if (!r)
 		return;
 	snprintf(words, sizeof(words), "stream reset by the %s (RST_STREAM %s)",
-		 side_name(side),
+		 side_name(side), f->payload_unknown ? "error code not captured" :
 		 h2_error_name(f->error_code, name, sizeof(name)));
 	stream_end(hc, r, f->ts_ns, TL_ERROR(STREAM_RESET, words));
 }
@@ -355,9 +375,11 @@ static void goaway(struct h2_conn *hc, int side, const struct h2_frame *f)
 	hc->goaway = true;
 	hc->goaway_side = side;
 	hc->goaway_code = f->error_code;
+	hc->goaway_unknown = f->payload_unknown;
 	/* the server's GOAWAY refuses client streams; the client's
-	 * refuses pushed ones, which are not followed */
-	if (side != SIDE_RESP)
+	 * refuses pushed ones, which are not followed; which were
+	 * refused is not known when the frame was not captured */
+	if (side != SIDE_RESP || f->payload_unknown)
 		return;
 	snprintf(words, sizeof(words),
 		 "stream not processed: GOAWAY (%s) from the server",
@@ -389,15 +411,17 @@ static void h2_on_frame(void *user, enum h2_dir dir, const struct h2_frame *f)
 		goaway(hc, side, f);
 		break;
 	case H2_FRAME_LOST:
-		/* where frames begin is not known: what the open streams
-		 * did since is not either */
-		streams_lost(hc, hc->in_gap ?
-			     TL_ERROR(RECORDS_LOST,
-				      "records lost: HTTP/2 stream state "
-				      "unknown") :
-			     TL_ERROR(INCOMPLETE,
-				      "HTTP/2 frames lost: stream state "
-				      "unknown"));
+		/* where the direction's frames begin is not known until it
+		 * comes back at a record that is frames exactly: what the
+		 * open streams did meanwhile is not either. Lost records
+		 * end them (as HTTP/1 requests); bytes not captured leave
+		 * them open, as the other direction may still end them */
+		if (hc->in_gap)
+			streams_lost(hc, TL_ERROR(RECORDS_LOST,
+						  "records lost: HTTP/2 stream "
+						  "state unknown"));
+		else
+			streams_unknown(hc);
 		break;
 	default:
 		break;
