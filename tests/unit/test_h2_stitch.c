@@ -375,7 +375,7 @@ static void test_two_concurrent_streams(void)
 
 	CHECK_STR(s3->target, "/three");
 	CHECK(s3->reused);
-	CHECK_INT(s3->idle_us, 0); /* stream 1 was open: not idle */
+	CHECK_INT(s3->idle_us, -1); /* stream 1 was open: not idle */
 	CHECK_STR(hooks(s3), "GetConn,GotConn,WroteHeaders,WroteRequest,"
 			     "GotFirstResponseByte");
 	CHECK_INT(hook_ts(s3, TL_GetConn), T0 + 300 * US);
@@ -672,6 +672,55 @@ static void test_h2c_upgrade(void)
 	correlator_free(c);
 }
 
+/* The same upgrade seen by the server: it reads the request, writes
+ * the 101 and the response's frames, then reads the preface. */
+static void test_h2c_upgrade_server(void)
+{
+	static const char req[] =
+		"POST /up HTTP/1.1\r\nHost: example.test\r\n"
+		"Content-Length: 2\r\n"
+		"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+		"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\nhi";
+	static const char sw[] =
+		"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+		"Upgrade: h2c\r\n\r\n";
+	static const uint8_t body[2] = "ok";
+	struct correlator *c = setup();
+	struct cn k = server(c);
+	struct wire w = { .n = 0 };
+	const struct timeline *tl;
+
+	encoders();
+	io(&k, IN, T0 + 100 * US, T0 + 200 * US, req, strlen(req));
+	memcpy(w.b, sw, strlen(sw));
+	w.n = strlen(sw);
+	frame(&w, 0x4, 0, 0, NULL, 0);
+	put(&k, OUT, T0 + 300 * US, T0 + 320 * US, &w);
+	preface(&w);
+	put(&k, IN, T0 + 330 * US, T0 + 340 * US, &w);
+	headers(&w, 1, 0, 1, ok200);
+	frame(&w, 0x0, END_STREAM, 1, body, 2);
+	put(&k, OUT, T0 + 400 * US, T0 + 450 * US, &w);
+	settle(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_INT(tl->role, HT_ROLE_SERVER);
+	CHECK_INT(tl->stream_id, 1);
+	CHECK_STR(tl->method, "POST");
+	CHECK_INT(tl->status, 200);
+	CHECK(tl->complete);
+	CHECK_STR(hooks(tl), "GetConn,GotConn,WroteHeaders,WroteRequest,"
+			     "GotFirstResponseByte,Got1xxResponse");
+	CHECK_INT(hook_ts(tl, TL_WroteRequest), T0 + 200 * US);
+	/* the 101's write is the response's first byte */
+	CHECK_INT(hook_ts(tl, TL_GotFirstResponseByte), T0 + 300 * US);
+	CHECK_INT(hook_status(tl, TL_Got1xxResponse), 101);
+	CHECK_INT(tl->end_ns, T0 + 450 * US);
+	/* waiting lasts until the final response's HEADERS */
+	CHECK_INT(tl->phase_us[TL_PHASE_WAIT], 200);
+	correlator_free(c);
+}
+
 /* 1xx header blocks before the final one. */
 static void test_informational(void)
 {
@@ -777,6 +826,7 @@ int main(int argc, char **argv)
 	RUN(test_server_role);
 	RUN(test_gap_incomplete);
 	RUN(test_h2c_upgrade);
+	RUN(test_h2c_upgrade_server);
 	RUN(test_informational);
 	RUN(test_closed_and_no_streams);
 	RUN(test_memory);

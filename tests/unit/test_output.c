@@ -1243,6 +1243,17 @@ static void test_h2_stream_output(void)
 	CHECK_LACKS(c, "streams_decoded");
 	free(c.buf);
 
+	/* reused while other streams were open: not idle */
+	tl.reused = true;
+	tl.idle_us = -1;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"reused\":true,\"was_idle\":false,\"idle_us\":null");
+	free(c.buf);
+	tl.idle_us = 1500;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"reused\":true,\"was_idle\":true,\"idle_us\":1500");
+	free(c.buf);
+
 	/* trailers not seen: the status is not known */
 	tl.grpc_status = -1;
 	tl.grpc_message_seen = false;

@@ -97,8 +97,8 @@ static struct pending_req *stream_find(struct h2_conn *hc, uint32_t id)
 static void stream_end(struct h2_conn *hc, struct pending_req *r,
 		       uint64_t end_ns, struct tl_error error)
 {
-	if (!error.words && !r->incomplete)
-		hc->conn->last_resp_end_ns = end_ns;
+	/* the connection's last activity, for the next stream's idle */
+	hc->conn->last_resp_end_ns = max_u64(hc->conn->last_resp_end_ns, end_ns);
 	req_finish(hc->c, hc->conn, r, end_ns, error, false);
 }
 
@@ -225,9 +225,9 @@ static struct pending_req *stream_open(struct h2_conn *hc,
 	r->reused = !first;
 	conn->n_requests++;
 	req_set_start(conn, r, first, enter, f->first_ts_ns);
-	if (!first && others)
-		r->idle_us = 0; /* it carried other streams: not idle */
-	else if (!first && conn->last_resp_end_ns &&
+	/* idle only when it carried no other stream (idle_us -1, and
+	 * was_idle false, when it did) */
+	if (!first && !others && conn->last_resp_end_ns &&
 		 r->start_ns >= conn->last_resp_end_ns)
 		r->idle_us = span_us(conn->last_resp_end_ns, r->start_ns);
 	if (hc->ev) {

@@ -334,8 +334,10 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 	case TL_GotConn:
 		jw_bool_field(jw, "reused", output_flag(&tl->reused));
 		/* HTTP/1 cannot share a busy connection, so a reused one
-		 * was idle by definition. */
-		jw_bool_field(jw, "was_idle", output_flag(&tl->reused));
+		 * was idle by definition; an HTTP/2 stream's was when no
+		 * other stream was open (its idle time is then known) */
+		jw_bool_field(jw, "was_idle", output_flag(&tl->reused) &&
+				  (!tl->stream_id || tl->idle_us >= 0));
 		FIELD_INT_OR_NULL(jw, "idle_us", tl->idle_us);
 		break;
 	case TL_Got1xxResponse:
