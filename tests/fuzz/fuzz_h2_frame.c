@@ -27,9 +27,9 @@
 
 #define MAX_EVENTS 256
 #define MAX_OPS 512
-/* tables are capped at 1 MiB (RFC 7541 size) a direction; the memory
+/* tables are capped at 64 KiB (RFC 7541 size) a direction; the memory
  * behind an entry is more than its RFC size but not this much more */
-#define HELD_MAX (16u << 20)
+#define HELD_MAX (4u << 20)
 
 struct fuzz_event {
 	struct h2_frame f;

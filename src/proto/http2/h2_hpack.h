@@ -25,10 +25,14 @@
 
 /* RFC 9113 6.5.2: the initial SETTINGS_HEADER_TABLE_SIZE */
 #define H2_HPACK_TABLE_DEFAULT 4096
-/* The largest dynamic table an encoder may set with a table size update
- * before its blocks count as unknown; it bounds what a connection's
- * tables hold (2 MiB per direction at most). */
-#define H2_HPACK_TABLE_CAP (1u << 20)
+/*
+ * The largest dynamic table an encoder may set with a table size update
+ * before its blocks count as unknown (never wrong: a reference past our
+ * smaller table fails). Browsers announce 64 KiB, most peers keep 4 KiB.
+ * It bounds what a table holds: entries of 32 bytes in RFC 7541 terms
+ * cost some 200 bytes of malloc each, so some 450 KiB a direction.
+ */
+#define H2_HPACK_TABLE_CAP (64u << 10)
 
 struct h2_hpack {
 	nghttp2_hd_inflater *inf; /* NULL until the first block */
