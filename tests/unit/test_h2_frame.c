@@ -811,6 +811,90 @@ static void test_uncaptured_block(void)
 	h2_decoder_free(d);
 }
 
+/*
+ * After a gap the new table is as large as the encoder may have made
+ * it: the server allowed 64 KiB, so an entry the client added after the
+ * gap and referred to past 4096 bytes of later entries is still there.
+ */
+static void test_gap_table_size(void)
+{
+	struct h2_decoder *d = h2_decoder_new();
+	nghttp2_hd_deflater *def = deflater(65536);
+	struct recorder r = { 0 };
+	static struct buf b;
+	struct block blk;
+	char host[200], pad[40][120];
+	nghttp2_nv nv[42];
+	size_t n = 0;
+
+	ASSERT(d != NULL);
+	b.n = 0;
+	put_settings(&b, 0x1, 65536);
+	feed(d, &r, H2_FROM_SERVER, b.b, b.n);
+	ASSERT(nghttp2_hd_deflate_change_table_size(def, 65536) == 0);
+	b.n = 0;
+	put_preface(&b);
+	deflate(def, &blk, req_get, N(req_get));
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 1, blk.b, blk.n);
+	feed(d, &r, H2_FROM_CLIENT, b.b, b.n);
+	h2_decoder_gap(d, H2_FROM_CLIENT, on_frame, &r);
+	ASSERT_INT(r.n, 3);
+
+	memset(host, 'h', sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	nv[n++] = (nghttp2_nv)NV(":method", "GET");
+	nv[n++] = (nghttp2_nv){ (uint8_t *)":authority", (uint8_t *)host, 10,
+				strlen(host), NGHTTP2_NV_FLAG_NONE };
+	for (int i = 0; i < 40; i++) {
+		memset(pad[i], 'A' + i % 26, sizeof(pad[i]) - 1);
+		pad[i][sizeof(pad[i]) - 1] = '\0';
+		nv[n++] = (nghttp2_nv){ (uint8_t *)"x-pad", (uint8_t *)pad[i],
+					5, strlen(pad[i]),
+					NGHTTP2_NV_FLAG_NONE };
+	}
+	b.n = 0;
+	deflate(def, &blk, nv, n);
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 3, blk.b, blk.n);
+	feed(d, &r, H2_FROM_CLIENT, b.b, b.n);
+	b.n = 0;
+	deflate(def, &blk, nv, 2);
+	ASSERT(blk.n <= 3);
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 5, blk.b, blk.n);
+	feed(d, &r, H2_FROM_CLIENT, b.b, b.n);
+	ASSERT_INT(r.n, 5);
+	CHECK(!r.s[3].fields.unknown);
+	CHECK(!r.s[4].fields.unknown);
+	CHECK_STR(r.s[4].fields.authority, host);
+	nghttp2_hd_deflate_del(def);
+	h2_decoder_free(d);
+}
+
+/* SETTINGS not captured whole: reported so, and the other side's
+ * frames are not held to a limit that may have been raised. */
+static void test_uncaptured_settings(void)
+{
+	struct h2_decoder *d = h2_decoder_new();
+	struct recorder r = { 0 };
+	static struct buf b;
+	static uint8_t big[20000];
+
+	ASSERT(d != NULL);
+	b.n = 0;
+	put_preface(&b);
+	put_settings(&b, 0x5, 1 << 20);
+	h2_decoder_feed(d, H2_FROM_CLIENT, b.b, b.n - 3, b.n, 0, 0, on_frame,
+			&r);
+	ASSERT_INT(r.n, 1);
+	CHECK_INT(r.s[0].f.type, H2_SETTINGS);
+	CHECK(r.s[0].f.payload_unknown);
+	b.n = 0;
+	put_frame(&b, H2_DATA, 0, 1, big, sizeof(big));
+	feed(d, &r, H2_FROM_SERVER, b.b, b.n);
+	ASSERT_INT(r.n, 2);
+	CHECK_INT(r.s[1].f.type, H2_DATA);
+	h2_decoder_free(d);
+}
+
 static void test_garbage(void)
 {
 	static const char http1[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -1054,10 +1138,12 @@ int main(int argc, char **argv)
 	RUN(test_table_size_update);
 	RUN(test_path_truncated);
 	RUN(test_gap_resync);
+	RUN(test_gap_table_size);
 	RUN(test_resync_strict);
 	RUN(test_uncaptured_data);
 	RUN(test_uncaptured_header);
 	RUN(test_uncaptured_block);
+	RUN(test_uncaptured_settings);
 	RUN(test_garbage);
 	RUN(test_grpc_trailers);
 	RUN(test_percent_decode);
