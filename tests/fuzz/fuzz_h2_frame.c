@@ -111,8 +111,15 @@ static void on_frame(void *user, enum h2_dir dir, const struct h2_frame *f)
 	default:
 		break;
 	}
-	if (f->type != H2_RST_STREAM && f->type != H2_GOAWAY)
+	if (f->type != H2_RST_STREAM && f->type != H2_GOAWAY) {
 		check(f->error_code == 0);
+	} else {
+		char buf[24];
+		const char *name = h2_error_name(f->error_code, buf,
+						 sizeof(buf));
+
+		check(name[0] != '\0' && strlen(name) < sizeof(buf));
+	}
 	if (f->payload_unknown)
 		check(f->error_code == 0 && f->last_stream_id == 0 &&
 		      f->promised_stream_id == 0);
