@@ -115,8 +115,8 @@ static void on_frame(void *user, enum h2_dir dir, const struct h2_frame *f)
 		check(f->error_code == 0);
 	} else {
 		char buf[24];
-		const char *name = h2_error_name(f->error_code, buf,
-						 sizeof(buf));
+		const char *name =
+			h2_error_name(f->error_code, buf, sizeof(buf));
 
 		check(name[0] != '\0' && strlen(name) < sizeof(buf));
 	}
