@@ -100,10 +100,15 @@ static void put_frame(struct buf *b, uint8_t type, uint8_t flags,
 		      uint32_t stream, const void *payload, size_t len)
 {
 	uint8_t h[9] = {
-		(uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len,
-		type, flags,
-		(uint8_t)(stream >> 24), (uint8_t)(stream >> 16),
-		(uint8_t)(stream >> 8), (uint8_t)stream,
+		(uint8_t)(len >> 16),
+		(uint8_t)(len >> 8),
+		(uint8_t)len,
+		type,
+		flags,
+		(uint8_t)(stream >> 24),
+		(uint8_t)(stream >> 16),
+		(uint8_t)(stream >> 8),
+		(uint8_t)stream,
 	};
 
 	put(b, h, sizeof(h));
@@ -131,15 +136,15 @@ static void put_settings(struct buf *b, uint16_t id, uint32_t v)
 	put_frame(b, H2_SETTINGS, 0, 0, e, id ? sizeof(e) : 0);
 }
 
-#define NV(n, v)                                                             \
-	{                                                                    \
-		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1,               \
-		sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE                          \
+#define NV(n, v)                                                              \
+	{                                                                     \
+		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, \
+			NGHTTP2_NV_FLAG_NONE                                  \
 	}
-#define NV_LITERAL(n, v)                                                     \
-	{                                                                    \
-		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1,               \
-		sizeof(v) - 1, NGHTTP2_NV_FLAG_NO_INDEX                      \
+#define NV_LITERAL(n, v)                                                      \
+	{                                                                     \
+		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, \
+			NGHTTP2_NV_FLAG_NO_INDEX                              \
 	}
 
 struct block {
@@ -294,11 +299,11 @@ static void test_frame_times(void)
 	b.n = 0;
 	put_frame(&b, H2_DATA, 0, 1, data, sizeof(data));
 	h2_decoder_feed(d, H2_FROM_SERVER, b.b, 5, 5, 10, 11, on_frame, &r);
-	h2_decoder_feed(d, H2_FROM_SERVER, b.b + 5, 100, 100, 20, 21,
-			on_frame, &r);
+	h2_decoder_feed(d, H2_FROM_SERVER, b.b + 5, 100, 100, 20, 21, on_frame,
+			&r);
 	CHECK_INT(r.n, 0);
-	h2_decoder_feed(d, H2_FROM_SERVER, b.b + 105, b.n - 105, b.n - 105,
-			30, 31, on_frame, &r);
+	h2_decoder_feed(d, H2_FROM_SERVER, b.b + 105, b.n - 105, b.n - 105, 30,
+			31, on_frame, &r);
 	ASSERT_INT(r.n, 1);
 	CHECK_INT(r.s[0].f.first_enter_ns, 10);
 	CHECK_INT(r.s[0].f.first_ts_ns, 11);
@@ -404,10 +409,10 @@ static void test_padded_priority(void)
 	ASSERT(d != NULL);
 	b.n = 0;
 	deflate(def, &blk, resp_200, N(resp_200));
-	payload[n++] = 7;                 /* padding */
+	payload[n++] = 7;                  /* padding */
 	put_be32(payload + n, 0x80000001); /* exclusive, on stream 1 */
 	n += 4;
-	payload[n++] = 15;                /* weight */
+	payload[n++] = 15; /* weight */
 	memcpy(payload + n, blk.b, blk.n);
 	n += blk.n;
 	memset(payload + n, 0, 7);
@@ -460,8 +465,7 @@ static void test_dynamic_table(void)
 	/* nghttp2 indexes all but :path: one byte a field */
 	ASSERT(second.n < first.n / 2);
 	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 1, first.b, first.n);
-	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 3, second.b,
-		  second.n);
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 3, second.b, second.n);
 	feed(d, &r, H2_FROM_CLIENT, b.b, b.n);
 	ASSERT_INT(r.n, 2);
 	for (int i = 0; i < 2; i++) {
@@ -505,9 +509,9 @@ static void test_table_size_update(void)
 		pad[i][sizeof(pad[i]) - 1] = '\0';
 		pad[i][0] = (char)('0' + i % 10);
 		pad[i][1] = (char)('0' + i / 10);
-		nv[n++] = (nghttp2_nv){ (uint8_t *)"x-pad", (uint8_t *)pad[i],
-					5, strlen(pad[i]),
-					NGHTTP2_NV_FLAG_NONE };
+		nv[n++] =
+			(nghttp2_nv){ (uint8_t *)"x-pad", (uint8_t *)pad[i], 5,
+				      strlen(pad[i]), NGHTTP2_NV_FLAG_NONE };
 	}
 	put_preface(&b);
 	deflate(def, &blk, nv, n);
@@ -811,6 +815,90 @@ static void test_uncaptured_block(void)
 	h2_decoder_free(d);
 }
 
+/*
+ * After a gap the new table is as large as the encoder may have made
+ * it: the server allowed 64 KiB, so an entry the client added after the
+ * gap and referred to past 4096 bytes of later entries is still there.
+ */
+static void test_gap_table_size(void)
+{
+	struct h2_decoder *d = h2_decoder_new();
+	nghttp2_hd_deflater *def = deflater(65536);
+	struct recorder r = { 0 };
+	static struct buf b;
+	struct block blk;
+	char host[200], pad[40][120];
+	nghttp2_nv nv[42];
+	size_t n = 0;
+
+	ASSERT(d != NULL);
+	b.n = 0;
+	put_settings(&b, 0x1, 65536);
+	feed(d, &r, H2_FROM_SERVER, b.b, b.n);
+	ASSERT(nghttp2_hd_deflate_change_table_size(def, 65536) == 0);
+	b.n = 0;
+	put_preface(&b);
+	deflate(def, &blk, req_get, N(req_get));
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 1, blk.b, blk.n);
+	feed(d, &r, H2_FROM_CLIENT, b.b, b.n);
+	h2_decoder_gap(d, H2_FROM_CLIENT, on_frame, &r);
+	ASSERT_INT(r.n, 3);
+
+	memset(host, 'h', sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	nv[n++] = (nghttp2_nv)NV(":method", "GET");
+	nv[n++] = (nghttp2_nv){ (uint8_t *)":authority", (uint8_t *)host, 10,
+				strlen(host), NGHTTP2_NV_FLAG_NONE };
+	for (int i = 0; i < 40; i++) {
+		memset(pad[i], 'A' + i % 26, sizeof(pad[i]) - 1);
+		pad[i][sizeof(pad[i]) - 1] = '\0';
+		nv[n++] =
+			(nghttp2_nv){ (uint8_t *)"x-pad", (uint8_t *)pad[i], 5,
+				      strlen(pad[i]), NGHTTP2_NV_FLAG_NONE };
+	}
+	b.n = 0;
+	deflate(def, &blk, nv, n);
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 3, blk.b, blk.n);
+	feed(d, &r, H2_FROM_CLIENT, b.b, b.n);
+	b.n = 0;
+	deflate(def, &blk, nv, 2);
+	ASSERT(blk.n <= 3);
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 5, blk.b, blk.n);
+	feed(d, &r, H2_FROM_CLIENT, b.b, b.n);
+	ASSERT_INT(r.n, 5);
+	CHECK(!r.s[3].fields.unknown);
+	CHECK(!r.s[4].fields.unknown);
+	CHECK_STR(r.s[4].fields.authority, host);
+	nghttp2_hd_deflate_del(def);
+	h2_decoder_free(d);
+}
+
+/* SETTINGS not captured whole: reported so, and the other side's
+ * frames are not held to a limit that may have been raised. */
+static void test_uncaptured_settings(void)
+{
+	struct h2_decoder *d = h2_decoder_new();
+	struct recorder r = { 0 };
+	static struct buf b;
+	static uint8_t big[20000];
+
+	ASSERT(d != NULL);
+	b.n = 0;
+	put_preface(&b);
+	put_settings(&b, 0x5, 1 << 20);
+	h2_decoder_feed(d, H2_FROM_CLIENT, b.b, b.n - 3, b.n, 0, 0, on_frame,
+			&r);
+	ASSERT_INT(r.n, 1);
+	CHECK_INT(r.s[0].f.type, H2_SETTINGS);
+	CHECK(r.s[0].f.payload_unknown);
+	b.n = 0;
+	put_frame(&b, H2_DATA, 0, 1, big, sizeof(big));
+	feed(d, &r, H2_FROM_SERVER, b.b, b.n);
+	ASSERT_INT(r.n, 2);
+	CHECK_INT(r.s[1].f.type, H2_DATA);
+	h2_decoder_free(d);
+}
+
 static void test_garbage(void)
 {
 	static const char http1[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -820,8 +908,7 @@ static void test_garbage(void)
 	uint32_t x = 12345;
 
 	ASSERT(d != NULL);
-	feed(d, &r, H2_FROM_CLIENT, (const uint8_t *)http1,
-	     sizeof(http1) - 1);
+	feed(d, &r, H2_FROM_CLIENT, (const uint8_t *)http1, sizeof(http1) - 1);
 	ASSERT_INT(r.n, 1);
 	CHECK_INT(r.s[0].f.type, H2_FRAME_LOST);
 	feed(d, &r, H2_FROM_SERVER, (const uint8_t *)"HTTP/1.1 200 OK\r\n",
@@ -883,8 +970,8 @@ static void test_grpc_trailers(void)
 	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 1, blk.b, blk.n);
 	put_frame(&b, H2_DATA, 0, 1, "\0\0\0\0\0", 5);
 	deflate(def, &blk, trailers, N(trailers));
-	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM,
-		  1, blk.b, blk.n);
+	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 1,
+		  blk.b, blk.n);
 	feed(d, &r, H2_FROM_SERVER, b.b, b.n);
 	ASSERT_INT(r.n, 3);
 	CHECK_INT(r.s[0].fields.status, 200);
@@ -907,8 +994,7 @@ static void test_percent_decode(void)
 	CHECK_STR(out, "aA%4");
 	h2_percent_decode(out, sizeof(out), (const uint8_t *)"%zz%2", 5);
 	CHECK_STR(out, "%zz%2");
-	h2_percent_decode(out, sizeof(out), (const uint8_t *)"0123456789",
-			  10);
+	h2_percent_decode(out, sizeof(out), (const uint8_t *)"0123456789", 10);
 	CHECK_STR(out, "0123456");
 }
 
@@ -973,8 +1059,8 @@ static void test_push_promise(void)
 	n += blk.n;
 	p[n++] = 0;
 	p[n++] = 0;
-	put_frame(&b, H2_PUSH_PROMISE, H2_FLAG_END_HEADERS | H2_FLAG_PADDED,
-		  1, p, n);
+	put_frame(&b, H2_PUSH_PROMISE, H2_FLAG_END_HEADERS | H2_FLAG_PADDED, 1,
+		  p, n);
 	deflate(def, &blk, resp_200, N(resp_200));
 	put_frame(&b, H2_HEADERS, H2_FLAG_END_HEADERS, 2, blk.b, blk.n);
 	for (size_t i = 0; i < b.n; i += 2)
@@ -1054,10 +1140,12 @@ int main(int argc, char **argv)
 	RUN(test_table_size_update);
 	RUN(test_path_truncated);
 	RUN(test_gap_resync);
+	RUN(test_gap_table_size);
 	RUN(test_resync_strict);
 	RUN(test_uncaptured_data);
 	RUN(test_uncaptured_header);
 	RUN(test_uncaptured_block);
+	RUN(test_uncaptured_settings);
 	RUN(test_garbage);
 	RUN(test_grpc_trailers);
 	RUN(test_percent_decode);

@@ -84,7 +84,7 @@ struct h2_side {
 	uint32_t pad;   /* padding at the end of a header block frame */
 	uint8_t fix[8]; /* the payload's leading fixed fields */
 	uint8_t fix_need, fix_have;
-	bool fix_lost;  /* some of fix was not captured */
+	bool fix_lost; /* some of fix was not captured */
 	bool payload_unknown;
 	uint64_t first_enter_ns, first_ts_ns;
 
@@ -504,8 +504,7 @@ static bool frame_payload(struct h2_decoder *d, enum h2_dir dir,
 			n -= m;
 			if (p)
 				p += m;
-			if (s->fix_have == s->fix_need &&
-			    !fixed_done(d, dir))
+			if (s->fix_have == s->fix_need && !fixed_done(d, dir))
 				return false;
 			continue;
 		}
@@ -551,8 +550,8 @@ static void frame_end(struct h2_decoder *d, enum h2_dir dir)
 }
 
 /* Captured bytes p[0..n) of dir, in step. */
-static void side_bytes(struct h2_decoder *d, enum h2_dir dir,
-		       const uint8_t *p, size_t n)
+static void side_bytes(struct h2_decoder *d, enum h2_dir dir, const uint8_t *p,
+		       size_t n)
 {
 	struct h2_side *s = &d->side[dir];
 
@@ -564,7 +563,8 @@ static void side_bytes(struct h2_decoder *d, enum h2_dir dir,
 			m = H2_PREFACE_LEN - s->preface_have;
 			if (m > n)
 				m = n;
-			if (memcmp(p, h2_client_preface + s->preface_have, m)) {
+			if (memcmp(p, h2_client_preface + s->preface_have,
+				   m)) {
 				side_lose(d, dir);
 				return;
 			}
@@ -720,11 +720,20 @@ size_t h2_decoder_held_bytes(const struct h2_decoder *d)
 }
 
 static const char *const h2_error_names[] = {
-	"NO_ERROR",           "PROTOCOL_ERROR",      "INTERNAL_ERROR",
-	"FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",    "STREAM_CLOSED",
-	"FRAME_SIZE_ERROR",   "REFUSED_STREAM",      "CANCEL",
-	"COMPRESSION_ERROR",  "CONNECT_ERROR",       "ENHANCE_YOUR_CALM",
-	"INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED",
+	"NO_ERROR",
+	"PROTOCOL_ERROR",
+	"INTERNAL_ERROR",
+	"FLOW_CONTROL_ERROR",
+	"SETTINGS_TIMEOUT",
+	"STREAM_CLOSED",
+	"FRAME_SIZE_ERROR",
+	"REFUSED_STREAM",
+	"CANCEL",
+	"COMPRESSION_ERROR",
+	"CONNECT_ERROR",
+	"ENHANCE_YOUR_CALM",
+	"INADEQUATE_SECURITY",
+	"HTTP_1_1_REQUIRED",
 };
 
 const char *h2_error_name(uint32_t code, char *buf, size_t size)

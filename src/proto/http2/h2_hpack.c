@@ -117,8 +117,8 @@ static bool hpack_new_table(struct h2_hpack *h, size_t table_size)
 	nghttp2_hd_inflater *inf = NULL;
 
 	if (h->inf) {
-		size_t before = nghttp2_hd_inflate_get_max_dynamic_table_size(
-			h->inf);
+		size_t before =
+			nghttp2_hd_inflate_get_max_dynamic_table_size(h->inf);
 
 		if (before > table_size)
 			table_size = before;
@@ -149,8 +149,7 @@ static bool hpack_new_table(struct h2_hpack *h, size_t table_size)
 	return true;
 }
 
-void h2_hpack_begin(struct h2_hpack *h, struct h2_fields *f,
-		    size_t table_size)
+void h2_hpack_begin(struct h2_hpack *h, struct h2_fields *f, size_t table_size)
 {
 	memset(f, 0, sizeof(*f));
 	f->status = -1;
@@ -218,9 +217,9 @@ static void hpack_take(struct h2_fields *f, const nghttp2_nv *nv)
 					   nv->value, nv->valuelen);
 		} else if (NAME_IS(nv, ":path")) {
 			if (!f->path[0])
-				f->path_truncated = copy_value(
-					f->path, sizeof(f->path), nv->value,
-					nv->valuelen);
+				f->path_truncated =
+					copy_value(f->path, sizeof(f->path),
+						   nv->value, nv->valuelen);
 		} else if (NAME_IS(nv, ":authority")) {
 			if (!f->authority[0])
 				copy_value(f->authority, sizeof(f->authority),
@@ -238,8 +237,8 @@ static void hpack_take(struct h2_fields *f, const nghttp2_nv *nv)
 				   nv->value, nv->valuelen);
 	} else if (NAME_IS(nv, "grpc-status")) {
 		if (f->grpc_status < 0)
-			f->grpc_status = parse_number(nv->value, nv->valuelen,
-						      9);
+			f->grpc_status =
+				parse_number(nv->value, nv->valuelen, 9);
 	} else if (NAME_IS(nv, "grpc-message")) {
 		if (!f->grpc_message[0])
 			h2_percent_decode(f->grpc_message,
@@ -248,8 +247,8 @@ static void hpack_take(struct h2_fields *f, const nghttp2_nv *nv)
 	}
 }
 
-void h2_hpack_feed(struct h2_hpack *h, struct h2_fields *f,
-		   const uint8_t *p, size_t n, bool final)
+void h2_hpack_feed(struct h2_hpack *h, struct h2_fields *f, const uint8_t *p,
+		   size_t n, bool final)
 {
 	static const uint8_t nothing;
 
@@ -320,8 +319,7 @@ static int hex_value(uint8_t c)
 	return -1;
 }
 
-void h2_percent_decode(char *dst, size_t size, const uint8_t *src,
-		       size_t n)
+void h2_percent_decode(char *dst, size_t size, const uint8_t *src, size_t n)
 {
 	size_t o = 0;
 

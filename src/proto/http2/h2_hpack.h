@@ -25,10 +25,14 @@
 
 /* RFC 9113 6.5.2: the initial SETTINGS_HEADER_TABLE_SIZE */
 #define H2_HPACK_TABLE_DEFAULT 4096
-/* The largest dynamic table an encoder may set with a table size update
- * before its blocks count as unknown; it bounds what a connection's
- * tables hold (2 MiB per direction at most). */
-#define H2_HPACK_TABLE_CAP (1u << 20)
+/*
+ * The largest dynamic table an encoder may set with a table size update
+ * before its blocks count as unknown (never wrong: a reference past our
+ * smaller table fails). Browsers announce 64 KiB, most peers keep 4 KiB.
+ * It bounds what a table holds: entries of 32 bytes in RFC 7541 terms
+ * cost some 200 bytes of malloc each, so some 450 KiB a direction.
+ */
+#define H2_HPACK_TABLE_CAP (64u << 10)
 
 struct h2_hpack {
 	nghttp2_hd_inflater *inf; /* NULL until the first block */
@@ -36,7 +40,7 @@ struct h2_hpack {
 	size_t held;              /* bytes the inflater holds from malloc */
 	bool table_lost;          /* the next block starts an empty table */
 	bool in_block;
-	bool failed;              /* this block's remaining fields unknown */
+	bool failed; /* this block's remaining fields unknown */
 };
 
 void h2_hpack_init(struct h2_hpack *h);
@@ -47,8 +51,8 @@ void h2_hpack_free(struct h2_hpack *h);
 void h2_hpack_begin(struct h2_hpack *h, struct h2_fields *f,
 		    size_t table_size);
 /* The block's next bytes; final with the last of them. */
-void h2_hpack_feed(struct h2_hpack *h, struct h2_fields *f,
-		   const uint8_t *p, size_t n, bool final);
+void h2_hpack_feed(struct h2_hpack *h, struct h2_fields *f, const uint8_t *p,
+		   size_t n, bool final);
 /* Bytes of the block are missing: its remaining fields are unknown and
  * the table is lost. Ends the block when final. */
 void h2_hpack_fail(struct h2_hpack *h, struct h2_fields *f, bool final);
@@ -57,7 +61,6 @@ void h2_hpack_lose_table(struct h2_hpack *h);
 
 /* Percent-decodes src[0..n) into dst (size > 0), NUL-terminated,
  * truncated to fit; "%zz" and a lone "%" stay as they are. */
-void h2_percent_decode(char *dst, size_t size, const uint8_t *src,
-		       size_t n);
+void h2_percent_decode(char *dst, size_t size, const uint8_t *src, size_t n);
 
 #endif /* HTTPTRACE_H2_HPACK_H */
