@@ -55,7 +55,8 @@ static const struct {
 } fragments[] = {
 	FRAG("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
 	FRAG("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n"),
-	FRAG("POST /p HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"),
+	FRAG("POST /p HTTP/1.1\r\nContent-Length: 3\r\n"
+	     "Expect: 100-continue\r\n\r\n"),
 	FRAG("abc"),
 	FRAG("CONNECT a:443 HTTP/1.1\r\n\r\n"),
 	FRAG("GET /c HTTP/1.0\r\nConnection: close\r\n\r\n"),

@@ -195,7 +195,7 @@ static struct cn server(struct correlator *c)
 	return k;
 }
 
-/* ---- frames --------------------------------------------------------------- */
+/* ---- frames ------------------------------------------------------- */
 
 /* What one side writes: frames appended, then sent as one record. */
 struct wire {
@@ -318,7 +318,7 @@ static const char *const ok200[] = {
 	":status", "200", "content-type", "text/plain", NULL,
 };
 
-/* ---- tests ---------------------------------------------------------------- */
+/* ---- tests -------------------------------------------------------- */
 
 /* Two streams at once, answered in the other order: each its own
  * timeline; the first carries the connect, the second is reused. */

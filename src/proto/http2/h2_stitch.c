@@ -48,7 +48,6 @@ struct h2_conn {
 	uint32_t max_client_stream;  /* the newest the client opened */
 	bool in_gap;                 /* h2_decoder_gap() running */
 	bool goaway;                 /* a GOAWAY was seen: */
-	int goaway_side;             /* SIDE_REQ (client) or SIDE_RESP */
 	uint32_t goaway_code;
 	bool goaway_unknown;         /* its payload was not captured */
 };
@@ -98,7 +97,8 @@ static void stream_end(struct h2_conn *hc, struct pending_req *r,
 		       uint64_t end_ns, struct tl_error error)
 {
 	/* the connection's last activity, for the next stream's idle */
-	hc->conn->last_resp_end_ns = max_u64(hc->conn->last_resp_end_ns, end_ns);
+	hc->conn->last_resp_end_ns = max_u64(hc->conn->last_resp_end_ns,
+					     end_ns);
 	req_finish(hc->c, hc->conn, r, end_ns, error, false);
 }
 
@@ -122,11 +122,14 @@ static void streams_unknown(struct h2_conn *hc)
 {
 	struct pending_req *r;
 
-	list_for_each_entry(r, &hc->conn->reqs, link)
-		if (r->stream_id)
-			req_mark_incomplete(r, TL_ERROR(INCOMPLETE,
-						       "HTTP/2 frames lost: "
-						       "stream state unknown"));
+	list_for_each_entry(r, &hc->conn->reqs, link) {
+		if (!r->stream_id)
+			continue;
+		r->resp_lost = true;
+		req_mark_incomplete(r, TL_ERROR(INCOMPLETE,
+					       "HTTP/2 frames lost: stream "
+					       "state unknown"));
+	}
 }
 
 /* The connection ended with streams open: each failed, in words of
@@ -142,7 +145,7 @@ static void streams_closed(struct h2_conn *hc, uint64_t ts, bool by_peer)
 
 		if (!r->stream_id)
 			continue;
-		if (r->incomplete) {
+		if (r->resp_lost) {
 			stream_end(hc, r, req_last_seen(r), TL_NO_ERROR);
 			continue;
 		}
@@ -355,12 +358,13 @@ static void rst_stream(struct h2_conn *hc, int side, const struct h2_frame *f)
 {
 	struct pending_req *r = stream_find(hc, f->stream_id);
 	char name[32], words[TL_ERROR_MAX];
+	const char *code = f->payload_unknown ? "error code not captured" :
+			   h2_error_name(f->error_code, name, sizeof(name));
 
 	if (!r)
 		return;
 	snprintf(words, sizeof(words), "stream reset by the %s (RST_STREAM %s)",
-		 side_name(side), f->payload_unknown ? "error code not captured" :
-		 h2_error_name(f->error_code, name, sizeof(name)));
+		 side_name(side), code);
 	stream_end(hc, r, f->ts_ns, TL_ERROR(STREAM_RESET, words));
 }
 
@@ -373,7 +377,6 @@ static void goaway(struct h2_conn *hc, int side, const struct h2_frame *f)
 	char name[32], words[TL_ERROR_MAX];
 
 	hc->goaway = true;
-	hc->goaway_side = side;
 	hc->goaway_code = f->error_code;
 	hc->goaway_unknown = f->payload_unknown;
 	/* the server's GOAWAY refuses client streams; the client's
