@@ -157,8 +157,18 @@ static void conn_ev(struct cn *k, uint32_t type, uint64_t ts)
 	CHECK_INT(correlator_push(k->c, r.buf, sizeof(*ev)), 0);
 }
 
+static void io_cap(struct cn *k, int dir, uint64_t enter, uint64_t ts,
+		   const void *bytes, size_t cap, size_t len);
+
 static void io(struct cn *k, int dir, uint64_t enter, uint64_t ts,
 	       const void *bytes, size_t len)
+{
+	io_cap(k, dir, enter, ts, bytes, len, len);
+}
+
+/* A record of which only the first `cap` bytes were captured. */
+static void io_cap(struct cn *k, int dir, uint64_t enter, uint64_t ts,
+		   const void *bytes, size_t cap, size_t len)
 {
 	struct rec r;
 	struct ht_data_event *ev = (void *)r.buf;
@@ -173,9 +183,9 @@ static void io(struct cn *k, int dir, uint64_t enter, uint64_t ts,
 	ev->call = dir == HT_DIR_EGRESS ? HT_IO_WRITE : HT_IO_READ;
 	ev->enter_ns = enter;
 	ev->ret = (int64_t)len;
-	ev->captured_len = (uint32_t)len;
-	memcpy(ev->data, bytes, len);
-	CHECK_INT(correlator_push(k->c, r.buf, sizeof(*ev) + len), 0);
+	ev->captured_len = (uint32_t)cap;
+	memcpy(ev->data, bytes, cap);
+	CHECK_INT(correlator_push(k->c, r.buf, sizeof(*ev) + cap), 0);
 }
 
 static struct cn client(struct correlator *c)
@@ -628,6 +638,59 @@ static void test_gap_incomplete(void)
 	correlator_free(c);
 }
 
+/* A write captured in part: its frames after the capture are lost, the
+ * stream stays open (incomplete) and the response still ends it; then
+ * a header block cut by the capture. */
+static void test_capture_cut(void)
+{
+	static const uint8_t body[100] = "x";
+	struct correlator *c = setup();
+	struct cn k = client(c);
+	struct wire w = { .n = 0 };
+	const struct timeline *tl;
+	size_t cut;
+
+	encoders();
+	preface(&w);
+	headers(&w, 0, 0, 1, get1);
+	cut = w.n + 4; /* inside the DATA frame's header */
+	frame(&w, 0x0, END_STREAM, 1, body, sizeof(body));
+	io_cap(&k, OUT, T0 + 200 * US, T0 + 250 * US, w.b, cut, w.n);
+	w.n = 0;
+	headers(&w, 1, END_STREAM, 1, ok200);
+	put(&k, IN, T0 + 300 * US, T0 + 400 * US, &w);
+	settle(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(tl->method, "GET");
+	CHECK_INT(tl->status, 200);
+	CHECK(!tl->complete);
+	CHECK_STR(tl->error, "HTTP/2 frames lost: stream state unknown");
+	CHECK_INT(tl->error_kind, TL_ERR_INCOMPLETE);
+	CHECK_INT(hook_ts(tl, TL_WroteRequest), 0); /* not seen */
+	CHECK_INT(tl->end_ns, T0 + 400 * US);
+	correlator_free(c);
+
+	/* a block cut after its first fields: those are shown */
+	c = setup();
+	k = client(c);
+	encoders();
+	preface(&w);
+	headers(&w, 0, END_STREAM, 1, get1);
+	io_cap(&k, OUT, T0 + 200 * US, T0 + 250 * US, w.b, w.n - 12, w.n);
+	w.n = 0;
+	headers(&w, 1, END_STREAM, 1, ok200);
+	put(&k, IN, T0 + 300 * US, T0 + 400 * US, &w);
+	settle(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(tl->method, "GET");
+	CHECK_INT(tl->status, 200);
+	CHECK(!tl->complete);
+	CHECK_STR(tl->error, "HTTP/2 header block not decoded whole");
+	correlator_free(c);
+}
+
 /* Upgrade: h2c: the HTTP/1 request is stream 1, answered by 101 and
  * then HTTP/2 frames. */
 static void test_h2c_upgrade(void)
@@ -825,6 +888,7 @@ int main(int argc, char **argv)
 	RUN(test_grpc);
 	RUN(test_server_role);
 	RUN(test_gap_incomplete);
+	RUN(test_capture_cut);
 	RUN(test_h2c_upgrade);
 	RUN(test_h2c_upgrade_server);
 	RUN(test_informational);
