@@ -47,6 +47,9 @@ struct h2_conn {
 	const struct ht_data_event *ev;
 	uint32_t max_client_stream;  /* the newest the client opened */
 	bool in_gap;                 /* h2_decoder_gap() running */
+	/* the connection's report may still be open (the correlator may
+	 * have ended it): looked for only then */
+	bool report_open;
 	bool goaway;                 /* a GOAWAY was seen: */
 	uint32_t goaway_code;
 	bool goaway_unknown;         /* its payload was not captured */
@@ -204,7 +207,8 @@ static struct pending_req *stream_open(struct h2_conn *hc,
 	bool first = conn->n_requests == 0;
 	bool others;
 
-	r = req_of_stream(conn, 0);
+	r = hc->report_open ? req_of_stream(conn, 0) : NULL;
+	hc->report_open = false;
 	if (r) {
 		/* streams are decoded: no report of the connection */
 		req_unlink(conn, r);
@@ -487,10 +491,15 @@ static void h2_bytes(struct correlator *c, struct conn *conn,
 		     const struct ht_data_event *ev)
 {
 	struct h2_conn *hc = h2_state(conn);
-	struct pending_req *r = req_of_stream(conn, 0);
+	struct pending_req *r = NULL;
 
 	if (ev->ret <= 0)
 		return;
+	if (!hc || hc->report_open) {
+		r = req_of_stream(conn, 0);
+		if (hc && !r)
+			hc->report_open = false;
+	}
 	/* what the connection carried, while it is one report */
 	if (r) {
 		if (side_of(conn, ev->direction) == SIDE_REQ)
@@ -504,9 +513,9 @@ static void h2_bytes(struct correlator *c, struct conn *conn,
 }
 
 /* The connection's report, until a stream replaces it. */
-static struct pending_req *report_open(struct correlator *c,
-				       struct conn *conn,
-				       const struct ht_data_event *ev)
+static struct pending_req *report_start(struct correlator *c,
+					struct conn *conn,
+					const struct ht_data_event *ev)
 {
 	struct pending_req *r = req_alloc(c);
 	uint64_t enter = call_entry(ev->enter_ns, ev->hdr.ts_ns);
@@ -530,10 +539,14 @@ static struct pending_req *report_open(struct correlator *c,
 static void h2_open(struct correlator *c, struct conn *conn,
 		    const struct ht_data_event *ev)
 {
+	struct h2_conn *hc;
+
 	conn->proto = &h2_ops;
 	conn->writing = NULL;
-	report_open(c, conn, ev);
-	h2_state_new(c, conn);
+	report_start(c, conn, ev);
+	hc = h2_state_new(c, conn);
+	if (hc)
+		hc->report_open = true;
 	h2_bytes(c, conn, ev);
 }
 
