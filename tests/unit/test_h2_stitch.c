@@ -671,6 +671,30 @@ static void test_capture_cut(void)
 	CHECK_INT(tl->end_ns, T0 + 400 * US);
 	correlator_free(c);
 
+	/* the response's frames lost, then the client's RST_STREAM
+	 * STREAM_CLOSED: its end was among them, not a reset */
+	c = setup();
+	k = client(c);
+	encoders();
+	preface(&w);
+	headers(&w, 0, END_STREAM, 1, get1);
+	put(&k, OUT, T0 + 200 * US, T0 + 250 * US, &w);
+	headers(&w, 1, 0, 1, ok200);
+	cut = w.n + 4;
+	frame(&w, 0x0, END_STREAM, 1, body, sizeof(body));
+	io_cap(&k, IN, T0 + 300 * US, T0 + 400 * US, w.b, cut, w.n);
+	w.n = 0;
+	rst(&w, 1, 0x5);
+	put(&k, OUT, T0 + 500 * US, T0 + 510 * US, &w);
+	settle(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_INT(tl->status, 200);
+	CHECK(!tl->complete);
+	CHECK_STR(tl->error, "HTTP/2 frames lost: stream state unknown");
+	CHECK_INT(tl->end_ns, T0 + 400 * US);
+	correlator_free(c);
+
 	/* a block cut after its first fields: those are shown */
 	c = setup();
 	k = client(c);

@@ -38,6 +38,10 @@
  * oldest is given up for a new one beyond that. */
 #define H2_MAX_STREAMS 256
 
+/* RFC 9113 section 7 */
+#define H2_NO_ERROR_CODE 0x0
+#define H2_STREAM_CLOSED_CODE 0x5
+
 struct h2_conn {
 	struct h2_decoder *dec;
 	size_t dec_held;             /* of the decoder, counted in held() */
@@ -367,6 +371,15 @@ static void rst_stream(struct h2_conn *hc, int side, const struct h2_frame *f)
 
 	if (!r)
 		return;
+	/* a peer closes with NO_ERROR or STREAM_CLOSED what it holds to
+	 * be over: when the stream's frames were lost, its end may be
+	 * among them, and the reset says nothing of it */
+	if (r->resp_lost && !f->payload_unknown &&
+	    (f->error_code == H2_NO_ERROR_CODE ||
+	     f->error_code == H2_STREAM_CLOSED_CODE)) {
+		stream_end(hc, r, req_last_seen(r), TL_NO_ERROR);
+		return;
+	}
 	snprintf(words, sizeof(words), "stream reset by the %s (RST_STREAM %s)",
 		 side_name(side), code);
 	stream_end(hc, r, f->ts_ns, TL_ERROR(STREAM_RESET, words));
