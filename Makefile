@@ -28,7 +28,11 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	     -iquote include -iquote src -I$(BUILD) -DHTTPTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS   = -MMD -MP
-LDLIBS    += -lbpf -lelf -lz
+# the pure code's libraries (unit tests and fuzzers link them too):
+# zlib, libnghttp2's HPACK inflater (proto/http2/h2_hpack.c)
+NGHTTP2_LIBS := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
+PURE_LIBS := -lz $(NGHTTP2_LIBS)
+LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
 	     -Wall -Wno-unused-function
@@ -130,12 +134,12 @@ $(BUILD)/asan/%.o: src/%.c | $(BUILD)/asan
 
 $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(PURE_OBJS) -o $@ -lz
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(PURE_OBJS) -o $@ $(PURE_LIBS)
 
 $(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_OBJS) | $(BUILD)/tests-asan
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests/unit $< \
-		$(ASAN_OBJS) -o $@ -lz
+		$(ASAN_OBJS) -o $@ $(PURE_LIBS)
 
 # The BPF programs alone, loaded from the skeleton (tests/bpf/), with the
 # variants the tracer would choose (variants.o).
@@ -149,7 +153,7 @@ $(BPF_TEST): tests/bpf/bpf_test.c $(BPF_TEST_OBJS) $(SKELS) | $(BUILD)/tests
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined \
-		$(DEPFLAGS) $< $(PURE_SRCS) -o $@ -lz
+		$(DEPFLAGS) $< $(PURE_SRCS) -o $@ $(PURE_LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -228,7 +232,7 @@ $(BUILD)/tsan/tests/%: tests/unit/%.c \
 	$(call msg,CC-TSAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -Itests/unit \
-		$(filter %.c %.o,$^) -o $@ -lz
+		$(filter %.c %.o,$^) -o $@ $(PURE_LIBS)
 
 .PHONY: test-tsan
 test-tsan: $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT) \

@@ -46,7 +46,7 @@ $(BENCH_DIR)/ht_bench_load: tools/bench/loadgen.c | $(BENCH_DIR)
 # The same objects, built with the same flags, as the daemon's.
 $(BENCH_DIR)/ht_bench_replay: tools/bench/replay.c $(PURE_OBJS) | $(BENCH_DIR)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(PURE_OBJS) -o $@ -lz
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(PURE_OBJS) -o $@ $(PURE_LIBS)
 
 bench-tools: $(BENCH_BINS)
 

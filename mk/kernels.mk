@@ -23,7 +23,7 @@
 #   KERNEL_TIMEOUT seconds one guest may run (default 420)
 
 STATIC_DIR      := $(BUILD)/static
-STATIC_LDLIBS   := -Wl,--start-group -lbpf -lelf -lz -Wl,--end-group
+STATIC_LDLIBS   := -Wl,--start-group -lbpf -lelf -lz -lnghttp2 -Wl,--end-group
 STATIC_FIXTURES := $(STATIC_DIR)/ht_test_server $(STATIC_DIR)/ht_test_client \
 		   $(STATIC_DIR)/ht_check_timeline $(STATIC_DIR)/bpf_test
 KERNEL_CACHE    ?= $(HOME)/.cache/httptrace-bpf/kernels

@@ -101,6 +101,14 @@ struct pending_req {
 	 * (see conn.unsure): nothing of its response is shown */
 	bool resp_unsure;
 	struct tl_error incomplete_reason;
+	/* HTTP/2 (proto/http2/h2_stitch.c): the stream, 0 for HTTP/1 and
+	 * for the report of a connection whose streams were not decoded */
+	uint32_t stream_id;
+	bool req_ended, resp_ended;   /* END_STREAM seen each way */
+	bool upgrade_h2c;             /* HTTP/1 request: Upgrade: h2c */
+	bool grpc, grpc_message_seen;
+	int grpc_status;              /* -1: no grpc-status seen */
+	char grpc_message[TL_GRPC_MESSAGE_MAX];
 	uint32_t n_info;
 	struct informational info[MAX_INFORMATIONAL];
 	char comm[HT_COMM_LEN];
@@ -119,6 +127,10 @@ struct conn {
 	/* the application protocol and the socket's layer (proto/proto.h) */
 	const struct proto_ops *proto;
 	const struct proto_ops *wire;   /* NULL: plain bytes */
+	/* a protocol's own state of the connection, and the protocol
+	 * whose on_free frees it (proto_free_state()); NULL: none */
+	void *proto_state;
+	const struct proto_ops *proto_state_ops;
 	bool role_known;
 	bool saw_http;        /* a start line parsed on either side */
 	bool saw_req_bytes;   /* the HTTP/2 preface can only come first */
@@ -358,6 +370,15 @@ void req_mark_incomplete(struct pending_req *r, struct tl_error reason);
 uint64_t req_last_seen(const struct pending_req *r);
 void req_finish_head(struct correlator *c, struct conn *conn,
 		     uint64_t end_ns, struct tl_error error, bool put_idle);
+void req_finish(struct correlator *c, struct conn *conn,
+		struct pending_req *r, uint64_t end_ns, struct tl_error error,
+		bool put_idle);
+/* r's GetConn, GotConn and first byte sent, from the call that moved
+ * its first bytes (entry, return) and, for the first request of a
+ * client's connection, what the connection began with (lookup,
+ * connect, handshake). */
+void req_set_start(const struct conn *conn, struct pending_req *r,
+		   bool first, uint64_t enter_ns, uint64_t ts_ns);
 void req_abandon_all(struct correlator *c, struct conn *conn,
 		     uint64_t end_ns, struct tl_error error);
 void req_drop_all(struct correlator *c, struct conn *conn);

@@ -62,6 +62,7 @@ void conn_drop(struct correlator *c, struct conn *conn, bool bury)
 	struct proc *p = conn->proc;
 
 	req_drop_all(c, conn);
+	proto_free_state(c, conn);
 	tls_free(c, conn);
 	lru_table_remove(&c->conn_table, &conn->node);
 	list_del(&conn->in_proc);
@@ -172,6 +173,8 @@ static void conn_seq_gap(struct correlator *c, struct conn *conn)
 	c->stats.gaps++;
 	if (conn->next_seq == 0)
 		conn->start_lost = true;
+	/* first: a protocol may end its requests with words of its own */
+	proto_gap(c, conn);
 	while ((r = req_head(conn))) {
 		req_mark_incomplete(r, TL_ERROR(RECORDS_LOST, "records lost"));
 		req_finish_head(c, conn, req_last_seen(r), TL_NO_ERROR, false);
@@ -179,7 +182,6 @@ static void conn_seq_gap(struct correlator *c, struct conn *conn)
 	conn->skip_responses = 0;
 	conn->unsure = true;
 	conn->taint = true;
-	proto_gap(c, conn);
 }
 
 /* The connection this record belongs to, with generation and sequence

@@ -58,7 +58,9 @@ struct correlator_stats {
 	uint64_t evicted_conns;    /* dropped to stay within max_conns */
 	uint64_t evicted_procs;    /* dropped to stay within max_procs */
 	uint64_t orphan_responses; /* responses with no request seen */
-	uint64_t pipeline_overflow;/* requests given up: max_pipeline */
+	uint64_t pipeline_overflow;/* requests given up: max_pipeline, or
+				    * HTTP/2 streams beyond the 256 open
+				    * at once on a connection */
 	uint64_t dns_unmatched;    /* DNS results that expired unused */
 	uint64_t lost[HT_DROP_KIND_COUNT]; /* from correlator_note_lost() */
 	/* gauges */

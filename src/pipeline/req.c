@@ -6,12 +6,14 @@
 
 #include "pipeline/conn.h"
 #include "util/reset.h"
+#include "proto/tls/tls_handshake.h"
 #include "timeline/timeline_build.h"
 
 struct pending_req *req_alloc(struct correlator *c)
 {
 	/* "" needs one NUL */
 	static const struct reset_keep keep[] = {
+		RESET_KEEP(struct pending_req, grpc_message),
 		RESET_KEEP(struct pending_req, method),
 		RESET_KEEP(struct pending_req, target),
 		RESET_KEEP(struct pending_req, host),
@@ -30,6 +32,8 @@ struct pending_req *req_alloc(struct correlator *c)
 	}
 	reset_except(r, sizeof(*r), keep, RESET_N(keep));
 	r->method[0] = r->target[0] = r->host[0] = '\0';
+	r->grpc_message[0] = '\0';
+	r->grpc_status = -1;
 	r->version_minor = -1;
 	r->idle_us = -1;
 	return r;
@@ -79,20 +83,63 @@ uint64_t req_last_seen(const struct pending_req *r)
 	return max_u64(t, r->resp_last_ns);
 }
 
-/* Requests are always finished oldest first: responses come in order. */
+/* HTTP/1 requests are finished oldest first: responses come in order. */
 void req_finish_head(struct correlator *c, struct conn *conn,
 		     uint64_t end_ns, struct tl_error error, bool put_idle)
 {
 	struct pending_req *r = req_head(conn);
 
-	if (!r)
-		return;
+	if (r)
+		req_finish(c, conn, r, end_ns, error, put_idle);
+}
+
+/* HTTP/2 streams end in any order. */
+void req_finish(struct correlator *c, struct conn *conn,
+		struct pending_req *r, uint64_t end_ns, struct tl_error error,
+		bool put_idle)
+{
 	req_unlink(conn, r);
 	if (r->first_on_conn)
 		dns_bind_deferred(c, conn, r);
 	tl_build_request(c, conn, r, end_ns, error, put_idle);
 	tl_emit(c);
 	req_free(c, r);
+}
+
+void req_set_start(const struct conn *conn, struct pending_req *r,
+		   bool first, uint64_t enter_ns, uint64_t ts_ns)
+{
+	if (conn->role == HT_ROLE_SERVER) {
+		/* A server's request begins with its first byte read; the
+		 * accept may lie long before (an idle client), and GotConn
+		 * before GetConn would read backwards. */
+		r->start_ns = ts_ns;
+		r->io_first_ns = ts_ns;
+		r->got_conn_ns = r->start_ns;
+		return;
+	}
+	r->io_first_ns = enter_ns;
+	r->start_ns = enter_ns;
+	r->got_conn_ns = enter_ns;
+	if (!first)
+		return;
+	if (conn->has_dns)
+		r->start_ns = conn->dns.enter_ns;
+	else if (conn->connect_start_ns)
+		r->start_ns = conn->connect_start_ns;
+	if (conn->connect_done_seen)
+		r->got_conn_ns = conn->connect_done_ns;
+	if (conn->tls && conn->tls->hs == HS_OK &&
+	    conn->tls->hs_done_ns <= enter_ns)
+		r->got_conn_ns = max_u64(r->got_conn_ns, conn->tls->hs_done_ns);
+	/* the handshake ended inside the call that carries these bytes
+	 * (see tls_derive_handshake): the request goes out after it, so
+	 * its send phase starts there too */
+	if (conn->tls && conn->tls->hs == HS_OK &&
+	    conn->tls->hs_done_ns > enter_ns && conn->tls->hs_done_ns <= ts_ns) {
+		r->got_conn_ns = max_u64(r->got_conn_ns, conn->tls->hs_done_ns);
+		r->io_first_ns = conn->tls->hs_done_ns;
+	}
 }
 
 /* Every pending request ends here, incomplete. end_ns 0: at the last

@@ -120,3 +120,12 @@ void proto_abandon(struct correlator *c, struct conn *conn, uint64_t end_ns)
 	if (conn->proto->on_abandon)
 		conn->proto->on_abandon(c, conn, end_ns);
 }
+
+void proto_free_state(struct correlator *c, struct conn *conn)
+{
+	if (conn->proto_state && conn->proto_state_ops &&
+	    conn->proto_state_ops->on_free)
+		conn->proto_state_ops->on_free(c, conn);
+	conn->proto_state = NULL;
+	conn->proto_state_ops = NULL;
+}

@@ -44,6 +44,9 @@
  *                process gone, the tracer stopping) after its requests
  *                were abandoned: the last word, e.g. a report of what
  *                could not be decoded. end_ns 0: at the last thing seen.
+ *   on_free      frees conn->proto_state, which the protocol set (with
+ *                conn->proto_state_ops = its ops) and owns; called when
+ *                the connection is freed, whatever protocol it has then.
  */
 #ifndef HTTPTRACE_PROTO_H
 #define HTTPTRACE_PROTO_H
@@ -84,13 +87,14 @@ struct proto_ops {
 		       enum proto_end how);
 	void (*on_abandon)(struct correlator *c, struct conn *conn,
 			   uint64_t end_ns);
+	void (*on_free)(struct correlator *c, struct conn *conn);
 };
 
 /*
  * The protocols a connection's first bytes are offered to, in this
  * order: X(name) for the const struct proto_ops name_ops that the
  * folder src/proto/<name>/ defines (tls: proto/tls/tls_handshake.c,
- * h2: proto/http2/h2.c). A new protocol is its folder and one line
+ * h2: proto/http2/h2_stitch.c). A new protocol is its folder and one line
  * here.
  */
 #define PROTO_REGISTRY(X) \
@@ -129,5 +133,7 @@ void proto_gap(struct correlator *c, struct conn *conn);
 void proto_end(struct correlator *c, struct conn *conn, uint64_t ts,
 	       enum proto_end how);
 void proto_abandon(struct correlator *c, struct conn *conn, uint64_t end_ns);
+/* conn->proto_state freed by its owner, if any. */
+void proto_free_state(struct correlator *c, struct conn *conn);
 
 #endif /* HTTPTRACE_PROTO_H */

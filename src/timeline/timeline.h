@@ -85,6 +85,7 @@ static inline void tl_span_add(struct tl_spans *sp, enum tl_phase phase,
 #define TL_METHOD_MAX 16
 #define TL_TARGET_MAX 256
 #define TL_HOST_MAX 256
+#define TL_GRPC_MESSAGE_MAX 128
 
 /* A connection through a TLS library: what its handshake showed. "" =
  * not known. */
@@ -129,6 +130,8 @@ struct tl_tls {
 	X(RECORDS_LOST, "records_lost")   /* the kernel could not send */  \
 	X(TRACER_STOPPED, "tracer_stopped")                                \
 	X(INCOMPLETE, "incomplete")       /* given up: state lost... */    \
+	X(STREAM_RESET, "stream_reset")   /* HTTP/2 RST_STREAM */          \
+	X(GOAWAY, "goaway")               /* HTTP/2 GOAWAY ended it */     \
 	X(OTHER, "other")                 /* words no kind above knows */
 
 #define TL_ERROR_KIND_ENUM(name, label) TL_ERR_##name,
@@ -177,11 +180,20 @@ struct timeline {
 	char target[TL_TARGET_MAX];
 	char host[TL_HOST_MAX];
 	char version[16];               /* "HTTP/1.1"; "" unknown */
+	/* the HTTP/2 stream; 0: not HTTP/2, or an HTTP/2 connection whose
+	 * streams were not decoded (one report for the connection) */
+	uint32_t stream_id;
 	bool target_truncated;          /* longer than target holds */
 	int status;                     /* 0 = no response */
 	uint64_t request_bytes;
 	uint64_t response_bytes;
 	struct tl_tls tls;
+	/* gRPC (an HTTP/2 stream of content-type application/grpc*): the
+	 * status from the trailers (-1: not seen), and the message */
+	bool grpc;
+	int grpc_status;
+	bool grpc_message_seen;
+	char grpc_message[TL_GRPC_MESSAGE_MAX];
 	/* durations in microseconds, -1 = did not happen */
 	int64_t phase_us[TL_PHASE_COUNT];
 	struct tl_event events[TL_MAX_EVENTS];

@@ -59,6 +59,7 @@ static void tl_reset(struct timeline *tl)
 		RESET_KEEP(struct timeline, target),
 		RESET_KEEP(struct timeline, host),
 		RESET_KEEP(struct timeline, tls),
+		RESET_KEEP(struct timeline, grpc_message),
 		RESET_KEEP(struct timeline, events),
 		RESET_KEEP(struct timeline, error),
 		RESET_KEEP(struct timeline, steps),
@@ -69,6 +70,8 @@ static void tl_reset(struct timeline *tl)
 	tl->method[0] = tl->target[0] = tl->host[0] = '\0';
 	tl_tls_reset(&tl->tls);
 	tl->error[0] = '\0';
+	tl->grpc_message[0] = '\0';
+	tl->grpc_status = -1;
 	for (i = 0; i < TL_PHASE_COUNT; i++)
 		tl->phase_us[i] = -1;
 	tl->idle_us = -1;
@@ -371,6 +374,17 @@ void tl_build_request(struct correlator *c, const struct conn *conn,
 	else if (r->version_minor == 1)
 		strcpy(tl->version, "HTTP/1.1");
 	tl->status = resp ? r->status : 0;
+	tl->stream_id = r->stream_id;
+	if (r->grpc && resp) {
+		tl->grpc = true;
+		tl->grpc_status = r->grpc_status;
+		tl->grpc_message_seen = r->grpc_message_seen;
+		_Static_assert(sizeof(tl->grpc_message) ==
+				       sizeof(r->grpc_message),
+			       "the gRPC message is copied whole");
+		memcpy(tl->grpc_message, r->grpc_message,
+		       sizeof(tl->grpc_message));
+	}
 	tl->request_bytes = r->request_bytes;
 	tl->response_bytes = resp ? r->response_bytes : 0;
 

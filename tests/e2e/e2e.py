@@ -1475,8 +1475,7 @@ def start_h2_server(env, t):
 def case_tls_h2(env, t):
     """curl --http2 against Node's http2.createSecureServer: ALPN h2 (the
     choice is encrypted in TLS 1.3; the plaintext's preface says it), one
-    timeline for the connection, reported when it closes, streams not
-    decoded: no hook after GotConn."""
+    timeline for the request's stream, with the connection's phases."""
     server, port = start_h2_server(env, t)
     try:
         pid, rc, out, err = curl(
@@ -1501,8 +1500,12 @@ def case_tls_h2(env, t):
         check_common(c, tl, "h2")
         c.eq(tl.get("role"), "client", "role")
         c.eq(dig(tl, "http", "version"), "HTTP/2", "http.version")
-        c.eq(dig(tl, "http", "method"), None, "http.method (not decoded)")
-        c.eq(dig(tl, "http", "status"), None, "http.status (not decoded)")
+        c.eq(dig(tl, "http", "stream_id"), 1, "http.stream_id")
+        c.eq(dig(tl, "http", "method"), "GET", "http.method")
+        c.eq(dig(tl, "http", "target"), "/h2", "http.target")
+        c.eq(dig(tl, "http", "host"), "localhost:%d" % port, "http.host")
+        c.eq(dig(tl, "http", "status"), 200, "http.status")
+        c.eq(tl.get("grpc"), None, "grpc")
         c.eq(tl.get("error"), None, "error")
         c.eq(tl.get("complete"), True, "complete")
         c.eq(dig(tl, "conn", "dport"), port, "conn.dport")
@@ -1512,10 +1515,13 @@ def case_tls_h2(env, t):
         c.eq(dig(tl, "tls", "sni"), "localhost", "tls.sni")
         got = [h for h in hooks(tl) if h not in ("DNSStart", "DNSDone")]
         c.eq(got, ["GetConn", "ConnectStart", "ConnectDone",
-                   "TLSHandshakeStart", "TLSHandshakeDone", "GotConn"],
+                   "TLSHandshakeStart", "TLSHandshakeDone", "GotConn",
+                   "WroteHeaders", "WroteRequest", "GotFirstResponseByte"],
              "hooks (DNS aside)")
-        c.true((dig(tl, "bytes", "sent") or 0) >= 24,
-               "bytes.sent %r < 24 (the preface)" % dig(tl, "bytes", "sent"))
+        # the stream's header blocks and DATA payloads
+        c.true((dig(tl, "bytes", "received") or 0) >= 13,
+               "bytes.received %r < 13 (the body)"
+               % dig(tl, "bytes", "received"))
         ours = dig(tl, "phases_us", "tls")
         if c.true(ours is not None, "phases_us.tls is null"):
             ok, tol = close_enough(ours, t_tls)
@@ -1923,7 +1929,7 @@ def case_tls_nghttp_verify_ignored(env, x):
     """nghttp -s against an HTTP/2 server with a self-signed certificate:
     it reads the verify result, warns and goes on, and often reads the
     server's SETTINGS before writing its preface. Never a failed
-    handshake, always one HTTP/2 line."""
+    handshake, always one HTTP/2 stream."""
     if not shutil.which("nghttp"):
         raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
     t = x.t
@@ -1953,6 +1959,8 @@ def case_tls_nghttp_verify_ignored(env, x):
                 continue
             check_common(c, tl, what)
             c.eq(dig(tl, "http", "version"), "HTTP/2", what + " version")
+            c.eq(dig(tl, "http", "target"), "/ng", what + " target")
+            c.eq(dig(tl, "http", "status"), 200, what + " status")
             c.eq(tl.get("error"), None, what + " error")
             c.eq(dig(tl, "tls", "alpn"), "h2", what + " tls.alpn")
             c.eq(dig(tl, "tls", "alpn_source"), "inferred",
@@ -2315,31 +2323,30 @@ def case_server_role_text(env, server_pid, server_port):
 
 # ---------------------------------------------------------------------------
 # HTTP/2 where the server speaks first: its SETTINGS frame is the
-# connection's first data (nginx, gRPC). Recognised and reported, one
-# timeline per connection, streams not decoded.
+# connection's first data (nginx, gRPC). One timeline per stream.
 
 
-def check_h2_conn(c, tl, what, role):
+def check_h2_conn(c, tl, what, role, method="GET", target="/h2"):
+    """The connection's one stream, its first."""
     check_common(c, tl, what)
     c.eq(tl.get("role"), role, what + " role")
     c.eq(dig(tl, "http", "version"), "HTTP/2", what + " http.version")
-    c.eq(dig(tl, "http", "streams_decoded"), False,
-         what + " http.streams_decoded")
-    c.eq(dig(tl, "http", "method"), None, what + " http.method")
-    c.eq(dig(tl, "http", "status"), None, what + " http.status")
+    c.eq(dig(tl, "http", "stream_id"), 1, what + " http.stream_id")
+    c.eq(dig(tl, "http", "streams_decoded"), None,
+         what + " http.streams_decoded (only where not decoded)")
+    c.eq(dig(tl, "http", "method"), method, what + " http.method")
+    c.eq(dig(tl, "http", "target"), target, what + " http.target")
+    c.eq(dig(tl, "http", "status"), 200, what + " http.status")
     c.eq(tl.get("error"), None, what + " error")
     c.eq(tl.get("complete"), True, what + " complete")
     c.eq(dig(tl, "conn", "reused"), False, what + " conn.reused")
-    # the preface one way, a SETTINGS frame the other, at least; bytes
-    # are the traced process's own: a server receives the preface
-    pre, sett = (("sent", "received") if role == "client" else
+    # a header block each way, at least; bytes are the traced
+    # process's own: a server receives the request
+    req, resp = (("sent", "received") if role == "client" else
                  ("received", "sent"))
-    c.true((dig(tl, "bytes", pre) or 0) >= 24,
-           "%s bytes.%s %r < 24 (the preface)"
-           % (what, pre, dig(tl, "bytes", pre)))
-    c.true((dig(tl, "bytes", sett) or 0) >= 9,
-           "%s bytes.%s %r < 9 (a SETTINGS frame)"
-           % (what, sett, dig(tl, "bytes", sett)))
+    for k in (req, resp):
+        c.true((dig(tl, "bytes", k) or 0) > 0,
+               "%s bytes.%s %r" % (what, k, dig(tl, "bytes", k)))
     total = dig(tl, "phases_us", "total")
     c.true(isinstance(total, int) and total > 0,
            "%s phases_us.total %r" % (what, total))
@@ -2465,7 +2472,9 @@ def case_nginx_h2(env, ctx):
             c.eq(dig(tl, "tls", "version"), tls_version,
                  what + " tls.version")
             c.eq(dig(tl, "tls", "alpn"), "h2", what + " tls.alpn")
-            c.eq(hooks(tl), ["GetConn", "GotConn"], what + " hooks")
+            c.eq(hooks(tl), ["GetConn", "GotConn", "WroteHeaders",
+                             "WroteRequest", "GotFirstResponseByte"],
+                 what + " hooks")
         c.eq(len(by_pid(tls, npid)), len(runs), "nginx timelines")
     return check
 
@@ -2528,9 +2537,9 @@ def setup_grpc_h2c(env):
 
 
 def case_grpc_h2c(env, ctx):
-    """gRPC over h2c, both ends traced: one HTTP/2 connection seen by
-    the client (it connected) and one by the server (it accepted, and
-    wrote its SETTINGS frame before reading the preface)."""
+    """gRPC over h2c, both ends traced: the call's stream seen by the
+    client (it connected) and by the server (it accepted, and wrote its
+    SETTINGS frame before reading the preface), gRPC status 0."""
     srv, cli, port = ctx
     try:
         out, err = cli.communicate(input=b"go\n", timeout=CLIENT_TIMEOUT)
@@ -2550,22 +2559,30 @@ def case_grpc_h2c(env, ctx):
     def check(c, tls):
         ct = c.one(by_pid(tls, cli.pid), "gRPC client pid %d" % cli.pid)
         st = c.one(by_pid(tls, srv.pid), "gRPC server pid %d" % srv.pid)
+        for tl, what in ((ct, "client"), (st, "server")):
+            if tl:
+                c.eq(tl.get("grpc"), {"status": 0, "message": None},
+                     what + " grpc")
         if ct:
-            check_h2_conn(c, ct, "client", "client")
+            check_h2_conn(c, ct, "client", "client", "POST",
+                          "/httptrace.Test/Ping")
             c.eq(dig(ct, "conn", "dport"), port, "client conn.dport")
             c.eq(ct.get("tls"), None, "client tls")
             got = [h for h in hooks(ct) if h not in ("DNSStart", "DNSDone")]
-            c.eq(got, ["GetConn", "ConnectStart", "ConnectDone", "GotConn"],
+            c.eq(got, ["GetConn", "ConnectStart", "ConnectDone", "GotConn",
+                       "WroteHeaders", "WroteRequest",
+                       "GotFirstResponseByte"],
                  "client hooks (DNS aside)")
         if st:
-            check_h2_conn(c, st, "server", "server")
+            check_h2_conn(c, st, "server", "server", "POST",
+                          "/httptrace.Test/Ping")
             c.eq(dig(st, "conn", "sport"), port, "server conn.sport")
             c.eq(st.get("tls"), None, "server tls")
         if ct and st:
             c.eq(dig(st, "conn", "dport"), dig(ct, "conn", "sport"),
                  "server's peer port = client's port (one connection)")
-            # what the client sent, the server read: all of it, both
-            # counted from the same socket calls' return values
+            # what the client sent, the server read: the stream's
+            # header blocks and DATA, the same frames on both sides
             c.eq(dig(st, "bytes", "received"), dig(ct, "bytes", "sent"),
                  "bytes from the client, as each side counted them")
     return check

@@ -46,25 +46,55 @@ static uint8_t take(struct input *in)
 	return b;
 }
 
-static const char *const fragments[] = {
-	"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
-	"HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n",
-	"POST /p HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
-	"abc",
-	"CONNECT a:443 HTTP/1.1\r\n\r\n",
-	"GET /c HTTP/1.0\r\nConnection: close\r\n\r\n",
-	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-	"HTTP/1.1 100 Continue\r\n\r\n",
-	"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n",
-	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-	"5\r\nhello\r\n",
-	"0\r\n\r\n",
-	"HTTP/1.0 200 OK\r\n\r\nuntil close",
-	"HTTP/1.1 204 No Content\r\n\r\n",
-	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
-	"\x16\x03\x01\x00\x10",
-	"\r\n",
-	"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n",
+/* Frames hold NUL bytes: each with its length. */
+#define FRAG(s) { s, sizeof(s) - 1 }
+
+static const struct {
+	const char *s;
+	size_t len;
+} fragments[] = {
+	FRAG("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+	FRAG("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n"),
+	FRAG("POST /p HTTP/1.1\r\nContent-Length: 3\r\n"
+	     "Expect: 100-continue\r\n\r\n"),
+	FRAG("abc"),
+	FRAG("CONNECT a:443 HTTP/1.1\r\n\r\n"),
+	FRAG("GET /c HTTP/1.0\r\nConnection: close\r\n\r\n"),
+	FRAG("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+	FRAG("HTTP/1.1 100 Continue\r\n\r\n"),
+	FRAG("HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n"),
+	FRAG("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	FRAG("5\r\nhello\r\n"),
+	FRAG("0\r\n\r\n"),
+	FRAG("HTTP/1.0 200 OK\r\n\r\nuntil close"),
+	FRAG("HTTP/1.1 204 No Content\r\n\r\n"),
+	FRAG("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+	FRAG("\x16\x03\x01\x00\x10"),
+	FRAG("\r\n"),
+	FRAG("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"),
+	/* HTTP/2: preface and SETTINGS, the server's SETTINGS, request
+	 * HEADERS (GET / on 1 ending the stream; POST / on 3), responses
+	 * (200 on 1, 404 ending 3), DATA ending 1, RST_STREAM CANCEL on
+	 * 3, GOAWAY after 1 (PROTOCOL_ERROR), trailers grpc-status 0 on
+	 * 1; an h2c Upgrade and its 101 */
+	FRAG("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00"
+	     "\x00\x00"),
+	FRAG("\x00\x00\x00\x04\x00\x00\x00\x00\x00"),
+	FRAG("\x00\x00\x03\x01\x05\x00\x00\x00\x01\x82\x84\x86"),
+	FRAG("\x00\x00\x03\x01\x04\x00\x00\x00\x03\x83\x84\x86"),
+	FRAG("\x00\x00\x01\x01\x04\x00\x00\x00\x01\x88"),
+	FRAG("\x00\x00\x01\x01\x05\x00\x00\x00\x03\x8d"),
+	FRAG("\x00\x00\x02\x00\x01\x00\x00\x00\x01ok"),
+	FRAG("\x00\x00\x04\x03\x00\x00\x00\x00\x03\x00\x00\x00\x08"),
+	FRAG("\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00"
+	     "\x00\x00\x01"),
+	FRAG("\x00\x00\x0f\x01\x05\x00\x00\x00\x01\x00\x0bgrpc-status\x01"
+	     "0"),
+	FRAG("GET /u HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, "
+	     "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk"
+	     "\r\n\r\n"),
+	FRAG("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+	     "Upgrade: h2c\r\n\r\n"),
 };
 #define N_FRAGMENTS (sizeof(fragments) / sizeof(fragments[0]))
 
@@ -172,7 +202,12 @@ static void check_timeline(const struct timeline *tl)
 	    strnlen(tl->host, sizeof(tl->host)) >= sizeof(tl->host) ||
 	    strnlen(tl->version, sizeof(tl->version)) >= sizeof(tl->version) ||
 	    strnlen(tl->comm, sizeof(tl->comm)) >= sizeof(tl->comm) ||
-	    strnlen(tl->error, sizeof(tl->error)) >= sizeof(tl->error))
+	    strnlen(tl->error, sizeof(tl->error)) >= sizeof(tl->error) ||
+	    strnlen(tl->grpc_message, sizeof(tl->grpc_message)) >=
+		    sizeof(tl->grpc_message))
+		abort();
+	/* gRPC only on an HTTP/2 stream; a status only from its trailers */
+	if (tl->grpc && (!tl->stream_id || tl->grpc_status < -1))
 		abort();
 	if (tl->end_ns < tl->start_ns)
 		abort();
@@ -259,8 +294,9 @@ static size_t pick_payload(uint8_t how, struct input *in, uint8_t *out)
 		in->p += cap;
 		in->n -= cap;
 	} else {
-		const char *f = fragments[take(in) % N_FRAGMENTS];
-		size_t len = strlen(f);
+		size_t i = take(in) % N_FRAGMENTS;
+		const char *f = fragments[i].s;
+		size_t len = fragments[i].len;
 
 		cap = len;
 		if (how & 4) /* cut it short */

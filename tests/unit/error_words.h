@@ -28,6 +28,7 @@ static const struct {
 	{ "tls: ", TL_ERR_TLS_FAILURE },
 	{ "TLS not decoded", TL_ERR_TLS_NOT_DECODED },
 	{ "malformed HTTP response", TL_ERR_MALFORMED_RESPONSE },
+	{ "connection closed by GOAWAY", TL_ERR_GOAWAY },
 	{ "connection closed", TL_ERR_CONNECTION_CLOSED },
 	{ "process exited", TL_ERR_PROCESS_EXITED },
 	{ "records lost", TL_ERR_RECORDS_LOST },
@@ -39,6 +40,12 @@ static const struct {
 	{ "too many pipelined requests", TL_ERR_INCOMPLETE },
 	{ "evicted", TL_ERR_INCOMPLETE },
 	{ "connection state lost", TL_ERR_INCOMPLETE },
+	{ "stream reset by the ", TL_ERR_STREAM_RESET },
+	{ "stream not processed: GOAWAY", TL_ERR_GOAWAY },
+	{ "HTTP/2 frames lost", TL_ERR_INCOMPLETE },
+	{ "HTTP/2 header block not decoded", TL_ERR_INCOMPLETE },
+	{ "HTTP/2 stream state not kept", TL_ERR_INCOMPLETE },
+	{ "too many concurrent HTTP/2 streams", TL_ERR_INCOMPLETE },
 };
 
 static const int32_t io_errnos[] = { ETIMEDOUT, ECONNRESET, EPIPE };

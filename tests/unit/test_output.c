@@ -724,8 +724,8 @@ static void test_json_get_exact(void)
 		  "\"http\":{\"method\":\"GET\",\"target\":\"/index.html\","
 		  "\"target_truncated\":false,"
 		  "\"host\":\"example.test\",\"version\":\"HTTP/1.1\","
-		  "\"status\":200},"
-		  "\"tls\":null,"
+		  "\"stream_id\":null,\"status\":200},"
+		  "\"tls\":null,\"grpc\":null,"
 		  "\"phases_us\":{\"dns\":412,\"connect\":210,\"tls\":null,"
 		  "\"send\":31,\"wait\":11002,\"receive\":690,"
 		  "\"idle\":null,\"total\":12345},"
@@ -806,7 +806,8 @@ static void test_json_nulls(void)
 		     "\"idle\":null,\"total\":null}");
 	CHECK_HAS(c, "\"http\":{\"method\":null,\"target\":null,"
 		     "\"target_truncated\":false,"
-		     "\"host\":null,\"version\":null,\"status\":null}");
+		     "\"host\":null,\"version\":null,\"stream_id\":null,"
+		     "\"status\":null}");
 	CHECK_HAS(c, "\"saddr\":null,\"sport\":null,\"daddr\":\"127.0.0.1\"");
 	CHECK_HAS(c, "\"events\":[]");
 	free(c.buf);
@@ -921,7 +922,8 @@ static void test_json_odd_strings(void)
 	c = capture_json(&tl, &o);
 	CHECK(json_valid_line(c.buf, c.len));
 	CHECK_HAS(c, "\"comm\":\"cccccccccccccccc\",\"role\"");
-	CHECK_HAS(c, "\"version\":\"vvvvvvvvvvvvvvvv\",\"status\"");
+	CHECK_HAS(c, "\"version\":\"vvvvvvvvvvvvvvvv\",\"stream_id\":null,"
+		     "\"status\"");
 	/* the DNSStart host, exactly HT_DNS_HOST_LEN bytes, then the
 	 * service, exactly HT_DNS_SERVICE_LEN, then its end */
 	memset(want, 'h', HT_DNS_HOST_LEN);
@@ -1202,6 +1204,72 @@ static void test_text_h2(void)
 	free(c.buf);
 }
 
+/* A decoded stream: a request's line, the stream and gRPC's status */
+static void make_h2_stream(struct timeline *tl)
+{
+	make_h2(tl);
+	tl->stream_id = 3;
+	strcpy(tl->method, "POST");
+	strcpy(tl->target, "/pkg.Greeter/Hello?key=secret");
+	strcpy(tl->host, "127.0.0.1:50051");
+	tl->status = 200;
+	tl->grpc = true;
+	tl->grpc_status = 5;
+	tl->grpc_message_seen = true;
+	strcpy(tl->grpc_message, "no such greeting");
+}
+
+static void test_h2_stream_output(void)
+{
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+
+	make_h2_stream(&tl);
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "curl[1234] POST 127.0.0.1:50051 "
+		     "/pkg.Greeter/Hello?key=<redacted> -> 200  total");
+	CHECK_HAS(c, "\n  HTTP/2 stream 3, grpc status 5: no such greeting\n");
+	CHECK_LACKS(c, "streams not decoded");
+	CHECK_LACKS(c, "secret");
+	free(c.buf);
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"method\":\"POST\",\"target\":"
+		     "\"/pkg.Greeter/Hello?key=<redacted>\"");
+	CHECK_HAS(c, "\"version\":\"HTTP/2\",\"stream_id\":3,"
+		     "\"status\":200},");
+	CHECK_HAS(c, "\"decoded\":true},\"grpc\":{\"status\":5,"
+		     "\"message\":\"no such greeting\"},\"phases_us\"");
+	CHECK_LACKS(c, "streams_decoded");
+	free(c.buf);
+
+	/* reused while other streams were open: not idle */
+	tl.reused = true;
+	tl.idle_us = -1;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"reused\":true,\"was_idle\":false,\"idle_us\":null");
+	free(c.buf);
+	tl.idle_us = 1500;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"reused\":true,\"was_idle\":true,\"idle_us\":1500");
+	free(c.buf);
+
+	/* trailers not seen: the status is not known */
+	tl.grpc_status = -1;
+	tl.grpc_message_seen = false;
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"grpc\":{\"status\":null,\"message\":null}");
+	free(c.buf);
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "\n  HTTP/2 stream 3, grpc status not seen\n");
+	free(c.buf);
+	/* not gRPC: the stream alone */
+	tl.grpc = false;
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "\n  HTTP/2 stream 3\n");
+	free(c.buf);
+}
+
 /* JSON says the streams were not decoded, and only for HTTP/2 */
 static void test_json_h2(void)
 {
@@ -1213,7 +1281,8 @@ static void test_json_h2(void)
 	tl.role = HT_ROLE_SERVER;
 	c = capture_json(&tl, &o);
 	CHECK_HAS(c, "\"role\":\"server\"");
-	CHECK_HAS(c, "\"version\":\"HTTP/2\",\"status\":null,"
+	CHECK_HAS(c, "\"version\":\"HTTP/2\",\"stream_id\":null,"
+		     "\"status\":null,"
 		     "\"streams_decoded\":false}");
 	/* the server's own: it sent what came from the server */
 	CHECK_HAS(c, "\"bytes\":{\"sent\":1205,\"received\":842}");
@@ -1598,5 +1667,6 @@ int main(int argc, char **argv)
 	RUN(test_query_redacted);
 	RUN(test_target_cut);
 	RUN(test_json_h2);
+	RUN(test_h2_stream_output);
 	return unit_done("output");
 }

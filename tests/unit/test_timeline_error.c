@@ -18,6 +18,8 @@ static void test_labels(void)
 	CHECK_STR(tl_error_label(TL_ERR_RESET), "reset");
 	CHECK_STR(tl_error_label(TL_ERR_TLS_FAILURE), "tls_failure");
 	CHECK_STR(tl_error_label(TL_ERR_INCOMPLETE), "incomplete");
+	CHECK_STR(tl_error_label(TL_ERR_STREAM_RESET), "stream_reset");
+	CHECK_STR(tl_error_label(TL_ERR_GOAWAY), "goaway");
 	CHECK_STR(tl_error_label(TL_ERROR_KIND_COUNT), "other");
 	CHECK_STR(tl_error_label((enum tl_error_kind)-1), "other");
 	/* every kind has a label of its own, fit for a metric label */

@@ -706,6 +706,12 @@ static void connection_option(struct h1_parser *p, const char *e, size_t len)
 		p->msg.upgrade = true;
 }
 
+static void upgrade_protocol(struct h1_parser *p, const char *e, size_t len)
+{
+	if (token_eq(e, len, "h2c"))
+		p->msg.upgrade_h2c = true;
+}
+
 static bool parse_header_line(struct h1_parser *p, const struct line *l)
 {
 	const char *line = l->s;
@@ -749,6 +755,7 @@ static bool parse_header_line(struct h1_parser *p, const struct line *l)
 		for_each_element(p, value, value_len, connection_option);
 	} else if (token_eq(line, name_len, "upgrade")) {
 		p->msg.upgrade = true;
+		for_each_element(p, value, value_len, upgrade_protocol);
 	} else if (token_eq(line, name_len, "expect")) {
 		trim_ows(&value, &value_len);
 		if (p->kind == H1_REQUEST &&

@@ -159,6 +159,7 @@ struct h1_message {
 	bool chunked;               /* Transfer-Encoding ends in chunked */
 	bool connection_close;      /* Connection: close (or 1.0 without keep-alive) */
 	bool upgrade;               /* Connection: upgrade / Upgrade header */
+	bool upgrade_h2c;           /* Upgrade names h2c (HTTP/2, cleartext) */
 	/* a gap (uncaptured bytes) cut the headers short: on_headers fires
 	 * with what was seen (start line, headers before the gap), then
 	 * on_error(H1_ERR_GAP) and H1_ST_LOST; framing is unknown */

@@ -136,41 +136,7 @@ struct pending_req *http1_open_request(struct correlator *c,
 		}
 	}
 	conn->n_requests++;
-	if (conn->role == HT_ROLE_SERVER) {
-		/* A server's request begins with its first byte read; the
-		 * accept may lie long before (an idle client), and GotConn
-		 * before GetConn would read backwards. */
-		r->start_ns = ev->hdr.ts_ns;
-		r->io_first_ns = ev->hdr.ts_ns;
-		r->got_conn_ns = r->start_ns;
-	} else {
-		r->io_first_ns = ev->enter_ns;
-		r->start_ns = ev->enter_ns;
-		r->got_conn_ns = ev->enter_ns;
-		if (first) {
-			if (conn->has_dns)
-				r->start_ns = conn->dns.enter_ns;
-			else if (conn->connect_start_ns)
-				r->start_ns = conn->connect_start_ns;
-			if (conn->connect_done_seen)
-				r->got_conn_ns = conn->connect_done_ns;
-			if (conn->tls && conn->tls->hs == HS_OK &&
-			    conn->tls->hs_done_ns <= ev->enter_ns)
-				r->got_conn_ns = max_u64(r->got_conn_ns,
-							 conn->tls->hs_done_ns);
-			/* the handshake ended inside the call that carries
-			 * these bytes (see tls_derive_handshake): the
-			 * request goes out after it, so its send phase
-			 * starts there too */
-			if (conn->tls && conn->tls->hs == HS_OK &&
-			    conn->tls->hs_done_ns > ev->enter_ns &&
-			    conn->tls->hs_done_ns <= ev->hdr.ts_ns) {
-				r->got_conn_ns = max_u64(r->got_conn_ns,
-							 conn->tls->hs_done_ns);
-				r->io_first_ns = conn->tls->hs_done_ns;
-			}
-		}
-	}
+	req_set_start(conn, r, first, ev->enter_ns, ev->hdr.ts_ns);
 	if (!first && conn->last_resp_end_ns &&
 	    r->start_ns >= conn->last_resp_end_ns)
 		r->idle_us = span_us(conn->last_resp_end_ns, r->start_ns);
@@ -307,6 +273,7 @@ static enum h1_body_hint req_on_headers(void *user,
 	r->is_connect = strcmp(r->method, "CONNECT") == 0;
 	if (msg->connection_close)
 		r->close_requested = true;
+	r->upgrade_h2c = msg->upgrade_h2c;
 	return H1_BODY_DEFAULT;
 }
 
@@ -375,6 +342,14 @@ static void resp_on_complete(void *user, const struct h1_message *msg,
 
 	if (msg->status < 200 && msg->status != 101)
 		return;
+	if (msg->status == 101 && r && !conn->skip_responses &&
+	    r->upgrade_h2c && msg->upgrade_h2c) {
+		/* h2c: the request becomes stream 1, its response follows
+		 * in HTTP/2 frames, from the byte after the 101 */
+		r->response_bytes += n;
+		h2_upgrade(c, conn, r, fc->ev, fc->pos);
+		return;
+	}
 	if (conn->skip_responses) {
 		conn->skip_responses--;
 	} else if (r) {

@@ -103,6 +103,10 @@ struct h2_frame {
 	uint32_t error_code;        /* RST_STREAM, GOAWAY */
 	uint32_t last_stream_id;    /* GOAWAY */
 	uint32_t promised_stream_id; /* PUSH_PROMISE */
+	/* bytes of the payload's fixed fields were not captured: error_code,
+	 * last_stream_id, promised_stream_id (or a SETTINGS entry) are
+	 * unknown, 0 here */
+	bool payload_unknown;
 };
 
 typedef void (*h2_frame_fn)(void *user, enum h2_dir dir,

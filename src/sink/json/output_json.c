@@ -151,6 +151,13 @@ static void write_http(struct json_writer *jw, const struct timeline *tl,
 	jw_bool_field(jw, "target_truncated", output_flag(&tl->target_truncated));
 	FIELD_STRING_OR_NULL(jw, "host", tl->host, sizeof(tl->host));
 	FIELD_STRING_OR_NULL(jw, "version", tl->version, sizeof(tl->version));
+	/* null: HTTP/1, or an HTTP/2 connection whose streams were not
+	 * decoded */
+	jw_key(jw, "stream_id");
+	if (tl->stream_id)
+		jw_uint(jw, tl->stream_id);
+	else
+		jw_null(jw);
 	jw_key(jw, "status");
 	if (tl->status > 0)
 		jw_int(jw, tl->status);
@@ -158,7 +165,7 @@ static void write_http(struct json_writer *jw, const struct timeline *tl,
 		jw_null(jw);
 	/* an HTTP/2 connection, recognised but its streams not decoded:
 	 * said, so that no method or status reads as none sent */
-	if (!tl->method[0] &&
+	if (!tl->stream_id &&
 	    strncmp(tl->version, "HTTP/2", sizeof(tl->version)) == 0)
 		jw_bool_field(jw, "streams_decoded", false);
 	jw_end_object(jw);
@@ -194,6 +201,25 @@ static void write_tls(struct json_writer *jw, const struct timeline *tl)
 	/* false: a TLS library the tracer does not hook carried the
 	 * plaintext; the requests are not known */
 	jw_bool_field(jw, "decoded", !output_flag(&t->not_decoded));
+	jw_end_object(jw);
+}
+
+/* "grpc": null unless the stream is a gRPC call; its status is null
+ * until the trailers that carry it are seen */
+static void write_grpc(struct json_writer *jw, const struct timeline *tl)
+{
+	jw_key(jw, "grpc");
+	if (!output_flag(&tl->grpc)) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	FIELD_INT_OR_NULL(jw, "status", tl->grpc_status);
+	jw_key(jw, "message");
+	if (output_flag(&tl->grpc_message_seen))
+		jw_string_n(jw, tl->grpc_message, sizeof(tl->grpc_message));
+	else
+		jw_null(jw);
 	jw_end_object(jw);
 }
 
@@ -308,8 +334,10 @@ static void write_event(struct json_writer *jw, const struct timeline *tl,
 	case TL_GotConn:
 		jw_bool_field(jw, "reused", output_flag(&tl->reused));
 		/* HTTP/1 cannot share a busy connection, so a reused one
-		 * was idle by definition. */
-		jw_bool_field(jw, "was_idle", output_flag(&tl->reused));
+		 * was idle by definition; an HTTP/2 stream's was when no
+		 * other stream was open (its idle time is then known) */
+		jw_bool_field(jw, "was_idle", output_flag(&tl->reused) &&
+				  (!tl->stream_id || tl->idle_us >= 0));
 		FIELD_INT_OR_NULL(jw, "idle_us", tl->idle_us);
 		break;
 	case TL_Got1xxResponse:
@@ -344,6 +372,7 @@ void output_json(FILE *out, const struct timeline *tl,
 	write_conn(&jw, tl);
 	write_http(&jw, tl, opts);
 	write_tls(&jw, tl);
+	write_grpc(&jw, tl);
 	write_phases(&jw, tl);
 
 	jw_key(&jw, "events");

@@ -214,8 +214,29 @@ static void put_request_header(const struct text_ctx *ctx,
  * "HTTP/2 localhost:8443 -> connection, streams not decoded". */
 static bool is_h2(const struct timeline *tl)
 {
-	return is_empty(tl->method) &&
+	return !tl->stream_id &&
 	       strncmp(tl->version, "HTTP/2", sizeof(tl->version)) == 0;
+}
+
+/* An HTTP/2 stream's line: "  HTTP/2 stream 3, grpc status 5: not
+ * found"; the status "not seen" when its trailers were not. */
+static void put_h2_stream(const struct text_ctx *ctx,
+			  const struct timeline *tl)
+{
+	fprintf(ctx->out, "  HTTP/2 stream %u", (unsigned int)tl->stream_id);
+	if (output_flag(&tl->grpc)) {
+		fputs(", grpc status ", ctx->out);
+		if (tl->grpc_status >= 0)
+			fprintf(ctx->out, "%d", tl->grpc_status);
+		else
+			fputs("not seen", ctx->out);
+		if (output_flag(&tl->grpc_message_seen)) {
+			fputs(": ", ctx->out);
+			put_untrusted(ctx, tl->grpc_message,
+				      sizeof(tl->grpc_message));
+		}
+	}
+	putc('\n', ctx->out);
 }
 
 static void put_h2_header(const struct text_ctx *ctx,
@@ -429,7 +450,7 @@ void output_text(FILE *out, const struct timeline *tl,
 	bool not_decoded = is_tls_not_decoded(tl);
 	/* a status without a method: the response of an unseen request */
 	bool have_request = !is_empty(tl->method) ||
-			    (tl->status > 0 && !h2);
+			    (tl->status > 0 && !h2) || tl->stream_id;
 	bool error_shown = false;
 	uint64_t *last = state && output_flag(&state->ordered_stamps) ?
 			 &state->last_stamp_ns : NULL;
@@ -477,6 +498,8 @@ void output_text(FILE *out, const struct timeline *tl,
 		put_connection(&ctx, tl);
 	if (h2)
 		put_h2_bytes(&ctx, tl);
+	else if (tl->stream_id)
+		put_h2_stream(&ctx, tl);
 	if (!error_shown && !is_empty(tl->error)) {
 		fputs("  ", out);
 		color_on(&ctx, C_RED);
