@@ -15,7 +15,7 @@
  *  - The client's connection preface is consumed, never reported.
  *  - Bytes moved but not captured: inside a DATA payload they are only
  *    counted; inside a header block the block's fields are unknown
- *    (H2_FRAME_F_FIELDS_UNKNOWN); over a frame header the direction
+ *    (fields->unknown); over a frame header the direction
  *    loses frame boundaries (an H2_FRAME_LOST report), and takes them
  *    again only as a gap would (below).
  *  - h2_decoder_gap(): records of the direction were lost. One

@@ -626,7 +626,8 @@ static void h2_gap(struct correlator *c, struct conn *conn)
 	hc->in_gap = true;
 	h2_decoder_gap(hc->dec, H2_FROM_CLIENT, h2_on_frame, hc);
 	h2_decoder_gap(hc->dec, H2_FROM_SERVER, h2_on_frame, hc);
-	/* a direction already lost reports nothing new */
+	/* the decoder's LOST reports may have ended them already; the
+	 * streams still open end here whatever they said */
 	streams_lost(hc, TL_ERROR(RECORDS_LOST,
 				  "records lost: HTTP/2 stream state unknown"));
 	hc->in_gap = false;
