@@ -3082,8 +3082,9 @@ SECRET_HEADERS = ["-H", "authorization: Bearer " + H2_SECRET,
                   "-H", "x-secret: " + H2_SECRET]
 
 # argv: cert key port-file max-seconds. HTTP/2 over TLS (ALPN h2);
-# /status/NNN answers NNN, /reset resets the stream (RST_STREAM CANCEL)
-# without an answer, anything else 200 "hello h2 PATH". Logs
+# /status/NNN answers NNN, /size/N N bytes, /reset resets the stream
+# (RST_STREAM CANCEL) without an answer, anything else 200 "hello h2
+# PATH". Logs
 # "stream PEERPORT ID PATH" for every stream it sees.
 NODE_H2S_SERVER = r"""
 const http2 = require('http2'), fs = require('fs');
@@ -3099,9 +3100,10 @@ srv.on('stream', (stream, headers) => {
     return;
   }
   const m = /^\/status\/(\d+)$/.exec(path);
+  const z = /^\/size\/(\d+)$/.exec(path);
   stream.respond({':status': m ? Number(m[1]) : 200,
                   'content-type': 'text/plain'});
-  stream.end('hello h2 ' + path + '\n');
+  stream.end(z ? Buffer.alloc(Number(z[1]), 'z') : 'hello h2 ' + path + '\n');
 });
 srv.on('sessionError', () => {});
 srv.listen(0, '127.0.0.1', () => {
@@ -3428,6 +3430,9 @@ def setup_h2streams(env):
         for name in ("a", "b", "c"):
             with open(os.path.join(docs, name), "w") as f:
                 f.write("file %s\n" % name)
+        for name in ("big1", "big2"):
+            with open(os.path.join(docs, name), "wb") as f:
+                f.write(b"z" * H2_BIG)
         starters.append(("nghttpd", lambda: h2s_start_on_port(
             env, "nghttpd", lambda port: [
                 nghttpd, "--no-tls", "-a", "127.0.0.1", "-d", docs, "-v",
@@ -3957,6 +3962,92 @@ def grpc_client(peers, mode, want_out):
     return pid, spid, port
 
 
+H2_BIG = 300000
+
+
+def check_big_bodies(c, mine, what, want):
+    """Bodies of H2_BIG bytes: counted in their own streams' bytes."""
+    for t in mine:
+        big = (dig(t, "http", "target") or "") in want
+        got = dig(t, "bytes", "received") or 0
+        if big:
+            c.true(got >= H2_BIG, "%s stream %s bytes.received %d < %d"
+                   % (what, sid(t), got, H2_BIG))
+        else:
+            c.true(got < H2_BIG, "%s stream %s bytes.received %d: another "
+                   "stream's body" % (what, sid(t), got))
+
+
+def case_h2s_curl_parallel_large(env, peers):
+    """curl --parallel over TLS: four streams at once on one connection,
+    two with 300 kB bodies: the small answers' HEADERS come between the
+    big ones' DATA frames, inside reads that carry DATA."""
+    spid, port, log = peers.get("node")
+    off = log_size(log)
+    paths = ["/size/%d" % H2_BIG, "/a", "/size/%d" % (H2_BIG + 1), "/b"]
+    pid, rc, out, err = curl(env, "--http2", "--parallel",
+                             "--no-progress-meter", "--cacert", peers.cert,
+                             *(["-o", "/dev/null"] * 4), "-w",
+                             "%{http_version} %{http_code} %{local_port} "
+                             "%{size_download} %{url}\n",
+                             *["https://localhost:%d%s" % (port, p)
+                               for p in paths])
+    lines = sorted(x.split() for x in out.splitlines())
+    if rc != 0 or len(lines) != 4 or \
+            {tuple(x[:2]) for x in lines} != {("2", "200")} or \
+            len({x[2] for x in lines}) != 1:
+        raise CaseFailed("curl --parallel rc=%d: %r %s"
+                         % (rc, lines, err.strip()[-300:]))
+    seen = served_streams(log_since(log, off))
+    if sorted((s, p) for _, s, p in seen) != \
+            [(1, paths[0]), (3, "/a"), (5, paths[2]), (7, "/b")] or \
+            len({x[0] for x in seen}) != 1:
+        raise CaseFailed("node server saw %r" % seen)
+    want = [(1, paths[0], 200), (3, "/a", 200), (5, paths[2], 200),
+            (7, "/b", 200)]
+    host = "localhost:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "curl", "client", want,
+                                 host=host, tls=True):
+            check_big_bodies(c, mine, "curl", (want[0][1], want[2][1]))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine), "node",
+                              "server", want, host=host)
+    return check
+
+
+def case_h2s_nghttp_large(env, peers):
+    """nghttp over h2c: two 300 kB files and two small ones at once from
+    nghttpd, their frames interleaved."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("nghttpd")
+    off = log_size(log)
+    names = ["big1", "a", "big2", "b"]
+    pid, rc, out, err = run_client(
+        ["nghttp", "-nv"] + ["http://127.0.0.1:%d/%s" % (port, x)
+                             for x in names])
+    sent = nghttp_sent(out)
+    if rc != 0 or [p for _, p in sent] != ["/" + x for x in names]:
+        raise CaseFailed("nghttp rc=%d: sent %r: %s"
+                         % (rc, sent, err[-300:]))
+    seen = nghttpd_seen(log, off, [[s for s, _ in sent]])
+    if seen != [[s for s, _ in sent]]:
+        raise CaseFailed("nghttpd saw %r, nghttp sent %r" % (seen, sent))
+    want = [(s, p, 200) for s, p in sent]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "nghttp", "client", want,
+                                 host=host):
+            check_big_bodies(c, mine, "nghttp", ("/big1", "/big2"))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "nghttpd", "server", want, host=host)
+    return check
+
+
 def case_h2s_grpc_ok_fail(env, peers):
     """gRPC (python3-grpcio) over h2c: an OK call and one that fails
     with NOT_FOUND on one channel; the call paths as targets and the
@@ -4131,6 +4222,8 @@ H2STREAMS_CASES = [
     ("h2streams_nghttp", case_h2s_nghttp),
     ("h2streams_nghttp_upgrade", case_h2s_nghttp_upgrade),
     ("h2streams_h2load", case_h2s_h2load),
+    ("h2streams_curl_parallel_large", case_h2s_curl_parallel_large),
+    ("h2streams_nghttp_large", case_h2s_nghttp_large),
     ("h2streams_node_client", case_h2s_node_client),
     ("h2streams_httpx", case_h2s_httpx),
     ("h2streams_nginx_server", case_h2s_nginx_server),
