@@ -4209,9 +4209,26 @@ def case_h2s_secrets(env, peers):
             c.eq(r.returncode, 0, "--replay %s exit status" % " ".join(args))
             c.true(H2_SECRET not in o, "a header value is in the output of "
                    "--replay %s" % " ".join(args))
-            if not args:
-                c.true("/pkg.Svc/Method" in o and "HTTP/2" in o,
-                       "--replay: the text shows no gRPC call path")
+    return check
+
+
+def case_h2s_text(env, peers):
+    """The text output says what the JSON does: the call path, the
+    stream id, the gRPC message of the failing call (the replayed
+    recording of the cases above). Runs last."""
+    tracer = env.current_tracer
+
+    def check(c, tls):
+        r = subprocess.run([tracer.env.tracer, "--replay",
+                            tracer.record_path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        o = r.stdout.decode(errors="replace")
+        c.eq(r.returncode, 0, "--replay exit status")
+        for want in ("/pkg.Svc/Method", "/pkg.Svc/Fail", "no such thing",
+                     "/status/404 -> 404"):
+            c.true(want in o, "--replay: %r not in the text" % want)
+        c.true(re.search(r"\bstream 3\b", o), "--replay: no 'stream 3' in "
+               "the text")
     return check
 
 
@@ -4233,6 +4250,7 @@ H2STREAMS_CASES = [
     ("h2streams_reset", case_h2s_reset),
     ("h2streams_goaway", case_h2s_goaway),
     ("h2streams_secrets", case_h2s_secrets),
+    ("h2streams_text", case_h2s_text),
 ]
 
 
