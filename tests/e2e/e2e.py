@@ -3142,7 +3142,8 @@ setTimeout(() => { console.error('timed out'); process.exit(2); },
 # argv: port-file max-seconds. Cleartext HTTP/2 (python3-h2): prior
 # knowledge, or an HTTP/1.1 request with Upgrade: h2c whose answer is
 # stream 1. /goaway: GOAWAY (last stream 0, ENHANCE_YOUR_CALM), then
-# reads until the client closes.
+# reads until the client closes. A request with a body is answered once
+# the body is in; /continue gets a 100 first.
 # Logs "stream PEERPORT ID PATH" and "upgraded PEERPORT".
 PY_H2C_SERVER = r"""
 import os, socket, sys, threading
@@ -3174,6 +3175,7 @@ def serve(s, peer):
             return
         buf += d
     go = True
+    waiting = {}
     if buf.startswith(b"PRI * HTTP/2.0"):
         conn.initiate_connection()
         rest = buf
@@ -3196,8 +3198,22 @@ def serve(s, peer):
         if rest:
             for ev in conn.receive_data(rest):
                 if isinstance(ev, h2.events.RequestReceived):
+                    path = dict(ev.headers)[b":path"].decode()
+                    if ev.stream_ended:
+                        go = go and stream(ev.stream_id, path)
+                        continue
+                    # a body: answered once it is all in
+                    waiting[ev.stream_id] = path
+                    if path == "/continue":
+                        # it waits for this (Expect: 100-continue)
+                        conn.send_headers(ev.stream_id, [(":status", "100")])
+                elif isinstance(ev, h2.events.DataReceived):
+                    conn.acknowledge_received_data(
+                        ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded) and \
+                        ev.stream_id in waiting:
                     go = go and stream(ev.stream_id,
-                                       dict(ev.headers)[b":path"].decode())
+                                       waiting.pop(ev.stream_id))
             s.sendall(conn.data_to_send())
         if not go:
             break
@@ -3785,6 +3801,64 @@ def case_h2s_nghttp_upgrade(env, peers):
                          "nghttp -u")
 
 
+def case_h2s_continue(env, peers):
+    """curl --http2-prior-knowledge POST with Expect: 100-continue: the
+    server answers the request HEADERS with a 100 and the body with a
+    200: Got1xxResponse between WroteHeaders and WroteRequest."""
+    spid, port, log = peers.get("h2c")
+    body = env.path("h2s-continue.body")
+    with open(body, "wb") as f:
+        f.write(b"c" * 2000)
+    off = log_size(log)
+    pid, rc, out, err = curl(env, "--http2-prior-knowledge", "-v",
+                             "-H", "Expect: 100-continue", "--data-binary",
+                             "@" + body, "-o", "/dev/null", "-w",
+                             "%{http_version} %{http_code} %{local_port}",
+                             "http://127.0.0.1:%d/continue" % port)
+    w = out.split()
+    if rc != 0 or w[:2] != ["2", "200"] or "< HTTP/2 100" not in err:
+        raise CaseFailed("curl POST Expect: 100-continue rc=%d: %r %s"
+                         % (rc, out, err[-400:]))
+    cport = int(w[2])
+    seen = served_streams(log_since(log, off), cport)
+    if [(s, p) for _, s, p in seen] != [(1, "/continue")]:
+        raise CaseFailed("the h2c server saw %r" % seen)
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        server = h2_server_side(tls, spid, mine)
+        for role, tl in (("client", mine), ("server", server)):
+            tl = c.one(tl, "continue: %s timelines" % role)
+            if not tl:
+                continue
+            what = "continue " + role
+            check_common(c, tl, what)
+            c.eq(sid(tl), 1, what + " http.stream_id")
+            c.eq(dig(tl, "http", "version"), "HTTP/2",
+                 what + " http.version")
+            c.eq(dig(tl, "http", "method"), "POST", what + " http.method")
+            c.eq(dig(tl, "http", "target"), "/continue",
+                 what + " http.target")
+            c.eq(dig(tl, "http", "host"), host, what + " http.host")
+            c.eq(dig(tl, "http", "status"), 200, what + " http.status")
+            c.eq(tl.get("complete"), True, what + " complete")
+            c.eq(tl.get("error"), None, what + " error")
+            h = hooks(tl)
+            one = event(tl, "Got1xxResponse") or {}
+            c.eq(h.count("Got1xxResponse"), 1, what + " Got1xxResponse "
+                 "count (%s)" % h)
+            c.eq(one.get("code"), 100, what + " Got1xxResponse.code")
+            if all(x in h for x in ("WroteHeaders", "Got1xxResponse",
+                                    "WroteRequest")):
+                c.true(h.index("WroteHeaders") < h.index("Got1xxResponse")
+                       < h.index("WroteRequest"), "%s: order WroteHeaders "
+                       "< Got1xxResponse < WroteRequest: %s" % (what, h))
+            else:
+                c.fail("%s: hooks %s" % (what, h))
+    return check
+
+
 def case_h2s_nghttp(env, peers):
     """nghttp with three URLs over h2c (prior knowledge): three streams
     sent at once after five PRIORITY frames that open no stream."""
@@ -4048,6 +4122,46 @@ def case_h2s_nghttp_large(env, peers):
     return check
 
 
+def case_h2s_nghttp_upload_large(env, peers):
+    """nghttp -d: two 300 kB uploads at once on one h2c connection, their
+    DATA frames interleaved, each answered once its body is in."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("h2c")
+    body = env.path("h2s-upload.body")
+    with open(body, "wb") as f:
+        f.write(b"u" * H2_BIG)
+    off = log_size(log)
+    pid, rc, out, err = run_client(
+        ["nghttp", "-nv", "-d", body] +
+        ["http://127.0.0.1:%d/%s" % (port, x) for x in ("up1", "up2")])
+    sent = nghttp_sent(out)
+    if rc != 0 or [p for _, p in sent] != ["/up1", "/up2"] or \
+            out.count(":status: 200") != 2:
+        raise CaseFailed("nghttp -d rc=%d: sent %r: %s %s"
+                         % (rc, sent, out[-300:], err[-300:]))
+    seen = served_streams(log_since(log, off))
+    if sorted((s, p) for _, s, p in seen) != sorted(sent) or \
+            len({x[0] for x in seen}) != 1:
+        raise CaseFailed("the h2c server saw %r, nghttp sent %r"
+                         % (seen, sent))
+    want = [(s, p, 200) for s, p in sent]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "nghttp -d", "client", want,
+                                 method="POST", host=host):
+            for t in mine:
+                got = dig(t, "bytes", "sent") or 0
+                c.true(got >= H2_BIG, "nghttp -d stream %s bytes.sent %d "
+                       "< %d" % (sid(t), got, H2_BIG))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "h2c server", "server", want, method="POST",
+                              host=host)
+    return check
+
+
 def case_h2s_grpc_ok_fail(env, peers):
     """gRPC (python3-grpcio) over h2c: an OK call and one that fails
     with NOT_FOUND on one channel; the call paths as targets and the
@@ -4236,11 +4350,13 @@ H2STREAMS_CASES = [
     ("h2streams_curl_https", case_h2s_curl_https),
     ("h2streams_curl_prior_knowledge", case_h2s_curl_prior_knowledge),
     ("h2streams_curl_upgrade", case_h2s_curl_upgrade),
+    ("h2streams_continue", case_h2s_continue),
     ("h2streams_nghttp", case_h2s_nghttp),
     ("h2streams_nghttp_upgrade", case_h2s_nghttp_upgrade),
     ("h2streams_h2load", case_h2s_h2load),
     ("h2streams_curl_parallel_large", case_h2s_curl_parallel_large),
     ("h2streams_nghttp_large", case_h2s_nghttp_large),
+    ("h2streams_nghttp_upload_large", case_h2s_nghttp_upload_large),
     ("h2streams_node_client", case_h2s_node_client),
     ("h2streams_httpx", case_h2s_httpx),
     ("h2streams_nginx_server", case_h2s_nginx_server),
