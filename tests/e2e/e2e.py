@@ -3084,8 +3084,7 @@ SECRET_HEADERS = ["-H", "authorization: Bearer " + H2_SECRET,
 # argv: cert key port-file max-seconds. HTTP/2 over TLS (ALPN h2);
 # /status/NNN answers NNN, /size/N N bytes, /reset resets the stream
 # (RST_STREAM CANCEL) without an answer, anything else 200 "hello h2
-# PATH". Logs
-# "stream PEERPORT ID PATH" for every stream it sees.
+# PATH". Logs "stream PEERPORT ID PATH" for every stream it sees.
 NODE_H2S_SERVER = r"""
 const http2 = require('http2'), fs = require('fs');
 const [cert, key, portFile, maxSec] = process.argv.slice(1);
