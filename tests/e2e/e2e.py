@@ -3140,7 +3140,8 @@ setTimeout(() => { console.error('timed out'); process.exit(2); },
 
 # argv: port-file max-seconds. Cleartext HTTP/2 (python3-h2): prior
 # knowledge, or an HTTP/1.1 request with Upgrade: h2c whose answer is
-# stream 1. /goaway: GOAWAY (last stream 0, ENHANCE_YOUR_CALM), then
+# stream 1. /refuse: RST_STREAM REFUSED_STREAM, the connection goes on.
+# /goaway: GOAWAY (last stream 0, ENHANCE_YOUR_CALM), then
 # reads until the client closes. A request with a body is answered once
 # the body is in; /continue gets a 100 first.
 # Logs "stream PEERPORT ID PATH" and "upgraded PEERPORT".
@@ -3156,6 +3157,10 @@ def serve(s, peer):
 
     def stream(sid, path):
         print("stream %d %d %s" % (peer, sid, path), flush=True)
+        if path == "/refuse":
+            conn.reset_stream(
+                sid, error_code=h2.errors.ErrorCodes.REFUSED_STREAM)
+            return True
         if path == "/goaway":
             conn.close_connection(
                 error_code=h2.errors.ErrorCodes.ENHANCE_YOUR_CALM,
@@ -4199,7 +4204,7 @@ def case_h2s_grpc_concurrent(env, peers):
     return check
 
 
-def check_h2_reset(c, tl, what, role, target, code):
+def check_h2_reset(c, tl, what, role, target, code, kind="RST_STREAM"):
     check_common(c, tl, what)
     c.eq(tl.get("role"), role, what + " role")
     c.eq(dig(tl, "http", "version"), "HTTP/2", what + " http.version")
@@ -4207,7 +4212,6 @@ def check_h2_reset(c, tl, what, role, target, code):
     c.true(isinstance(sid(tl), int), "%s: http.stream_id %r"
            % (what, sid(tl)))
     e = tl.get("error") or ""
-    kind = "GOAWAY" if code != "CANCEL" else "RST_STREAM"
     c.true(kind in e and code in e, "%s: error %r does not say %s and %s"
            % (what, tl.get("error"), kind, code))
     c.true(tl.get("complete") is not True or tl.get("error"),
@@ -4271,6 +4275,45 @@ def case_h2s_reset(env, peers):
     return check
 
 
+def case_h2s_refused(env, peers):
+    """The h2c server refuses nghttp's second stream (RST_STREAM
+    REFUSED_STREAM) and answers the third: only the refused one ends in
+    error."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("h2c")
+    pid, rc, out, err = run_client(
+        ["nghttp", "-nv"] + ["http://127.0.0.1:%d%s" % (port, x)
+                             for x in ("/r1", "/refuse", "/r3")])
+    sent = nghttp_sent(out)
+    if [p for _, p in sent] != ["/r1", "/refuse", "/r3"] or \
+            "recv RST_STREAM" not in out or "REFUSED_STREAM" not in out:
+        raise CaseFailed("nghttp saw no RST_STREAM rc=%d: sent %r: %s %s"
+                         % (rc, sent, out[-400:], err[-200:]))
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = by_sid([t for t in by_pid(tls, pid)
+                       if t.get("role") == "client"])
+        server = by_sid(h2_server_side(tls, spid, mine))
+        for role, tl in (("client", mine), ("server", server)):
+            c.show(tl)
+            if not c.eq(len(tl), 3, "refused: %s timelines" % role):
+                continue
+            c.eq([sid(t) for t in tl], [s for s, _ in sent],
+                 "refused: %s stream ids" % role)
+            for t, path in ((tl[0], "/r1"), (tl[2], "/r3")):
+                check_h2_stream(c, t, "refused %s %s" % (role, path), role,
+                                target=path, host=host,
+                                reused=(path != "/r1") if role == "client"
+                                else None)
+            check_h2_reset(c, tl[1], "refused %s /refuse" % role, role,
+                           "/refuse", "REFUSED_STREAM")
+            c.eq(dig(tl[1], "http", "status"), None,
+                 "refused %s /refuse http.status" % role)
+    return check
+
+
 def case_h2s_goaway(env, peers):
     """The h2c server answers a stream with GOAWAY (last stream 0,
     ENHANCE_YOUR_CALM) and closes: nghttp's stream ends with it."""
@@ -4292,7 +4335,7 @@ def case_h2s_goaway(env, peers):
             tl = c.one(tl, "goaway: %s timelines" % role)
             if tl:
                 check_h2_reset(c, tl, "goaway " + role, role, "/goaway",
-                               "ENHANCE_YOUR_CALM")
+                               "ENHANCE_YOUR_CALM", kind="GOAWAY")
                 c.eq(sid(tl), sent[0][0], "goaway %s http.stream_id" % role)
                 c.eq(dig(tl, "http", "status"), None,
                      "goaway %s http.status" % role)
@@ -4363,6 +4406,7 @@ H2STREAMS_CASES = [
     ("h2streams_grpc_concurrent", case_h2s_grpc_concurrent),
     ("h2streams_grpc_cancel", case_h2s_grpc_cancel),
     ("h2streams_reset", case_h2s_reset),
+    ("h2streams_refused", case_h2s_refused),
     ("h2streams_goaway", case_h2s_goaway),
     ("h2streams_secrets", case_h2s_secrets),
     ("h2streams_text", case_h2s_text),
