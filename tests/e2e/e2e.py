@@ -3070,6 +3070,1349 @@ def case_overload_pipeline(env, ctx):
     return check
 
 
+# ---------------------------------------------------------------------------
+# issue 12, item 5: HTTP/2 one timeline per stream, against real peers.
+# The group traces the whole host: clients and servers both, so most
+# cases check both ends of each stream. Every server is started before
+# the tracer (its TLS library is found at start); a server that cannot
+# start fails only the cases that use it.
+
+H2_SECRET = "h2SECRETv4711"
+SECRET_HEADERS = ["-H", "authorization: Bearer " + H2_SECRET,
+                  "-H", "x-secret: " + H2_SECRET]
+
+# argv: cert key port-file max-seconds. HTTP/2 over TLS (ALPN h2);
+# /status/NNN answers NNN, /size/N N bytes, /reset resets the stream
+# (RST_STREAM CANCEL) without an answer, anything else 200 "hello h2
+# PATH". Logs "stream PEERPORT ID PATH" for every stream it sees.
+NODE_H2S_SERVER = r"""
+const http2 = require('http2'), fs = require('fs');
+const [cert, key, portFile, maxSec] = process.argv.slice(1);
+const srv = http2.createSecureServer({cert: fs.readFileSync(cert),
+                                      key: fs.readFileSync(key)});
+srv.on('stream', (stream, headers) => {
+  const path = headers[':path'];
+  console.log('stream ' + stream.session.socket.remotePort + ' ' +
+              stream.id + ' ' + path);
+  if (path === '/reset') {
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    return;
+  }
+  const m = /^\/status\/(\d+)$/.exec(path);
+  const z = /^\/size\/(\d+)$/.exec(path);
+  stream.respond({':status': m ? Number(m[1]) : 200,
+                  'content-type': 'text/plain'});
+  stream.end(z ? Buffer.alloc(Number(z[1]), 'z') : 'hello h2 ' + path + '\n');
+});
+srv.on('sessionError', () => {});
+srv.listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(portFile + '.tmp', String(srv.address().port));
+  fs.renameSync(portFile + '.tmp', portFile);
+});
+setTimeout(() => process.exit(0), Number(maxSec) * 1000).unref();
+"""
+
+# argv: url ca secret path...: one session (http2.connect), the paths
+# requested at once; prints "ID PATH STATUS BODY" per stream.
+NODE_H2_CLIENT = r"""
+const http2 = require('http2'), fs = require('fs');
+const [url, ca, secret, ...paths] = process.argv.slice(1);
+const s = http2.connect(url, {ca: fs.readFileSync(ca)});
+s.on('error', (e) => { console.error('session: ' + e.message);
+                       process.exit(3); });
+let left = paths.length;
+for (const p of paths) {
+  const r = s.request({':path': p, 'x-secret': secret});
+  let out = '';
+  r.setEncoding('utf8');
+  r.on('response', (h) => { out += h[':status'] + ' '; });
+  r.on('data', (d) => { out += d; });
+  r.on('end', () => {
+    console.log(r.id + ' ' + p + ' ' + out.trim());
+    if (--left === 0) s.close();
+  });
+  r.on('error', (e) => { console.error(p + ': ' + e.message);
+                         process.exit(4); });
+}
+setTimeout(() => { console.error('timed out'); process.exit(2); },
+           10000).unref();
+"""
+
+# argv: port-file max-seconds. Cleartext HTTP/2 (python3-h2): prior
+# knowledge, or an HTTP/1.1 request with Upgrade: h2c whose answer is
+# stream 1. /refuse: RST_STREAM REFUSED_STREAM, the connection goes on.
+# /goaway: GOAWAY (last stream 0, ENHANCE_YOUR_CALM), then
+# reads until the client closes. A request with a body is answered once
+# the body is in; /continue gets a 100 first.
+# Logs "stream PEERPORT ID PATH" and "upgraded PEERPORT".
+PY_H2C_SERVER = r"""
+import os, socket, sys, threading
+import h2.config, h2.connection, h2.errors, h2.events
+port_file, max_sec = sys.argv[1], float(sys.argv[2])
+
+def serve(s, peer):
+    s.settimeout(10)
+    conn = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=False))
+
+    def stream(sid, path):
+        print("stream %d %d %s" % (peer, sid, path), flush=True)
+        if path == "/refuse":
+            conn.reset_stream(
+                sid, error_code=h2.errors.ErrorCodes.REFUSED_STREAM)
+            return True
+        if path == "/goaway":
+            conn.close_connection(
+                error_code=h2.errors.ErrorCodes.ENHANCE_YOUR_CALM,
+                last_stream_id=0)
+            return False
+        body = ("hello h2c %s\n" % path).encode()
+        conn.send_headers(sid, [(":status", "200"),
+                                ("content-length", str(len(body)))])
+        conn.send_data(sid, body, end_stream=True)
+        return True
+
+    buf = b""
+    while b"\r\n\r\n" not in buf and len(buf) < 65536:
+        d = s.recv(65536)
+        if not d:
+            return
+        buf += d
+    go = True
+    waiting = {}
+    if buf.startswith(b"PRI * HTTP/2.0"):
+        conn.initiate_connection()
+        rest = buf
+    else:
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        hdr = {k.strip().lower(): v.strip() for k, _, v in
+               (x.partition(":") for x in lines[1:])}
+        if hdr.get("upgrade", "").lower() != "h2c":
+            s.sendall(b"HTTP/1.1 400 Bad Request\r\n"
+                      b"content-length: 0\r\n\r\n")
+            return
+        s.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
+                  b"Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        conn.initiate_upgrade_connection(hdr["http2-settings"])
+        print("upgraded %d" % peer, flush=True)
+        go = stream(1, lines[0].split()[1])
+    s.sendall(conn.data_to_send())
+    while go:
+        if rest:
+            for ev in conn.receive_data(rest):
+                if isinstance(ev, h2.events.RequestReceived):
+                    path = dict(ev.headers)[b":path"].decode()
+                    if ev.stream_ended:
+                        go = go and stream(ev.stream_id, path)
+                        continue
+                    # a body: answered once it is all in
+                    waiting[ev.stream_id] = path
+                    if path == "/continue":
+                        # it waits for this (Expect: 100-continue)
+                        conn.send_headers(ev.stream_id, [(":status", "100")])
+                elif isinstance(ev, h2.events.DataReceived):
+                    conn.acknowledge_received_data(
+                        ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded) and \
+                        ev.stream_id in waiting:
+                    go = go and stream(ev.stream_id,
+                                       waiting.pop(ev.stream_id))
+            s.sendall(conn.data_to_send())
+        if not go:
+            break
+        rest = s.recv(65536)
+        if not rest:
+            return
+    # after a GOAWAY: read to the client's close (closing with its
+    # bytes unread would reset the connection)
+    while s.recv(65536):
+        pass
+
+def run(c, peer):
+    try:
+        serve(c, peer)
+    except Exception as e:
+        print("connection %d: %s" % (peer, e), flush=True)
+    c.close()
+
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(ls.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+threading.Timer(max_sec, lambda: os._exit(0)).start()
+while True:
+    c, addr = ls.accept()
+    threading.Thread(target=run, args=(c, addr[1]), daemon=True).start()
+"""
+
+# argv: port-file max-seconds. /pkg.Svc/Method answers (after 200 ms
+# when asked b"wait"), /pkg.Svc/Fail aborts NOT_FOUND "no such thing",
+# /pkg.Svc/Slow waits until cancelled (5 s at most).
+PY_GRPC_SVC_SERVER = r"""
+import os, sys, time
+from concurrent import futures
+import grpc
+port_file, max_sec = sys.argv[1], float(sys.argv[2])
+
+def method(request, context):
+    if request == b"wait":
+        time.sleep(0.2)
+    return b"pong " + request
+
+def fail(request, context):
+    context.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+
+def slow(request, context):
+    deadline = time.monotonic() + 5
+    while context.is_active() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print("slow: active %s" % context.is_active(), flush=True)
+    return b"late"
+
+u = grpc.unary_unary_rpc_method_handler
+h = grpc.method_handlers_generic_handler(
+    "pkg.Svc", {"Method": u(method), "Fail": u(fail), "Slow": u(slow)})
+srv = grpc.server(futures.ThreadPoolExecutor(max_workers=24),
+                  handlers=(h,))
+port = srv.add_insecure_port("127.0.0.1:0")
+srv.start()
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(port))
+os.rename(port_file + ".tmp", port_file)
+time.sleep(max_sec)
+"""
+
+# argv: port mode secret; one channel (one connection) per run
+PY_GRPC_SVC_CLIENT = r"""
+import sys, time
+import grpc
+port, mode, secret = sys.argv[1:4]
+md = (("x-secret", secret),)
+with grpc.insecure_channel("127.0.0.1:" + port) as ch:
+    call = ch.unary_unary("/pkg.Svc/Method")
+    if mode == "okfail":
+        print("ok", call(b"ping", timeout=10, metadata=md).decode())
+        try:
+            ch.unary_unary("/pkg.Svc/Fail")(b"x", timeout=10, metadata=md)
+            print("fail: succeeded")
+        except grpc.RpcError as e:
+            print("fail", e.code().value[0], e.details())
+    elif mode == "many":
+        fs = [call.future(b"wait", timeout=10, metadata=md)
+              for _ in range(20)]
+        print("many", sum(f.result() == b"pong wait" for f in fs))
+    elif mode == "cancel":
+        f = ch.unary_unary("/pkg.Svc/Slow").future(b"x", timeout=10,
+                                                    metadata=md)
+        time.sleep(0.3)
+        print("cancel", f.cancel(), f.cancelled())
+"""
+
+# argv: base ca secret path...: one httpx.Client, HTTP/2, in turn
+PY_HTTPX = r"""
+import sys
+import httpx
+base, ca, secret = sys.argv[1:4]
+with httpx.Client(http2=True, verify=ca, trust_env=False,
+                  timeout=10) as c:
+    for p in sys.argv[4:]:
+        r = c.get(base + p, headers={"authorization": "Bearer " + secret})
+        print(r.http_version, r.status_code, p)
+"""
+
+NGINX_H2S_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log info;
+events { worker_connections 64; }
+http {
+    access_log %(dir)s/access.log;
+    client_body_temp_path %(dir)s/body;
+    ssl_certificate %(cert)s;
+    ssl_certificate_key %(key)s;
+    server {
+        listen 127.0.0.1:%(port)d ssl http2;
+        ssl_protocols TLSv1.3;
+        location / { return 200 "hello h2\\n"; }
+        location /missing { return 404; }
+    }
+}
+"""
+
+
+class H2Peers:
+    """The group's servers: name -> (pid, port, log path), or the words
+    saying why it did not start."""
+    def __init__(self):
+        self.up = {}
+        self.why = {}
+        self.cert = self.key = None
+
+    def get(self, name):
+        if name not in self.up:
+            raise CaseFailed("%s server: %s"
+                             % (name, self.why.get(name, "not started")))
+        return self.up[name]
+
+
+def tcp_listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def h2s_start_port_file(env, name, argv):
+    """A server that writes its port to the file named by "{pf}" in
+    argv; returns (pid, port, log)."""
+    pf = env.path("port.h2s." + name)
+    log_path = env.path("server.h2s.%s.log" % name)
+    log = open(log_path, "wb")
+    p = PROCS.popen([pf if a == "{pf}" else a for a in argv],
+                    stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    log.close()
+    r = wait_port_file(p, pf, timeout=15.0)
+    if not r or r == "exited":
+        with open(log_path, "rb") as f:
+            tail = f.read()[-300:].decode(errors="replace").strip()
+        raise CaseFailed("did not start: %s" % (tail or "no port file"))
+    return p.pid, int(r), log_path
+
+
+def h2s_start_on_port(env, name, argv_for):
+    """A server given a free port: argv_for(port); tries three ports."""
+    log_path = env.path("server.h2s.%s.log" % name)
+    for attempt in range(3):
+        port = env.closed_port()
+        log = open(log_path, "wb")
+        p = PROCS.popen(argv_for(port), stdout=log, stderr=log,
+                        stdin=subprocess.DEVNULL)
+        log.close()
+        r = wait_for(lambda: "exited" if p.poll() is not None else
+                     tcp_listening(port), 10.0, step=0.05)
+        if r is True:
+            return p.pid, port, log_path
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    with open(log_path, "rb") as f:
+        tail = f.read()[-300:].decode(errors="replace").strip()
+    raise CaseFailed("did not start: %s" % tail)
+
+
+def setup_h2streams(env):
+    """Every server of the group, each on its own port; the tracer
+    traces the whole host (clients start during the cases)."""
+    peers = H2Peers()
+    starters = []
+    if shutil.which("openssl"):
+        try:
+            peers.cert, peers.key = make_cert(env, "h2s")
+        except CaseFailed as e:
+            peers.why["node"] = peers.why["nginx"] = str(e)
+    else:
+        peers.why["node"] = peers.why["nginx"] = \
+            "openssl CLI missing (apt-get install openssl)"
+    if peers.cert:
+        if shutil.which("node"):
+            starters.append(("node", lambda: h2s_start_port_file(
+                env, "node", ["node", "-e", NODE_H2S_SERVER, peers.cert,
+                              peers.key, "{pf}", "300"])))
+        else:
+            peers.why["node"] = "node missing (apt-get install nodejs)"
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if os.access(nginx, os.X_OK):
+            d = env.path("nginx-h2s")
+            os.makedirs(d, exist_ok=True)
+
+            def nginx_argv(port):
+                conf = os.path.join(d, "nginx.conf")
+                with open(conf, "w") as f:
+                    f.write(NGINX_H2S_CONF % {"dir": d, "port": port,
+                                              "cert": peers.cert,
+                                              "key": peers.key})
+                return [nginx, "-p", d + "/", "-e", d + "/error.log",
+                        "-c", conf]
+            starters.append(("nginx", lambda: h2s_start_on_port(
+                env, "nginx", nginx_argv)))
+        else:
+            peers.why["nginx"] = "nginx missing (apt-get install " \
+                "nginx-light)"
+    nghttpd = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
+    if os.access(nghttpd, os.X_OK):
+        docs = env.path("h2s-htdocs")
+        os.makedirs(docs, exist_ok=True)
+        for name in ("a", "b", "c"):
+            with open(os.path.join(docs, name), "w") as f:
+                f.write("file %s\n" % name)
+        for name in ("big1", "big2"):
+            with open(os.path.join(docs, name), "wb") as f:
+                f.write(b"z" * H2_BIG)
+        starters.append(("nghttpd", lambda: h2s_start_on_port(
+            env, "nghttpd", lambda port: [
+                nghttpd, "--no-tls", "-a", "127.0.0.1", "-d", docs, "-v",
+                str(port)])))
+    else:
+        peers.why["nghttpd"] = "nghttpd missing (apt-get install " \
+            "nghttp2-server)"
+    r = subprocess.run([SYSTEM_PYTHON, "-c", "import h2, httpx"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode == 0:
+        starters.append(("h2c", lambda: h2s_start_port_file(
+            env, "h2c", [SYSTEM_PYTHON, "-c", PY_H2C_SERVER, "{pf}",
+                         "300"])))
+    else:
+        peers.why["h2c"] = peers.why["httpx"] = \
+            "%s cannot import h2, httpx (apt-get install python3-h2 " \
+            "python3-httpx)" % SYSTEM_PYTHON
+    r = subprocess.run([SYSTEM_PYTHON, "-c", "import grpc"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode == 0:
+        starters.append(("grpc", lambda: h2s_start_port_file(
+            env, "grpc", [SYSTEM_PYTHON, "-c", PY_GRPC_SVC_SERVER, "{pf}",
+                          "300"])))
+    else:
+        peers.why["grpc"] = "%s cannot import grpc (apt-get install " \
+            "python3-grpcio)" % SYSTEM_PYTHON
+    for name, start in starters:
+        try:
+            peers.up[name] = start()
+        except CaseFailed as e:
+            peers.why[name] = str(e)
+    return [], peers
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def log_since(path, offset):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace")
+
+
+def nghttpd_seen(log, off, want):
+    """nghttpd's streams per session since off, once they are want (it
+    may log a moment after the client is done), or as they are after
+    2 s."""
+    got = [None]
+
+    def done():
+        got[0] = list(nghttpd_streams(log_since(log, off)).values())
+        return got[0] == want
+    wait_for(done, 2.0, step=0.05)
+    return got[0]
+
+
+def served_streams(log, port=None):
+    """(peer port, stream id, path) of the "stream PEERPORT ID PATH"
+    lines of our servers' logs, those of one peer port if given."""
+    got = []
+    for m in re.finditer(r"^stream (\d+) (\d+) (\S+)$", log, re.M):
+        x = (int(m.group(1)), int(m.group(2)), m.group(3))
+        if port is None or x[0] == port:
+            got.append(x)
+    return got
+
+
+def nghttpd_streams(log):
+    """{session id: [stream ids]} of the requests in nghttpd -v's log."""
+    got = {}
+    for m in re.finditer(r"^\[id=(\d+)\] \[ *[\d.]+\] recv HEADERS frame "
+                         r"<[^>]*stream_id=(\d+)>", log, re.M):
+        got.setdefault(int(m.group(1)), []).append(int(m.group(2)))
+    return got
+
+
+def nghttp_sent(out):
+    """[(stream id, path)] of the requests nghttp -v says it sent: the
+    HEADERS frames (PRIORITY frames open no stream)."""
+    got = []
+    for m in re.finditer(r"send HEADERS frame <[^>]*stream_id=(\d+)>"
+                         r"(?:\n[ \t]+[^\n]*)*?\n[ \t]+:path: (\S+)", out):
+        got.append((int(m.group(1)), m.group(2)))
+    return got
+
+
+def sid(tl):
+    return dig(tl, "http", "stream_id")
+
+
+def by_sid(tls):
+    return sorted(tls, key=lambda t: (sid(t) is None, sid(t) or 0))
+
+
+def ts_us(tl):
+    import calendar
+    import datetime
+    d = datetime.datetime.strptime(tl["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    return calendar.timegm(d.timetuple()) * 1000000 + d.microsecond
+
+
+def max_in_flight(tls):
+    """Most streams in flight at once: from their request HEADERS
+    (WroteHeaders) to their end (ts + phases_us.total)."""
+    marks = []
+    for t in tls:
+        start = event_t(t, "WroteHeaders")
+        total = dig(t, "phases_us", "total")
+        if start is None or total is None:
+            continue
+        marks.append((ts_us(t) + start, 1))
+        marks.append((ts_us(t) + total, -1))
+    most = cur = 0
+    for _, d in sorted(marks):  # at equal times ends (-1) come first
+        cur += d
+        most = max(most, cur)
+    return most
+
+
+def h2_hooks(role, first, tls=False, got1xx=False):
+    """A stream's hooks. A 1xx response is the response's first byte, as
+    in HTTP/1 (and Go): GotFirstResponseByte, then Got1xxResponse."""
+    if role == "server":
+        h = ["GetConn", "GotConn"]
+    else:
+        h = ["GetConn"]
+        if first:
+            h += ["ConnectStart", "ConnectDone"]
+            if tls:
+                h += ["TLSHandshakeStart", "TLSHandshakeDone"]
+        h += ["GotConn"]
+    h += ["WroteHeaders", "WroteRequest", "GotFirstResponseByte"]
+    return h + (["Got1xxResponse"] if got1xx else [])
+
+
+def check_h2_stream(c, tl, what, role, method="GET", target=None,
+                    status=200, host=None, reused=None, tls=False,
+                    grpc=None, upgraded=False):
+    """One stream's timeline, ended well: grpc is None for a stream that
+    is not gRPC, else (status, message or a tuple of the messages
+    allowed)."""
+    check_common(c, tl, what)
+    c.eq(tl.get("role"), role, what + " role")
+    c.eq(dig(tl, "http", "version"), "HTTP/2", what + " http.version")
+    c.true(isinstance(sid(tl), int) and sid(tl) % 2 == 1,
+           "%s: http.stream_id %r is not a client stream's (odd)"
+           % (what, sid(tl)))
+    c.eq(dig(tl, "http", "method"), method, what + " http.method")
+    if target is not None:
+        c.eq(dig(tl, "http", "target"), target, what + " http.target")
+    c.eq(dig(tl, "http", "status"), status, what + " http.status")
+    if host is not None:
+        c.eq(dig(tl, "http", "host"), host, what + " http.host")
+    c.eq(tl.get("complete"), True, what + " complete")
+    c.eq(tl.get("error"), None, what + " error")
+    if reused is not None:
+        c.eq(dig(tl, "conn", "reused"), reused, what + " conn.reused")
+    if grpc is None:
+        c.true("grpc" in tl, what + ": no grpc key")
+        c.eq(tl.get("grpc"), None, what + " grpc")
+    else:
+        c.eq(dig(tl, "grpc", "status"), grpc[0], what + " grpc.status")
+        msg = dig(tl, "grpc", "message")
+        if isinstance(grpc[1], tuple):
+            c.true(msg in grpc[1], "%s grpc.message: got %r, want one of "
+                   "%r" % (what, msg, grpc[1]))
+        else:
+            c.eq(msg, grpc[1], what + " grpc.message")
+    got = [h for h in hooks(tl) if h not in ("DNSStart", "DNSDone")]
+    # the 101 of an upgrade: a 1xx, though Go's Got1xxResponse leaves
+    # it out; either way
+    want = h2_hooks(role, role == "client" and reused is False, tls=tls,
+                    got1xx=upgraded and "Got1xxResponse" in got)
+    c.eq(got, want, what + " hooks (DNS aside)")
+
+
+def check_h2_conn_streams(c, mine, what, role, want, **kw):
+    """The timelines of one connection's streams, one per request made:
+    want is [(stream id or None, target, status[, {check_h2_stream
+    arguments of this stream}])] in stream order. The first stream
+    opened the connection, the others reuse it."""
+    mine = by_sid(mine)
+    c.show(mine)
+    if not c.eq(len(mine), len(want), "%s: %s timelines" % (what, role)):
+        return False
+    ids = [sid(t) for t in mine]
+    c.eq(len(set(ids)), len(ids), "%s: distinct stream ids %s"
+         % (what, ids))
+    if all(w[0] is not None for w in want):
+        c.eq(ids, [w[0] for w in want], what + " stream ids")
+    same = "sport" if role == "client" else "dport"
+    ports = {dig(t, "conn", same) for t in mine}
+    c.eq(len(ports), 1, "%s: %s streams on connections from ports %s "
+         "(one connection)" % (what, role, sorted(ports, key=str)))
+    for i, (tl, wanted) in enumerate(zip(mine, want)):
+        _, target, status = wanted[:3]
+        w = "%s %s stream %s" % (what, role, sid(tl))
+        reused = i > 0 if role == "client" else None
+        check_h2_stream(c, tl, w, role, target=target, status=status,
+                        reused=reused,
+                        **dict(kw, **(wanted[3] if len(wanted) > 3 else {})))
+        if role == "server":
+            # a server's first stream opened nothing of its own
+            c.eq(dig(tl, "conn", "reused"), i > 0, w + " conn.reused")
+    return True
+
+
+def h2_server_side(tls, server_pid, client_tls):
+    """The server's timelines of the client's connection(s): by pid and
+    the client's ports."""
+    ports = {dig(t, "conn", "sport") for t in client_tls}
+    return [t for t in tls if t.get("pid") == server_pid and
+            t.get("role") == "server" and
+            dig(t, "conn", "dport") in ports]
+
+
+def case_h2s_curl_https(env, peers):
+    """curl --http2 over TLS, three URLs: one connection, streams 1, 3,
+    5, each its own status; both ends traced (Node's http2 server)."""
+    spid, port, log = peers.get("node")
+    off = log_size(log)
+    paths = ["/a", "/status/404", "/c"]
+    pid, rc, out, err = curl(env, "--http2", "--cacert", peers.cert,
+                             *SECRET_HEADERS, "-o", "/dev/null", "-o",
+                             "/dev/null", "-o", "/dev/null", "-w",
+                             "%{http_version} %{http_code} %{local_port}\n",
+                             *["https://localhost:%d%s" % (port, p)
+                               for p in paths])
+    if rc != 0:
+        raise CaseFailed("curl --http2 rc=%d: %s" % (rc, err.strip()))
+    lines = [x.split() for x in out.splitlines()]
+    if [x[:2] for x in lines] != [["2", "200"], ["2", "404"], ["2", "200"]]:
+        raise CaseFailed("curl's http_version/status per URL: %r" % lines)
+    if len({x[2] for x in lines}) != 1:
+        raise CaseFailed("curl used more than one connection: %r" % lines)
+    cport = int(lines[0][2])
+    seen = served_streams(log_since(log, off), cport)
+    if [(s, p) for _, s, p in seen] != [(1, "/a"), (3, "/status/404"),
+                                        (5, "/c")]:
+        raise CaseFailed("node saw on curl's connection: %r" % seen)
+    want = [(1, "/a", 200), (3, "/status/404", 404), (5, "/c", 200)]
+    host = "localhost:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "curl", "client", want,
+                                 host=host, tls=True):
+            for t in mine:
+                c.eq(dig(t, "conn", "sport"), cport,
+                     "curl stream %s conn.sport" % sid(t))
+                c.eq(dig(t, "conn", "dport"), port,
+                     "curl stream %s conn.dport" % sid(t))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine), "node",
+                              "server", want, host=host)
+    return check
+
+
+def case_h2s_curl_prior_knowledge(env, peers):
+    """curl --http2-prior-knowledge (h2c) against nghttpd, twice: one
+    stream each (curl 7.88 cannot reuse a prior-knowledge connection:
+    its second transfer fails, so one URL per curl)."""
+    spid, port, log = peers.get("nghttpd")
+    runs = []
+    for path in ("/a", "/b"):
+        off = log_size(log)
+        pid, rc, out, err = curl(env, "--http2-prior-knowledge",
+                                 *SECRET_HEADERS, "-o", "/dev/null", "-w",
+                                 "%{http_version} %{http_code}",
+                                 "http://127.0.0.1:%d%s" % (port, path))
+        if rc != 0 or out.split() != ["2", "200"]:
+            raise CaseFailed("curl --http2-prior-knowledge %s rc=%d: %s %s"
+                             % (path, rc, out, err.strip()))
+        seen = nghttpd_seen(log, off, [[1]])
+        if seen != [[1]]:
+            raise CaseFailed("nghttpd saw streams %r for %s" % (seen, path))
+        runs.append((pid, path))
+
+    def check(c, tls):
+        for pid, path in runs:
+            mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+            w = [(1, path, 200)]
+            host = "127.0.0.1:%d" % port
+            check_h2_conn_streams(c, mine, "curl " + path, "client", w,
+                                  host=host)
+            check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                                  "nghttpd " + path, "server", w, host=host)
+    return check
+
+
+def case_h2s_curl_upgrade(env, peers):
+    """curl --http2 on http:// (Upgrade: h2c): the upgraded request is
+    stream 1, answered over HTTP/2 after the 101; the next URL is stream
+    3 on the same connection."""
+    spid, port, log = peers.get("h2c")
+    off = log_size(log)
+    pid, rc, out, err = curl(env, "--http2", *SECRET_HEADERS, "-o",
+                             "/dev/null", "-o", "/dev/null", "-w",
+                             "%{http_version} %{http_code} %{local_port}\n",
+                             "http://127.0.0.1:%d/up1" % port,
+                             "http://127.0.0.1:%d/up2" % port)
+    lines = [x.split() for x in out.splitlines()]
+    if rc != 0 or [x[:2] for x in lines] != [["2", "200"]] * 2 or \
+            len({x[2] for x in lines}) != 1:
+        raise CaseFailed("curl --http2 (upgrade) rc=%d: %r %s"
+                         % (rc, lines, err.strip()))
+    cport = int(lines[0][2])
+    text = log_since(log, off)
+    seen = [(s, p) for _, s, p in served_streams(text, cport)]
+    if "upgraded %d" % cport not in text or \
+            seen != [(1, "/up1"), (3, "/up2")]:
+        raise CaseFailed("the server did not see an upgrade and streams "
+                         "1, 3: %r" % text[-300:])
+    return check_upgrade(pid, spid, port, [(1, "/up1", 200),
+                                           (3, "/up2", 200)], "curl")
+
+
+def check_upgrade(pid, spid, port, want, who):
+    """Stream 1 is the upgraded request: its 101 may show."""
+    host = "127.0.0.1:%d" % port
+    want = [want[0] + ({"upgraded": True},)] + want[1:]
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        check_h2_conn_streams(c, mine, who, "client", want, host=host)
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "h2c server", "server", want, host=host)
+    return check
+
+
+def case_h2s_nghttp_upgrade(env, peers):
+    """nghttp -u: the same upgrade from another client; its second
+    request is a stream after its PRIORITY-only ones (no timeline)."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("h2c")
+    pid, rc, out, err = run_client(["nghttp", "-nuv",
+                                    "http://127.0.0.1:%d/u1" % port,
+                                    "http://127.0.0.1:%d/u2" % port])
+    sent = nghttp_sent(out)
+    if rc != 0 or "HTTP Upgrade success" not in out or \
+            [p for _, p in sent] != ["/u2"]:
+        raise CaseFailed("nghttp -u rc=%d: sent %r: %s %s"
+                         % (rc, sent, out[-300:], err[-300:]))
+    return check_upgrade(pid, spid, port,
+                         [(1, "/u1", 200), (sent[0][0], "/u2", 200)],
+                         "nghttp -u")
+
+
+def case_h2s_continue(env, peers):
+    """curl --http2-prior-knowledge POST with Expect: 100-continue: the
+    server answers the request HEADERS with a 100 and the body with a
+    200: Got1xxResponse between WroteHeaders and WroteRequest."""
+    spid, port, log = peers.get("h2c")
+    body = env.path("h2s-continue.body")
+    with open(body, "wb") as f:
+        f.write(b"c" * 2000)
+    off = log_size(log)
+    pid, rc, out, err = curl(env, "--http2-prior-knowledge", "-v",
+                             "-H", "Expect: 100-continue", "--data-binary",
+                             "@" + body, "-o", "/dev/null", "-w",
+                             "%{http_version} %{http_code} %{local_port}",
+                             "http://127.0.0.1:%d/continue" % port)
+    w = out.split()
+    if rc != 0 or w[:2] != ["2", "200"] or "< HTTP/2 100" not in err:
+        raise CaseFailed("curl POST Expect: 100-continue rc=%d: %r %s"
+                         % (rc, out, err[-400:]))
+    cport = int(w[2])
+    seen = served_streams(log_since(log, off), cport)
+    if [(s, p) for _, s, p in seen] != [(1, "/continue")]:
+        raise CaseFailed("the h2c server saw %r" % seen)
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        server = h2_server_side(tls, spid, mine)
+        for role, tl in (("client", mine), ("server", server)):
+            tl = c.one(tl, "continue: %s timelines" % role)
+            if not tl:
+                continue
+            what = "continue " + role
+            check_common(c, tl, what)
+            c.eq(sid(tl), 1, what + " http.stream_id")
+            c.eq(dig(tl, "http", "version"), "HTTP/2",
+                 what + " http.version")
+            c.eq(dig(tl, "http", "method"), "POST", what + " http.method")
+            c.eq(dig(tl, "http", "target"), "/continue",
+                 what + " http.target")
+            c.eq(dig(tl, "http", "host"), host, what + " http.host")
+            c.eq(dig(tl, "http", "status"), 200, what + " http.status")
+            c.eq(tl.get("complete"), True, what + " complete")
+            c.eq(tl.get("error"), None, what + " error")
+            h = hooks(tl)
+            one = event(tl, "Got1xxResponse") or {}
+            c.eq(h.count("Got1xxResponse"), 1, what + " Got1xxResponse "
+                 "count (%s)" % h)
+            c.eq(one.get("code"), 100, what + " Got1xxResponse.code")
+            if all(x in h for x in ("WroteHeaders", "Got1xxResponse",
+                                    "WroteRequest")):
+                c.true(h.index("WroteHeaders") < h.index("Got1xxResponse")
+                       < h.index("WroteRequest"), "%s: order WroteHeaders "
+                       "< Got1xxResponse < WroteRequest: %s" % (what, h))
+            else:
+                c.fail("%s: hooks %s" % (what, h))
+    return check
+
+
+def case_h2s_nghttp(env, peers):
+    """nghttp with three URLs over h2c (prior knowledge): three streams
+    sent at once after five PRIORITY frames that open no stream."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("nghttpd")
+    off = log_size(log)
+    urls = ["http://127.0.0.1:%d/%s" % (port, x) for x in "abc"]
+    pid, rc, out, err = run_client(["nghttp", "-nv",
+                                    "-H", "x-secret: " + H2_SECRET] + urls)
+    sent = nghttp_sent(out)
+    if rc != 0 or [p for _, p in sent] != ["/a", "/b", "/c"]:
+        raise CaseFailed("nghttp rc=%d: sent %r: %s"
+                         % (rc, sent, err[-300:]))
+    seen = nghttpd_seen(log, off, [[s for s, _ in sent]])
+    if seen != [[s for s, _ in sent]]:
+        raise CaseFailed("nghttpd saw %r, nghttp sent %r" % (seen, sent))
+    want = [(s, p, 200) for s, p in sent]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "nghttp", "client", want,
+                                 host=host):
+            n = max_in_flight(mine)
+            c.true(n >= 2, "nghttp: at most %d stream in flight at once; "
+                   "it sent its three HEADERS together" % n)
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "nghttpd", "server", want, host=host)
+    return check
+
+
+H2LOAD_N = 40
+H2LOAD_M = 10
+
+
+def case_h2s_h2load(env, peers):
+    """h2load -n 40 -c 1 -m 10: 40 streams (1 .. 79) on one connection,
+    up to 10 in flight at once, each its own timeline at both ends."""
+    if not shutil.which("h2load"):
+        raise CaseFailed("h2load missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("nghttpd")
+    off = log_size(log)
+    pid, rc, out, err = run_client(
+        ["h2load", "-n", str(H2LOAD_N), "-c", "1", "-m", str(H2LOAD_M),
+         "-H", "x-secret: " + H2_SECRET, "http://127.0.0.1:%d/b" % port])
+    if rc != 0 or ("%d succeeded" % H2LOAD_N) not in out or \
+            ("status codes: %d 2xx" % H2LOAD_N) not in out:
+        raise CaseFailed("h2load rc=%d: %s %s" % (rc, out[-400:],
+                                                   err[-200:]))
+    ids = list(range(1, 2 * H2LOAD_N, 2))
+    seen = nghttpd_seen(log, off, [ids])
+    if seen != [ids]:
+        raise CaseFailed("nghttpd saw streams %r" % seen)
+    want = [(i, "/b", 200) for i in ids]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "h2load", "client", want,
+                                 host=host):
+            n = max_in_flight(mine)
+            c.true(2 <= n <= H2LOAD_M, "h2load: %d streams in flight at "
+                   "most, want 2 .. %d (-m %d)" % (n, H2LOAD_M, H2LOAD_M))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "nghttpd", "server", want, host=host)
+    return check
+
+
+def case_h2s_node_client(env, peers):
+    """Node's http2.connect: three requests at once on one session over
+    TLS, to Node's http2 server: both ends."""
+    spid, port, log = peers.get("node")
+    off = log_size(log)
+    paths = ["/n1", "/status/201", "/n3"]
+    pid, rc, out, err = run_client(["node", "-e", NODE_H2_CLIENT,
+                                    "https://localhost:%d" % port,
+                                    peers.cert, H2_SECRET] + paths)
+    got = sorted(tuple(x.split()[:3]) for x in out.splitlines())
+    if rc != 0 or got != [("1", "/n1", "200"), ("3", "/status/201", "201"),
+                          ("5", "/n3", "200")]:
+        raise CaseFailed("node client rc=%d: %r %s" % (rc, out, err[-300:]))
+    seen = served_streams(log_since(log, off))
+    if len({p for p, _, _ in seen}) != 1 or len(seen) != 3:
+        raise CaseFailed("node server saw %r" % seen)
+    want = [(1, "/n1", 200), (3, "/status/201", 201), (5, "/n3", 200)]
+    host = "localhost:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        check_h2_conn_streams(c, mine, "node client", "client", want,
+                              host=host, tls=True)
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "node server", "server", want, host=host)
+    return check
+
+
+def case_h2s_httpx(env, peers):
+    """python httpx, http2=True, over TLS: three requests in turn on one
+    connection (streams 1, 3, 5)."""
+    if "httpx" in peers.why:
+        raise CaseFailed(peers.why["httpx"])
+    spid, port, log = peers.get("node")
+    off = log_size(log)
+    paths = ["/x1", "/x2", "/status/503"]
+    pid, rc, out, err = run_client([SYSTEM_PYTHON, "-c", PY_HTTPX,
+                                    "https://localhost:%d" % port,
+                                    peers.cert, H2_SECRET] + paths)
+    if rc != 0 or out.split("\n")[:3] != ["HTTP/2 200 /x1", "HTTP/2 200 /x2",
+                                          "HTTP/2 503 /status/503"]:
+        raise CaseFailed("httpx rc=%d: %r %s" % (rc, out, err[-300:]))
+    seen = served_streams(log_since(log, off))
+    if len({p for p, _, _ in seen}) != 1 or \
+            [(s, p) for _, s, p in seen] != [(1, "/x1"), (3, "/x2"),
+                                             (5, "/status/503")]:
+        raise CaseFailed("node server saw %r" % seen)
+    want = [(1, "/x1", 200), (3, "/x2", 200), (5, "/status/503", 503)]
+    host = "localhost:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        check_h2_conn_streams(c, mine, "httpx", "client", want, host=host,
+                              tls=True)
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "node server", "server", want, host=host)
+    return check
+
+
+def case_h2s_nginx_server(env, peers):
+    """nginx (listen ssl http2, TLS 1.3) serving three streams of one
+    curl connection: a server timeline per stream, 404 on its own."""
+    npid, port, log = peers.get("nginx")
+    paths = ["/n1", "/missing", "/n3"]
+    pid, rc, out, err = curl(env, "--http2", "-k", *SECRET_HEADERS,
+                             "-o", "/dev/null", "-o", "/dev/null", "-o",
+                             "/dev/null", "-w",
+                             "%{http_version} %{http_code} %{local_port}\n",
+                             *["https://127.0.0.1:%d%s" % (port, p)
+                               for p in paths])
+    lines = [x.split() for x in out.splitlines()]
+    if rc != 0 or [x[:2] for x in lines] != [["2", "200"], ["2", "404"],
+                                             ["2", "200"]] or \
+            len({x[2] for x in lines}) != 1:
+        raise CaseFailed("curl --http2 to nginx rc=%d: %r %s"
+                         % (rc, lines, err.strip()))
+    cport = int(lines[0][2])
+    want = [(1, "/n1", 200), (3, "/missing", 404), (5, "/n3", 200)]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        served = [t for t in tls if t.get("pid") == npid and
+                  dig(t, "conn", "dport") == cport]
+        check_h2_conn_streams(c, served, "nginx", "server", want, host=host)
+        for t in served:
+            c.eq(dig(t, "conn", "sport"), port,
+                 "nginx stream %s conn.sport" % sid(t))
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        check_h2_conn_streams(c, mine, "curl", "client", want, host=host,
+                              tls=True)
+    return check
+
+
+# grpcio's server ends an OK call with an empty grpc-message: shown as
+# "" or as no message
+GRPC_OK = (0, (None, ""))
+
+
+def grpc_client(peers, mode, want_out):
+    spid, port, log = peers.get("grpc")
+    pid, rc, out, err = run_client([SYSTEM_PYTHON, "-c", PY_GRPC_SVC_CLIENT,
+                                    str(port), mode, H2_SECRET])
+    if rc != 0 or out.splitlines() != want_out:
+        raise CaseFailed("gRPC client (%s) rc=%d: %r, want %r: %s"
+                         % (mode, rc, out, want_out, err[-300:]))
+    return pid, spid, port
+
+
+H2_BIG = 300000
+
+
+def check_big_bodies(c, mine, what, want):
+    """Bodies of H2_BIG bytes: counted in their own streams' bytes."""
+    for t in mine:
+        big = (dig(t, "http", "target") or "") in want
+        got = dig(t, "bytes", "received") or 0
+        if big:
+            c.true(got >= H2_BIG, "%s stream %s bytes.received %d < %d"
+                   % (what, sid(t), got, H2_BIG))
+        else:
+            c.true(got < H2_BIG, "%s stream %s bytes.received %d: another "
+                   "stream's body" % (what, sid(t), got))
+
+
+def case_h2s_curl_parallel_large(env, peers):
+    """curl --parallel over TLS: four streams at once on one connection,
+    two with 300 kB bodies: the small answers' HEADERS come between the
+    big ones' DATA frames, inside reads that carry DATA."""
+    spid, port, log = peers.get("node")
+    off = log_size(log)
+    paths = ["/size/%d" % H2_BIG, "/a", "/size/%d" % (H2_BIG + 1), "/b"]
+    pid, rc, out, err = curl(env, "--http2", "--parallel",
+                             "--no-progress-meter", "--cacert", peers.cert,
+                             *(["-o", "/dev/null"] * 4), "-w",
+                             "%{http_version} %{http_code} %{local_port} "
+                             "%{size_download} %{url}\n",
+                             *["https://localhost:%d%s" % (port, p)
+                               for p in paths])
+    lines = sorted(x.split() for x in out.splitlines())
+    if rc != 0 or len(lines) != 4 or \
+            {tuple(x[:2]) for x in lines} != {("2", "200")} or \
+            len({x[2] for x in lines}) != 1:
+        raise CaseFailed("curl --parallel rc=%d: %r %s"
+                         % (rc, lines, err.strip()[-300:]))
+    seen = served_streams(log_since(log, off))
+    if sorted((s, p) for _, s, p in seen) != \
+            [(1, paths[0]), (3, "/a"), (5, paths[2]), (7, "/b")] or \
+            len({x[0] for x in seen}) != 1:
+        raise CaseFailed("node server saw %r" % seen)
+    want = [(1, paths[0], 200), (3, "/a", 200), (5, paths[2], 200),
+            (7, "/b", 200)]
+    host = "localhost:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "curl", "client", want,
+                                 host=host, tls=True):
+            check_big_bodies(c, mine, "curl", (want[0][1], want[2][1]))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine), "node",
+                              "server", want, host=host)
+    return check
+
+
+def case_h2s_nghttp_large(env, peers):
+    """nghttp over h2c: two 300 kB files and two small ones at once from
+    nghttpd, their frames interleaved."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("nghttpd")
+    off = log_size(log)
+    names = ["big1", "a", "big2", "b"]
+    pid, rc, out, err = run_client(
+        ["nghttp", "-nv"] + ["http://127.0.0.1:%d/%s" % (port, x)
+                             for x in names])
+    sent = nghttp_sent(out)
+    if rc != 0 or [p for _, p in sent] != ["/" + x for x in names]:
+        raise CaseFailed("nghttp rc=%d: sent %r: %s"
+                         % (rc, sent, err[-300:]))
+    seen = nghttpd_seen(log, off, [[s for s, _ in sent]])
+    if seen != [[s for s, _ in sent]]:
+        raise CaseFailed("nghttpd saw %r, nghttp sent %r" % (seen, sent))
+    want = [(s, p, 200) for s, p in sent]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "nghttp", "client", want,
+                                 host=host):
+            check_big_bodies(c, mine, "nghttp", ("/big1", "/big2"))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "nghttpd", "server", want, host=host)
+    return check
+
+
+def case_h2s_nghttp_upload_large(env, peers):
+    """nghttp -d: two 300 kB uploads at once on one h2c connection, their
+    DATA frames interleaved, each answered once its body is in."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("h2c")
+    body = env.path("h2s-upload.body")
+    with open(body, "wb") as f:
+        f.write(b"u" * H2_BIG)
+    off = log_size(log)
+    pid, rc, out, err = run_client(
+        ["nghttp", "-nv", "-d", body] +
+        ["http://127.0.0.1:%d/%s" % (port, x) for x in ("up1", "up2")])
+    sent = nghttp_sent(out)
+    if rc != 0 or [p for _, p in sent] != ["/up1", "/up2"] or \
+            out.count(":status: 200") != 2:
+        raise CaseFailed("nghttp -d rc=%d: sent %r: %s %s"
+                         % (rc, sent, out[-300:], err[-300:]))
+    seen = served_streams(log_since(log, off))
+    if sorted((s, p) for _, s, p in seen) != sorted(sent) or \
+            len({x[0] for x in seen}) != 1:
+        raise CaseFailed("the h2c server saw %r, nghttp sent %r"
+                         % (seen, sent))
+    want = [(s, p, 200) for s, p in sent]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "nghttp -d", "client", want,
+                                 method="POST", host=host):
+            for t in mine:
+                got = dig(t, "bytes", "sent") or 0
+                c.true(got >= H2_BIG, "nghttp -d stream %s bytes.sent %d "
+                       "< %d" % (sid(t), got, H2_BIG))
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine),
+                              "h2c server", "server", want, method="POST",
+                              host=host)
+    return check
+
+
+def case_h2s_grpc_ok_fail(env, peers):
+    """gRPC (python3-grpcio) over h2c: an OK call and one that fails
+    with NOT_FOUND on one channel; the call paths as targets and the
+    grpc status and message at both ends."""
+    pid, spid, port = grpc_client(peers, "okfail",
+                                  ["ok pong ping", "fail 5 no such thing"])
+    want = [(1, "/pkg.Svc/Method", 200, {"grpc": GRPC_OK}),
+            (3, "/pkg.Svc/Fail", 200, {"grpc": (5, "no such thing")})]
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        server = h2_server_side(tls, spid, mine)
+        for role, tl in (("client", mine), ("server", server)):
+            check_h2_conn_streams(c, tl, "grpc", role, want, method="POST",
+                                  host=host)
+    return check
+
+
+def case_h2s_grpc_concurrent(env, peers):
+    """20 gRPC calls at once on one channel (the server takes 200 ms
+    over each): 20 streams in flight together, each its own timeline."""
+    pid, spid, port = grpc_client(peers, "many", ["many 20"])
+    want = [(None, "/pkg.Svc/Method", 200)] * 20
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        if check_h2_conn_streams(c, mine, "grpc", "client", want,
+                                 method="POST", grpc=GRPC_OK):
+            n = max_in_flight(mine)
+            c.true(n >= 10, "grpc: %d of 20 streams in flight at most, "
+                   "want 10 or more" % n)
+        check_h2_conn_streams(c, h2_server_side(tls, spid, mine), "grpc",
+                              "server", want, method="POST",
+                              grpc=GRPC_OK)
+    return check
+
+
+def check_h2_reset(c, tl, what, role, target, code, kind="RST_STREAM"):
+    check_common(c, tl, what)
+    c.eq(tl.get("role"), role, what + " role")
+    c.eq(dig(tl, "http", "version"), "HTTP/2", what + " http.version")
+    c.eq(dig(tl, "http", "target"), target, what + " http.target")
+    c.true(isinstance(sid(tl), int), "%s: http.stream_id %r"
+           % (what, sid(tl)))
+    e = tl.get("error") or ""
+    c.true(kind in e and code in e, "%s: error %r does not say %s and %s"
+           % (what, tl.get("error"), kind, code))
+    c.true(tl.get("complete") is not True or tl.get("error"),
+           what + ": complete without error")
+
+
+def case_h2s_grpc_cancel(env, peers):
+    """A gRPC call cancelled by the client (RST_STREAM CANCEL) while
+    the server waits: the stream ends with the reset at both ends."""
+    pid, spid, port = grpc_client(peers, "cancel", ["cancel True True"])
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        server = h2_server_side(tls, spid, mine)
+        for role, tl in (("client", mine), ("server", server)):
+            tl = c.one(tl, "grpc cancel: %s timelines" % role)
+            if tl:
+                check_h2_reset(c, tl, "grpc cancel " + role, role,
+                               "/pkg.Svc/Slow", "CANCEL")
+                c.eq(sid(tl), 1, "grpc cancel %s http.stream_id" % role)
+                c.eq(dig(tl, "http", "method"), "POST",
+                     "grpc cancel %s http.method" % role)
+    return check
+
+
+def case_h2s_reset(env, peers):
+    """Node's http2 server resets curl's second stream (RST_STREAM
+    CANCEL) without answering it: that stream ends with the reset, the
+    first (answered) stays well."""
+    spid, port, log = peers.get("node")
+    pid, rc, out, err = curl(env, "--http2", "--cacert", peers.cert,
+                             "-o", "/dev/null", "-o", "/dev/null",
+                             "https://localhost:%d/ok" % port,
+                             "https://localhost:%d/reset" % port)
+    if rc != 92 or "CANCEL" not in err:
+        raise CaseFailed("curl: rc=%d (want 92, stream reset): %s"
+                         % (rc, err.strip()))
+    host = "localhost:%d" % port
+
+    def check(c, tls):
+        mine = by_sid([t for t in by_pid(tls, pid)
+                       if t.get("role") == "client"])
+        server = by_sid(h2_server_side(tls, spid, mine))
+        for role, tl in (("client", mine), ("server", server)):
+            c.show(tl)
+            if not c.eq(len(tl), 2, "reset: %s timelines" % role):
+                continue
+            c.eq([sid(t) for t in tl], [1, 3], "reset: %s stream ids"
+                 % role)
+            check_h2_stream(c, tl[0], "reset %s /ok" % role, role,
+                            target="/ok", host=host,
+                            reused=False if role == "client" else None,
+                            tls=role == "client")
+            check_h2_reset(c, tl[1], "reset %s /reset" % role, role,
+                           "/reset", "CANCEL")
+            c.eq(dig(tl[1], "http", "status"), None,
+                 "reset %s /reset http.status (never answered)" % role)
+            c.true("GotFirstResponseByte" not in hooks(tl[1]),
+                   "reset %s /reset: GotFirstResponseByte: %s"
+                   % (role, hooks(tl[1])))
+    return check
+
+
+def case_h2s_refused(env, peers):
+    """The h2c server refuses nghttp's second stream (RST_STREAM
+    REFUSED_STREAM) and answers the third: only the refused one ends in
+    error."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("h2c")
+    pid, rc, out, err = run_client(
+        ["nghttp", "-nv"] + ["http://127.0.0.1:%d%s" % (port, x)
+                             for x in ("/r1", "/refuse", "/r3")])
+    sent = nghttp_sent(out)
+    if [p for _, p in sent] != ["/r1", "/refuse", "/r3"] or \
+            "recv RST_STREAM" not in out or "REFUSED_STREAM" not in out:
+        raise CaseFailed("nghttp saw no RST_STREAM rc=%d: sent %r: %s %s"
+                         % (rc, sent, out[-400:], err[-200:]))
+    host = "127.0.0.1:%d" % port
+
+    def check(c, tls):
+        mine = by_sid([t for t in by_pid(tls, pid)
+                       if t.get("role") == "client"])
+        server = by_sid(h2_server_side(tls, spid, mine))
+        for role, tl in (("client", mine), ("server", server)):
+            c.show(tl)
+            if not c.eq(len(tl), 3, "refused: %s timelines" % role):
+                continue
+            c.eq([sid(t) for t in tl], [s for s, _ in sent],
+                 "refused: %s stream ids" % role)
+            for t, path in ((tl[0], "/r1"), (tl[2], "/r3")):
+                check_h2_stream(c, t, "refused %s %s" % (role, path), role,
+                                target=path, host=host,
+                                reused=(path != "/r1") if role == "client"
+                                else None)
+            check_h2_reset(c, tl[1], "refused %s /refuse" % role, role,
+                           "/refuse", "REFUSED_STREAM")
+            c.eq(dig(tl[1], "http", "status"), None,
+                 "refused %s /refuse http.status" % role)
+    return check
+
+
+def case_h2s_goaway(env, peers):
+    """The h2c server answers a stream with GOAWAY (last stream 0,
+    ENHANCE_YOUR_CALM) and closes: nghttp's stream ends with it."""
+    if not shutil.which("nghttp"):
+        raise CaseFailed("nghttp missing (apt-get install nghttp2-client)")
+    spid, port, log = peers.get("h2c")
+    pid, rc, out, err = run_client(["nghttp", "-nv",
+                                    "http://127.0.0.1:%d/goaway" % port])
+    sent = nghttp_sent(out)
+    if "recv GOAWAY" not in out or "ENHANCE_YOUR_CALM" not in out or \
+            [p for _, p in sent] != ["/goaway"]:
+        raise CaseFailed("nghttp saw no GOAWAY rc=%d: %s %s"
+                         % (rc, out[-400:], err[-200:]))
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
+        server = h2_server_side(tls, spid, mine)
+        for role, tl in (("client", mine), ("server", server)):
+            tl = c.one(tl, "goaway: %s timelines" % role)
+            if tl:
+                check_h2_reset(c, tl, "goaway " + role, role, "/goaway",
+                               "ENHANCE_YOUR_CALM", kind="GOAWAY")
+                c.eq(sid(tl), sent[0][0], "goaway %s http.stream_id" % role)
+                c.eq(dig(tl, "http", "status"), None,
+                     "goaway %s http.status" % role)
+    return check
+
+
+def case_h2s_secrets(env, peers):
+    """Header values sent by the cases above (authorization, x-secret,
+    gRPC metadata) are nowhere in the tracer's output: live --json and
+    stderr, replayed as text (-v, -vv) and as JSON. Runs last."""
+    tracer = env.current_tracer
+
+    def check(c, tls):
+        with open(tracer.stdout_path, "rb") as f:
+            live = f.read().decode(errors="replace")
+        c.true(live.strip(), "no live output at all")
+        c.true(H2_SECRET not in live, "a header value is in the live "
+               "--json output")
+        c.true(not [x for x in tracer.stderr_lines if H2_SECRET in x],
+               "a header value is on the live stderr")
+        for args in ([], ["-v"], ["-vv"], ["--json", "-v"]):
+            r = subprocess.run([tracer.env.tracer, "--replay",
+                                tracer.record_path] + args,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            o = (r.stdout + r.stderr).decode(errors="replace")
+            c.eq(r.returncode, 0, "--replay %s exit status" % " ".join(args))
+            c.true(H2_SECRET not in o, "a header value is in the output of "
+                   "--replay %s" % " ".join(args))
+    return check
+
+
+def case_h2s_text(env, peers):
+    """The text output says what the JSON does: the call path, the
+    stream id, the gRPC message of the failing call (the replayed
+    recording of the cases above). Runs last."""
+    tracer = env.current_tracer
+
+    def check(c, tls):
+        r = subprocess.run([tracer.env.tracer, "--replay",
+                            tracer.record_path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        o = r.stdout.decode(errors="replace")
+        c.eq(r.returncode, 0, "--replay exit status")
+        for want in ("/pkg.Svc/Method", "/pkg.Svc/Fail", "no such thing",
+                     "/status/404 -> 404"):
+            c.true(want in o, "--replay: %r not in the text" % want)
+        c.true(re.search(r"\bstream 3\b", o), "--replay: no 'stream 3' in "
+               "the text")
+    return check
+
+
+H2STREAMS_CASES = [
+    ("h2streams_curl_https", case_h2s_curl_https),
+    ("h2streams_curl_prior_knowledge", case_h2s_curl_prior_knowledge),
+    ("h2streams_curl_upgrade", case_h2s_curl_upgrade),
+    ("h2streams_continue", case_h2s_continue),
+    ("h2streams_nghttp", case_h2s_nghttp),
+    ("h2streams_nghttp_upgrade", case_h2s_nghttp_upgrade),
+    ("h2streams_h2load", case_h2s_h2load),
+    ("h2streams_curl_parallel_large", case_h2s_curl_parallel_large),
+    ("h2streams_nghttp_large", case_h2s_nghttp_large),
+    ("h2streams_nghttp_upload_large", case_h2s_nghttp_upload_large),
+    ("h2streams_node_client", case_h2s_node_client),
+    ("h2streams_httpx", case_h2s_httpx),
+    ("h2streams_nginx_server", case_h2s_nginx_server),
+    ("h2streams_grpc_ok_fail", case_h2s_grpc_ok_fail),
+    ("h2streams_grpc_concurrent", case_h2s_grpc_concurrent),
+    ("h2streams_grpc_cancel", case_h2s_grpc_cancel),
+    ("h2streams_reset", case_h2s_reset),
+    ("h2streams_refused", case_h2s_refused),
+    ("h2streams_goaway", case_h2s_goaway),
+    ("h2streams_secrets", case_h2s_secrets),
+    ("h2streams_text", case_h2s_text),
+]
+
+
 GROUPS = [
     ("curl", setup_comm("curl"), [
         ("curl_get", case_curl_get),
@@ -3169,6 +4512,10 @@ GROUPS = [
     ("tls_exec", setup_tls, [
         ("tls_exec_private_lib", case_tls_exec_private_lib),
     ]),
+    # issue 12: HTTP/2 one timeline per stream, both ends of each. Last:
+    # its servers (node among them) live on until the end, and no later
+    # tracer should find them
+    ("h2streams", setup_h2streams, H2STREAMS_CASES),
 ]
 
 SUMMARY_RE = re.compile(r"lost", re.I)
