@@ -9,7 +9,7 @@ pkg-config"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux
 qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs npm
-perl nghttp2-client golang-go openjdk-17-jdk-headless nginx-light
+perl nghttp2-client nghttp2-server golang-go openjdk-17-jdk-headless nginx-light
 python3-grpcio"
 	# the guest's busybox must be static; busybox-static replaces busybox
 	if ! { [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null |
