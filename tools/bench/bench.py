@@ -1356,8 +1356,8 @@ def write_h2(raw, L):
                  "bench's own walk of the recorded bytes (both ends: each "
                  "frame is seen by its writer and its reader), not by the "
                  "daemon, so they are the same measure whatever the "
-                 "daemon's HTTP/2 decoder does; streams (likewise at both ends) are request "
-                 "HEADERS on new stream ids. The rates are these counts "
+                 "daemon's HTTP/2 decoder does; streams (likewise at "
+                 "both ends) are request HEADERS on new stream ids. The rates are these counts "
                  "over the replay's CPU time.\n")
         L.append("| stream | requests | records | MiB | h2 connections | "
                  "frames (HEADERS / DATA) | streams | timelines | "
