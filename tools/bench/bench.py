@@ -768,7 +768,7 @@ class Bench:
                 ("f", "h2c, 4 connections x 10 streams", "h2c",
                  30000 if q else 100000, 4, 10),
                 ("g", "h2 TLS, 1 connection, 1 stream at a time", "tls",
-                 5000 if q else 20000, 1, 1)]
+                 3000 if q else 10000, 1, 1)]
 
     def h2load(self, srv, n, conns, streams, log_latency=True):
         """One h2load run: requests/s from its own clock, latency
