@@ -927,6 +927,10 @@ class Bench:
                         "load": load, "tracer_exit": st})
             res[srv] = rec
             r = rec["runs"][0]
+            if not r["h2_frames"] or r["h2_lost_dirs"]:
+                log(f"h2 replay ({srv}): {r['h2_frames']} frames walked, "
+                    f"{r['h2_lost_dirs']} directions lost to the capture: "
+                    "frames/s undercounts")
             log(f"h2 replay ({srv}): {rec['events_per_s'] / 1e6:.2f} M "
                 f"records/s, {r['h2_frames']} frames, {r['h2_streams']} "
                 f"streams, {r['timelines']} timelines")
