@@ -1287,8 +1287,9 @@ def write_h2(raw, L):
                  f"median of {raw['rounds']} interleaved rounds. Time per "
                  "request is h2load's wall time over its requests (with "
                  "concurrent streams that is 1 / throughput, not latency); "
-                 "latency is h2load's per-request time (`--log-file`), the "
-                 "median run's p50 and p99.\n")
+                 "latency is h2load's per-request time (`--log-file`): the "
+                 "median over the rounds of each run's p50, and of its "
+                 "p99.\n")
         if raw.get("h2_foreign_hooks_seen"):
             L.append(f"**Other BPF tracers were attached during "
                      f"{raw['h2_foreign_hooks_seen']} of these runs**: "
