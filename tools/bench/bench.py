@@ -1346,10 +1346,15 @@ def write_h2(raw, L):
         ex = [x["daemon_exit"] for x in raw.get("h2_overhead_runs", [])
               if x["cond"] == "tracer" and "daemon_exit" in x]
         if ex:
-            L.append("The tracer's exit lines over the rounds: "
-                     f"{sum(e.get('requests', 0) for e in ex):,} timelines, "
-                     f"{sum(e.get('incomplete', 0) for e in ex)} incomplete, "
-                     f"{sum(e.get('lost', 0) for e in ex)} records lost.\n")
+            made = sum(x["n"] for x in raw.get("h2_overhead_runs", [])
+                       if x["cond"] == "tracer")
+            L.append("The tracer's exit lines over the rounds (default "
+                     "capture): "
+                     f"{sum(e.get('requests', 0) for e in ex):,} timelines "
+                     f"for {made:,} requests traced at both ends, "
+                     f"{sum(e.get('incomplete', 0) for e in ex):,} "
+                     "incomplete, "
+                     f"{sum(e.get('lost', 0) for e in ex):,} records lost.\n")
     rp = raw.get("h2_replay")
     if rp:
         L.append("Daemon throughput on recorded HTTP/2: one `h2load` run per "
