@@ -3,7 +3,8 @@
 # PURE_OBJS, Q and msg.
 #
 #   make bench          build everything, run every benchmark (as root,
-#                       about 6 minutes), write docs/BENCH.md and
+#                       about 10 minutes; the HTTP/2 ones need nghttpd
+#                       and h2load), write docs/BENCH.md and
 #                       docs/bench-raw.json
 #   make bench-tools    only build the bench programs
 #   make bench-replay   only the daemon throughput (no root, no kernel)
@@ -11,6 +12,7 @@
 # Variables:
 #   BENCH_ARGS     extra arguments to tools/bench/bench.py, e.g.
 #                  BENCH_ARGS="--rounds 3 --quick" or "--only overhead"
+#                  or "--only h2,h2replay" (HTTP/2 only)
 #   BENCH_OUT      the results file (default docs/BENCH.md; the raw
 #                  numbers go next to it as bench-raw.json)
 

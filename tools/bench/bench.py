@@ -3,7 +3,8 @@
 """make bench: the overhead budget of issue 5, measured in one run.
 
   python3 tools/bench/bench.py [--build build] [--out docs/BENCH.md]
-        [--rounds N] [--quick] [--only overhead,replay,sustained,footprint]
+        [--rounds N] [--quick]
+        [--only overhead,replay,sustained,footprint,h2,h2replay]
 
 Runs as root. Everything talks to 127.0.0.1 only; every loop is bounded;
 every process it starts is stopped on exit (also on Ctrl-C), so the BPF
@@ -21,6 +22,10 @@ and the raw numbers to bench-raw.json beside it.
               none incomplete, no record lost.
 4. footprint  peak RSS of the daemon (VmHWM, highest over every run here),
               BPF map memory (bpftool), start to "Tracing" on the whole host.
+5. h2         HTTP/2: h2load against nghttpd (TLS and h2c), untraced,
+              floor and tracer as in 1, requests/s and latency; h2replay:
+              an h2load run recorded with --record, replayed with
+              ht_bench_replay --from: records/s, frames/s, streams/s.
 """
 import argparse
 import atexit
@@ -29,6 +34,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -178,6 +184,21 @@ class Daemon:
         return res
 
 
+def children_cpu_s():
+    """CPU seconds (user + system) of the children waited for so far."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def cpu_ticks_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -318,6 +339,7 @@ class Bench:
         self.raw = {"machine": machine_info(), "targets": TARGETS,
                     "hwm_kb": []}
         self.floor_args = []
+        self.h2 = None
 
     # ---- fixtures ---------------------------------------------------------
 
@@ -694,6 +716,226 @@ class Bench:
             f"{rec['events_per_s'] / 1e6:.2f} M events/s, new connections "
             f"{nc['events_per_s'] / 1e6:.2f} M events/s")
 
+    # ---- 5. HTTP/2 ------------------------------------------------------------
+
+    def start_h2_servers(self):
+        """nghttpd, TLS and h2c, serving a 1 KiB file, pinned to CPU 0
+        (h2load gets the last CPU). False when nghttp2's tools are
+        missing (tools/install-deps.sh installs them)."""
+        ngd, h2l = shutil.which("nghttpd"), shutil.which("h2load")
+        if not ngd or not h2l or not shutil.which("openssl"):
+            log("no nghttpd, h2load or openssl: the HTTP/2 benches are "
+                "skipped")
+            return False
+        d = os.path.join(self.tmp, "h2")
+        www = os.path.join(d, "www")
+        os.makedirs(www)
+        with open(os.path.join(www, "index.html"), "wb") as f:
+            f.write(bytes(ord("a") + i % 26 for i in range(1024)))
+        cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2", "-subj",
+                        "/CN=localhost"], capture_output=True, check=True)
+        ncpu = os.cpu_count() or 1
+        pin_srv = ["taskset", "-c", "0"] if ncpu > 1 else []
+        self.h2 = {"h2load": h2l, "log": os.path.join(d, "requests.log"),
+                   "pin_client": (["taskset", "-c", str(ncpu - 1)]
+                                  if ncpu > 1 else []),
+                   "srv": {}}
+        for name, extra in (("tls", [key, cert]), ("h2c", [])):
+            port = free_port()
+            p = start(pin_srv + [ngd, "-a", "127.0.0.1", "-d", www] +
+                      (["--no-tls"] if not extra else []) + [str(port)] +
+                      extra, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            else:
+                raise RuntimeError(f"nghttpd ({name}) did not listen")
+            scheme = "https" if extra else "http"
+            self.h2["srv"][name] = (p, f"{scheme}://127.0.0.1:{port}/index.html")
+        return True
+
+    def h2_workloads(self):
+        q = self.a.quick
+        return [("e", "h2 TLS, 4 connections x 10 streams", "tls",
+                 30000 if q else 100000, 4, 10),
+                ("f", "h2c, 4 connections x 10 streams", "h2c",
+                 30000 if q else 100000, 4, 10),
+                ("g", "h2 TLS, 1 connection, 1 stream at a time", "tls",
+                 3000 if q else 10000, 1, 1)]
+
+    def h2load(self, srv, n, conns, streams, log_latency=True):
+        """One h2load run: requests/s from its own clock, latency
+        quantiles from its per-request log, client CPU (its rusage) and
+        server CPU (nghttpd's /proc stat) per request."""
+        h = self.h2
+        p, url = h["srv"][srv]
+        cmd = h["pin_client"] + [h["h2load"], "-n", str(n), "-c", str(conns),
+                                 "-m", str(streams), "-t", "1"]
+        if log_latency:
+            cmd += ["--log-file", h["log"]]
+        cmd.append(url)
+        tick = os.sysconf("SC_CLK_TCK")
+        s0 = cpu_ticks_of(p.pid)
+        c0 = children_cpu_s()
+        lp = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+        procs.append(lp)
+        try:
+            out, err = lp.communicate(timeout=300)
+        finally:
+            procs.remove(lp)
+        ru = children_cpu_s() - c0  # only h2load was waited for
+        s1 = cpu_ticks_of(p.pid)
+        m = re.search(r"finished in ([\d.]+)(m?s)", out)
+        r = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, "
+                      r"(\d+) succeeded, (\d+) failed, (\d+) errored, "
+                      r"(\d+) timeout", out)
+        if lp.returncode != 0 or not m or not r or int(r.group(3)) != n:
+            raise RuntimeError(f"h2load failed ({lp.returncode}): "
+                               f"{(out + err).strip()[-400:]}")
+        secs = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+        res = {"n": n, "ok": int(r.group(3)), "conns": conns,
+               "streams": streams, "elapsed_ns": secs * 1e9,
+               "rps": n / secs,
+               "client_cpu_ns": ru * 1e9,
+               "server_cpu_ns": (s1 - s0) * 1e9 / tick
+               if s0 is not None and s1 is not None else None}
+        if log_latency:
+            lat = []
+            with open(h["log"]) as f:
+                for line in f:
+                    cols = line.split("\t")
+                    if len(cols) >= 3:
+                        lat.append(int(cols[2]))
+            os.unlink(h["log"])
+            lat.sort()
+            if lat:
+                res["lat_p50_us"] = lat[len(lat) // 2]
+                res["lat_p99_us"] = lat[min(len(lat) - 1,
+                                            int(len(lat) * 0.99))]
+        return res
+
+    def h2_overhead(self):
+        conds = ["none", "floor", "tracer"]
+        wl = self.h2_workloads()
+        runs = []
+        for key, _, srv, n, c, m in wl:  # warm-up
+            self.h2load(srv, n // 4, c, m, log_latency=False)
+        for r in range(self.a.rounds):
+            order = conds[r % 3:] + conds[:r % 3]
+            for cond in order:
+                d = self.start_condition(cond)
+                own = {p.pid for p in procs}
+                foreign = foreign_hooks(own)
+                line = []
+                for key, _, srv, n, c, m in wl:
+                    out = self.h2load(srv, n, c, m)
+                    out.update(round=r, cond=cond, workload=key,
+                               foreign_hooks=len(foreign))
+                    runs.append(out)
+                    line.append(f"{key} {out['rps']:.0f} req/s")
+                if d:
+                    st = d.stop()
+                    self.raw["hwm_kb"].append(st["vmhwm_kb"])
+                    runs[-1]["daemon_exit"] = st
+                log(f"h2 round {r + 1}/{self.a.rounds} {cond}: " +
+                    ", ".join(line))
+        summary = {}
+        for key, name, srv, n, c, m in wl:
+            s = {"workload": name, "n": n, "conns": c, "streams": m}
+            for cond in conds:
+                sel = [x for x in runs
+                       if x["workload"] == key and x["cond"] == cond]
+                s[cond] = {
+                    "rps": statistics.median(x["rps"] for x in sel),
+                    "ns_per_req": statistics.median(x["elapsed_ns"] / x["n"]
+                                                    for x in sel),
+                    "lat_p50_us": statistics.median(x["lat_p50_us"]
+                                                    for x in sel),
+                    "lat_p99_us": statistics.median(x["lat_p99_us"]
+                                                    for x in sel),
+                    "client_cpu_ns": statistics.median(
+                        x["client_cpu_ns"] / x["n"] for x in sel),
+                    "server_cpu_ns": statistics.median(
+                        x["server_cpu_ns"] / x["n"] for x in sel),
+                }
+            base = s["none"]["ns_per_req"]
+            fa = s["floor"]["ns_per_req"] - base
+            ta = s["tracer"]["ns_per_req"] - base
+            s.update(floor_added_ns=fa, tracer_added_ns=ta,
+                     ratio=ta / fa if fa > 0 else None)
+            summary[key] = s
+        self.raw["h2_overhead_runs"] = runs
+        self.raw["h2_overhead"] = summary
+        self.raw["h2_foreign_hooks_seen"] = sum(
+            1 for x in runs if x["foreign_hooks"])
+
+    def h2_bpf_time(self):
+        """As bpf_time, for the HTTP/2 workloads."""
+        path = "/proc/sys/kernel/bpf_stats_enabled"
+        try:
+            old = open(path).read().strip()
+            with open(path, "w") as f:
+                f.write("1")
+        except OSError as e:
+            log(f"bpf_stats_enabled not settable ({e}): no BPF time")
+            return
+        res = {}
+        try:
+            for cond in ("floor", "tracer"):
+                d = self.start_condition(cond)
+                for key, name, srv, n, c, m in self.h2_workloads():
+                    ns0, c0 = prog_stats(d.p.pid)
+                    self.h2load(srv, n, c, m, log_latency=False)
+                    ns1, c1 = prog_stats(d.p.pid)
+                    res.setdefault(key, {"workload": name})[cond] = {
+                        "ns_per_req": (ns1 - ns0) / n,
+                        "runs_per_req": (c1 - c0) / n}
+                st = d.stop()
+                self.raw["hwm_kb"].append(st["vmhwm_kb"])
+        finally:
+            with open(path, "w") as f:
+                f.write(old)
+        self.raw["h2_bpf_time"] = res
+
+    def h2_replay(self):
+        """h2load traffic recorded on the whole host with the largest
+        capture, replayed: the daemon's records/s, and frames/s and
+        streams/s counted by ht_bench_replay's own walk of the
+        recording. 8 streams at a time per connection: with more,
+        nghttpd's writes pass 16 KiB, and a frame header past the
+        capture ends the walk of that direction."""
+        n = 5000 if self.a.quick else 20000
+        res = {}
+        for srv in ("tls", "h2c"):
+            path = os.path.join(self.a.build, f"bench-h2-{srv}.htrec")
+            d = Daemon([self.tracer, "--json", "--max-capture", "16384",
+                        "--record", path], "Tracing")
+            d.wait_ready()
+            load = self.h2load(srv, n, 8, 8, log_latency=False)
+            time.sleep(0.3)
+            st = d.stop()
+            rec = self.replay_file(path)
+            rec.update({"n": n, "conns": 8, "streams": 8,
+                        "load": load, "tracer_exit": st})
+            res[srv] = rec
+            r = rec["runs"][0]
+            if not r["h2_frames"] or r["h2_lost_dirs"]:
+                log(f"h2 replay ({srv}): {r['h2_frames']} frames walked, "
+                    f"{r['h2_lost_dirs']} directions lost to the capture: "
+                    "frames/s undercounts")
+            log(f"h2 replay ({srv}): {rec['events_per_s'] / 1e6:.2f} M "
+                f"records/s, {r['h2_frames']} frames, {r['h2_streams']} "
+                f"streams, {r['timelines']} timelines")
+        self.raw["h2_replay"] = res
+
     # ---- 4. footprint ---------------------------------------------------------------
 
     def footprint(self):
@@ -812,6 +1054,30 @@ def write_report(raw, path):
              else "no loss at any rate tried: the load generator ran out "
                   "of CPU first") +
             f"; untraced the machine does {su['untraced_capacity']:,.0f}/s")
+    for key, s in sorted(raw.get("h2_overhead", {}).items()):
+        r = s["ratio"]
+        t = raw.get("h2_bpf_time", {}).get(key)
+        row(f"added cost per request ({key}) {s['workload']}",
+            "(none set)",
+            f"{r:.2f} × floor" if r is not None else "floor ≤ 0 (noise)",
+            None,
+            f"wall: tracer {s['tracer_added_ns'] / 1000:+.2f} µs, floor "
+            f"{s['floor_added_ns'] / 1000:+.2f} µs on "
+            f"{fmt_us(s['none']['ns_per_req'])} µs; "
+            f"{s['none']['rps']:,.0f} → {s['tracer']['rps']:,.0f} req/s"
+            + (f"; BPF time: tracer {fmt_us(t['tracer']['ns_per_req'])} µs, "
+               f"floor {fmt_us(t['floor']['ns_per_req'])} µs" if t else "")
+            + "; section 5")
+    for srv, label in (("tls", "h2 over TLS"), ("h2c", "h2c")):
+        rec = raw.get("h2_replay", {}).get(srv)
+        if not rec:
+            continue
+        r = median_run(rec["runs"])
+        row(f"correlator + JSON output, one core: recorded {label} stream",
+            "(none set)",
+            f"{r['h2_frames_per_s'] / 1e6:.2f} M frames/s", None,
+            f"{rec['events_per_s'] / 1e6:.2f} M records/s, "
+            f"{r['h2_streams_per_s'] / 1e6:.2f} M streams/s; section 5")
     hwm = [h for h in raw.get("hwm_kb", []) if h]
     if hwm:
         mib = max(hwm) / 1024
@@ -992,6 +1258,8 @@ def write_report(raw, path):
             L.append("Start to the \"Tracing\" line, whole host, ms: " +
                      ", ".join(f"{t:.0f}" for t in raw["start_ms"]["runs"]) +
                      ".\n")
+    if "h2_overhead" in raw or "h2_replay" in raw:
+        write_h2(raw, L)
     L.append(METHOD)
     with open(path, "w") as f:
         f.write("\n".join(L))
@@ -999,6 +1267,141 @@ def write_report(raw, path):
               "w") as f:
         json.dump(raw, f, indent=1, sort_keys=True)
         f.write("\n")
+
+
+def median_run(runs):
+    """The run of median records/s (its frames/s and streams/s go with
+    it)."""
+    return sorted(runs, key=lambda r: r["events_per_s"])[len(runs) // 2]
+
+
+def write_h2(raw, L):
+    L.append("## 5. HTTP/2\n")
+    ov = raw.get("h2_overhead")
+    if ov:
+        any_s = next(iter(ov.values()))
+        L.append("`h2load -t 1` (pinned to the last CPU) against `nghttpd` "
+                 "(one worker, pinned to CPU 0) serving a 1 KiB file, over "
+                 "TLS and h2c; conditions as in section 1 (untraced, the "
+                 "floor, the tracer on the whole host: both ends traced), "
+                 f"median of {raw['rounds']} interleaved rounds. Time per "
+                 "request is h2load's wall time over its requests (with "
+                 "concurrent streams that is 1 / throughput, not latency); "
+                 "latency is h2load's per-request time (`--log-file`): the "
+                 "median over the rounds of each run's p50, and of its "
+                 "p99.\n")
+        if raw.get("h2_foreign_hooks_seen"):
+            L.append(f"**Other BPF tracers were attached during "
+                     f"{raw['h2_foreign_hooks_seen']} of these runs**: "
+                     "numbers are noisy.\n")
+        L.append("| workload | n per run | req/s untraced / floor / tracer | "
+                 "µs per request untraced / floor / tracer | floor added | "
+                 "tracer added | tracer / floor |")
+        L.append("|---|---|---|---|---|---|---|")
+        for key, s in sorted(ov.items()):
+            n, f, t = s["none"], s["floor"], s["tracer"]
+            base = n["ns_per_req"]
+            r = s["ratio"]
+            L.append(f"| ({key}) {s['workload']} | {s['n']:,} | "
+                     f"{n['rps']:,.0f} / {f['rps']:,.0f} / {t['rps']:,.0f} | "
+                     f"{fmt_us(base)} / {fmt_us(f['ns_per_req'])} / "
+                     f"{fmt_us(t['ns_per_req'])} | "
+                     f"{fmt_us(s['floor_added_ns'])} "
+                     f"({100 * s['floor_added_ns'] / base:+.1f} %) | "
+                     f"{fmt_us(s['tracer_added_ns'])} "
+                     f"({100 * s['tracer_added_ns'] / base:+.1f} %) | "
+                     f"{'%.2f' % r if r is not None else '—'} |")
+        L.append("")
+        L.append("| workload | latency p50 µs untraced / floor / tracer | "
+                 "p99 µs | h2load CPU µs per request | nghttpd CPU µs per "
+                 "request |")
+        L.append("|---|---|---|---|---|")
+        for key, s in sorted(ov.items()):
+            c = [s[x] for x in ("none", "floor", "tracer")]
+            L.append(f"| ({key}) | "
+                     + " / ".join(f"{x['lat_p50_us']:.0f}" for x in c) + " | "
+                     + " / ".join(f"{x['lat_p99_us']:.0f}" for x in c) + " | "
+                     + " / ".join(fmt_us(x["client_cpu_ns"]) for x in c)
+                     + " | "
+                     + " / ".join(fmt_us(x["server_cpu_ns"]) for x in c)
+                     + " |")
+        L.append("")
+        L.append("CPU time is each process's own (user + system) over the "
+                 "run, h2load's including its connection setup; both ends "
+                 "are traced, so the probes run in both.\n")
+        bt = raw.get("h2_bpf_time")
+        if bt:
+            L.append("BPF program time per request, both ends, as in "
+                     "section 1 (one run each after the rounds):\n")
+            L.append("| workload | floor µs | tracer µs | tracer / floor | "
+                     "program runs per request |")
+            L.append("|---|---|---|---|---|")
+            for key in sorted(bt):
+                t = bt[key]
+                f, tr = t["floor"]["ns_per_req"], t["tracer"]["ns_per_req"]
+                L.append(f"| ({key}) | {fmt_us(f)} | {fmt_us(tr)} | "
+                         f"{tr / f if f > 0 else float('nan'):.1f} | "
+                         f"{t['tracer']['runs_per_req']:.2f} |")
+            L.append("")
+        ex = [x["daemon_exit"] for x in raw.get("h2_overhead_runs", [])
+              if x["cond"] == "tracer" and "daemon_exit" in x]
+        if ex:
+            made = sum(x["n"] for x in raw.get("h2_overhead_runs", [])
+                       if x["cond"] == "tracer")
+            L.append("The tracer's exit lines over the rounds (default "
+                     "capture): "
+                     f"{sum(e.get('requests', 0) for e in ex):,} timelines "
+                     f"for {made:,} requests traced at both ends, "
+                     f"{sum(e.get('incomplete', 0) for e in ex):,} "
+                     "incomplete, "
+                     f"{sum(e.get('lost', 0) for e in ex):,} records lost.\n")
+    rp = raw.get("h2_replay")
+    if rp:
+        L.append("Daemon throughput on recorded HTTP/2: one `h2load` run per "
+                 "stream (8 connections × 8 concurrent streams, 1 KiB responses: "
+                 "nghttpd's writes stay within the 16 KiB capture) traced on "
+                 "the whole host with `--record --max-capture 16384`, "
+                 "replayed with `ht_bench_replay --from` pinned to one CPU "
+                 "as in section 2. Frames and streams are counted by the "
+                 "bench's own walk of the recorded bytes (both ends: each "
+                 "frame is seen by its writer and its reader), not by the "
+                 "daemon, so they are the same measure whatever the "
+                 "daemon's HTTP/2 decoder does; streams (likewise at "
+                 "both ends) are request HEADERS on new stream ids. The rates are these counts "
+                 "over the replay's CPU time.\n")
+        L.append("| stream | requests | records | MiB | h2 connections | "
+                 "frames (HEADERS / DATA) | streams | timelines | "
+                 "frame walks lost | tracer exit |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        for srv, label in (("tls", "h2 over TLS"), ("h2c", "h2c")):
+            rec = rp.get(srv)
+            if not rec:
+                continue
+            r = rec["runs"][0]
+            st = rec["tracer_exit"]
+            L.append(f"| {label} | {rec['n']:,} | {r['records']:,} | "
+                     f"{rec['file_bytes'] / 1048576:.1f} | {r['h2_conns']} | "
+                     f"{r['h2_frames']:,} ({r['h2_headers_frames']:,} / "
+                     f"{r['h2_data_frames']:,}) | {r['h2_streams']:,} | "
+                     f"{r['timelines']:,} | {r['h2_lost_dirs']} | "
+                     f"{st.get('requests', '?')} timelines, "
+                     f"{st.get('lost', '?')} lost |")
+        L.append("")
+        L.append("| stream, variant | records/s | frames/s | streams/s | "
+                 "timelines/s |")
+        L.append("|---|---|---|---|---|")
+        for srv, label in (("tls", "h2 over TLS"), ("h2c", "h2c")):
+            rec = rp.get(srv)
+            if not rec:
+                continue
+            for i, r in enumerate(rec["runs"] + [rec["no_output"]]):
+                v = (f"JSON, run {i + 1}" if i < len(rec["runs"])
+                     else "no output")
+                L.append(f"| {label}, {v} | {r['events_per_s'] / 1e6:.2f} M "
+                         f"| {r['h2_frames_per_s'] / 1e6:.2f} M | "
+                         f"{r['h2_streams_per_s'] / 1e6:.2f} M | "
+                         f"{r['timelines_per_s'] / 1e3:.1f} k |")
+        L.append("")
 
 
 METHOD = """## Method
@@ -1047,6 +1450,11 @@ METHOD = """## Method
   stopped (the highest is reported); map memory is `bytes_memlock` of the
   maps `bpftool map show` lists as held by the tracer; start time is from
   spawning `httptrace-bpf` to its "Tracing" line on stderr.
+- **HTTP/2** (section 5): `h2load -n N -c C -m M -t 1` against
+  `nghttpd -d DIR` (TLS with a fresh P-256 certificate, and `--no-tls`),
+  the client pinned to the last CPU and the server to CPU 0 (the tracer
+  and the floor are not pinned); a run counts only when every request
+  succeeded. One warm-up run of each workload first.
 - Loopback only; every process started is stopped at the end (also on
   Ctrl-C). Numbers from a shared, busy machine are noisy: compare within
   one run, not across runs.
@@ -1060,7 +1468,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--quick", action="store_true",
                     help="smaller runs, for trying the machinery")
-    ap.add_argument("--only", default="overhead,replay,sustained,footprint")
+    ap.add_argument("--only",
+                    default="overhead,replay,sustained,footprint,h2,h2replay")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: run as root (sudo make bench)")
@@ -1077,7 +1486,7 @@ def main():
     try:
         if "replay" in only:
             b.replay_bench()
-        if only & {"overhead", "sustained", "footprint"}:
+        if only & {"overhead", "sustained", "footprint", "h2"}:
             b.start_servers()
             b.discover_hooks()
         if "overhead" in only:
@@ -1089,6 +1498,12 @@ def main():
             b.sustained()
         if "replay" in only and "sustained" in only:
             b.replay_recorded()
+        if only & {"h2", "h2replay"} and b.start_h2_servers():
+            if "h2" in only:
+                b.h2_overhead()
+                b.h2_bpf_time()
+            if "h2replay" in only:
+                b.h2_replay()
         if "footprint" in only:
             b.footprint()
     finally:

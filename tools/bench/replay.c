@@ -26,6 +26,11 @@
  *                   recording made with httptrace-bpf --record (read
  *                   into memory first, outside the timed region)
  *
+ * With --from, the HTTP/2 frames in the recording are counted too, by a
+ * walk of its bytes outside the timed region (h2_walk below), not by the
+ * daemon's decoder: frames/s and streams/s are then the same measure
+ * whatever the correlator does with HTTP/2.
+ *
  * The stream: 64 processes, --conns connections at a time, each a client
  * (85%), a server side of an accepted connection (10%) or a connection
  * that carries no HTTP (5%). Clients resolve first (getaddrinfo record
@@ -700,6 +705,228 @@ static void timed_push(struct correlator *corr, const struct batch *b,
 	t->wall += ts_sec(CLOCK_MONOTONIC) - w0;
 }
 
+/* ---- HTTP/2 frames in a recording ------------------------------------------ */
+
+/*
+ * Each direction of each connection walked as a byte stream of frame
+ * headers and skipped payloads: plaintext through a TLS library
+ * (HT_EV_TLS_DATA) and socket bytes (HT_EV_DATA) apart, so the
+ * ciphertext of a TLS connection is never taken for frames. A direction
+ * is HTTP/2 when it begins with the client's preface or with a SETTINGS
+ * frame (a server's first write). A frame header in bytes not captured
+ * ends the walk of that direction (counted as lost).
+ */
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define H2_PREFACE_LEN 24
+
+enum { H2W_START, H2W_FRAMES, H2W_OFF };
+
+struct h2w_dir {
+	uint8_t state, have;
+	bool preface;           /* this direction is the client's */
+	bool walked;            /* frames were found in it */
+	uint8_t buf[H2_PREFACE_LEN];
+	uint64_t skip;          /* payload bytes still to pass */
+	uint32_t max_stream;
+};
+
+struct h2w_conn {
+	uint32_t tgid;
+	int32_t fd;
+	uint64_t gen;
+	uint8_t tls, used;
+	struct h2w_dir dir[2];
+};
+
+struct h2_count {
+	uint64_t frames, headers, data, streams, conns, lost_dirs;
+	uint64_t by_type[10];
+};
+
+static struct h2w_conn *h2w_tab;
+static size_t h2w_cap, h2w_used;
+
+static uint64_t h2w_hash(uint32_t tgid, int32_t fd, uint64_t gen, uint8_t tls)
+{
+	uint64_t h = gen * 0x9e3779b97f4a7c15ULL;
+
+	h ^= ((uint64_t)tgid << 32 | (uint32_t)fd) * 0xc2b2ae3d27d4eb4fULL;
+	return h ^ tls ^ (h >> 29);
+}
+
+static struct h2w_conn *h2w_find(uint32_t tgid, int32_t fd, uint64_t gen,
+				 uint8_t tls)
+{
+	size_t i;
+
+	if ((h2w_used + 1) * 2 > h2w_cap) {
+		struct h2w_conn *old = h2w_tab;
+		size_t old_cap = h2w_cap;
+
+		h2w_cap = h2w_cap ? h2w_cap * 2 : 1024;
+		h2w_tab = calloc(h2w_cap, sizeof(*h2w_tab));
+		if (!h2w_tab) {
+			fprintf(stderr, "ht_bench_replay: out of memory\n");
+			exit(1);
+		}
+		h2w_used = 0;
+		for (size_t j = 0; j < old_cap; j++) {
+			struct h2w_conn *o = &old[j];
+
+			if (!o->used)
+				continue;
+			i = h2w_hash(o->tgid, o->fd, o->gen, o->tls) &
+			    (h2w_cap - 1);
+			while (h2w_tab[i].used)
+				i = (i + 1) & (h2w_cap - 1);
+			h2w_tab[i] = *o;
+			h2w_used++;
+		}
+		free(old);
+	}
+	i = h2w_hash(tgid, fd, gen, tls) & (h2w_cap - 1);
+	while (h2w_tab[i].used) {
+		struct h2w_conn *c = &h2w_tab[i];
+
+		if (c->tgid == tgid && c->fd == fd && c->gen == gen &&
+		    c->tls == tls)
+			return c;
+		i = (i + 1) & (h2w_cap - 1);
+	}
+	h2w_tab[i] = (struct h2w_conn){ .tgid = tgid, .fd = fd, .gen = gen,
+					.tls = tls, .used = 1 };
+	h2w_used++;
+	return &h2w_tab[i];
+}
+
+static void h2w_frames(struct h2w_dir *d, const uint8_t *p, size_t n,
+		       struct h2_count *cnt)
+{
+	while (n) {
+		size_t take;
+
+		if (d->skip) {
+			take = d->skip < n ? (size_t)d->skip : n;
+			d->skip -= take;
+			p += take;
+			n -= take;
+			continue;
+		}
+		take = 9u - d->have < n ? 9u - d->have : n;
+		memcpy(d->buf + d->have, p, take);
+		d->have += (uint8_t)take;
+		p += take;
+		n -= take;
+		if (d->have < 9)
+			continue;
+		{
+			uint32_t len = (uint32_t)d->buf[0] << 16 |
+				       (uint32_t)d->buf[1] << 8 | d->buf[2];
+			uint8_t type = d->buf[3];
+			uint32_t sid = ((uint32_t)d->buf[5] << 24 |
+					(uint32_t)d->buf[6] << 16 |
+					(uint32_t)d->buf[7] << 8 | d->buf[8]) &
+				       0x7fffffffu;
+
+			d->have = 0;
+			d->skip = len;
+			cnt->frames++;
+			if (type < 10)
+				cnt->by_type[type]++;
+			if (type == 0x1 && d->preface && sid > d->max_stream) {
+				d->max_stream = sid;
+				cnt->streams++;
+			}
+		}
+	}
+}
+
+static bool h2w_settings_header(const uint8_t *h)
+{
+	uint32_t len = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
+
+	return h[3] == 0x4 && !(h[4] & ~1u) && !(h[5] | h[6] | h[7] | h[8]) &&
+	       len % 6 == 0 && len <= 16384;
+}
+
+/* One record's bytes of a direction: `captured` of the `len` moved. */
+static void h2w_feed(struct h2w_dir *d, const uint8_t *p, size_t captured,
+		     size_t len, struct h2_count *cnt)
+{
+	size_t missing = len - captured;
+
+	while (d->state == H2W_START && captured) {
+		bool pre;
+
+		d->buf[d->have++] = *p++;
+		captured--;
+		pre = !memcmp(d->buf, h2_preface, d->have);
+		if (pre && d->have == H2_PREFACE_LEN) {
+			d->state = H2W_FRAMES;
+			d->walked = d->preface = true;
+			d->have = 0;
+		} else if (!pre && d->have >= 9) {
+			uint8_t first[H2_PREFACE_LEN];
+			size_t n = d->have;
+
+			if (!h2w_settings_header(d->buf)) {
+				d->state = H2W_OFF;
+				return;
+			}
+			memcpy(first, d->buf, n);
+			d->state = H2W_FRAMES;
+			d->walked = true;
+			d->have = 0;
+			h2w_frames(d, first, n, cnt);
+		}
+	}
+	if (d->state == H2W_START && missing) {
+		d->state = H2W_OFF;
+		return;
+	}
+	if (d->state != H2W_FRAMES)
+		return;
+	h2w_frames(d, p, captured, cnt);
+	if (!missing)
+		return;
+	if (d->have || d->skip < missing) {
+		d->state = H2W_OFF;
+		cnt->lost_dirs++;
+		return;
+	}
+	d->skip -= missing;
+}
+
+static void h2_walk(const struct batch *b, struct h2_count *cnt)
+{
+	for (size_t off = 0; off < b->used;) {
+		uint32_t size = *(const uint32_t *)(b->buf + off);
+		const struct ht_data_event *ev =
+			(const void *)(b->buf + off + sizeof(uint64_t));
+
+		off += (sizeof(uint64_t) + size + 7) & ~(size_t)7;
+		if ((ev->hdr.type != HT_EV_DATA &&
+		     ev->hdr.type != HT_EV_TLS_DATA) ||
+		    size < sizeof(*ev) || ev->ret <= 0 ||
+		    ev->captured_len > size - sizeof(*ev) ||
+		    ev->captured_len > (uint64_t)ev->ret || ev->direction > 1)
+			continue;
+		h2w_feed(&h2w_find(ev->conn.tgid, ev->conn.fd, ev->conn.gen,
+				   ev->hdr.type == HT_EV_TLS_DATA)
+				  ->dir[ev->direction],
+			 ev->data, ev->captured_len, (size_t)ev->ret, cnt);
+	}
+	for (size_t i = 0; i < h2w_cap; i++)
+		if (h2w_tab[i].used &&
+		    (h2w_tab[i].dir[0].walked || h2w_tab[i].dir[1].walked))
+			cnt->conns++;
+	cnt->headers = cnt->by_type[0x1];
+	cnt->data = cnt->by_type[0x0];
+	free(h2w_tab);
+	h2w_tab = NULL;
+	h2w_cap = h2w_used = 0;
+}
+
 /* A recording's records into one batch, as the generator lays them out;
  * lost items go to the correlator as the daemon would pass them. */
 static int load_recording(const char *path, struct batch *b,
@@ -757,6 +984,7 @@ int main(int argc, char **argv)
 	uint64_t want = 3000000, pushed = 0;
 	const char *out_path = "/dev/null", *from = NULL;
 	struct timed t = {};
+	struct h2_count h2 = {};
 	double c0, w0;
 	struct app app = {};
 	struct batch b = {};
@@ -829,6 +1057,7 @@ int main(int argc, char **argv)
 
 		if (load_recording(from, &b, corr, &app.oo))
 			return 1;
+		h2_walk(&b, &h2);
 		timed_push(corr, &b, app.out, &t);
 		pushed = b.n;
 		for (size_t off = 0; off < b.used;) {
@@ -875,6 +1104,11 @@ int main(int argc, char **argv)
 		       "\"reorder_overflow\":%llu,"
 		       "\"cpu_s\":%.4f,\"wall_s\":%.4f,"
 		       "\"events_per_s\":%.0f,\"events_per_s_wall\":%.0f,"
+		       "\"timelines_per_s\":%.0f,"
+		       "\"h2_conns\":%llu,\"h2_frames\":%llu,"
+		       "\"h2_headers_frames\":%llu,\"h2_data_frames\":%llu,"
+		       "\"h2_streams\":%llu,\"h2_lost_dirs\":%llu,"
+		       "\"h2_frames_per_s\":%.0f,\"h2_streams_per_s\":%.0f,"
 		       "\"output\":\"%s\",\"line_buffered\":%s,\"capture\":%u,"
 		       "\"conns\":%d}\n",
 		       (unsigned long long)pushed,
@@ -890,6 +1124,14 @@ int main(int argc, char **argv)
 		       (unsigned long long)st->evicted_conns,
 		       (unsigned long long)st->reorder_overflow, t.cpu, t.wall,
 		       (double)pushed / t.cpu, (double)pushed / t.wall,
+		       (double)app.timelines / t.cpu,
+		       (unsigned long long)h2.conns,
+		       (unsigned long long)h2.frames,
+		       (unsigned long long)h2.headers,
+		       (unsigned long long)h2.data,
+		       (unsigned long long)h2.streams,
+		       (unsigned long long)h2.lost_dirs,
+		       (double)h2.frames / t.cpu, (double)h2.streams / t.cpu,
 		       app.no_output ? "none" : app.text ? "text" : "json",
 		       line_buffered ? "true" : "false", capture, n_conns);
 	}
