@@ -241,6 +241,16 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 					 HT_COMM_LEN - 1);
 				return -1;
 			}
+			/* one name is matched in the kernel: a second one
+			 * would silently replace the first */
+			if (opts->comm[0] && strcmp(opts->comm, optarg) != 0) {
+				snprintf(err, err_len,
+					 "-c given twice (%s, %s): one command "
+					 "name is matched; use -p for several "
+					 "processes",
+					 opts->comm, optarg);
+				return -1;
+			}
 			strcpy(opts->comm, optarg);
 			break;
 		case 'j':

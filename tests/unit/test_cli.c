@@ -93,6 +93,9 @@ static void test_errors_in_words(void)
 	CHECK(strstr(err, "--max-capture"));
 	CHECK_INT(PARSE(&o, "-d", "-1"), -1);
 	CHECK_INT(PARSE(&o, "-c", "a-name-longer-than-15"), -1);
+	CHECK_INT(PARSE(&o, "-c", "h2load", "-c", "nghttpd"), -1);
+	CHECK(strstr(err, "-c given twice (h2load, nghttpd)"));
+	CHECK_INT(PARSE(&o, "-c", "curl", "-c", "curl"), 0);
 	CHECK_INT(PARSE(&o, "--ring-size", "3M"), -1);
 	CHECK(strstr(err, "power of two"));
 	CHECK_INT(PARSE(&o, "--ring-size", "32K"), -1);
