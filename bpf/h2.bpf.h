@@ -110,6 +110,9 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 					    HT_ELIDED_KEEP_MAX - k : 0;
 				if (n < c)
 					c = n;
+				/* known to the compiler, not to the
+				 * verifier of 5.10 */
+				asm volatile("" : "+r"(c));
 				if (c > HT_MAX_CAPTURE)
 					c = HT_MAX_CAPTURE;
 				if (bpf_probe_read_user(
@@ -128,6 +131,7 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 			n = 9 - f->have;
 			if (w->avail < n)
 				n = w->avail;
+			asm volatile("" : "+r"(n));
 			if (n > 9)
 				n = 9;
 			if (w->capturing && k + n <= HT_ELIDED_KEEP_MAX)
