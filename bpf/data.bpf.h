@@ -176,10 +176,12 @@ static __always_inline void on_io_exit(long ret)
 	 * of followed frames keeps */
 	if (want && st->h2)
 		want = ret < HT_ELIDED_KEEP_MAX ? ret : HT_ELIDED_KEEP_MAX;
-	/* the compiler knows the bound but would not show the verifier */
-	asm volatile("" : "+r"(want));
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
+	/* a bound the verifier of 5.10 follows whatever the compiler did
+	 * with the one above (it changes no value) */
+	asm volatile("" : "+r"(want));
+	want &= 2 * HT_MAX_CAPTURE - 1;
 	if (want) {
 		if (io_call_has_iovec(io->call))
 			got = copy_iovecs(ev->data, io->buf, io->iovcnt,

@@ -110,11 +110,10 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 					    HT_ELIDED_KEEP_MAX - k : 0;
 				if (n < c)
 					c = n;
-				/* known to the compiler, not to the
-				 * verifier of 5.10 */
+				/* c <= HT_ELIDED_KEEP_MAX: a bound the
+				 * verifier of 5.10 follows too */
 				asm volatile("" : "+r"(c));
-				if (c > HT_MAX_CAPTURE)
-					c = HT_MAX_CAPTURE;
+				c &= HT_MAX_CAPTURE - 1;
 				if (bpf_probe_read_user(
 					    ev->data + (k & (HT_MAX_CAPTURE - 1)),
 					    c, (void *)w->base))
@@ -131,9 +130,10 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 			n = 9 - f->have;
 			if (w->avail < n)
 				n = w->avail;
-			asm volatile("" : "+r"(n));
 			if (n > 9)
 				n = 9;
+			asm volatile("" : "+r"(n));
+			n &= 15;
 			if (w->capturing && k + n <= HT_ELIDED_KEEP_MAX)
 				p = ev->data + (k & (HT_MAX_CAPTURE - 1));
 			else

@@ -294,10 +294,12 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 	 * of followed frames keeps (h2.bpf.h) */
 	if (want && st->h2)
 		want = n < HT_ELIDED_KEEP_MAX ? n : HT_ELIDED_KEEP_MAX;
-	/* the compiler knows the bound but would not show the verifier */
-	asm volatile("" : "+r"(want));
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
+	/* a bound the verifier of 5.10 follows whatever the compiler did
+	 * with the one above (it changes no value) */
+	asm volatile("" : "+r"(want));
+	want &= 2 * HT_MAX_CAPTURE - 1;
 	if (want && !bpf_probe_read_user(ev->data, want, (void *)call->buf))
 		got = want;
 	/* the session's first plaintext: HTTP/2 has its frames followed
