@@ -170,12 +170,10 @@ static __always_inline void on_io_exit(long ret)
 		goto out;
 	ev = (struct ht_data_event *)scratch->bytes;
 
-	h2 = ret > 0 && !st->tls_tied && h2_follows(st, io->direction);
-	want = ret > 0 && !h2 ? (ret < capture_cap ? ret : capture_cap) : 0;
-	/* HTTP/2 whose frames are no longer followed: as much as a record
-	 * of followed frames keeps */
-	if (want && st->h2)
-		want = ret < HT_ELIDED_KEEP_MAX ? ret : HT_ELIDED_KEEP_MAX;
+	/* HTTP/2: the frames are followed (h2.bpf.h) */
+	h2 = ret > 0 && !st->tls_tied && st->h2;
+	want = ret > 0 && !(h2 && h2_follows(st, io->direction)) ?
+		       (ret < capture_cap ? ret : capture_cap) : 0;
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
 	/* a bound the verifier of 5.10 follows whatever the compiler did
@@ -205,8 +203,14 @@ static __always_inline void on_io_exit(long ret)
 		}
 	}
 	ev->flags = 0;
-	if (h2)
+	if (h2 && capture_cap) {
+		/* kept in the map, not in a register, over the walk: the
+		 * verifier then checks the walk once (h2.bpf.h) */
+		scratch->walk.got = got;
 		got = h2_capture_io(st, io, ret, ev, scratch);
+		if (got == H2_SKIMMED)
+			got = scratch->walk.got;
+	}
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;
 	fill_header(&ev->hdr, HT_EV_DATA, bpf_ktime_get_ns());

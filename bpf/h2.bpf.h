@@ -8,19 +8,24 @@
  * large the read, and a response body costs the ring its frame headers.
  *
  * What is followed is bounded: H2_STEPS pieces (a frame header, a
- * payload or the part of either in one iovec) per record. A record with
- * more (one write of many bodies) keeps what was followed, the rest
- * uncaptured, and the direction goes back to ordinary records of up to
- * HT_ELIDED_KEEP_MAX bytes: the parser finds its frames again as it
- * does after a lost record.
+ * payload, or the part of either in one iovec) per record, about 16
+ * frames; the verifier checks each step, and its time grows with them
+ * (32 steps: some 190,000 instructions for the two programs, against
+ * 7,000 without). A record with more (one write of many bodies, a read
+ * of many small frames) keeps what was followed, the rest uncaptured,
+ * and the direction's records are ordinary ones (capture_cap) until one
+ * whose frames, walked from its start, end exactly where it does: the
+ * rule by which the parser takes frame boundaries back.
  */
 #ifndef HTTPTRACE_H2_BPF_H
 #define HTTPTRACE_H2_BPF_H
 
 #include "maps.bpf.h"
 
-#define H2_STEPS 128
+#define H2_STEPS 64
 #define H2_PREFACE_LEN 24
+/* h2_capture() only walked the record: the caller's capture stands */
+#define H2_SKIMMED 0xffffffffu
 
 /* struct iovec as user memory holds it (data.bpf.h has its twin) */
 struct h2_iovec {
@@ -31,7 +36,7 @@ struct h2_iovec {
 /*
  * Fills ev->data for `moved` bytes of direction dir, from buf (iovcnt
  * 0) or the iovec array at buf, following the frames; returns
- * captured_len and sets ev->flags.
+ * captured_len and sets ev->flags, or H2_SKIMMED (below).
  *
  * Everything the loop carries from one step to the next lives in the
  * scratch map value (struct h2_walk), never in registers: the verifier
@@ -47,10 +52,25 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	struct h2_walk *w = &scratch->walk;
 	__u32 kept, n_runs, size, off;
 
+	/*
+	 * A direction whose frames were lost: this record is captured as
+	 * an ordinary one (by the caller), and only walked, from a frame
+	 * boundary as if one were here, without writing a byte. When its
+	 * frames end exactly where it does (as the parser takes frame
+	 * boundaries back), the next record starts at one.
+	 */
+	w->skim = f->lost;
+	if (w->skim) {
+		f->left = 0;
+		f->acc = 0;
+		f->have = 0;
+		f->elide = 0;
+		f->lost = 0;
+	}
 	w->pos = 0;
 	w->kept = 0;
 	w->n_runs = 0;
-	w->capturing = 1;
+	w->capturing = !w->skim;
 	w->end = moved > 0x7fffffff ? 0x7fffffff : (__u32)moved;
 	w->iov = iovcnt ? buf : 0;
 	w->iovcnt = iovcnt;
@@ -150,9 +170,20 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 			} else {
 				__u32 have = f->have, acc = f->acc;
 
-				for (int j = 0; j < 4; j++) {
-					if (j < n && have + j < 4)
-						acc = acc << 8 | p[j];
+				/* the length and type (bytes 0-3) from the
+				 * bytes of this piece that are among them;
+				 * shifts rather than a loop, for the
+				 * verifier's sake */
+				if (have < 4) {
+					__u32 k = 4 - have;
+					__u64 word = (__u32)p[0] << 24 |
+						     (__u32)p[1] << 16 |
+						     (__u32)p[2] << 8 | p[3];
+
+					if (n < k)
+						k = n;
+					acc = (__u32)(((__u64)acc << (8 * k)) |
+						      (word >> (32 - 8 * k)));
 				}
 				have += n;
 				if (have >= 9) {
@@ -172,8 +203,10 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	}
 	/* more than the steps allow, or unreadable memory: the frames of
 	 * the rest are not known, nor where the next record's begin */
-	if (w->pos < w->end)
+	if (w->pos < w->end || (w->skim && (f->left || f->have)))
 		f->lost = 1;
+	if (w->skim)
+		return H2_SKIMMED;
 	ev->flags = 0;
 	kept = w->kept;
 	n_runs = w->n_runs;
@@ -209,10 +242,11 @@ static __always_inline bool h2_starts(const __u8 *d, __u32 len)
 	return ht_h2_settings_frame(d, len);
 }
 
-/* Are this connection's records in this direction made by h2_capture()? */
+/* Are this connection's records in this direction made by h2_capture()
+ * (else ordinary ones, with h2_capture() only walking them)? */
 static __always_inline bool h2_follows(const struct conn_state *st, __u8 dir)
 {
-	return st->h2 && !st->h2f[dir & 1].lost && capture_cap;
+	return st->h2 && !st->h2f[dir & 1].lost;
 }
 
 #endif /* HTTPTRACE_H2_BPF_H */

@@ -182,7 +182,9 @@ struct ht_data_event {
  * ordinary record (more frames in one call than the program follows).
  * The runs are bytes moved but not captured inside DATA payloads.
  * Records of HTTP/2 connections with no run to leave out are ordinary
- * (flags 0), captured up to HT_ELIDED_KEEP_MAX bytes.
+ * (flags 0), captured up to HT_ELIDED_KEEP_MAX bytes; so are, up to the
+ * capture cap, those of a direction whose frames the BPF side lost
+ * (bpf/h2.bpf.h), until it finds them again.
  */
 #define HT_DATA_ELIDED 0x1
 #define HT_ELIDED_MAX_RUNS 16

@@ -170,9 +170,11 @@ def walk(recs):
             cur.hdr.append((i, p, p + n))
             got = r.get(p, n)
             if got is None:
-                # the recording itself lacks the bytes: no truth beyond
+                # the recording itself lacks the bytes: no truth until
+                # a record whose frames end where it does
+                frames.pop()
                 ends.append(False)
-                return frames, preface, starts, ends, True
+                return frames, preface, starts, ends, i + 1
             hdr_buf += got
             p += n
             if len(hdr_buf) == 9:
@@ -182,7 +184,36 @@ def walk(recs):
                 hdr_buf = b""
         ends.append(pos_in_preface == len(PREFACE) and not hdr_buf and
                     left == 0)
-    return frames, preface, starts, ends, False
+    return frames, preface, starts, ends, None
+
+
+def frames_exactly(r):
+    """Does record r hold whole frames only, every header known?"""
+    p = 0
+    while p < r.ret:
+        h = r.get(p, 9)
+        if h is None:
+            return False
+        p += 9 + int.from_bytes(h[:3], "big")
+    return p == r.ret
+
+
+def walk_all(recs):
+    """walk() over a direction, taking frame boundaries back after the
+    recording lacks bytes; returns the pieces per stretch and how many
+    times the truth was lost."""
+    out, lost, start = [], 0, 0
+    while start < len(recs):
+        part = recs[start:]
+        w = walk(part)
+        out.append((part, w))
+        if w[4] is None:
+            break
+        lost += 1
+        start += w[4]
+        while start < len(recs) and not frames_exactly(recs[start]):
+            start += 1
+    return out, lost
 
 
 def captured(spans, recs, cap):
@@ -204,12 +235,7 @@ class Stats:
 
 
 def simulate(recs, walked, cap, st):
-    frames, preface, starts, ends, truth_lost = walked
-    st.truth_lost += truth_lost
-    st.records += len(recs)
-    for r in recs:
-        st.ring += ring_size(DATA_HDR_LEN +
-                             (r.cap if r.elided else min(r.cap, cap, r.ret)))
+    frames, preface, starts, ends, stop = walked
     elided = [0] * len(recs)
     for i, s, e in preface:
         elided[i] += e - s
@@ -219,7 +245,7 @@ def simulate(recs, walked, cap, st):
         if f.type != H2_DATA:
             for i, s, e in f.payload:
                 elided[i] += e - s
-    for n in elided:
+    for n in elided[:stop if stop is not None else len(recs)]:
         st.ring_elided += ring_size(DATA_HDR_LEN + n)
 
     # records a frame's header lies in, to find the frames of a record
@@ -316,7 +342,22 @@ def main():
                 label = "%s %s" % (comm, "tls" if tls else "h2c")
                 per[label].conns += 1
                 for d in sorted(dirs):
-                    simulate(dirs[d], walk(dirs[d]), cap, per[label])
+                    stretches, lost = walk_all(dirs[d])
+                    st = per[label]
+                    st.truth_lost += lost
+                    st.records += len(dirs[d])
+                    covered = set()
+                    for part, w in stretches:
+                        simulate(part, w, cap, st)
+                        base = len(dirs[d]) - len(part)
+                        upto = w[4] if w[4] is not None else len(part)
+                        covered.update(range(base, base + upto))
+                    for i, r in enumerate(dirs[d]):
+                        n = ring_size(DATA_HDR_LEN + (
+                            r.cap if r.elided else min(r.cap, cap, r.ret)))
+                        st.ring += n
+                        if i not in covered:
+                            st.ring_elided += n
             for label, tot in sorted(per.items()):
                 print("%-34s %6d %5d %7d %7d %6d %6d %7d %6d %7d %6d "
                       "%10d %10d%s"
@@ -325,7 +366,7 @@ def main():
                          tot.blocks_cut, tot.frame_hdrs_cut,
                          tot.blocks_unsynced, tot.blocks_after_damage,
                          tot.blocks_whole, tot.ring, tot.ring_elided,
-                         "  (recording lacks bytes in %d directions)" %
+                         "  (recording lacks frame headers %d times)" %
                          tot.truth_lost if tot.truth_lost else ""))
 
 if __name__ == "__main__":
