@@ -15,11 +15,11 @@
 #include <stdint.h>
 
 #include "httptrace_events.h"
-#include "proto/http2/h2_frame.h"
 
 /* One piece: len bytes moved, the first `captured` of them at data
  * (for an elided record captured is len or 0; data is never NULL, so
- * that it can go to h2_decoder_feed() as it is). */
+ * that it can go to h2_decoder_feed() as it is: h2_stitch.c's
+ * h2_feed()). */
 typedef void (*h2_piece_fn)(void *user, const uint8_t *data,
 			    size_t captured, size_t len);
 
@@ -36,41 +36,5 @@ typedef void (*h2_piece_fn)(void *user, const uint8_t *data,
 bool h2_record_pieces(uint16_t flags, const uint8_t *data,
 		      size_t captured_len, uint64_t ret, h2_piece_fn fn,
 		      void *user);
-
-/*
- * h2_decoder_feed() for a whole data record: each piece goes to the
- * decoder as a record of its own with the record's times. Inline, so
- * that this header asks nothing of the decoder where it is not used.
- */
-struct h2_feed_ctx {
-	struct h2_decoder *d;
-	enum h2_dir dir;
-	uint64_t enter_ns, ts_ns;
-	h2_frame_fn fn;
-	void *user;
-};
-
-static inline void h2_feed_piece(void *user, const uint8_t *data,
-				 size_t captured, size_t len)
-{
-	struct h2_feed_ctx *c = user;
-
-	h2_decoder_feed(c->d, c->dir, data, captured, len, c->enter_ns,
-			c->ts_ns, c->fn, c->user);
-}
-
-static inline bool h2_decoder_feed_event(struct h2_decoder *d,
-					 enum h2_dir dir,
-					 const struct ht_data_event *ev,
-					 h2_frame_fn fn, void *user)
-{
-	struct h2_feed_ctx c = { d, dir, ev->enter_ns, ev->hdr.ts_ns, fn,
-				 user };
-
-	if (ev->ret <= 0)
-		return true;
-	return h2_record_pieces(ev->flags, ev->data, ev->captured_len,
-				(uint64_t)ev->ret, h2_feed_piece, &c);
-}
 
 #endif /* HTTPTRACE_H2_ELIDED_H */
