@@ -86,10 +86,13 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 			struct h2_iovec v;
 			__u32 idx = w->next;
 
-			if (!w->iov || idx >= w->iovcnt || idx >= HT_MAX_IOV)
+			/* every iovec, not only the first HT_MAX_IOV:
+			 * gRPC writes a frame in a dozen; the steps
+			 * bound them */
+			if (!w->iov || idx >= w->iovcnt)
 				break;
 			if (bpf_probe_read_user(&v, sizeof(v),
-						(void *)(w->iov + (idx & 7) *
+						(void *)(w->iov + (__u64)idx *
 							 sizeof(v))))
 				break;
 			w->next = idx + 1;

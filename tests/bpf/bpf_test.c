@@ -1243,6 +1243,36 @@ static void test_h2_across_records(void)
 	close_pair(&p);
 }
 
+/* gRPC writes a frame in many iovecs: all of them are followed, not
+ * only the first HT_MAX_IOV that other connections' records copy. */
+static void test_h2_many_iovecs(void)
+{
+	struct iovec out[H2_HEADERS_LEN];
+	char in[64];
+	struct pair p;
+
+	for (size_t i = 0; i < H2_HEADERS_LEN; i++) {
+		out[i].iov_base = (void *)(h2_headers + i);
+		out[i].iov_len = 1;
+	}
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, S(h2_start)), sizeof(h2_start) - 1);
+	ASSERT_INT(recv(p.srv.fd, in, sizeof(h2_start) - 1, MSG_WAITALL),
+		   sizeof(h2_start) - 1);
+	ASSERT_INT(writev(p.srv.fd, out, H2_HEADERS_LEN), H2_HEADERS_LEN);
+	ASSERT_INT(read(p.cli.fd, in, sizeof(in)), H2_HEADERS_LEN);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
+		  h2_start, sizeof(h2_start) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM,
+		  sizeof(h2_start) - 1, h2_start, sizeof(h2_start) - 1);
+	want_data(&p.srv, HT_DIR_EGRESS, HT_IO_WRITEV, H2_HEADERS_LEN,
+		  h2_headers, H2_HEADERS_LEN);
+	want_data(&p.cli, HT_DIR_INGRESS, HT_IO_READ, H2_HEADERS_LEN,
+		  h2_headers, H2_HEADERS_LEN);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
 /* Another process is not in pid_filter: its connect and write leave
  * nothing; the accept and read on this side are traced. */
 static void test_pid_filter(void)
@@ -1458,6 +1488,7 @@ static void run_all(void)
 	RUN_BPF(test_not_http);
 	RUN_BPF(test_h2_data_then_headers);
 	RUN_BPF(test_h2_across_records);
+	RUN_BPF(test_h2_many_iovecs);
 	RUN_BPF(test_pid_filter);
 	/* last: counts what the tests above expected */
 	RUN_BPF(test_every_io_call_driven);
