@@ -8,10 +8,10 @@
  * large the read, and a response body costs the ring its frame headers.
  *
  * What is followed is bounded: H2_STEPS pieces (a frame header, a
- * payload, or the part of either in one iovec) per record, about 16
+ * payload, or the part of either in one iovec) per record, about 32
  * frames; the verifier checks each step, and its time grows with them
- * (32 steps: some 190,000 instructions for the two programs, against
- * 7,000 without). A record with more (one write of many bodies, a read
+ * (64 steps: some 330,000 instructions for the two programs, against
+ * 7,000 without, 130 ms more at start on the 2-CPU build machine). A record with more (one write of many bodies, a read
  * of many small frames) keeps what was followed, the rest uncaptured,
  * and the direction's records are ordinary ones (capture_cap) until one
  * whose frames, walked from its start, end exactly where it does: the
