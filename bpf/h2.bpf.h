@@ -24,6 +24,8 @@
 
 #define H2_STEPS 64
 #define H2_PREFACE_LEN 24
+/* iovecs of the rest of a record copied as they are, past the steps */
+#define H2_REST_PIECES 16
 /* h2_capture() only walked the record: the caller's capture stands */
 #define H2_SKIMMED 0xffffffffu
 
@@ -210,6 +212,43 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 		f->lost = 1;
 	if (w->skim)
 		return H2_SKIMMED;
+	/* The rest of a call of many small frames (gRPC's requests, a
+	 * burst of HEADERS) usually fits: kept as it is, the parser
+	 * follows its frames; the next calls here are walked until the
+	 * frames are found again. */
+	for (int i = 0; i < H2_REST_PIECES; i++) {
+		__u32 k = w->kept, c;
+
+		if (w->pos >= w->end || !w->capturing)
+			break;
+		if (!w->avail) {
+			struct h2_iovec v;
+			__u32 idx = w->next;
+
+			if (!w->iov || idx >= w->iovcnt ||
+			    bpf_probe_read_user(&v, sizeof(v),
+						(void *)(w->iov + (__u64)idx *
+							 sizeof(v))))
+				break;
+			w->next = idx + 1;
+			w->base = v.base;
+			w->avail = v.len < w->end - w->pos ? v.len :
+							     w->end - w->pos;
+			continue;
+		}
+		c = k < HT_ELIDED_KEEP_MAX ? HT_ELIDED_KEEP_MAX - k : 0;
+		if (w->avail > c)
+			break; /* the rest does not fit: not captured */
+		c = w->avail;
+		asm volatile("" : "+r"(c));
+		c &= HT_MAX_CAPTURE - 1;
+		if (bpf_probe_read_user(ev->data + (k & (HT_MAX_CAPTURE - 1)),
+					c, (void *)w->base))
+			break;
+		w->kept = k + c;
+		w->pos += c;
+		w->avail = 0;
+	}
 	ev->flags = 0;
 	kept = w->kept;
 	n_runs = w->n_runs;

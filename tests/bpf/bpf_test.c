@@ -1273,6 +1273,46 @@ static void test_h2_many_iovecs(void)
 	close_pair(&p);
 }
 
+/*
+ * More frames in one call than the BPF side follows (40 PINGs: 80
+ * steps): the rest is kept as it is. That direction's next call is an
+ * ordinary record, walked all the same; its frames end where it does,
+ * so the one after has its DATA payload left out again.
+ */
+static void test_h2_many_frames(void)
+{
+	static char pings[40 * 17];
+	static const char data_hdr[] = "\x00\x00\x64\x00\x01\x00\x00\x00\x01";
+	static char data[9 + 100];
+	static __u8 want[64];
+	char in[sizeof(pings)];
+	struct pair p;
+	__u32 n;
+
+	for (int i = 0; i < 40; i++)
+		memcpy(pings + i * 17, "\x00\x00\x08\x06\x00\x00\x00\x00\x00"
+		       "12345678", 17);
+	memcpy(data, data_hdr, 9);
+	memset(data + 9, 'z', 100);
+	n = h2_elided(want, data_hdr, 9, 9, 100);
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, S(h2_start)), sizeof(h2_start) - 1);
+	ASSERT_INT(write(p.cli.fd, pings, sizeof(pings)), sizeof(pings));
+	ASSERT_INT(write(p.cli.fd, h2_headers, H2_HEADERS_LEN),
+		   H2_HEADERS_LEN);
+	ASSERT_INT(write(p.cli.fd, data, sizeof(data)), sizeof(data));
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
+		  h2_start, sizeof(h2_start) - 1);
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(pings), pings,
+		  sizeof(pings));
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, H2_HEADERS_LEN,
+		  h2_headers, H2_HEADERS_LEN);
+	want_h2(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(data), want, n);
+	ASSERT(expect_records() == 0);
+	(void)in;
+	close_pair(&p);
+}
+
 /* Another process is not in pid_filter: its connect and write leave
  * nothing; the accept and read on this side are traced. */
 static void test_pid_filter(void)
@@ -1489,6 +1529,7 @@ static void run_all(void)
 	RUN_BPF(test_h2_data_then_headers);
 	RUN_BPF(test_h2_across_records);
 	RUN_BPF(test_h2_many_iovecs);
+	RUN_BPF(test_h2_many_frames);
 	RUN_BPF(test_pid_filter);
 	/* last: counts what the tests above expected */
 	RUN_BPF(test_every_io_call_driven);
