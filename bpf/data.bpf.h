@@ -172,7 +172,7 @@ static __always_inline void on_io_exit(long ret)
 
 	/* HTTP/2: the frames are followed (h2.bpf.h) */
 	h2 = ret > 0 && !st->tls_tied && st->h2;
-	want = ret > 0 && !(h2 && h2_follows(st, io->direction)) ?
+	want = ret > 0 && !h2 ?
 		       (ret < capture_cap ? ret : capture_cap) : 0;
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
@@ -203,14 +203,8 @@ static __always_inline void on_io_exit(long ret)
 		}
 	}
 	ev->flags = 0;
-	if (h2 && capture_cap) {
-		/* kept in the map, not in a register, over the walk: the
-		 * verifier then checks the walk once (h2.bpf.h) */
-		scratch->walk.got = got;
+	if (h2 && capture_cap)
 		got = h2_capture_io(st, io, ret, ev, scratch);
-		if (got == H2_SKIMMED)
-			got = scratch->walk.got;
-	}
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;
 	fill_header(&ev->hdr, HT_EV_DATA, bpf_ktime_get_ns());

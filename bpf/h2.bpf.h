@@ -10,8 +10,8 @@
  * What is followed is bounded: H2_STEPS pieces (a frame header, a
  * payload, or the part of either in one iovec) per record, about 32
  * frames; the verifier checks each step, and its time grows with them
- * (64 steps, and 64 iovecs of the rest kept as it is: some 430,000
- * instructions for the two programs, against 7,000 without, 290 ms
+ * (64 steps, and 64 iovecs of the rest kept as it is: some 380,000
+ * instructions for the two programs, against 7,000 without, 190 ms
  * more at start on the 2-CPU build machine; bpf_loop() would check one
  * step, from 5.17 on). A record with more (one write of many bodies, a read
  * of many small frames) keeps what was followed, the rest uncaptured,
@@ -28,8 +28,6 @@
 #define H2_PREFACE_LEN 24
 /* iovecs of the rest of a record copied as they are, past the steps */
 #define H2_REST_PIECES 64
-/* h2_capture() only walked the record: the caller's capture stands */
-#define H2_SKIMMED 0xffffffffu
 
 /* struct iovec as user memory holds it (data.bpf.h has its twin) */
 struct h2_iovec {
@@ -40,7 +38,7 @@ struct h2_iovec {
 /*
  * Fills ev->data for `moved` bytes of direction dir, from buf (iovcnt
  * 0) or the iovec array at buf, following the frames; returns
- * captured_len and sets ev->flags, or H2_SKIMMED (below).
+ * captured_len and sets ev->flags.
  *
  * Everything the loop carries from one step to the next lives in the
  * scratch map value (struct h2_walk), never in registers: the verifier
@@ -57,11 +55,11 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	__u32 kept, n_runs, size, off;
 
 	/*
-	 * A direction whose frames were lost: this record is captured as
-	 * an ordinary one (by the caller), and only walked, from a frame
-	 * boundary as if one were here, without writing a byte. When its
-	 * frames end exactly where it does (as the parser takes frame
-	 * boundaries back), the next record starts at one.
+	 * A direction whose frames were lost: this record is an ordinary
+	 * one (nothing left out, capture_cap bytes), walked from a frame
+	 * boundary as if one were here. When its frames end exactly where
+	 * it does (as the parser takes frame boundaries back), the next
+	 * record starts at one.
 	 */
 	w->skim = f->lost;
 	if (w->skim) {
@@ -74,7 +72,12 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	w->pos = 0;
 	w->kept = 0;
 	w->n_runs = 0;
-	w->capturing = !w->skim;
+	w->capturing = 1;
+	/* a direction whose frames were lost keeps what other connections
+	 * do, over every iovec */
+	w->keep_max = w->skim ? (capture_cap < HT_ELIDED_KEEP_MAX ?
+				 capture_cap : HT_ELIDED_KEEP_MAX) :
+				HT_ELIDED_KEEP_MAX;
 	w->end = moved > 0x7fffffff ? 0x7fffffff : (__u32)moved;
 	w->iov = iovcnt ? buf : 0;
 	w->iovcnt = iovcnt;
@@ -108,7 +111,7 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 			bool copy = w->capturing;
 
 			n = f->left < w->avail ? f->left : (__u32)w->avail;
-			if (w->capturing && f->elide) {
+			if (w->capturing && f->elide && !w->skim) {
 				__u32 r_i = w->n_runs;
 				struct ht_elided_run *r =
 					&scratch->runs[(r_i - 1) &
@@ -133,8 +136,7 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 			if (copy) {
 				__u32 k = w->kept, c;
 
-				c = k < HT_ELIDED_KEEP_MAX ?
-					    HT_ELIDED_KEEP_MAX - k : 0;
+				c = k < w->keep_max ? w->keep_max - k : 0;
 				if (n < c)
 					c = n;
 				/* c <= HT_ELIDED_KEEP_MAX: a bound the
@@ -161,7 +163,7 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 				n = 9;
 			asm volatile("" : "+r"(n));
 			n &= 15;
-			if (w->capturing && k + n <= HT_ELIDED_KEEP_MAX)
+			if (w->capturing && k + n <= w->keep_max)
 				p = ev->data + (k & (HT_MAX_CAPTURE - 1));
 			else
 				w->capturing = 0;
@@ -212,8 +214,6 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	 * the rest are not known, nor where the next record's begin */
 	if (w->pos < w->end || (w->skim && (f->left || f->have)))
 		f->lost = 1;
-	if (w->skim)
-		return H2_SKIMMED;
 	/* The rest of a call of many small frames (gRPC's requests, a
 	 * burst of HEADERS) usually fits: kept as it is, the parser
 	 * follows its frames; the next calls here are walked until the
@@ -237,7 +237,7 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 			w->avail = v.len < w->end - w->pos ? v.len :
 							     w->end - w->pos;
 		}
-		c = k < HT_ELIDED_KEEP_MAX ? HT_ELIDED_KEEP_MAX - k : 0;
+		c = k < w->keep_max ? w->keep_max - k : 0;
 		if (w->avail > c)
 			break; /* the rest does not fit: not captured */
 		c = w->avail;
@@ -283,13 +283,6 @@ static __always_inline bool h2_starts(const __u8 *d, __u32 len)
 	    d[11] == '2' && d[12] == '.' && d[13] == '0')
 		return true;
 	return ht_h2_settings_frame(d, len);
-}
-
-/* Are this connection's records in this direction made by h2_capture()
- * (else ordinary ones, with h2_capture() only walking them)? */
-static __always_inline bool h2_follows(const struct conn_state *st, __u8 dir)
-{
-	return st->h2 && !st->h2f[dir & 1].lost;
 }
 
 #endif /* HTTPTRACE_H2_BPF_H */

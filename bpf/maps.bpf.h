@@ -180,8 +180,8 @@ struct h2_walk {
 	__u32 n_runs;
 	__u32 n_runs_out;
 	__u32 capturing;
-	__u32 got;    /* the caller's capture, while h2.bpf.h walks */
-	__u32 skim;   /* only walked: see h2_capture() */
+	__u32 skim;   /* frames lost before: see h2_capture() */
+	__u32 keep_max; /* bytes kept at most */
 };
 
 struct data_scratch {

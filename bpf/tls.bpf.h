@@ -289,7 +289,7 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 	ev = (struct ht_data_event *)scratch->bytes;
 	dir = call->op == TLS_CALL_WRITE ? HT_DIR_EGRESS : HT_DIR_INGRESS;
 	h2 = st->h2;
-	want = h2_follows(st, dir) ? 0 : n < capture_cap ? n : capture_cap;
+	want = h2 ? 0 : n < capture_cap ? n : capture_cap;
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
 	/* a bound the verifier of 5.10 follows whatever the compiler did
@@ -305,14 +305,8 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 		h2 = true;
 	}
 	ev->flags = 0;
-	if (h2 && capture_cap) {
-		/* kept in the map, not in a register, over the walk: the
-		 * verifier then checks the walk once (h2.bpf.h) */
-		scratch->walk.got = got;
+	if (h2 && capture_cap)
 		got = h2_capture(st, dir, call->buf, 0, n, ev, scratch);
-		if (got == H2_SKIMMED)
-			got = scratch->walk.got;
-	}
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;
 	if (n > 0)
