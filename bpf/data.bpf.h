@@ -8,6 +8,7 @@
 #define HTTPTRACE_DATA_BPF_H
 
 #include "httptrace_first_bytes.h"
+#include "h2.bpf.h"
 #include "maps.bpf.h"
 #include "tls.bpf.h"
 
@@ -124,6 +125,18 @@ static __always_inline __u32 copy_iovecs(__u8 *out, __u64 iov_ptr,
 	return off;
 }
 
+static __always_inline __u32 h2_capture_io(struct conn_state *st,
+					   const struct active_io *io,
+					   long ret, struct ht_data_event *ev,
+					   struct data_scratch *scratch)
+{
+	bool iov = io_call_has_iovec(io->call);
+
+	return h2_capture(st, io->direction, io->buf,
+			  iov ? (io->iovcnt ? io->iovcnt : 1) : 0, ret, ev,
+			  scratch);
+}
+
 static __always_inline void on_io_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -133,6 +146,7 @@ static __always_inline void on_io_exit(long ret)
 	struct ht_data_event *ev;
 	struct active_io *io;
 	__u32 cpu = bpf_get_smp_processor_id(), want, got = 0;
+	bool h2;
 
 	io = bpf_map_lookup_elem(&active_ios, &tid);
 	if (!io || !io->ts)
@@ -156,9 +170,16 @@ static __always_inline void on_io_exit(long ret)
 		goto out;
 	ev = (struct ht_data_event *)scratch->bytes;
 
-	want = ret > 0 ? (ret < capture_cap ? ret : capture_cap) : 0;
+	/* HTTP/2: the frames are followed (h2.bpf.h) */
+	h2 = ret > 0 && !st->tls_tied && st->h2;
+	want = ret > 0 && !h2 ?
+		       (ret < capture_cap ? ret : capture_cap) : 0;
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
+	/* a bound the verifier of 5.10 follows whatever the compiler did
+	 * with the one above (it changes no value) */
+	asm volatile("" : "+r"(want));
+	want &= 2 * HT_MAX_CAPTURE - 1;
 	if (want) {
 		if (io_call_has_iovec(io->call))
 			got = copy_iovecs(ev->data, io->buf, io->iovcnt,
@@ -167,24 +188,30 @@ static __always_inline void on_io_exit(long ret)
 					      (void *)io->buf))
 			got = want;
 	}
-	if (got > HT_MAX_CAPTURE)
-		got = HT_MAX_CAPTURE;
 	/* The first bytes decide: a connection that starts with neither an
 	 * HTTP/1.x start line, an HTTP/2 preface or SETTINGS frame, nor a
 	 * TLS handshake (a database, SSH, some binary protocol) is sent this
-	 * once, so that userspace knows, and costs nothing more. */
+	 * once, so that userspace knows, and costs nothing more. HTTP/2 has
+	 * its frames followed from this record on (made again). */
 	if (got && !st->proto_checked) {
 		st->proto_checked = 1;
-		if (!ht_may_start_http(ev->data, got))
+		if (!ht_may_start_http(ev->data, got)) {
 			st->not_http = 1;
+		} else if (!st->tls_tied && h2_starts(ev->data, got)) {
+			st->h2 = 1;
+			h2 = true;
+		}
 	}
-
+	ev->flags = 0;
+	if (h2 && capture_cap)
+		got = h2_capture_io(st, io, ret, ev, scratch);
+	if (got > HT_MAX_CAPTURE)
+		got = HT_MAX_CAPTURE;
 	fill_header(&ev->hdr, HT_EV_DATA, bpf_ktime_get_ns());
 	ev->conn = io->conn;
 	ev->seq = conn_seq_take(st);
 	ev->direction = io->direction;
 	ev->call = io->call;
-	ev->_pad = 0;
 	ev->enter_ns = io->ts;
 	ev->ret = ret;
 	ev->captured_len = got;

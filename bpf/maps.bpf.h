@@ -33,6 +33,16 @@ struct conn_key {
 	__s32 fd;
 };
 
+/* Where an HTTP/2 connection's bytes of one direction are, in frames. */
+struct h2_follow {
+	__u32 left;  /* bytes left in the current payload (or preface) */
+	__u32 acc;   /* a frame header's length and type, as they come */
+	__u8 have;   /* bytes of the next frame header seen (0..8) */
+	__u8 elide;  /* the current payload is a DATA frame's */
+	__u8 begun;  /* a byte of this direction was seen */
+	__u8 lost;   /* frames no longer followed: ordinary records */
+};
+
 struct conn_state {
 	__u64 gen;
 	__u32 seq;  /* next per-connection sequence number */
@@ -43,6 +53,8 @@ struct conn_state {
 	__u8 proto_checked;   /* the first data bytes were looked at */
 	__u8 not_http;        /* ...and were neither HTTP/1.x nor TLS */
 	__u8 tls_app_data;    /* a TLS call moved application data */
+	__u8 h2;              /* HTTP/2: frames followed (h2.bpf.h) */
+	struct h2_follow h2f[2]; /* by enum ht_direction */
 };
 
 struct {
@@ -155,8 +167,30 @@ struct {
  * programs run with migration disabled, so a slot is never shared.
  * The loader sets max_entries to the number of possible CPUs.
  */
+/* h2.bpf.h's walk over one record, between its steps */
+struct h2_walk {
+	__u64 base;   /* user address of the current piece */
+	__u64 avail;  /* bytes left in it (within the bytes moved) */
+	__u64 iov;    /* the iovec array; 0: base is the only piece */
+	__u32 iovcnt;
+	__u32 next;   /* the next iovec to take */
+	__u32 pos;    /* bytes of the record walked */
+	__u32 end;    /* the record's bytes */
+	__u32 kept;   /* bytes in ev->data */
+	__u32 n_runs;
+	__u32 n_runs_out;
+	__u32 capturing;
+	__u32 skim;   /* frames lost before: see h2_capture() */
+	__u32 keep_max; /* bytes kept at most */
+};
+
 struct data_scratch {
 	__u8 bytes[sizeof(struct ht_data_event) + 2 * HT_MAX_CAPTURE];
+	/* an HTTP/2 record's runs left out, and a frame header's bytes
+	 * read past the capture (h2.bpf.h) */
+	struct ht_elided_run runs[HT_ELIDED_MAX_RUNS];
+	__u8 hdr[16];
+	struct h2_walk walk;
 };
 
 struct {

@@ -18,6 +18,7 @@
 #define HTTPTRACE_TLS_BPF_H
 
 #include "httptrace_tls_probes.h"
+#include "h2.bpf.h"
 #include "maps.bpf.h"
 
 enum tls_call_op {
@@ -279,16 +280,33 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 	__u32 cpu = bpf_get_smp_processor_id(), want, got = 0;
 	struct data_scratch *scratch;
 	struct ht_data_event *ev;
+	__u8 dir;
+	bool h2;
 
 	scratch = bpf_map_lookup_elem(&data_scratches, &cpu);
 	if (!scratch)
 		return;
 	ev = (struct ht_data_event *)scratch->bytes;
-	want = n < capture_cap ? n : capture_cap;
+	dir = call->op == TLS_CALL_WRITE ? HT_DIR_EGRESS : HT_DIR_INGRESS;
+	h2 = st->h2;
+	want = h2 ? 0 : n < capture_cap ? n : capture_cap;
 	if (want > HT_MAX_CAPTURE)
 		want = HT_MAX_CAPTURE;
+	/* a bound the verifier of 5.10 follows whatever the compiler did
+	 * with the one above (it changes no value) */
+	asm volatile("" : "+r"(want));
+	want &= 2 * HT_MAX_CAPTURE - 1;
 	if (want && !bpf_probe_read_user(ev->data, want, (void *)call->buf))
 		got = want;
+	/* the session's first plaintext: HTTP/2 has its frames followed
+	 * from this record on (made again) */
+	if (got && !st->tls_app_data && h2_starts(ev->data, got)) {
+		st->h2 = 1;
+		h2 = true;
+	}
+	ev->flags = 0;
+	if (h2 && capture_cap)
+		got = h2_capture(st, dir, call->buf, 0, n, ev, scratch);
 	if (got > HT_MAX_CAPTURE)
 		got = HT_MAX_CAPTURE;
 	if (n > 0)
@@ -296,10 +314,8 @@ static __always_inline void emit_tls_data(const struct tls_call *call,
 	fill_header(&ev->hdr, HT_EV_TLS_DATA, bpf_ktime_get_ns());
 	ev->conn = *id;
 	ev->seq = conn_seq_take(st);
-	ev->direction = call->op == TLS_CALL_WRITE ? HT_DIR_EGRESS :
-						     HT_DIR_INGRESS;
+	ev->direction = dir;
 	ev->call = call->lib;
-	ev->_pad = 0;
 	ev->enter_ns = call->ts;
 	ev->ret = n;
 	ev->captured_len = got;

@@ -155,12 +155,47 @@ struct ht_data_event {
 	__u32 seq;
 	__u8 direction; /* enum ht_direction */
 	__u8 call;      /* enum ht_io_call */
-	__u16 _pad;
+	__u16 flags;    /* HT_DATA_*; 0: data is the first captured_len
+			 * bytes moved */
 	__u64 enter_ns; /* when the syscall began; hdr.ts_ns is when it returned */
 	__s64 ret;      /* bytes moved, or -errno */
 	__u32 captured_len; /* <= ret, <= capture cap */
 	__u32 _pad2;
 	__u8 data[];
+};
+
+/*
+ * HT_DATA_ELIDED: a record of an HTTP/2 connection, whose frames the
+ * BPF side follows, with the payloads of DATA frames left out, so that
+ * header blocks anywhere in a large read reach the parser whole and
+ * bodies cost the ring nothing. data[0..captured_len) is:
+ *
+ *   the kept bytes: the bytes moved, in order, without the runs below;
+ *   struct ht_elided_run runs[n]: the runs left out, each an offset in
+ *     the bytes moved (0..ret) and a length; increasing, not touching
+ *     each other, each inside one DATA payload and at least
+ *     HT_ELIDED_MIN_RUN long (so captured_len < ret);
+ *   __u32 n: 1..HT_ELIDED_MAX_RUNS.
+ *
+ * So the kept bytes are captured_len - 4 - 8 * n long. Bytes moved past
+ * the last kept byte that are in no run were not captured, as in an
+ * ordinary record (more frames in one call than the program follows).
+ * The runs are bytes moved but not captured inside DATA payloads.
+ * Records of HTTP/2 connections with no run to leave out are ordinary
+ * (flags 0), captured up to HT_ELIDED_KEEP_MAX bytes; so are, up to the
+ * capture cap, those of a direction whose frames the BPF side lost
+ * (bpf/h2.bpf.h), until it finds them again.
+ */
+#define HT_DATA_ELIDED 0x1
+#define HT_ELIDED_MAX_RUNS 16
+#define HT_ELIDED_MIN_RUN 16
+/* kept bytes at most: with the runs and their count, within
+ * HT_MAX_CAPTURE */
+#define HT_ELIDED_KEEP_MAX (HT_MAX_CAPTURE - 256)
+
+struct ht_elided_run {
+	__u32 at;  /* offset in the bytes moved */
+	__u32 len;
 };
 
 /*

@@ -715,6 +715,90 @@ static void test_capture_cut(void)
 	correlator_free(c);
 }
 
+/* A record as the kernel sends it for a connection whose frames it
+ * follows (bpf/h2.bpf.h): DATA payloads of 16 bytes or more left out,
+ * HT_DATA_ELIDED. w holds whole frames. */
+static void put_elided(struct cn *k, int dir, uint64_t enter, uint64_t ts,
+		       struct wire *w)
+{
+	struct rec r;
+	struct ht_data_event *ev = (void *)r.buf;
+	struct ht_elided_run runs[HT_ELIDED_MAX_RUNS];
+	uint32_t n = 0, kept = 0;
+	size_t p = 0;
+
+	memset(r.buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, HT_EV_DATA, k, ts);
+	ev->conn.tgid = k->tgid;
+	ev->conn.fd = k->fd;
+	ev->conn.gen = k->gen;
+	ev->seq = k->seq++;
+	ev->direction = (uint8_t)dir;
+	ev->call = dir == HT_DIR_EGRESS ? HT_IO_WRITE : HT_IO_READ;
+	ev->enter_ns = enter;
+	ev->ret = (int64_t)w->n;
+	while (p < w->n) {
+		size_t len = (size_t)w->b[p] << 16 | w->b[p + 1] << 8 |
+			     w->b[p + 2];
+
+		memcpy(ev->data + kept, w->b + p, 9);
+		kept += 9;
+		if (w->b[p + 3] == 0x0 && len >= HT_ELIDED_MIN_RUN) {
+			runs[n].at = (uint32_t)(p + 9);
+			runs[n++].len = (uint32_t)len;
+		} else {
+			memcpy(ev->data + kept, w->b + p + 9, len);
+			kept += (uint32_t)len;
+		}
+		p += 9 + len;
+	}
+	memcpy(ev->data + kept, runs, n * sizeof(runs[0]));
+	memcpy(ev->data + kept + n * sizeof(runs[0]), &n, sizeof(n));
+	ev->captured_len = kept + n * (uint32_t)sizeof(runs[0]) + 4;
+	ev->flags = HT_DATA_ELIDED;
+	CHECK_INT(correlator_push(k->c, r.buf,
+				  sizeof(*ev) + ev->captured_len), 0);
+	w->n = 0;
+}
+
+/* The kernel leaves DATA payloads out: a header block after a large
+ * DATA frame in the same read is decoded whole, the body counted. */
+static void test_elided_data(void)
+{
+	static uint8_t body[4000];
+	static const uint8_t five[5] = "hello";
+	struct correlator *c = setup();
+	struct cn k = client(c);
+	struct wire w = { .n = 0 };
+	const struct timeline *s1, *s3;
+
+	memset(body, 'x', sizeof(body));
+	encoders();
+	preface(&w);
+	headers(&w, 0, END_STREAM, 1, get1);
+	headers(&w, 0, END_STREAM, 3, get3);
+	put(&k, OUT, T0 + 200 * US, T0 + 250 * US, &w);
+	headers(&w, 1, 0, 1, ok200);
+	frame(&w, 0x0, 0, 1, body, sizeof(body));
+	headers(&w, 1, END_STREAM, 3, ok200);
+	frame(&w, 0x0, END_STREAM, 1, five, sizeof(five));
+	put_elided(&k, IN, T0 + 300 * US, T0 + 400 * US, &w);
+	settle(c);
+	ASSERT_INT(out.n, 2);
+	s1 = of_stream(1);
+	s3 = of_stream(3);
+	ASSERT(s1 && s3);
+	CHECK_INT(s1->status, 200);
+	CHECK_INT(s3->status, 200);
+	CHECK(s1->complete);
+	CHECK(s3->complete);
+	CHECK_STR(s1->error, "");
+	CHECK_STR(s3->error, "");
+	CHECK_STR(s3->target, "/three");
+	CHECK(s1->response_bytes >= sizeof(body) + sizeof(five));
+	correlator_free(c);
+}
+
 /* Upgrade: h2c: the HTTP/1 request is stream 1, answered by 101 and
  * then HTTP/2 frames. */
 static void test_h2c_upgrade(void)
@@ -931,6 +1015,7 @@ int main(int argc, char **argv)
 	RUN(test_server_role);
 	RUN(test_gap_incomplete);
 	RUN(test_capture_cut);
+	RUN(test_elided_data);
 	RUN(test_h2c_upgrade);
 	RUN(test_h2c_upgrade_server);
 	RUN(test_informational);

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "proto/http2/h2.h"
+#include "proto/http2/h2_elided.h"
 #include "proto/http2/h2_frame.h"
 #include "pipeline/conn.h"
 #include "proto/proto.h"
@@ -479,23 +480,48 @@ static void h2_free(struct correlator *c, struct conn *conn)
 	free(hc);
 }
 
+/* A record's pieces (h2_elided.h) to the decoder, past `skip` bytes
+ * (an h2c Upgrade's HTTP/1.1 part). */
+struct h2_piece_ctx {
+	struct h2_conn *hc;
+	enum h2_dir dir;
+	uint64_t skip;
+};
+
+static void h2_feed_piece(void *user, const uint8_t *data, size_t captured,
+			  size_t len)
+{
+	struct h2_piece_ctx *p = user;
+	const struct ht_data_event *ev = p->hc->ev;
+	size_t s = p->skip < len ? (size_t)p->skip : len;
+
+	p->skip -= s;
+	if (s == len)
+		return;
+	data += s < captured ? s : captured;
+	captured -= s < captured ? s : captured;
+	h2_decoder_feed(p->hc->dec, p->dir, data, captured, len - s,
+			ev->enter_ns, ev->hdr.ts_ns, h2_on_frame, p->hc);
+}
+
 static void h2_feed(struct h2_conn *hc, struct correlator *c,
 		    struct conn *conn, const struct ht_data_event *ev,
 		    size_t offset)
 {
-	size_t cap = ev->captured_len;
-	uint64_t len = (uint64_t)ev->ret;
+	struct h2_piece_ctx p = {
+		.hc = hc,
+		.dir = side_of(conn, ev->direction) == SIDE_REQ ?
+			       H2_FROM_CLIENT : H2_FROM_SERVER,
+		.skip = offset,
+	};
 
-	if (offset > cap)
-		offset = cap;
 	hc->c = c;
 	hc->conn = conn;
 	hc->ev = ev;
-	h2_decoder_feed(hc->dec,
-			side_of(conn, ev->direction) == SIDE_REQ ?
-			H2_FROM_CLIENT : H2_FROM_SERVER,
-			ev->data + offset, cap - offset, len - offset,
-			ev->enter_ns, ev->hdr.ts_ns, h2_on_frame, hc);
+	/* records of connections whose frames the kernel follows have
+	 * their DATA payloads left out (HT_DATA_ELIDED) */
+	h2_record_pieces(ev->flags, ev->data, ev->captured_len,
+			 (uint64_t)ev->ret, h2_feed_piece, &p);
 	hc->ev = NULL;
 	h2_account(hc);
 }
