@@ -11,6 +11,7 @@
 #include "pipeline/correlator.h"
 #include "pipeline/reorder.h"
 #include "unit.h"
+#include "timeline_hooks.h"
 #include "error_words.h"
 #include "tls_records.h"
 
@@ -94,32 +95,6 @@ static struct correlator *setup(const struct correlator_config *cfg)
 static void settle(struct correlator *c)
 {
 	correlator_tick(c, T0 + 3600ull * 1000 * MS);
-}
-
-/* "GetConn,ConnectStart,..." */
-static const char *hooks(const struct timeline *tl)
-{
-	static char buf[1024];
-	uint32_t i;
-
-	buf[0] = '\0';
-	for (i = 0; i < tl->n_events; i++) {
-		if (i)
-			strcat(buf, ",");
-		strcat(buf, tl_hook_name(tl->events[i].hook));
-	}
-	return buf;
-}
-
-/* ts of the first event with this hook, 0 if none */
-static uint64_t hook_ts(const struct timeline *tl, enum tl_hook hook)
-{
-	uint32_t i;
-
-	for (i = 0; i < tl->n_events; i++)
-		if (tl->events[i].hook == hook)
-			return tl->events[i].ts_ns;
-	return 0;
 }
 
 static const struct tl_event *hook_ev(const struct timeline *tl,

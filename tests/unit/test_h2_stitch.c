@@ -11,6 +11,7 @@
 
 #include "pipeline/correlator.h"
 #include "unit.h"
+#include "timeline_hooks.h"
 #include "error_words.h"
 
 #define US 1000ull
@@ -70,30 +71,6 @@ static const struct timeline *of_stream(uint32_t id)
 		if (out.tl[i].stream_id == id)
 			return &out.tl[i];
 	return NULL;
-}
-
-static const char *hooks(const struct timeline *tl)
-{
-	static char buf[1024];
-	uint32_t i;
-
-	buf[0] = '\0';
-	for (i = 0; i < tl->n_events; i++) {
-		if (i)
-			strcat(buf, ",");
-		strcat(buf, tl_hook_name(tl->events[i].hook));
-	}
-	return buf;
-}
-
-static uint64_t hook_ts(const struct timeline *tl, enum tl_hook hook)
-{
-	uint32_t i;
-
-	for (i = 0; i < tl->n_events; i++)
-		if (tl->events[i].hook == hook)
-			return tl->events[i].ts_ns;
-	return 0;
 }
 
 static int hook_status(const struct timeline *tl, enum tl_hook hook)
