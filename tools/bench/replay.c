@@ -566,7 +566,7 @@ static bool emit_op(struct batch *b, struct sim_conn *c, const struct op *o)
 		ev->seq = c->seq++;
 		ev->direction = o->dir;
 		ev->call = o->dir == HT_DIR_EGRESS ? HT_IO_WRITE : HT_IO_READ;
-		ev->_pad = 0;
+		ev->flags = 0;
 		ev->enter_ns = ts - rnd_range(1000, 20000);
 		if (ev->enter_ns <= c->last_ts)
 			ev->enter_ns = c->last_ts + 1;
