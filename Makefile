@@ -241,8 +241,9 @@ test-tsan: $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT) \
 		TSAN_OPTIONS="halt_on_error=1 io_sync=0" $$t || exit 1; done
 	$(Q)BUILD=$(BUILD) tests/tsan/run.sh
 
-test: test-unit test-bpf test-fuzz test-replay test-lifecycle test-e2e \
-      test-tsan test-kernels test-kernels-broken
+# bench-tools: built, not run, so that a change they depend on shows here
+test: bench-tools test-unit test-bpf test-fuzz test-replay test-lifecycle \
+      test-e2e test-tsan test-kernels test-kernels-broken
 
 # ---- housekeeping ---------------------------------------------------------
 

@@ -61,6 +61,7 @@
 #include <time.h>
 
 #include "pipeline/correlator.h"
+#include "proto/http2/h2_elided.h"
 #include "sink/output.h"
 #include "sink/json/output_json.h"
 #include "sink/text/output_text.h"
@@ -897,8 +898,23 @@ static void h2w_feed(struct h2w_dir *d, const uint8_t *p, size_t captured,
 	d->skip -= missing;
 }
 
+struct h2w_piece {
+	struct h2w_dir *dir;
+	struct h2_count *cnt;
+};
+
+static void h2w_piece(void *user, const uint8_t *data, size_t captured,
+		      size_t len)
+{
+	struct h2w_piece *piece = user;
+
+	h2w_feed(piece->dir, data, captured, len, piece->cnt);
+}
+
 static void h2_walk(const struct batch *b, struct h2_count *cnt)
 {
+	struct h2w_piece piece = { .cnt = cnt };
+
 	for (size_t off = 0; off < b->used;) {
 		uint32_t size = *(const uint32_t *)(b->buf + off);
 		const struct ht_data_event *ev =
@@ -911,10 +927,13 @@ static void h2_walk(const struct batch *b, struct h2_count *cnt)
 		    ev->captured_len > size - sizeof(*ev) ||
 		    ev->captured_len > (uint64_t)ev->ret || ev->direction > 1)
 			continue;
-		h2w_feed(&h2w_find(ev->conn.tgid, ev->conn.fd, ev->conn.gen,
-				   ev->hdr.type == HT_EV_TLS_DATA)
-				  ->dir[ev->direction],
-			 ev->data, ev->captured_len, (size_t)ev->ret, cnt);
+		piece.dir = &h2w_find(ev->conn.tgid, ev->conn.fd, ev->conn.gen,
+				      ev->hdr.type == HT_EV_TLS_DATA)
+				     ->dir[ev->direction];
+		/* a record whose DATA payloads the kernel left out is walked
+		 * as its pieces, as the daemon reads it */
+		h2_record_pieces(ev->flags, ev->data, ev->captured_len,
+				 (uint64_t)ev->ret, h2w_piece, &piece);
 	}
 	for (size_t i = 0; i < h2w_cap; i++)
 		if (h2w_tab[i].used &&
