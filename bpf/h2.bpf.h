@@ -9,15 +9,14 @@
  *
  * What is followed is bounded: H2_STEPS pieces (a frame header, a
  * payload, or the part of either in one iovec) per record, about 32
- * frames; the verifier checks each step, and its time grows with them
- * (64 steps, and 64 iovecs of the rest kept as it is: some 380,000
- * instructions for the two programs, against 7,000 without, 190 ms
- * more at start on the 2-CPU build machine; bpf_loop() would check one
- * step, from 5.17 on). A record with more (one write of many bodies, a read
- * of many small frames) keeps what was followed, the rest uncaptured,
- * and the direction's records are ordinary ones (capture_cap) until one
- * whose frames, walked from its start, end exactly where it does: the
- * rule by which the parser takes frame boundaries back.
+ * frames: the verifier checks each step, so the start grows with them
+ * (bpf_loop() would have one step checked, from 5.17 on; the cost is
+ * measured in the README, "What is captured"). A record with more (one write of many
+ * bodies, a read of many small frames) keeps what was followed, the
+ * rest uncaptured, and the direction's records are ordinary ones
+ * (capture_cap) until one whose frames, walked from its start, end
+ * exactly where it does: the rule by which the parser takes frame
+ * boundaries back.
  */
 #ifndef HTTPTRACE_H2_BPF_H
 #define HTTPTRACE_H2_BPF_H
