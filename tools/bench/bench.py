@@ -526,12 +526,11 @@ class Bench:
             }
         self.raw["overhead"] = summary
 
-    def bpf_time(self):
-        """BPF program time per request, floor and tracer, from the
-        kernel's own accounting (kernel.bpf_stats_enabled): what the
-        programs cost inside the traced calls, without the noise wall time
-        has on a shared machine. Stats add two clock reads per program
-        run, to both."""
+    def bpf_time_of(self, jobs):
+        """Per job (key, name, run: returns its request count), the BPF
+        program time and runs per request, floor and tracer, with
+        kernel.bpf_stats_enabled on for the time it takes; None when it
+        cannot be set."""
         path = "/proc/sys/kernel/bpf_stats_enabled"
         try:
             old = open(path).read().strip()
@@ -539,23 +538,37 @@ class Bench:
                 f.write("1")
         except OSError as e:
             log(f"bpf_stats_enabled not settable ({e}): no BPF time")
-            return
+            return None
+        jobs = list(jobs)
         res = {}
         try:
             for cond in ("floor", "tracer"):
                 d = self.start_condition(cond)
-                for key, name, args in self.workloads():
+                for key, name, run in jobs:
                     ns0, c0 = prog_stats(d.p.pid)
-                    out = run_json([self.load] + args)
+                    n = run()
                     ns1, c1 = prog_stats(d.p.pid)
                     res.setdefault(key, {"workload": name})[cond] = {
-                        "ns_per_req": (ns1 - ns0) / out["n"],
-                        "runs_per_req": (c1 - c0) / out["n"]}
+                        "ns_per_req": (ns1 - ns0) / n,
+                        "runs_per_req": (c1 - c0) / n}
                 st = d.stop()
                 self.raw["hwm_kb"].append(st["vmhwm_kb"])
         finally:
             with open(path, "w") as f:
                 f.write(old)
+        return res
+
+    def bpf_time(self):
+        """BPF program time per request, floor and tracer, from the
+        kernel's own accounting (kernel.bpf_stats_enabled): what the
+        programs cost inside the traced calls, without the noise wall time
+        has on a shared machine. Stats add two clock reads per program
+        run, to both."""
+        res = self.bpf_time_of(
+            (key, name, lambda args=args: run_json([self.load] + args)["n"])
+            for key, name, args in self.workloads())
+        if res is None:
+            return
         self.raw["bpf_time"] = res
         log("BPF time per request: " + ", ".join(
             f"{k} tracer {v['tracer']['ns_per_req'] / 1000:.2f} us / floor "
@@ -879,30 +892,15 @@ class Bench:
 
     def h2_bpf_time(self):
         """As bpf_time, for the HTTP/2 workloads."""
-        path = "/proc/sys/kernel/bpf_stats_enabled"
-        try:
-            old = open(path).read().strip()
-            with open(path, "w") as f:
-                f.write("1")
-        except OSError as e:
-            log(f"bpf_stats_enabled not settable ({e}): no BPF time")
+        def run(srv, n, c, m):
+            self.h2load(srv, n, c, m, log_latency=False)
+            return n
+
+        res = self.bpf_time_of(
+            (key, name, lambda srv=srv, n=n, c=c, m=m: run(srv, n, c, m))
+            for key, name, srv, n, c, m in self.h2_workloads())
+        if res is None:
             return
-        res = {}
-        try:
-            for cond in ("floor", "tracer"):
-                d = self.start_condition(cond)
-                for key, name, srv, n, c, m in self.h2_workloads():
-                    ns0, c0 = prog_stats(d.p.pid)
-                    self.h2load(srv, n, c, m, log_latency=False)
-                    ns1, c1 = prog_stats(d.p.pid)
-                    res.setdefault(key, {"workload": name})[cond] = {
-                        "ns_per_req": (ns1 - ns0) / n,
-                        "runs_per_req": (c1 - c0) / n}
-                st = d.stop()
-                self.raw["hwm_kb"].append(st["vmhwm_kb"])
-        finally:
-            with open(path, "w") as f:
-                f.write(old)
         self.raw["h2_bpf_time"] = res
 
     def h2_replay(self):
