@@ -48,6 +48,9 @@ enum ht_event_type {
 	HT_EV_EXEC = 10,         /* a process called exec(): struct
 				  * ht_exec_event, on the exec_events ring
 				  * (the loader's, never the correlator's) */
+	HT_EV_DNS_WIRE = 11,     /* a DNS message on a UDP or TCP port 53
+				  * socket, as sent or received (issue 13;
+				  * struct defined with its BPF side) */
 };
 
 /* Which TLS library a TLS record came from. */
@@ -55,6 +58,10 @@ enum ht_tls_lib {
 	HT_TLS_UNKNOWN = 0,
 	HT_TLS_OPENSSL = 1, /* also BoringSSL/LibreSSL: same API */
 	HT_TLS_GNUTLS = 2,
+	HT_TLS_GO = 3,      /* Go's crypto/tls: uprobes at the entry and at
+			     * every RET of (*Conn).Write/Read/handshake
+			     * (src/discover/go_locate.h); HT_EV_TLS
+			     * handshake ret: 0 success, 1 an error */
 	HT_TLS_LIB_COUNT,
 };
 
