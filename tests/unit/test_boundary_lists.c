@@ -122,9 +122,11 @@ static void test_tls_symbols(void)
 			CHECK(strcmp(s->symbol, symbol_rows[j].symbol));
 	}
 	/* a library with no required function would be attached to any
-	 * file that defines none of its functions */
+	 * file that defines none of its functions; Go's crypto/tls is
+	 * found by go_locate(), not by these symbols */
 	for (int lib = HT_TLS_OPENSSL; lib < HT_TLS_LIB_COUNT; lib++)
-		CHECK(required[lib] > 0);
+		CHECK(lib == HT_TLS_GO ? required[lib] == 0 :
+					 required[lib] > 0);
 }
 
 int main(int argc, char **argv)
