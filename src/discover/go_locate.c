@@ -320,6 +320,23 @@ static bool pcln_open(const struct elf_image *ei, const unsigned char *d,
 	return true;
 }
 
+static bool pcln_scan(const struct elf_image *ei, const unsigned char *d,
+		      uint64_t n, uint64_t vaddr, struct pcln *p)
+{
+	for (uint64_t k = (8 - vaddr % 8) % 8; k + 8 <= n; k += 8) {
+		uint32_t m;
+
+		if (d[k] != 0xf0 && d[k] != 0xf1 && d[k] != 0xfa)
+			continue;
+		m = le32(d + k);
+		if ((m == PCLN_MAGIC_116 || m == PCLN_MAGIC_118 ||
+		     m == PCLN_MAGIC_120) &&
+		    pcln_open(ei, d + k, n - k, vaddr + k, p))
+			return true;
+	}
+	return false;
+}
+
 static bool pcln_find(const struct elf_image *ei, struct pcln *p)
 {
 	static const char *const names[] = {
@@ -338,24 +355,18 @@ static bool pcln_find(const struct elf_image *ei, struct pcln *p)
 			return true;
 	}
 	/*
-	 * No section names: the magic in the read-only or relro data,
-	 * 8-byte aligned, with a header that holds together.
+	 * No section names: the magic, 8-byte aligned, with a header that
+	 * holds together; in the read-only or relro data first, then in
+	 * code segments (linkers that put read-only data with the code).
 	 */
-	for (unsigned int i = 0; elf_image_segment(ei, i, &ph); i++) {
-		if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) ||
-		    !elf_image_vaddr_to_off(ei, ph.p_vaddr, &off, &avail))
-			continue;
-		d = ei->img + off;
-		for (uint64_t k = (8 - ph.p_vaddr % 8) % 8; k + 8 <= avail;
-		     k += 8) {
-			uint32_t m;
-
-			if (d[k] != 0xf0 && d[k] != 0xf1 && d[k] != 0xfa)
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; elf_image_segment(ei, i, &ph); i++) {
+			if (ph.p_type != PT_LOAD ||
+			    !(ph.p_flags & PF_X) != !pass ||
+			    !elf_image_vaddr_to_off(ei, ph.p_vaddr, &off,
+						    &avail))
 				continue;
-			m = le32(d + k);
-			if ((m == PCLN_MAGIC_116 || m == PCLN_MAGIC_118 ||
-			     m == PCLN_MAGIC_120) &&
-			    pcln_open(ei, d + k, avail - k, ph.p_vaddr + k, p))
+			if (pcln_scan(ei, ei->img + off, avail, ph.p_vaddr, p))
 				return true;
 		}
 	}
