@@ -144,8 +144,10 @@ const unsigned char *elf_image_vaddr_data(const struct elf_image *ei,
 	return ei->img + off;
 }
 
-static bool relative_reloc(const struct elf_image *ei, uint64_t vaddr,
-			   uint64_t *addend)
+/* The first R_X86_64_RELATIVE relocation whose target (by_addend:
+ * addend) is key. */
+static bool find_relative(const struct elf_image *ei, uint64_t key,
+			  bool by_addend, Elf64_Rela *out)
 {
 	Elf64_Shdr sh;
 
@@ -164,14 +166,26 @@ static bool relative_reloc(const struct elf_image *ei, uint64_t vaddr,
 			Elf64_Rela r;
 
 			memcpy(&r, d + k * sizeof(r), sizeof(r));
-			if (r.r_offset == vaddr &&
-			    ELF64_R_TYPE(r.r_info) == R_X86_64_RELATIVE) {
-				*addend = (uint64_t)r.r_addend;
-				return true;
-			}
+			if (ELF64_R_TYPE(r.r_info) != R_X86_64_RELATIVE ||
+			    (by_addend ? (uint64_t)r.r_addend : r.r_offset) !=
+				    key)
+				continue;
+			*out = r;
+			return true;
 		}
 	}
 	return false;
+}
+
+bool elf_image_find_relative(const struct elf_image *ei, uint64_t addend,
+			     uint64_t *vaddr)
+{
+	Elf64_Rela r;
+
+	if (!find_relative(ei, addend, true, &r))
+		return false;
+	*vaddr = r.r_offset;
+	return true;
 }
 
 bool elf_image_read_ptr(const struct elf_image *ei, uint64_t vaddr,
@@ -182,8 +196,12 @@ bool elf_image_read_ptr(const struct elf_image *ei, uint64_t vaddr,
 	if (!d)
 		return false;
 	memcpy(val, d, 8);
-	if (*val == 0)
-		relative_reloc(ei, vaddr, val);
+	if (*val == 0) {
+		Elf64_Rela r;
+
+		if (find_relative(ei, vaddr, false, &r))
+			*val = (uint64_t)r.r_addend;
+	}
 	return true;
 }
 

@@ -74,6 +74,11 @@ const unsigned char *elf_image_vaddr_data(const struct elf_image *ei,
 bool elf_image_read_ptr(const struct elf_image *ei, uint64_t vaddr,
 			uint64_t *val);
 
+/* The address an R_X86_64_RELATIVE relocation with this addend
+ * patches (the first one). */
+bool elf_image_find_relative(const struct elf_image *ei, uint64_t addend,
+			     uint64_t *vaddr);
+
 /*
  * Which of names[0..n) are functions defined in the image's symbol
  * tables (.dynsym, .symtab; imports do not count): found[i], and when

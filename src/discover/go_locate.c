@@ -270,6 +270,66 @@ static uint64_t pcln_pc(const struct pcln *p, uint64_t i)
 	return p->v118 ? p->text_start + v : v;
 }
 
+/*
+ * runtime.firstmoduledata: its first words are the table's address and
+ * funcnametab's (a slice); the linker's moduledata layout (runtime/
+ * symtab.go) has been the same since Go 1.16 up to text, word 22.
+ */
+#define MODULEDATA_TEXT_WORD 22
+
+static bool moduledata_text(const struct elf_image *ei, uint64_t pcln_vaddr,
+			    uint64_t nametab_vaddr, uint64_t *text)
+{
+	Elf64_Phdr ph;
+	uint64_t off, avail, md = 0, w;
+
+	for (unsigned int i = 0; !md && elf_image_segment(ei, i, &ph); i++) {
+		const unsigned char *d;
+
+		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_W) ||
+		    (ph.p_vaddr % 8) ||
+		    !elf_image_vaddr_to_off(ei, ph.p_vaddr, &off, &avail))
+			continue;
+		d = ei->img + off;
+		for (uint64_t k = 0; k + 16 <= avail; k += 8)
+			if (le64(d + k) == pcln_vaddr &&
+			    le64(d + k + 8) == nametab_vaddr) {
+				md = ph.p_vaddr + k;
+				break;
+			}
+	}
+	/* a PIE whose words are only in its relocations */
+	if (!md && !elf_image_find_relative(ei, pcln_vaddr, &md))
+		return false;
+	if (!elf_image_read_ptr(ei, md + 8, &w) || w != nametab_vaddr)
+		return false;
+	return elf_image_read_ptr(ei, md + 8 * MODULEDATA_TEXT_WORD, text) &&
+	       *text;
+}
+
+/*
+ * The address function table offsets count from (runtime.text): in the
+ * header until Go 1.25, which stopped writing it there (0 without a
+ * relocation); else from the module data, or .text as Go's own objdump
+ * takes it.
+ */
+static bool pcln_text_start(const struct elf_image *ei, struct pcln *p,
+			    uint64_t vaddr)
+{
+	Elf64_Shdr sh;
+
+	if (elf_image_read_ptr(ei, vaddr + 8 + 2 * 8, &p->text_start) &&
+	    p->text_start)
+		return true;
+	if (moduledata_text(ei, vaddr, vaddr + p->nametab, &p->text_start))
+		return true;
+	if (elf_image_section_by_name(ei, ".text", &sh) && sh.sh_addr) {
+		p->text_start = sh.sh_addr;
+		return true;
+	}
+	return false;
+}
+
 /* Reads and checks the header of a table at vaddr, size bytes in the
  * file. */
 static bool pcln_open(const struct elf_image *ei, const unsigned char *d,
@@ -297,10 +357,6 @@ static bool pcln_open(const struct elf_image *ei, const unsigned char *d,
 	p->nfunc = le64(d + 8);
 	p->fsz = p->v118 ? 4 : 8;
 	if (p->v118) {
-		p->text_start = le64(d + 8 + 2 * 8);
-		if (!p->text_start)
-			elf_image_read_ptr(ei, vaddr + 8 + 2 * 8,
-					   &p->text_start);
 		p->nametab = le64(d + 8 + 3 * 8);
 		p->functab = le64(d + 8 + 7 * 8);
 	} else {
@@ -311,7 +367,7 @@ static bool pcln_open(const struct elf_image *ei, const unsigned char *d,
 	    p->nametab >= size || p->functab >= size ||
 	    (2 * p->nfunc + 1) * p->fsz > size - p->functab)
 		return false;
-	if (p->v118 && !p->text_start)
+	if (p->v118 && !pcln_text_start(ei, p, vaddr))
 		return false;
 	/* sorted by PC: a cheap check that this is a table at all */
 	for (uint64_t i = 0; i < 4 && i < p->nfunc; i++)

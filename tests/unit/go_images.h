@@ -15,7 +15,7 @@
  *                                            mode (0x06): not found
  *   0x130        the end of the last function
  *
- * Virtual addresses are 0x400000 + file offset. With many_rets,
+ * Virtual addresses are 0x400000 + file offset; the text starts at 0x100. With many_rets,
  * Write's code is 0x50 RETs long instead (more than GO_MAX_RETS) and
  * the functions after it move by 0x40.
  */
@@ -36,6 +36,10 @@ struct go_img_opts {
 	uint32_t pcln_magic;  /* 0xfffffff1, 0xfffffff0, 0xfffffffa; 0 none */
 	bool sections;        /* section headers with names */
 	bool many_rets;
+	/* Go 1.25+: no text start in the table's header, but in the
+	 * module data (runtime.firstmoduledata), when moduledata */
+	bool no_text_start;
+	bool moduledata;
 };
 
 static inline void go_img_put32(unsigned char *p, uint32_t v)
@@ -154,7 +158,9 @@ static inline size_t go_img_build(unsigned char *buf,
 		go_img_put64(buf + pcln + 8, 3);	/* nfunc */
 		go_img_put64(buf + pcln + 16, 1);	/* nfiles */
 		if (v118) {
-			go_img_put64(buf + pcln + 24, GO_IMG_BASE + 0x100);
+			if (!o->no_text_start)
+				go_img_put64(buf + pcln + 24,
+					     GO_IMG_BASE + 0x100);
 			go_img_put64(buf + pcln + 32, nametab);
 			for (int w = 4; w < 7; w++) /* cu, file, pc tabs */
 				go_img_put64(buf + pcln + 8 + w * 8, nametab);
@@ -166,6 +172,15 @@ static inline size_t go_img_build(unsigned char *buf,
 			go_img_put64(buf + pcln + 8 + 6 * 8, functab);
 		}
 		pos = pcln_end;
+		if (o->moduledata) {
+			/* pcHeader, funcnametab, ..., text (word 22) */
+			pos = (pos + 7) & ~(size_t)7;
+			go_img_put64(buf + pos, GO_IMG_BASE + pcln);
+			go_img_put64(buf + pos + 8,
+				     GO_IMG_BASE + pcln + nametab);
+			go_img_put64(buf + pos + 22 * 8, GO_IMG_BASE + 0x100);
+			pos += 24 * 8;
+		}
 	}
 	pos = (pos + 7) & ~(size_t)7;
 

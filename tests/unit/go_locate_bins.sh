@@ -68,8 +68,8 @@ vaddr_to_off() {
 # truth of binary $2 (version) with code of unstripped $3, go $1
 write_truth() {
 	gobin=$1 bin=$2 twin=$3
-	ver=$("$gobin" version "$bin" | sed -n 's/^[^:]*: *//p')
-	echo "version $ver" > "$bin.truth.tmp"
+	bv=$("$gobin" version "$bin" | sed -n 's/^[^:]*: *//p')
+	echo "version $bv" > "$bin.truth.tmp"
 	for f in $FUNCS; do
 		re=$(printf '%s' "$f" | sed 's/[.()*]/\\&/g')
 		"$gobin" tool objdump -s "^$re\$" "$twin" > "$bin.objdump"
@@ -97,8 +97,10 @@ build_toolchain() {
 	dir=$out/$label
 	mkdir -p "$dir"
 	cache=$out/cache/$label
-	gv=$(GOROOT=$goroot "$gobin" env GOVERSION 2>/dev/null ||
-	     GOROOT=$goroot "$gobin" version | awk '{ print $3 }')
+	# go env GOVERSION is empty before Go 1.16
+	gv=$(GOROOT=$goroot "$gobin" env GOVERSION 2>/dev/null) || gv=""
+	[ -n "$gv" ] ||
+		gv=$(GOROOT=$goroot "$gobin" version | awk '{ print $3 }')
 	minor=$(echo "$gv" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
 	variants=$VARIANTS
 	# a toolchain the tracer refuses: one binary to be refused
@@ -117,9 +119,9 @@ build_toolchain() {
 		fi
 	done
 	for v in $variants; do
-		if [ "$minor" -lt 17 ]; then
-			ver=$("$gobin" version "$dir/$v" | sed -n 's/^[^:]*: *//p')
-			echo "version $ver" > "$dir/$v.truth"
+		if [ "${minor:-0}" -lt 17 ]; then
+			bv=$("$gobin" version "$dir/$v" | sed -n 's/^[^:]*: *//p')
+			echo "version $bv" > "$dir/$v.truth"
 			continue
 		fi
 		twin=${v%stripped}
@@ -141,10 +143,11 @@ if [ -x "$here/tests/go/toolchains.sh" ]; then
 	if [ "${CI:-}" = true ]; then off=0; else off=1; fi
 	lines=$(GO_TOOLCHAINS_OFFLINE=$off "$here/tests/go/toolchains.sh" \
 		1.24 sid 1.15 2>"$out/toolchains.log") || true
-	echo "$lines" | while read -r ver goroot; do
-		[ -n "$ver" ] || continue
-		build_toolchain "$ver" "$goroot" "$goroot/bin/go" ||
-			echo "$ver failed: build or truth failed" >> "$out/toolchains.tmp"
+	echo "$lines" | while read -r tver troot; do
+		[ -n "$tver" ] || continue
+		build_toolchain "$tver" "$troot" "$troot/bin/go" ||
+			echo "$tver failed: build or truth failed" \
+				>> "$out/toolchains.tmp"
 	done
 	for want in 1.24 sid 1.15; do
 		grep -q "^$want " "$out/toolchains.tmp" 2>/dev/null && continue

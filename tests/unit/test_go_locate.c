@@ -172,6 +172,31 @@ static void test_img_formats(void)
 	}
 }
 
+/* Go 1.25+ tables: the text start from the module data, or .text */
+static void test_img_no_text_start(void)
+{
+	unsigned char img[GO_IMG_MAX];
+	struct go_binary b;
+	struct go_img_opts o = { .version = "go1.26.1",
+				 .pcln_magic = 0xfffffff1,
+				 .no_text_start = true };
+	size_t n;
+
+	for (int sect = 0; sect < 2; sect++) {
+		o.sections = sect;
+		o.moduledata = true;
+		n = go_img_build(img, &o);
+		CHECK_INT(go_locate_mem(img, n, &b), 0);
+		check_img_funcs(&b, false);
+		o.moduledata = false;
+		n = go_img_build(img, &o);
+		/* without either nothing says where the offsets start */
+		CHECK_INT(go_locate_mem(img, n, &b), sect ? 0 : -EBADMSG);
+		if (sect)
+			check_img_funcs(&b, false);
+	}
+}
+
 static void test_img_old_buildinfo(void)
 {
 	unsigned char img[GO_IMG_MAX];
@@ -485,7 +510,9 @@ static void test_go_binaries(void)
 			matched += check_binary(tc, variants[v]);
 		}
 		printf("go_locate: toolchain %s: %d binaries, %d functions "
-		       "as objdump shows them\n", line, checked, matched);
+		       "as objdump shows them%s\n", line, checked, matched,
+		       checked == 1 && !matched ? " (refused: Go < 1.17)" :
+						   "");
 		if (!checked)
 			UNIT_FAIL_("toolchain %s: no binaries in %s", label, tc);
 	}
@@ -496,7 +523,7 @@ static void test_go_binaries(void)
 
 /* The fallbacks on a real stripped binary: section names gone, or the
  * function table broken. */
-static void check_fallbacks(const char *variant)
+static void check_fallbacks(const char *label, const char *variant)
 {
 	char path[1024];
 	const unsigned char *map;
@@ -507,7 +534,7 @@ static void check_fallbacks(const char *variant)
 	Elf64_Shdr strsh, sh;
 	uint64_t pcln_off = 0;
 
-	snprintf(path, sizeof(path), "%s/host/%s", bins_dir(), variant);
+	snprintf(path, sizeof(path), "%s/%s/%s", bins_dir(), label, variant);
 	if (elf_image_map_file(path, &map, &size)) {
 		if (under_ci())
 			UNIT_FAIL_("%s missing", path);
@@ -557,9 +584,37 @@ static void check_fallbacks(const char *variant)
 
 static void test_go_binary_fallbacks(void)
 {
-	check_fallbacks("stripped");
-	check_fallbacks("static-stripped");
-	check_fallbacks("pie-stripped");
+	char path[1024], line[256], label[64], status[64];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/toolchains", bins_dir());
+	f = fopen(path, "re");
+	if (!f) {
+		if (under_ci())
+			UNIT_FAIL_("%s missing", path);
+		else
+			printf("go_locate: SKIP fallbacks: %s missing\n", path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct stat st;
+
+		if (sscanf(line, "%63s %63s", label, status) != 2 ||
+		    strcmp(status, "ok"))
+			continue;
+		/* Go < 1.17: only a default binary, refused */
+		snprintf(path, sizeof(path), "%s/%s/pie-stripped", bins_dir(),
+			 label);
+		if (stat(path, &st))
+			continue;
+		check_fallbacks(label, "stripped");
+		check_fallbacks(label, "static-stripped");
+		check_fallbacks(label, "pie-stripped");
+		n++;
+	}
+	fclose(f);
+	printf("go_locate: fallbacks checked with %d toolchains\n", n);
 }
 
 int main(int argc, char **argv)
@@ -570,6 +625,7 @@ int main(int argc, char **argv)
 	RUN(test_not_elf);
 	RUN(test_not_go);
 	RUN(test_img_formats);
+	RUN(test_img_no_text_start);
 	RUN(test_img_old_buildinfo);
 	RUN(test_img_broken_table);
 	RUN(test_img_mutations);
