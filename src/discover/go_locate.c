@@ -165,7 +165,8 @@ static const unsigned char *find_buildinfo(const struct elf_image *ei,
 	}
 	/* linkers that drop section names: the writable data segments */
 	for (unsigned int i = 0; elf_image_segment(ei, i, &ph); i++) {
-		if (ph.p_type != PT_LOAD || (ph.p_flags & (PF_X | PF_W)) != PF_W ||
+		if (ph.p_type != PT_LOAD ||
+		    (ph.p_flags & (PF_X | PF_W)) != PF_W ||
 		    !elf_image_vaddr_to_off(ei, ph.p_vaddr, &off, avail))
 			continue;
 		b = scan_buildinfo(ei->img + off, *avail, ph.p_vaddr);

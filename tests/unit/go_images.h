@@ -15,9 +15,9 @@
  *                                            mode (0x06): not found
  *   0x130        the end of the last function
  *
- * Virtual addresses are 0x400000 + file offset; the text starts at 0x100. With many_rets,
- * Write's code is 0x50 RETs long instead (more than GO_MAX_RETS) and
- * the functions after it move by 0x40.
+ * Virtual addresses are 0x400000 + file offset; the text starts at
+ * 0x100. With many_rets, Write's code is 0x50 RETs long instead (more
+ * than GO_MAX_RETS) and the functions after it move by 0x40.
  */
 #ifndef HTTPTRACE_TEST_GO_IMAGES_H
 #define HTTPTRACE_TEST_GO_IMAGES_H

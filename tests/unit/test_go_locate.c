@@ -450,7 +450,9 @@ static int check_binary(const char *dir, const char *variant)
 					same = false;
 				}
 		}
-		if (f->size == 0 || f->entry + f->size <= f->rets[f->n_rets - 1])
+		if (f->size == 0 || (f->n_rets &&
+				     f->entry + f->size <=
+					     f->rets[f->n_rets - 1]))
 			UNIT_FAIL_("%s: %s size %" PRIu64, bin,
 				   go_locate_func_name(k), f->size);
 		matched += same;
@@ -514,7 +516,8 @@ static void test_go_binaries(void)
 		       checked == 1 && !matched ? " (refused: Go < 1.17)" :
 						   "");
 		if (!checked)
-			UNIT_FAIL_("toolchain %s: no binaries in %s", label, tc);
+			UNIT_FAIL_("toolchain %s: no binaries in %s", label,
+				   tc);
 	}
 	fclose(f);
 	if (!host_ok && under_ci())
