@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifndef GO_LOCATE_NO_ZYDIS
 #include <Zydis/Zydis.h>
+#endif
 
 #include "discover/elf_image.h"
 #include "discover/go_locate.h"
@@ -473,8 +475,10 @@ static void pcln_lookup(const struct pcln *p, bool *found, uint64_t *entry,
 
 static void find_rets(const struct elf_image *ei, struct go_func_loc *f)
 {
+#ifndef GO_LOCATE_NO_ZYDIS
 	ZydisDecoder dec;
 	ZydisDecodedInstruction insn;
+#endif
 	const unsigned char *code;
 	uint64_t pos = 0;
 
@@ -489,6 +493,14 @@ static void find_rets(const struct elf_image *ei, struct go_func_loc *f)
 		return;
 	}
 	code = ei->img + f->entry;
+#ifdef GO_LOCATE_NO_ZYDIS
+	/* the static build: Debian has no static Zydis library */
+	(void)code;
+	(void)pos;
+	f->why = "this build of httptrace-bpf has no disassembler (static "
+		 "build)";
+	return;
+#else
 	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
 					 ZYDIS_STACK_WIDTH_64))) {
 		f->why = "the disassembler did not start";
@@ -514,6 +526,7 @@ static void find_rets(const struct elf_image *ei, struct go_func_loc *f)
 	}
 	f->found = true;
 	f->why = NULL;
+#endif
 }
 
 /* ---- the whole ---------------------------------------------------------- */
