@@ -110,7 +110,7 @@ build_toolchain() {
 		# shellcheck disable=SC2086
 		if ! (cd "$src" && env ${goroot:+GOROOT=$goroot} $venv \
 			GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
-			GO111MODULE=on GOCACHE="$cache" \
+			GO111MODULE=on GOENV=off GOCACHE="$cache" \
 			GOPATH="$out/gopath" "$gobin" build $vflags ${vld:+-ldflags="$vld"} \
 			-o "$dir/$v" .) >"$dir/$v.log" 2>&1; then
 			log "$label $v: go build failed:"
