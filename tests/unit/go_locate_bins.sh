@@ -30,7 +30,8 @@ rm -f "$out/toolchains"
 : > "$out/toolchains.tmp"
 
 FUNCS='crypto/tls.(*Conn).Write crypto/tls.(*Conn).Read crypto/tls.(*Conn).handshakeContext'
-VARIANTS='default static stripped static-stripped pie pie-stripped'
+VARIANTS='default static stripped static-stripped pie pie-stripped static-pie
+static-pie-stripped'
 
 log() { echo "go_locate_bins: $*" >&2; }
 
@@ -41,8 +42,9 @@ variant_flags() {
 	case $1 in
 	static*) venv="CGO_ENABLED=0" ;;
 	esac
+	# static-pie: Go's own linker makes the PIE (no cgo)
 	case $1 in
-	pie*) vflags="-buildmode=pie" ;;
+	*pie*) vflags="-buildmode=pie" ;;
 	esac
 	case $1 in
 	*stripped) vld="-s -w" ;;

@@ -462,7 +462,7 @@ static int check_binary(const char *dir, const char *variant)
 
 static const char *const variants[] = {
 	"default", "static", "stripped", "static-stripped", "pie",
-	"pie-stripped",
+	"pie-stripped", "static-pie", "static-pie-stripped",
 };
 
 static void test_go_binaries(void)
@@ -614,6 +614,7 @@ static void test_go_binary_fallbacks(void)
 		check_fallbacks(label, "stripped");
 		check_fallbacks(label, "static-stripped");
 		check_fallbacks(label, "pie-stripped");
+		check_fallbacks(label, "static-pie-stripped");
 		n++;
 	}
 	fclose(f);
