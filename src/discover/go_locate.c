@@ -12,10 +12,11 @@
  * pclntab header: magic (u32), 0, 0, PC quantum, pointer size, then
  * pointer-size words: Go 1.16-1.17 (0xfffffffa): nfunc, nfiles,
  * funcnametab, cutab, filetab, pctab, functab offsets; Go 1.18+
- * (0xfffffff0, 1.20+ 0xfffffff1): nfunc, nfiles, text start, then the
- * same five offsets. The function table holds nfunc (pc, funcoff) pairs
- * and a last pc (the end of the last function): pointer-size absolute
- * PCs before 1.18, u32 offsets from the text start since. funcoff
+ * (0xfffffff0, 1.20+ 0xfffffff1): nfunc, nfiles, text start (0 in
+ * newer ones), then the same five offsets. The function table holds
+ * nfunc (pc, funcoff) pairs and a last pc (the end of the last
+ * function): pointer-size absolute PCs before 1.18, u32 offsets from
+ * the text start since. funcoff
  * leads, from the table's start, to a _func whose first field is the
  * entry (pointer, or u32 since 1.18) followed by the name's offset in
  * funcnametab (i32).
@@ -312,8 +313,8 @@ static bool moduledata_text(const struct elf_image *ei, uint64_t pcln_vaddr,
 
 /*
  * The address function table offsets count from (runtime.text): in the
- * header until Go 1.25, which stopped writing it there (0 without a
- * relocation); else from the module data, or .text as Go's own objdump
+ * header in Go 1.18-1.24 at least; newer linkers (1.27's) leave that
+ * word 0, so then from the module data, or .text as Go's own objdump
  * takes it.
  */
 static bool pcln_text_start(const struct elf_image *ei, struct pcln *p,
