@@ -22,8 +22,6 @@
  * funcnametab (i32).
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <string.h>
 
 #ifndef GO_LOCATE_NO_ZYDIS
