@@ -29,9 +29,10 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	     -iquote include -iquote src -I$(BUILD) -DHTTPTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS   = -MMD -MP
 # the pure code's libraries (unit tests and fuzzers link them too):
-# zlib, libnghttp2's HPACK inflater (proto/http2/h2_hpack.c)
+# zlib, libnghttp2's HPACK inflater (proto/http2/h2_hpack.c),
+# Zydis (discover/go_locate.c: the RETs of Go functions)
 NGHTTP2_LIBS := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
-PURE_LIBS := -lz $(NGHTTP2_LIBS)
+PURE_LIBS := -lz $(NGHTTP2_LIBS) -lZydis
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
@@ -157,9 +158,23 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(BUILD)/fuzz
 
 fuzz: $(FUZZ_BINS)
 
-test-unit: $(UNIT_BINS) $(UNIT_ASAN)
+# Go programs for test_go_locate (tests/unit/go_locate_bins.sh), built
+# with each Go toolchain at hand when go is on PATH; without it the test
+# says what it skipped (under CI=true that is a failure).
+GO_LOCATE_BINS := $(BUILD)/tests/go
+GO_LOCATE_STAMP := $(if $(shell command -v go 2>/dev/null), \
+			$(GO_LOCATE_BINS)/stamp)
+
+$(GO_LOCATE_BINS)/stamp: tests/unit/go_locate_bins.sh \
+		$(wildcard tests/fixtures/go/tlsprobe/*) \
+		$(wildcard tests/go/toolchains.sh)
+	$(call msg,GO,$(GO_LOCATE_BINS))
+	$(Q)tests/unit/go_locate_bins.sh $(GO_LOCATE_BINS) && touch $@
+
+test-unit: $(UNIT_BINS) $(UNIT_ASAN) $(GO_LOCATE_STAMP)
 	$(Q)rc=0; for t in $(UNIT_BINS) $(UNIT_ASAN); do \
-		echo "== $$t"; $$t || rc=1; done; exit $$rc
+		echo "== $$t"; GO_LOCATE_BINS=$(GO_LOCATE_BINS) $$t || rc=1; \
+		done; exit $$rc
 
 # Root; without it SKIP, or a failure under CI=true. One test:
 # build/tests/bpf_test -t writev_readv (-l lists them); another attach

@@ -40,8 +40,18 @@ static: $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES)
 $(STATIC_DIR):
 	$(Q)mkdir -p $@
 
-# The objects are the ones of the normal build: only the link differs.
-$(STATIC_DIR)/httptrace-bpf: $(OBJS) | $(STATIC_DIR)
+# The objects are the ones of the normal build: only the link differs,
+# but for go_locate: Debian ships Zydis only as a shared library, so the
+# static tracer finds no RETs in Go code (and probes no Go TLS).
+STATIC_OBJS := $(filter-out $(BUILD)/obj/discover/go_locate.o,$(OBJS)) \
+	       $(STATIC_DIR)/go_locate_nozydis.o
+
+$(STATIC_DIR)/go_locate_nozydis.o: src/discover/go_locate.c \
+		src/discover/go_locate.h src/discover/elf_image.h | $(STATIC_DIR)
+	$(call msg,CC-STA,$@)
+	$(Q)$(CC) $(CFLAGS) -DGO_LOCATE_NO_ZYDIS -c $< -o $@
+
+$(STATIC_DIR)/httptrace-bpf: $(STATIC_OBJS) | $(STATIC_DIR)
 	$(call msg,LINK-STA,$@)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) -o $@
 

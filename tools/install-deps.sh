@@ -4,7 +4,7 @@
 # for the kernel matrix); does nothing when they are all there. Run as root.
 set -eu
 
-PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev libnghttp2-dev bpftool
+PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev libnghttp2-dev libzydis-dev bpftool
 pkg-config"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux

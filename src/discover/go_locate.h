@@ -59,6 +59,7 @@ struct go_func_loc {
 	uint64_t size;    /* bytes of machine code, from the table */
 	int n_rets;
 	uint64_t rets[GO_MAX_RETS]; /* file offsets of each RET */
+	const char *why;  /* when !found: why, in words (static) */
 };
 
 /* The oldest Go whose register ABI the probes read */
@@ -71,7 +72,11 @@ struct go_binary {
 	bool has_symtab;   /* functions found through .symtab, else
 			    * through .gopclntab */
 	struct go_func_loc funcs[GO_FN_COUNT];
+	const char *why;   /* when go_locate fails: why, in words (static) */
 };
+
+/* The minor version given to a "devel ..." toolchain: newer than any */
+#define GO_DEVEL_MINOR 999
 
 /*
  * Looks at the ELF file at path. Returns:
@@ -90,6 +95,13 @@ int go_locate(const char *path, struct go_binary *out);
 /* Same, on a file image in memory (tests and fuzzing). */
 int go_locate_mem(const unsigned char *img, size_t size,
 		  struct go_binary *out);
+
+/*
+ * "go1.21.3", "go1.21rc2", "go1.22.0 X:boringcrypto" -> 1, 21;
+ * "devel ..." -> 1, GO_DEVEL_MINOR. Returns 0 or -EINVAL (major and
+ * minor 0).
+ */
+int go_locate_parse_version(const char *v, int *major, int *minor);
 
 /* The symbol of a function id, for messages. */
 const char *go_locate_func_name(enum go_func_id id);

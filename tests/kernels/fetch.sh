@@ -19,73 +19,20 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${KERNEL_CACHE:-${HOME:-/root}/.cache/httptrace-bpf/kernels}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-SEC_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-APT="$CACHE/apt"
-
 log() { echo "fetch: $*" >&2; }
 
-mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$CACHE/debs"
-cat > "$APT/sources.list" <<EOS
-deb [signed-by=$KEYRING] $MIRROR bullseye main
-deb [signed-by=$KEYRING] $SEC_MIRROR bullseye-security main
-deb [signed-by=$KEYRING] $MIRROR bookworm main
-deb [signed-by=$KEYRING] $SEC_MIRROR bookworm-security main
-deb [signed-by=$KEYRING] $MIRROR bookworm-backports main
-deb [signed-by=$KEYRING] $MIRROR trixie main
-deb [signed-by=$KEYRING] $MIRROR sid main
-EOS
-APTOPTS="-o Dir::Etc::SourceList=$APT/sources.list
- -o Dir::Etc::SourceParts=$APT/none.d
- -o Dir::State::Lists=$APT/lists
- -o Dir::Cache=$APT/cache
- -o Dir::State::Status=/var/lib/dpkg/status
- -o APT::Get::List-Cleanup=0
- -o Debug::NoLocking=1
- -o APT::Sandbox::User=root"
-
-updated=0
-apt_update() {
-	[ "$updated" = 1 ] && return 0
-	updated=1
-	# Refresh the lists at most once an hour.
-	stamp="$APT/updated.stamp"
-	if [ -f "$stamp" ] && [ -n "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
-		return 0
-	fi
-	log "apt-get update (private lists in $APT)"
-	# shellcheck disable=SC2086
-	if apt-get $APTOPTS -qq update >&2; then
-		touch "$stamp"
-	else
-		log "apt-get update failed; using the lists we have"
-	fi
-}
-
-# newest package whose name matches REGEX and that SUITE carries
-resolve() {
-	suite=$1 re=$2
-	# shellcheck disable=SC2086
-	pkgs=$(apt-cache $APTOPTS search --names-only "$re" 2>/dev/null |
-		awk '{print $1}' | grep -E "$re")
-	[ -n "$pkgs" ] || return 0
-	# one apt-cache policy for all of them: "NAME:" starts a block
-	# shellcheck disable=SC2086
-	apt-cache $APTOPTS policy $pkgs 2>/dev/null |
-		awk -v s=" $suite/main " '
-			/^[^ ].*:$/ { name = substr($0, 1, length($0) - 1); next }
-			index($0, s) { print name }' |
-		sort -u | sort -V | tail -n 1
-}
+# shellcheck source=../lib/debian_apt.sh
+. "$here/../lib/debian_apt.sh"
+debian_apt_init "$CACHE/apt"
+mkdir -p "$CACHE/debs"
 
 fetch_one() {
 	name=$1 suite=$2 re=$3 modes=$4
 	dir="$CACHE/$name"
 	pkg=""
 	if [ "${KERNELS_OFFLINE:-0}" != 1 ]; then
-		apt_update
-		pkg=$(resolve "$suite" "$re")
+		debian_apt_update
+		pkg=$(debian_apt_resolve "$suite" "$re")
 	fi
 	if [ -z "$pkg" ]; then
 		# offline, or the mirror no longer lists it: use the cached one
