@@ -26,6 +26,7 @@
 #include "data.bpf.h"
 #include "dns.bpf.h"
 #include "tls.bpf.h"
+#include "go_tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -255,6 +256,39 @@ int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 	}
 
 HT_TLS_PROBES(TLS_PROBE_PROGRAM)
+
+/* ---- Go's crypto/tls (attached by the loader to each Go program) ------ */
+
+/*
+ * Every RET of every probed function: the goroutine's innermost call
+ * returns, whichever it is (go_tls.bpf.h). Entries: with uprobe_multi
+ * links one program, the attach cookie saying which function (enum
+ * go_func_id); elsewhere a program per function, below.
+ */
+SEC("uprobe")
+int uprobe_go_tls_ret(struct pt_regs *ctx)
+{
+	on_go_ret(ctx);
+	return 0;
+}
+
+SEC("uprobe")
+int uprobe_go_tls_multi(struct pt_regs *ctx)
+{
+	on_go_entry((__u32)bpf_get_attach_cookie(ctx), ctx);
+	return 0;
+}
+
+/* uprobe_go_<id> for each function of GO_FUNCS */
+#define GO_TLS_PROGRAM(id, symbol)                                           \
+	SEC("uprobe")                                                        \
+	int uprobe_go_##id(struct pt_regs *ctx)                              \
+	{                                                                    \
+		on_go_entry(GO_FN_##id, ctx);                                \
+		return 0;                                                    \
+	}
+
+GO_FUNCS(GO_TLS_PROGRAM)
 
 /* ---- exec: new images may bring TLS libraries the loader must attach --- */
 

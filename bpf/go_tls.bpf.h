@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Go's crypto/tls: the plaintext of (*tls.Conn).Write and Read, and the
+ * handshake (handshakeContext), from uprobes at each function's entry
+ * and at each of its RET instructions (src/discover/go_locate.h): never
+ * uretprobes, which rewrite a return address on a stack the Go runtime
+ * moves, and crash it.
+ *
+ * Go 1.17+ register ABI: at the entry the receiver c (*tls.Conn) is in
+ * RAX, the []byte's pointer and length in RBX and RCX; at a RET the
+ * (int, error) results are in RAX, RBX, RCX, handshakeContext's error in
+ * RAX (type word, 0 for nil) and RBX. R14 holds the goroutine (g)
+ * throughout, and a call is kept by goroutine, not thread: a goroutine
+ * blocked in Read moves between threads.
+ *
+ * The socket is found through Go's structs (include/httptrace_go_tls.h)
+ * and must be one the tracer follows in that process (conns); else the
+ * call is counted (go_tls_errors) and makes no record: a wrong fd must
+ * never put plaintext on another connection's timeline. The records are
+ * a C library's (tls.bpf.h), lib HT_TLS_GO.
+ */
+#ifndef HTTPTRACE_GO_TLS_BPF_H
+#define HTTPTRACE_GO_TLS_BPF_H
+
+/* go_locate.h is userspace's: vmlinux.h has what its libc headers
+ * would bring (bool, size_t, uint64_t), and those do not build for the
+ * BPF target */
+#define __STDDEF_H
+#define __STDBOOL_H
+#define __CLANG_STDINT_H
+#include "src/discover/go_locate.h"
+#include "httptrace_go_tls.h"
+#include "tls.bpf.h"
+
+/* Set by the loader (src/kernel/go_attach.c); the defaults hold from
+ * Go 1.17 to 1.26 (include/httptrace_go_tls.h). */
+const volatile __u32 go_tls_conn_data_off = HT_GO_TLS_CONN_DATA_OFF;
+const volatile __u32 go_net_conn_fd_off = HT_GO_NET_CONN_FD_OFF;
+const volatile __u32 go_netfd_sysfd_off = HT_GO_NETFD_SYSFD_OFF;
+
+/*
+ * The probed calls a goroutine is inside, innermost last. Only one shape
+ * nests: Write or Read runs handshakeContext first, on the same
+ * tls.Conn (a no-op once the handshake is done). So a Read or Write
+ * starts the stack over: a frame left below it is a call whose return
+ * was never seen (a panic unwinds without a RET).
+ */
+#define GO_FRAMES 2 /* a power of two: the index is masked */
+
+struct go_frame {
+	__u64 c;    /* *tls.Conn */
+	__u64 buf;  /* Write/Read: the []byte's data */
+	__u64 ts;   /* entry */
+	__u32 fn;   /* enum go_func_id */
+	__u32 _pad;
+};
+
+struct go_stack {
+	struct go_frame frame[GO_FRAMES];
+	__u32 depth;
+	__u32 _pad;
+};
+
+struct go_goroutine {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 g;
+};
+
+/* A server may have a Read in flight on each of its connections. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__type(key, struct go_goroutine);
+	__type(value, struct go_stack);
+} go_calls SEC(".maps");
+
+/* Calls that made no record, by enum ht_go_tls_error. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HT_GO_TLS_ERROR_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} go_tls_errors SEC(".maps");
+
+/* A call on a goroutine's stack entered again at once with the same
+ * arguments is the same call: a Go function whose stack must grow calls
+ * runtime.morestack from its prologue, which starts it over from the
+ * entry. Its first entry is when it began. */
+#define GO_REENTRY_NS (10ull * 1000 * 1000)
+
+static __always_inline void go_count_error(enum ht_go_tls_error e)
+{
+	__u32 key = e;
+	__u64 *n = bpf_map_lookup_elem(&go_tls_errors, &key);
+
+	if (n)
+		*n += 1; /* per-CPU: no atomics needed */
+}
+
+/*
+ * The socket under a *tls.Conn, as the process's conns key. Returns 0,
+ * or the reason there is none: the chain of pointers does not lead to
+ * an fd (HT_GO_TLS_NOT_SOCKET).
+ */
+static __always_inline int go_conn_fd(__u64 c, struct conn_key *key)
+{
+	__u64 conn = 0, netfd = 0;
+	__s64 fd = -1;
+
+	if (bpf_probe_read_user(&conn, sizeof(conn),
+				(void *)(c + go_tls_conn_data_off)) || !conn ||
+	    bpf_probe_read_user(&netfd, sizeof(netfd),
+				(void *)(conn + go_net_conn_fd_off)) ||
+	    !netfd ||
+	    bpf_probe_read_user(&fd, sizeof(fd),
+				(void *)(netfd + go_netfd_sysfd_off)) ||
+	    fd < 0 || fd > 0x7fffffff)
+		return HT_GO_TLS_NOT_SOCKET;
+	key->tgid = bpf_get_current_pid_tgid() >> 32;
+	key->fd = (__s32)fd;
+	return 0;
+}
+
+/* The followed socket under c, or NULL (the reason in *why). */
+static __always_inline struct conn_state *go_conn(__u64 c,
+						  struct conn_key *key,
+						  int *why)
+{
+	struct conn_state *st;
+
+	*why = go_conn_fd(c, key);
+	if (*why)
+		return NULL;
+	st = bpf_map_lookup_elem(&conns, key);
+	if (!st)
+		*why = HT_GO_TLS_UNTRACKED;
+	return st;
+}
+
+static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_goroutine key = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
+	struct go_stack *stack, idle = {};
+	struct go_frame *f;
+	__u64 c = ctx->ax, buf = ctx->bx, now = bpf_ktime_get_ns();
+	__u32 d;
+
+	if (!c || !key.g || fn >= GO_FN_COUNT || !want_current(key.tgid))
+		return;
+	/* every call gets a frame, even a handshake that will return at
+	 * once: each RET takes one off */
+	if (fn == GO_FN_TLS_HANDSHAKE)
+		buf = 0;
+	stack = bpf_map_lookup_elem(&go_calls, &key);
+	if (!stack) {
+		bpf_map_update_elem(&go_calls, &key, &idle, BPF_ANY);
+		stack = bpf_map_lookup_elem(&go_calls, &key);
+		if (!stack)
+			return;
+	}
+	d = stack->depth;
+	if (d > GO_FRAMES)
+		d = 0;
+	if (d) {
+		f = &stack->frame[(d - 1) & (GO_FRAMES - 1)];
+		if (f->fn == fn && f->c == c && f->buf == buf &&
+		    now - f->ts < GO_REENTRY_NS)
+			return; /* morestack: the same call */
+	}
+	/* only a handshake inside a Read or Write of the same conn is a
+	 * call inside another; anything else below is stale */
+	if (!(fn == GO_FN_TLS_HANDSHAKE && d == 1 &&
+	      stack->frame[0].fn != GO_FN_TLS_HANDSHAKE &&
+	      stack->frame[0].c == c))
+		d = 0;
+	f = &stack->frame[d & (GO_FRAMES - 1)];
+	f->c = c;
+	f->buf = buf;
+	f->ts = now;
+	f->fn = fn;
+	stack->depth = d + 1;
+}
+
+/* At a RET of a probed function: the innermost call of the goroutine
+ * returns. */
+static __always_inline void on_go_ret(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_goroutine key = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
+	struct go_stack *stack = bpf_map_lookup_elem(&go_calls, &key);
+	struct go_frame *f;
+	struct tls_call call = {};
+	struct ht_conn_id id;
+	struct conn_key ck;
+	struct conn_state *st;
+	long ret = (long)ctx->ax;
+	__u32 d, fn;
+	int why;
+
+	if (!stack)
+		return;
+	d = stack->depth;
+	if (!d || d > GO_FRAMES)
+		return;
+	f = &stack->frame[(d - 1) & (GO_FRAMES - 1)];
+	stack->depth = d - 1;
+	fn = f->fn;
+	call.session = f->c;
+	call.buf = f->buf;
+	call.ts = f->ts;
+	call.lib = HT_TLS_GO;
+	if (fn == GO_FN_TLS_HANDSHAKE) {
+		call.op = TLS_CALL_HANDSHAKE;
+		/* the error's type word: nil or not */
+		ret = ret ? 1 : 0;
+	} else {
+		call.op = fn == GO_FN_TLS_WRITE ? TLS_CALL_WRITE :
+						  TLS_CALL_READ;
+		/* errors and EOF say nothing about the plaintext; the
+		 * socket's own records carry them */
+		if (ret <= 0)
+			return;
+	}
+	st = go_conn(call.session, &ck, &why);
+	if (!st) {
+		/* a handshake is made by each Read and Write: their own
+		 * count is the one that says */
+		if (fn != GO_FN_TLS_HANDSHAKE)
+			go_count_error(why);
+		return;
+	}
+	/* after the first, a handshake returns at once (Read and Write
+	 * call it each time): nothing to report */
+	if (fn == GO_FN_TLS_HANDSHAKE && (st->go_hs_done || st->tls_app_data))
+		return;
+	id.tgid = ck.tgid;
+	id.fd = ck.fd;
+	id.gen = st->gen;
+	/* its socket's bytes are ciphertext: as a C library's session
+	 * tied to it (data.bpf.h) */
+	st->tls_tied = 1;
+	if (fn == GO_FN_TLS_HANDSHAKE) {
+		if (!ret)
+			st->go_hs_done = 1;
+		emit_tls_event(&call, &id, st, ret);
+		return;
+	}
+	emit_tls_data(&call, &id, st, ret);
+}
+
+#endif /* HTTPTRACE_GO_TLS_BPF_H */
