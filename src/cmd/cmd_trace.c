@@ -19,6 +19,7 @@
 #include "kernel/features.h"
 #include "kernel/tracer.h"
 #include "kernel/tls_attach.h"
+#include "kernel/go_attach.h"
 #include "util/log.h"
 
 #define POLL_MS 50
@@ -147,6 +148,42 @@ static bool pids_alive(struct pid_watch *w, const struct ht_options *opts)
 	return w->left > 0;
 }
 
+/*
+ * Go TLS calls on connections the tracer does not follow: with -v as
+ * they grow, and in the summary at the end (final). *seen: the total
+ * said last time.
+ */
+static void report_go_errors(struct tracer *t, uint64_t *seen, bool final)
+{
+	uint64_t n[HT_GO_TLS_ERROR_COUNT], total = 0;
+	char words[400];
+
+	if (go_attach_errors(t->skel, n))
+		return;
+	for (int k = 0; k < HT_GO_TLS_ERROR_COUNT; k++)
+		total += n[k];
+	if (!total || (!final && total == *seen))
+		return;
+	*seen = total;
+	go_attach_errors_words(n, words, sizeof(words));
+	if (final)
+		fprintf(stderr, "httptrace-bpf: %s\n", words);
+	else
+		log_verbose("%s", words);
+}
+
+/* ", N Go programs" when there are any */
+static const char *go_count_words(const struct tracer *t, char *buf,
+				  size_t len)
+{
+	int n = tls_attach_go_count(t);
+
+	buf[0] = 0;
+	if (n)
+		snprintf(buf, len, ", %d Go program%s", n, n == 1 ? "" : "s");
+	return buf;
+}
+
 /* Counts (and records) what the kernel could not send since last time. */
 static void take_drops(struct session *s, struct event_reader *reader,
 		       uint64_t *lost_total)
@@ -273,8 +310,9 @@ int cmd_trace(const struct ht_options *opts)
 	struct session s = {};
 	struct pid_watch pids = {};
 	uint64_t started, last_gc, last_pid_check, lost_total = 0;
+	uint64_t go_errors = 0;
 	bool started_tracer = false, opened_reader = false;
-	char err[256];
+	char err[256], go_words[40];
 	int ret = 1;
 
 	s.opts = *opts;
@@ -353,11 +391,12 @@ int cmd_trace(const struct ht_options *opts)
 		log_info("stopped by %s during start-up", strsignal(stop_signal));
 	else
 		log_info("Tracing HTTP requests (%s mode, %d getaddrinfo "
-			 "probe%s, %d TLS librar%s). Hit Ctrl-C to end.",
+			 "probe%s, %d TLS librar%s%s). Hit Ctrl-C to end.",
 			 attach_mode_name(tracer.mode), tracer.n_uprobes,
 			 tracer.n_uprobes == 1 ? "" : "s",
 			 tls_attach_lib_count(&tracer),
-			 tls_attach_lib_count(&tracer) == 1 ? "y" : "ies");
+			 tls_attach_lib_count(&tracer) == 1 ? "y" : "ies",
+			 go_count_words(&tracer, go_words, sizeof(go_words)));
 
 	started = last_gc = last_pid_check = now_ns(CLOCK_MONOTONIC);
 	tracing = 1;
@@ -379,6 +418,8 @@ int cmd_trace(const struct ht_options *opts)
 			break;
 		if (now - last_gc > GC_INTERVAL_NS) {
 			tracer_forget_dead(&tracer);
+			if (log_level)
+				report_go_errors(&tracer, &go_errors, false);
 			last_gc = now;
 		}
 		if (s.opts.n_pids && now - last_pid_check > PID_CHECK_NS) {
@@ -408,6 +449,8 @@ int cmd_trace(const struct ht_options *opts)
 	sink_set_close(s.sinks);
 	session_report_outputs(&s);
 	session_print_summary(&s, lost_total);
+	if (started_tracer)
+		report_go_errors(&tracer, &go_errors, true);
 	if (s.out_err && s.out_err != EPIPE)
 		ret = 1;
 	/* the recording is whole before the detach, which can take long */

@@ -28,6 +28,7 @@
 #include "kernel/tls_attach.h"
 #include "httptrace_tls_probes.h"
 #include "kernel/uprobe_multi.h"
+#include "kernel/go_attach.h"
 
 struct tls_func {
 	enum ht_tls_lib lib;
@@ -75,6 +76,7 @@ struct tls_loader {
 	/* read by the main thread (tls_attach_lib_count()) while the watcher
 	 * attaches */
 	atomic_int n_libs;
+	atomic_int n_go; /* Go programs attached */
 	/*
 	 * Exec watching. Once the watcher thread runs, it alone uses
 	 * everything above but n_libs, and rescan[], until it is joined;
@@ -110,7 +112,8 @@ bool tls_attach_owns_program(struct httptrace_bpf *skel,
 			   const struct bpf_program *prog)
 {
 	if (prog == skel->progs.uretprobe_tls ||
-	    prog == skel->progs.uprobe_tls_multi)
+	    prog == skel->progs.uprobe_tls_multi ||
+	    go_attach_owns_program(skel, prog))
 		return true;
 	for (int p = HT_TLSP_SSL_WRITE; p < HT_TLSP_COUNT; p++)
 		if (prog == tls_program(skel, p))
@@ -245,9 +248,28 @@ static bool tls_has_required(const struct tls_func *const *funcs,
 	return true;
 }
 
+/* A Go program using crypto/tls: attached (go_attach.c). Returns true
+ * when the file was one, attached or not. */
+static bool tls_consider_go(struct tls_loader *l, const char *path,
+			    const char *shown, pid_t pid)
+{
+	struct uprobe_handle *h;
+	int n_probes;
+
+	h = go_attach_file(l->t->skel, l->t->uprobe_multi, path, shown, pid,
+			   &n_probes);
+	if (!h)
+		return false;
+	if (tls_keep_handle(l, h))
+		return true;
+	atomic_fetch_add(&l->n_go, 1);
+	return true;
+}
+
 /*
  * Looks at one file (path as the tracer can open it): attaches to the
- * TLS functions it defines. `shown` names it in messages.
+ * TLS functions it defines, or Go's crypto/tls in a Go program. `shown`
+ * names it in messages.
  */
 static void tls_consider(struct tls_loader *l, const char *path,
 			 const char *shown, pid_t pid)
@@ -272,12 +294,15 @@ static void tls_consider(struct tls_loader *l, const char *path,
 				log_verbose("tls: %s: cannot read its symbols "
 					    "(%s), skipped", shown,
 					    strerror(-ret));
-			return;
+			break;
 		}
 		if (tls_has_required(funcs, found, n))
 			lib = tls_libs[k].name;
 	}
 	if (!lib) {
+		/* a stripped Go program has no symbols for the above */
+		if (tls_consider_go(l, path, shown, pid) || ret)
+			return;
 		if (tls_locate_is_lib_name(path))
 			log_verbose("tls: %s: no SSL_write/SSL_read or "
 				    "gnutls_record_send/recv defined, "
@@ -455,13 +480,14 @@ static void tls_start_thread(struct tls_loader *l)
 void tls_attach(struct tracer *t, const struct ht_options *opts)
 {
 	struct tls_loader *l = calloc(1, sizeof(*l));
-	int n_libs, n_seen;
+	int n_libs, n_go, n_seen;
 
 	if (!l) {
 		log_warn("tls: out of memory: HTTPS is not traced");
 		return;
 	}
 	atomic_init(&l->n_libs, 0);
+	atomic_init(&l->n_go, 0);
 	atomic_init(&l->stop, false);
 	l->t = t;
 	t->tls = l;
@@ -497,16 +523,21 @@ void tls_attach(struct tracer *t, const struct ht_options *opts)
 		else if (!tracer_stopping(t))
 			tls_start_thread(l);
 	}
-	log_verbose("tls: %d TLS libraries attached (%d files looked at)%s",
-		    n_libs, n_seen,
+	n_go = atomic_load(&l->n_go);
+	log_verbose("tls: %d TLS libraries and %d Go programs attached (%d "
+		    "files looked at)%s", n_libs, n_go, n_seen,
 		    l->thread_running ? "; watching exec for new ones" : "");
-	if (!n_libs)
-		log_info("no TLS library found: HTTPS is not traced");
+	if (!n_libs && !n_go)
+		log_info("no TLS library or Go program found: HTTPS is not "
+			 "traced");
 }
 
 int tls_attach_select_programs(struct httptrace_bpf *skel, bool multi)
 {
-	int ret;
+	int ret = go_attach_select_programs(skel, multi);
+
+	if (ret)
+		return ret;
 
 	for (int p = HT_TLSP_SSL_WRITE; p < HT_TLSP_COUNT; p++)
 		bpf_program__set_autoload(tls_program(skel, p), !multi);
@@ -521,6 +552,11 @@ int tls_attach_select_programs(struct httptrace_bpf *skel, bool multi)
 int tls_attach_lib_count(const struct tracer *t)
 {
 	return t->tls ? atomic_load(&t->tls->n_libs) : 0;
+}
+
+int tls_attach_go_count(const struct tracer *t)
+{
+	return t->tls ? atomic_load(&t->tls->n_go) : 0;
 }
 
 static void tls_stop_watching(struct tls_loader *l)

@@ -19,8 +19,14 @@ void tls_attach(struct tracer *t, const struct ht_options *opts);
 /* TLS libraries (or executables with TLS inside) attached so far. */
 int tls_attach_lib_count(const struct tracer *t);
 
+/* Go programs (crypto/tls) attached so far. */
+int tls_attach_go_count(const struct tracer *t);
+
 /* Stops exec watching and detaches every TLS probe. */
 void tls_attach_stop(struct tracer *t);
+
+/* Go programs (crypto/tls) attached so far. */
+int tls_attach_go_count(const struct tracer *t);
 
 /* Stops exec watching and hands the uprobe handles over (the caller
  * closes them, uprobe_handle_close()); *handles stays valid until

@@ -225,7 +225,9 @@ struct httptrace_bpf *variants_open(const struct variant_features *v,
 	err = bpf_object__open_skeleton(skel->skeleton, opts);
 	if (err)
 		goto fail;
-	if (bpf_map__value_size(skel->maps.rodata) != sizeof(*skel->rodata)) {
+	/* the skeleton's struct may end in padding the section has not */
+	if ((bpf_map__value_size(skel->maps.rodata) + 7) / 8 !=
+	    (sizeof(*skel->rodata) + 7) / 8) {
 		err = -EPROTO;
 		goto fail;
 	}
