@@ -209,6 +209,7 @@ static const char *tls_lib_name(uint8_t lib)
 	switch (lib) {
 	case HT_TLS_OPENSSL: return "openssl";
 	case HT_TLS_GNUTLS: return "gnutls";
+	case HT_TLS_GO: return "go";
 	}
 	return "";
 }

@@ -284,9 +284,11 @@ static void tls_report_undecoded(struct correlator *c, struct conn *conn,
 	tl_emit(c);
 }
 
+/* GnuTLS: 0; Go: handshakeContext's error was nil (the probe says 0,
+ * else 1); OpenSSL: 1 */
 static bool tls_hs_ok(uint8_t lib, int64_t ret)
 {
-	return lib == HT_TLS_GNUTLS ? ret == 0 : ret == 1;
+	return lib == HT_TLS_GNUTLS || lib == HT_TLS_GO ? ret == 0 : ret == 1;
 }
 
 void tls_handshake_record(struct correlator *c, struct conn *conn,
@@ -324,6 +326,10 @@ void tls_handshake_record(struct correlator *c, struct conn *conn,
 	    ev->ret != -52 /* E_INTERRUPTED */)
 		tls_handshake_failed(c, conn, ev->hdr.ts_ns,
 				     "handshake call failed");
+	/* Go returns only when it is over: an error is final */
+	if (ev->lib == HT_TLS_GO)
+		tls_handshake_failed(c, conn, ev->hdr.ts_ns,
+				     "Go crypto/tls returned an error");
 }
 
 /*
