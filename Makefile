@@ -144,7 +144,9 @@ $(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_OBJS) | $(BUILD)/tests-asan
 
 # The BPF programs alone, loaded from the skeleton (tests/bpf/), with the
 # variants the tracer would choose (variants.o).
-BPF_TEST_OBJS := $(BUILD)/obj/kernel/variants.o
+BPF_TEST_OBJS := $(BUILD)/obj/kernel/variants.o \
+		 $(BUILD)/obj/kernel/go_attach.o \
+		 $(BUILD)/obj/kernel/uprobe_multi.o $(PURE_OBJS)
 
 $(BPF_TEST): tests/bpf/bpf_test.c $(BPF_TEST_OBJS) $(SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -179,11 +181,26 @@ test-unit: $(UNIT_BINS) $(UNIT_ASAN) $(GO_LOCATE_STAMP)
 # Root; without it SKIP, or a failure under CI=true. One test:
 # build/tests/bpf_test -t writev_readv (-l lists them); another attach
 # mode: -m kprobe or -m fentry (the kernel matrix runs all three).
-test-bpf: $(BPF_TEST)
-	$(Q)$(BPF_TEST)
+test-bpf: $(BPF_TEST) $(GO_TLSPAIR)
+	$(Q)GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
 	$(Q)echo "bpf: again with the variants of kernels before 5.12 (HTTPTRACE_WITHOUT)"
 	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie \
-		$(BPF_TEST)
+		GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
+
+# Go programs the tests run (tests/fixtures/go/<name>/), built with the
+# host's go alone: no toolchain download, no module proxy, its cache in
+# the build directory.
+GO          ?= go
+GO_TLSPAIR  := $(BUILD)/fixtures/go/tlspair
+
+$(GO_TLSPAIR): tests/fixtures/go/tlspair/main.go \
+	       tests/fixtures/go/tlspair/go.mod
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)cd $(<D) && GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
+		GOCACHE=$(abspath $(BUILD))/go/cache \
+		GOPATH=$(abspath $(BUILD))/go/path \
+		$(GO) build -o $(abspath $@) .
 
 # New inputs go to a scratch corpus (first directory); the committed seeds
 # (second) are only read, so a test run never dirties the tree.

@@ -18,8 +18,13 @@
  * ones older kernels get (`make test-bpf` runs both).
  *
  * Not root, or the programs do not load: SKIP, or a failure when
- * CI=true. Uprobes (getaddrinfo, TLS libraries) are not loaded here;
- * the end-to-end tests cover them with real libraries.
+ * CI=true. Uprobes on C libraries (getaddrinfo, TLS libraries) are not
+ * loaded here: the end-to-end tests cover them with real libraries. Go's
+ * crypto/tls is: the test_go_* cases run a Go program
+ * (tests/fixtures/go/tlspair, GO_TLSPAIR names it; without it they
+ * SKIP, unless GO_TLSPAIR was given) with the probes on it, through
+ * uprobe_multi links where the tracer would use them, else a perf-event
+ * link per probe (HTTPTRACE_WITHOUT=attach-cookie).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +50,8 @@
 #include "httptrace.skel.h"
 #include "httptrace_events.h"
 #include "kernel/variants.h"
+#include "kernel/go_attach.h"
+#include "kernel/uprobe_multi.h"
 #include "unit.h"
 
 /* the exits sys_exit_io serves, as src/kernel/tracer.c attaches it */
@@ -52,7 +59,7 @@
 static const char *const io_exits[] = { HT_IO_SYSCALLS(IO_EXIT) };
 
 #define MAX_LINKS 64
-#define MAX_RECS 64
+#define MAX_RECS 128
 
 static struct httptrace_bpf *skel;
 static struct bpf_link *links[MAX_LINKS];
@@ -72,6 +79,7 @@ static struct rec {
 		struct ht_event_header hdr;
 		struct ht_conn_event conn;
 		struct ht_data_event data;
+		struct ht_tls_event tls;
 		unsigned char raw[sizeof(struct ht_data_event) +
 				  HT_MAX_CAPTURE];
 	} u;
@@ -263,6 +271,20 @@ static void show_rec(const struct rec *r)
 			d->direction == HT_DIR_EGRESS ? "egress" : "ingress",
 			call_name(d->call), (long long)d->ret,
 			d->captured_len, d->flags, q);
+	} else if (r->u.hdr.type == HT_EV_TLS_DATA) {
+		quote(q, d->data, d->captured_len);
+		fprintf(stderr, " TLS_DATA fd=%d gen=%llu seq=%u %s lib=%u "
+			"ret=%lld captured=%u %s\n", d->conn.fd,
+			(unsigned long long)d->conn.gen, d->seq,
+			d->direction == HT_DIR_EGRESS ? "egress" : "ingress",
+			d->call, (long long)d->ret, d->captured_len, q);
+	} else if (r->u.hdr.type == HT_EV_TLS) {
+		const struct ht_tls_event *t = &r->u.tls;
+
+		fprintf(stderr, " TLS fd=%d gen=%llu seq=%u lib=%u op=%u "
+			"ret=%lld\n", t->conn.fd,
+			(unsigned long long)t->conn.gen, t->seq, t->lib, t->op,
+			(long long)t->ret);
 	} else if (r->u.hdr.type <= HT_EV_CLOSE) {
 		fprintf(stderr, " fd=%d gen=%llu seq=%u source=%u err=%d "
 			"tid=%u\n", c->conn.fd,
@@ -1371,6 +1393,357 @@ static void test_every_io_call_driven(void)
 	}
 }
 
+/* ---- Go's crypto/tls ------------------------------------------------------ */
+
+/* The tlspair fixture, its probes, and how they are linked. */
+static const char *go_tlspair;
+static bool go_tlspair_required; /* GO_TLSPAIR given: must be there */
+static struct uprobe_handle *go_handle;
+static bool go_multi;
+static char go_multi_why[160];
+
+/* tests/fixtures/go/tlspair/main.go */
+static const char go_ping[] = "GET /go-tls-ping HTTP/1.1\r\nHost: tlspair\r\n\r\n";
+static const char go_pong[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+static void go_errors_now(uint64_t out[HT_GO_TLS_ERROR_COUNT])
+{
+	if (go_attach_errors(skel, out)) {
+		fprintf(stderr, "cannot read go_tls_errors: %s\n",
+			strerror(errno));
+		unit_failed_checks++;
+	}
+}
+
+/* Puts the probes on the fixture once. false: the Go tests are
+ * skipped (said), or failed (a required fixture is missing, or the
+ * probes do not attach). */
+static bool go_ready(void)
+{
+	static int state; /* 0 not tried, 1 ready, -1 not */
+	int n_probes;
+
+	if (state)
+		return state > 0;
+	state = -1;
+	if (access(go_tlspair, X_OK)) {
+		if (go_tlspair_required) {
+			fprintf(stderr, "%s: %s\n", go_tlspair,
+				strerror(errno));
+			unit_failed_checks++;
+		} else {
+			printf("bpf: SKIP the Go tests: no %s (make %s)\n",
+			       go_tlspair, go_tlspair);
+		}
+		return false;
+	}
+	go_handle = go_attach_file(skel, go_multi, go_tlspair, go_tlspair, -1,
+				   &n_probes);
+	if (!go_handle) {
+		fprintf(stderr, "%s: the Go probes did not attach (-v: "
+			"HTTPTRACE_TEST_VERBOSE=1)\n", go_tlspair);
+		unit_failed_checks++;
+		return false;
+	}
+	state = 1;
+	return true;
+}
+
+/*
+ * Runs `tlspair MODE` as a child traced from its first instruction (its
+ * pid is in pid_filter before it execs) and reads what it printed.
+ * Returns its pid (reaped), or -1.
+ */
+static pid_t go_run(const char *how, char *out, size_t out_len)
+{
+	int go[2], outp[2], status;
+	ssize_t n, got = 0;
+	__u8 one = 1;
+	pid_t child;
+	__u32 pid;
+
+	if (pipe(go) || pipe(outp))
+		return -1;
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		close(outp[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(126);
+		dup2(outp[1], 1);
+		execl(go_tlspair, go_tlspair, how, (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	close(outp[1]);
+	pid = (__u32)child;
+	if (bpf_map__update_elem(skel->maps.pid_filter, &pid, sizeof(pid),
+				 &one, sizeof(one), BPF_ANY))
+		fprintf(stderr, "cannot add the child to pid_filter\n");
+	write(go[1], "g", 1);
+	close(go[1]);
+	while (got < (ssize_t)out_len - 1 &&
+	       (n = read(outp[0], out + got, out_len - 1 - got)) > 0)
+		got += n;
+	out[got > 0 ? got : 0] = 0;
+	close(outp[0]);
+	waitpid(child, &status, 0);
+	bpf_map__delete_elem(skel->maps.pid_filter, &pid, sizeof(pid), 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "tlspair %s failed (status 0x%x): %s\n", how,
+			status, out);
+		return -1;
+	}
+	return child;
+}
+
+/* One side of the Go connection, as its records must show it. */
+struct go_end {
+	const char *name;
+	int fd;
+	__u64 gen;
+	__u32 last_seq;
+	int n_seq;       /* records of the connection seen */
+	int n_hs;        /* handshake records */
+	int n_data;      /* plaintext records */
+	const char *data[2];    /* the plaintext expected, in order */
+	__u8 dir[2];
+};
+
+static void go_check_seq(struct go_end *e, __u32 seq)
+{
+	if (variants.have[VF_ATOMIC_FETCH]) {
+		/* one sequence for all of the connection's records */
+		if (e->n_seq && seq != e->last_seq + 1) {
+			fprintf(stderr, "%s: seq %u after %u\n", e->name, seq,
+				e->last_seq);
+			unit_failed_checks++;
+		}
+	} else if (seq != HT_SEQ_UNNUMBERED) {
+		fprintf(stderr, "%s: seq %u, want unnumbered\n", e->name, seq);
+		unit_failed_checks++;
+	}
+	e->last_seq = seq;
+	e->n_seq++;
+}
+
+static struct go_end *go_end_of(struct go_end *ends, const struct ht_conn_id *id)
+{
+	for (int k = 0; k < 2; k++)
+		if (id->fd == ends[k].fd && id->gen == ends[k].gen)
+			return &ends[k];
+	return NULL;
+}
+
+/*
+ * The client's and server's records of the tlspair child: the conn
+ * records give each fd its generation; each side then has one handshake
+ * record (lib Go, ret 0) before its two plaintext records, which hold
+ * exactly what was written and read, on its own fd, in its direction;
+ * every record of a connection in one sequence.
+ */
+static void go_check_pair(pid_t child, int cli_fd, int srv_fd)
+{
+	struct go_end ends[2] = {
+		{ .name = "client", .fd = cli_fd,
+		  .data = { go_ping, go_pong },
+		  .dir = { HT_DIR_EGRESS, HT_DIR_INGRESS } },
+		{ .name = "server", .fd = srv_fd,
+		  .data = { go_ping, go_pong },
+		  .dir = { HT_DIR_INGRESS, HT_DIR_EGRESS } },
+	};
+	bool bad = false;
+
+	for (int i = 0; i < n_recs; i++) {
+		const struct ht_event_header *h = &recs[i].u.hdr;
+		const struct ht_conn_event *c = &recs[i].u.conn;
+
+		if (h->tgid != (__u32)child)
+			continue;
+		if (h->type == HT_EV_CONNECT_START && c->conn.fd == cli_fd &&
+		    !ends[0].gen)
+			ends[0].gen = c->conn.gen;
+		if (h->type == HT_EV_ACCEPT && c->conn.fd == srv_fd &&
+		    !ends[1].gen)
+			ends[1].gen = c->conn.gen;
+	}
+	CHECK(ends[0].gen != 0);
+	CHECK(ends[1].gen != 0);
+	for (int i = 0; i < n_recs; i++) {
+		const struct rec *r = &recs[i];
+		const struct ht_event_header *h = &r->u.hdr;
+		struct go_end *e;
+
+		if (h->tgid != (__u32)child)
+			continue;
+		if (h->type == HT_EV_TLS) {
+			const struct ht_tls_event *t = &r->u.tls;
+
+			e = go_end_of(ends, &t->conn);
+			if (!e || r->size != sizeof(*t) ||
+			    t->lib != HT_TLS_GO ||
+			    t->op != HT_TLS_OP_HANDSHAKE || t->ret != 0 ||
+			    !t->session || t->enter_ns > h->ts_ns ||
+			    t->enter_ns < t_start || e->n_data) {
+				fprintf(stderr, "handshake record %d: fd %d "
+					"lib %u op %u ret %lld (%s)\n", i,
+					t->conn.fd, t->lib, t->op,
+					(long long)t->ret,
+					e ? "after data, or wrong" :
+					    "on no connection of the pair");
+				bad = true;
+				continue;
+			}
+			go_check_seq(e, t->seq);
+			e->n_hs++;
+			continue;
+		}
+		if (h->type == HT_EV_TLS_DATA) {
+			const struct ht_data_event *d = &r->u.data;
+			const char *want;
+			size_t len;
+
+			e = go_end_of(ends, &d->conn);
+			if (!e || e->n_data >= 2 || !e->n_hs) {
+				fprintf(stderr, "plaintext record %d on fd %d: "
+					"%s\n", i, d->conn.fd,
+					!e ? "no connection of the pair" :
+					e->n_data >= 2 ? "one too many" :
+					"before the handshake record");
+				bad = true;
+				continue;
+			}
+			want = e->data[e->n_data];
+			len = strlen(want);
+			go_check_seq(e, d->seq);
+			if (d->call != HT_TLS_GO ||
+			    d->direction != e->dir[e->n_data] ||
+			    d->ret != (__s64)len || d->captured_len != len ||
+			    r->size != sizeof(*d) + len ||
+			    memcmp(d->data, want, len) || d->flags ||
+			    d->enter_ns > h->ts_ns) {
+				char q[96];
+
+				quote(q, d->data, d->captured_len);
+				fprintf(stderr, "%s plaintext %d: call %u dir "
+					"%u ret %lld %s\n", e->name, e->n_data,
+					d->call, d->direction,
+					(long long)d->ret, q);
+				bad = true;
+			}
+			e->n_data++;
+			continue;
+		}
+		if (h->type <= HT_EV_CLOSE || h->type == HT_EV_DATA) {
+			/* the socket's records share the sequence */
+			e = go_end_of(ends, &r->u.conn.conn);
+			if (e && h->type != HT_EV_DATA)
+				go_check_seq(e, r->u.conn.seq);
+			else if (e)
+				go_check_seq(e, r->u.data.seq);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		if (ends[k].n_hs != 1 || ends[k].n_data != 2) {
+			fprintf(stderr, "%s (fd %d): %d handshake records, %d "
+				"plaintext records; want 1 and 2\n",
+				ends[k].name, ends[k].fd, ends[k].n_hs,
+				ends[k].n_data);
+			bad = true;
+		}
+	}
+	if (bad) {
+		unit_failed_checks++;
+		for (int i = 0; i < n_recs; i++)
+			if (recs[i].u.hdr.tgid == (__u32)child)
+				show_rec(&recs[i]);
+	}
+}
+
+/* Reads the ring into recs until `child` is quiet; the records of
+ * others (none expected) stay in recs too. */
+static void go_collect(void)
+{
+	int before;
+
+	do {
+		before = n_recs;
+		usleep(50 * 1000);
+		ring_buffer__consume(rb);
+	} while (n_recs != before);
+}
+
+static void test_go_tls_pair(void)
+{
+	uint64_t err0[HT_GO_TLS_ERROR_COUNT], err1[HT_GO_TLS_ERROR_COUNT];
+	char out[256];
+	int cli_fd = -1, srv_fd = -1;
+	pid_t child;
+
+	if (!go_ready())
+		return;
+	go_errors_now(err0);
+	child = go_run("pair", out, sizeof(out));
+	ASSERT(child > 0);
+	ASSERT(sscanf(out, "client_fd=%d server_fd=%d", &cli_fd,
+		      &srv_fd) == 2);
+	go_collect();
+	CHECK_INT(n_lost, 0);
+	go_check_pair(child, cli_fd, srv_fd);
+	go_errors_now(err1);
+	for (int k = 0; k < HT_GO_TLS_ERROR_COUNT; k++)
+		CHECK_INT(err1[k] - err0[k], 0);
+	n_recs = n_wants = n_lost = 0;
+}
+
+/*
+ * tls.Client and tls.Server over something that is not a followed
+ * socket: no record from their calls, each of the four that moved
+ * plaintext (client Write, server Read, server Write, client Read)
+ * counted once, by why.
+ */
+static void go_mismatch(const char *how, enum ht_go_tls_error why)
+{
+	uint64_t err0[HT_GO_TLS_ERROR_COUNT], err1[HT_GO_TLS_ERROR_COUNT];
+	char out[256];
+	pid_t child;
+
+	if (!go_ready())
+		return;
+	go_errors_now(err0);
+	child = go_run(how, out, sizeof(out));
+	ASSERT(child > 0);
+	go_collect();
+	go_errors_now(err1);
+	for (int i = 0; i < n_recs; i++) {
+		if (recs[i].u.hdr.tgid != (__u32)child)
+			continue;
+		if (recs[i].u.hdr.type == HT_EV_TLS ||
+		    recs[i].u.hdr.type == HT_EV_TLS_DATA) {
+			fprintf(stderr, "tlspair %s: a TLS record:\n", how);
+			show_rec(&recs[i]);
+			unit_failed_checks++;
+		}
+	}
+	for (int k = 0; k < HT_GO_TLS_ERROR_COUNT; k++)
+		CHECK_INT(err1[k] - err0[k], k == (int)why ? 4 : 0);
+	n_recs = n_wants = n_lost = 0;
+}
+
+static void test_go_tls_pipe(void)
+{
+	go_mismatch("pipe", HT_GO_TLS_NOT_SOCKET);
+}
+
+static void test_go_tls_unix(void)
+{
+	go_mismatch("unix", HT_GO_TLS_UNTRACKED);
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
 static int keep(struct bpf_link *link, const char *what, char *err,
@@ -1418,12 +1791,25 @@ static int load(char *err, size_t len)
 	if (ret > 0)
 		bpf_map__set_max_entries(skel->maps.data_scratches, ret);
 	variants_select(skel, &variants, attach_mode);
-	/* no uprobes here */
+	/* no uprobes here but Go's, as the tracer would load them */
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 
-		if (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9))
+		if ((!strncmp(sec, "uprobe", 6) ||
+		     !strncmp(sec, "uretprobe", 9)) &&
+		    !go_attach_owns_program(skel, prog))
 			bpf_program__set_autoload(prog, false);
+	}
+	go_multi = variants_tls_cookie(&variants) &&
+		   uprobe_multi_supported(go_multi_why, sizeof(go_multi_why));
+	if (!variants_tls_cookie(&variants))
+		snprintf(go_multi_why, sizeof(go_multi_why), "%s",
+			 variants.why[VF_ATTACH_COOKIE]);
+	ret = go_attach_select_programs(skel, go_multi);
+	if (ret) {
+		snprintf(err, len, "cannot set up the Go programs: %s",
+			 strerror(-ret));
+		return -1;
 	}
 	ret = httptrace_bpf__load(skel);
 	if (ret) {
@@ -1440,7 +1826,8 @@ static int load(char *err, size_t len)
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!bpf_program__autoload(prog) ||
-		    prog == skel->progs.sys_exit_io)
+		    prog == skel->progs.sys_exit_io ||
+		    go_attach_owns_program(skel, prog))
 			continue;
 		if (keep(bpf_program__attach(prog),
 			 bpf_program__section_name(prog), err, len))
@@ -1465,6 +1852,8 @@ static int load(char *err, size_t len)
 
 static void unload(void)
 {
+	if (go_handle)
+		uprobe_handle_close(go_handle);
 	ring_buffer__free(rb);
 	for (int i = 0; i < n_links; i++)
 		bpf_link__destroy(links[i]);
@@ -1531,8 +1920,23 @@ static void run_all(void)
 	RUN_BPF(test_h2_many_iovecs);
 	RUN_BPF(test_h2_many_frames);
 	RUN_BPF(test_pid_filter);
+	RUN_BPF(test_go_tls_pair);
+	RUN_BPF(test_go_tls_pipe);
+	RUN_BPF(test_go_tls_unix);
 	/* last: counts what the tests above expected */
 	RUN_BPF(test_every_io_call_driven);
+}
+
+/* build/tests/bpf_test -> build/fixtures/go/tlspair */
+static const char *go_default_tlspair(const char *argv0)
+{
+	static char path[4096];
+	const char *slash = strrchr(argv0, '/');
+	int dir = slash ? (int)(slash - argv0) : 1;
+
+	snprintf(path, sizeof(path), "%.*s/../fixtures/go/tlspair", dir,
+		 slash ? argv0 : ".");
+	return path;
 }
 
 /* Takes -m MODE out of argv; the rest is unit_args()'s. */
@@ -1567,6 +1971,10 @@ int main(int argc, char **argv)
 
 	mode_arg(&argc, argv);
 	unit_args(argc, argv);
+	go_tlspair = getenv("GO_TLSPAIR");
+	go_tlspair_required = go_tlspair && *go_tlspair;
+	if (!go_tlspair_required)
+		go_tlspair = go_default_tlspair(argv[0]);
 	if (unit_sel.list) {
 		run_all();
 		return 0;
@@ -1594,6 +2002,9 @@ int main(int argc, char **argv)
 		printf("bpf: %s mode, %s\n", mode,
 		       variants_chosen(&variants, i, what, sizeof(what)));
 	}
+	printf("bpf: Go probes through %s%s%s\n", go_multi ?
+	       "uprobe_multi links" : "a perf-event link each",
+	       go_multi ? "" : ": ", go_multi ? "" : go_multi_why);
 	run_all();
 	unload();
 	return unit_done("bpf");
