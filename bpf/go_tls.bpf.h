@@ -17,7 +17,8 @@
  * and must be one the tracer follows in that process (conns); else the
  * call is counted (go_tls_errors) and makes no record: a wrong fd must
  * never put plaintext on another connection's timeline. The records are
- * a C library's (tls.bpf.h), lib HT_TLS_GO.
+ * a C library's (tls.bpf.h), lib HT_TLS_GO: a Read's and the handshake's
+ * at the RET, a Write's at its entry (go_write_now()).
  */
 #ifndef HTTPTRACE_GO_TLS_BPF_H
 #define HTTPTRACE_GO_TLS_BPF_H
@@ -52,7 +53,7 @@ struct go_frame {
 	__u64 buf;  /* Write/Read: the []byte's data */
 	__u64 ts;   /* entry */
 	__u32 fn;   /* enum go_func_id */
-	__u32 _pad;
+	__u32 done; /* reported (or counted) at the entry */
 };
 
 struct go_stack {
@@ -138,6 +139,47 @@ static __always_inline struct conn_state *go_conn(__u64 c,
 	return st;
 }
 
+/*
+ * A Write's plaintext is reported at its entry, when the connection's
+ * handshake is done: Go writes from one goroutine and reads from
+ * another, and the writer may come back from its RET after the reader
+ * has the answer (HTTP/2: a response before its request, on a busy
+ * machine). At the entry the record takes its place in the
+ * connection's sequence before the bytes can reach the peer. Go's
+ * Write moves all of b or fails (the socket's records then say how).
+ * Before the handshake is done (a Write that makes it) the record waits
+ * for the RET, after the handshake's. Returns whether the call is
+ * reported or counted.
+ */
+static __always_inline __u32 go_write_now(const struct go_frame *f, long n)
+{
+	struct tls_call call = {};
+	struct ht_conn_id id;
+	struct conn_key ck;
+	struct conn_state *st;
+	int why;
+
+	if (n <= 0)
+		return 0;
+	st = go_conn(f->c, &ck, &why);
+	if (!st) {
+		go_count_error(why);
+		return 1;
+	}
+	if (!st->go_hs_done)
+		return 0;
+	call.session = f->c;
+	call.buf = f->buf;
+	call.ts = f->ts;
+	call.lib = HT_TLS_GO;
+	call.op = TLS_CALL_WRITE;
+	id.tgid = ck.tgid;
+	id.fd = ck.fd;
+	id.gen = st->gen;
+	emit_tls_data(&call, &id, st, n);
+	return 1;
+}
+
 static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -180,7 +222,10 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	f->buf = buf;
 	f->ts = now;
 	f->fn = fn;
+	f->done = 0;
 	stack->depth = d + 1;
+	if (fn == GO_FN_TLS_WRITE)
+		f->done = go_write_now(f, (long)ctx->cx);
 }
 
 /* At a RET of a probed function: the innermost call of the goroutine
@@ -206,6 +251,8 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 		return;
 	f = &stack->frame[(d - 1) & (GO_FRAMES - 1)];
 	stack->depth = d - 1;
+	if (f->done)
+		return;
 	fn = f->fn;
 	call.session = f->c;
 	call.buf = f->buf;
