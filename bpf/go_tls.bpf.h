@@ -116,8 +116,10 @@ static __always_inline int go_conn_fd(__u64 c, struct conn_key *key)
 	    !netfd ||
 	    bpf_probe_read_user(&fd, sizeof(fd),
 				(void *)(netfd + go_netfd_sysfd_off)) ||
-	    fd < 0 || fd > 0x7fffffff)
+	    fd < -1 || fd > 0x7fffffff)
 		return HT_GO_TLS_NOT_SOCKET;
+	if (fd == -1) /* closed: poll.FD's destroy() */
+		return HT_GO_TLS_UNTRACKED;
 	key->tgid = bpf_get_current_pid_tgid() >> 32;
 	key->fd = (__s32)fd;
 	return 0;
@@ -161,12 +163,10 @@ static __always_inline __u32 go_write_now(const struct go_frame *f, long n)
 
 	if (n <= 0)
 		return 0;
+	/* no followed socket: counted at the RET, if bytes moved (a
+	 * Write racing the connection's close moves none) */
 	st = go_conn(f->c, &ck, &why);
-	if (!st) {
-		go_count_error(why);
-		return 1;
-	}
-	if (!st->go_hs_done)
+	if (!st || !st->go_hs_done)
 		return 0;
 	call.session = f->c;
 	call.buf = f->buf;

@@ -14,8 +14,8 @@
  */
 enum ht_go_tls_error {
 	/* the tls.Conn's socket is not one the tracer follows in that
-	 * process: opened before the tracer started, or not TCP (a unix
-	 * socket) */
+	 * process: opened before the tracer started, not TCP (a unix
+	 * socket), or closed by the time the call returned */
 	HT_GO_TLS_UNTRACKED = 0,
 	/* the tls.Conn does not sit on a socket of the net package: a
 	 * net.Pipe, or a net.Conn of the program's own (a wrapper) */

@@ -166,6 +166,8 @@ static void report_go_errors(struct tracer *t, uint64_t *seen, bool final)
 		return;
 	*seen = total;
 	go_attach_errors_words(n, words, sizeof(words));
+	if (!words[0])
+		return;
 	if (final)
 		fprintf(stderr, "httptrace-bpf: %s\n", words);
 	else

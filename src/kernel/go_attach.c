@@ -223,8 +223,8 @@ void go_attach_errors_words(const uint64_t n[HT_GO_TLS_ERROR_COUNT],
 	if (!total)
 		return;
 	snprintf(buf, len, "go tls: %llu call%s on a connection the tracer "
-		 "does not follow (%llu on a socket opened before the start "
-		 "or not TCP, %llu not on a socket: net.Pipe or a wrapper "
+		 "does not follow (%llu on a socket opened before the start, "
+		 "not TCP or closed, %llu not on a socket: net.Pipe or a wrapper "
 		 "of the program's own); no record made",
 		 (unsigned long long)total, total == 1 ? "" : "s",
 		 (unsigned long long)n[HT_GO_TLS_UNTRACKED],
