@@ -181,7 +181,7 @@ test-unit: $(UNIT_BINS) $(UNIT_ASAN) $(GO_LOCATE_STAMP)
 # Root; without it SKIP, or a failure under CI=true. One test:
 # build/tests/bpf_test -t writev_readv (-l lists them); another attach
 # mode: -m kprobe or -m fentry (the kernel matrix runs all three).
-test-bpf: $(BPF_TEST) $(GO_TLSPAIR)
+test-bpf: $(BPF_TEST) $(GO_TLSPAIR) $(GO_TLSPAIR)-pie-stripped
 	$(Q)GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
 	$(Q)echo "bpf: again with the variants of kernels before 5.12 (HTTPTRACE_WITHOUT)"
 	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie \
@@ -193,14 +193,23 @@ test-bpf: $(BPF_TEST) $(GO_TLSPAIR)
 GO          ?= go
 GO_TLSPAIR  := $(BUILD)/fixtures/go/tlspair
 
+GO_BUILD    = cd $(<D) && GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
+	      GOCACHE=$(abspath $(BUILD))/go/cache \
+	      GOPATH=$(abspath $(BUILD))/go/path $(GO) build
+
 $(GO_TLSPAIR): tests/fixtures/go/tlspair/main.go \
 	       tests/fixtures/go/tlspair/go.mod
 	$(call msg,GO,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)cd $(<D) && GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
-		GOCACHE=$(abspath $(BUILD))/go/cache \
-		GOPATH=$(abspath $(BUILD))/go/path \
-		$(GO) build -o $(abspath $@) .
+	$(Q)$(GO_BUILD) -o $(abspath $@) .
+
+# the same as PIE without symbols: functions from .gopclntab, offsets
+# of a binary mapped anywhere
+$(GO_TLSPAIR)-pie-stripped: tests/fixtures/go/tlspair/main.go \
+			    tests/fixtures/go/tlspair/go.mod
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GO_BUILD) -buildmode=pie -ldflags='-s -w' -o $(abspath $@) .
 
 # New inputs go to a scratch corpus (first directory); the committed seeds
 # (second) are only read, so a test run never dirties the tree.

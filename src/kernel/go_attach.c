@@ -128,7 +128,7 @@ struct uprobe_handle *go_attach_file(struct httptrace_bpf *skel, bool multi,
 {
 	struct go_binary bin;
 	struct uprobe_handle *h;
-	char missing[256] = "";
+	char missing[512] = "";
 	int ret, n_funcs, n_found = 0;
 
 	*n_probes = 0;
@@ -147,13 +147,14 @@ struct uprobe_handle *go_attach_file(struct httptrace_bpf *skel, bool multi,
 		return NULL;
 	case -EBADMSG:
 		log_warn("go: %s: a Go program (%s) whose function table "
-			 "cannot be read: its HTTPS is not traced", shown,
-			 bin.version[0] ? bin.version : "version unknown");
+			 "cannot be read%s%s: its HTTPS is not traced", shown,
+			 bin.version[0] ? bin.version : "version unknown",
+			 bin.why ? ": " : "", bin.why ? bin.why : "");
 		return NULL;
 	default:
 		log_verbose("go: %s: cannot read it (%s): if it is a Go "
 			    "program, its HTTPS is not traced", shown,
-			    strerror(-ret));
+			    bin.why ? bin.why : strerror(-ret));
 		return NULL;
 	}
 	for (int fn = 0; fn < GO_FN_COUNT; fn++) {
@@ -163,8 +164,11 @@ struct uprobe_handle *go_attach_file(struct httptrace_bpf *skel, bool multi,
 			n_found++;
 			continue;
 		}
-		snprintf(missing + len, sizeof(missing) - len, "%s%s",
-			 len ? ", " : "", go_locate_func_name(fn));
+		snprintf(missing + len, sizeof(missing) - len, "%s%s%s%s%s",
+			 len ? ", " : "", go_locate_func_name(fn),
+			 bin.funcs[fn].why ? " (" : "",
+			 bin.funcs[fn].why ? bin.funcs[fn].why : "",
+			 bin.funcs[fn].why ? ")" : "");
 	}
 	if (!bin.funcs[GO_FN_TLS_WRITE].found &&
 	    !bin.funcs[GO_FN_TLS_READ].found) {

@@ -21,8 +21,8 @@
  * CI=true. Uprobes on C libraries (getaddrinfo, TLS libraries) are not
  * loaded here: the end-to-end tests cover them with real libraries. Go's
  * crypto/tls is: the test_go_* cases run a Go program
- * (tests/fixtures/go/tlspair, GO_TLSPAIR names it; without it they
- * SKIP, unless GO_TLSPAIR was given) with the probes on it, through
+ * (tests/fixtures/go/tlspair, GO_TLSPAIR names it, and its stripped PIE
+ * build beside it; without them they SKIP, unless GO_TLSPAIR was given) with the probes on it, through
  * uprobe_multi links where the tracer would use them, else a perf-event
  * link per probe (HTTPTRACE_WITHOUT=attach-cookie).
  */
@@ -1397,8 +1397,9 @@ static void test_every_io_call_driven(void)
 
 /* The tlspair fixture, its probes, and how they are linked. */
 static const char *go_tlspair;
+static char go_tlspair_stripped[4096]; /* go_tlspair + "-pie-stripped" */
 static bool go_tlspair_required; /* GO_TLSPAIR given: must be there */
-static struct uprobe_handle *go_handle;
+static struct uprobe_handle *go_handles[2];
 static bool go_multi;
 static char go_multi_why[160];
 
@@ -1415,37 +1416,36 @@ static void go_errors_now(uint64_t out[HT_GO_TLS_ERROR_COUNT])
 	}
 }
 
-/* Puts the probes on the fixture once. false: the Go tests are
- * skipped (said), or failed (a required fixture is missing, or the
- * probes do not attach). */
-static bool go_ready(void)
+/* Puts the probes on fixture k once (0 tlspair, 1 its stripped PIE
+ * build). false: the Go tests are skipped (said), or failed (a required
+ * fixture is missing, or the probes do not attach). */
+static bool go_ready(int k)
 {
-	static int state; /* 0 not tried, 1 ready, -1 not */
+	static int state[2]; /* 0 not tried, 1 ready, -1 not */
+	const char *path = k ? go_tlspair_stripped : go_tlspair;
 	int n_probes;
 
-	if (state)
-		return state > 0;
-	state = -1;
-	if (access(go_tlspair, X_OK)) {
+	if (state[k])
+		return state[k] > 0;
+	state[k] = -1;
+	if (access(path, X_OK)) {
 		if (go_tlspair_required) {
-			fprintf(stderr, "%s: %s\n", go_tlspair,
-				strerror(errno));
+			fprintf(stderr, "%s: %s\n", path, strerror(errno));
 			unit_failed_checks++;
 		} else {
-			printf("bpf: SKIP the Go tests: no %s (make %s)\n",
-			       go_tlspair, go_tlspair);
+			printf("bpf: SKIP a Go test: no %s (make %s)\n", path,
+			       path);
 		}
 		return false;
 	}
-	go_handle = go_attach_file(skel, go_multi, go_tlspair, go_tlspair, -1,
-				   &n_probes);
-	if (!go_handle) {
-		fprintf(stderr, "%s: the Go probes did not attach (-v: "
-			"HTTPTRACE_TEST_VERBOSE=1)\n", go_tlspair);
+	go_handles[k] = go_attach_file(skel, go_multi, path, path, -1,
+				       &n_probes);
+	if (!go_handles[k]) {
+		fprintf(stderr, "%s: the Go probes did not attach\n", path);
 		unit_failed_checks++;
 		return false;
 	}
-	state = 1;
+	state[k] = 1;
 	return true;
 }
 
@@ -1454,7 +1454,7 @@ static bool go_ready(void)
  * pid is in pid_filter before it execs) and reads what it printed.
  * Returns its pid (reaped), or -1.
  */
-static pid_t go_run(const char *how, char *out, size_t out_len)
+static pid_t go_run(int k, const char *how, char *out, size_t out_len)
 {
 	int go[2], outp[2], status;
 	ssize_t n, got = 0;
@@ -1475,7 +1475,8 @@ static pid_t go_run(const char *how, char *out, size_t out_len)
 		if (read(go[0], &c, 1) != 1)
 			_exit(126);
 		dup2(outp[1], 1);
-		execl(go_tlspair, go_tlspair, how, (char *)NULL);
+		execl(k ? go_tlspair_stripped : go_tlspair, "tlspair", how,
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(go[0]);
@@ -1677,17 +1678,19 @@ static void go_collect(void)
 	} while (n_recs != before);
 }
 
-static void test_go_tls_pair(void)
+/* tlspair `how` from fixture k: a client and a server, their records
+ * whole (go_check_pair()), nothing counted */
+static void go_pair(int k, const char *how)
 {
 	uint64_t err0[HT_GO_TLS_ERROR_COUNT], err1[HT_GO_TLS_ERROR_COUNT];
 	char out[256];
 	int cli_fd = -1, srv_fd = -1;
 	pid_t child;
 
-	if (!go_ready())
+	if (!go_ready(k))
 		return;
 	go_errors_now(err0);
-	child = go_run("pair", out, sizeof(out));
+	child = go_run(k, how, out, sizeof(out));
 	ASSERT(child > 0);
 	ASSERT(sscanf(out, "client_fd=%d server_fd=%d", &cli_fd,
 		      &srv_fd) == 2);
@@ -1695,9 +1698,27 @@ static void test_go_tls_pair(void)
 	CHECK_INT(n_lost, 0);
 	go_check_pair(child, cli_fd, srv_fd);
 	go_errors_now(err1);
-	for (int k = 0; k < HT_GO_TLS_ERROR_COUNT; k++)
-		CHECK_INT(err1[k] - err0[k], 0);
+	for (int e = 0; e < HT_GO_TLS_ERROR_COUNT; e++)
+		CHECK_INT(err1[e] - err0[e], 0);
 	n_recs = n_wants = n_lost = 0;
+}
+
+static void test_go_tls_pair(void)
+{
+	go_pair(0, "pair");
+}
+
+/* the handshakes inside the first Write and Read: each reported at its
+ * RET, the Write's plaintext at the Write's RET after it */
+static void test_go_tls_implicit(void)
+{
+	go_pair(0, "implicit");
+}
+
+/* a PIE without symbols: functions from .gopclntab */
+static void test_go_tls_pie_stripped(void)
+{
+	go_pair(1, "pair");
 }
 
 /*
@@ -1712,10 +1733,10 @@ static void go_mismatch(const char *how, enum ht_go_tls_error why)
 	char out[256];
 	pid_t child;
 
-	if (!go_ready())
+	if (!go_ready(0))
 		return;
 	go_errors_now(err0);
-	child = go_run(how, out, sizeof(out));
+	child = go_run(0, how, out, sizeof(out));
 	ASSERT(child > 0);
 	go_collect();
 	go_errors_now(err1);
@@ -1852,8 +1873,9 @@ static int load(char *err, size_t len)
 
 static void unload(void)
 {
-	if (go_handle)
-		uprobe_handle_close(go_handle);
+	for (int k = 0; k < 2; k++)
+		if (go_handles[k])
+			uprobe_handle_close(go_handles[k]);
 	ring_buffer__free(rb);
 	for (int i = 0; i < n_links; i++)
 		bpf_link__destroy(links[i]);
@@ -1921,6 +1943,8 @@ static void run_all(void)
 	RUN_BPF(test_h2_many_frames);
 	RUN_BPF(test_pid_filter);
 	RUN_BPF(test_go_tls_pair);
+	RUN_BPF(test_go_tls_implicit);
+	RUN_BPF(test_go_tls_pie_stripped);
 	RUN_BPF(test_go_tls_pipe);
 	RUN_BPF(test_go_tls_unix);
 	/* last: counts what the tests above expected */
@@ -1975,6 +1999,8 @@ int main(int argc, char **argv)
 	go_tlspair_required = go_tlspair && *go_tlspair;
 	if (!go_tlspair_required)
 		go_tlspair = go_default_tlspair(argv[0]);
+	snprintf(go_tlspair_stripped, sizeof(go_tlspair_stripped),
+		 "%s-pie-stripped", go_tlspair);
 	if (unit_sel.list) {
 		run_all();
 		return 0;
