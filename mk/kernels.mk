@@ -55,11 +55,16 @@ $(STATIC_DIR)/httptrace-bpf: $(STATIC_OBJS) | $(STATIC_DIR)
 	$(call msg,LINK-STA,$@)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) -o $@
 
-$(STATIC_DIR)/bpf_test: tests/bpf/bpf_test.c $(BPF_TEST_OBJS) $(SKELS) \
-			 | $(STATIC_DIR)
+# the same go_locate without Zydis: the guests run no Go test program,
+# but load the Go programs
+STATIC_BPF_TEST_OBJS := $(STATIC_DIR)/go_locate_nozydis.o \
+	$(filter-out $(BUILD)/obj/discover/go_locate.o,$(BPF_TEST_OBJS))
+
+$(STATIC_DIR)/bpf_test: tests/bpf/bpf_test.c $(STATIC_BPF_TEST_OBJS) \
+			 $(SKELS) | $(STATIC_DIR)
 	$(call msg,CC-STA,$@)
-	$(Q)$(CC) $(CFLAGS) -static -Itests/unit $< $(BPF_TEST_OBJS) -o $@ \
-		$(STATIC_LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -static -Itests/unit $< $(STATIC_BPF_TEST_OBJS) \
+		-o $@ $(STATIC_LDLIBS)
 
 $(STATIC_DIR)/%: tests/fixtures/%.c | $(STATIC_DIR)
 	$(call msg,CC-STA,$@)
