@@ -181,17 +181,17 @@ test-unit: $(UNIT_BINS) $(UNIT_ASAN) $(GO_LOCATE_STAMP)
 # Root; without it SKIP, or a failure under CI=true. One test:
 # build/tests/bpf_test -t writev_readv (-l lists them); another attach
 # mode: -m kprobe or -m fentry (the kernel matrix runs all three).
-test-bpf: $(BPF_TEST) $(GO_TLSPAIR) $(GO_TLSPAIR)-pie-stripped
-	$(Q)GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
-	$(Q)echo "bpf: again with the variants of kernels before 5.12 (HTTPTRACE_WITHOUT)"
-	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie \
-		GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
-
 # Go programs the tests run (tests/fixtures/go/<name>/), built with the
 # host's go alone: no toolchain download, no module proxy, its cache in
 # the build directory.
 GO          ?= go
 GO_TLSPAIR  := $(BUILD)/fixtures/go/tlspair
+
+test-bpf: $(BPF_TEST) $(GO_TLSPAIR) $(GO_TLSPAIR)-pie-stripped
+	$(Q)GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
+	$(Q)echo "bpf: again with the variants of kernels before 5.12 (HTTPTRACE_WITHOUT)"
+	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie \
+		GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
 
 GO_BUILD    = cd $(<D) && GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
 	      GOCACHE=$(abspath $(BUILD))/go/cache \
