@@ -47,6 +47,14 @@ bool go_attach_owns_program(struct httptrace_bpf *skel,
 	return false;
 }
 
+void go_attach_disable(struct httptrace_bpf *skel)
+{
+	for (int fn = 0; fn < GO_FN_COUNT; fn++)
+		bpf_program__set_autoload(go_entry_program(skel, fn), false);
+	bpf_program__set_autoload(skel->progs.uprobe_go_tls_multi, false);
+	bpf_program__set_autoload(skel->progs.uprobe_go_tls_ret, false);
+}
+
 int go_attach_select_programs(struct httptrace_bpf *skel, bool multi)
 {
 	int ret;
@@ -132,6 +140,9 @@ struct uprobe_handle *go_attach_file(struct httptrace_bpf *skel, bool multi,
 	int ret, n_funcs, n_found = 0;
 
 	*n_probes = 0;
+	/* not loaded (go_attach_disable()): said at load */
+	if (bpf_program__fd(skel->progs.uprobe_go_tls_ret) < 0)
+		return NULL;
 	memset(&bin, 0, sizeof(bin));
 	ret = go_locate(path, &bin);
 	switch (ret) {

@@ -34,6 +34,10 @@ struct uprobe_handle *go_attach_file(struct httptrace_bpf *skel, bool multi,
  * the RET program serves both. Returns 0 or -errno. */
 int go_attach_select_programs(struct httptrace_bpf *skel, bool multi);
 
+/* Before load: none of the Go programs (a kernel that refuses them);
+ * go_attach_file() then attaches nothing. */
+void go_attach_disable(struct httptrace_bpf *skel);
+
 /* Programs attached by go_attach_file() rather than tracer_attach(). */
 bool go_attach_owns_program(struct httptrace_bpf *skel,
 			    const struct bpf_program *prog);

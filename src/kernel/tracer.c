@@ -13,6 +13,7 @@
 #include "kernel/tracer.h"
 #include "util/log.h"
 #include "kernel/tls_attach.h"
+#include "kernel/go_attach.h"
 #include "discover/tls_locate.h"
 #include "kernel/uprobe_multi.h"
 #include "kernel/variants.h"
@@ -39,9 +40,11 @@ static int select_uprobe_way(struct httptrace_bpf *skel, bool multi)
 	return ret;
 }
 
-int tracer_load(struct tracer *t, const struct ht_options *opts,
-		const struct variant_features *v, enum attach_mode mode,
-		bool uprobe_multi, char *err, size_t err_len)
+/* go: with the programs for Go's crypto/tls */
+static int tracer_load_go(struct tracer *t, const struct ht_options *opts,
+			  const struct variant_features *v,
+			  enum attach_mode mode, bool uprobe_multi, bool go,
+			  char *err, size_t err_len)
 {
 	struct httptrace_bpf *skel;
 	char msg[128];
@@ -77,6 +80,8 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 			    v->have[i] ? "yes" : v->why[i]);
 	}
 	ret = select_uprobe_way(skel, uprobe_multi);
+	if (!go)
+		go_attach_disable(skel);
 	if (ret) {
 		tracer_errstr(ret, msg, sizeof(msg));
 		snprintf(err, err_len, "cannot set up the uprobe programs: %s",
@@ -379,6 +384,29 @@ void tracer_destroy(struct tracer *t)
 	t->n_links = 0;
 	httptrace_bpf__destroy(t->skel);
 	t->skel = NULL;
+}
+
+/*
+ * The Go programs are the largest for the verifier: an older kernel's
+ * (5.10) may refuse them ("program is too large") where the rest loads.
+ * The tracer then goes on without Go, and says so.
+ */
+int tracer_load(struct tracer *t, const struct ht_options *opts,
+		const struct variant_features *v, enum attach_mode mode,
+		bool uprobe_multi, char *err, size_t err_len)
+{
+	int ret = tracer_load_go(t, opts, v, mode, uprobe_multi, true, err,
+				 err_len);
+
+	if (!ret)
+		return 0;
+	if (tracer_load_go(t, opts, v, mode, uprobe_multi, false, err,
+			   err_len))
+		return ret;
+	log_warn("go: this kernel refused the programs for Go's crypto/tls "
+		 "(%s mode, -v for the verifier log): Go programs' HTTPS is "
+		 "not traced", attach_mode_name(mode));
+	return 0;
 }
 
 int tracer_events_fd(const struct tracer *t)
