@@ -395,9 +395,19 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 		const struct variant_features *v, enum attach_mode mode,
 		bool uprobe_multi, char *err, size_t err_len)
 {
-	int ret = tracer_load_go(t, opts, v, mode, uprobe_multi, true, err,
-				 err_len);
+	int ret;
 
+	/* before 5.15 (no attach cookie) the verifier is 5.10's, which
+	 * gives up on the Go RET program after 1M instructions (minutes
+	 * under emulation): not tried */
+	if (!variants_tls_cookie(v)) {
+		log_info("go: not traced on this kernel (its verifier refuses "
+			 "the Go programs; Linux 5.15+ needed)");
+		return tracer_load_go(t, opts, v, mode, uprobe_multi, false,
+				      err, err_len);
+	}
+	ret = tracer_load_go(t, opts, v, mode, uprobe_multi, true, err,
+			     err_len);
 	if (!ret)
 		return 0;
 	if (tracer_load_go(t, opts, v, mode, uprobe_multi, false, err,

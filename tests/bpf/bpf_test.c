@@ -1827,6 +1827,10 @@ static int load(char *err, size_t len)
 		snprintf(go_multi_why, sizeof(go_multi_why), "%s",
 			 variants.why[VF_ATTACH_COOKIE]);
 	ret = go_attach_select_programs(skel, go_multi);
+	/* as the tracer (kernel/tracer.c): no Go before 5.15, unless a Go
+	 * fixture is given (the perf-event variant, on a newer kernel) */
+	if (!variants_tls_cookie(&variants) && !getenv("GO_TLSPAIR"))
+		go_attach_disable(skel);
 	if (ret) {
 		snprintf(err, len, "cannot set up the Go programs: %s",
 			 strerror(-ret));
