@@ -15,7 +15,8 @@
  * of its msghdr (and 4 of the address it names); sendmmsg/recvmmsg
  * entries (rare calls) are looked at. The read/write family on
  * untracked fds looks dns_socks up only while a DNS socket is open
- * somewhere on the host (dns_socks_open): else it costs one load.
+ * somewhere on the host (dns_socks_open): else it costs one load. A
+ * process exit costs a lookup in dns_procs while one is open.
  */
 #ifndef HTTPTRACE_DNS_WIRE_BPF_H
 #define HTTPTRACE_DNS_WIRE_BPF_H
@@ -46,11 +47,44 @@ struct {
 	__type(value, struct dns_sock);
 } dns_socks SEC(".maps");
 
-/* DNS sockets added and not yet seen closed: while 0, nothing on the
- * read/write path looks dns_socks up. An entry the LRU evicts, or one a
- * process leaves open at exit, keeps it up: then it only costs that
- * lookup. */
+/* DNS sockets added and not yet seen closed, nor their process exit:
+ * while 0, nothing on the read/write path looks dns_socks up. (An entry
+ * the LRU evicts keeps it up: then it only costs that lookup.) */
 __u64 dns_socks_open = 0;
+
+/* The same count per process, taken off the total when it exits with
+ * DNS sockets open (the kernel closes them without a close()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DNS_MAX_SOCKS);
+	__type(key, __u32);
+	__type(value, __u64);
+} dns_procs SEC(".maps");
+
+static __always_inline void dns_count(__u32 tgid, __s64 d)
+{
+	__u64 *n = bpf_map_lookup_elem(&dns_procs, &tgid), one = 1;
+
+	__sync_fetch_and_add(&dns_socks_open, d);
+	if (n)
+		__sync_fetch_and_add(n, d);
+	else if (d > 0)
+		bpf_map_update_elem(&dns_procs, &tgid, &one, BPF_NOEXIST);
+}
+
+/* The whole process exited: its DNS sockets are gone. */
+static __always_inline void dns_on_exit(__u32 tgid)
+{
+	__u64 *n;
+
+	if (!dns_socks_open)
+		return;
+	n = bpf_map_lookup_elem(&dns_procs, &tgid);
+	if (!n)
+		return;
+	__sync_fetch_and_add(&dns_socks_open, -*n);
+	bpf_map_delete_elem(&dns_procs, &tgid);
+}
 
 /* struct sockaddr_in / sockaddr_in6 as a process hands them over */
 struct dns_user_sockaddr {
@@ -115,7 +149,7 @@ static __always_inline struct dns_sock *dns_sock_add(__u32 tgid, int fd,
 
 	ds.peer = *peer;
 	if (!bpf_map_update_elem(&dns_socks, &key, &ds, BPF_NOEXIST))
-		__sync_fetch_and_add(&dns_socks_open, 1);
+		dns_count(tgid, 1);
 	else
 		bpf_map_update_elem(&dns_socks, &key, &ds, BPF_ANY);
 	return bpf_map_lookup_elem(&dns_socks, &key);
@@ -151,7 +185,7 @@ static __always_inline void dns_on_close(__u32 tgid, int fd)
 	if (!dns_socks_open)
 		return;
 	if (!bpf_map_delete_elem(&dns_socks, &key))
-		__sync_fetch_and_add(&dns_socks_open, -1);
+		dns_count(tgid, -1);
 }
 
 /*

@@ -230,7 +230,10 @@ int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
 	struct ht_exit_event *ev;
 
 	/* only the whole process going away ends its connections */
-	if ((__u32)id != id >> 32 || !want_current(id >> 32))
+	if ((__u32)id != id >> 32)
+		return 0;
+	dns_on_exit(id >> 32);
+	if (!want_current(id >> 32))
 		return 0;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

@@ -1509,6 +1509,8 @@ static void expect_no_dns_socks(void)
 	CHECK_INT(skel->bss->dns_socks_open, 0);
 	CHECK(bpf_map__get_next_key(skel->maps.dns_socks, NULL, &key,
 				    sizeof(key)) != 0);
+	CHECK(bpf_map__get_next_key(skel->maps.dns_procs, NULL, &key.tgid,
+				    sizeof(key.tgid)) != 0);
 }
 
 /* Go's pure resolver: a connected UDP socket, write and read. */
@@ -1689,6 +1691,60 @@ static void test_dns_tcp(void)
 
 		expect_dns(w, 3, true, &srv_addr);
 	}
+	expect_no_dns_socks();
+}
+
+/* A process that exits with its DNS socket open (the kernel closes it,
+ * no close() is seen) takes it off the count. */
+static void test_dns_exit_open(void)
+{
+	union inet_addr srv_addr;
+	int go[2], srv = dns_server(SOCK_DGRAM, &srv_addr), status;
+	__u8 one = 1;
+	__u32 child;
+	pid_t pid;
+	char c;
+
+	ASSERT(srv >= 0);
+	ASSERT_INT(pipe(go), 0);
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0 || connect(fd, &srv_addr.sa, sizeof(srv_addr.in)))
+			_exit(3);
+		_exit(0);
+	}
+	close(go[0]);
+	child = (__u32)pid;
+	CHECK_INT(bpf_map__update_elem(skel->maps.pid_filter, &child,
+				       sizeof(child), &one, sizeof(one),
+				       BPF_ANY), 0);
+	CHECK_INT(write(go[1], "x", 1), 1);
+	close(go[1]);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	bpf_map__delete_elem(skel->maps.pid_filter, &child, sizeof(child), 0);
+	close(srv);
+	/* its socket was one: the map still holds it, the count not */
+	{
+		struct { __u32 tgid; __s32 fd; } key;
+
+		CHECK(bpf_map__get_next_key(skel->maps.dns_socks, NULL, &key,
+					    sizeof(key)) == 0 &&
+		      key.tgid == child);
+		if (key.tgid == child)
+			bpf_map__delete_elem(skel->maps.dns_socks, &key,
+					     sizeof(key), 0);
+	}
+	CHECK_INT(skel->bss->dns_socks_open, 0);
+	ring_buffer__consume(rb);
+	n_recs = n_wants = n_lost = 0;
 	expect_no_dns_socks();
 }
 
@@ -1879,6 +1935,7 @@ static void run_all(void)
 	RUN_BPF(test_dns_sendmmsg);
 	RUN_BPF(test_dns_tcp);
 	RUN_BPF(test_dns_other_port);
+	RUN_BPF(test_dns_exit_open);
 	/* last: counts what the tests above expected */
 	RUN_BPF(test_every_io_call_driven);
 }
