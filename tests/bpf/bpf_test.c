@@ -1509,8 +1509,19 @@ static void expect_no_dns_socks(void)
 	CHECK_INT(skel->bss->dns_socks_open, 0);
 	CHECK(bpf_map__get_next_key(skel->maps.dns_socks, NULL, &key,
 				    sizeof(key)) != 0);
-	CHECK(bpf_map__get_next_key(skel->maps.dns_procs, NULL, &key.tgid,
-				    sizeof(key.tgid)) != 0);
+	/* a process's count stays, at 0, until it exits */
+	for (__u32 *prev = NULL, tgid; !bpf_map__get_next_key(
+		     skel->maps.dns_procs, prev, &tgid, sizeof(tgid));
+	     prev = &key.tgid) {
+		__u64 n = 1;
+
+		key.tgid = tgid;
+		CHECK_INT(tgid, (__u32)getpid());
+		CHECK_INT(bpf_map__lookup_elem(skel->maps.dns_procs, &tgid,
+					       sizeof(tgid), &n, sizeof(n),
+					       0), 0);
+		CHECK_INT(n, 0);
+	}
 }
 
 /* Go's pure resolver: a connected UDP socket, write and read. */
