@@ -309,8 +309,7 @@ void dns_wire_proc_exit(struct correlator *c, struct proc *p, uint64_t ts)
 }
 
 static struct dns_wire_lookup *lookup_for_query(struct dns_wire_state *w,
-						const struct dns_wire_msg *m,
-						uint64_t ts)
+						const struct dns_wire_msg *m)
 {
 	struct dns_wire_lookup *free_l = NULL, *oldest = &w->l[0];
 
@@ -330,7 +329,6 @@ static struct dns_wire_lookup *lookup_for_query(struct dns_wire_state *w,
 			if (same_first_label(l->q[k].qname, m->qname))
 				return l;
 	}
-	(void)ts;
 	if (free_l)
 		return free_l;
 	oldest->open = false; /* the table is full: the oldest goes */
@@ -348,7 +346,7 @@ static void on_query(struct correlator *c, struct proc *p,
 
 	if (!w)
 		return;
-	l = lookup_for_query(w, m, sent);
+	l = lookup_for_query(w, m);
 	if (!l->open) {
 		memset(l, 0, sizeof(*l));
 		l->open = true;
