@@ -8,6 +8,7 @@
 #define HTTPTRACE_CONN_BPF_H
 
 #include "core_fixes.bpf.h"
+#include "dns_wire.bpf.h"
 #include "maps.bpf.h"
 
 #define AF_INET 2
@@ -165,11 +166,15 @@ static __always_inline void set_pending_connect(__u32 tid, __u64 ts, int fd,
 	pc->created = 0;
 }
 
-static __always_inline void on_connect_enter(int fd)
+static __always_inline void on_connect_enter(int fd, __u64 addr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (!want_current(id >> 32))
+		return;
+	/* a DNS socket is followed by dns_wire.bpf.h, never as a TCP
+	 * connection */
+	if (dns_on_connect(id >> 32, fd, addr))
 		return;
 	set_pending_connect((__u32)id, bpf_ktime_get_ns(), fd, 0);
 }
@@ -352,8 +357,10 @@ static __always_inline void on_close_enter(int fd)
 	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
 	struct ht_conn_id id;
 
-	if (!st)
+	if (!st) {
+		dns_on_close(key.tgid, fd);
 		return;
+	}
 	id.tgid = key.tgid;
 	id.fd = fd;
 	id.gen = st->gen;

@@ -8,6 +8,7 @@
 #define HTTPTRACE_DATA_BPF_H
 
 #include "httptrace_first_bytes.h"
+#include "dns_wire.bpf.h"
 #include "h2.bpf.h"
 #include "maps.bpf.h"
 #include "tls.bpf.h"
@@ -58,10 +59,12 @@ struct user_iovec {
 };
 
 /* Entry of a read/write-family syscall: is the fd one we track? This runs
- * for every such syscall on the host, so it is one hash lookup and out. */
+ * for every such syscall on the host, so it is one hash lookup and out
+ * (and dns_wire.bpf.h's check of untracked fds). `name` is sendto and
+ * recvfrom's address argument, 0 for the other calls. */
 static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 					enum ht_io_call call,
-					enum ht_direction dir)
+					enum ht_direction dir, __u64 name)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
@@ -69,8 +72,11 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	__u32 tid = (__u32)pid_tgid;
 	struct active_io *io, idle = {};
 
-	if (!st)
+	if (!st) {
+		dns_io_enter(fd, buf, iovcnt, call, dir, name,
+			     io_call_has_msghdr(call));
 		return;
+	}
 	tls_note_io(tid, &key, st);
 	if (st->not_http)
 		return;
@@ -93,6 +99,7 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	io->iovcnt = iovcnt;
 	io->call = call;
 	io->direction = dir;
+	io->dns = 0;
 }
 
 /* Copies up to `want` bytes from a user iovec array into out. */
@@ -151,6 +158,10 @@ static __always_inline void on_io_exit(long ret)
 	io = bpf_map_lookup_elem(&active_ios, &tid);
 	if (!io || !io->ts)
 		return;
+	if (io->dns) {
+		dns_io_exit(io, ret);
+		goto out;
+	}
 	/* non-blocking sockets polling for data say nothing worth a record */
 	if (ret == -EAGAIN || ret == -EINTR)
 		goto out;

@@ -87,7 +87,7 @@ int BPF_KRETPROBE(kretprobe_inet_csk_accept, struct sock *newsk)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	on_connect_enter((int)ARG(0));
+	on_connect_enter((int)ARG(0), ARG(1));
 	return 0;
 }
 
@@ -155,6 +155,10 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 #define IO_IOVCNT_BUF 0
 #define IO_IOVCNT_IOV (__u32)ARG(2)
 #define IO_IOVCNT_MSG 0
+/* sendto and recvfrom (BUF calls with flags) name the peer in ARG(4) */
+#define IO_NAME_BUF(peek_arg) (peek_arg ? ARG(4) : 0)
+#define IO_NAME_IOV(peek_arg) 0
+#define IO_NAME_MSG(peek_arg) 0
 
 #define IO_ENTER_PROG(name, call, value, dir, shape, peek_arg)               \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
@@ -163,7 +167,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 		if (peek_arg && (ARG(peek_arg) & MSG_PEEK))                  \
 			return 0;                                            \
 		on_io_enter((int)ARG(0), ARG(1), IO_IOVCNT_##shape, call,    \
-			    dir);                                            \
+			    dir, IO_NAME_##shape(peek_arg));                 \
 		return 0;                                                    \
 	}
 
@@ -182,6 +186,42 @@ int sys_exit_io(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/*
+ * sendmmsg/recvmmsg: only DNS sockets are followed through them (glibc
+ * sends a lookup's A and AAAA queries in one sendmmsg).
+ */
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int sys_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	dns_mmsg_enter((int)ARG(0), ARG(1), (__u32)ARG(2),
+		       HT_DNS_CALL_SENDMMSG, HT_DIR_EGRESS);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmmsg")
+int sys_enter_recvmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ARG(3) & MSG_PEEK)
+		return 0;
+	dns_mmsg_enter((int)ARG(0), ARG(1), (__u32)ARG(2),
+		       HT_DNS_CALL_RECVMMSG, HT_DIR_INGRESS);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmmsg")
+int sys_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	on_io_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmmsg")
+int sys_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	on_io_exit(ctx->ret);
+	return 0;
+}
+
 /* ---- process exit ---------------------------------------------------------- */
 
 SEC("tp_btf/sched_process_exit")
@@ -191,7 +231,10 @@ int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
 	struct ht_exit_event *ev;
 
 	/* only the whole process going away ends its connections */
-	if ((__u32)id != id >> 32 || !want_current(id >> 32))
+	if ((__u32)id != id >> 32)
+		return 0;
+	dns_on_exit(id >> 32);
+	if (!want_current(id >> 32))
 		return 0;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

@@ -121,6 +121,9 @@ struct active_io {
 	__u32 iovcnt;
 	__u8 call;     /* enum ht_io_call */
 	__u8 direction;
+	__u8 dns;      /* a DNS socket's call (dns_wire.bpf.h): conn.gen
+			* is the dns_socks entry's */
+	__u64 name;    /* DNS: where a receive puts the peer's address */
 };
 
 struct {

@@ -49,8 +49,8 @@ enum ht_event_type {
 				  * ht_exec_event, on the exec_events ring
 				  * (the loader's, never the correlator's) */
 	HT_EV_DNS_WIRE = 11,     /* a DNS message on a UDP or TCP port 53
-				  * socket, as sent or received (issue 13;
-				  * struct defined with its BPF side) */
+				  * socket, as sent or received: struct
+				  * ht_dns_wire_event */
 };
 
 /* Which TLS library a TLS record came from. */
@@ -240,6 +240,46 @@ struct ht_dns_event {
 	 * recording format 1, made before it existed, is this one cut
 	 * short (src/record/recording.c pads those) */
 	char service[HT_DNS_SERVICE_LEN];
+};
+
+/*
+ * HT_EV_DNS_WIRE: one DNS message a process sent to or received from
+ * port 53 (bpf/dns_wire.bpf.h), on any socket of that port, tracked or
+ * not by the connection code (TCP sockets to port 53 are left to this
+ * record alone: a DNS stream is never HTTP). UDP: data is the start of
+ * one datagram (a sendmmsg/recvmmsg gives a record per message, up to
+ * HT_DNS_WIRE_MMSG_MAX). TCP: the bytes one call moved, 2-byte length
+ * prefixes included, for userspace to cut into messages; followed by
+ * captured_len bytes.
+ */
+#define HT_DNS_WIRE_MAX 512       /* bytes of a message captured */
+#define HT_DNS_WIRE_MMSG_MAX 2    /* messages of one sendmmsg/recvmmsg */
+#define HT_DNS_PORT 53
+
+enum ht_dns_proto {
+	HT_DNS_UDP = 0,
+	HT_DNS_TCP = 1,
+};
+
+/* `call` of an HT_EV_DNS_WIRE record: enum ht_io_call, or these two,
+ * which only DNS sockets are followed through */
+#define HT_DNS_CALL_SENDMMSG 0x40
+#define HT_DNS_CALL_RECVMMSG 0x41
+
+struct ht_dns_wire_event {
+	struct ht_event_header hdr; /* ts_ns: the call returned */
+	__u64 gen;      /* when the socket was first seen as a DNS one:
+			 * with {tgid, fd}, one socket's life */
+	__u64 enter_ns; /* the call's entry */
+	__s32 fd;
+	__u8 direction; /* enum ht_direction */
+	__u8 proto;     /* enum ht_dns_proto */
+	__u8 call;      /* see above */
+	__u8 _pad;
+	struct ht_addr peer; /* the server's address (family 0: unknown) */
+	__u32 msg_len;  /* bytes the call moved for this message */
+	__u32 captured_len; /* <= msg_len, <= HT_DNS_WIRE_MAX */
+	__u8 data[];
 };
 
 /* HT_EV_PROC_EXIT */

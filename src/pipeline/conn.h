@@ -35,6 +35,7 @@
 #include "httptrace_events.h"
 #include "pipeline/correlator.h"
 #include "pipeline/reorder.h"
+#include "proto/dns/dns_wire.h"
 #include "proto/http1/http1_parser.h"
 #include "proto/proto.h"
 #include "timeline/timeline.h"
@@ -58,6 +59,9 @@ struct dns_result {
 	/* its connect failed: free again for the client's next attempt
 	 * (the answer's next address), after any unused lookup */
 	bool retry;
+	/* from the wire (dns_wire_match.c): its lookup's serial */
+	bool wire;
+	uint32_t wire_serial;
 	char host[HT_DNS_HOST_LEN];
 	char service[HT_DNS_SERVICE_LEN];
 	struct ht_addr addrs[HT_DNS_MAX_ADDRS];
@@ -70,6 +74,7 @@ struct proc {
 	struct list conns;     /* its connections, newest first */
 	uint32_t n_conns;
 	struct dns_ring *dns;
+	struct dns_wire_state *wire;  /* lookups seen on the wire */
 };
 
 struct informational {
@@ -213,6 +218,7 @@ struct correlator {
 	uint64_t last_sweep_ns;
 
 	struct timeline tl; /* built here, handed to the sink */
+	struct dns_wire_msg dns_wire_msg; /* parsed here (large) */
 	/* a record processed without a reorder copy (allocation failed) */
 	uint64_t scratch[(sizeof(struct ht_data_event) + HT_MAX_CAPTURE) / 8 + 1];
 };
@@ -360,6 +366,20 @@ void dns_match(struct correlator *c, struct conn *conn,
 	       const char *name);
 void dns_give_back(struct correlator *c, struct conn *conn);
 void dns_sweep(struct correlator *c, uint64_t now);
+struct dns_result *dns_ring_slot(struct correlator *c, struct proc *p,
+				 uint32_t i);
+struct dns_result *dns_result_new(struct correlator *c, struct proc *p);
+
+/* dns_wire_match.c */
+void dns_wire_record(struct correlator *c,
+		     const struct ht_dns_wire_event *ev);
+void dns_wire_covered(struct correlator *c, struct proc *p,
+		      const struct ht_dns_event *ev);
+/* lookups over by now (the released records' time) reported or
+ * forgotten; flushing: the tracer stops, nothing more will come */
+void dns_wire_expire(struct correlator *c, uint64_t now, bool flushing);
+void dns_wire_proc_exit(struct correlator *c, struct proc *p, uint64_t ts);
+void dns_wire_free(struct correlator *c, struct proc *p);
 
 /* req.c */
 struct pending_req *req_alloc(struct correlator *c);

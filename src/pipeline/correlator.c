@@ -82,6 +82,19 @@ static size_t record_len(const void *rec, size_t size)
 		memcpy(&d, rec, sizeof(d));
 		return d.n_addrs <= HT_DNS_MAX_ADDRS ? sizeof(d) : 0;
 	}
+	case HT_EV_DNS_WIRE: {
+		struct ht_dns_wire_event w;
+
+		if (size < sizeof(w))
+			return 0;
+		memcpy(&w, rec, sizeof(w));
+		if (w.direction > HT_DIR_INGRESS || w.proto > HT_DNS_TCP ||
+		    w.captured_len > HT_DNS_WIRE_MAX ||
+		    w.captured_len > w.msg_len ||
+		    size - sizeof(w) < w.captured_len)
+			return 0;
+		return sizeof(w) + w.captured_len;
+	}
 	case HT_EV_PROC_EXIT:
 		return size >= sizeof(struct ht_exit_event) ?
 			       sizeof(struct ht_exit_event) : 0;
@@ -144,6 +157,9 @@ static void process_record(struct correlator *c, const void *rec)
 	}
 	case HT_EV_DNS:
 		dns_record(c, rec);
+		break;
+	case HT_EV_DNS_WIRE:
+		dns_wire_record(c, rec);
 		break;
 	case HT_EV_PROC_EXIT:
 		proc_exit_record(c, rec);
@@ -288,6 +304,10 @@ void correlator_tick(struct correlator *c, uint64_t now_mono_ns)
 	if (now_mono_ns - c->last_sweep_ns >= DNS_SWEEP_EVERY_NS ||
 	    now_mono_ns < c->last_sweep_ns) {
 		dns_sweep(c, now_mono_ns);
+		if (now_mono_ns > c->cfg.reorder_window_ns)
+			dns_wire_expire(c, now_mono_ns -
+						   c->cfg.reorder_window_ns,
+					false);
 		c->last_sweep_ns = now_mono_ns;
 	}
 	if (c->released_since_trim >= TRIM_AFTER_BYTES &&
@@ -325,6 +345,7 @@ void correlator_flush(struct correlator *c)
 	if (!c)
 		return;
 	release_before(c, 0, true);
+	dns_wire_expire(c, c->released_ts, true);
 	drop_everything(c, TL_ERROR(TRACER_STOPPED, "tracer stopped before the "
 						    "request finished"));
 }

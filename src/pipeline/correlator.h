@@ -62,6 +62,11 @@ struct correlator_stats {
 				    * HTTP/2 streams beyond the 256 open
 				    * at once on a connection */
 	uint64_t dns_unmatched;    /* DNS results that expired unused */
+	uint64_t dns_wire_messages;/* DNS messages read from the wire */
+	uint64_t dns_wire_bad;     /* ...that could not be parsed */
+	uint64_t dns_wire_unmatched; /* answers to no query seen */
+	uint64_t dns_wire_covered; /* wire lookups getaddrinfo reported */
+	uint64_t dns_wire_failed;  /* wire lookups shown as failed */
 	uint64_t lost[HT_DROP_KIND_COUNT]; /* from correlator_note_lost() */
 	/* gauges */
 	uint64_t conns;            /* connections tracked now */

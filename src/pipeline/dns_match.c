@@ -99,12 +99,45 @@ static bool dns_ring_live(const struct correlator *c, const struct proc *p)
 	return false;
 }
 
+struct dns_result *dns_ring_slot(struct correlator *c, struct proc *p,
+				 uint32_t i)
+{
+	(void)c;
+	return &p->dns->slot[i];
+}
+
+/* The next slot of p's ring, zeroed and valid; NULL without memory. */
+struct dns_result *dns_result_new(struct correlator *c, struct proc *p)
+{
+	struct dns_result *d;
+
+	if (!p->dns) {
+		p->dns = calloc(1, dns_ring_size(c));
+		if (!p->dns)
+			return NULL;
+		held(c, dns_ring_size(c));
+	}
+	d = &p->dns->slot[p->dns->next];
+	p->dns->next = (p->dns->next + 1) % c->cfg.dns_per_proc;
+	if (d->valid && !d->used && !d->retry)
+		c->stats.dns_unmatched++;
+	memset(d, 0, sizeof(*d));
+	d->valid = true;
+	return d;
+}
+
 void dns_record(struct correlator *c, const struct ht_dns_event *ev)
 {
 	struct dns_result *d;
 	struct proc *p;
 	uint32_t n = ev->n_addrs;
 
+	/* the queries it sent itself are not a lookup of their own */
+	p = proc_of(lru_table_find(&c->proc_table, ev->hdr.tgid));
+	if (p) {
+		dns_wire_covered(c, p, ev);
+		proc_maybe_free(c, p);
+	}
 	if (ev->ret != 0) {
 		/* a failed lookup is a failed request of its own */
 		tl_build_dns_failed(&c->tl, ev);
@@ -114,22 +147,13 @@ void dns_record(struct correlator *c, const struct ht_dns_event *ev)
 	p = proc_get(c, ev->hdr.tgid);
 	if (!p)
 		return;
-	if (!p->dns) {
-		p->dns = calloc(1, dns_ring_size(c));
-		if (!p->dns) {
-			proc_maybe_free(c, p);
-			return;
-		}
-		held(c, dns_ring_size(c));
+	d = dns_result_new(c, p);
+	if (!d) {
+		proc_maybe_free(c, p);
+		return;
 	}
-	d = &p->dns->slot[p->dns->next];
-	p->dns->next = (p->dns->next + 1) % c->cfg.dns_per_proc;
-	if (d->valid && !d->used && !d->retry)
-		c->stats.dns_unmatched++;
 	if (n > HT_DNS_MAX_ADDRS)
 		n = HT_DNS_MAX_ADDRS;
-	memset(d, 0, sizeof(*d));
-	d->valid = true;
 	d->enter_ns = call_entry(ev->enter_ns, ev->hdr.ts_ns);
 	d->done_ns = ev->hdr.ts_ns;
 	d->n_addrs = n;

@@ -44,6 +44,7 @@ void proc_touch(struct correlator *c, struct proc *p)
 void proc_destroy(struct correlator *c, struct proc *p)
 {
 	lru_table_remove(&c->proc_table, &p->node);
+	dns_wire_free(c, p);
 	if (p->dns)
 		released(c, dns_ring_size(c));
 	free(p->dns);
@@ -54,7 +55,7 @@ void proc_destroy(struct correlator *c, struct proc *p)
 
 void proc_maybe_free(struct correlator *c, struct proc *p)
 {
-	if (!p->pinned && p->n_conns == 0 && !p->dns)
+	if (!p->pinned && p->n_conns == 0 && !p->dns && !p->wire)
 		proc_destroy(c, p);
 }
 
@@ -109,6 +110,8 @@ void proc_exit_record(struct correlator *c, const struct ht_exit_event *ev)
 	proc_bury(c, ev->hdr.tgid, ev->hdr.ts_ns);
 	if (!p)
 		return;
+	/* its lookups left without an answer failed */
+	dns_wire_proc_exit(c, p, ev->hdr.ts_ns);
 	/* the kernel closes what the process left open: an HTTP/2
 	 * connection ends there, as at a close */
 	list_for_each_entry(conn, &p->conns, in_proc)

@@ -58,7 +58,7 @@
 #define IO_EXIT(name, call, value, dir, shape, peek_arg) "sys_exit_" #name,
 static const char *const io_exits[] = { HT_IO_SYSCALLS(IO_EXIT) };
 
-#define MAX_LINKS 64
+#define MAX_LINKS 96
 #define MAX_RECS 128
 
 static struct httptrace_bpf *skel;
@@ -201,6 +201,7 @@ static const char *type_name(__u32 t)
 		[HT_EV_CLOSE] = "CLOSE",
 		[HT_EV_DNS] = "DNS",
 		[HT_EV_PROC_EXIT] = "PROC_EXIT",
+		[HT_EV_DNS_WIRE] = "DNS_WIRE",
 	};
 
 	return t < sizeof(n) / sizeof(n[0]) && n[t] ? n[t] : "?";
@@ -1379,6 +1380,415 @@ static void test_pid_filter(void)
 	expect_records();
 }
 
+
+/* ---- DNS from the wire (bpf/dns_wire.bpf.h) ------------------------------ */
+
+/* A DNS server's address: a loopback address of its own, so that no
+ * resolver of the host is in the way. */
+#define DNS_TEST_ADDR "127.53.0.1"
+
+/* a query for a.test (type A or AAAA), as a resolver sends it */
+static size_t dns_query(unsigned char *b, unsigned int id, int aaaa)
+{
+	static const unsigned char q[] = {
+		0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		1, 'a', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1,
+	};
+
+	memcpy(b, q, sizeof(q));
+	b[0] = (unsigned char)(id >> 8);
+	b[1] = (unsigned char)id;
+	b[21] = aaaa ? 28 : 1;
+	return sizeof(q);
+}
+
+/* the answer to it: one address, 127.0.0.1 */
+static size_t dns_reply(unsigned char *b, const unsigned char *query,
+			size_t n)
+{
+	static const unsigned char rr[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60,
+					     0, 4, 127, 0, 0, 1 };
+
+	memcpy(b, query, n);
+	b[2] = 0x81;
+	b[3] = 0x80;
+	b[7] = 1;
+	memcpy(b + n, rr, sizeof(rr));
+	return n + sizeof(rr);
+}
+
+static int dns_server(int type, union inet_addr *addr)
+{
+	int fd = socket(AF_INET, type, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(addr, 0, sizeof(*addr));
+	addr->in.sin_family = AF_INET;
+	addr->in.sin_port = htons(53);
+	inet_pton(AF_INET, DNS_TEST_ADDR, &addr->in.sin_addr);
+	if (bind(fd, &addr->sa, sizeof(addr->in)) ||
+	    (type == SOCK_STREAM && listen(fd, 4))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The server answers the next datagram; where it came from in *from. */
+static void dns_serve_one(int srv, union inet_addr *from)
+{
+	unsigned char q[512], a[512];
+	socklen_t len = sizeof(*from);
+	ssize_t n = recvfrom(srv, q, sizeof(q), 0, &from->sa, &len);
+
+	if (n > 0)
+		sendto(srv, a, dns_reply(a, q, (size_t)n), 0, &from->sa, len);
+}
+
+struct dns_want {
+	int fd;
+	__u8 dir, call, proto;
+	const void *bytes;
+	__u32 len;
+};
+
+static int dns_recs_checked;
+
+/* The ring holds exactly these HT_EV_DNS_WIRE records, in order (and
+ * records of other types only when `others`). */
+static void expect_dns_at(const char *file, int line,
+			  const struct dns_want *w, int n, bool others,
+			  const union inet_addr *server)
+{
+	int got = 0;
+
+	ring_buffer__consume(rb);
+	for (int i = 0; i < n_recs; i++) {
+		const struct ht_dns_wire_event *d = (const void *)recs[i].u.raw;
+		char field[32];
+
+		if (recs[i].u.hdr.type != HT_EV_DNS_WIRE) {
+			if (!others) {
+				fprintf(stderr, "%s:%d: record %d: a %s\n",
+					file, line, i,
+					type_name(recs[i].u.hdr.type));
+				unit_failed_checks++;
+			}
+			continue;
+		}
+		if (got >= n) {
+			fprintf(stderr, "%s:%d: more DNS records than %d\n",
+				file, line, n);
+			unit_failed_checks++;
+			break;
+		}
+		at_file = file;
+		at_line = line;
+		fails_here = 0;
+		snprintf(field, sizeof(field), "dns %d", got);
+		SAME(i, "size", "%zu", sizeof(*d) + (w[got].len < 512 ?
+						     w[got].len : 512),
+		     recs[i].size);
+		SAME(i, "tgid", "%u", (__u32)getpid(), d->hdr.tgid);
+		SAME(i, "fd", "%d", w[got].fd, d->fd);
+		SAME(i, "direction", "%u", w[got].dir, d->direction);
+		SAME(i, "call", "%u", w[got].call, d->call);
+		SAME(i, "proto", "%u", w[got].proto, d->proto);
+		SAME(i, "msg_len", "%u", w[got].len, d->msg_len);
+		SAME(i, "captured_len", "%u", w[got].len, d->captured_len);
+		if (d->captured_len == w[got].len &&
+		    memcmp(d->data, w[got].bytes, w[got].len))
+			MISMATCH(i, "data", "%s", "the message", "other bytes");
+		if (d->enter_ns < t_start || d->enter_ns > d->hdr.ts_ns ||
+		    d->gen < t_start || d->gen > d->enter_ns)
+			MISMATCH(i, "enter_ns/gen", "%s", "in the test",
+				 "outside");
+		same_addr(i, "peer", &d->peer, server, false);
+		if (fails_here)
+			unit_failed_checks++;
+		got++;
+	}
+	if (got != n) {
+		fprintf(stderr, "%s:%d: expected %d DNS records, got %d\n",
+			file, line, n, got);
+		unit_failed_checks++;
+	}
+	dns_recs_checked += got;
+	n_recs = n_wants = n_lost = 0;
+}
+
+#define expect_dns(w, n, others, server)                                     \
+	expect_dns_at(__FILE__, __LINE__, w, n, others, server)
+
+/* Closed, the DNS sockets are forgotten: nothing left on the read/write
+ * path of other sockets. */
+static void expect_no_dns_socks(void)
+{
+	struct { __u32 tgid; __s32 fd; } key;
+
+	CHECK_INT(skel->bss->dns_socks_open, 0);
+	CHECK(bpf_map__get_next_key(skel->maps.dns_socks, NULL, &key,
+				    sizeof(key)) != 0);
+	/* a process's count stays, at 0, until it exits */
+	for (__u32 *prev = NULL, tgid; !bpf_map__get_next_key(
+		     skel->maps.dns_procs, prev, &tgid, sizeof(tgid));
+	     prev = &key.tgid) {
+		__u64 n = 1;
+
+		key.tgid = tgid;
+		CHECK_INT(tgid, (__u32)getpid());
+		CHECK_INT(bpf_map__lookup_elem(skel->maps.dns_procs, &tgid,
+					       sizeof(tgid), &n, sizeof(n),
+					       0), 0);
+		CHECK_INT(n, 0);
+	}
+}
+
+/* Go's pure resolver: a connected UDP socket, write and read. */
+static void test_dns_udp_connected(void)
+{
+	unsigned char q[64], a[128], buf[512];
+	union inet_addr srv_addr, from;
+	int srv = dns_server(SOCK_DGRAM, &srv_addr), cli;
+	size_t qn, an;
+
+	ASSERT(srv >= 0);
+	cli = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT(cli >= 0);
+	ASSERT_INT(connect(cli, &srv_addr.sa, sizeof(srv_addr.in)), 0);
+	qn = dns_query(q, 0x1234, 0);
+	ASSERT_INT(write(cli, q, qn), qn);
+	dns_serve_one(srv, &from);
+	an = dns_reply(a, q, qn);
+	ASSERT_INT(read(cli, buf, sizeof(buf)), an);
+	close(cli);
+	close(srv);
+	{
+		struct dns_want w[] = {
+			{ cli, HT_DIR_EGRESS, HT_IO_WRITE, HT_DNS_UDP, q, qn },
+			{ cli, HT_DIR_INGRESS, HT_IO_READ, HT_DNS_UDP, a, an },
+		};
+
+		expect_dns(w, 2, false, &srv_addr);
+	}
+	expect_no_dns_socks();
+}
+
+/* musl: an unconnected socket, sendto and recvfrom with addresses; then
+ * sendmsg and recvmsg with msg_name */
+static void test_dns_udp_unconnected(void)
+{
+	unsigned char q[64], a[128], q2[64], a2[128], buf[512];
+	union inet_addr srv_addr, from, src;
+	int srv = dns_server(SOCK_DGRAM, &srv_addr), cli;
+	socklen_t len = sizeof(src);
+	size_t qn, an, q2n, a2n;
+	struct iovec iov;
+	struct msghdr mh;
+
+	ASSERT(srv >= 0);
+	cli = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT(cli >= 0);
+	qn = dns_query(q, 0x0101, 0);
+	ASSERT_INT(sendto(cli, q, qn, 0, &srv_addr.sa, sizeof(srv_addr.in)),
+		   qn);
+	dns_serve_one(srv, &from);
+	an = dns_reply(a, q, qn);
+	ASSERT_INT(recvfrom(cli, buf, sizeof(buf), 0, &src.sa, &len), an);
+
+	q2n = dns_query(q2, 0x0202, 1);
+	iov.iov_base = q2;
+	iov.iov_len = q2n;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &srv_addr;
+	mh.msg_namelen = sizeof(srv_addr.in);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	ASSERT_INT(sendmsg(cli, &mh, 0), q2n);
+	dns_serve_one(srv, &from);
+	a2n = dns_reply(a2, q2, q2n);
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	mh.msg_name = &src;
+	mh.msg_namelen = sizeof(src);
+	ASSERT_INT(recvmsg(cli, &mh, 0), a2n);
+	close(cli);
+	close(srv);
+	{
+		struct dns_want w[] = {
+			{ cli, HT_DIR_EGRESS, HT_IO_SENDTO, HT_DNS_UDP, q, qn },
+			{ cli, HT_DIR_INGRESS, HT_IO_RECVFROM, HT_DNS_UDP, a,
+			  an },
+			{ cli, HT_DIR_EGRESS, HT_IO_SENDMSG, HT_DNS_UDP, q2,
+			  q2n },
+			{ cli, HT_DIR_INGRESS, HT_IO_RECVMSG, HT_DNS_UDP, a2,
+			  a2n },
+		};
+
+		expect_dns(w, 4, false, &srv_addr);
+	}
+	expect_no_dns_socks();
+}
+
+/* glibc: A and AAAA in one sendmmsg on a connected socket; both answers
+ * in one recvmmsg */
+static void test_dns_sendmmsg(void)
+{
+	unsigned char q[2][64], a[2][128], buf[2][512];
+	union inet_addr srv_addr, from;
+	int srv = dns_server(SOCK_DGRAM, &srv_addr), cli;
+	struct mmsghdr mm[2];
+	struct iovec iov[2];
+	size_t qn[2], an[2];
+
+	ASSERT(srv >= 0);
+	cli = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT(cli >= 0);
+	ASSERT_INT(connect(cli, &srv_addr.sa, sizeof(srv_addr.in)), 0);
+	memset(mm, 0, sizeof(mm));
+	for (int i = 0; i < 2; i++) {
+		qn[i] = dns_query(q[i], 0x4000 + i, i);
+		an[i] = dns_reply(a[i], q[i], qn[i]);
+		iov[i].iov_base = q[i];
+		iov[i].iov_len = qn[i];
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	ASSERT_INT(sendmmsg(cli, mm, 2, 0), 2);
+	dns_serve_one(srv, &from);
+	dns_serve_one(srv, &from);
+	for (int i = 0; i < 2; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = sizeof(buf[i]);
+	}
+	ASSERT_INT(recvmmsg(cli, mm, 2, MSG_WAITFORONE, NULL), 2);
+	close(cli);
+	close(srv);
+	{
+		struct dns_want w[] = {
+			{ cli, HT_DIR_EGRESS, HT_DNS_CALL_SENDMMSG, HT_DNS_UDP,
+			  q[0], qn[0] },
+			{ cli, HT_DIR_EGRESS, HT_DNS_CALL_SENDMMSG, HT_DNS_UDP,
+			  q[1], qn[1] },
+			{ cli, HT_DIR_INGRESS, HT_DNS_CALL_RECVMMSG,
+			  HT_DNS_UDP, a[0], an[0] },
+			{ cli, HT_DIR_INGRESS, HT_DNS_CALL_RECVMMSG,
+			  HT_DNS_UDP, a[1], an[1] },
+		};
+
+		expect_dns(w, 4, false, &srv_addr);
+	}
+	expect_no_dns_socks();
+}
+
+/* TCP to port 53: DNS records, never a tracked connection on the
+ * client's side (the server's accepted socket is an ordinary one) */
+static void test_dns_tcp(void)
+{
+	unsigned char q[66], a[130], buf[512];
+	union inet_addr srv_addr;
+	int lst = dns_server(SOCK_STREAM, &srv_addr), cli, srv;
+	size_t qn, an;
+
+	ASSERT(lst >= 0);
+	cli = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(cli >= 0);
+	ASSERT_INT(connect(cli, &srv_addr.sa, sizeof(srv_addr.in)), 0);
+	srv = accept(lst, NULL, NULL);
+	ASSERT(srv >= 0);
+	qn = dns_query(q + 2, 0x7777, 0);
+	q[0] = 0;
+	q[1] = (unsigned char)qn;
+	ASSERT_INT(write(cli, q, qn + 2), qn + 2);
+	ASSERT_INT(read(srv, buf, sizeof(buf)), qn + 2);
+	an = dns_reply(a + 2, q + 2, qn);
+	a[0] = 0;
+	a[1] = (unsigned char)an;
+	ASSERT_INT(write(srv, a, an + 2), an + 2);
+	/* as Go reads it: the length, then the message */
+	ASSERT_INT(read(cli, buf, 2), 2);
+	ASSERT_INT(read(cli, buf, an), an);
+	close(cli);
+	close(srv);
+	close(lst);
+	{
+		struct dns_want w[] = {
+			{ cli, HT_DIR_EGRESS, HT_IO_WRITE, HT_DNS_TCP, q,
+			  qn + 2 },
+			{ cli, HT_DIR_INGRESS, HT_IO_READ, HT_DNS_TCP, a, 2 },
+			{ cli, HT_DIR_INGRESS, HT_IO_READ, HT_DNS_TCP, a + 2,
+			  an },
+		};
+
+		expect_dns(w, 3, true, &srv_addr);
+	}
+	expect_no_dns_socks();
+}
+
+/* A process that exits with its DNS socket open (the kernel closes it,
+ * no close() is seen) takes it off the count. */
+static void test_dns_exit_open(void)
+{
+	union inet_addr srv_addr;
+	int go[2], srv = dns_server(SOCK_DGRAM, &srv_addr), status;
+	__u8 one = 1;
+	__u32 child;
+	pid_t pid;
+	char c;
+
+	ASSERT(srv >= 0);
+	ASSERT_INT(pipe(go), 0);
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0 || connect(fd, &srv_addr.sa, sizeof(srv_addr.in)))
+			_exit(3);
+		_exit(0);
+	}
+	close(go[0]);
+	child = (__u32)pid;
+	CHECK_INT(bpf_map__update_elem(skel->maps.pid_filter, &child,
+				       sizeof(child), &one, sizeof(one),
+				       BPF_ANY), 0);
+	CHECK_INT(write(go[1], "x", 1), 1);
+	close(go[1]);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	bpf_map__delete_elem(skel->maps.pid_filter, &child, sizeof(child), 0);
+	close(srv);
+	/* its socket was one: the map still holds it, the count not */
+	{
+		struct { __u32 tgid; __s32 fd; } key;
+
+		CHECK(bpf_map__get_next_key(skel->maps.dns_socks, NULL, &key,
+					    sizeof(key)) == 0 &&
+		      key.tgid == child);
+		if (key.tgid == child)
+			bpf_map__delete_elem(skel->maps.dns_socks, &key,
+					     sizeof(key), 0);
+	}
+	CHECK_INT(skel->bss->dns_socks_open, 0);
+	ring_buffer__consume(rb);
+	n_recs = n_wants = n_lost = 0;
+	expect_no_dns_socks();
+}
+
+/* UDP to another port: nothing (test_udp_untracked), and no DNS
+ * socket kept */
+static void test_dns_other_port(void)
+{
+	test_udp_untracked();
+	expect_no_dns_socks();
+}
+
 /* A syscall added to include/httptrace_io_syscalls.h needs a test here:
  * HT_IO_CALL_COUNT grows, and this fails until some test expects a
  * record of it. */
@@ -1984,6 +2394,12 @@ static void run_all(void)
 	RUN_BPF(test_go_tls_pie_stripped);
 	RUN_BPF(test_go_tls_pipe);
 	RUN_BPF(test_go_tls_unix);
+	RUN_BPF(test_dns_udp_connected);
+	RUN_BPF(test_dns_udp_unconnected);
+	RUN_BPF(test_dns_sendmmsg);
+	RUN_BPF(test_dns_tcp);
+	RUN_BPF(test_dns_other_port);
+	RUN_BPF(test_dns_exit_open);
 	/* last: counts what the tests above expected */
 	RUN_BPF(test_every_io_call_driven);
 }

@@ -4432,6 +4432,327 @@ H2STREAMS_CASES = [
 ]
 
 
+# ---- DNS from the wire (issue 13): lookups that never call getaddrinfo,
+# seen as DNS messages on port 53. A DNS server of the test's own
+# (tests/fixtures/dns_server.py) on a loopback address of its own; each
+# client runs in a mount namespace whose /etc/resolv.conf points at it,
+# never at the host's resolver.
+
+DNSWIRE_ADDR = "127.53.0.2"
+DNSWIRE_DOMAIN = "dnswire.test"
+
+GO_DNS_CLIENT = r"""
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"strings"
+	"time"
+)
+
+func get(url string) (int, int64, []string, error) {
+	var start, done time.Time
+	var addrs []string
+	trace := &httptrace.ClientTrace{
+		DNSStart: func(httptrace.DNSStartInfo) { start = time.Now() },
+		DNSDone: func(i httptrace.DNSDoneInfo) {
+			done = time.Now()
+			for _, a := range i.Addrs {
+				addrs = append(addrs, a.IP.String())
+			}
+		},
+	}
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	client := &http.Client{Timeout: 10 * time.Second,
+		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	resp, err := client.Do(req)
+	us := done.Sub(start).Microseconds()
+	if err != nil {
+		return 0, us, nil, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, us, addrs, nil
+}
+
+// Each URL in turn, a connection and a lookup each (Go keeps no DNS
+// cache); the line says the last one's status and Go's DNS time.
+func main() {
+	var status int
+	var us int64
+	var addrs []string
+	var err error
+	for _, url := range os.Args[1:] {
+		status, us, addrs, err = get(url)
+		if err != nil {
+			fmt.Println("ERR", us, err)
+			os.Exit(1)
+		}
+	}
+	fmt.Println("OK", status, us, strings.Join(addrs, ","))
+}
+"""
+
+NODE_DNS_CLIENT = r"""
+const dns = require('dns'), http = require('http');
+const [name, port] = process.argv.slice(1);
+const t0 = process.hrtime.bigint();
+dns.resolve4(name, (err, addrs) => {
+  const us = Number((process.hrtime.bigint() - t0) / 1000n);
+  if (err) { console.log('ERR', us, err.code); process.exit(1); }
+  http.get({host: addrs[0], port: +port, path: '/dnswire/node',
+            agent: false}, (res) => {
+    res.resume();
+    res.on('end', () => console.log('OK', res.statusCode, us, addrs.join(',')));
+  });
+});
+"""
+
+
+class DnsWireCtx:
+    def __init__(self, resolv, go_bin, go_err, log):
+        self.resolv = resolv
+        self.go_bin, self.go_err = go_bin, go_err
+        self.log = log
+
+
+def setup_dnswire(env):
+    if not shutil.which("unshare"):
+        raise CaseFailed("unshare(1) not found (util-linux)")
+    server = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "..", "fixtures", "dns_server.py")
+    ready = env.path("dns_server.ready")
+    log = env.path("dns_server.log")
+    p = PROCS.popen([sys.executable, server, "--addr", DNSWIRE_ADDR,
+                     "--ready", ready, "--log", log, "--max-seconds", "300"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL)
+    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None,
+                    5.0) or p.poll() is not None:
+        raise CaseFailed("dns_server.py did not start: %s"
+                         % p.stderr.read().decode(errors="replace")[-300:])
+    resolv = env.path("resolv.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver %s\noptions attempts:1 timeout:1\n"
+                % DNSWIRE_ADDR)
+    go_bin, go_err = None, "go missing (apt-get install golang-go)"
+    if shutil.which("go"):
+        d = env.path("go-dns-client")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "main.go"), "w") as f:
+            f.write(GO_DNS_CLIENT)
+        genv = client_env()
+        genv.update(HOME=d, GOCACHE=os.path.join(d, "cache"),
+                    GOPATH=os.path.join(d, "gopath"), GOFLAGS="-mod=mod",
+                    GOPROXY="off", GOTOOLCHAIN="local", CGO_ENABLED="0")
+        binary = os.path.join(d, "godns")
+        r = subprocess.run(["go", "build", "-o", binary, "main.go"], cwd=d,
+                           env=genv, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=300)
+        if r.returncode == 0:
+            go_bin, go_err = binary, None
+        else:
+            go_err = "go build failed: %s" % r.stdout.decode(
+                errors="replace")[-500:]
+    return [], DnsWireCtx(resolv, go_bin, go_err, log)
+
+
+def run_in_resolv(ctx, argv, env=None, timeout=CLIENT_TIMEOUT):
+    script = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
+    return run_client(["unshare", "-m", "--propagation", "private", "sh",
+                       "-c", script, "sh", ctx.resolv] + argv, env=env,
+                      timeout=timeout)
+
+
+def go_dns(env, ctx, name, path, times=1):
+    if not ctx.go_bin:
+        raise CaseFailed(ctx.go_err)
+    genv = client_env()
+    genv["GODEBUG"] = "netdns=go"
+    url = "http://%s.%s:%d%s" % (name, DNSWIRE_DOMAIN, env.port4, path)
+    return run_in_resolv(ctx, [ctx.go_bin] + [url] * times, env=genv)
+
+
+def dns_lookup_tl(c, tls, pid, what):
+    return c.one(by_pid(tls, pid), "%s pid %d" % (what, pid))
+
+
+def check_dns_phase(c, tl, what, host, addrs=("127.0.0.1",)):
+    h = hooks(tl)
+    c.eq(h.count("DNSStart"), 1, what + ": DNSStart count in %s" % h)
+    ds, dd = event(tl, "DNSStart"), event(tl, "DNSDone")
+    if ds:
+        c.eq(ds.get("host"), host, what + " DNSStart.host")
+    if c.true(dd is not None, what + ": DNSDone missing: %s" % h):
+        for a in addrs:
+            c.true(a in (dd.get("addrs") or []), "%s DNSDone.addrs %r lacks "
+                   "%s" % (what, dd.get("addrs"), a))
+        c.eq(dd.get("err"), None, what + " DNSDone.err")
+    if ds and dd and "ConnectStart" in h:
+        c.true(h.index("DNSStart") < h.index("DNSDone") <
+               h.index("ConnectStart"),
+               "%s: order DNSStart < DNSDone < ConnectStart: %s" % (what, h))
+
+
+def case_dnswire_go(env, ctx):
+    """Go's pure resolver (connected UDP, A and AAAA in parallel): each
+    of two requests gets its own lookup's dns phase (Go keeps no cache),
+    the second as long as Go's own httptrace says. (Go's first lookup in
+    a process also reads its configuration files between DNSStart and
+    the first query: no wire shows that.)"""
+    name = "app." + DNSWIRE_DOMAIN
+    pid, rc, out, err = go_dns(env, ctx, "app", "/dnswire/go", times=2)
+    if rc != 0 or not out.startswith("OK 200"):
+        raise CaseFailed("go client rc=%d: %s %s" % (rc, out, err.strip()))
+    go_us = int(out.split()[2])
+
+    def check(c, tls):
+        mine = sort_tl(by_pid(tls, pid))
+        c.show(mine)
+        if not c.eq(len(mine), 2, "go pid %d: timelines" % pid):
+            return
+        for i, tl in enumerate(mine):
+            check_ok_get(c, tl, "go GET %d by name" % i, "/dnswire/go")
+            check_dns_phase(c, tl, "go GET %d" % i, name)
+        tl = mine[1]
+        ours = dig(tl, "phases_us", "dns")
+        if c.true(ours is not None, "phases_us.dns is null"):
+            ok, tol = close_enough(ours, go_us)
+            c.true(ok, "phases_us.dns = %d us, Go's httptrace says %d us "
+                   "(tolerance %.0f us)" % (ours, go_us, tol))
+    return check
+
+
+def case_dnswire_go_tcp(env, ctx):
+    """A truncated UDP answer: Go asks again over TCP port 53; the lookup
+    is still one, and TCP port 53 is no HTTP connection."""
+    name = "big." + DNSWIRE_DOMAIN
+    pid, rc, out, err = go_dns(env, ctx, "big", "/dnswire/go-tcp")
+    if rc != 0 or not out.startswith("OK 200"):
+        raise CaseFailed("go client rc=%d: %s %s" % (rc, out, err.strip()))
+    with open(ctx.log) as f:
+        tcp_asked = any(line.startswith("tcp ") and name in line
+                        for line in f)
+
+    def check(c, tls):
+        c.true(tcp_asked, "the DNS server saw no TCP query for %s" % name)
+        tl = dns_lookup_tl(c, tls, pid, "go tcp")
+        if not tl:
+            return
+        check_ok_get(c, tl, "go GET by name (TCP DNS)", "/dnswire/go-tcp")
+        check_dns_phase(c, tl, "go tcp", name)
+    return check
+
+
+def go_failure_case(name, words):
+    def case(env, ctx):
+        pid, rc, out, err = go_dns(env, ctx, name, "/dnswire/fail")
+        if rc == 0:
+            raise CaseFailed("go client succeeded for %s: %s" % (name, out))
+        host = "%s.%s" % (name, DNSWIRE_DOMAIN)
+
+        def check(c, tls):
+            tl = dns_lookup_tl(c, tls, pid, "go " + name)
+            if not tl:
+                return
+            check_common(c, tl, "go " + name)
+            c.eq(hooks(tl), ["GetConn", "DNSStart", "DNSDone"], "hooks")
+            c.eq(dig(tl, "http", "host"), host, "http.host")
+            c.eq(tl.get("error"), "lookup %s: %s" % (host, words), "error")
+            dd = event(tl, "DNSDone")
+            c.true(dd is not None and dd.get("err"), "DNSDone.err empty")
+            c.true(dig(tl, "phases_us", "dns") is not None,
+                   "phases_us.dns is null")
+        return check
+    return case
+
+
+def case_dnswire_node(env, ctx):
+    """node's dns.resolve4 (c-ares), then a request to the address."""
+    if not shutil.which("node"):
+        raise CaseFailed("node missing")
+    name = "app." + DNSWIRE_DOMAIN
+    pid, rc, out, err = run_in_resolv(ctx, ["node", "-e", NODE_DNS_CLIENT,
+                                            name, str(env.port4)])
+    if rc != 0 or not out.startswith("OK 200"):
+        raise CaseFailed("node rc=%d: %s %s" % (rc, out, err.strip()))
+
+    def check(c, tls):
+        tl = dns_lookup_tl(c, tls, pid, "node")
+        if not tl:
+            return
+        check_ok_get(c, tl, "node GET after resolve4", "/dnswire/node")
+        check_dns_phase(c, tl, "node", name)
+    return check
+
+
+def case_dnswire_curl_dedup(env, ctx):
+    """curl resolves with glibc's getaddrinfo, which sends the queries
+    itself: one dns phase (getaddrinfo's, with its port), not two."""
+    name = "app." + DNSWIRE_DOMAIN
+    url = "http://%s:%d/dnswire/curl" % (name, env.port4)
+    pid, rc, out, err = run_in_resolv(ctx, CURL + ["-o", "/dev/null", url])
+    if rc != 0:
+        raise CaseFailed("curl rc=%d: %s" % (rc, err.strip()))
+    with open(ctx.log) as f:
+        asked = sum(1 for line in f if name in line)
+
+    def check(c, tls):
+        c.true(asked >= 1, "curl's resolver never asked the test's DNS "
+               "server for %s" % name)
+        tl = dns_lookup_tl(c, tls, pid, "curl")
+        if not tl:
+            return
+        check_ok_get(c, tl, "curl GET by name", "/dnswire/curl")
+        check_dns_phase(c, tl, "curl", name)
+        dd = event(tl, "DNSDone")
+        # getaddrinfo's addresses carry the port asked; the wire's none
+        c.true(dd is not None and
+               "127.0.0.1" in (dd.get("addrs") or []), "DNSDone.addrs")
+    return check
+
+
+def case_dnswire_curl_nxdomain(env, ctx):
+    """A failed getaddrinfo shows once, as getaddrinfo's failure."""
+    url = "http://nx.%s:%d/" % (DNSWIRE_DOMAIN, env.port4)
+    pid, rc, out, err = run_in_resolv(ctx, CURL + ["-o", "/dev/null", url])
+    if rc == 0:
+        raise CaseFailed("curl succeeded for nx")
+
+    def check(c, tls):
+        mine = by_pid(tls, pid)
+        c.show(mine)
+        c.eq(len(mine), 1, "curl nx: timelines")
+        if mine:
+            c.true((mine[0].get("error") or "").startswith(
+                "lookup nx.%s: " % DNSWIRE_DOMAIN), "error %r"
+                % mine[0].get("error"))
+    return check
+
+
+DNSWIRE_CASES = [
+    ("dnswire_go", case_dnswire_go),
+    ("dnswire_go_tcp", case_dnswire_go_tcp),
+    ("dnswire_go_nxdomain", go_failure_case("nx",
+                                            "no such host (NXDOMAIN)")),
+    ("dnswire_go_servfail", go_failure_case("sf",
+                                            "server failure (SERVFAIL)")),
+    ("dnswire_go_timeout", go_failure_case(
+        "never", "no answer before the process exited")),
+    ("dnswire_node", case_dnswire_node),
+    ("dnswire_curl_dedup", case_dnswire_curl_dedup),
+    ("dnswire_curl_nxdomain", case_dnswire_curl_nxdomain),
+]
+
+
 GROUPS = [
     ("curl", setup_comm("curl"), [
         ("curl_get", case_curl_get),
@@ -4535,6 +4856,7 @@ GROUPS = [
     # its servers (node among them) live on until the end, and no later
     # tracer should find them
     ("h2streams", setup_h2streams, H2STREAMS_CASES),
+    ("dnswire", setup_dnswire, DNSWIRE_CASES),
 ]
 
 SUMMARY_RE = re.compile(r"lost", re.I)

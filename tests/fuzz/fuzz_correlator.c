@@ -16,6 +16,11 @@
  * and handshake records with garbage bodies and lengths, cut short or
  * followed by uncaptured bytes. HT_EV_EXEC, which belongs to the loader's
  * ring, is pushed too and must be refused.
+ *
+ * DNS from the wire: queries and answers (HT_EV_DNS_WIRE) for a few names
+ * that share a first label (search domains), ids and types that collide,
+ * error rcodes, UDP datagrams cut short and TCP streams with their
+ * lengths alone or in front.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -26,7 +31,9 @@
 #include <sys/socket.h>
 
 #include "pipeline/correlator.h"
+#include "proto/dns/dns_wire.h"
 #include "../unit/tls_records.h"
+#include "../unit/dns_msgs.h"
 
 #define US 1000ull
 
@@ -383,7 +390,7 @@ static void step(struct fuzz_state *st, struct input *in)
 	uint8_t op = take(in);
 	uint8_t *buf = (uint8_t *)st->records;
 
-	switch (op % 17) {
+	switch (op % 18) {
 	case 0:
 	case 1:
 	case 2:
@@ -565,6 +572,48 @@ static void step(struct fuzz_state *st, struct input *in)
 		fill_hdr(st, &ev->hdr, HT_EV_EXEC, in);
 		if (correlator_push(st->c, ev, sizeof(*ev)) == 0)
 			abort();
+		break;
+	}
+	case 17: {
+		static const char *const names[] = { "app.s.t", "app.t",
+						      "nx.t", "APP.t" };
+		static const uint8_t addrs[2][16] = { { 10, 0, 0, 1 },
+						      { 10, 0, 0, 2 } };
+		struct ht_dns_wire_event *ev = (void *)buf;
+		static struct dns_build m;
+		uint8_t b = take(in), c = take(in);
+		const char *name = names[c % 4];
+		unsigned int type = c & 4 ? DNS_TYPE_AAAA : DNS_TYPE_A;
+		unsigned int id = (c >> 3) % 3;
+		size_t n, at = 0;
+
+		memset(ev, 0, sizeof(*ev));
+		fill_hdr(st, &ev->hdr, HT_EV_DNS_WIRE, in);
+		ev->direction = b & 1;
+		ev->proto = b >> 1 & 1;
+		ev->fd = 3 + (b >> 2) % 2;
+		ev->gen = 1;
+		ev->enter_ns = ev->hdr.ts_ns - (b & 0x10 ? 300 * US : 0);
+		if (b & 0x20)
+			db_reply(&m, id, name, type, (c >> 5) % 4, addrs,
+				 (c >> 5) % 3);
+		else
+			db_query(&m, id, name, type);
+		n = m.n;
+		if (ev->proto == HT_DNS_TCP) {
+			ev->data[0] = (uint8_t)(n >> 8);
+			ev->data[1] = (uint8_t)n;
+			at = 2;
+			if (b & 0x40) { /* the length alone */
+				n = 0;
+			}
+		}
+		memcpy(ev->data + at, m.b, n);
+		ev->msg_len = (uint32_t)(at + n);
+		ev->captured_len = ev->msg_len;
+		if (b & 0x80) /* captured short */
+			ev->captured_len = take(in) % (ev->msg_len + 1);
+		correlator_push(st->c, ev, sizeof(*ev) + ev->captured_len);
 		break;
 	}
 	}
