@@ -2013,6 +2013,8 @@ def start_go_server(env, x, name):
     stdout logs one JSON line per request answered."""
     path = x.bin(name, "default", "httpserver")
     port_file = env.path("port.go-%s" % name)
+    if os.path.exists(port_file):  # an earlier group's server's
+        os.unlink(port_file)
     log = env.path("go-server.%s.log" % name)
     with open(log, "wb") as f:
         p = PROCS.popen([path, "-cert", x.cert, "-key", x.key,
@@ -2023,6 +2025,16 @@ def start_go_server(env, x, name):
     if not r or r == "exited":
         raise CaseFailed("Go %s httpserver did not start" % name)
     x.servers[name] = (p.pid, int(r), log)
+
+
+def stop_go_servers(x):
+    """An earlier group's Go servers: gone before the next tracer."""
+    for pid, _, _ in x.servers.values():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    x.servers = {}
 
 
 def go_client_argv(x, name, variant, tag, n=3, conc=1, proto="h1",
@@ -2086,10 +2098,26 @@ def go_phase(c, tl, g, phase, what, only_if_reported=False):
            "(tolerance %.0f us)" % (what, phase, ours, theirs, tol))
 
 
+GO_MAX_FAILURES = 12  # per check: 100 requests could say 100 times more
+
+
 def go_check(c, tls, pid, truth, what, server=None, dns=True):
     """The tracer's client timelines of pid against the client's truth,
     request by request (paired by local port and path), and, with server
     (pid, log path), the Go server's timelines of the same requests."""
+    sub = Check(c.name)
+    go_check_client(sub, tls, pid, truth, what, dns)
+    if server:
+        go_check_server(sub, tls, server, truth, what)
+    c.evidence += [t for t in sub.evidence if t not in c.evidence]
+    for f in sub.failures[:GO_MAX_FAILURES]:
+        c.fail(f)
+    if len(sub.failures) > GO_MAX_FAILURES:
+        c.fail("%s: and %d more failures like these"
+               % (what, len(sub.failures) - GO_MAX_FAILURES))
+
+
+def go_check_client(c, tls, pid, truth, what, dns):
     mine = [t for t in by_pid(tls, pid) if t.get("role") == "client"]
     c.show(mine)
     c.eq(len(mine), len(truth), "%s: client timelines of pid %d"
@@ -2101,12 +2129,15 @@ def go_check(c, tls, pid, truth, what, server=None, dns=True):
             c.fail("%s: two timelines for port %s path %s" % ((what,) + k))
         idx[k] = t
     used = set()
+    missing = []
     for g in sorted(truth, key=lambda g: g["i"]):
         k = (g["local_port"], g["path"])
         w = "%s request %d (%s, port %d)" % (what, g["i"], g["path"],
                                              g["local_port"])
         tl = idx.get(k)
-        if not c.true(tl is not None, "%s: no timeline for it" % w):
+        if tl is None:
+            missing.append("%d %s port %d" % (g["i"], g["path"],
+                                               g["local_port"]))
             continue
         used.add(k)
         check_common(c, tl, w)
@@ -2124,6 +2155,9 @@ def go_check(c, tls, pid, truth, what, server=None, dns=True):
             go_phase(c, tl, g, phase, w)
         if dns:
             go_phase(c, tl, g, "dns", w, only_if_reported=True)
+    c.true(not missing, "%s: no client timeline for %d of the %d "
+           "requests: %s" % (what, len(missing), len(truth),
+                             "; ".join(missing[:4])))
     extra = [k for k in idx if k not in used]
     c.true(not extra, "%s: timelines no request of the client made "
            "(port, path): %s" % (what, extra[:5]))
@@ -2137,8 +2171,6 @@ def go_check(c, tls, pid, truth, what, server=None, dns=True):
                all(isinstance(i, int) and i % 2 == 1 for i in ids),
                "%s: stream ids on port %s: %s" % (what, port, sorted(
                    ids, key=lambda i: (i is None, i or 0))))
-    if server:
-        go_check_server(c, tls, server, truth, what)
 
 
 def go_check_server(c, tls, server, truth, what):
@@ -2154,12 +2186,13 @@ def go_check_server(c, tls, server, truth, what):
     served = {(s["remote_port"], s["path"]): s for s in served}
     idx = {(dig(t, "conn", "dport"), dig(t, "http", "target")): t
            for t in theirs}
+    missing = []
     for g in truth:
         k = (g["local_port"], g["path"])
         w = "%s server side of %s" % (what, g["path"])
         tl = idx.get(k)
-        if not c.true(tl is not None, "%s: no timeline (port %d)"
-                      % (w, g["local_port"])):
+        if tl is None:
+            missing.append("%s port %d" % (g["path"], g["local_port"]))
             continue
         c.true(k in served, "%s: the server's log lacks it" % w)
         check_common(c, tl, w)
@@ -2170,6 +2203,9 @@ def go_check_server(c, tls, server, truth, what):
         c.eq(tl.get("complete"), True, w + " complete")
         c.eq(tl.get("error"), None, w + " error")
         c.eq(dig(tl, "tls", "lib"), GO_TLS_LIB, w + " tls.lib")
+    c.true(not missing, "%s: no Go server timeline for %d of the %d "
+           "requests: %s" % (what, len(missing), len(truth),
+                             "; ".join(missing[:4])))
 
 
 def go_case(name, variant, n=3, conc=1, proto="h1", keepalive=True,
@@ -2354,15 +2390,16 @@ def setup_go(env):
         raise CaseFailed("openssl CLI missing (apt-get install openssl)")
     x = build_go_fixtures(env)
     x.cert, x.key = make_cert(env, "go")
-    x.servers = {}
+    stop_go_servers(x)
     for name, _ in GO_TOOLCHAINS:
         if name not in x.errors:
             start_go_server(env, x, name)
     x.early = None
     if "1.19" not in x.errors:
         x.early = start_go_early(env, x, "1.19", "pie")
-    # every Go program of the cases, found running or by exec watching
-    return ["-c", "httpclient", "-c", "httpserver"], x
+    # system-wide (-c takes one name: the clients and the servers are
+    # two): every Go program, found running or by exec watching
+    return [], x
 
 
 def setup_go_pid(env):
@@ -2371,7 +2408,7 @@ def setup_go_pid(env):
         raise CaseFailed("openssl CLI missing (apt-get install openssl)")
     x = build_go_fixtures(env)
     x.cert, x.key = make_cert(env, "go-pid")
-    x.servers = {}
+    stop_go_servers(x)
     name = "1.24"
     x.need(name)
     start_go_server(env, x, name)
