@@ -56,6 +56,17 @@ echo "$lines" | while read -r ver goroot; do
 		for prog in "$@"; do
 			dst="$out/$ver/$variant/$prog"
 			mkdir -p "$out/$ver/$variant"
+			# up to date: built by this GOROOT, newer than
+			# its sources (go build would say so too, in
+			# a second or two per binary)
+			if [ "$(cat "$dst.goroot" 2>/dev/null)" = \
+			     "$goroot $(head -n 1 "$goroot/VERSION" 2>/dev/null)" ] &&
+			   [ -z "$(find "$src/$prog" -newer "$dst" \
+				   -type f 2>/dev/null)" ]; then
+				echo "$ver $variant $prog $dst"
+				continue
+			fi
+			rm -f "$dst.goroot"
 			if ! (cd "$src/$prog" &&
 			      env GOROOT="$goroot" GOTOOLCHAIN=local \
 				GOPROXY=off GOFLAGS=-mod=mod GO111MODULE=on \
@@ -67,6 +78,8 @@ echo "$lines" | while read -r ver goroot; do
 				log "$prog with Go $ver ($variant) failed"
 				exit 1
 			fi
+			echo "$goroot $(head -n 1 "$goroot/VERSION")" \
+				> "$dst.goroot"
 			echo "$ver $variant $prog $dst"
 		done
 	done
