@@ -1700,8 +1700,9 @@ def case_comm_npm(env):
 # TLS the tracer cannot decode, and what it must not claim
 
 
-# Go's crypto/tls (no library the tracer hooks): argv cert url...; one
-# keep-alive connection, ALPN h2 and http/1.1 offered, SNI localhost.
+# Go's crypto/tls: argv cert url...; one keep-alive connection, ALPN h2
+# and http/1.1 offered, SNI localhost. It waits half a second first: the
+# tracer's exec watcher attaches to a new Go program while it starts.
 GO_TLS_CLIENT = r"""
 package main
 
@@ -1712,9 +1713,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"time"
 )
 
 func main() {
+	time.Sleep(500 * time.Millisecond)
 	pem, err := os.ReadFile(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
