@@ -74,7 +74,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
 FUZZ_RUNS   ?= 20000
 
-.PHONY: all fixtures tools test test-unit test-bpf test-fuzz test-replay \
+.PHONY: all fixtures tools go-fixtures test test-unit test-bpf test-fuzz test-replay \
 	test-e2e test-lifecycle deps install clean vmlinux fuzz
 
 all: $(BUILD)/httptrace-bpf fixtures
@@ -230,12 +230,23 @@ test-fuzz: $(FUZZ_BINS)
 
 # The HTTPS cases once more with a perf-event link per uprobe: the way
 # kernels before 6.6 (Debian 12's 6.1) attach, which the QEMU guests do
-# not cover for TLS (they have no TLS library).
+# not cover for TLS (they have no TLS library); Go's with one toolchain.
+# The "go" groups fetch the Go toolchains and build the Go fixtures
+# themselves (tests/go/build.sh; cached, see go-fixtures).
 test-e2e: $(BUILD)/httptrace-bpf fixtures $(TEST_FIXTURE_BINS)
 	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
 	$(Q)echo "e2e: HTTPS again with --uprobe-links perf"
 	$(Q)BUILD=$(BUILD) E2E_TRACER_ARGS="--uprobe-links perf" \
 		tests/e2e/run.sh -k tls
+	$(Q)BUILD=$(BUILD) E2E_TRACER_ARGS="--uprobe-links perf" \
+		tests/e2e/run.sh -k go1.24_
+
+# Only fetch Debian's Go toolchains (~/.cache/httptrace-bpf/go; 1.19,
+# 1.24, sid's newest, 1.15) and build the Go fixtures with them
+# (tests/go/build.sh); GO_TOOLCHAINS_OFFLINE=1: from the cache only.
+go-fixtures:
+	$(Q)tests/go/toolchains.sh 1.15 >/dev/null
+	$(Q)BUILD=$(BUILD) tests/go/build.sh $(BUILD)/go/fixtures >/dev/null
 
 test-lifecycle: $(BUILD)/httptrace-bpf fixtures
 	$(Q)BUILD=$(BUILD) tests/lifecycle/run.sh

@@ -33,7 +33,7 @@ OFFLINE=${GO_TOOLCHAINS_OFFLINE:-0}
 
 log() { echo "toolchains: $*" >&2; }
 
-# shellcheck source=../lib/debian_apt.sh
+# shellcheck source=SCRIPTDIR/../lib/debian_apt.sh
 . "$here/../lib/debian_apt.sh"
 debian_apt_init "$CACHE/apt"
 

@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${KERNEL_CACHE:-${HOME:-/root}/.cache/httptrace-bpf/kernels}
 log() { echo "fetch: $*" >&2; }
 
-# shellcheck source=../lib/debian_apt.sh
+# shellcheck source=SCRIPTDIR/../lib/debian_apt.sh
 . "$here/../lib/debian_apt.sh"
 debian_apt_init "$CACHE/apt"
 mkdir -p "$CACHE/debs"
