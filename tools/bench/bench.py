@@ -1875,6 +1875,21 @@ def write_go(raw, L):
                         continue
                     L.append(f"| {cond}: {nm} | " + " | ".join(cells) + " |")
             L.append("")
+        parts = []
+        for k in keys:
+            ups = [(nm, x) for nm, x in
+                   sorted(bt[k]["tracer"].get("progs", {}).items())
+                   if nm.startswith(("uprobe", "uretprobe"))
+                   and x["runs_per_req"] >= 0.05]
+            if ups:
+                parts.append(f"({k}) " + ", ".join(
+                    f"{nm} {x['ns_per_run']:.0f} ns ({x['runs_per_req']:.1f} "
+                    "per request)" for nm, x in ups))
+        if parts:
+            L.append("The tracer's uprobe programs, time per run: " +
+                     "; ".join(parts) + ". Go's returns are plain uprobes "
+                     "on the RET instructions (uprobe_go_tls_ret), the C "
+                     "libraries' are uretprobes.\n")
 
 
 METHOD = """## Method
