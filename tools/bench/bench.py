@@ -1218,18 +1218,28 @@ class Bench:
         lost = sum((c["tracer_exit"] or {}).get("lost", 0) or 0
                    for c in checks)
         hooks = self.raw.get("go_hooks")
-        ok = (bool(checks) and bool(hooks) and lost == 0 and
-              all(c["client_ok"] == c["made"] == c["server_ok"]
-                  for c in checks))
-        if not hooks:
-            words = ("NOT a measurement of Go tracing: the tracer attached "
-                     "no uprobe to ht_bench_go (no Go crypto/tls probes in "
-                     "this build), so its TLS was not decoded; the floor "
-                     "and tracer rows carry only the syscall hooks")
-        elif ok:
+        counts_ok = (bool(checks) and lost == 0 and
+                     all(c["client_ok"] == c["made"] == c["server_ok"]
+                         for c in checks))
+        ok = counts_ok and bool(hooks)
+        if ok:
             words = ("every request traced: a complete client and server "
                      f"timeline each, {tot['made']:,} requests made over "
                      f"{len(checks)} tracer rounds")
+        elif counts_ok:
+            words = ("every request traced, but the tracer listed no "
+                     "uprobe on ht_bench_go when it started, where the "
+                     "floor's are copied from: the floor lacks the Go "
+                     "probes and is not a floor for Go")
+        elif not tot["client_ok"] and not tot["server_ok"]:
+            words = ("NOT a measurement of Go tracing: no Go request's TLS "
+                     "was decoded, " +
+                     (f"though the tracer attached {len(hooks)} uprobes to "
+                      "ht_bench_go" if hooks else
+                      "and the tracer attached no uprobe to ht_bench_go "
+                      "(no Go crypto/tls probes in this build)") +
+                     "; the floor and tracer rows carry the other hooks "
+                     "only")
         else:
             words = ("NOT every request traced: of "
                      f"{tot['made']:,} requests made, complete decoded "
@@ -1403,8 +1413,9 @@ def write_report(raw, path):
             "(none set)",
             f"{r:.2f} × floor" if r is not None else "floor ≤ 0 (noise)",
             None,
-            ("**no Go probes: not Go tracing**; "
-             if not raw.get("go_check", {}).get("hooks") else "") +
+            ("**no Go TLS decoded: not Go tracing**; "
+             if not (raw.get("go_check", {}).get("client_ok") or
+                     raw.get("go_check", {}).get("server_ok")) else "") +
             f"wall: tracer {s['tracer_added_ns'] / 1000:+.2f} µs, floor "
             f"{s['floor_added_ns'] / 1000:+.2f} µs on "
             f"{fmt_us(s['none']['ns_per_req'])} µs; "
@@ -1776,12 +1787,18 @@ def write_go(raw, L):
              "is the client's own per-request time: the median over the "
              "rounds of each run's p50 and p99.\n")
     hooks = raw.get("go_hooks")
-    if not hooks:
-        L.append("**The tracer attached no uprobe to ht_bench_go: this "
-                 "build has no Go crypto/tls probes, so the tracer saw "
-                 "only encrypted bytes, and the floor and tracer rows "
-                 "measure the syscall hooks alone. They are not a "
-                 "measurement of Go tracing.**\n")
+    if not (gc.get("client_ok") or gc.get("server_ok")):
+        L.append("**No Go request's TLS was decoded" +
+                 (f" (the tracer attached {len(hooks)} uprobes to "
+                  "ht_bench_go)" if hooks else
+                  ": the tracer attached no uprobe to ht_bench_go (this "
+                  "build has no Go crypto/tls probes), so it saw only "
+                  "encrypted bytes") +
+                 ". The floor and tracer rows measure the other hooks "
+                 "alone: they are not a measurement of Go tracing.**\n")
+    elif not hooks:
+        L.append("**The tracer listed no uprobe on ht_bench_go when it "
+                 "started: the floor lacks the Go probes.**\n")
     else:
         L.append(f"The tracer attached {len(hooks)} uprobes to ht_bench_go "
                  "(function entries and each RET), mirrored by the floor "
