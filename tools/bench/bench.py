@@ -1426,6 +1426,9 @@ def write_report(raw, path):
             + (f"; BPF time: tracer {fmt_us(t['tracer']['ns_per_req'])} µs, "
                f"floor {fmt_us(t['floor']['ns_per_req'])} µs" if t else "")
             + "; section 6")
+    if raw.get("go_error"):
+        row("Go HTTPS section", "runs to the end", "failed", False,
+            raw["go_error"].replace("|", "/").replace("\n", " "))
     gc = raw.get("go_check")
     if gc:
         row("Go HTTPS requests with a complete timeline (client and server)",
@@ -2021,8 +2024,14 @@ def main():
             if "h2replay" in only:
                 b.h2_replay()
         if "go" in only and b.go:
-            b.go_overhead()
-            b.go_bpf_time()
+            # a Go program the probes broke is a finding, not the end of
+            # the other sections
+            try:
+                b.go_overhead()
+                b.go_bpf_time()
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                b.raw["go_error"] = str(e)
+                log(f"go: FAILED: {e}")
         if "footprint" in only:
             b.footprint()
     finally:
