@@ -609,35 +609,40 @@ class Bench:
         try:
             for cond in ("floor", "tracer"):
                 d = self.start_condition(cond)
-                names = prog_names() if per_prog else {}
-                for key, name, run in jobs:
-                    ns0, c0 = prog_stats(d.p.pid)
-                    e0 = prog_stats_each(d.p.pid) if per_prog else {}
-                    n = run()
-                    ns1, c1 = prog_stats(d.p.pid)
-                    r = {"ns_per_req": (ns1 - ns0) / n,
-                         "runs_per_req": (c1 - c0) / n}
-                    if per_prog:
-                        progs = {}
-                        for pid_, (ns, cnt) in prog_stats_each(
-                                d.p.pid).items():
-                            ns_0, cnt_0 = e0.get(pid_, (0, 0))
-                            if cnt == cnt_0:
-                                continue
-                            nm = names.get(pid_, f"id {pid_}")
-                            x = progs.setdefault(nm, {"ns": 0, "runs": 0})
-                            x["ns"] += ns - ns_0
-                            x["runs"] += cnt - cnt_0
-                        r["progs"] = {nm: {"ns_per_run": x["ns"] / x["runs"],
-                                           "runs_per_req": x["runs"] / n}
-                                      for nm, x in progs.items()}
-                    res.setdefault(key, {"workload": name})[cond] = r
-                st = d.stop()
+                try:
+                    self.bpf_time_cond(d, cond, jobs, per_prog, res)
+                finally:
+                    st = d.stop()
                 self.raw["hwm_kb"].append(st["vmhwm_kb"])
         finally:
             with open(path, "w") as f:
                 f.write(old)
         return res
+
+    def bpf_time_cond(self, d, cond, jobs, per_prog, res):
+        """bpf_time_of's runs under one condition, daemon d."""
+        names = prog_names() if per_prog else {}
+        for key, name, run in jobs:
+            ns0, c0 = prog_stats(d.p.pid)
+            e0 = prog_stats_each(d.p.pid) if per_prog else {}
+            n = run()
+            ns1, c1 = prog_stats(d.p.pid)
+            r = {"ns_per_req": (ns1 - ns0) / n,
+                 "runs_per_req": (c1 - c0) / n}
+            if per_prog:
+                progs = {}
+                for prog, (ns, cnt) in prog_stats_each(d.p.pid).items():
+                    ns_0, cnt_0 = e0.get(prog, (0, 0))
+                    if cnt == cnt_0:
+                        continue
+                    nm = names.get(prog, f"id {prog}")
+                    x = progs.setdefault(nm, {"ns": 0, "runs": 0})
+                    x["ns"] += ns - ns_0
+                    x["runs"] += cnt - cnt_0
+                r["progs"] = {nm: {"ns_per_run": x["ns"] / x["runs"],
+                                   "runs_per_req": x["runs"] / n}
+                              for nm, x in progs.items()}
+            res.setdefault(key, {"workload": name})[cond] = r
 
     def bpf_time(self):
         """BPF program time per request, floor and tracer, from the
@@ -1143,13 +1148,18 @@ class Bench:
                 own = {p.pid for p in procs}
                 foreign = foreign_hooks(own)
                 line, these = [], []
-                for key, _, proto, n, c, m in wl:
-                    out = self.go_client(proto, n, c, m, daemon=d)
-                    out.update(round=r, cond=cond, workload=key,
-                               foreign_hooks=len(foreign))
-                    runs.append(out)
-                    these.append(out)
-                    line.append(f"{key} {out['rps']:.0f} req/s")
+                try:
+                    for key, _, proto, n, c, m in wl:
+                        out = self.go_client(proto, n, c, m, daemon=d)
+                        out.update(round=r, cond=cond, workload=key,
+                                   foreign_hooks=len(foreign))
+                        runs.append(out)
+                        these.append(out)
+                        line.append(f"{key} {out['rps']:.0f} req/s")
+                except BaseException:
+                    if d:
+                        d.stop()
+                    raise
                 if d:
                     time.sleep(0.3)  # the tracer polls every 100 ms
                     st = d.stop()
