@@ -889,7 +889,8 @@ class Bench:
         try:
             out, err = lp.communicate(timeout=300)
         finally:
-            procs.remove(lp)
+            if lp in procs:  # not when Ctrl-C's cleanup() came first
+                procs.remove(lp)
         ru = children_cpu_s() - c0  # only h2load was waited for
         s1 = cpu_ticks_of(p.pid)
         m = re.search(r"finished in ([\d.]+)(m?s)", out)
@@ -1042,7 +1043,7 @@ class Bench:
         pin_srv = ["taskset", "-c", "0"] if ncpu > 1 else []
         pf = os.path.join(d, "port")
         p = start(pin_srv + [self.gobin, "server", "-cert", cert, "-key", key,
-                             "-port-file", pf, "-max-seconds", "1800"],
+                             "-port-file", pf, "-max-seconds", "3600"],
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
             if os.path.exists(pf):
@@ -1081,7 +1082,8 @@ class Bench:
         try:
             out, err = p.communicate(timeout=300)
         finally:
-            procs.remove(p)
+            if p in procs:  # not when Ctrl-C's cleanup() came first
+                procs.remove(p)
         s1 = task_cpu_ns(g["srv"].pid)
         d1 = task_cpu_ns(daemon.p.pid) if daemon else None
         if p.returncode != 0 or not out.strip():
