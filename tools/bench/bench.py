@@ -1917,6 +1917,22 @@ def write_go(raw, L):
                 parts.append(f"({k}) " + ", ".join(
                     f"{nm} {x['ns_per_run']:.0f} ns ({x['runs_per_req']:.1f} "
                     "per request)" for nm, x in ups))
+        hits = []
+        for k in keys:
+            s = ov.get(k)
+            up = bt[k]["floor"].get("progs", {}).get("any_uprobe")
+            if not s or not up or up["runs_per_req"] < 1:
+                continue
+            added = sum(s["floor"][c] - s["none"][c]
+                        for c in ("client_cpu_ns", "server_cpu_ns"))
+            hits.append(f"({k}) {fmt_us(added / up['runs_per_req'])} µs "
+                        f"({up['runs_per_req']:.1f} hits per request)")
+        if hits:
+            L.append("The floor's added CPU time (client + server) per "
+                     "request over its uprobe hits per request, the most a "
+                     "Go uprobe hit with an empty program costs (the "
+                     "syscall hooks' share is in it too): " +
+                     "; ".join(hits) + ".\n")
         if parts:
             L.append("The tracer's uprobe programs, time per run: " +
                      "; ".join(parts) + ". Go's returns are plain uprobes "
