@@ -1100,12 +1100,20 @@ class Bench:
     def go_count_timelines(self, path, runs):
         """The tracer's timelines for the Go clients of runs (by pid) and
         for the server: how many, how many complete with TLS decoded and
-        a 200. Whole-host tracing, so other processes' lines are
+        a 200; also per workload (the server's by HTTP version, one
+        workload each). Whole-host tracing, so other processes' lines are
         skipped."""
         srv = self.go["srv"].pid
         by_pid = {r["pid"]: r for r in runs}
+        by_version = {{"h1": "HTTP/1.1", "h2": "HTTP/2"}[r["proto"]]:
+                      r["workload"] for r in runs}
         count = {"client": 0, "client_ok": 0, "server": 0, "server_ok": 0,
-                 "not_decoded": 0, "incomplete": 0, "tls_libs": {}}
+                 "not_decoded": 0, "incomplete": 0, "tls_libs": {},
+                 "by_workload": {r["workload"]: {
+                     "made": 0, "client_ok": 0, "server_ok": 0}
+                     for r in runs}}
+        for r in runs:
+            count["by_workload"][r["workload"]]["made"] += r["made"]
         with open(path) as f:
             for line in f:
                 try:
@@ -1115,8 +1123,10 @@ class Bench:
                 pid = t.get("pid")
                 if pid == srv:
                     side = "server"
+                    wk = by_version.get((t.get("http") or {}).get("version"))
                 elif pid in by_pid:
                     side = "client"
+                    wk = by_pid[pid]["workload"]
                 else:
                     continue
                 count[side] += 1
@@ -1131,6 +1141,8 @@ class Bench:
                     continue
                 if (t.get("http") or {}).get("status") == 200:
                     count[side + "_ok"] += 1
+                    if wk:
+                        count["by_workload"][wk][side + "_ok"] += 1
         count["made"] = sum(r["made"] for r in runs)
         return count
 
@@ -1253,10 +1265,24 @@ class Bench:
                      "; the floor and tracer rows carry the other hooks "
                      "only")
         else:
+            wk = {}
+            for c in checks:
+                for k, v in c["by_workload"].items():
+                    w = wk.setdefault(k, {"made": 0, "client_ok": 0,
+                                          "server_ok": 0})
+                    for x in w:
+                        w[x] += v[x]
             words = ("NOT every request traced: of "
                      f"{tot['made']:,} requests made, complete decoded "
                      f"timelines: {tot['client_ok']:,} client, "
-                     f"{tot['server_ok']:,} server")
+                     f"{tot['server_ok']:,} server; by workload: " +
+                     ", ".join(f"({k}) client {w['client_ok']:,}, server "
+                               f"{w['server_ok']:,} of {w['made']:,}"
+                               for k, w in sorted(wk.items())) +
+                     "; rounds short of some: " +
+                     ", ".join(str(c["round"] + 1) for c in checks
+                               if not c["client_ok"] == c["made"] ==
+                               c["server_ok"]))
         words += (f" (timelines seen: {tot['client']:,} client, "
                   f"{tot['server']:,} server; TLS not decoded "
                   f"{tot['not_decoded']:,}, incomplete {tot['incomplete']:,}"
