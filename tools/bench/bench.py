@@ -235,6 +235,34 @@ def prog_stats_each(pid):
             for p in bpf_fdinfos(pid, "prog", "prog_id")}
 
 
+def stable_path(hook):
+    """PATH:OFFSET with /proc/PID/root/... as the file's own path when
+    that is the same file: the floor starts later, maybe after that
+    process (someone's short-lived `go` command) is gone."""
+    path, _, off = hook.rpartition(":")
+    m = re.match(r"^/proc/\d+/root(/.*)$", path)
+    if m:
+        try:
+            a, b = os.stat(path), os.stat(m.group(1))
+            if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+                return f"{m.group(1)}:{off}"
+        except OSError:
+            pass
+    return hook
+
+
+def present(floor_args):
+    """The floor's arguments without the uprobes on files gone since the
+    hooks were listed (a process in a container that ended)."""
+    out = []
+    for opt, val in zip(floor_args[::2], floor_args[1::2]):
+        if opt in ("--uprobe", "--uretprobe") and not os.path.exists(
+                val.rpartition(":")[0]):
+            continue
+        out += [opt, val]
+    return out
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -442,6 +470,8 @@ class Bench:
         f.stop()
         args = []
         go_hooks = []
+        tracer_hooks = {(k, stable_path(n) if k in ("uprobe", "uretprobe")
+                         else n) for k, n in tracer_hooks}
         for kind, name in sorted(tracer_hooks):
             if kind in ("uprobe", "uretprobe") and self.is_go_file(name):
                 # Go code gets no uretprobe (the runtime moves goroutine
@@ -522,7 +552,7 @@ class Bench:
         if cond == "none":
             return None
         if cond == "floor":
-            d = Daemon([self.floor] + self.floor_args, "Attached")
+            d = Daemon([self.floor] + present(self.floor_args), "Attached")
         elif json_out:
             with open(json_out, "w") as f:
                 d = Daemon([self.tracer, "--json"], "Tracing", stdout=f)
