@@ -3,9 +3,9 @@
 # PURE_OBJS, Q and msg.
 #
 #   make bench          build everything, run every benchmark (as root,
-#                       about 10 minutes; the HTTP/2 ones need nghttpd
-#                       and h2load), write docs/BENCH.md and
-#                       docs/bench-raw.json
+#                       about 15 minutes; the HTTP/2 ones need nghttpd
+#                       and h2load, the Go ones the host's go), write
+#                       docs/BENCH.md and docs/bench-raw.json
 #   make bench-tools    only build the bench programs
 #   make bench-replay   only the daemon throughput (no root, no kernel)
 #
