@@ -3,16 +3,17 @@
 # PURE_OBJS, Q and msg.
 #
 #   make bench          build everything, run every benchmark (as root,
-#                       about 10 minutes; the HTTP/2 ones need nghttpd
-#                       and h2load), write docs/BENCH.md and
-#                       docs/bench-raw.json
+#                       about 15 minutes; the HTTP/2 ones need nghttpd
+#                       and h2load, the Go ones the host's go), write
+#                       docs/BENCH.md and docs/bench-raw.json
 #   make bench-tools    only build the bench programs
 #   make bench-replay   only the daemon throughput (no root, no kernel)
 #
 # Variables:
 #   BENCH_ARGS     extra arguments to tools/bench/bench.py, e.g.
 #                  BENCH_ARGS="--rounds 3 --quick" or "--only overhead"
-#                  or "--only h2,h2replay" (HTTP/2 only)
+#                  or "--only h2,h2replay" (HTTP/2 only) or "--only go"
+#                  (Go HTTPS only)
 #   BENCH_OUT      the results file (default docs/BENCH.md; the raw
 #                  numbers go next to it as bench-raw.json)
 
@@ -20,7 +21,12 @@ BENCH_DIR   := $(BUILD)/tools/bench
 BENCH_OUT   ?= docs/BENCH.md
 BENCH_ARGS  ?=
 BENCH_BINS  := $(BENCH_DIR)/ht_bench_load $(BENCH_DIR)/ht_bench_replay \
-	       $(BENCH_DIR)/ht_bench_floor
+	       $(BENCH_DIR)/ht_bench_floor $(BENCH_DIR)/ht_bench_go
+# The Go load (tools/bench/go/): standard library only, the host's Go,
+# never the network; its caches under the build directory
+BENCH_GO_ENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
+	GOCACHE=$(abspath $(BENCH_DIR))/go-cache \
+	GOPATH=$(abspath $(BENCH_DIR))/go-path
 
 .PHONY: bench bench-tools bench-replay
 
@@ -49,6 +55,11 @@ $(BENCH_DIR)/ht_bench_load: tools/bench/loadgen.c | $(BENCH_DIR)
 $(BENCH_DIR)/ht_bench_replay: tools/bench/replay.c $(PURE_OBJS) | $(BENCH_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(PURE_OBJS) -o $@ $(PURE_LIBS)
+
+$(BENCH_DIR)/ht_bench_go: $(wildcard tools/bench/go/*.go) \
+		tools/bench/go/go.mod | $(BENCH_DIR)
+	$(call msg,GO,$@)
+	$(Q)cd tools/bench/go && $(BENCH_GO_ENV) go build -o $(abspath $@) .
 
 bench-tools: $(BENCH_BINS)
 

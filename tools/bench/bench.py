@@ -4,7 +4,7 @@
 
   python3 tools/bench/bench.py [--build build] [--out docs/BENCH.md]
         [--rounds N] [--quick]
-        [--only overhead,replay,sustained,footprint,h2,h2replay]
+        [--only overhead,replay,sustained,footprint,h2,h2replay,go]
 
 Runs as root. Everything talks to 127.0.0.1 only; every loop is bounded;
 every process it starts is stopped on exit (also on Ctrl-C), so the BPF
@@ -26,6 +26,11 @@ and the raw numbers to bench-raw.json beside it.
               floor and tracer as in 1, requests/s and latency; h2replay:
               an h2load run recorded with --record, replayed with
               ht_bench_replay --from: records/s, frames/s, streams/s.
+6. go         Go HTTPS (tools/bench/go: net/http and crypto/tls, client
+              and server), HTTP/1.1 keep-alive and HTTP/2, untraced, floor
+              and tracer as in 1; every request's timelines counted in
+              the tracer's JSON; BPF time per program, beside the C TLS
+              library's.
 """
 import argparse
 import atexit
@@ -199,6 +204,65 @@ def cpu_ticks_of(pid):
         return None
 
 
+def task_cpu_ns(pid):
+    """CPU time of all threads of process pid, ns (schedstat: finer than
+    the clock ticks of /proc/PID/stat); None when it is gone."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that ended meanwhile
+    return total
+
+
+def prog_names():
+    """BPF program names by id, from bpftool."""
+    return {p.get("id"): p.get("name", "?") for p in bpftool_json("prog", "show")
+            if isinstance(p, dict)}
+
+
+def prog_stats_each(pid):
+    """Per BPF program process pid holds: {prog_id: (run_time_ns,
+    run_cnt)}."""
+    return {int(p.get("prog_id", -1)): (int(p.get("run_time_ns", 0)),
+                                        int(p.get("run_cnt", 0)))
+            for p in bpf_fdinfos(pid, "prog", "prog_id")}
+
+
+def stable_path(hook):
+    """PATH:OFFSET with /proc/PID/root/... as the file's own path when
+    that is the same file: the floor starts later, maybe after that
+    process (someone's short-lived `go` command) is gone."""
+    path, _, off = hook.rpartition(":")
+    m = re.match(r"^/proc/\d+/root(/.*)$", path)
+    if m:
+        try:
+            a, b = os.stat(path), os.stat(m.group(1))
+            if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+                return f"{m.group(1)}:{off}"
+        except OSError:
+            pass
+    return hook
+
+
+def present(floor_args):
+    """The floor's arguments without the uprobes on files gone since the
+    hooks were listed (a process in a container that ended)."""
+    out = []
+    for opt, val in zip(floor_args[::2], floor_args[1::2]):
+        if opt in ("--uprobe", "--uretprobe") and not os.path.exists(
+                val.rpartition(":")[0]):
+            continue
+        out += [opt, val]
+    return out
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -338,8 +402,10 @@ class Bench:
         atexit.register(shutil.rmtree, self.tmp, True)
         self.raw = {"machine": machine_info(), "targets": TARGETS,
                     "hwm_kb": []}
+        self.gobin = os.path.join(b, "tools", "bench", "ht_bench_go")
         self.floor_args = []
         self.h2 = None
+        self.go = None
 
     # ---- fixtures ---------------------------------------------------------
 
@@ -403,8 +469,16 @@ class Bench:
         mirror = hooks_of(f.p.pid)
         f.stop()
         args = []
+        go_hooks = []
+        tracer_hooks = {(k, stable_path(n) if k in ("uprobe", "uretprobe")
+                         else n) for k, n in tracer_hooks}
         for kind, name in sorted(tracer_hooks):
-            if kind in ("uprobe", "uretprobe"):
+            if kind in ("uprobe", "uretprobe") and self.is_go_file(name):
+                # Go code gets no uretprobe (the runtime moves goroutine
+                # stacks): its returns are uprobes on RET instructions
+                go_hooks.append([kind, name])
+                args += ["--uprobe", name]
+            elif kind in ("uprobe", "uretprobe"):
                 args += [f"--{kind}", name]
             elif (kind, name) in mirror:
                 continue
@@ -424,9 +498,25 @@ class Bench:
             "extra_in_floor": sorted(map(list, floor_hooks - tracer_hooks)),
             "floor_args": args,
         }
+        if self.go:
+            self.raw["go_hooks"] = go_hooks
+            log(f"Go program: the tracer attached {len(go_hooks)} uprobes "
+                "to ht_bench_go" + ("" if go_hooks else
+                                    ": its HTTPS traffic is not decoded"))
         log(f"tracer hooks: {len(tracer_hooks)}, floor hooks: "
             f"{len(floor_hooks)}, difference: "
             f"{len(tracer_hooks ^ floor_hooks)}")
+
+    def is_go_file(self, hook):
+        """Whether a hook's PATH:OFFSET is in the Go bench program (as
+        /proc/PID/root/..., /proc/PID/exe or its own path)."""
+        if not self.go:
+            return False
+        try:
+            st = os.stat(hook.rsplit(":", 1)[0])
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self.go["file_id"]
 
     def map_memory(self, pid):
         """The BPF maps process pid holds: /proc/PID/fdinfo of its map
@@ -456,11 +546,16 @@ class Bench:
         w.append(("d", "nonhttp", ["nonhttp", str(5000 if q else 20000)]))
         return w
 
-    def start_condition(self, cond):
+    def start_condition(self, cond, json_out=None):
+        """json_out: a file for the tracer's timelines (else none are
+        kept)."""
         if cond == "none":
             return None
         if cond == "floor":
-            d = Daemon([self.floor] + self.floor_args, "Attached")
+            d = Daemon([self.floor] + present(self.floor_args), "Attached")
+        elif json_out:
+            with open(json_out, "w") as f:
+                d = Daemon([self.tracer, "--json"], "Tracing", stdout=f)
         else:
             d = Daemon([self.tracer, "--json"], "Tracing")
         d.wait_ready()
@@ -526,11 +621,11 @@ class Bench:
             }
         self.raw["overhead"] = summary
 
-    def bpf_time_of(self, jobs):
+    def bpf_time_of(self, jobs, per_prog=False):
         """Per job (key, name, run: returns its request count), the BPF
         program time and runs per request, floor and tracer, with
         kernel.bpf_stats_enabled on for the time it takes; None when it
-        cannot be set."""
+        cannot be set. per_prog: also each program's, by name."""
         path = "/proc/sys/kernel/bpf_stats_enabled"
         try:
             old = open(path).read().strip()
@@ -544,19 +639,40 @@ class Bench:
         try:
             for cond in ("floor", "tracer"):
                 d = self.start_condition(cond)
-                for key, name, run in jobs:
-                    ns0, c0 = prog_stats(d.p.pid)
-                    n = run()
-                    ns1, c1 = prog_stats(d.p.pid)
-                    res.setdefault(key, {"workload": name})[cond] = {
-                        "ns_per_req": (ns1 - ns0) / n,
-                        "runs_per_req": (c1 - c0) / n}
-                st = d.stop()
+                try:
+                    self.bpf_time_cond(d, cond, jobs, per_prog, res)
+                finally:
+                    st = d.stop()
                 self.raw["hwm_kb"].append(st["vmhwm_kb"])
         finally:
             with open(path, "w") as f:
                 f.write(old)
         return res
+
+    def bpf_time_cond(self, d, cond, jobs, per_prog, res):
+        """bpf_time_of's runs under one condition, daemon d."""
+        names = prog_names() if per_prog else {}
+        for key, name, run in jobs:
+            ns0, c0 = prog_stats(d.p.pid)
+            e0 = prog_stats_each(d.p.pid) if per_prog else {}
+            n = run()
+            ns1, c1 = prog_stats(d.p.pid)
+            r = {"ns_per_req": (ns1 - ns0) / n,
+                 "runs_per_req": (c1 - c0) / n}
+            if per_prog:
+                progs = {}
+                for prog, (ns, cnt) in prog_stats_each(d.p.pid).items():
+                    ns_0, cnt_0 = e0.get(prog, (0, 0))
+                    if cnt == cnt_0:
+                        continue
+                    nm = names.get(prog, f"id {prog}")
+                    x = progs.setdefault(nm, {"ns": 0, "runs": 0})
+                    x["ns"] += ns - ns_0
+                    x["runs"] += cnt - cnt_0
+                r["progs"] = {nm: {"ns_per_run": x["ns"] / x["runs"],
+                                   "runs_per_req": x["runs"] / n}
+                              for nm, x in progs.items()}
+            res.setdefault(key, {"workload": name})[cond] = r
 
     def bpf_time(self):
         """BPF program time per request, floor and tracer, from the
@@ -803,7 +919,8 @@ class Bench:
         try:
             out, err = lp.communicate(timeout=300)
         finally:
-            procs.remove(lp)
+            if lp in procs:  # not when Ctrl-C's cleanup() came first
+                procs.remove(lp)
         ru = children_cpu_s() - c0  # only h2load was waited for
         s1 = cpu_ticks_of(p.pid)
         m = re.search(r"finished in ([\d.]+)(m?s)", out)
@@ -933,6 +1050,297 @@ class Bench:
                 f"records/s, {r['h2_frames']} frames, {r['h2_streams']} "
                 f"streams, {r['timelines']} timelines")
         self.raw["h2_replay"] = res
+
+    # ---- 6. Go HTTPS ------------------------------------------------------------
+
+    def start_go_server(self):
+        """ht_bench_go's HTTPS server (HTTP/1.1 and h2 by ALPN) pinned to
+        CPU 0 as nghttpd is, started before the tracer's hooks are
+        looked at, so that the tracer finds it running and the floor
+        mirrors what it attached. False when the program is missing."""
+        if not os.path.exists(self.gobin) or not shutil.which("openssl"):
+            log(f"no {self.gobin} (make bench-tools builds it with the "
+                "host's go) or no openssl: the Go benches are skipped")
+            return False
+        d = os.path.join(self.tmp, "go")
+        os.makedirs(d)
+        cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2", "-subj",
+                        "/CN=localhost"], capture_output=True, check=True)
+        ncpu = os.cpu_count() or 1
+        pin_srv = ["taskset", "-c", "0"] if ncpu > 1 else []
+        pf = os.path.join(d, "port")
+        p = start(pin_srv + [self.gobin, "server", "-cert", cert, "-key", key,
+                             "-port-file", pf, "-max-seconds", "3600"],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if os.path.exists(pf):
+                break
+            if p.poll() is not None:
+                raise RuntimeError(f"ht_bench_go server exited ({p.returncode})")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("ht_bench_go server did not listen")
+        st = os.stat(self.gobin)
+        self.go = {"srv": p, "dir": d,
+                   "url": f"https://127.0.0.1:{int(open(pf).read())}/",
+                   "file_id": (st.st_dev, st.st_ino),
+                   "pin_client": (["taskset", "-c", str(ncpu - 1)]
+                                  if ncpu > 1 else [])}
+        return True
+
+    def go_workloads(self):
+        q = self.a.quick
+        return [("h", "Go HTTPS HTTP/1.1, 1 keep-alive connection", "h1",
+                 1000 if q else 3000, 1, 1),
+                ("i", "Go HTTPS HTTP/2, 4 connections x 10 streams", "h2",
+                 3000 if q else 10000, 4, 10)]
+
+    def go_client(self, proto, n, conns, streams, daemon=None):
+        """One ht_bench_go client run: its JSON line, plus its pid, the
+        server's CPU time and the daemon's (tracer or floor) over it."""
+        g = self.go
+        cmd = g["pin_client"] + [self.gobin, "client", "-url", g["url"],
+                                 "-n", str(n), "-proto", proto, "-conns",
+                                 str(conns), "-streams", str(streams)]
+        s0 = task_cpu_ns(g["srv"].pid)
+        d0 = task_cpu_ns(daemon.p.pid) if daemon else None
+        p = start(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                  text=True)
+        try:
+            out, err = p.communicate(timeout=300)
+        finally:
+            if p in procs:  # not when Ctrl-C's cleanup() came first
+                procs.remove(p)
+        s1 = task_cpu_ns(g["srv"].pid)
+        d1 = task_cpu_ns(daemon.p.pid) if daemon else None
+        if p.returncode != 0 or not out.strip():
+            raise RuntimeError(f"ht_bench_go client failed ({p.returncode}): "
+                               f"{(out + err).strip()[-400:]}")
+        res = json.loads(out.strip().splitlines()[-1])
+        res["pid"] = p.pid  # taskset execs it: the same process
+        res["server_cpu_ns"] = (s1 - s0 if s0 is not None and s1 is not None
+                                else None)
+        res["daemon_cpu_ns"] = (d1 - d0 if d0 is not None and d1 is not None
+                                else None)
+        return res
+
+    def go_count_timelines(self, path, runs):
+        """The tracer's timelines for the Go clients of runs (by pid) and
+        for the server: how many, how many complete with TLS decoded and
+        a 200; also per workload (the server's by HTTP version, one
+        workload each). Whole-host tracing, so other processes' lines are
+        skipped."""
+        srv = self.go["srv"].pid
+        by_pid = {r["pid"]: r for r in runs}
+        by_version = {{"h1": "HTTP/1.1", "h2": "HTTP/2"}[r["proto"]]:
+                      r["workload"] for r in runs}
+        count = {"client": 0, "client_ok": 0, "server": 0, "server_ok": 0,
+                 "not_decoded": 0, "incomplete": 0, "tls_libs": {},
+                 "by_workload": {r["workload"]: {
+                     "made": 0, "client_ok": 0, "server_ok": 0}
+                     for r in runs}}
+        for r in runs:
+            count["by_workload"][r["workload"]]["made"] += r["made"]
+        with open(path) as f:
+            for line in f:
+                try:
+                    t = json.loads(line)
+                except ValueError:
+                    continue
+                pid = t.get("pid")
+                if pid == srv:
+                    side = "server"
+                    wk = by_version.get((t.get("http") or {}).get("version"))
+                elif pid in by_pid:
+                    side = "client"
+                    wk = by_pid[pid]["workload"]
+                else:
+                    continue
+                count[side] += 1
+                tls = t.get("tls") or {}
+                lib = tls.get("lib") or "none"
+                count["tls_libs"][lib] = count["tls_libs"].get(lib, 0) + 1
+                if not tls or not tls.get("decoded"):
+                    count["not_decoded"] += 1
+                    continue
+                if not t.get("complete"):
+                    count["incomplete"] += 1
+                    continue
+                if (t.get("http") or {}).get("status") == 200:
+                    count[side + "_ok"] += 1
+                    if wk:
+                        count["by_workload"][wk][side + "_ok"] += 1
+        count["made"] = sum(r["made"] for r in runs)
+        return count
+
+    def go_overhead(self):
+        conds = ["none", "floor", "tracer"]
+        wl = self.go_workloads()
+        runs = []
+        checks = []
+        for key, _, proto, n, c, m in wl:  # warm-up
+            self.go_client(proto, max(n // 4, 100), c, m)
+        for r in range(self.a.rounds):
+            order = conds[r % 3:] + conds[:r % 3]
+            for cond in order:
+                jpath = os.path.join(self.go["dir"], "timelines.json")
+                d = self.start_condition(
+                    cond, json_out=jpath if cond == "tracer" else None)
+                own = {p.pid for p in procs}
+                foreign = foreign_hooks(own)
+                line, these = [], []
+                try:
+                    for key, _, proto, n, c, m in wl:
+                        out = self.go_client(proto, n, c, m, daemon=d)
+                        out.update(round=r, cond=cond, workload=key,
+                                   foreign_hooks=len(foreign))
+                        runs.append(out)
+                        these.append(out)
+                        line.append(f"{key} {out['rps']:.0f} req/s")
+                except BaseException:
+                    if d:
+                        d.stop()
+                    raise
+                if d:
+                    time.sleep(0.3)  # the tracer polls every 100 ms
+                    st = d.stop()
+                    self.raw["hwm_kb"].append(st["vmhwm_kb"])
+                    runs[-1]["daemon_exit"] = st
+                if cond == "tracer":
+                    cnt = self.go_count_timelines(jpath, these)
+                    cnt.update(round=r, tracer_exit=st)
+                    checks.append(cnt)
+                    os.unlink(jpath)
+                    line.append(f"timelines: client {cnt['client_ok']}, "
+                                f"server {cnt['server_ok']} of "
+                                f"{cnt['made']} made")
+                log(f"go round {r + 1}/{self.a.rounds} {cond}: " +
+                    ", ".join(line))
+        summary = {}
+        for key, name, proto, n, c, m in wl:
+            s = {"workload": name, "n": n, "conns": c, "streams": m,
+                 "proto": proto}
+            for cond in conds:
+                sel = [x for x in runs
+                       if x["workload"] == key and x["cond"] == cond]
+                s[cond] = {
+                    "rps": statistics.median(x["rps"] for x in sel),
+                    "ns_per_req": statistics.median(x["elapsed_ns"] / x["n"]
+                                                    for x in sel),
+                    "lat_p50_us": statistics.median(x["lat_p50_us"]
+                                                    for x in sel),
+                    "lat_p99_us": statistics.median(x["lat_p99_us"]
+                                                    for x in sel),
+                    "client_cpu_ns": statistics.median(
+                        x["cpu_ns"] / x["n"] for x in sel),
+                    "server_cpu_ns": statistics.median(
+                        x["server_cpu_ns"] / x["n"] for x in sel),
+                }
+                if cond != "none":
+                    s[cond]["daemon_cpu_ns"] = statistics.median(
+                        x["daemon_cpu_ns"] / x["n"] for x in sel)
+                    s[cond]["daemon_cpu_pct"] = statistics.median(
+                        100 * x["daemon_cpu_ns"] / x["elapsed_ns"]
+                        for x in sel)
+            base = s["none"]["ns_per_req"]
+            fa = s["floor"]["ns_per_req"] - base
+            ta = s["tracer"]["ns_per_req"] - base
+            s.update(floor_added_ns=fa, tracer_added_ns=ta,
+                     ratio=ta / fa if fa > 0 else None)
+            summary[key] = s
+        self.raw["go_overhead_runs"] = runs
+        self.raw["go_overhead"] = summary
+        self.raw["go_foreign_hooks_seen"] = sum(
+            1 for x in runs if x["foreign_hooks"])
+        self.raw["go_check"] = self.go_verdict(checks)
+        log("go: " + self.raw["go_check"]["words"])
+
+    def go_verdict(self, checks):
+        """Every Go request traced: a client and a server timeline, each
+        complete, TLS plaintext decoded, status 200, in every tracer
+        round; and the Go uprobes were there at all."""
+        tot = {k: sum(c[k] for c in checks)
+               for k in ("client", "client_ok", "server", "server_ok",
+                         "not_decoded", "incomplete", "made")}
+        libs = {}
+        for c in checks:
+            for k, v in c["tls_libs"].items():
+                libs[k] = libs.get(k, 0) + v
+        lost = sum((c["tracer_exit"] or {}).get("lost", 0) or 0
+                   for c in checks)
+        hooks = self.raw.get("go_hooks")
+        counts_ok = (bool(checks) and lost == 0 and
+                     all(c["client_ok"] == c["made"] == c["server_ok"]
+                         for c in checks))
+        ok = counts_ok and bool(hooks)
+        if ok:
+            words = ("every request traced: a complete client and server "
+                     f"timeline each, {tot['made']:,} requests made over "
+                     f"{len(checks)} tracer rounds")
+        elif counts_ok:
+            words = ("every request traced, but the tracer listed no "
+                     "uprobe on ht_bench_go when it started, where the "
+                     "floor's are copied from: the floor lacks the Go "
+                     "probes and is not a floor for Go")
+        elif not tot["client_ok"] and not tot["server_ok"]:
+            words = ("NOT a measurement of Go tracing: no Go request's TLS "
+                     "was decoded, " +
+                     (f"though the tracer attached {len(hooks)} uprobes to "
+                      "ht_bench_go" if hooks else
+                      "and the tracer attached no uprobe to ht_bench_go "
+                      "(no Go crypto/tls probes in this build)") +
+                     "; the floor and tracer rows carry the other hooks "
+                     "only")
+        else:
+            wk = {}
+            for c in checks:
+                for k, v in c["by_workload"].items():
+                    w = wk.setdefault(k, {"made": 0, "client_ok": 0,
+                                          "server_ok": 0})
+                    for x in w:
+                        w[x] += v[x]
+            words = ("NOT every request traced: of "
+                     f"{tot['made']:,} requests made, complete decoded "
+                     f"timelines: {tot['client_ok']:,} client, "
+                     f"{tot['server_ok']:,} server; by workload: " +
+                     ", ".join(f"({k}) client {w['client_ok']:,}, server "
+                               f"{w['server_ok']:,} of {w['made']:,}"
+                               for k, w in sorted(wk.items())) +
+                     "; rounds short of some: " +
+                     ", ".join(str(c["round"] + 1) for c in checks
+                               if not c["client_ok"] == c["made"] ==
+                               c["server_ok"]))
+        words += (f" (timelines seen: {tot['client']:,} client, "
+                  f"{tot['server']:,} server; TLS not decoded "
+                  f"{tot['not_decoded']:,}, incomplete {tot['incomplete']:,}"
+                  f", records lost {lost:,}; TLS libraries named: " +
+                  (", ".join(f"{k} {v:,}" for k, v in sorted(libs.items()))
+                   or "none") + ")")
+        return dict(tot, ok=ok, hooks=len(hooks or []), lost=lost,
+                    tls_libs=libs, words=words, rounds=checks)
+
+    def go_bpf_time(self):
+        """As bpf_time, for the Go workloads, with each program's time per
+        run; and the C TLS workload (c) beside them, for the cost of a Go
+        uprobe against a TLS library's."""
+        jobs = [(key, name,
+                 lambda p=proto, n=n, c=c, m=m: self.go_client(p, n, c, m)["n"])
+                for key, name, proto, n, c, m in self.go_workloads()]
+        if self.tls:
+            args = next(a for k, _, a in self.workloads() if k == "c")
+            jobs.append(("c", "tls (OpenSSL)",
+                         lambda: run_json([self.load] + args)["n"]))
+        res = self.bpf_time_of(jobs, per_prog=True)
+        if res is None:
+            return
+        self.raw["go_bpf_time"] = res
+        log("go BPF time per request: " + ", ".join(
+            f"{k} tracer {v['tracer']['ns_per_req'] / 1000:.2f} us / floor "
+            f"{v['floor']['ns_per_req'] / 1000:.2f} us"
+            for k, v in res.items()))
 
     # ---- 4. footprint ---------------------------------------------------------------
 
@@ -1066,6 +1474,34 @@ def write_report(raw, path):
             + (f"; BPF time: tracer {fmt_us(t['tracer']['ns_per_req'])} µs, "
                f"floor {fmt_us(t['floor']['ns_per_req'])} µs" if t else "")
             + "; section 5")
+    for key, s in sorted(raw.get("go_overhead", {}).items()):
+        r = s["ratio"]
+        t = raw.get("go_bpf_time", {}).get(key)
+        row(f"added cost per request ({key}) {s['workload']}",
+            "(none set)",
+            f"{r:.2f} × floor" if r is not None else "floor ≤ 0 (noise)",
+            None,
+            ("**no Go TLS decoded: not Go tracing**; "
+             if not (raw.get("go_check", {}).get("client_ok") or
+                     raw.get("go_check", {}).get("server_ok")) else "") +
+            f"wall: tracer {s['tracer_added_ns'] / 1000:+.2f} µs, floor "
+            f"{s['floor_added_ns'] / 1000:+.2f} µs on "
+            f"{fmt_us(s['none']['ns_per_req'])} µs; "
+            f"{s['none']['rps']:,.0f} / {s['floor']['rps']:,.0f} / "
+            f"{s['tracer']['rps']:,.0f} req/s untraced / floor / tracer; "
+            f"tracer CPU {fmt_us(s['tracer']['daemon_cpu_ns'])} µs per "
+            f"request ({s['tracer']['daemon_cpu_pct']:.0f} % of a CPU)"
+            + (f"; BPF time: tracer {fmt_us(t['tracer']['ns_per_req'])} µs, "
+               f"floor {fmt_us(t['floor']['ns_per_req'])} µs" if t else "")
+            + "; section 6")
+    if raw.get("go_error"):
+        row("Go HTTPS section", "runs to the end", "failed", False,
+            raw["go_error"].replace("|", "/").replace("\n", " "))
+    gc = raw.get("go_check")
+    if gc:
+        row("Go HTTPS requests with a complete timeline (client and server)",
+            "every request", f"{min(gc['client_ok'], gc['server_ok']):,} of "
+            f"{gc['made']:,}", gc["ok"], gc["words"] + "; section 6")
     for srv, label in (("tls", "h2 over TLS"), ("h2c", "h2c")):
         rec = raw.get("h2_replay", {}).get(srv)
         if not rec:
@@ -1258,6 +1694,8 @@ def write_report(raw, path):
                      ".\n")
     if "h2_overhead" in raw or "h2_replay" in raw:
         write_h2(raw, L)
+    if "go_overhead" in raw:
+        write_go(raw, L)
     L.append(METHOD)
     with open(path, "w") as f:
         f.write("\n".join(L))
@@ -1402,6 +1840,162 @@ def write_h2(raw, L):
         L.append("")
 
 
+def write_go(raw, L):
+    L.append("## 6. Go HTTPS\n")
+    ov = raw["go_overhead"]
+    gc = raw.get("go_check", {})
+    L.append("`ht_bench_go` (tools/bench/go: Go's own net/http and "
+             "crypto/tls, built with the host's Go) as client, pinned to "
+             "the last CPU, and as HTTPS server (HTTP/1.1 and h2 by ALPN, "
+             "1 KiB responses), pinned to CPU 0: one executable, so the "
+             "tracer's uprobes on its crypto/tls serve both ends. "
+             "Conditions as in section 1 (untraced, the floor, the tracer "
+             "on the whole host), median of "
+             f"{raw['rounds']} interleaved rounds. Each connection's "
+             "handshake and first request come before the timed part. "
+             "Time per request is the client's wall time over its "
+             "requests (1 / throughput with concurrent streams); latency "
+             "is the client's own per-request time: the median over the "
+             "rounds of each run's p50 and p99.\n")
+    hooks = raw.get("go_hooks")
+    if not (gc.get("client_ok") or gc.get("server_ok")):
+        L.append("**No Go request's TLS was decoded" +
+                 (f" (the tracer attached {len(hooks)} uprobes to "
+                  "ht_bench_go)" if hooks else
+                  ": the tracer attached no uprobe to ht_bench_go (this "
+                  "build has no Go crypto/tls probes), so it saw only "
+                  "encrypted bytes") +
+                 ". The floor and tracer rows measure the other hooks "
+                 "alone: they are not a measurement of Go tracing.**\n")
+    elif not hooks:
+        L.append("**The tracer listed no uprobe on ht_bench_go when it "
+                 "started: the floor lacks the Go probes.**\n")
+    else:
+        L.append(f"The tracer attached {len(hooks)} uprobes to ht_bench_go "
+                 "(function entries and each RET), mirrored by the floor "
+                 "as plain uprobes.\n")
+    if raw.get("go_foreign_hooks_seen"):
+        L.append(f"**Other BPF tracers were attached during "
+                 f"{raw['go_foreign_hooks_seen']} of these runs**: "
+                 "numbers are noisy.\n")
+    L.append("| workload | n per run | req/s untraced / floor / tracer | "
+             "µs per request untraced / floor / tracer | floor added | "
+             "tracer added | tracer / floor |")
+    L.append("|---|---|---|---|---|---|---|")
+    for key, s in sorted(ov.items()):
+        n, f, t = s["none"], s["floor"], s["tracer"]
+        base = n["ns_per_req"]
+        r = s["ratio"]
+        L.append(f"| ({key}) {s['workload']} | {s['n']:,} | "
+                 f"{n['rps']:,.0f} / {f['rps']:,.0f} / {t['rps']:,.0f} | "
+                 f"{fmt_us(base)} / {fmt_us(f['ns_per_req'])} / "
+                 f"{fmt_us(t['ns_per_req'])} | "
+                 f"{fmt_us(s['floor_added_ns'])} "
+                 f"({100 * s['floor_added_ns'] / base:+.1f} %) | "
+                 f"{fmt_us(s['tracer_added_ns'])} "
+                 f"({100 * s['tracer_added_ns'] / base:+.1f} %) | "
+                 f"{'%.2f' % r if r is not None else '—'} |")
+    L.append("")
+    L.append("| workload | latency p50 µs untraced / floor / tracer | "
+             "p99 µs | client CPU µs per request | server CPU µs per "
+             "request | tracer CPU µs per request (% of a CPU) |")
+    L.append("|---|---|---|---|---|---|")
+    for key, s in sorted(ov.items()):
+        c = [s[x] for x in ("none", "floor", "tracer")]
+        t = s["tracer"]
+        L.append(f"| ({key}) | "
+                 + " / ".join(f"{x['lat_p50_us']:.0f}" for x in c) + " | "
+                 + " / ".join(f"{x['lat_p99_us']:.0f}" for x in c) + " | "
+                 + " / ".join(fmt_us(x["client_cpu_ns"]) for x in c) + " | "
+                 + " / ".join(fmt_us(x["server_cpu_ns"]) for x in c) + " | "
+                 + f"{fmt_us(t['daemon_cpu_ns'])} "
+                 f"({t['daemon_cpu_pct']:.0f} %) |")
+    L.append("")
+    L.append("CPU time is each process's own, all threads, over the timed "
+             "part (the tracer's from /proc/PID/task/*/schedstat, while "
+             "it wrote its JSON to a file); both ends are traced, so the "
+             "probes run in both.\n")
+    if gc:
+        L.append("Timelines: the tracer's JSON of each round, counted for "
+                 "the client's and the server's pid (with each connection's "
+                 "first request): " + gc["words"] + ".\n")
+    bt = raw.get("go_bpf_time")
+    if bt:
+        L.append("BPF program time per request, both ends, as in section 1 "
+                 "(one run each after the rounds; (c) is section 1's "
+                 "OpenSSL keep-alive workload, for comparison):\n")
+        L.append("| workload | floor µs | tracer µs | tracer / floor | "
+                 "program runs per request |")
+        L.append("|---|---|---|---|---|")
+        for key in sorted(bt):
+            t = bt[key]
+            f, tr = t["floor"]["ns_per_req"], t["tracer"]["ns_per_req"]
+            L.append(f"| ({key}) {t['workload']} | {fmt_us(f)} | "
+                     f"{fmt_us(tr)} | "
+                     f"{tr / f if f > 0 else float('nan'):.1f} | "
+                     f"{t['tracer']['runs_per_req']:.2f} |")
+        L.append("")
+        keys = sorted(bt)
+        names = sorted({nm for k in keys for c in ("tracer", "floor")
+                        for nm in bt[k][c].get("progs", {})})
+        if names:
+            L.append("Per program: runs per request and ns per run, "
+                     "in each workload, programs run at least once per 20 "
+                     "requests (the floor's are empty programs: "
+                     "any_uprobe is the bare cost of a program on a "
+                     "uprobe). The uprobe itself, the trap and the kernel's "
+                     "work around it, is in neither.\n")
+            L.append("| program | " + " | ".join(
+                f"({k}) runs/req | ({k}) ns/run" for k in keys) + " |")
+            L.append("|---|" + "---|---|" * len(keys))
+            for cond in ("tracer", "floor"):
+                for nm in names:
+                    cells = []
+                    for k in keys:
+                        x = bt[k][cond].get("progs", {}).get(nm)
+                        cells += ([f"{x['runs_per_req']:.2f}",
+                                   f"{x['ns_per_run']:.0f}"] if x
+                                  else ["—", "—"])
+                    # whole host: a hook hit by other processes now and
+                    # then is not part of the request
+                    if all(c == "—" or float(c) < 0.05
+                           for c in cells[::2]):
+                        continue
+                    L.append(f"| {cond}: {nm} | " + " | ".join(cells) + " |")
+            L.append("")
+        parts = []
+        for k in keys:
+            ups = [(nm, x) for nm, x in
+                   sorted(bt[k]["tracer"].get("progs", {}).items())
+                   if nm.startswith(("uprobe", "uretprobe"))
+                   and x["runs_per_req"] >= 0.05]
+            if ups:
+                parts.append(f"({k}) " + ", ".join(
+                    f"{nm} {x['ns_per_run']:.0f} ns ({x['runs_per_req']:.1f} "
+                    "per request)" for nm, x in ups))
+        hits = []
+        for k in keys:
+            s = ov.get(k)
+            up = bt[k]["floor"].get("progs", {}).get("any_uprobe")
+            if not s or not up or up["runs_per_req"] < 1:
+                continue
+            added = sum(s["floor"][c] - s["none"][c]
+                        for c in ("client_cpu_ns", "server_cpu_ns"))
+            hits.append(f"({k}) {fmt_us(added / up['runs_per_req'])} µs "
+                        f"({up['runs_per_req']:.1f} hits per request)")
+        if hits:
+            L.append("The floor's added CPU time (client + server) per "
+                     "request over its uprobe hits per request, the most a "
+                     "Go uprobe hit with an empty program costs (the "
+                     "syscall hooks' share is in it too): " +
+                     "; ".join(hits) + ".\n")
+        if parts:
+            L.append("The tracer's uprobe programs, time per run: " +
+                     "; ".join(parts) + ". Go's returns are plain uprobes "
+                     "on the RET instructions (uprobe_go_tls_ret), the C "
+                     "libraries' are uretprobes.\n")
+
+
 METHOD = """## Method
 
 - **Workloads** (`tools/bench/loadgen.c`, one process each run, timed
@@ -1453,6 +2047,15 @@ METHOD = """## Method
   the client pinned to the last CPU and the server to CPU 0 (the tracer
   and the floor are not pinned); a run counts only when every request
   succeeded. One warm-up run of each workload first.
+- **Go HTTPS** (section 6): `ht_bench_go client -n N -proto h1|h2
+  -conns C -streams M` against `ht_bench_go server`, pinned as in
+  section 5; C connections (one `http.Transport` each), M goroutines
+  each; a run counts only when every request got a 200 and its 1 KiB.
+  In the tracer's rounds its JSON goes to a file, read after it stopped:
+  a request counts as traced when the client's and the server's
+  timelines are both complete, with TLS decoded and status 200. The
+  Go uprobes are found by the file they are on (the bench program);
+  none means the section measured no Go tracing, and it says so.
 - Loopback only; every process started is stopped at the end (also on
   Ctrl-C). Numbers from a shared, busy machine are noisy: compare within
   one run, not across runs.
@@ -1467,7 +2070,7 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="smaller runs, for trying the machinery")
     ap.add_argument("--only",
-                    default="overhead,replay,sustained,footprint,h2,h2replay")
+                    default="overhead,replay,sustained,footprint,h2,h2replay,go")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: run as root (sudo make bench)")
@@ -1484,7 +2087,9 @@ def main():
     try:
         if "replay" in only:
             b.replay_bench()
-        if only & {"overhead", "sustained", "footprint", "h2"}:
+        if "go" in only:
+            b.start_go_server()
+        if only & {"overhead", "sustained", "footprint", "h2", "go"}:
             b.start_servers()
             b.discover_hooks()
         if "overhead" in only:
@@ -1502,6 +2107,15 @@ def main():
                 b.h2_bpf_time()
             if "h2replay" in only:
                 b.h2_replay()
+        if "go" in only and b.go:
+            # a Go program the probes broke is a finding, not the end of
+            # the other sections
+            try:
+                b.go_overhead()
+                b.go_bpf_time()
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                b.raw["go_error"] = str(e)
+                log(f"go: FAILED: {e}")
         if "footprint" in only:
             b.footprint()
     finally:

@@ -31,8 +31,8 @@
 #include "floor.skel.h"
 #include "discover/libc_locate.h"
 
-#define MAX_LINKS 512
-#define MAX_EXTRA 128
+#define MAX_LINKS 2048
+#define MAX_EXTRA 1024
 
 static struct bpf_link *links[MAX_LINKS];
 static int n_links;

@@ -1,0 +1,3 @@
+module httptrace-bpf/tools/bench/go
+
+go 1.19
