@@ -219,6 +219,9 @@ struct correlator {
 
 	struct timeline tl; /* built here, handed to the sink */
 	struct dns_wire_msg dns_wire_msg; /* parsed here (large) */
+	/* wire lookups' numbers: a process's wire state is freed when idle,
+	 * its results are not, so numbers must not start over with it */
+	uint32_t dns_wire_serial;
 	/* a record processed without a reorder copy (allocation failed) */
 	uint64_t scratch[(sizeof(struct ht_data_event) + HT_MAX_CAPTURE) / 8 + 1];
 };

@@ -77,7 +77,6 @@ struct dns_wire_tcp {
 };
 
 struct dns_wire_state {
-	uint32_t next_serial;
 	struct dns_wire_lookup l[DNS_WIRE_LOOKUPS];
 	struct dns_wire_tcp tcp[DNS_WIRE_TCP_STREAMS];
 };
@@ -258,10 +257,17 @@ static void expire_proc(struct correlator *c, struct proc *p, uint64_t now,
 		if (!l->open)
 			continue;
 		if (l->ok) {
-			/* a success served or waits in the ring: only a
-			 * query left unanswered (AAAA after A) keeps it
-			 * open, and not past the timeout */
-			if (exiting || !lookup_waits(l) ||
+			/* a success served or waits in the ring: a query
+			 * left unanswered (AAAA after A) keeps it open, not
+			 * past the timeout; so, for the grace, does a
+			 * result no connect took (the pair's other query
+			 * may still leave: lookup_over()) */
+			const struct dns_result *d = lookup_result(c, p, l);
+			bool may_join = d && !d->used &&
+					now < last + DNS_WIRE_GRACE_NS;
+
+			if (exiting ||
+			    (!lookup_waits(l) && !may_join) ||
 			    now >= l->last_query_ns + DNS_WIRE_TIMEOUT_NS)
 				l->open = false;
 			continue;
@@ -308,7 +314,38 @@ void dns_wire_proc_exit(struct correlator *c, struct proc *p, uint64_t ts)
 	dns_wire_free(c, p);
 }
 
-static struct dns_wire_lookup *lookup_for_query(struct dns_wire_state *w,
+static bool lookup_asked(const struct dns_wire_lookup *l,
+			 const struct dns_wire_msg *m)
+{
+	for (uint32_t k = 0; k < l->n_q; k++)
+		if (l->q[k].qtype == m->qtype &&
+		    !strcasecmp(l->q[k].qname, m->qname))
+			return true;
+	return false;
+}
+
+/*
+ * A lookup that has its addresses and waits for nothing is over, but
+ * for the other half of its pair: Go asks A and AAAA from two
+ * goroutines, and the second query may leave after the first answer.
+ * It joins while no connect has taken the result; a query of a type
+ * already asked is the next lookup.
+ */
+static bool lookup_over(struct correlator *c, struct proc *p,
+			const struct dns_wire_lookup *l,
+			const struct dns_wire_msg *m)
+{
+	const struct dns_result *d;
+
+	if (!l->ok || lookup_waits(l))
+		return false;
+	d = lookup_result(c, p, l);
+	return !d || d->used || lookup_asked(l, m);
+}
+
+static struct dns_wire_lookup *lookup_for_query(struct correlator *c,
+						struct proc *p,
+						struct dns_wire_state *w,
 						const struct dns_wire_msg *m)
 {
 	struct dns_wire_lookup *free_l = NULL, *oldest = &w->l[0];
@@ -323,7 +360,7 @@ static struct dns_wire_lookup *lookup_for_query(struct dns_wire_state *w,
 		}
 		if (l->first_ns < oldest->first_ns)
 			oldest = l;
-		if (l->ok && !lookup_waits(l))
+		if (lookup_over(c, p, l, m))
 			continue;
 		for (uint32_t k = 0; k < l->n_q; k++)
 			if (same_first_label(l->q[k].qname, m->qname))
@@ -346,11 +383,11 @@ static void on_query(struct correlator *c, struct proc *p,
 
 	if (!w)
 		return;
-	l = lookup_for_query(w, m);
+	l = lookup_for_query(c, p, w, m);
 	if (!l->open) {
 		memset(l, 0, sizeof(*l));
 		l->open = true;
-		l->serial = ++w->next_serial;
+		l->serial = ++c->dns_wire_serial;
 		l->first_ns = sent;
 		l->tid = ev->hdr.tid;
 		copy_comm(l->comm, ev->hdr.comm);

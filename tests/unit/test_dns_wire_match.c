@@ -246,6 +246,39 @@ static void test_a_aaaa_pair(void)
 
 /* glibc: getaddrinfo sent the queries itself; its phase stays, the
  * wire's goes: one dns phase, getaddrinfo's times */
+/* Go asks A and AAAA from two goroutines: the AAAA query may leave after
+ * the A answer; it is the same lookup, not a second one (which would
+ * take the next lookup of the name into it, or fail on its own) */
+static void test_pair_second_query_after_answer(void)
+{
+	struct correlator *c = setup();
+	const struct timeline *tl;
+
+	query(c, T0, 0x1111, "app.test", DNS_TYPE_A);
+	answer(c, T0 + 1 * MS, 0x1111, "app.test", DNS_TYPE_A, 0, 1);
+	query(c, T0 + 1100 * US, 0x2222, "app.test", DNS_TYPE_AAAA);
+	answer(c, T0 + 2 * MS, 0x2222, "app.test", DNS_TYPE_AAAA, 0, 0);
+	request(c, 5, T0 + 3 * MS);
+	/* the next lookup of the same name, for the next request */
+	query(c, T0 + 10 * MS, 0x3333, "app.test", DNS_TYPE_A);
+	query(c, T0 + 10 * MS + 20 * US, 0x4444, "app.test", DNS_TYPE_AAAA);
+	answer(c, T0 + 11 * MS, 0x3333, "app.test", DNS_TYPE_A, 0, 1);
+	answer(c, T0 + 11500 * US, 0x4444, "app.test", DNS_TYPE_AAAA, 0, 0);
+	request(c, 6, T0 + 12 * MS);
+	settle(c, T0 + 200 * MS);
+	correlator_flush(c);
+	ASSERT_INT(out.n, 2);
+	tl = &out.tl[0];
+	CHECK_STR(tl->error, "");
+	CHECK_INT(hook_ts(tl, TL_DNSStart), T0);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 2 * MS);
+	tl = &out.tl[1];
+	CHECK_STR(tl->error, "");
+	CHECK_INT(hook_ts(tl, TL_DNSStart), T0 + 10 * MS);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 11500 * US);
+	correlator_free(c);
+}
+
 static void test_dedup_getaddrinfo(void)
 {
 	struct correlator *c = setup();
@@ -514,6 +547,7 @@ int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
 	RUN(test_a_aaaa_pair);
+	RUN(test_pair_second_query_after_answer);
 	RUN(test_dedup_getaddrinfo);
 	RUN(test_dedup_failure);
 	RUN(test_search_domains);
