@@ -1711,6 +1711,30 @@ def median_run(runs):
     return sorted(runs, key=lambda r: r["events_per_s"])[len(runs) // 2]
 
 
+def load_table(ov):
+    """The untraced / floor / tracer table of a load section (HTTP/2,
+    Go): one row per workload."""
+    rows = ["| workload | n per run | req/s untraced / floor / tracer | "
+            "µs per request untraced / floor / tracer | floor added | "
+            "tracer added | tracer / floor |",
+            "|---|---|---|---|---|---|---|"]
+    for key, s in sorted(ov.items()):
+        n, f, t = s["none"], s["floor"], s["tracer"]
+        base = n["ns_per_req"]
+        r = s["ratio"]
+        rows.append(f"| ({key}) {s['workload']} | {s['n']:,} | "
+                    f"{n['rps']:,.0f} / {f['rps']:,.0f} / "
+                    f"{t['rps']:,.0f} | "
+                    f"{fmt_us(base)} / {fmt_us(f['ns_per_req'])} / "
+                    f"{fmt_us(t['ns_per_req'])} | "
+                    f"{fmt_us(s['floor_added_ns'])} "
+                    f"({100 * s['floor_added_ns'] / base:+.1f} %) | "
+                    f"{fmt_us(s['tracer_added_ns'])} "
+                    f"({100 * s['tracer_added_ns'] / base:+.1f} %) | "
+                    f"{'%.2f' % r if r is not None else '—'} |")
+    return rows
+
+
 def write_h2(raw, L):
     L.append("## 5. HTTP/2\n")
     ov = raw.get("h2_overhead")
@@ -1730,23 +1754,7 @@ def write_h2(raw, L):
             L.append(f"**Other BPF tracers were attached during "
                      f"{raw['h2_foreign_hooks_seen']} of these runs**: "
                      "numbers are noisy.\n")
-        L.append("| workload | n per run | req/s untraced / floor / tracer | "
-                 "µs per request untraced / floor / tracer | floor added | "
-                 "tracer added | tracer / floor |")
-        L.append("|---|---|---|---|---|---|---|")
-        for key, s in sorted(ov.items()):
-            n, f, t = s["none"], s["floor"], s["tracer"]
-            base = n["ns_per_req"]
-            r = s["ratio"]
-            L.append(f"| ({key}) {s['workload']} | {s['n']:,} | "
-                     f"{n['rps']:,.0f} / {f['rps']:,.0f} / {t['rps']:,.0f} | "
-                     f"{fmt_us(base)} / {fmt_us(f['ns_per_req'])} / "
-                     f"{fmt_us(t['ns_per_req'])} | "
-                     f"{fmt_us(s['floor_added_ns'])} "
-                     f"({100 * s['floor_added_ns'] / base:+.1f} %) | "
-                     f"{fmt_us(s['tracer_added_ns'])} "
-                     f"({100 * s['tracer_added_ns'] / base:+.1f} %) | "
-                     f"{'%.2f' % r if r is not None else '—'} |")
+        L.extend(load_table(ov))
         L.append("")
         L.append("| workload | latency p50 µs untraced / floor / tracer | "
                  "p99 µs | h2load CPU µs per request | nghttpd CPU µs per "
@@ -1878,23 +1886,7 @@ def write_go(raw, L):
         L.append(f"**Other BPF tracers were attached during "
                  f"{raw['go_foreign_hooks_seen']} of these runs**: "
                  "numbers are noisy.\n")
-    L.append("| workload | n per run | req/s untraced / floor / tracer | "
-             "µs per request untraced / floor / tracer | floor added | "
-             "tracer added | tracer / floor |")
-    L.append("|---|---|---|---|---|---|---|")
-    for key, s in sorted(ov.items()):
-        n, f, t = s["none"], s["floor"], s["tracer"]
-        base = n["ns_per_req"]
-        r = s["ratio"]
-        L.append(f"| ({key}) {s['workload']} | {s['n']:,} | "
-                 f"{n['rps']:,.0f} / {f['rps']:,.0f} / {t['rps']:,.0f} | "
-                 f"{fmt_us(base)} / {fmt_us(f['ns_per_req'])} / "
-                 f"{fmt_us(t['ns_per_req'])} | "
-                 f"{fmt_us(s['floor_added_ns'])} "
-                 f"({100 * s['floor_added_ns'] / base:+.1f} %) | "
-                 f"{fmt_us(s['tracer_added_ns'])} "
-                 f"({100 * s['tracer_added_ns'] / base:+.1f} %) | "
-                 f"{'%.2f' % r if r is not None else '—'} |")
+    L.extend(load_table(ov))
     L.append("")
     L.append("| workload | latency p50 µs untraced / floor / tracer | "
              "p99 µs | client CPU µs per request | server CPU µs per "
