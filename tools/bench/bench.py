@@ -983,19 +983,7 @@ class Bench:
             for cond in conds:
                 sel = [x for x in runs
                        if x["workload"] == key and x["cond"] == cond]
-                s[cond] = {
-                    "rps": statistics.median(x["rps"] for x in sel),
-                    "ns_per_req": statistics.median(x["elapsed_ns"] / x["n"]
-                                                    for x in sel),
-                    "lat_p50_us": statistics.median(x["lat_p50_us"]
-                                                    for x in sel),
-                    "lat_p99_us": statistics.median(x["lat_p99_us"]
-                                                    for x in sel),
-                    "client_cpu_ns": statistics.median(
-                        x["client_cpu_ns"] / x["n"] for x in sel),
-                    "server_cpu_ns": statistics.median(
-                        x["server_cpu_ns"] / x["n"] for x in sel),
-                }
+                s[cond] = load_medians(sel, "client_cpu_ns")
             base = s["none"]["ns_per_req"]
             fa = s["floor"]["ns_per_req"] - base
             ta = s["tracer"]["ns_per_req"] - base
@@ -1226,19 +1214,7 @@ class Bench:
             for cond in conds:
                 sel = [x for x in runs
                        if x["workload"] == key and x["cond"] == cond]
-                s[cond] = {
-                    "rps": statistics.median(x["rps"] for x in sel),
-                    "ns_per_req": statistics.median(x["elapsed_ns"] / x["n"]
-                                                    for x in sel),
-                    "lat_p50_us": statistics.median(x["lat_p50_us"]
-                                                    for x in sel),
-                    "lat_p99_us": statistics.median(x["lat_p99_us"]
-                                                    for x in sel),
-                    "client_cpu_ns": statistics.median(
-                        x["cpu_ns"] / x["n"] for x in sel),
-                    "server_cpu_ns": statistics.median(
-                        x["server_cpu_ns"] / x["n"] for x in sel),
-                }
+                s[cond] = load_medians(sel, "cpu_ns")
                 if cond != "none":
                     s[cond]["daemon_cpu_ns"] = statistics.median(
                         x["daemon_cpu_ns"] / x["n"] for x in sel)
@@ -1709,6 +1685,21 @@ def median_run(runs):
     """The run of median records/s (its frames/s and streams/s go with
     it)."""
     return sorted(runs, key=lambda r: r["events_per_s"])[len(runs) // 2]
+
+
+def load_medians(sel, client_cpu):
+    """A load section's runs of one workload and condition, as the
+    medians its tables show; client_cpu names the client's CPU field."""
+    def med(f):
+        return statistics.median(f(x) for x in sel)
+    return {
+        "rps": med(lambda x: x["rps"]),
+        "ns_per_req": med(lambda x: x["elapsed_ns"] / x["n"]),
+        "lat_p50_us": med(lambda x: x["lat_p50_us"]),
+        "lat_p99_us": med(lambda x: x["lat_p99_us"]),
+        "client_cpu_ns": med(lambda x: x[client_cpu] / x["n"]),
+        "server_cpu_ns": med(lambda x: x["server_cpu_ns"] / x["n"]),
+    }
 
 
 def load_table(ov):
