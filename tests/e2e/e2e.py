@@ -2096,12 +2096,13 @@ def go_run(x, name, variant, tag, what, wrap=(), **kw):
 GO_PROTO = {"HTTP/1.1": "HTTP/1.1", "HTTP/2.0": "HTTP/2"}
 
 
-def go_phase(c, tl, g, phase, what, only_if_reported=False, tol=None):
-    """The tracer's phases_us.<phase> against the truth's <phase>_us:
-    within 10 % or 1 ms (tol: (fraction, us) instead), both null when the
-    request had none."""
+def go_phase(c, tl, g, phase, what, only_if_reported=False, tol=None,
+             truth_key=None):
+    """The tracer's phases_us.<phase> against the truth's <phase>_us
+    (or truth_key): within 10 % or 1 ms (tol: (fraction, us) instead),
+    both null when the request had none."""
     ours = dig(tl, "phases_us", phase)
-    theirs = g.get(phase + "_us")
+    theirs = g.get(truth_key or phase + "_us")
     if only_if_reported and ours is None:
         return
     if theirs is None:
@@ -2188,8 +2189,23 @@ def go_check_client(c, tls, pid, truth, what, dns, concurrent):
                 c.eq(dig(tl, "phases_us", phase) is not None, want,
                      "%s phases_us.%s present" % (w, phase))
         else:
-            for phase in ("connect", "tls", "wait"):
+            for phase in ("connect", "wait"):
                 go_phase(c, tl, g, phase, w)
+            # the tls phase starts at ConnectDone (curl's count); Go's
+            # tls_us starts at its TLSHandshakeStart, which the
+            # timeline's own TLSHandshakeStart event must match
+            go_phase(c, tl, g, "tls", w, truth_key="tls_from_connect_us")
+            hs = (event_t(tl, "TLSHandshakeStart"),
+                  event_t(tl, "TLSHandshakeDone"))
+            if g.get("tls_us") is None:
+                c.true(hs == (None, None), "%s TLS handshake events %s, "
+                       "Go's httptrace saw none" % (w, hs))
+            elif c.true(None not in hs, "%s TLS handshake events %s"
+                        % (w, hs)):
+                ok, t = close_enough(hs[1] - hs[0], g["tls_us"])
+                c.true(ok, "%s TLSHandshakeStart->Done %d us, Go's "
+                       "httptrace says %d us (tolerance %.0f us)"
+                       % (w, hs[1] - hs[0], g["tls_us"], t))
         if dns:
             go_phase(c, tl, g, "dns", w, only_if_reported=True)
     c.true(not missing, "%s: no client timeline for %d of the %d "
@@ -5708,9 +5724,13 @@ def main():
                                          "deps)" % ", ".join(missing)])
         else:
             try:
-                _, env.port4 = env.start_server("v4", "127.0.0.1")
+                # The shared servers live through the whole run (groups
+                # after the first 300 s use them too), still bounded.
+                _, env.port4 = env.start_server("v4", "127.0.0.1",
+                                                max_seconds=3600)
                 try:
-                    _, env.port6 = env.start_server("v6", "::1")
+                    _, env.port6 = env.start_server("v6", "::1",
+                                                    max_seconds=3600)
                 except CaseFailed as e:
                     env.v6_error = str(e)
             except CaseFailed as e:
