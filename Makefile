@@ -30,9 +30,20 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 DEPFLAGS   = -MMD -MP
 # the pure code's libraries (unit tests and fuzzers link them too):
 # zlib, libnghttp2's HPACK inflater (proto/http2/h2_hpack.c),
-# Zydis (discover/go_locate.c: the RETs of Go functions)
+# Zydis (discover/go_locate.c: the RETs of Go functions). A release
+# without libzydis-dev (Ubuntu 22.04) still builds: Go programs' TLS is
+# then not decoded, and --probe and the tracer's messages say why.
 NGHTTP2_LIBS := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
-PURE_LIBS := -lz $(NGHTTP2_LIBS) -lZydis
+HAVE_ZYDIS := $(shell $(CC) -E -include Zydis/Zydis.h -x c /dev/null \
+		>/dev/null 2>&1 && echo yes)
+ifeq ($(HAVE_ZYDIS),yes)
+ZYDIS_LIBS := -lZydis
+else
+ZYDIS_LIBS :=
+CFLAGS += -DGO_LOCATE_NO_ZYDIS
+$(warning libzydis-dev is missing: Go programs' TLS will not be decoded)
+endif
+PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS)
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \

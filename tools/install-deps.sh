@@ -57,6 +57,13 @@ fi
 if ! apt-cache show nginx-light >/dev/null 2>&1; then
 	missing=$(echo "$missing" | sed 's/ nginx-light/ nginx/')
 fi
+# Zydis finds the RETs of Go functions; a release without it (Ubuntu
+# 22.04) builds without: Go programs' TLS is then not decoded
+if ! apt-cache show libzydis-dev >/dev/null 2>&1; then
+	echo "install-deps: libzydis-dev is not in this release's archive:" \
+		"Go programs' HTTPS will not be decoded" >&2
+	missing=$(echo "$missing" | sed 's/ libzydis-dev//')
+fi
 if ! apt-cache show libclang-rt-14-dev >/dev/null 2>&1; then
 	ver=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')
 	missing=$(echo "$missing" | sed "s/libclang-rt-14-dev/libclang-rt-${ver:-14}-dev/")

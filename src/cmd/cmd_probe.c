@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 
 #include "cmd/cmd.h"
+#include "discover/go_locate.h"
 #include "kernel/features.h"
 
 /* "yes", or "no: why"; a probe the kernel would not answer for want
@@ -64,6 +65,15 @@ static int print_probe(const struct ht_options *opts,
 		       "quick exit)\n");
 	else
 		print_feature("uprobe_multi:", false, f->why_uprobe_multi);
+	/* not the kernel's, but what decides whether Go's HTTPS can be
+	 * read: its RETs are found by disassembling */
+	if (go_locate_disassembler())
+		printf("Go TLS:       yes (%s finds the RETs of crypto/tls)\n",
+		       go_locate_disassembler());
+	else
+		printf("Go TLS:       no: this build has no disassembler "
+		       "(libzydis-dev was missing): Go programs' HTTPS is "
+		       "not decoded\n");
 	print_variants(&f->variants);
 	ok = features_can_trace(f, &why) && privileged;
 	if (!features_mode_usable(f, mode, &why))

@@ -472,6 +472,24 @@ static void pcln_lookup(const struct pcln *p, bool *found, uint64_t *entry,
 
 /* ---- RETs -------------------------------------------------------------- */
 
+const char *go_locate_disassembler(void)
+{
+#ifdef GO_LOCATE_NO_ZYDIS
+	/* the static build (Debian has no static Zydis library), or a
+	 * release without libzydis-dev (Makefile) */
+	return NULL;
+#else
+	static char name[32];
+	ZyanU64 v = ZydisGetVersion();
+
+	if (!name[0])
+		snprintf(name, sizeof(name), "Zydis %u.%u.%u",
+			 ZYDIS_VERSION_MAJOR(v), ZYDIS_VERSION_MINOR(v),
+			 ZYDIS_VERSION_PATCH(v));
+	return name;
+#endif
+}
+
 static void find_rets(const struct elf_image *ei, struct go_func_loc *f)
 {
 #ifndef GO_LOCATE_NO_ZYDIS
@@ -493,11 +511,10 @@ static void find_rets(const struct elf_image *ei, struct go_func_loc *f)
 	}
 	code = ei->img + f->entry;
 #ifdef GO_LOCATE_NO_ZYDIS
-	/* the static build: Debian has no static Zydis library */
 	(void)code;
 	(void)pos;
-	f->why = "this build of httptrace-bpf has no disassembler (static "
-		 "build)";
+	f->why = "this build of httptrace-bpf has no disassembler (built "
+		 "without libzydis-dev, or the static build)";
 	return;
 #else
 	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,

@@ -103,6 +103,13 @@ int go_locate_mem(const unsigned char *img, size_t size,
  */
 int go_locate_parse_version(const char *v, int *major, int *minor);
 
+/*
+ * The disassembler that finds RETs, as "Zydis 4.0.0", or NULL when this
+ * build has none (built without libzydis-dev, or the static build): then
+ * every function is "not found", with why saying so.
+ */
+const char *go_locate_disassembler(void);
+
 /* The symbol of a function id, for messages. */
 const char *go_locate_func_name(enum go_func_id id);
 

@@ -621,6 +621,29 @@ static void test_go_binary_fallbacks(void)
 	printf("go_locate: fallbacks checked with %d toolchains\n", n);
 }
 
+/* Built without libzydis-dev: no function is found, and why says so.
+ * The tests of images and binaries need the RETs: skipped, which under
+ * CI=true is a failure. */
+static void test_no_disassembler(void)
+{
+	struct go_binary b;
+	unsigned char img[GO_IMG_MAX];
+	struct go_img_opts o = { .version = "go1.21.4",
+				 .pcln_magic = 0xfffffff1 };
+	size_t n = go_img_build(img, &o);
+
+	CHECK_INT(go_locate_mem(img, n, &b), 0);
+	CHECK(!b.funcs[GO_FN_TLS_WRITE].found);
+	CHECK_STR(b.funcs[GO_FN_TLS_WRITE].why, "this build of httptrace-bpf "
+		  "has no disassembler (built without libzydis-dev, or the "
+		  "static build)");
+	if (under_ci())
+		UNIT_FAIL_("CI=true and built without Zydis (libzydis-dev)");
+	else
+		printf("go_locate: SKIP images and Go binaries: built "
+		       "without Zydis (libzydis-dev)\n");
+}
+
 int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
@@ -628,6 +651,10 @@ int main(int argc, char **argv)
 	RUN(test_func_name);
 	RUN(test_not_elf);
 	RUN(test_not_go);
+	if (!go_locate_disassembler()) {
+		RUN(test_no_disassembler);
+		return unit_done("go_locate");
+	}
 	RUN(test_img_formats);
 	RUN(test_img_no_text_start);
 	RUN(test_img_old_buildinfo);
