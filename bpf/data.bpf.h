@@ -70,7 +70,6 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
 	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
 	__u32 tid = (__u32)pid_tgid;
-	struct active_io *io, idle = {};
 
 	if (!st) {
 		dns_io_enter(fd, buf, iovcnt, call, dir, name,
@@ -88,18 +87,8 @@ static __always_inline void on_io_enter(int fd, __u64 buf, __u32 iovcnt,
 		buf = (__u64)msg.msg_iov;
 		iovcnt = msg.msg_iovlen;
 	}
-	io = thread_slot(&active_ios, tid, &idle);
-	if (!io)
-		return;
-	io->conn.tgid = key.tgid;
-	io->conn.fd = fd;
-	io->conn.gen = st->gen;
-	io->ts = bpf_ktime_get_ns();
-	io->buf = buf;
-	io->iovcnt = iovcnt;
-	io->call = call;
-	io->direction = dir;
-	io->dns = 0;
+	active_io_begin(tid, key.tgid, fd, st->gen, buf, iovcnt, call, dir, 0,
+			0);
 }
 
 /* Copies up to `want` bytes from a user iovec array into out. */

@@ -200,7 +200,6 @@ static __always_inline void dns_io_enter(int fd, __u64 buf, __u32 iovcnt,
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
-	struct active_io *io, idle = {};
 	struct user_msghdr msg;
 	struct dns_sock *ds = NULL;
 	struct ht_addr peer;
@@ -225,19 +224,8 @@ static __always_inline void dns_io_enter(int fd, __u64 buf, __u32 iovcnt,
 		buf = (__u64)msg.msg_iov;
 		iovcnt = msg.msg_iovlen;
 	}
-	io = thread_slot(&active_ios, (__u32)pid_tgid, &idle);
-	if (!io)
-		return;
-	io->conn.tgid = key.tgid;
-	io->conn.fd = fd;
-	io->conn.gen = ds->gen;
-	io->ts = bpf_ktime_get_ns();
-	io->buf = buf;
-	io->iovcnt = iovcnt;
-	io->call = call;
-	io->direction = dir;
-	io->dns = 1;
-	io->name = dir == HT_DIR_INGRESS ? name : 0;
+	active_io_begin((__u32)pid_tgid, key.tgid, fd, ds->gen, buf, iovcnt,
+			call, dir, 1, dir == HT_DIR_INGRESS ? name : 0);
 }
 
 /* sendmmsg/recvmmsg entry: vec is the struct mmsghdr array */
@@ -246,7 +234,6 @@ static __always_inline void dns_mmsg_enter(int fd, __u64 vec, __u32 vlen,
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
-	struct active_io *io, idle = {};
 	struct dns_sock *ds = NULL;
 	struct ht_addr peer;
 	__u64 name = 0;
@@ -264,19 +251,8 @@ static __always_inline void dns_mmsg_enter(int fd, __u64 vec, __u32 vlen,
 	}
 	if (!ds)
 		return;
-	io = thread_slot(&active_ios, (__u32)pid_tgid, &idle);
-	if (!io)
-		return;
-	io->conn.tgid = key.tgid;
-	io->conn.fd = fd;
-	io->conn.gen = ds->gen;
-	io->ts = bpf_ktime_get_ns();
-	io->buf = vec;
-	io->iovcnt = vlen;
-	io->call = call;
-	io->direction = dir;
-	io->dns = 1;
-	io->name = 0;
+	active_io_begin((__u32)pid_tgid, key.tgid, fd, ds->gen, vec, vlen,
+			call, dir, 1, 0);
 }
 
 /* Up to `want` (<= HT_DNS_WIRE_MAX) bytes of a message into out: from

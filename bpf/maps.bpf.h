@@ -233,6 +233,34 @@ static __always_inline void *thread_slot(void *map, __u32 tid,
 	return bpf_map_lookup_elem(map, &tid);
 }
 
+/*
+ * A read or write enters on a followed socket (conns) or a DNS socket
+ * (dns_socks, dns = 1, conn.gen the dns_socks entry's): the thread's
+ * call for the exit to finish. `name`: where a DNS receive puts the
+ * peer's address.
+ */
+static __always_inline void active_io_begin(__u32 tid, __u32 tgid, int fd,
+					    __u64 gen, __u64 buf,
+					    __u32 iovcnt, __u8 call,
+					    __u8 dir, __u8 dns, __u64 name)
+{
+	struct active_io *io, idle = {};
+
+	io = thread_slot(&active_ios, tid, &idle);
+	if (!io)
+		return;
+	io->conn.tgid = tgid;
+	io->conn.fd = fd;
+	io->conn.gen = gen;
+	io->ts = bpf_ktime_get_ns();
+	io->buf = buf;
+	io->iovcnt = iovcnt;
+	io->call = call;
+	io->direction = dir;
+	io->dns = dns;
+	io->name = name;
+}
+
 static __always_inline void count_drop(enum ht_drop_kind kind)
 {
 	__u32 key = kind;

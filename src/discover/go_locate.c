@@ -22,6 +22,7 @@
  * funcnametab (i32).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #ifndef GO_LOCATE_NO_ZYDIS

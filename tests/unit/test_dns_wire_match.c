@@ -68,6 +68,17 @@ static void push(struct correlator *c, struct rec *r)
 #define DNS_FD 7
 #define DNS_GEN (T0 - MS)
 
+static void proc_exit(struct correlator *c, uint64_t ts)
+{
+	struct rec r;
+	struct ht_exit_event *ev = (void *)r.buf;
+
+	memset(r.buf, 0, sizeof(*ev));
+	mk_hdr(&ev->hdr, HT_EV_PROC_EXIT, PID, ts);
+	r.size = sizeof(*ev);
+	push(c, &r);
+}
+
 /* one DNS message sent (egress) or received on the UDP socket */
 static void wire_proto(struct correlator *c, int dir, uint64_t enter,
 		       uint64_t ts, const struct dns_build *m, int proto,
@@ -402,16 +413,11 @@ static void test_nxdomain(void)
 static void test_servfail_then_exit(void)
 {
 	struct correlator *c = setup();
-	struct rec r;
-	struct ht_exit_event *ev = (void *)r.buf;
 
 	query(c, T0, 1, "sf.test", DNS_TYPE_A);
 	answer(c, T0 + 1 * MS, 1, "sf.test", DNS_TYPE_A, DNS_RCODE_SERVFAIL,
 	       0);
-	memset(r.buf, 0, sizeof(*ev));
-	mk_hdr(&ev->hdr, HT_EV_PROC_EXIT, PID, T0 + 2 * MS);
-	r.size = sizeof(*ev);
-	push(c, &r);
+	proc_exit(c, T0 + 2 * MS);
 	settle(c, T0 + 20 * MS);
 	ASSERT_INT(out.n, 1);
 	check_failed(&out.tl[0], "lookup sf.test: server failure (SERVFAIL)",
@@ -423,8 +429,6 @@ static void test_servfail_then_exit(void)
 static void test_timeout(void)
 {
 	struct correlator *c = setup();
-	struct rec r;
-	struct ht_exit_event *ev = (void *)r.buf;
 
 	query(c, T0, 1, "never.test", DNS_TYPE_A);
 	query(c, T0 + 10 * US, 2, "never.test", DNS_TYPE_AAAA);
@@ -438,10 +442,7 @@ static void test_timeout(void)
 
 	c = setup();
 	query(c, T0, 1, "never.test", DNS_TYPE_A);
-	memset(r.buf, 0, sizeof(*ev));
-	mk_hdr(&ev->hdr, HT_EV_PROC_EXIT, PID, T0 + 1000 * MS);
-	r.size = sizeof(*ev);
-	push(c, &r);
+	proc_exit(c, T0 + 1000 * MS);
 	settle(c, T0 + 1100 * MS);
 	ASSERT_INT(out.n, 1);
 	check_failed(&out.tl[0],
