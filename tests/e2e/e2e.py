@@ -5691,8 +5691,9 @@ def run_group(env, gname, setup, cases_all, res, selected):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.environ.get("BUILD", "build"))
-    ap.add_argument("-k", dest="pattern", default="",
-                    help="only cases whose name contains this")
+    ap.add_argument("-k", dest="patterns", action="append", default=[],
+                    help="only cases whose name contains this (repeat: "
+                    "any of them)")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
 
@@ -5711,7 +5712,7 @@ def main():
         return 0
 
     def selected(name):
-        return args.pattern in name
+        return not args.patterns or any(p in name for p in args.patterns)
 
     # SIGTERM/SIGHUP: unwind through the finally blocks
     def on_term(sig, frame):
