@@ -116,6 +116,13 @@ void session_print_summary(struct session *s, uint64_t lost_total)
 			"httptrace-bpf: %llu times bytes that were not HTTP/1.x "
 			"followed HTTP on a connection (no timeline)\n",
 			(unsigned long long)st->not_http_after_http);
+	if (st->h2_frames_lost && !s->replay_filter)
+		fprintf(stderr,
+			"httptrace-bpf: %llu times an HTTP/2 connection's "
+			"frames were not all captured: streams opened "
+			"meanwhile are not reported (--max-capture 16384 "
+			"keeps more)\n",
+			(unsigned long long)st->h2_frames_lost);
 	print_output_drops(s);
 }
 

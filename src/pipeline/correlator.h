@@ -61,6 +61,10 @@ struct correlator_stats {
 	uint64_t pipeline_overflow;/* requests given up: max_pipeline, or
 				    * HTTP/2 streams beyond the 256 open
 				    * at once on a connection */
+	uint64_t h2_frames_lost;   /* an HTTP/2 direction lost where its
+				    * frames begin (bytes not captured,
+				    * records lost): streams opened before
+				    * it found them again are not reported */
 	uint64_t dns_unmatched;    /* DNS results that expired unused */
 	uint64_t dns_wire_messages;/* DNS messages read from the wire */
 	uint64_t dns_wire_bad;     /* ...that could not be parsed */

@@ -611,6 +611,8 @@ static void test_gap_incomplete(void)
 	CHECK_INT(out.tl[0].error_kind, TL_ERR_RECORDS_LOST);
 	CHECK_INT(out.tl[0].end_ns, T0 + 250 * US);
 	CHECK_INT(out.tl[0].status, 0); /* never guessed */
+	/* both directions lost their frames' boundaries: counted */
+	CHECK_INT(correlator_stats(c)->h2_frames_lost, 2);
 	correlator_flush(c);
 	correlator_free(c);
 }
@@ -646,6 +648,7 @@ static void test_capture_cut(void)
 	CHECK_INT(tl->error_kind, TL_ERR_INCOMPLETE);
 	CHECK_INT(hook_ts(tl, TL_WroteRequest), 0); /* not seen */
 	CHECK_INT(tl->end_ns, T0 + 400 * US);
+	CHECK_INT(correlator_stats(c)->h2_frames_lost, 1);
 	correlator_free(c);
 
 	/* the response's frames lost, then the client's RST_STREAM

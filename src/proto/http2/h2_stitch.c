@@ -437,6 +437,7 @@ static void h2_on_frame(void *user, enum h2_dir dir, const struct h2_frame *f)
 		 * open streams did meanwhile is not either. Lost records
 		 * end them (as HTTP/1 requests); bytes not captured leave
 		 * them open, as the other direction may still end them */
+		hc->c->stats.h2_frames_lost++;
 		if (hc->in_gap)
 			streams_lost(hc, TL_ERROR(RECORDS_LOST,
 						  "records lost: HTTP/2 stream "
