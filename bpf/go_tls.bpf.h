@@ -142,6 +142,40 @@ static __always_inline struct conn_state *go_conn(__u64 c,
 }
 
 /*
+ * A Go call's plaintext record (emit_tls_data()), as a global function:
+ * the verifier checks it once, on its own, rather than once for each
+ * path of the caller that leads to it, which put the RET program near
+ * its limit of a million instructions, and past it on 5.10. Its
+ * arguments can only be scalars there: conn is the socket's {tgid, fd},
+ * n_read the count moved, shifted left once, with 1 for a Read. The
+ * connection must still be of generation gen.
+ */
+__noinline int go_emit_data(__u64 conn, __u64 gen, __u64 buf, __u64 ts,
+			    __u64 n_read)
+{
+	struct conn_key key = { .tgid = conn >> 32, .fd = (__s32)conn };
+	struct ht_conn_id id = { .tgid = key.tgid, .fd = key.fd, .gen = gen };
+	struct tls_call call = {};
+	struct conn_state *st;
+	long n = (long)(n_read >> 1);
+
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (!st || st->gen != gen || n <= 0)
+		return 0;
+	call.buf = buf;
+	call.ts = ts;
+	call.lib = HT_TLS_GO;
+	call.op = n_read & 1 ? TLS_CALL_READ : TLS_CALL_WRITE;
+	emit_tls_data(&call, &id, st, n);
+	return 1;
+}
+
+static __always_inline __u64 go_conn_word(__u32 tgid, __s32 fd)
+{
+	return (__u64)tgid << 32 | (__u32)fd;
+}
+
+/*
  * A Write's plaintext is reported at its entry, when the connection's
  * handshake is done: Go writes from one goroutine and reads from
  * another, and the writer may come back from its RET after the reader
@@ -155,8 +189,6 @@ static __always_inline struct conn_state *go_conn(__u64 c,
  */
 static __always_inline __u32 go_write_now(const struct go_frame *f, long n)
 {
-	struct tls_call call = {};
-	struct ht_conn_id id;
 	struct conn_key ck;
 	struct conn_state *st;
 	int why;
@@ -168,16 +200,8 @@ static __always_inline __u32 go_write_now(const struct go_frame *f, long n)
 	st = go_conn(f->c, &ck, &why);
 	if (!st || !st->go_hs_done)
 		return 0;
-	call.session = f->c;
-	call.buf = f->buf;
-	call.ts = f->ts;
-	call.lib = HT_TLS_GO;
-	call.op = TLS_CALL_WRITE;
-	id.tgid = ck.tgid;
-	id.fd = ck.fd;
-	id.gen = st->gen;
-	emit_tls_data(&call, &id, st, n);
-	return 1;
+	return go_emit_data(go_conn_word(ck.tgid, ck.fd), st->gen, f->buf,
+			    f->ts, (__u64)n << 1);
 }
 
 static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
@@ -294,7 +318,8 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 		emit_tls_event(&call, &id, st, ret);
 		return;
 	}
-	emit_tls_data(&call, &id, st, ret);
+	go_emit_data(go_conn_word(ck.tgid, ck.fd), id.gen, call.buf, call.ts,
+		     (__u64)ret << 1 | (fn == GO_FN_TLS_READ));
 }
 
 #endif /* HTTPTRACE_GO_TLS_BPF_H */
