@@ -52,6 +52,7 @@ struct go_frame {
 	__u64 c;    /* *tls.Conn */
 	__u64 buf;  /* Write/Read: the []byte's data */
 	__u64 ts;   /* entry */
+	__u64 sp;   /* entry: the return address's slot */
 	__u32 fn;   /* enum go_func_id */
 	__u32 done; /* reported (or counted) at the entry */
 };
@@ -84,10 +85,15 @@ struct {
 	__type(value, __u64);
 } go_tls_errors SEC(".maps");
 
-/* A call on a goroutine's stack entered again at once with the same
- * arguments is the same call: a Go function whose stack must grow calls
- * runtime.morestack from its prologue, which starts it over from the
- * entry. Its first entry is when it began. */
+/*
+ * A call on a goroutine's stack entered again with the same arguments
+ * is the same call, started over from its entry: by runtime.morestack
+ * from the prologue (a stack that must grow: moved, so another stack
+ * pointer, but at once), or by a preemption there (asyncPreempt, or
+ * morestack asked to yield), which returns to the entry with the same
+ * stack pointer, as late as the scheduler gets back to the goroutine.
+ * Its first entry is when it began.
+ */
 #define GO_REENTRY_NS (10ull * 1000 * 1000)
 
 static __always_inline void go_count_error(enum ht_go_tls_error e)
@@ -210,7 +216,8 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	struct go_goroutine key = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
 	struct go_stack *stack, idle = {};
 	struct go_frame *f;
-	__u64 c = ctx->ax, buf = ctx->bx, now = bpf_ktime_get_ns();
+	__u64 c = ctx->ax, buf = ctx->bx, sp = ctx->sp;
+	__u64 now = bpf_ktime_get_ns();
 	__u32 d;
 
 	if (!c || !key.g || fn >= GO_FN_COUNT || !want_current(key.tgid))
@@ -232,8 +239,8 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	if (d) {
 		f = &stack->frame[(d - 1) & (GO_FRAMES - 1)];
 		if (f->fn == fn && f->c == c && f->buf == buf &&
-		    now - f->ts < GO_REENTRY_NS)
-			return; /* morestack: the same call */
+		    (f->sp == sp || now - f->ts < GO_REENTRY_NS))
+			return; /* the same call */
 	}
 	/* only a handshake inside a Read or Write of the same conn is a
 	 * call inside another; anything else below is stale */
@@ -245,6 +252,7 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	f->c = c;
 	f->buf = buf;
 	f->ts = now;
+	f->sp = sp;
 	f->fn = fn;
 	f->done = 0;
 	stack->depth = d + 1;
