@@ -48,13 +48,24 @@ const volatile __u32 go_netfd_sysfd_off = HT_GO_NETFD_SYSFD_OFF;
  */
 #define GO_FRAMES 2 /* a power of two: the index is masked */
 
+/*
+ * The socket is the one at the entry: by the RET, the call's own read
+ * from the socket may be done and another goroutine may have closed it
+ * (Go's Sysfd then -1, the fd number perhaps another socket's already).
+ * A call is reported on the connection it started on, or counted.
+ */
 struct go_frame {
 	__u64 c;    /* *tls.Conn */
 	__u64 buf;  /* Write/Read: the []byte's data */
 	__u64 ts;   /* entry */
 	__u64 sp;   /* entry: the return address's slot */
-	__u32 fn;   /* enum go_func_id */
-	__u32 done; /* reported (or counted) at the entry */
+	__u64 gen;  /* the socket's generation at the entry */
+	__s32 fd;   /* the socket at the entry, when why is 0 */
+	__u8 fn;    /* enum go_func_id */
+	__u8 done;  /* reported (or counted) at the entry */
+	__u8 why;   /* no followed socket at the entry: enum
+		     * ht_go_tls_error + 1 */
+	__u8 _pad;
 };
 
 struct go_stack {
@@ -193,21 +204,16 @@ static __always_inline __u64 go_conn_word(__u32 tgid, __s32 fd)
  * for the RET, after the handshake's. Returns whether the call is
  * reported or counted.
  */
-static __always_inline __u32 go_write_now(const struct go_frame *f, long n)
+static __always_inline __u32 go_write_now(const struct go_frame *f,
+					  const struct conn_state *st, __u32 tgid,
+					  long n)
 {
-	struct conn_key ck;
-	struct conn_state *st;
-	int why;
-
-	if (n <= 0)
-		return 0;
 	/* no followed socket: counted at the RET, if bytes moved (a
 	 * Write racing the connection's close moves none) */
-	st = go_conn(f->c, &ck, &why);
-	if (!st || !st->go_hs_done)
+	if (n <= 0 || !st || !st->go_hs_done)
 		return 0;
-	return go_emit_data(go_conn_word(ck.tgid, ck.fd), st->gen, f->buf,
-			    f->ts, (__u64)n << 1);
+	return go_emit_data(go_conn_word(tgid, f->fd), f->gen, f->buf, f->ts,
+			    (__u64)n << 1);
 }
 
 static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
@@ -216,6 +222,9 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	struct go_goroutine key = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
 	struct go_stack *stack, idle = {};
 	struct go_frame *f;
+	struct conn_key ck;
+	struct conn_state *st;
+	int why;
 	__u64 c = ctx->ax, buf = ctx->bx, sp = ctx->sp;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 d;
@@ -255,9 +264,13 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	f->sp = sp;
 	f->fn = fn;
 	f->done = 0;
+	st = go_conn(c, &ck, &why);
+	f->fd = st ? ck.fd : -1;
+	f->gen = st ? st->gen : 0;
+	f->why = st ? 0 : why + 1;
 	stack->depth = d + 1;
 	if (fn == GO_FN_TLS_WRITE)
-		f->done = go_write_now(f, (long)ctx->cx);
+		f->done = go_write_now(f, st, key.tgid, (long)ctx->cx);
 }
 
 /* At a RET of a probed function: the innermost call of the goroutine
@@ -273,8 +286,7 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 	struct conn_key ck;
 	struct conn_state *st;
 	long ret = (long)ctx->ax;
-	__u32 d, fn;
-	int why;
+	__u32 d, fn, why;
 
 	if (!stack)
 		return;
@@ -302,21 +314,24 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 		if (ret <= 0)
 			return;
 	}
-	st = go_conn(call.session, &ck, &why);
-	if (!st) {
+	why = f->why;
+	ck.tgid = key.tgid;
+	ck.fd = f->fd;
+	id.tgid = key.tgid;
+	id.fd = f->fd;
+	id.gen = f->gen;
+	st = why ? NULL : bpf_map_lookup_elem(&conns, &ck);
+	if (!st || st->gen != id.gen) {
 		/* a handshake is made by each Read and Write: their own
 		 * count is the one that says */
 		if (fn != GO_FN_TLS_HANDSHAKE)
-			go_count_error(why);
+			go_count_error(why ? why - 1 : HT_GO_TLS_CLOSED);
 		return;
 	}
 	/* after the first, a handshake returns at once (Read and Write
 	 * call it each time): nothing to report */
 	if (fn == GO_FN_TLS_HANDSHAKE && (st->go_hs_done || st->tls_app_data))
 		return;
-	id.tgid = ck.tgid;
-	id.fd = ck.fd;
-	id.gen = st->gen;
 	/* its socket's bytes are ciphertext: as a C library's session
 	 * tied to it (data.bpf.h) */
 	st->tls_tied = 1;
