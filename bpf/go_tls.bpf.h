@@ -58,7 +58,8 @@ struct go_frame {
 	__u64 c;    /* *tls.Conn */
 	__u64 buf;  /* Write/Read: the []byte's data */
 	__u64 ts;   /* entry */
-	__u64 sp;   /* entry: the return address's slot */
+	__u64 sp;   /* entry: the return address's slot, as its distance
+		     * from the top of the goroutine's stack */
 	__u64 gen;  /* the socket's generation at the entry */
 	__s32 fd;   /* the socket at the entry, when why is 0 */
 	__u8 fn;    /* enum go_func_id */
@@ -97,13 +98,14 @@ struct {
 } go_tls_errors SEC(".maps");
 
 /*
- * A call on a goroutine's stack entered again with the same arguments
- * is the same call, started over from its entry: by runtime.morestack
- * from the prologue (a stack that must grow: moved, so another stack
- * pointer, but at once), or by a preemption there (asyncPreempt, or
- * morestack asked to yield), which returns to the entry with the same
- * stack pointer, as late as the scheduler gets back to the goroutine.
- * Its first entry is when it began.
+ * A call on a goroutine's stack entered again with the same arguments,
+ * at the same depth in its stack, is the same call, started over from
+ * its entry: by runtime.morestack from the prologue (a stack that must
+ * grow, copied elsewhere), or by a preemption there (asyncPreempt, or
+ * morestack asked to yield), as late as the scheduler (Go's, or the
+ * kernel's for the thread) gets back to it. Its first entry is when it
+ * began. The time alone says so for a goroutine whose stack could not
+ * be read.
  */
 #define GO_REENTRY_NS (10ull * 1000 * 1000)
 
@@ -225,12 +227,16 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	struct conn_key ck;
 	struct conn_state *st;
 	int why;
-	__u64 c = ctx->ax, buf = ctx->bx, sp = ctx->sp;
+	__u64 c = ctx->ax, buf = ctx->bx, sp = ctx->sp, hi = 0;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 d;
 
 	if (!c || !key.g || fn >= GO_FN_COUNT || !want_current(key.tgid))
 		return;
+	/* runtime.g begins with its stack {lo, hi}: a stack that grows is
+	 * copied whole, each frame as far from hi as before */
+	if (!bpf_probe_read_user(&hi, sizeof(hi), (void *)(key.g + 8)))
+		sp = hi - sp;
 	/* every call gets a frame, even a handshake that will return at
 	 * once: each RET takes one off */
 	if (fn == GO_FN_TLS_HANDSHAKE)
