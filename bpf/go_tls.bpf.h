@@ -48,12 +48,25 @@ const volatile __u32 go_netfd_sysfd_off = HT_GO_NETFD_SYSFD_OFF;
  */
 #define GO_FRAMES 2 /* a power of two: the index is masked */
 
+/*
+ * The socket is the one at the entry: by the RET, the call's own read
+ * from the socket may be done and another goroutine may have closed it
+ * (Go's Sysfd then -1, the fd number perhaps another socket's already).
+ * A call is reported on the connection it started on, or counted.
+ */
 struct go_frame {
 	__u64 c;    /* *tls.Conn */
 	__u64 buf;  /* Write/Read: the []byte's data */
 	__u64 ts;   /* entry */
-	__u32 fn;   /* enum go_func_id */
-	__u32 done; /* reported (or counted) at the entry */
+	__u64 sp;   /* entry: the return address's slot, as its distance
+		     * from the top of the goroutine's stack */
+	__u64 gen;  /* the socket's generation at the entry */
+	__s32 fd;   /* the socket at the entry, when why is 0 */
+	__u8 fn;    /* enum go_func_id */
+	__u8 done;  /* reported (or counted) at the entry */
+	__u8 why;   /* no followed socket at the entry: enum
+		     * ht_go_tls_error + 1 */
+	__u8 _pad;
 };
 
 struct go_stack {
@@ -84,10 +97,16 @@ struct {
 	__type(value, __u64);
 } go_tls_errors SEC(".maps");
 
-/* A call on a goroutine's stack entered again at once with the same
- * arguments is the same call: a Go function whose stack must grow calls
- * runtime.morestack from its prologue, which starts it over from the
- * entry. Its first entry is when it began. */
+/*
+ * A call on a goroutine's stack entered again with the same arguments,
+ * at the same depth in its stack, is the same call, started over from
+ * its entry: by runtime.morestack from the prologue (a stack that must
+ * grow, copied elsewhere), or by a preemption there (asyncPreempt, or
+ * morestack asked to yield), as late as the scheduler (Go's, or the
+ * kernel's for the thread) gets back to it. Its first entry is when it
+ * began. The time alone says so for a goroutine whose stack could not
+ * be read.
+ */
 #define GO_REENTRY_NS (10ull * 1000 * 1000)
 
 static __always_inline void go_count_error(enum ht_go_tls_error e)
@@ -142,6 +161,40 @@ static __always_inline struct conn_state *go_conn(__u64 c,
 }
 
 /*
+ * A Go call's plaintext record (emit_tls_data()), as a global function:
+ * the verifier checks it once, on its own, rather than once for each
+ * path of the caller that leads to it, which put the RET program near
+ * its limit of a million instructions, and past it on 5.10. Its
+ * arguments can only be scalars there: conn is the socket's {tgid, fd},
+ * n_read the count moved, shifted left once, with 1 for a Read. The
+ * connection must still be of generation gen.
+ */
+__noinline int go_emit_data(__u64 conn, __u64 gen, __u64 buf, __u64 ts,
+			    __u64 n_read)
+{
+	struct conn_key key = { .tgid = conn >> 32, .fd = (__s32)conn };
+	struct ht_conn_id id = { .tgid = key.tgid, .fd = key.fd, .gen = gen };
+	struct tls_call call = {};
+	struct conn_state *st;
+	long n = (long)(n_read >> 1);
+
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (!st || st->gen != gen || n <= 0)
+		return 0;
+	call.buf = buf;
+	call.ts = ts;
+	call.lib = HT_TLS_GO;
+	call.op = n_read & 1 ? TLS_CALL_READ : TLS_CALL_WRITE;
+	emit_tls_data(&call, &id, st, n);
+	return 1;
+}
+
+static __always_inline __u64 go_conn_word(__u32 tgid, __s32 fd)
+{
+	return (__u64)tgid << 32 | (__u32)fd;
+}
+
+/*
  * A Write's plaintext is reported at its entry, when the connection's
  * handshake is done: Go writes from one goroutine and reads from
  * another, and the writer may come back from its RET after the reader
@@ -153,31 +206,16 @@ static __always_inline struct conn_state *go_conn(__u64 c,
  * for the RET, after the handshake's. Returns whether the call is
  * reported or counted.
  */
-static __always_inline __u32 go_write_now(const struct go_frame *f, long n)
+static __always_inline __u32 go_write_now(const struct go_frame *f,
+					  const struct conn_state *st, __u32 tgid,
+					  long n)
 {
-	struct tls_call call = {};
-	struct ht_conn_id id;
-	struct conn_key ck;
-	struct conn_state *st;
-	int why;
-
-	if (n <= 0)
-		return 0;
 	/* no followed socket: counted at the RET, if bytes moved (a
 	 * Write racing the connection's close moves none) */
-	st = go_conn(f->c, &ck, &why);
-	if (!st || !st->go_hs_done)
+	if (n <= 0 || !st || !st->go_hs_done)
 		return 0;
-	call.session = f->c;
-	call.buf = f->buf;
-	call.ts = f->ts;
-	call.lib = HT_TLS_GO;
-	call.op = TLS_CALL_WRITE;
-	id.tgid = ck.tgid;
-	id.fd = ck.fd;
-	id.gen = st->gen;
-	emit_tls_data(&call, &id, st, n);
-	return 1;
+	return go_emit_data(go_conn_word(tgid, f->fd), f->gen, f->buf, f->ts,
+			    (__u64)n << 1);
 }
 
 static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
@@ -186,11 +224,19 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	struct go_goroutine key = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
 	struct go_stack *stack, idle = {};
 	struct go_frame *f;
-	__u64 c = ctx->ax, buf = ctx->bx, now = bpf_ktime_get_ns();
+	struct conn_key ck;
+	struct conn_state *st;
+	int why;
+	__u64 c = ctx->ax, buf = ctx->bx, sp = ctx->sp, hi = 0;
+	__u64 now = bpf_ktime_get_ns();
 	__u32 d;
 
 	if (!c || !key.g || fn >= GO_FN_COUNT || !want_current(key.tgid))
 		return;
+	/* runtime.g begins with its stack {lo, hi}: a stack that grows is
+	 * copied whole, each frame as far from hi as before */
+	if (!bpf_probe_read_user(&hi, sizeof(hi), (void *)(key.g + 8)))
+		sp = hi - sp;
 	/* every call gets a frame, even a handshake that will return at
 	 * once: each RET takes one off */
 	if (fn == GO_FN_TLS_HANDSHAKE)
@@ -208,8 +254,8 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	if (d) {
 		f = &stack->frame[(d - 1) & (GO_FRAMES - 1)];
 		if (f->fn == fn && f->c == c && f->buf == buf &&
-		    now - f->ts < GO_REENTRY_NS)
-			return; /* morestack: the same call */
+		    (f->sp == sp || now - f->ts < GO_REENTRY_NS))
+			return; /* the same call */
 	}
 	/* only a handshake inside a Read or Write of the same conn is a
 	 * call inside another; anything else below is stale */
@@ -221,11 +267,16 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	f->c = c;
 	f->buf = buf;
 	f->ts = now;
+	f->sp = sp;
 	f->fn = fn;
 	f->done = 0;
+	st = go_conn(c, &ck, &why);
+	f->fd = st ? ck.fd : -1;
+	f->gen = st ? st->gen : 0;
+	f->why = st ? 0 : why + 1;
 	stack->depth = d + 1;
 	if (fn == GO_FN_TLS_WRITE)
-		f->done = go_write_now(f, (long)ctx->cx);
+		f->done = go_write_now(f, st, key.tgid, (long)ctx->cx);
 }
 
 /* At a RET of a probed function: the innermost call of the goroutine
@@ -241,8 +292,7 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 	struct conn_key ck;
 	struct conn_state *st;
 	long ret = (long)ctx->ax;
-	__u32 d, fn;
-	int why;
+	__u32 d, fn, why;
 
 	if (!stack)
 		return;
@@ -270,21 +320,24 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 		if (ret <= 0)
 			return;
 	}
-	st = go_conn(call.session, &ck, &why);
-	if (!st) {
+	why = f->why;
+	ck.tgid = key.tgid;
+	ck.fd = f->fd;
+	id.tgid = key.tgid;
+	id.fd = f->fd;
+	id.gen = f->gen;
+	st = why ? NULL : bpf_map_lookup_elem(&conns, &ck);
+	if (!st || st->gen != id.gen) {
 		/* a handshake is made by each Read and Write: their own
 		 * count is the one that says */
 		if (fn != GO_FN_TLS_HANDSHAKE)
-			go_count_error(why);
+			go_count_error(why ? why - 1 : HT_GO_TLS_CLOSED);
 		return;
 	}
 	/* after the first, a handshake returns at once (Read and Write
 	 * call it each time): nothing to report */
 	if (fn == GO_FN_TLS_HANDSHAKE && (st->go_hs_done || st->tls_app_data))
 		return;
-	id.tgid = ck.tgid;
-	id.fd = ck.fd;
-	id.gen = st->gen;
 	/* its socket's bytes are ciphertext: as a C library's session
 	 * tied to it (data.bpf.h) */
 	st->tls_tied = 1;
@@ -294,7 +347,8 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 		emit_tls_event(&call, &id, st, ret);
 		return;
 	}
-	emit_tls_data(&call, &id, st, ret);
+	go_emit_data(go_conn_word(ck.tgid, ck.fd), id.gen, call.buf, call.ts,
+		     (__u64)ret << 1 | (fn == GO_FN_TLS_READ));
 }
 
 #endif /* HTTPTRACE_GO_TLS_BPF_H */

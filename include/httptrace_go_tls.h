@@ -14,12 +14,15 @@
  */
 enum ht_go_tls_error {
 	/* the tls.Conn's socket is not one the tracer follows in that
-	 * process: opened before the tracer started, not TCP (a unix
-	 * socket), or closed by the time the call returned */
+	 * process when the call starts: opened before the tracer
+	 * started, not TCP (a unix socket), or closed already */
 	HT_GO_TLS_UNTRACKED = 0,
 	/* the tls.Conn does not sit on a socket of the net package: a
 	 * net.Pipe, or a net.Conn of the program's own (a wrapper) */
 	HT_GO_TLS_NOT_SOCKET = 1,
+	/* the socket the call started on was closed before the call
+	 * returned (its fd perhaps another socket's already) */
+	HT_GO_TLS_CLOSED = 2,
 	HT_GO_TLS_ERROR_COUNT,
 };
 

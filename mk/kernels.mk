@@ -70,15 +70,26 @@ $(STATIC_DIR)/%: tests/fixtures/%.c | $(STATIC_DIR)
 	$(call msg,CC-STA,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@ -lpthread
 
+# The guests' "go" case: Go's crypto/tls traced for real. tlspair
+# without cgo is static and runs in the busybox guest; RETs are found
+# with Zydis, which only the dynamically linked bpf_test has (it goes
+# in with its shared libraries).
+$(STATIC_DIR)/tlspair: tests/fixtures/go/tlspair/main.go \
+		       tests/fixtures/go/tlspair/go.mod | $(STATIC_DIR)
+	$(call msg,GO-STA,$@)
+	$(Q)export CGO_ENABLED=0 && $(GO_BUILD) -o $(abspath $@) .
+
 initramfs: $(INITRAMFS)
 
 $(INITRAMFS): $(STATIC_DIR)/httptrace-bpf $(STATIC_FIXTURES) \
 	      $(BUILD)/fixtures/ht_test_server \
 	      $(BUILD)/fixtures/ht_test_client \
 	      $(BUILD)/fixtures/ht_tls_pair \
+	      $(STATIC_DIR)/tlspair $(BPF_TEST) \
 	      $(INITRAMFS_FILES) tests/kernels/cases.txt
 	$(call msg,CPIO,$@)
-	$(Q)tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@ $(BUILD)/fixtures
+	$(Q)GO_TLSPAIR=$(STATIC_DIR)/tlspair BPF_TEST_DYN=$(BPF_TEST) \
+		tests/kernels/mkinitramfs.sh $(STATIC_DIR) $@ $(BUILD)/fixtures
 
 kernels-fetch:
 	$(Q)KERNEL_CACHE=$(KERNEL_CACHE) tests/kernels/fetch.sh >/dev/null

@@ -232,7 +232,8 @@ int go_attach_errors(struct httptrace_bpf *skel,
 void go_attach_errors_words(const uint64_t n[HT_GO_TLS_ERROR_COUNT],
 			    char *buf, size_t len)
 {
-	uint64_t total = n[HT_GO_TLS_UNTRACKED] + n[HT_GO_TLS_NOT_SOCKET];
+	uint64_t total = n[HT_GO_TLS_UNTRACKED] + n[HT_GO_TLS_NOT_SOCKET] +
+			 n[HT_GO_TLS_CLOSED];
 
 	buf[0] = 0;
 	if (!total)
@@ -240,8 +241,10 @@ void go_attach_errors_words(const uint64_t n[HT_GO_TLS_ERROR_COUNT],
 	snprintf(buf, len, "go tls: %llu call%s on a connection the tracer "
 		 "does not follow (%llu on a socket opened before the start, "
 		 "not TCP or closed, %llu not on a socket: net.Pipe or a wrapper "
-		 "of the program's own); no record made",
+		 "of the program's own, %llu on a socket closed before the "
+		 "call returned); no record made",
 		 (unsigned long long)total, total == 1 ? "" : "s",
 		 (unsigned long long)n[HT_GO_TLS_UNTRACKED],
-		 (unsigned long long)n[HT_GO_TLS_NOT_SOCKET]);
+		 (unsigned long long)n[HT_GO_TLS_NOT_SOCKET],
+		 (unsigned long long)n[HT_GO_TLS_CLOSED]);
 }

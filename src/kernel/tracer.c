@@ -387,9 +387,9 @@ void tracer_destroy(struct tracer *t)
 }
 
 /*
- * The Go programs are the largest for the verifier: an older kernel's
- * (5.10) may refuse them ("program is too large") where the rest loads.
- * The tracer then goes on without Go, and says so.
+ * The Go programs are the largest for the verifier: a kernel's may
+ * refuse them ("program is too large") where the rest loads. The tracer
+ * then goes on without Go, and says so.
  */
 int tracer_load(struct tracer *t, const struct ht_options *opts,
 		const struct variant_features *v, enum attach_mode mode,
@@ -397,15 +397,6 @@ int tracer_load(struct tracer *t, const struct ht_options *opts,
 {
 	int ret;
 
-	/* before 5.15 (no attach cookie) the verifier is 5.10's, which
-	 * gives up on the Go RET program after 1M instructions (minutes
-	 * under emulation): not tried */
-	if (!variants_tls_cookie(v)) {
-		log_info("go: not traced on this kernel (its verifier refuses "
-			 "the Go programs; Linux 5.15+ needed)");
-		return tracer_load_go(t, opts, v, mode, uprobe_multi, false,
-				      err, err_len);
-	}
 	ret = tracer_load_go(t, opts, v, mode, uprobe_multi, true, err,
 			     err_len);
 	if (!ret)

@@ -2132,6 +2132,81 @@ static void test_go_tls_pie_stripped(void)
 }
 
 /*
+ * The client's socket closed inside its Read of the pong, after the
+ * bytes came in, and its fd taken at once by a new connection (tlspair
+ * closeread): that Read is counted (HT_GO_TLS_CLOSED) and makes no
+ * record, on the old connection or on the new one that has its fd; the
+ * rest of the exchange is reported as usual (the client's ping, the
+ * server's ping and pong).
+ */
+static void test_go_tls_closed_mid_read(void)
+{
+	uint64_t err0[HT_GO_TLS_ERROR_COUNT], err1[HT_GO_TLS_ERROR_COUNT];
+	char out[256];
+	int cli_fd = -1, srv_fd = -1, again_fd = -1;
+	__u64 cli_gen = 0, srv_gen = 0;
+	int n_cli = 0, n_srv = 0, n_other = 0;
+	pid_t child;
+
+	if (!go_ready(0))
+		return;
+	go_errors_now(err0);
+	child = go_run(0, "closeread", out, sizeof(out));
+	ASSERT(child > 0);
+	ASSERT(sscanf(out, "client_fd=%d server_fd=%d again_fd=%d", &cli_fd,
+		      &srv_fd, &again_fd) == 3);
+	/* the premise: the fd was taken again (else only the close is) */
+	CHECK_INT(again_fd, cli_fd);
+	go_collect();
+	CHECK_INT(n_lost, 0);
+	for (int i = 0; i < n_recs; i++) {
+		const struct ht_event_header *h = &recs[i].u.hdr;
+		const struct ht_conn_event *c = &recs[i].u.conn;
+
+		if (h->tgid != (__u32)child)
+			continue;
+		if (h->type == HT_EV_CONNECT_START && c->conn.fd == cli_fd &&
+		    !cli_gen)
+			cli_gen = c->conn.gen;
+		if (h->type == HT_EV_ACCEPT && c->conn.fd == srv_fd &&
+		    !srv_gen)
+			srv_gen = c->conn.gen;
+	}
+	CHECK(cli_gen != 0);
+	CHECK(srv_gen != 0);
+	for (int i = 0; i < n_recs; i++) {
+		const struct rec *r = &recs[i];
+
+		if (r->u.hdr.tgid != (__u32)child ||
+		    r->u.hdr.type != HT_EV_TLS_DATA)
+			continue;
+		if (r->u.data.conn.fd == cli_fd &&
+		    r->u.data.conn.gen == cli_gen) {
+			n_cli++;
+			CHECK_INT(r->u.data.direction, HT_DIR_EGRESS);
+		} else if (r->u.data.conn.fd == srv_fd &&
+			   r->u.data.conn.gen == srv_gen) {
+			n_srv++;
+		} else {
+			n_other++;
+			show_rec(r);
+		}
+	}
+	CHECK_INT(n_cli, 1);
+	CHECK_INT(n_srv, 2);
+	CHECK_INT(n_other, 0);
+	go_errors_now(err1);
+	for (int e = 0; e < HT_GO_TLS_ERROR_COUNT; e++) {
+		if (err1[e] - err0[e] != (e == HT_GO_TLS_CLOSED ? 1u : 0u))
+			fprintf(stderr, "go_tls_errors[%d] (enum "
+				"ht_go_tls_error) counted %llu\n", e,
+				(unsigned long long)(err1[e] - err0[e]));
+		CHECK_INT(err1[e] - err0[e], e == HT_GO_TLS_CLOSED ? 1 : 0);
+	}
+	n_recs = n_wants = n_lost = 0;
+}
+
+/*
  * tls.Client and tls.Server over something that is not a followed
  * socket: no record from their calls, each of the four that moved
  * plaintext (client Write, server Read, server Write, client Read)
@@ -2237,10 +2312,6 @@ static int load(char *err, size_t len)
 		snprintf(go_multi_why, sizeof(go_multi_why), "%s",
 			 variants.why[VF_ATTACH_COOKIE]);
 	ret = go_attach_select_programs(skel, go_multi);
-	/* as the tracer (kernel/tracer.c): no Go before 5.15, unless a Go
-	 * fixture is given (the perf-event variant, on a newer kernel) */
-	if (!variants_tls_cookie(&variants) && !getenv("GO_TLSPAIR"))
-		go_attach_disable(skel);
 	if (ret) {
 		snprintf(err, len, "cannot set up the Go programs: %s",
 			 strerror(-ret));
@@ -2249,8 +2320,9 @@ static int load(char *err, size_t len)
 	ret = httptrace_bpf__load(skel);
 	if (ret && !getenv("GO_TLSPAIR")) {
 		/* as the tracer: a kernel that refuses the Go programs
-		 * (5.10's verifier) is traced without them; the Go tests
-		 * then fail, unless there is no Go fixture (the guests) */
+		 * is traced without them; the Go tests then fail, unless
+		 * there is no Go fixture. With GO_TLSPAIR (make test-bpf,
+		 * the kernel guests' "go" case) a refusal fails the load */
 		httptrace_bpf__destroy(skel);
 		skel = variants_open(&variants, NULL);
 		if (!skel) {
@@ -2392,6 +2464,7 @@ static void run_all(void)
 	RUN_BPF(test_go_tls_pair);
 	RUN_BPF(test_go_tls_implicit);
 	RUN_BPF(test_go_tls_pie_stripped);
+	RUN_BPF(test_go_tls_closed_mid_read);
 	RUN_BPF(test_go_tls_pipe);
 	RUN_BPF(test_go_tls_unix);
 	RUN_BPF(test_dns_udp_connected);

@@ -3,7 +3,8 @@
 # each attach mode, the static tracer against the fixture server and
 # client on 127.0.0.1 and ::1 (and an HTTPS client and server on libssl,
 # tests/fixtures/ht_tls_pair), then tests/fixtures/ht_check_timeline on
-# its --json output; and tests/bpf/bpf_test in each mode (case "bpf").
+# its --json output; and tests/bpf/bpf_test in each mode (case "bpf"),
+# and its Go tests against a Go program (case "go").
 # Prints one line per mode and case:
 #
 #   RESULT kernel=KREL mode=MODE case=CASE PASS
@@ -17,9 +18,10 @@
 #   htverbose=1       print the tracer's stderr and JSON even on PASS
 export PATH=/bin
 KREL=$(uname -r)
-# the tracer's cases; "bpf" is bpf_case()'s
-CASES=$(grep -v '^#' /cases.txt | grep -v '^$' | grep -vx bpf)
+# the tracer's cases; "bpf" is bpf_case()'s, "go" go_case()'s
+CASES=$(grep -v '^#' /cases.txt | grep -v '^$' | grep -vx bpf | grep -vx go)
 BPF_CASE=$(grep -x bpf /cases.txt)
+GO_CASE=$(grep -x go /cases.txt)
 MODES=fentry,kprobe,tracepoint
 PLACEHOLDER=0
 VERBOSE=0
@@ -374,6 +376,43 @@ bpf_case() { # mode
 	esac
 }
 
+# Go's crypto/tls in MODE: the tracer's run above loaded the Go programs
+# (it warns when the kernel refuses them, and goes on without), and the
+# dynamically linked bpf_test (Zydis finds the RETs; the static tracer
+# has none) traces tlspair, a static Go program, for real: handshake
+# and plaintext records on the right connections, nothing on a pipe or
+# a unix socket, a socket closed inside a Read counted. GO_TLSPAIR: a
+# Go program the kernel refuses fails the load.
+GO_TESTS="go_tls_pair go_tls_implicit go_tls_closed_mid_read go_tls_pipe go_tls_unix"
+go_case() { # mode
+	[ -n "$GO_CASE" ] || return 0
+	gm=$1
+	if [ ! -x /bin/bpf_test_dyn ] || [ ! -x /bin/tlspair ]; then
+		result "$gm" go "FAIL no bpf_test_dyn and tlspair in the initramfs"
+		return
+	fi
+	refused=$(grep -m1 "refused the programs for Go" "$T/$gm.err" 2>/dev/null)
+	if [ -n "$refused" ]; then
+		result "$gm" go "FAIL the tracer: $refused"
+		return
+	fi
+	out=$T/$gm.go
+	set --
+	for t in $GO_TESTS; do set -- "$@" -t "$t"; done
+	GO_TLSPAIR=/bin/tlspair CI=true timeout 180 bpf_test_dyn -m "$gm" "$@" \
+		>"$out" 2>&1
+	rc=$?
+	last=$(grep '^bpf: ' "$out" | tail -n 1)
+	n=$(echo $GO_TESTS | wc -w)
+	echo "GUEST mode=$gm go: $(grep -m1 '^bpf: Go probes' "$out"); $last"
+	case "$rc $last" in
+	"0 bpf: $n passed, 0 failed") result "$gm" go PASS ;;
+	*)
+		result "$gm" go "FAIL rc=$rc: ${last:-$(tail -n 1 "$out")}"
+		logf "$gm go" "$out" 60 ;;
+	esac
+}
+
 placeholder_mode() {
 	mode=$1
 	run_clients "$mode"
@@ -402,10 +441,13 @@ for mode in $MODES; do
 		placeholder_mode "$mode"
 		[ -n "$BPF_CASE" ] &&
 			result "$mode" bpf "PASS (placeholder: not run)"
+		[ -n "$GO_CASE" ] &&
+			result "$mode" go "PASS (placeholder: not run)"
 	else
 		run_mode "$mode"
 		comm_load "$mode"
 		bpf_case "$mode"
+		go_case "$mode"
 	fi
 	echo "GUEST mode=$mode took $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"
 done

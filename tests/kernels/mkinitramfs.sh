@@ -13,6 +13,10 @@
 # certificate in /etc/ht-tls.{crt,key}: the "dns" case needs a libc for
 # the getaddrinfo uprobes, the "https" case a libssl for the TLS uprobes. PLACEHOLDER=1 allows a missing httptrace-bpf (the
 # guest then runs the fixtures only; see guest.sh htplaceholder=1).
+# The "go" case: GO_TLSPAIR (tests/fixtures/go/tlspair built without
+# cgo, static) goes to /bin/tlspair, BPF_TEST_DYN (the dynamically
+# linked tests/bpf/bpf_test, the one with Zydis to find Go's RETs) to
+# /bin/bpf_test_dyn with its shared libraries.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 static=$1
@@ -21,6 +25,16 @@ fixtures=${3:-}
 
 is_static() { # an ELF with no program interpreter
 	! readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
+}
+
+# the libraries of a dynamically linked program and the loader, at the
+# paths they have here
+copy_libs() { # program
+	ldd "$1" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' |
+	while read -r lib; do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
 }
 
 busybox=""
@@ -68,13 +82,19 @@ if [ -n "$fixtures" ]; then
 		[ "$f" = ht_tls_pair ] || dst=${f}_dyn
 		cp "$fixtures/$f" "$stage/bin/$dst"
 		strip "$stage/bin/$dst" 2>/dev/null || true
-		# the libraries and the loader, at the paths they have here
-		ldd "$fixtures/$f" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' |
-		while read -r lib; do
-			mkdir -p "$stage$(dirname "$lib")"
-			cp -L "$lib" "$stage$lib"
-		done
+		copy_libs "$fixtures/$f"
 	done
+fi
+if [ -n "${GO_TLSPAIR:-}" ] || [ -n "${BPF_TEST_DYN:-}" ]; then
+	if [ ! -x "${GO_TLSPAIR:-}" ] || ! is_static "$GO_TLSPAIR" ||
+	   [ ! -x "${BPF_TEST_DYN:-}" ]; then
+		echo "mkinitramfs: the go case needs GO_TLSPAIR (static, got '${GO_TLSPAIR:-}') and BPF_TEST_DYN ('${BPF_TEST_DYN:-}')" >&2
+		exit 1
+	fi
+	cp "$GO_TLSPAIR" "$stage/bin/tlspair"
+	cp "$BPF_TEST_DYN" "$stage/bin/bpf_test_dyn"
+	strip "$stage/bin/bpf_test_dyn" 2>/dev/null || true
+	copy_libs "$BPF_TEST_DYN"
 fi
 if [ -n "$fixtures" ]; then
 	# the https case's server certificate, made for each initramfs
