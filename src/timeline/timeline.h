@@ -165,11 +165,21 @@ struct tl_event {
 	char service[HT_DNS_SERVICE_LEN];
 };
 
+/* The container the request's process ran in, from the cgroup the
+ * kernel saw it in; all empty when not known or not in a container. */
+struct tl_container {
+	uint64_t cgroup_id;  /* 0 = not known */
+	char id[72];         /* the runtime's container id, "" = none */
+	char runtime[16];    /* "docker", "containerd", "cri-o", "podman" */
+	char pod_uid[40];    /* Kubernetes pod uid, "" = none */
+};
+
 struct timeline {
 	uint64_t start_ns;  /* monotonic: GetConn */
 	uint64_t end_ns;    /* monotonic: last response byte, or failure */
 	uint32_t pid, tid;
 	char comm[HT_COMM_LEN];
+	struct tl_container container;
 	enum ht_role role;
 	struct ht_conn_id conn_id;
 	struct ht_addr saddr, daddr;
