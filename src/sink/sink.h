@@ -77,6 +77,10 @@ struct sink_stats {
 	uint64_t dropped;     /* a queued sink: its queue was full, or still
 			       * held them when the drain time was over */
 	uint64_t not_written; /* came after the sink failed */
+	/* an exporter: what it sent to its peer (spans), and what it gave
+	 * up on after its retries; 0 for a sink that sends nothing */
+	uint64_t sent;
+	uint64_t send_failed;
 	int err;              /* the first error (a positive errno), 0 */
 };
 
