@@ -244,7 +244,7 @@ test-fuzz: $(FUZZ_BINS)
 # not cover for TLS (they have no TLS library); Go's with one toolchain.
 # The "go" groups fetch the Go toolchains and build the Go fixtures
 # themselves (tests/go/build.sh; cached, see go-fixtures).
-test-e2e: $(BUILD)/httptrace-bpf fixtures $(TEST_FIXTURE_BINS)
+test-e2e: $(BUILD)/httptrace-bpf fixtures $(TEST_FIXTURE_BINS) $(GO_TLSPAIR)
 	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
 	$(Q)echo "e2e: HTTPS again with --uprobe-links perf"
 	$(Q)BUILD=$(BUILD) E2E_TRACER_ARGS="--uprobe-links perf" \

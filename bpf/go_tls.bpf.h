@@ -189,6 +189,15 @@ __noinline int go_emit_data(__u64 conn, __u64 gen, __u64 buf, __u64 ts,
 	return 1;
 }
 
+/* conn_state.go_hs: what the connection's records said of Go's
+ * handshake so far */
+enum go_hs_state {
+	GO_HS_NONE = 0,
+	GO_HS_STARTED,  /* the start record went out */
+	GO_HS_DONE,     /* handshakeContext returned nil */
+	GO_HS_FAILED,   /* ...or an error: Go keeps returning it */
+};
+
 static __always_inline __u64 go_conn_word(__u32 tgid, __s32 fd)
 {
 	return (__u64)tgid << 32 | (__u32)fd;
@@ -212,10 +221,33 @@ static __always_inline __u32 go_write_now(const struct go_frame *f,
 {
 	/* no followed socket: counted at the RET, if bytes moved (a
 	 * Write racing the connection's close moves none) */
-	if (n <= 0 || !st || !st->go_hs_done)
+	if (n <= 0 || !st || st->go_hs != GO_HS_DONE)
 		return 0;
 	return go_emit_data(go_conn_word(tgid, f->fd), f->gen, f->buf, f->ts,
 			    (__u64)n << 1);
+}
+
+/*
+ * The first handshakeContext of a connection says so at its entry: a
+ * dial that net/http gives up on (another connection served the
+ * request) has its socket closed inside the call, so its RET finds no
+ * connection to report on, and without this record the connection
+ * would read as a TLS library the tracer does not hook.
+ */
+static __always_inline void go_handshake_started(const struct go_frame *f,
+						 struct conn_state *st,
+						 __u32 tgid)
+{
+	struct tls_call call = {
+		.session = f->c,
+		.ts = f->ts,
+		.op = TLS_CALL_HANDSHAKE_START,
+		.lib = HT_TLS_GO,
+	};
+	struct ht_conn_id id = { .tgid = tgid, .fd = f->fd, .gen = f->gen };
+
+	st->go_hs = GO_HS_STARTED;
+	emit_tls_event(&call, &id, st, 0);
 }
 
 static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
@@ -277,6 +309,9 @@ static __always_inline void on_go_entry(__u32 fn, struct pt_regs *ctx)
 	stack->depth = d + 1;
 	if (fn == GO_FN_TLS_WRITE)
 		f->done = go_write_now(f, st, key.tgid, (long)ctx->cx);
+	else if (fn == GO_FN_TLS_HANDSHAKE && st && st->go_hs == GO_HS_NONE &&
+		 !st->tls_app_data)
+		go_handshake_started(f, st, key.tgid);
 }
 
 /* At a RET of a probed function: the innermost call of the goroutine
@@ -336,14 +371,14 @@ static __always_inline void on_go_ret(struct pt_regs *ctx)
 	}
 	/* after the first, a handshake returns at once (Read and Write
 	 * call it each time): nothing to report */
-	if (fn == GO_FN_TLS_HANDSHAKE && (st->go_hs_done || st->tls_app_data))
+	if (fn == GO_FN_TLS_HANDSHAKE &&
+	    (st->go_hs >= GO_HS_DONE || st->tls_app_data))
 		return;
 	/* its socket's bytes are ciphertext: as a C library's session
 	 * tied to it (data.bpf.h) */
 	st->tls_tied = 1;
 	if (fn == GO_FN_TLS_HANDSHAKE) {
-		if (!ret)
-			st->go_hs_done = 1;
+		st->go_hs = ret ? GO_HS_FAILED : GO_HS_DONE;
 		emit_tls_event(&call, &id, st, ret);
 		return;
 	}

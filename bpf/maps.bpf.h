@@ -54,8 +54,8 @@ struct conn_state {
 	__u8 not_http;        /* ...and were neither HTTP/1.x nor TLS */
 	__u8 tls_app_data;    /* a TLS call moved application data */
 	__u8 h2;              /* HTTP/2: frames followed (h2.bpf.h) */
-	__u8 go_hs_done;      /* Go's handshake was reported done
-			       * (go_tls.bpf.h) */
+	__u8 go_hs;           /* Go's handshake as reported: enum
+			       * go_hs_state (go_tls.bpf.h) */
 	struct h2_follow h2f[2]; /* by enum ht_direction */
 };
 

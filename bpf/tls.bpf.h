@@ -30,6 +30,7 @@ enum tls_call_op {
 	TLS_CALL_VERIFY,    /* SSL_get_verify_result,
 			     * gnutls_certificate_verify_peers2/3 */
 	TLS_CALL_FREE,      /* SSL_free, gnutls_deinit: never in a frame */
+	TLS_CALL_HANDSHAKE_START, /* Go: handshakeContext entered */
 };
 
 struct tls_call {
@@ -265,7 +266,8 @@ static __always_inline void emit_tls_event(const struct tls_call *call,
 	ev->seq = conn_seq_take(st);
 	ev->lib = call->lib;
 	ev->op = call->op == TLS_CALL_VERIFY ? HT_TLS_OP_VERIFY :
-					       HT_TLS_OP_HANDSHAKE;
+		 call->op == TLS_CALL_HANDSHAKE_START ?
+			 HT_TLS_OP_HANDSHAKE_START : HT_TLS_OP_HANDSHAKE;
 	ev->_pad = 0;
 	ev->enter_ns = call->ts;
 	ev->ret = ret;

@@ -74,6 +74,12 @@ enum ht_tls_op {
 				  * gnutls_certificate_verify_peers2/3's
 				  * verdict (gnutls_certificate_status_t
 				  * bits, >= 0) or its error (< 0) */
+	HT_TLS_OP_HANDSHAKE_START = 2, /* Go: handshakeContext entered on
+					* a connection whose handshake was
+					* not reported yet (ret 0): a dial
+					* Go gives up on closes its socket
+					* before the call returns */
+	HT_TLS_OP_COUNT,
 };
 
 enum ht_role {

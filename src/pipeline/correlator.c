@@ -104,7 +104,7 @@ static size_t record_len(const void *rec, size_t size)
 		if (size < sizeof(t))
 			return 0;
 		memcpy(&t, rec, sizeof(t));
-		return t.lib < HT_TLS_LIB_COUNT && t.op <= HT_TLS_OP_VERIFY ?
+		return t.lib < HT_TLS_LIB_COUNT && t.op < HT_TLS_OP_COUNT ?
 			       sizeof(t) : 0;
 	}
 	}

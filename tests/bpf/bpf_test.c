@@ -1919,6 +1919,7 @@ struct go_end {
 	__u64 gen;
 	__u32 last_seq;
 	int n_seq;       /* records of the connection seen */
+	int n_start;     /* handshake-started records */
 	int n_hs;        /* handshake records */
 	int n_data;      /* plaintext records */
 	const char *data[2];    /* the plaintext expected, in order */
@@ -1995,16 +1996,27 @@ static void go_check_pair(pid_t child, int cli_fd, int srv_fd)
 			const struct ht_tls_event *t = &r->u.tls;
 
 			e = go_end_of(ends, &t->conn);
+			if (e && t->op == HT_TLS_OP_HANDSHAKE_START &&
+			    r->size == sizeof(*t) && t->lib == HT_TLS_GO &&
+			    !t->ret && t->session && !e->n_start &&
+			    !e->n_hs && t->enter_ns <= h->ts_ns &&
+			    t->enter_ns >= t_start) {
+				go_check_seq(e, t->seq);
+				e->n_start++;
+				continue;
+			}
 			if (!e || r->size != sizeof(*t) ||
 			    t->lib != HT_TLS_GO ||
 			    t->op != HT_TLS_OP_HANDSHAKE || t->ret != 0 ||
 			    !t->session || t->enter_ns > h->ts_ns ||
-			    t->enter_ns < t_start || e->n_data) {
+			    t->enter_ns < t_start || e->n_data ||
+			    !e->n_start) {
 				fprintf(stderr, "handshake record %d: fd %d "
 					"lib %u op %u ret %lld (%s)\n", i,
 					t->conn.fd, t->lib, t->op,
 					(long long)t->ret,
-					e ? "after data, or wrong" :
+					e ? "after data, before its start, "
+					    "or wrong" :
 					    "on no connection of the pair");
 				bad = true;
 				continue;
@@ -2059,11 +2071,12 @@ static void go_check_pair(pid_t child, int cli_fd, int srv_fd)
 		}
 	}
 	for (int k = 0; k < 2; k++) {
-		if (ends[k].n_hs != 1 || ends[k].n_data != 2) {
-			fprintf(stderr, "%s (fd %d): %d handshake records, %d "
-				"plaintext records; want 1 and 2\n",
-				ends[k].name, ends[k].fd, ends[k].n_hs,
-				ends[k].n_data);
+		if (ends[k].n_start != 1 || ends[k].n_hs != 1 ||
+		    ends[k].n_data != 2) {
+			fprintf(stderr, "%s (fd %d): %d handshake-started, %d "
+				"handshake, %d plaintext records; want 1, 1 "
+				"and 2\n", ends[k].name, ends[k].fd,
+				ends[k].n_start, ends[k].n_hs, ends[k].n_data);
 			bad = true;
 		}
 	}
@@ -2129,6 +2142,62 @@ static void test_go_tls_implicit(void)
 static void test_go_tls_pie_stripped(void)
 {
 	go_pair(1, "pair");
+}
+
+/*
+ * A handshake given up on (tlspair hsgiveup: the context ends while the
+ * server never answers, and Go closes the socket inside
+ * handshakeContext): the connection has its handshake-started record,
+ * before the socket's close, and no handshake result, since the call
+ * returned on a socket already gone; nothing counted (a handshake is
+ * counted by the Read or Write that makes it).
+ */
+static void test_go_tls_handshake_given_up(void)
+{
+	uint64_t err0[HT_GO_TLS_ERROR_COUNT], err1[HT_GO_TLS_ERROR_COUNT];
+	char out[256];
+	int cli_fd = -1, start_at = -1, close_at = -1, n_tls = 0;
+	__u64 cli_gen = 0;
+	pid_t child;
+
+	if (!go_ready(0))
+		return;
+	go_errors_now(err0);
+	child = go_run(0, "hsgiveup", out, sizeof(out));
+	ASSERT(child > 0);
+	ASSERT(sscanf(out, "client_fd=%d", &cli_fd) == 1);
+	go_collect();
+	CHECK_INT(n_lost, 0);
+	for (int i = 0; i < n_recs; i++) {
+		const struct rec *r = &recs[i];
+		const struct ht_event_header *h = &r->u.hdr;
+
+		if (h->tgid != (__u32)child)
+			continue;
+		if (h->type == HT_EV_CONNECT_START &&
+		    r->u.conn.conn.fd == cli_fd && !cli_gen)
+			cli_gen = r->u.conn.conn.gen;
+		if (h->type == HT_EV_CLOSE && r->u.conn.conn.fd == cli_fd &&
+		    r->u.conn.conn.gen == cli_gen && close_at < 0)
+			close_at = i;
+		if (h->type != HT_EV_TLS)
+			continue;
+		n_tls++;
+		if (r->u.tls.op == HT_TLS_OP_HANDSHAKE_START &&
+		    r->u.tls.lib == HT_TLS_GO && r->u.tls.conn.fd == cli_fd &&
+		    r->u.tls.conn.gen == cli_gen && !r->u.tls.ret)
+			start_at = i;
+		else
+			show_rec(r);
+	}
+	CHECK(cli_gen != 0);
+	CHECK_INT(n_tls, 1);
+	CHECK(start_at >= 0);
+	CHECK(close_at > start_at);
+	go_errors_now(err1);
+	for (int e = 0; e < HT_GO_TLS_ERROR_COUNT; e++)
+		CHECK_INT(err1[e] - err0[e], 0);
+	n_recs = n_wants = n_lost = 0;
 }
 
 /*
@@ -2465,6 +2534,7 @@ static void run_all(void)
 	RUN_BPF(test_go_tls_implicit);
 	RUN_BPF(test_go_tls_pie_stripped);
 	RUN_BPF(test_go_tls_closed_mid_read);
+	RUN_BPF(test_go_tls_handshake_given_up);
 	RUN_BPF(test_go_tls_pipe);
 	RUN_BPF(test_go_tls_unix);
 	RUN_BPF(test_dns_udp_connected);

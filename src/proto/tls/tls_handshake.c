@@ -149,6 +149,11 @@ static void tls_fail_words(const struct conn *conn, const char *how,
 		snprintf(out, size,
 			 "tls: handshake failed: sent an alert (encrypted), "
 			 "then %s", how);
+	} else if (t->lib == HT_TLS_GO && t->hs == HS_STARTED && !t->hs_ret) {
+		/* handshakeContext never returned on this socket: the
+		 * program closed it mid-handshake (net/http drops a dial
+		 * that another connection made unneeded) */
+		snprintf(out, size, "tls: handshake not finished: %s", how);
 	} else {
 		snprintf(out, size, "tls: handshake failed: %s", how);
 	}
@@ -309,6 +314,15 @@ void tls_handshake_record(struct correlator *c, struct conn *conn,
 	}
 	if (t->hs == HS_OK || t->hs == HS_FAILED)
 		return; /* done; later calls return at once */
+	if (ev->op == HT_TLS_OP_HANDSHAKE_START) {
+		/* Go's handshake began: its end comes with the call's
+		 * return, or the connection's close if it never does */
+		if (!t->hs_start_ns)
+			t->hs_start_ns = ev->enter_ns ? ev->enter_ns :
+							ev->hdr.ts_ns;
+		t->hs = HS_STARTED;
+		return;
+	}
 	if (!t->hs_start_ns)
 		t->hs_start_ns = call_entry(ev->enter_ns, ev->hdr.ts_ns);
 	t->hs_ret = ev->ret;
