@@ -373,113 +373,291 @@ size_t prom_metrics_series(const struct prom_metrics *m)
 	return m->series.n;
 }
 
-void prom_write_escaped(FILE *out, const char *s)
+/* ---- the snapshot and its text ------------------------------------------ */
+
+struct prom_snap_series {
+	uint64_t key;
+	uint64_t count;
+	uint64_t sum_us;
+	uint64_t buckets[N_BOUNDS + 1];
+};
+
+struct prom_snapshot {
+	struct sink_counters counters;
+	uint64_t overflow[N_LABELS];
+	size_t n_series[METRIC_COUNT];
+	struct prom_snap_series *series; /* metric by metric */
+	/* the label values, each at its offset in arena */
+	char *arena;
+	uint32_t value_at[N_LABELS][PROM_MAX_VALUES_LIMIT];
+};
+
+struct prom_snapshot *prom_metrics_snapshot(const struct prom_metrics *m)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", out);
-		else if (*s == '"')
-			fputs("\\\"", out);
-		else if (*s == '\n')
-			fputs("\\n", out);
-		else
-			putc(*s, out);
+	struct prom_snapshot *snap = calloc(1, sizeof(*snap));
+	const struct prom_series *s;
+	size_t arena = 0, l, i, k = 0;
+	int mi;
+
+	if (!snap)
+		return NULL;
+	snap->counters = m->counters;
+	for (l = 0; l < N_LABELS; l++) {
+		snap->overflow[l] = m->labels[l].overflow;
+		for (i = 0; i < PROM_MAX_VALUES_LIMIT; i++)
+			if (m->labels[l].v[i].str)
+				arena += strlen(m->labels[l].v[i].str) + 1;
+	}
+	snap->series = malloc((m->series.n ? m->series.n : 1) *
+			      sizeof(*snap->series));
+	snap->arena = malloc(arena ? arena : 1);
+	if (!snap->series || !snap->arena) {
+		prom_snapshot_free(snap);
+		return NULL;
+	}
+	arena = 0;
+	for (l = 0; l < N_LABELS; l++) {
+		for (i = 0; i < PROM_MAX_VALUES_LIMIT; i++) {
+			const char *v = m->labels[l].v[i].str;
+			size_t n;
+
+			if (!v)
+				continue;
+			n = strlen(v) + 1;
+			memcpy(snap->arena + arena, v, n);
+			snap->value_at[l][i] = (uint32_t)arena;
+			arena += n;
+		}
+	}
+	for (mi = 0; mi < METRIC_COUNT; mi++) {
+		list_for_each_entry(s, &m->metric_series[mi], metric_link) {
+			struct prom_snap_series *d = &snap->series[k++];
+
+			d->key = s->node.key;
+			d->count = s->count;
+			d->sum_us = s->sum_us;
+			memcpy(d->buckets, s->buckets, sizeof(d->buckets));
+		}
+		snap->n_series[mi] = m->metric_n[mi];
+	}
+	return snap;
+}
+
+void prom_snapshot_free(struct prom_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free(snap->series);
+	free(snap->arena);
+	free(snap);
+}
+
+/* A growing buffer; once out of memory it stays so and takes nothing. */
+struct text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 1 << 16;
+		char *p;
+
+		while (t->len + n + 1 > cap)
+			cap *= 2;
+		p = realloc(t->p, cap);
+		if (!p) {
+			t->oom = true;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void put_str(struct text *t, const char *s)
+{
+	put(t, s, strlen(s));
+}
+
+static void put_u64(struct text *t, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(t, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static void put_escaped(struct text *t, const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, "\\\"\n");
+
+		put(t, s, n);
+		s += n;
+		if (!*s)
+			break;
+		put(t, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : "\\n", 2);
+		s++;
 	}
 }
 
-/* ',' before every label but the first */
-static void label(FILE *out, bool *first, const char *name,
-		  const char *value)
+void prom_write_escaped(FILE *out, const char *s)
 {
-	fputs(*first ? "{" : ",", out);
-	*first = false;
-	fputs(name, out);
-	fputs("=\"", out);
-	prom_write_escaped(out, value);
-	putc('"', out);
+	struct text t = { 0 };
+
+	put_escaped(&t, s);
+	if (t.len)
+		fwrite(t.p, 1, t.len, out);
+	free(t.p);
 }
 
-static void write_labels(const struct prom_metrics *m, FILE *out,
-			 uint64_t key, const char *le)
+/* name="value", after a comma unless it is the first */
+static void put_label(struct text *t, const char *name, const char *value)
+{
+	if (t->len)
+		put(t, ",", 1);
+	put_str(t, name);
+	put(t, "=\"", 2);
+	put_escaped(t, value);
+	put(t, "\"", 1);
+}
+
+/* A series' labels, le aside: a="x",b="y" (empty: none). */
+static void series_labels(const struct prom_snapshot *snap, struct text *t,
+			  uint64_t key)
 {
 	unsigned int phase = (key >> KEY_PHASE_SHIFT) & 15;
-	bool first = true;
 	size_t l;
 
+	t->len = 0;
+	put(t, "", 0);
 	for (l = 0; l < N_LABELS; l++) {
 		unsigned int id = (key >> (8 * l)) & 0xff;
 
 		if (id == VALUE_ABSENT)
 			continue;
-		label(out, &first, sink_attr_label(prom_labels[l]),
-		      id == VALUE_OTHER ? "_other" :
-		      m->labels[l].v[id - VALUE_FIRST].str);
+		put_label(t, sink_attr_label(prom_labels[l]),
+			  id == VALUE_OTHER ? "_other" :
+			  snap->arena + snap->value_at[l][id - VALUE_FIRST]);
 	}
 	if (key & KEY_OVERFLOW)
-		label(out, &first, "otel_metric_overflow", "true");
+		put_label(t, "otel_metric_overflow", "true");
 	if (phase != KEY_NO_PHASE) {
-		label(out, &first, "role",
-		      (key >> KEY_ROLE_SHIFT) & 1 ? "server" : "client");
-		label(out, &first, "phase", tl_phase_name(phase));
+		put_label(t, "role",
+			  (key >> KEY_ROLE_SHIFT) & 1 ? "server" : "client");
+		put_label(t, "phase", tl_phase_name(phase));
 	}
-	if (le)
-		label(out, &first, "le", le);
-	if (!first)
-		putc('}', out);
 }
 
-static void write_series(const struct prom_metrics *m, FILE *out,
-			 const char *name, const struct prom_series *s)
+/* name{labels} value, the braces only when there are labels */
+static void put_sample(struct text *t, const char *name, const char *suffix,
+		       const struct text *labels, const char *le,
+		       const char *value)
 {
+	put_str(t, name);
+	put_str(t, suffix);
+	if (labels->len || le) {
+		put(t, "{", 1);
+		put(t, labels->p, labels->len);
+		if (le) {
+			put_str(t, labels->len ? ",le=\"" : "le=\"");
+			put_str(t, le);
+			put(t, "\"", 1);
+		}
+		put(t, "}", 1);
+	}
+	put(t, " ", 1);
+	put_str(t, value);
+	put(t, "\n", 1);
+}
+
+static const char *u64_text(uint64_t v, char buf[24])
+{
+	char *p = buf + 23;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+static void put_series(struct text *t, struct text *labels,
+		       const struct prom_snapshot *snap, const char *name,
+		       const struct prom_snap_series *s)
+{
+	char num[24], sum[48];
 	uint64_t cum = 0;
 	size_t b;
 
+	series_labels(snap, labels, s->key);
 	for (b = 0; b <= N_BOUNDS; b++) {
 		cum += s->buckets[b];
-		fprintf(out, "%s_bucket", name);
-		write_labels(m, out, s->node.key,
-			     b < N_BOUNDS ? bucket_le[b] : "+Inf");
-		fprintf(out, " %llu\n", (unsigned long long)cum);
+		put_sample(t, name, "_bucket", labels,
+			   b < N_BOUNDS ? bucket_le[b] : "+Inf",
+			   u64_text(cum, num));
 	}
-	fprintf(out, "%s_sum", name);
-	write_labels(m, out, s->node.key, NULL);
-	fprintf(out, " %llu.%06llu\n",
-		(unsigned long long)(s->sum_us / 1000000),
-		(unsigned long long)(s->sum_us % 1000000));
-	fprintf(out, "%s_count", name);
-	write_labels(m, out, s->node.key, NULL);
-	fprintf(out, " %llu\n", (unsigned long long)s->count);
+	/* whole microseconds: the sum is exact */
+	snprintf(sum, sizeof(sum), "%llu.%06llu",
+		 (unsigned long long)(s->sum_us / 1000000),
+		 (unsigned long long)(s->sum_us % 1000000));
+	put_sample(t, name, "_sum", labels, NULL, sum);
+	put_sample(t, name, "_count", labels, NULL, u64_text(s->count, num));
 }
 
-static void write_head(FILE *out, const char *name, const char *type,
-		       const char *help)
+static void put_head(struct text *t, const char *name, const char *type,
+		     const char *help)
 {
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	put_str(t, "# HELP ");
+	put_str(t, name);
+	put(t, " ", 1);
+	put_str(t, help);
+	put_str(t, "\n# TYPE ");
+	put_str(t, name);
+	put(t, " ", 1);
+	put_str(t, type);
+	put(t, "\n", 1);
 }
 
-static void write_counter(FILE *out, const char *name, const char *help,
-			  uint64_t v)
+static void put_counter(struct text *t, const char *name, const char *help,
+			uint64_t v)
 {
-	write_head(out, name, "counter", help);
-	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
+	put_head(t, name, "counter", help);
+	put_str(t, name);
+	put(t, " ", 1);
+	put_u64(t, v);
+	put(t, "\n", 1);
 }
 
-/* One counter of every exporter (a queued sink): what sel picks. */
-static void write_exporters(const struct prom_metrics *m, FILE *out,
-			    const char *name, const char *help,
-			    uint64_t (*sel)(const struct sink_stats *))
+/* One counter per exporter (a queued sink): what sel picks. */
+static void put_exporters(struct text *t, const struct sink_counters *c,
+			  const char *name, const char *help,
+			  uint64_t (*sel)(const struct sink_stats *))
 {
-	const struct sink_counters *c = &m->counters;
 	size_t i;
 
-	write_head(out, name, "counter", help);
+	put_head(t, name, "counter", help);
 	for (i = 0; i < c->n_sinks && i < SINK_SET_MAX; i++) {
 		if (!c->sinks[i].queued)
 			continue;
-		fprintf(out, "%s{exporter=\"", name);
-		prom_write_escaped(out, c->sinks[i].name);
-		fprintf(out, "\"} %llu\n",
-			(unsigned long long)sel(&c->sinks[i].st));
+		put_str(t, name);
+		put_str(t, "{exporter=\"");
+		put_escaped(t, c->sinks[i].name);
+		put_str(t, "\"} ");
+		put_u64(t, sel(&c->sinks[i].st));
+		put(t, "\n", 1);
 	}
 }
 
@@ -498,53 +676,78 @@ static uint64_t sel_failed(const struct sink_stats *st)
 	return st->send_failed;
 }
 
+char *prom_snapshot_text(const struct prom_snapshot *snap, size_t *len)
+{
+	const struct sink_counters *c = &snap->counters;
+	struct text t = { 0 }, labels = { 0 };
+	const struct prom_snap_series *s = snap->series;
+	size_t l, i, series = 0;
+	int mi;
+
+	for (mi = 0; mi < METRIC_COUNT; mi++) {
+		put_head(&t, metric_info[mi].name, "histogram",
+			 metric_info[mi].help);
+		for (i = 0; i < snap->n_series[mi]; i++)
+			put_series(&t, &labels, snap, metric_info[mi].name,
+				   s++);
+		series += snap->n_series[mi];
+	}
+	put_counter(&t, "httptrace_timelines_total",
+		    "HTTP requests reported, one timeline each.",
+		    c->timelines);
+	put_counter(&t, "httptrace_timelines_incomplete_total",
+		    "Timelines reported incomplete (records lost, or cut "
+		    "short).", c->timelines_incomplete);
+	put_counter(&t, "httptrace_records_lost_total",
+		    "Records the kernel could not send to the tracer.",
+		    c->records_lost);
+	put_counter(&t, "httptrace_tls_connections_not_decoded_total",
+		    "TLS connections whose requests the tracer could not "
+		    "read (not in the histograms).", c->tls_not_decoded);
+	put_exporters(&t, c, "httptrace_export_dropped_total",
+		      "Timelines an exporter dropped: its queue was full.",
+		      sel_dropped);
+	put_exporters(&t, c, "httptrace_spans_sent_total",
+		      "Spans an exporter sent.", sel_sent);
+	put_exporters(&t, c, "httptrace_spans_failed_total",
+		      "Spans an exporter gave up on after its retries.",
+		      sel_failed);
+	put_head(&t, "httptrace_metrics_label_overflow_total", "counter",
+		 "Label values written _other: the label held as many "
+		 "distinct values as it may.");
+	for (l = 0; l < N_LABELS; l++) {
+		put_str(&t, "httptrace_metrics_label_overflow_total{label=\"");
+		put_str(&t, sink_attr_label(prom_labels[l]));
+		put_str(&t, "\"} ");
+		put_u64(&t, snap->overflow[l]);
+		put(&t, "\n", 1);
+	}
+	put_head(&t, "httptrace_metrics_series", "gauge",
+		 "Histogram series held, every metric's.");
+	put_str(&t, "httptrace_metrics_series ");
+	put_u64(&t, series);
+	put(&t, "\n", 1);
+	free(labels.p);
+	if (t.oom || labels.oom) {
+		free(t.p);
+		return NULL;
+	}
+	*len = t.len;
+	return t.p;
+}
+
 int prom_metrics_write(const struct prom_metrics *m, FILE *out)
 {
-	const struct sink_counters *c = &m->counters;
-	const struct prom_series *s;
-	size_t l;
-	int i;
+	struct prom_snapshot *snap = prom_metrics_snapshot(m);
+	size_t len = 0;
+	char *text = snap ? prom_snapshot_text(snap, &len) : NULL;
+	int ret = 0;
 
-	for (i = 0; i < METRIC_COUNT; i++) {
-		write_head(out, metric_info[i].name, "histogram",
-			   metric_info[i].help);
-		list_for_each_entry(s, &m->metric_series[i], metric_link)
-			write_series(m, out, metric_info[i].name, s);
-	}
-	write_counter(out, "httptrace_timelines_total",
-		      "HTTP requests reported, one timeline each.",
-		      c->timelines);
-	write_counter(out, "httptrace_timelines_incomplete_total",
-		      "Timelines reported incomplete (records lost, or cut "
-		      "short).", c->timelines_incomplete);
-	write_counter(out, "httptrace_records_lost_total",
-		      "Records the kernel could not send to the tracer.",
-		      c->records_lost);
-	write_counter(out, "httptrace_tls_connections_not_decoded_total",
-		      "TLS connections whose requests the tracer could not "
-		      "read (not in the histograms).", c->tls_not_decoded);
-	write_exporters(m, out, "httptrace_export_dropped_total",
-			"Timelines an exporter dropped: its queue was full.",
-			sel_dropped);
-	write_exporters(m, out, "httptrace_spans_sent_total",
-			"Spans an exporter sent.", sel_sent);
-	write_exporters(m, out, "httptrace_spans_failed_total",
-			"Spans an exporter gave up on after its retries.",
-			sel_failed);
-	write_head(out, "httptrace_metrics_label_overflow_total", "counter",
-		   "Label values written _other: the label held as many "
-		   "distinct values as it may.");
-	for (l = 0; l < N_LABELS; l++)
-		fprintf(out,
-			"httptrace_metrics_label_overflow_total{label=\"%s\"} "
-			"%llu\n",
-			sink_attr_label(prom_labels[l]),
-			(unsigned long long)m->labels[l].overflow);
-	write_head(out, "httptrace_metrics_series", "gauge",
-		   "Histogram series held, every metric's.");
-	fprintf(out, "httptrace_metrics_series %llu\n",
-		(unsigned long long)m->series.n);
-	if (fflush(out) == EOF || ferror(out))
-		return errno ? -errno : -EIO;
-	return 0;
+	prom_snapshot_free(snap);
+	if (!text)
+		return -ENOMEM;
+	if (fwrite(text, 1, len, out) != len || fflush(out) == EOF)
+		ret = errno ? -errno : -EIO;
+	free(text);
+	return ret;
 }

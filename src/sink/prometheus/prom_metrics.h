@@ -68,7 +68,17 @@ void prom_metrics_expire(struct prom_metrics *m, uint64_t now_ns);
 /* Series held, every metric's. */
 size_t prom_metrics_series(const struct prom_metrics *m);
 
-/* The whole exposition. 0, or a negative errno when out failed. */
+/*
+ * The exposition in two steps, so that a scrape holds the lock only
+ * for the first: a copy of what is counted (NULL when out of memory),
+ * then its text, NUL-terminated, to free() (NULL when out of memory).
+ */
+struct prom_snapshot;
+struct prom_snapshot *prom_metrics_snapshot(const struct prom_metrics *m);
+char *prom_snapshot_text(const struct prom_snapshot *snap, size_t *len);
+void prom_snapshot_free(struct prom_snapshot *snap);
+
+/* Both steps into out. 0, or a negative errno. */
 int prom_metrics_write(const struct prom_metrics *m, FILE *out);
 
 /* A label value as the format wants it inside its quotes: backslash,

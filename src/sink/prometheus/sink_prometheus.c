@@ -5,8 +5,8 @@
  * Synchronous: emit counts the timeline into the histograms on the
  * reader's thread, which takes a lock and a few table look-ups. The
  * HTTP server is libmicrohttpd's, on a thread of its own; a scrape
- * holds the same lock while it writes the text into memory, then sends
- * it without the lock. Expiry runs from flush (after each ring-buffer
+ * holds the same lock only while it copies the counts, and writes the
+ * text from the copy. Expiry runs from flush (after each ring-buffer
  * poll), so the tables stay bounded whether anyone scrapes or not.
  *
  * The listening socket is made at open, before tracing starts: an
@@ -173,10 +173,9 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn,
 	static char not_found[] = "not found: the metrics are at /metrics\n";
 	static char not_allowed[] = "only GET and HEAD\n";
 	struct prom_sink *s = cls;
-	char *body = NULL;
+	struct prom_snapshot *snap;
 	size_t len = 0;
-	FILE *out;
-	int ret;
+	char *body;
 
 	if (strcmp(url, "/metrics"))
 		return reply(conn, MHD_HTTP_NOT_FOUND, not_found,
@@ -185,16 +184,14 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn,
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, not_allowed,
 			     sizeof(not_allowed) - 1, MHD_RESPMEM_PERSISTENT);
-	out = open_memstream(&body, &len);
-	if (!out)
-		return MHD_NO;
+	/* the reader waits only for the copy, not for the text */
 	pthread_mutex_lock(&s->lock);
-	ret = prom_metrics_write(s->m, out);
+	snap = prom_metrics_snapshot(s->m);
 	pthread_mutex_unlock(&s->lock);
-	if (fclose(out) || ret) {
-		free(body);
+	body = snap ? prom_snapshot_text(snap, &len) : NULL;
+	prom_snapshot_free(snap);
+	if (!body)
 		return MHD_NO;
-	}
 	return reply(conn, MHD_HTTP_OK, body, len, MHD_RESPMEM_MUST_FREE);
 }
 
