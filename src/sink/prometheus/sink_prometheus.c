@@ -59,6 +59,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+#ifndef PROM_NO_MHD
 static int listen_on(int family, const struct sockaddr *sa, socklen_t len)
 {
 	int one = 1, zero = 0;
@@ -81,7 +82,8 @@ static int listen_on(int family, const struct sockaddr *sa, socklen_t len)
 	return fd;
 }
 
-/* The listening socket for addr, or -1 with the reason in err. */
+/* The listening socket for addr, or a negative errno with the reason
+ * in err. */
 static int open_listener(const char *addr, char *err, size_t err_size)
 {
 	struct addrinfo hints = {
@@ -98,7 +100,7 @@ static int open_listener(const char *addr, char *err, size_t err_size)
 	why = prom_addr_parse(addr, host, &port);
 	if (why) {
 		snprintf(err, err_size, "--metrics-addr %s: %s", addr, why);
-		return -1;
+		return -EINVAL;
 	}
 	snprintf(service, sizeof(service), "%u", port);
 	if (!host[0]) {
@@ -120,7 +122,7 @@ static int open_listener(const char *addr, char *err, size_t err_size)
 		if (ret) {
 			snprintf(err, err_size, "--metrics-addr %s: %s", addr,
 				 gai_strerror(ret));
-			return -1;
+			return -EADDRNOTAVAIL;
 		}
 		for (ai = res; ai; ai = ai->ai_next) {
 			int r = listen_on(ai->ai_family, ai->ai_addr,
@@ -134,15 +136,12 @@ static int open_listener(const char *addr, char *err, size_t err_size)
 		}
 		freeaddrinfo(res);
 	}
-	if (fd < 0) {
+	if (fd < 0)
 		snprintf(err, err_size, "cannot listen on %s: %s", addr,
 			 strerror(-fd));
-		return -1;
-	}
 	return fd;
 }
 
-#ifndef PROM_NO_MHD
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
 			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -240,12 +239,16 @@ static void stop_server(struct prom_sink *s)
 		MHD_stop_daemon(s->daemon);
 }
 #else
+static int open_listener(const char *addr, char *err, size_t err_size)
+{
+	snprintf(err, err_size, "this build has no HTTP server (it was "
+		 "made without libmicrohttpd)");
+	return -ENOTSUP;
+}
+
 static int start_server(struct prom_sink *s, int fd, const char *addr,
 			char *err, size_t err_size)
 {
-	close(fd);
-	snprintf(err, err_size, "this build has no HTTP server (it was "
-		 "made without libmicrohttpd)");
 	return -ENOTSUP;
 }
 
@@ -294,7 +297,7 @@ static int prom_open(void **state, const struct sink_config *cfg, char *err,
 	fd = open_listener(cfg->arg, err, err_size);
 	if (fd < 0) {
 		prom_close(s);
-		return -EADDRNOTAVAIL;
+		return fd;
 	}
 	ret = start_server(s, fd, cfg->arg, err, err_size);
 	if (ret) {
