@@ -30,9 +30,11 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 DEPFLAGS   = -MMD -MP
 # the pure code's libraries (unit tests and fuzzers link them too):
 # zlib, libnghttp2's HPACK inflater (proto/http2/h2_hpack.c),
-# Zydis (discover/go_locate.c: the RETs of Go functions). A release
+# Zydis (discover/go_locate.c: the RETs of Go functions),
+# libmicrohttpd (sink/prometheus/: the /metrics server). A release
 # without libzydis-dev (Ubuntu 22.04) still builds: Go programs' TLS is
-# then not decoded, and --probe and the tracer's messages say why.
+# then not decoded, and --probe and the tracer's messages say why; one
+# without libmicrohttpd-dev too: --metrics-addr then says why it fails.
 NGHTTP2_LIBS := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
 HAVE_ZYDIS := $(shell $(CC) -E -include Zydis/Zydis.h -x c /dev/null \
 		>/dev/null 2>&1 && echo yes)
@@ -43,7 +45,16 @@ ZYDIS_LIBS :=
 CFLAGS += -DGO_LOCATE_NO_ZYDIS
 $(warning libzydis-dev is missing: Go programs' TLS will not be decoded)
 endif
-PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS)
+HAVE_MHD := $(shell $(CC) -E -include microhttpd.h -x c /dev/null \
+		>/dev/null 2>&1 && echo yes)
+ifeq ($(HAVE_MHD),yes)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+else
+MHD_LIBS :=
+CFLAGS += -DPROM_NO_MHD
+$(warning libmicrohttpd-dev is missing: --metrics-addr will not work)
+endif
+PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) $(MHD_LIBS) -lpthread
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
@@ -287,8 +298,10 @@ $(BUILD)/tsan/test_run_parallel: tests/tsan/test_run_parallel.c \
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $(DEPFLAGS) -Itests/unit \
 		$(filter %.c %.o,$^) $(LDFLAGS) $(LDLIBS) -o $@
 
-# the unit tests of threaded pure code (the queued sink)
-TSAN_UNIT := $(BUILD)/tsan/tests/test_sink
+# the unit tests of threaded pure code (the queued sink, the metrics
+# server)
+TSAN_UNIT := $(BUILD)/tsan/tests/test_sink \
+	     $(BUILD)/tsan/tests/test_sink_prometheus
 
 $(BUILD)/tsan/tests/%: tests/unit/%.c \
 		$(patsubst src/%.c,$(BUILD)/tsan/%.o,$(PURE_SRCS))

@@ -43,8 +43,17 @@ $(STATIC_DIR):
 # The objects are the ones of the normal build: only the link differs,
 # but for go_locate: Debian ships Zydis only as a shared library, so the
 # static tracer finds no RETs in Go code (and probes no Go TLS).
-STATIC_OBJS := $(filter-out $(BUILD)/obj/discover/go_locate.o,$(OBJS)) \
-	       $(STATIC_DIR)/go_locate_nozydis.o
+STATIC_OBJS := $(filter-out $(BUILD)/obj/discover/go_locate.o \
+			      $(BUILD)/obj/sink/prometheus/sink_prometheus.o, \
+			      $(OBJS)) \
+	       $(STATIC_DIR)/go_locate_nozydis.o \
+	       $(STATIC_DIR)/sink_prometheus_nomhd.o
+
+# nor libmicrohttpd's static archive without GnuTLS's: no /metrics
+$(STATIC_DIR)/sink_prometheus_nomhd.o: src/sink/prometheus/sink_prometheus.c \
+		$(wildcard src/sink/prometheus/*.h) | $(STATIC_DIR)
+	$(call msg,CC-STA,$@)
+	$(Q)$(CC) $(CFLAGS) -DPROM_NO_MHD -c $< -o $@
 
 $(STATIC_DIR)/go_locate_nozydis.o: src/discover/go_locate.c \
 		src/discover/go_locate.h src/discover/elf_image.h | $(STATIC_DIR)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sink/prometheus/prom_addr.h"
 
 enum {
 	OPT_ATTACH_MODE = 0x100,
@@ -19,6 +20,7 @@ enum {
 	OPT_UPROBE_LINKS,
 	OPT_SHOW_QUERY,
 	OPT_NICE,
+	OPT_METRICS_ADDR,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +41,7 @@ static const struct option long_options[] = {
 	{ "uprobe-links", required_argument, NULL, OPT_UPROBE_LINKS },
 	{ "show-query", no_argument, NULL, OPT_SHOW_QUERY },
 	{ "nice", required_argument, NULL, OPT_NICE },
+	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -63,6 +66,10 @@ void cli_usage(FILE *out, const char *prog)
 "                           strings (redacted by default, as secret as\n"
 "                           header values)\n"
 "  -d, --duration SECONDS   stop after SECONDS\n"
+"      --metrics-addr HOST:PORT\n"
+"                           serve Prometheus metrics at\n"
+"                           http://HOST:PORT/metrics, e.g. 127.0.0.1:9464,\n"
+"                           [::1]:9464, or :9464 for every address\n"
 "      --attach-mode MODE   fentry, kprobe or tracepoint (default: the best\n"
 "                           the running kernel allows)\n"
 "      --uprobe-links HOW   multi (uprobe_multi links, Linux 6.6+) or perf\n"
@@ -199,6 +206,8 @@ static int check_replay(const struct ht_options *opts, char *err,
 		what = "--ring-size";
 	else if (opts->nice != HT_DEFAULT_NICE)
 		what = "--nice";
+	else if (opts->metrics_addr[0])
+		what = "--metrics-addr";
 	if (!what)
 		return 0;
 	snprintf(err, err_len, "%s does not go with --replay (a replay reads "
@@ -328,6 +337,22 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			}
 			opts->nice = (int)v;
 			break;
+		case OPT_METRICS_ADDR: {
+			char host[PROM_HOST_MAX];
+			uint16_t port;
+			const char *why = prom_addr_parse(optarg, host, &port);
+
+			if (!why && strlen(optarg) >= sizeof(opts->metrics_addr))
+				why = "too long";
+			if (why) {
+				snprintf(err, err_len,
+					 "invalid --metrics-addr '%s': %s",
+					 optarg, why);
+				return -1;
+			}
+			strcpy(opts->metrics_addr, optarg);
+			break;
+		}
 		case OPT_BTF:
 			if (!*optarg || strlen(optarg) >= sizeof(opts->btf_path)) {
 				snprintf(err, err_len, "invalid --btf path");

@@ -51,6 +51,8 @@ struct ht_options {
 	char record_path[PATH_MAX];
 	/* --replay: timelines from a recording; no kernel, no root */
 	char replay_path[PATH_MAX];
+	/* --metrics-addr: serve Prometheus metrics there ("" = no) */
+	char metrics_addr[272];
 	bool show_help;
 	bool show_version;
 };

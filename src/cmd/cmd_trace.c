@@ -416,6 +416,7 @@ int cmd_trace(const struct ht_options *opts)
 		session_record(&s, RECORDING_TICK, &now, sizeof(now));
 		correlator_tick(s.corr, now);
 		sink_set_flush(s.sinks);
+		session_publish(&s, lost_total);
 		if (s.out_err)
 			break;
 		if (now - last_gc > GC_INTERVAL_NS) {

@@ -165,7 +165,28 @@ int session_open_outputs(struct session *s)
 		log_error("cannot open the %s output: %s", name, err);
 		return -1;
 	}
+	if (s->opts.metrics_addr[0]) {
+		cfg.arg = s->opts.metrics_addr;
+		if (sink_set_add(s->sinks, "prometheus", &cfg, err,
+				 sizeof(err))) {
+			log_error("cannot serve metrics: %s", err);
+			return -1;
+		}
+	}
 	return 0;
+}
+
+void session_publish(struct session *s, uint64_t lost_total)
+{
+	const struct correlator_stats *st = correlator_stats(s->corr);
+	struct sink_counters c = {
+		.records_lost = lost_total,
+		.timelines = st->requests,
+		.timelines_incomplete = st->incomplete,
+		.tls_not_decoded = st->tls_not_decoded,
+	};
+
+	sink_set_publish(s->sinks, &c);
 }
 
 /* What the outputs left out: after an error, or a full queue. */

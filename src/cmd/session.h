@@ -50,6 +50,9 @@ void session_note_lost(struct session *s, enum ht_drop_kind kind,
 /* The outputs the options ask for; once s->out's epoch offset is
  * known. 0, or -1 said in words. */
 int session_open_outputs(struct session *s);
+/* The daemon's counters to the sinks that export them (after each
+ * poll); lost_total: the records the kernel could not send. */
+void session_publish(struct session *s, uint64_t lost_total);
 /* What the outputs left out, after an error or a full queue. */
 void session_report_outputs(struct session *s);
 /* The summary line(s) on stderr. */

@@ -17,7 +17,8 @@
  */
 #define SINK_TABLE(X) \
 	X(text)       \
-	X(json)
+	X(json)       \
+	X(prometheus)
 
 #define SINK_DECLARE(name) extern const struct sink_ops sink_##name##_ops;
 #define SINK_ENTRY(name) &sink_##name##_ops,
@@ -27,9 +28,6 @@ SINK_TABLE(SINK_DECLARE)
 static const struct sink_ops *const sink_table[] = {
 	SINK_TABLE(SINK_ENTRY)
 };
-
-/* more than a run has reason to open at once */
-#define SINK_SET_MAX 8
 
 struct sink_entry {
 	const struct sink_ops *ops;
@@ -214,6 +212,26 @@ void sink_set_free(struct sink_set *set)
 		return;
 	sink_set_close(set);
 	free(set);
+}
+
+void sink_set_publish(struct sink_set *set, struct sink_counters *c)
+{
+	size_t i;
+
+	c->n_sinks = set->n;
+	for (i = 0; i < set->n; i++) {
+		c->sinks[i].name = set->sinks[i].ops->name;
+		c->sinks[i].queued = set->sinks[i].ops->may_block;
+		sink_set_stats(set, i, &c->sinks[i].st);
+	}
+	if (set->closed)
+		return;
+	for (i = 0; i < set->n; i++) {
+		struct sink_entry *e = &set->sinks[i];
+
+		if (!e->queue && !e->stats.err && e->ops->publish)
+			e->ops->publish(e->state, c);
+	}
 }
 
 size_t sink_set_count(const struct sink_set *set)

@@ -44,6 +44,8 @@ struct sink_config {
 	uint32_t drain_ms;
 };
 
+struct sink_counters;
+
 struct sink_ops {
 	const char *name;               /* "text", "json" */
 	/*
@@ -69,6 +71,9 @@ struct sink_ops {
 	 * peer): the sink gets a queue and a thread of its own, and emit,
 	 * flush and close are called on that thread only */
 	bool may_block;
+	/* Takes the daemon's counters (sink_set_publish()); NULL = not
+	 * wanted. A synchronous sink's only, on the set's thread. */
+	void (*publish)(void *state, const struct sink_counters *c);
 };
 
 /* Per sink; the counters only grow. */
@@ -89,6 +94,32 @@ struct sink_stats {
  * is told on the next sink_set_emit(), sink_set_flush() or
  * sink_set_close(). */
 typedef void (*sink_failed_fn)(void *user, const char *name, int err);
+
+/* more than a run has reason to open at once */
+#define SINK_SET_MAX 8
+
+/*
+ * The daemon's own counters, for a sink that exports them (Prometheus
+ * serves them from a thread of its own). Nothing on another thread
+ * reads the correlator or the set: the session fills in its part after
+ * each ring-buffer poll and calls sink_set_publish(), which adds every
+ * sink's counters and hands the snapshot to each synchronous sink with
+ * a publish op, on the set's thread; that sink copies it under its own
+ * lock. Every count only grows.
+ */
+struct sink_counters {
+	uint64_t records_lost;         /* the kernel could not send them */
+	uint64_t timelines;            /* requests reported */
+	uint64_t timelines_incomplete; /* ...of which complete == false */
+	uint64_t tls_not_decoded;      /* TLS connections not decoded */
+	/* filled in by sink_set_publish(): every sink of the set */
+	size_t n_sinks;
+	struct sink_counters_sink {
+		const char *name;      /* the sink's ops name: static */
+		bool queued;
+		struct sink_stats st;
+	} sinks[SINK_SET_MAX];
+};
 
 struct sink_set;
 
@@ -121,6 +152,9 @@ void sink_set_free(struct sink_set *set);
 
 size_t sink_set_count(const struct sink_set *set);
 const char *sink_set_name(const struct sink_set *set, size_t i);
+/* Adds every sink's counters to c and gives c to the sinks that take
+ * it (their publish op). */
+void sink_set_publish(struct sink_set *set, struct sink_counters *c);
 /* Whether sink i has a queue (its ops may block). */
 bool sink_set_queued(const struct sink_set *set, size_t i);
 /* A snapshot of sink i's counters; safe while its thread runs. */

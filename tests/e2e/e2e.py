@@ -30,6 +30,9 @@ import tarfile
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 READY_TIMEOUT = 15.0      # tracer start-up (BPF load and attach)
 STOP_TIMEOUT = 10.0       # tracer exit after SIGINT
@@ -5452,6 +5455,217 @@ DNSWIRE_CASES = [
 ]
 
 
+# ---------------------------------------------------------------------------
+# issue 14: --metrics-addr, scraped by Debian's Prometheus server and
+# read back through its HTTP API
+
+PROM_READY_TIMEOUT = 30.0
+PROM_SCRAPE_TIMEOUT = 30.0
+PROM_CURL_OK = 5
+PROM_CURL_404 = 2
+
+
+class PromCtx:
+    def __init__(self, metrics_port):
+        self.metrics_port = metrics_port
+
+
+def setup_prometheus(env):
+    # the whole host: the Prometheus server's own scrapes of the tracer
+    # show as its client timelines (and never as the tracer's server)
+    port = env.closed_port()
+    return ["--metrics-addr", "127.0.0.1:%d" % port], PromCtx(port)
+
+
+def http_fetch(url, timeout=5):
+    """(status, headers, body) of a GET, through no proxy."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode(errors="replace")
+
+
+def start_prometheus(env, metrics_port):
+    """Debian's prometheus scraping the tracer every second; returns
+    (Popen, the port of its HTTP API)."""
+    binary = shutil.which("prometheus")
+    if not binary:
+        msg = "prometheus not installed (tools/install-deps.sh --test)"
+        if IN_CI:
+            raise CaseFailed(msg)
+        raise CaseSkipped(msg)
+    api_port = env.closed_port()
+    cfg = env.path("prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global:\n"
+                "  scrape_interval: 1s\n"
+                "  scrape_timeout: 1s\n"
+                "scrape_configs:\n"
+                "  - job_name: httptrace\n"
+                "    static_configs:\n"
+                "      - targets: ['127.0.0.1:%d']\n" % metrics_port)
+    data = tempfile.mkdtemp(prefix="prom.", dir=env.tmp)
+    log = open(env.path("prometheus.log"), "wb")
+    p = PROCS.popen([binary, "--config.file=" + cfg,
+                     "--storage.tsdb.path=" + data,
+                     "--web.listen-address=127.0.0.1:%d" % api_port],
+                    stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    log.close()
+
+    def ready():
+        if p.poll() is not None:
+            return "exited"
+        try:
+            return http_fetch("http://127.0.0.1:%d/-/ready" % api_port,
+                              timeout=1)[0] == 200
+        except OSError:
+            return False
+    r = wait_for(ready, PROM_READY_TIMEOUT, step=0.2)
+    if r is not True:
+        with open(env.path("prometheus.log"), "rb") as f:
+            tail = f.read()[-800:].decode(errors="replace")
+        stop_prometheus(p)
+        raise CaseFailed("prometheus did not become ready: %s" % tail)
+    return p, api_port
+
+
+def stop_prometheus(p):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+
+
+def prom_query(api_port, expr):
+    """The instant vector of expr as [(labels, float value)]."""
+    q = urllib.parse.urlencode({"query": expr})
+    st, _, body = http_fetch("http://127.0.0.1:%d/api/v1/query?%s"
+                             % (api_port, q))
+    if st != 200:
+        raise CaseFailed("prometheus query %s: HTTP %d %s"
+                         % (expr, st, body[:300]))
+    res = json.loads(body)
+    if res.get("status") != "success":
+        raise CaseFailed("prometheus query %s: %s" % (expr, body[:300]))
+    return [(r["metric"], float(r["value"][1]))
+            for r in res["data"]["result"]]
+
+
+def case_prom_scraped_counts(env, ctx):
+    """Known requests, counted exactly by a real Prometheus."""
+    pids = []
+    for status, n in ((200, PROM_CURL_OK), (404, PROM_CURL_404)):
+        for _ in range(n):
+            pid, rc, out, err = curl(env, "-o", "/dev/null",
+                                     env.url("/status/%d" % status))
+            if rc != 0:
+                raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+            pids.append(pid)
+    # the text as served, before any Prometheus
+    st, hdrs, text = http_fetch("http://127.0.0.1:%d/metrics"
+                                % ctx.metrics_port)
+    if st != 200:
+        raise CaseFailed("GET /metrics: HTTP %d" % st)
+    ctype = {k.lower(): v for k, v in hdrs.items()}.get("content-type")
+    p, api = start_prometheus(env, ctx.metrics_port)
+    sel = ('process_executable_name="curl",server_port="%d"' % env.port4)
+    want = {"200": float(PROM_CURL_OK), "404": float(PROM_CURL_404)}
+    got = {}
+    try:
+        def counted():
+            nonlocal got
+            got = {m.get("http_response_status_code"): v for m, v in
+                   prom_query(api, "sum by (http_response_status_code) "
+                              "(http_client_request_duration_seconds_count"
+                              "{%s})" % sel)}
+            return got == want
+        wait_for(counted, PROM_SCRAPE_TIMEOUT, step=0.5)
+        sums = prom_query(api, "sum(http_client_request_duration_seconds_sum"
+                          "{%s})" % sel)
+        by_err = {m.get("error_type"): v for m, v in prom_query(
+            api, "sum by (error_type) (http_client_request_duration_"
+            "seconds_count{%s})" % sel)}
+        waits = prom_query(api, 'sum(httptrace_phase_duration_seconds_count'
+                           '{%s,phase="wait",role="client"})' % sel)
+        lost = prom_query(api, "httptrace_records_lost_total")
+        up = prom_query(api, 'up{job="httptrace"}')
+    finally:
+        stop_prometheus(p)
+
+    def check(c, tls):
+        c.eq(ctype, "text/plain; version=0.0.4; charset=utf-8",
+             "/metrics Content-Type")
+        c.true(text.startswith("# HELP http_client_request_duration_seconds "),
+               "/metrics starts %r" % text[:80])
+        c.eq(got, want, "Prometheus: curl's requests by status code")
+        c.eq(by_err, {None: float(PROM_CURL_OK), "404":
+                      float(PROM_CURL_404)}, "Prometheus: by error_type")
+        c.eq([v for _, v in waits], [float(PROM_CURL_OK + PROM_CURL_404)],
+             "Prometheus: curl's wait phases")
+        c.eq([v for _, v in lost], [0.0], "httptrace_records_lost_total")
+        c.eq([v for _, v in up], [1.0], "up{job=\"httptrace\"}")
+        mine = [t for t in tls if t.get("pid") in pids and
+                t.get("role") == "client"]
+        c.eq(len(mine), PROM_CURL_OK + PROM_CURL_404, "curl timelines")
+        total_s = sum(dig(t, "phases_us", "total") or 0 for t in mine) / 1e6
+        c.true(len(sums) == 1 and sums[0][1] > 0 and
+               abs(sums[0][1] - total_s) < 1e-5,
+               "Prometheus _sum %r, the JSON's phases_us.total sum %.6f s"
+               % (sums, total_s))
+        # the scrapes: Prometheus's client timelines, never the tracer's
+        # own server side
+        mp = ctx.metrics_port
+        scrapes = [t for t in tls if dig(t, "conn", "dport") == mp and
+                   t.get("role") == "client"]
+        c.true(any(t.get("comm") == "prometheus" and
+                   dig(t, "http", "target") == "/metrics" for t in scrapes),
+               "no client timeline of prometheus GET /metrics")
+        served = [t for t in tls if t.get("role") == "server" and
+                  dig(t, "conn", "sport") == mp]
+        c.show(served[:2])
+        c.eq(len(served), 0, "server timelines of the tracer's own "
+             "/metrics")
+    return check
+
+
+def case_prom_address_refused(env, ctx):
+    """A port in use, an address that is not one: an error before
+    tracing, not a tracer that runs without its metrics."""
+    runs = {}
+    for name, addr in (("in_use", "127.0.0.1:%d" % ctx.metrics_port),
+                       ("not_local", "192.0.2.1:9464"),
+                       ("malformed", "127.0.0.1")):
+        try:
+            r = subprocess.run([env.tracer, "--metrics-addr", addr, "-d",
+                                "1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=30)
+        except subprocess.TimeoutExpired:
+            raise CaseFailed("tracer with --metrics-addr %s did not exit"
+                             % addr)
+        runs[name] = (r.returncode, r.stderr.decode(errors="replace"))
+
+    def check(c, tls):
+        for name, why in (("in_use", "Address already in use"),
+                          ("not_local", "Cannot assign requested address"),
+                          ("malformed", "invalid --metrics-addr")):
+            rc, err = runs[name]
+            c.true(rc != 0, "%s: exit status %d" % (name, rc))
+            c.true(why in err, "%s: %r not in stderr %r" % (name, why, err))
+            c.true("Tracing" not in err, "%s: it traced: %r" % (name, err))
+    return check
+
+
+PROMETHEUS_CASES = [
+    ("prom_scraped_counts", case_prom_scraped_counts),
+    ("prom_address_refused", case_prom_address_refused),
+]
+
+
 GROUPS = [
     ("curl", setup_comm("curl"), [
         ("curl_get", case_curl_get),
@@ -5558,6 +5772,8 @@ GROUPS = [
     ]),
     # issue 13: DNS read from port 53, a DNS server of the test's own
     ("dnswire", setup_dnswire, DNSWIRE_CASES),
+    # issue 14: --metrics-addr, scraped by a real Prometheus
+    ("prometheus", setup_prometheus, PROMETHEUS_CASES),
     # issue 12: HTTP/2 one timeline per stream, both ends of each. Last:
     # its servers (node among them) live on until the end, and no later
     # tracer should find them

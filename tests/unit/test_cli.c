@@ -216,6 +216,43 @@ static void test_record_replay(void)
 	CHECK(strstr(err, "--probe does not go"));
 }
 
+static void test_metrics_addr(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o, "-j"), 0);
+	CHECK_STR(o.metrics_addr, "");
+	CHECK_INT(PARSE(&o, "--metrics-addr", "127.0.0.1:9464"), 0);
+	CHECK_STR(o.metrics_addr, "127.0.0.1:9464");
+	CHECK_INT(PARSE(&o, "--metrics-addr", "[::1]:9464"), 0);
+	CHECK_STR(o.metrics_addr, "[::1]:9464");
+	CHECK_INT(PARSE(&o, "--metrics-addr", ":9464"), 0);
+	CHECK_INT(PARSE(&o, "--metrics-addr", "localhost:80"), 0);
+
+	CHECK_INT(PARSE(&o, "--metrics-addr", "9464"), -1);
+	CHECK_STR(err, "invalid --metrics-addr '9464': no :PORT (e.g. "
+		  "127.0.0.1:9464, or :9464 for every address)");
+	CHECK_INT(PARSE(&o, "--metrics-addr", "127.0.0.1:0"), -1);
+	CHECK_STR(err, "invalid --metrics-addr '127.0.0.1:0': the port is "
+		  "not a number from 1 to 65535");
+	CHECK_INT(PARSE(&o, "--metrics-addr", "127.0.0.1:65536"), -1);
+	CHECK(strstr(err, "from 1 to 65535"));
+	CHECK_INT(PARSE(&o, "--metrics-addr", "127.0.0.1:"), -1);
+	CHECK(strstr(err, "from 1 to 65535"));
+	CHECK_INT(PARSE(&o, "--metrics-addr", "127.0.0.1:94x"), -1);
+	CHECK(strstr(err, "from 1 to 65535"));
+	CHECK_INT(PARSE(&o, "--metrics-addr", "::1:9464"), -1);
+	CHECK(strstr(err, "IPv6 address goes in brackets"));
+	CHECK_INT(PARSE(&o, "--metrics-addr", "[::1]9464"), -1);
+	CHECK(strstr(err, "no :PORT after the address"));
+	CHECK_INT(PARSE(&o, "--metrics-addr", "[]:9464"), -1);
+	CHECK_INT(PARSE(&o, "--metrics-addr"), -1);
+	CHECK_STR(err, "option '--metrics-addr' needs a value");
+	/* a replay ends when the file does: nothing to scrape */
+	CHECK_INT(PARSE(&o, "--replay", "f", "--metrics-addr", ":9464"), -1);
+	CHECK(strstr(err, "--metrics-addr does not go with --replay"));
+}
+
 int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
@@ -226,5 +263,6 @@ int main(int argc, char **argv)
 	RUN(test_pid_limit);
 	RUN(test_record_replay);
 	RUN(test_uprobe_links);
+	RUN(test_metrics_addr);
 	return unit_done("cli");
 }

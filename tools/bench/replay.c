@@ -21,6 +21,10 @@
  *                   every 256 records, as the daemon writes to a pipe or
  *                   file (it flushes after each ring-buffer poll)
  *   --no-output     timelines are built but not printed
+ *   --metrics       every timeline also counted into the Prometheus
+ *                   exporter's histograms, as its sink does (the lock,
+ *                   the clock); at the end one scrape's copy and
+ *                   text are timed, said on stderr
  *   --out PATH      where the output goes (default /dev/null)
  *   --from FILE     instead of the synthetic stream, the records of a
  *                   recording made with httptrace-bpf --record (read
@@ -57,12 +61,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "pipeline/correlator.h"
 #include "proto/http2/h2_elided.h"
 #include "sink/output.h"
+#include "sink/prometheus/prom_metrics.h"
 #include "sink/json/output_json.h"
 #include "sink/text/output_text.h"
 #include "record/recording.h"
@@ -637,6 +643,8 @@ struct app {
 	struct output_opts oo;
 	bool text, no_output;
 	uint64_t timelines;
+	struct prom_metrics *metrics;   /* --metrics */
+	pthread_mutex_t metrics_lock;
 };
 
 static void sink(void *user, const struct timeline *tl)
@@ -644,6 +652,16 @@ static void sink(void *user, const struct timeline *tl)
 	struct app *a = user;
 
 	a->timelines++;
+	if (a->metrics) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		pthread_mutex_lock(&a->metrics_lock);
+		prom_metrics_add(a->metrics, tl,
+				 (uint64_t)ts.tv_sec * 1000000000ULL +
+					 (uint64_t)ts.tv_nsec);
+		pthread_mutex_unlock(&a->metrics_lock);
+	}
 	if (a->no_output)
 		return;
 	if (a->text)
@@ -1008,7 +1026,7 @@ int main(int argc, char **argv)
 	struct app app = {};
 	struct batch b = {};
 	struct correlator *corr;
-	bool line_buffered = false;
+	bool line_buffered = false, metrics = false;
 	int open_conns = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -1032,6 +1050,8 @@ int main(int argc, char **argv)
 			line_buffered = true;
 		else if (!strcmp(a, "--no-output"))
 			app.no_output = true;
+		else if (!strcmp(a, "--metrics"))
+			metrics = true;
 		else {
 			fprintf(stderr, "usage: see the top of tools/bench/replay.c\n");
 			return 2;
@@ -1067,6 +1087,17 @@ int main(int argc, char **argv)
 	}
 	/* as the daemon (main.c) */
 	setvbuf(app.out, NULL, line_buffered ? _IOLBF : _IOFBF, 1 << 16);
+	if (metrics) {
+		struct prom_limits lim = {
+			.max_values = PROM_MAX_VALUES_DEFAULT,
+			.max_series = PROM_MAX_SERIES_DEFAULT,
+			.expire_ns = PROM_EXPIRE_DEFAULT_NS,
+		};
+
+		pthread_mutex_init(&app.metrics_lock, NULL);
+		if (prom_metrics_new(&app.metrics, &lim))
+			return 1;
+	}
 	corr = correlator_new(NULL, sink, &app);
 	if (!corr)
 		return 1;
@@ -1153,6 +1184,27 @@ int main(int argc, char **argv)
 		       (double)h2.frames / t.cpu, (double)h2.streams / t.cpu,
 		       app.no_output ? "none" : app.text ? "text" : "json",
 		       line_buffered ? "true" : "false", capture, n_conns);
+	}
+	if (app.metrics) {
+		struct prom_snapshot *snap;
+		size_t len = 0;
+		double t0 = ts_sec(CLOCK_MONOTONIC), t1;
+		char *text;
+
+		/* as a scrape: the copy under the lock, then the text */
+		snap = prom_metrics_snapshot(app.metrics);
+		t1 = ts_sec(CLOCK_MONOTONIC);
+		text = snap ? prom_snapshot_text(snap, &len) : NULL;
+		if (!text)
+			return 1;
+		fprintf(stderr, "ht_bench_replay: metrics: %zu series; a "
+			"scrape: copied in %.3f ms (under the lock), %zu bytes "
+			"of text in %.2f ms\n",
+			prom_metrics_series(app.metrics), (t1 - t0) * 1e3, len,
+			(ts_sec(CLOCK_MONOTONIC) - t1) * 1e3);
+		free(text);
+		prom_snapshot_free(snap);
+		prom_metrics_free(app.metrics);
 	}
 	correlator_free(corr);
 	fclose(app.out);
