@@ -43,7 +43,9 @@ ZYDIS_LIBS :=
 CFLAGS += -DGO_LOCATE_NO_ZYDIS
 $(warning libzydis-dev is missing: Go programs' TLS will not be decoded)
 endif
-PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS)
+# libcurl: the OTLP exporter's HTTP client (src/sink/otlp/)
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) $(CURL_LIBS)
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \

@@ -51,6 +51,10 @@ struct ht_options {
 	char record_path[PATH_MAX];
 	/* --replay: timelines from a recording; no kernel, no root */
 	char replay_path[PATH_MAX];
+	/* --otlp-endpoint: spans to this OTLP/HTTP collector ("" = only
+	 * if OTEL_EXPORTER_OTLP_*ENDPOINT says so) */
+	char otlp_endpoint[2048];
+	bool otlp_phase_spans;    /* --otlp-phase-spans */
 	bool show_help;
 	bool show_version;
 };
