@@ -76,7 +76,7 @@ static int traces_url(char *out, size_t size, const char *base)
 	else
 		sep = len && base[len - 1] == '/' ? "" : "/";
 	if (snprintf(out, size, "%.*s%s%s", (int)len, base, sep,
-		     tail ? OTLP_TRACES_PATH + 1 : "") >= (int)size)
+		     tail ? &OTLP_TRACES_PATH[1] : "") >= (int)size)
 		return -1;
 	return 0;
 }

@@ -421,10 +421,13 @@ static bool skip_field(const uint8_t **p, const uint8_t *end,
 
 int otlp_decode_response(const uint8_t *p, size_t n, int64_t *rejected)
 {
-	const uint8_t *end = p + n;
+	const uint8_t *end;
 	uint64_t key, v;
 
 	*rejected = 0;
+	if (!n)
+		return 0;
+	end = p + n;
 	while (p < end) {
 		if (!get_varint(&p, end, &key))
 			return -1;
