@@ -302,23 +302,20 @@ static enum post_result post(struct otlp_sink *s, const struct pb_buf *body,
 	return otlp_status_retryable(status) ? POST_RETRY : POST_FAIL;
 }
 
-/* Waits until mono time t; false when stop() came meanwhile. */
-static bool sleep_until(struct otlp_sink *s, uint64_t t)
+/* Waits until mono time t, or until stop(). */
+static void sleep_until(struct otlp_sink *s, uint64_t t)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)(t / 1000000000ULL),
 		.tv_nsec = (long)(t % 1000000000ULL),
 	};
-	bool stopped;
 
 	pthread_mutex_lock(&s->lock);
 	while (!atomic_load(&s->stopping) && mono_ns() < t)
 		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
-	stopped = atomic_load(&s->stopping);
 	pthread_mutex_unlock(&s->lock);
-	return !stopped;
 }
 
 static void note_sent(struct otlp_sink *s)
@@ -379,12 +376,12 @@ static void send_batch(struct otlp_sink *s)
 		body = &s->gz;
 	deadline = mono_ns() + (uint64_t)s->cfg.timeout_ms * 1000000ULL;
 	for (attempt = 0;; attempt++) {
+		bool stopping = atomic_load(&s->stopping);
 		int64_t rejected, wait_ms;
 		enum post_result r;
 		uint64_t now;
 
-		if (atomic_load(&s->stopping) &&
-		    atomic_load(&s->drain_end_ns) < deadline)
+		if (stopping && atomic_load(&s->drain_end_ns) < deadline)
 			deadline = atomic_load(&s->drain_end_ns);
 		r = post(s, body, deadline, &rejected, why, sizeof(why));
 		if (r == POST_OK) {
@@ -407,14 +404,15 @@ static void send_batch(struct otlp_sink *s)
 				  s->retry_after_ms :
 				  (int64_t)otlp_backoff_ms(attempt, rnd);
 		/* a wait that ends past the deadline would only end in
-		 * giving up */
-		if (r == POST_FAIL || atomic_load(&s->stopping) ||
-		    now + (uint64_t)wait_ms * 1000000ULL >= deadline ||
-		    !sleep_until(s, now + (uint64_t)wait_ms * 1000000ULL)) {
+		 * giving up; once stopping, one try is all there is */
+		if (r == POST_FAIL || stopping ||
+		    now + (uint64_t)wait_ms * 1000000ULL >= deadline) {
 			s->send_failed += n;
 			note_given_up(s, n, why, attempt + 1);
 			break;
 		}
+		/* stop() ends the wait: the next try is the last */
+		sleep_until(s, now + (uint64_t)wait_ms * 1000000ULL);
 	}
 	reset_batch(s);
 }
