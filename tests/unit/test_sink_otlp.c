@@ -9,7 +9,9 @@
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -792,6 +794,151 @@ static void test_sink_counts_what_it_gave_up(void)
 	close(s);
 }
 
+/* ---- the sink against a collector that says 503 first ------------- */
+
+/* A one-thread HTTP server on loopback: answers the first request 503
+ * with Retry-After: 1, the others 200, and notes when each came. */
+struct collector {
+	int listen_fd;
+	uint16_t port;
+	int n;                 /* requests answered */
+	double at[4];          /* their times, monotonic seconds */
+	size_t body_len[4];
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reads one request (headers, then Content-Length bytes); its body's
+ * length, or -1 at the end of the connection. */
+static long read_request(int fd)
+{
+	char buf[65536];
+	size_t have = 0;
+	char *end = NULL;
+	long clen = -1;
+
+	while (!end) {
+		ssize_t r;
+
+		if (have >= sizeof(buf) - 1)
+			return -1;
+		r = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (r <= 0)
+			return -1;
+		have += (size_t)r;
+		buf[have] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	for (char *h = buf; h && h < end; h = strstr(h, "\r\n"), h = h ? h + 2 : h)
+		if (!strncasecmp(h, "Content-Length:", 15))
+			clen = strtol(h + 15, NULL, 10);
+	if (clen < 0)
+		return -1;
+	have -= (size_t)(end + 4 - buf);
+	while ((long)have < clen) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r <= 0)
+			return -1;
+		have += (size_t)r;
+	}
+	return clen;
+}
+
+static void *collector_run(void *arg)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				   "Retry-After: 1\r\nContent-Length: 0\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: "
+				 "application/x-protobuf\r\nContent-Length: 0"
+				 "\r\n\r\n";
+	struct collector *c = arg;
+
+	while (c->n < 4) {
+		int fd = accept(c->listen_fd, NULL, NULL);
+		long len;
+
+		if (fd < 0)
+			break;
+		while (c->n < 4 && (len = read_request(fd)) >= 0) {
+			const char *reply = c->n == 0 ? busy : ok;
+			size_t rlen = c->n == 0 ? sizeof(busy) - 1 :
+						  sizeof(ok) - 1;
+
+			c->at[c->n] = mono_s();
+			c->body_len[c->n] = (size_t)len;
+			c->n++;
+			if (write(fd, reply, rlen) != (ssize_t)rlen)
+				break;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static void test_sink_retries_after_503(void)
+{
+	struct collector col = { 0 };
+	struct otlp_config c = no_env_config();
+	struct sink_config sc = { 0 };
+	struct sink_set *set;
+	struct sink_stats st = { 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	struct timeline tl;
+	pthread_t thread;
+	double deadline;
+
+	col.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(col.listen_fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT(!bind(col.listen_fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT(!listen(col.listen_fd, 4));
+	ASSERT(!getsockname(col.listen_fd, (struct sockaddr *)&sin, &len));
+	ASSERT(!pthread_create(&thread, NULL, collector_run, &col));
+	snprintf(c.url, sizeof(c.url), "http://127.0.0.1:%u/v1/traces",
+		 ntohs(sin.sin_port));
+	c.timeout_ms = 5000;
+	sc.params = &c;
+	set = sink_set_new(NULL, NULL);
+	ASSERT(set);
+	ASSERT_INT(sink_set_add(set, "otlp", &sc, err, sizeof(err)), 0);
+	client_get(&tl);
+	sink_set_emit(set, &tl);
+	sink_set_emit(set, &tl);
+	/* due once the batch is a second old: flushes before do nothing */
+	sink_set_flush(set);
+	usleep(200 * 1000);
+	CHECK_INT(col.n, 0);
+	usleep((OTLP_BATCH_MS - 150) * 1000);
+	sink_set_flush(set);
+	/* the counters show while the sink's thread runs */
+	deadline = mono_s() + 10;
+	while (mono_s() < deadline) {
+		sink_set_stats(set, 0, &st);
+		if (st.sent)
+			break;
+		usleep(20 * 1000);
+	}
+	CHECK_INT(st.sent, 2);
+	CHECK_INT(st.send_failed, 0);
+	ASSERT_INT(col.n, 2);
+	/* the same batch again, after the second Retry-After asked for */
+	CHECK(col.at[1] - col.at[0] >= 0.95);
+	CHECK(col.at[1] - col.at[0] < 3.0);
+	CHECK(col.body_len[0] > 0 && col.body_len[0] == col.body_len[1]);
+	sink_set_free(set);
+	shutdown(col.listen_fd, SHUT_RDWR);
+	close(col.listen_fd);
+	pthread_join(thread, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
@@ -809,5 +956,6 @@ int main(int argc, char **argv)
 	RUN(test_retry_after);
 	RUN(test_backoff_bounds);
 	RUN(test_sink_counts_what_it_gave_up);
+	RUN(test_sink_retries_after_503);
 	return unit_done("sink_otlp");
 }
