@@ -290,7 +290,7 @@ $(BUILD)/tsan/test_run_parallel: tests/tsan/test_run_parallel.c \
 		$(filter %.c %.o,$^) $(LDFLAGS) $(LDLIBS) -o $@
 
 # the unit tests of threaded pure code (the queued sink)
-TSAN_UNIT := $(BUILD)/tsan/tests/test_sink
+TSAN_UNIT := $(BUILD)/tsan/tests/test_sink $(BUILD)/tsan/tests/test_sink_otlp
 
 $(BUILD)/tsan/tests/%: tests/unit/%.c \
 		$(patsubst src/%.c,$(BUILD)/tsan/%.o,$(PURE_SRCS))
