@@ -333,9 +333,26 @@ class OtlpReceiver:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self):
+            def read_body(self):
+                # the JS SDK's exporter sends its gzipped body chunked
+                if "chunked" in (self.headers.get("Transfer-Encoding")
+                                 or "").lower():
+                    parts = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0],
+                                   16)
+                        if size == 0:
+                            while self.rfile.readline() not in \
+                                    (b"\r\n", b"\n", b""):
+                                pass
+                            return b"".join(parts)
+                        parts.append(self.rfile.read(size))
+                        self.rfile.readline()
                 n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n)
+                return self.rfile.read(n)
+
+            def do_POST(self):
+                body = self.read_body()
                 entry = {"t": time.time(), "path": self.path,
                          "content_type": self.headers.get("Content-Type"),
                          "gzip": self.headers.get("Content-Encoding")
