@@ -54,7 +54,10 @@ MHD_LIBS :=
 CFLAGS += -DPROM_NO_MHD
 $(warning libmicrohttpd-dev is missing: --metrics-addr will not work)
 endif
-PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) $(MHD_LIBS) -lpthread
+# libcurl: the OTLP exporter's HTTP client (src/sink/otlp/)
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) $(MHD_LIBS) $(CURL_LIBS) \
+	     -lpthread
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
@@ -299,9 +302,10 @@ $(BUILD)/tsan/test_run_parallel: tests/tsan/test_run_parallel.c \
 		$(filter %.c %.o,$^) $(LDFLAGS) $(LDLIBS) -o $@
 
 # the unit tests of threaded pure code (the queued sink, the metrics
-# server)
+# server, the OTLP exporter's thread)
 TSAN_UNIT := $(BUILD)/tsan/tests/test_sink \
-	     $(BUILD)/tsan/tests/test_sink_prometheus
+	     $(BUILD)/tsan/tests/test_sink_prometheus \
+	     $(BUILD)/tsan/tests/test_sink_otlp
 
 $(BUILD)/tsan/tests/%: tests/unit/%.c \
 		$(patsubst src/%.c,$(BUILD)/tsan/%.o,$(PURE_SRCS))

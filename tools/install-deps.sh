@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev libnghttp2-dev libzydis-dev bpftool
-pkg-config libmicrohttpd-dev"
+pkg-config libmicrohttpd-dev libcurl4-openssl-dev"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux
 qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs npm

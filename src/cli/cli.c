@@ -21,6 +21,8 @@ enum {
 	OPT_SHOW_QUERY,
 	OPT_NICE,
 	OPT_METRICS_ADDR,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_PHASE_SPANS,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +44,8 @@ static const struct option long_options[] = {
 	{ "show-query", no_argument, NULL, OPT_SHOW_QUERY },
 	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
+	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
+	{ "otlp-phase-spans", no_argument, NULL, OPT_OTLP_PHASE_SPANS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -90,6 +94,12 @@ void cli_usage(FILE *out, const char *prog)
 "      --replay FILE        print the timelines of a recording (no root,\n"
 "                           no BPF; -p, -c, --json and --show-query\n"
 "                           apply)\n"
+"      --otlp-endpoint URL  also send each request as an OpenTelemetry span\n"
+"                           over OTLP/HTTP to URL/v1/traces, e.g.\n"
+"                           http://127.0.0.1:4318 (default: the variable\n"
+"                           OTEL_EXPORTER_OTLP_ENDPOINT, if set)\n"
+"      --otlp-phase-spans   also a child span per phase (dns, connect, tls,\n"
+"                           send, wait, receive)\n"
 "  -v, --verbose            say what was probed and attached\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
@@ -359,6 +369,22 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 				return -1;
 			}
 			strcpy(opts->btf_path, optarg);
+			break;
+		case OPT_OTLP_ENDPOINT:
+			/* checked as a URL when the exporter starts, with
+			 * the variables it may stand for */
+			if (!*optarg ||
+			    strlen(optarg) >= sizeof(opts->otlp_endpoint)) {
+				snprintf(err, err_len,
+					 "invalid --otlp-endpoint: empty or "
+					 "longer than %zu bytes",
+					 sizeof(opts->otlp_endpoint) - 1);
+				return -1;
+			}
+			strcpy(opts->otlp_endpoint, optarg);
+			break;
+		case OPT_OTLP_PHASE_SPANS:
+			opts->otlp_phase_spans = true;
 			break;
 		case OPT_RECORD:
 		case OPT_REPLAY: {

@@ -53,6 +53,10 @@ struct ht_options {
 	char replay_path[PATH_MAX];
 	/* --metrics-addr: serve Prometheus metrics there ("" = no) */
 	char metrics_addr[272];
+	/* --otlp-endpoint: spans to this OTLP/HTTP collector ("" = only
+	 * if OTEL_EXPORTER_OTLP_*ENDPOINT says so) */
+	char otlp_endpoint[2048];
+	bool otlp_phase_spans;    /* --otlp-phase-spans */
 	bool show_help;
 	bool show_version;
 };

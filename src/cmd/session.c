@@ -2,10 +2,12 @@
 /* What a live trace and a replay share; see session.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/session.h"
 #include "httptrace_comm_match.h"
+#include "sink/otlp/otlp_config.h"
 #include "util/log.h"
 
 /* -p/-c applied to a finished timeline: its owner, as the kernel-side
@@ -93,6 +95,17 @@ static void print_output_drops(struct session *s)
 			(unsigned long long)st.dropped,
 			sink_set_name(s->sinks, i));
 	}
+	for (i = 0; i < sink_set_count(s->sinks); i++) {
+		if (strcmp(sink_set_name(s->sinks, i), "otlp"))
+			continue;
+		sink_set_stats(s->sinks, i, &st);
+		fprintf(stderr,
+			"httptrace-bpf: otlp: %llu spans sent, %llu dropped "
+			"(queue full), %llu failed (given up after retries)\n",
+			(unsigned long long)st.sent,
+			(unsigned long long)st.dropped,
+			(unsigned long long)st.send_failed);
+	}
 }
 
 void session_print_summary(struct session *s, uint64_t lost_total)
@@ -146,6 +159,36 @@ static void output_failed(void *user, const char *name, int err)
 			  strerror(s->out_err));
 }
 
+/* The OTLP exporter, when the flag or the variables ask for it: a bad
+ * endpoint or variable is an error now, before tracing starts. */
+static int open_otlp(struct session *s, struct sink_config *cfg)
+{
+	static struct otlp_config ocfg; /* large; read by open alone */
+	char err[512];
+
+	if (!otlp_config_wanted(s->opts.otlp_endpoint, getenv)) {
+		if (s->opts.otlp_phase_spans) {
+			log_error("--otlp-phase-spans needs --otlp-endpoint "
+				  "or OTEL_EXPORTER_OTLP_ENDPOINT");
+			return -1;
+		}
+		return 0;
+	}
+	if (otlp_config_resolve(&ocfg, s->opts.otlp_endpoint,
+				s->opts.otlp_phase_spans, getenv, err,
+				sizeof(err))) {
+		log_error("OTLP: %s", err);
+		return -1;
+	}
+	cfg->params = &ocfg;
+	if (sink_set_add(s->sinks, "otlp", cfg, err, sizeof(err))) {
+		log_error("cannot start the OTLP exporter: %s", err);
+		return -1;
+	}
+	log_info("sending spans to %s (from %s)", ocfg.url, ocfg.url_from);
+	return 0;
+}
+
 /*
  * The outputs the options ask for, fed by session_emit(). Opened once
  * the epoch offset of the times is known.
@@ -172,8 +215,9 @@ int session_open_outputs(struct session *s)
 			log_error("cannot serve metrics: %s", err);
 			return -1;
 		}
+		cfg.arg = NULL;
 	}
-	return 0;
+	return open_otlp(s, &cfg);
 }
 
 void session_publish(struct session *s, uint64_t lost_total)

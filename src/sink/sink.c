@@ -18,7 +18,8 @@
 #define SINK_TABLE(X) \
 	X(text)       \
 	X(json)       \
-	X(prometheus)
+	X(prometheus) \
+	X(otlp)
 
 #define SINK_DECLARE(name) extern const struct sink_ops sink_##name##_ops;
 #define SINK_ENTRY(name) &sink_##name##_ops,

@@ -42,9 +42,13 @@ struct sink_config {
 	/* a queued sink at close: how long what it still holds may take
 	 * to go out before it is dropped; 0 = SINK_DRAIN_DEFAULT_MS */
 	uint32_t drain_ms;
+	/* the sink's own settings, a struct its header names (the OTLP
+	 * exporter's struct otlp_config); NULL for text and JSON */
+	const void *params;
 };
 
 struct sink_counters;
+struct sink_stats;
 
 struct sink_ops {
 	const char *name;               /* "text", "json" */
@@ -67,6 +71,15 @@ struct sink_ops {
 	int (*flush)(void *state);
 	/* Frees the state; NULL is not passed. */
 	void (*close)(void *state);
+	/* A queued sink at close, called on the closing thread while
+	 * emit or flush may run on the sink's: stop waiting (a retry's
+	 * backoff), send what is held once within the drain time. Must be
+	 * thread-safe. NULL = nothing to do. */
+	void (*stop)(void *state);
+	/* A queued exporter's own counters (sent, send_failed) into st;
+	 * called on the sink's thread after each emit and flush, with the
+	 * queue's lock held, so sink_set_stats() sees them. NULL = none. */
+	void (*counters)(void *state, struct sink_stats *st);
 	/* emit may wait on something outside the process (a network
 	 * peer): the sink gets a queue and a thread of its own, and emit,
 	 * flush and close are called on that thread only */

@@ -39,6 +39,9 @@ static uint64_t mono_ns(void)
 /* Called with the lock held: a failed sink takes nothing more. */
 static void note_result(struct sink_queue *q, int ret)
 {
+	/* on the sink's thread, after its call: its counters are still */
+	if (q->ops->counters)
+		q->ops->counters(q->state, &q->stats);
 	if (!ret || q->failed)
 		return;
 	q->failed = true;
@@ -179,6 +182,9 @@ void sink_queue_free(struct sink_queue *q, struct sink_stats *last)
 {
 	if (!q)
 		return;
+	/* the thread still runs and owns state: stop() is thread-safe */
+	if (q->ops->stop)
+		q->ops->stop(q->state);
 	pthread_mutex_lock(&q->lock);
 	q->stopping = true;
 	q->drain_end_ns = mono_ns() + (uint64_t)q->drain_ms * 1000000ULL;

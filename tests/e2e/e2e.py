@@ -5663,6 +5663,239 @@ def case_prom_address_refused(env, ctx):
 PROMETHEUS_CASES = [
     ("prom_scraped_counts", case_prom_scraped_counts),
     ("prom_address_refused", case_prom_address_refused),
+# issue 14: OTLP traces to a receiver of the test's own
+# (tests/lib/otlp_receiver.py), which decodes the protobuf by the spec's
+# field numbers, not with the tracer's encoder.
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import otlp_receiver  # noqa: E402
+
+OTLP_TIMEOUT_MS = 3000    # one batch's time, retries included
+OTLP_FAIL_FIRST = 2       # 503 + Retry-After for the first requests
+OTLP_FLOOD = 1200         # requests while the collector is down
+OTLP_SUMMARY_RE = re.compile(r"otlp: (\d+) spans sent, (\d+) dropped "
+                             r"\(queue full\), (\d+) failed")
+
+
+class OtlpCtx:
+    def __init__(self, rx, saved):
+        self.rx = rx
+        self.saved = saved
+
+    def restore_env(self):
+        """The variables were for the tracer alone, which has them."""
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        self.saved = {}
+
+
+def setup_otlp(env):
+    rx = otlp_receiver.OtlpReceiver(
+        out_path=os.path.join(env.tmp, "otlp.jsonl"),
+        fail_first=OTLP_FAIL_FIRST, retry_after="1").start()
+    wanted = {"OTEL_EXPORTER_OTLP_TIMEOUT": str(OTLP_TIMEOUT_MS),
+              "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=e2e",
+              "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}
+    saved = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
+    return ["-c", "curl", "--otlp-endpoint",
+            "http://127.0.0.1:%d" % rx.port], OtlpCtx(rx, saved)
+
+
+def otlp_spans_of(rx, pids):
+    return [s for s in rx.spans()
+            if s["resource"].get("process.pid") in pids]
+
+
+def vm_rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def case_otlp_curl_spans(env, ctx):
+    """Known curl requests: exactly one CLIENT span each, with the
+    method, path, status, port, events and the process as resource; the
+    first requests the receiver answers 503 with Retry-After: 1, and the
+    tracer waits that long before it tries again."""
+    ctx.restore_env()
+    reqs = [("GET", "/size/10", 200, []),
+            ("GET", "/status/404", 404, []),
+            ("POST", "/size/5", 200, ["-d", "hello"]),
+            ("HEAD", "/size/1", 200, ["-I"]),
+            ("GET", "/status/503", 503, [])]
+    done = []
+    for method, path, status, extra in reqs:
+        pid, rc, out, err = curl(env, "-o", "/dev/null", *extra,
+                                 env.url(path))
+        if rc != 0:
+            raise CaseFailed("curl %s failed rc=%d: %s"
+                             % (path, rc, err.strip()))
+        done.append((pid, method, path, status))
+    pids = {d[0] for d in done}
+    # sent within a batch's second and the two Retry-After waits
+    wait_for(lambda: len(otlp_spans_of(ctx.rx, pids)) >= len(done), 15.0,
+             step=0.1)
+
+    def check(c, tls):
+        spans = otlp_spans_of(ctx.rx, pids)
+        c.eq(ctx.rx.errors, [], "requests the receiver could not decode")
+        c.eq(len(spans), len(done), "spans of the %d curl requests"
+             % len(done))
+        for pid, method, path, status in done:
+            mine = [s for s in spans if s["resource"]["process.pid"] == pid]
+            what = "%s %s (pid %d)" % (method, path, pid)
+            if not c.eq(len(mine), 1, what + ": spans"):
+                continue
+            sp = mine[0]
+            a = sp["attributes"]
+            c.eq(sp["kind"], 3, what + ": kind CLIENT")
+            c.eq(sp["name"], method, what + ": name")
+            c.eq(a.get("http.request.method"), method, what + " method")
+            c.eq(a.get("url.path"), path, what + " url.path")
+            c.eq(a.get("url.full"), env.url(path), what + " url.full")
+            c.eq(a.get("http.response.status_code"), status,
+                 what + " status")
+            c.eq(a.get("server.address"), "127.0.0.1",
+                 what + " server.address")
+            c.eq(a.get("server.port"), env.port4, what + " server.port")
+            c.eq(sp["resource"].get("process.executable.name"), "curl",
+                 what + " resource process.executable.name")
+            c.eq(sp["resource"].get("service.name"), "curl",
+                 what + " resource service.name")
+            c.eq(sp["resource"].get("deployment.environment"), "e2e",
+                 what + " OTEL_RESOURCE_ATTRIBUTES")
+            c.eq(sp["scope"]["name"], "httptrace-bpf", what + " scope")
+            c.eq(sp["status"]["code"], 2 if status >= 400 else 0,
+                 what + " status code (ERROR from 400 for a client)")
+            c.eq(a.get("error.type"),
+                 str(status) if status >= 400 else None,
+                 what + " error.type")
+            c.true(sp["start"] <= sp["end"], what + ": start after end")
+            # the span is the JSON timeline: same hooks, same times
+            tl = [t for t in tls if t.get("pid") == pid]
+            if len(tl) != 1:
+                c.fail("%s: %d JSON timelines" % (what, len(tl)))
+                continue
+            tl = tl[0]
+            c.eq([e["name"] for e in sp["events"]], hooks(tl),
+                 what + " events")
+            for e, je in zip(sp["events"], tl.get("events") or []):
+                off_us = (e["time"] - sp["start"]) // 1000
+                if abs(off_us - je.get("t_us", -1)) > 1:
+                    c.fail("%s: event %s at %d us, the JSON says %s us"
+                           % (what, e["name"], off_us, je.get("t_us")))
+                    break
+            dur_us = (sp["end"] - sp["start"]) // 1000
+            total = dig(tl, "phases_us", "total") or 0
+            c.true(abs(dur_us - total) <= 1, "%s: span lasts %d us, the "
+                   "JSON's total is %d us" % (what, dur_us, total))
+        # Retry-After: 1 honoured after each 503
+        reqs_seen = list(ctx.rx.requests)
+        first = [r for r in reqs_seen if r["status"] == 503]
+        if c.eq(len(first), OTLP_FAIL_FIRST, "requests answered 503"):
+            after = [r for r in reqs_seen if r["t"] > first[0]["t"]]
+            for a, b in zip([first[0]] + after, after[:OTLP_FAIL_FIRST]):
+                c.true(b["t"] - a["t"] >= 0.9, "retried %.2f s after a 503 "
+                       "with Retry-After: 1" % (b["t"] - a["t"]))
+        for r in reqs_seen:
+            c.eq((r["path"], r["content_type"], r["gzip"]),
+                 ("/v1/traces", "application/x-protobuf", True),
+                 "request path, type, gzip")
+            break
+    return check
+
+
+def case_otlp_collector_down(env, ctx):
+    """The collector goes away while requests go on, then comes back:
+    the JSON timelines keep coming on time, the queue drops what does not
+    fit (memory stays bounded), a batch that waited longer than its time
+    is given up, and once the collector is back spans flow again. The
+    exit summary accounts for every span."""
+    ctx.restore_env()
+    tracer = env.current_tracer
+    rss_before = vm_rss_kib(tracer.proc.pid)
+    ctx.rx.stop()
+    t_down = time.monotonic()
+    pid, rc, out, err = run_client(
+        CURL + ["-o", "/dev/null", env.url("/size/[1-%d]" % OTLP_FLOOD)],
+        timeout=60)
+    if rc != 0:
+        raise CaseFailed("curl flood failed rc=%d: %s" % (rc, err.strip()))
+    rss_peak = vm_rss_kib(tracer.proc.pid)
+    # nothing waits on the collector: a request now is on stdout at once
+    pid2, rc, out, err = curl(env, "-o", "/dev/null", env.url("/size/77"))
+    t0 = time.monotonic()
+
+    def printed():
+        try:
+            with open(tracer.stdout_path, "rb") as f:
+                return any(b'"pid":%d' % pid2 in line for line in f)
+        except OSError:
+            return False
+    on_time = wait_for(printed, 5.0)
+    printed_s = time.monotonic() - t0
+    # a batch given up once its time is over: said on stderr
+    gave_up = wait_for(lambda: any("spans not sent to" in x
+                                   for x in tracer.stderr_lines),
+                       OTLP_TIMEOUT_MS / 1000.0 + 10, step=0.1)
+    down_s = time.monotonic() - t_down
+    ctx.rx.start()
+    after = []
+    for _ in range(3):
+        p, rc, out, err = curl(env, "-o", "/dev/null", env.url("/size/3"))
+        after.append(p)
+    back = wait_for(lambda: len(otlp_spans_of(ctx.rx, set(after))) == 3,
+                    15.0, step=0.1)
+
+    def check(c, tls):
+        c.true(on_time, "the JSON timeline of a request made while the "
+               "collector was down was not printed within 5 s")
+        c.true(printed_s < 2.0, "the JSON timeline took %.1f s while the "
+               "collector was down" % printed_s)
+        c.true(gave_up, "no 'spans not sent' warning within %.0f s of the "
+               "collector going down" % down_s)
+        c.true(back, "the 3 requests after the collector came back: %d "
+               "spans" % len(otlp_spans_of(ctx.rx, set(after))))
+        c.eq(len(by_pid(tls, pid)), OTLP_FLOOD, "JSON timelines of the "
+             "flood (nothing lost while the collector was down)")
+        if rss_before and rss_peak:
+            c.true(rss_peak - rss_before < 16 * 1024, "RSS grew from %d "
+                   "to %d KiB while the collector was down"
+                   % (rss_before, rss_peak))
+        summ = [m for m in (OTLP_SUMMARY_RE.search(x)
+                            for x in tracer.stderr_lines) if m]
+        if not c.true(summ, "no 'otlp: N spans sent, N dropped, N failed' "
+                      "line at exit; stderr tail:\n%s"
+                      % tracer.stderr_tail(6)):
+            return
+        sent, dropped, failed = (int(x) for x in summ[-1].groups())
+        c.true(dropped > 0, "nothing dropped by the queue during a flood "
+               "of %d with the collector down (%s)" % (OTLP_FLOOD,
+                                                      summ[-1].group(0)))
+        c.true(failed > 0, "no span given up (%s)" % summ[-1].group(0))
+        # every span is sent, dropped or failed: no other fate
+        spans = [t for t in tls if not dig(t, "tls", "not_decoded")]
+        c.eq(sent + dropped + failed, len(spans), "sent + dropped + "
+             "failed vs timelines printed (%s)" % summ[-1].group(0))
+        c.eq(sent, len(ctx.rx.spans()), "spans sent vs spans the "
+             "receiver took")
+        c.eq(ctx.rx.errors, [], "requests the receiver could not decode")
+    return check
+
+
+OTLP_CASES = [
+    ("otlp_curl_spans", case_otlp_curl_spans),
+    ("otlp_collector_down", case_otlp_collector_down),
 ]
 
 
@@ -5774,6 +6007,8 @@ GROUPS = [
     ("dnswire", setup_dnswire, DNSWIRE_CASES),
     # issue 14: --metrics-addr, scraped by a real Prometheus
     ("prometheus", setup_prometheus, PROMETHEUS_CASES),
+    # issue 14: spans to an OTLP receiver; it is down for a while
+    ("otlp", setup_otlp, OTLP_CASES),
     # issue 12: HTTP/2 one timeline per stream, both ends of each. Last:
     # its servers (node among them) live on until the end, and no later
     # tracer should find them

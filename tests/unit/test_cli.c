@@ -253,6 +253,34 @@ static void test_metrics_addr(void)
 	CHECK(strstr(err, "--metrics-addr does not go with --replay"));
 }
 
+static void test_otlp(void)
+{
+	struct ht_options o;
+	char long_url[2100];
+
+	CHECK_INT(PARSE(&o), 0);
+	CHECK_STR(o.otlp_endpoint, "");
+	CHECK_INT(o.otlp_phase_spans, 0);
+	CHECK_INT(PARSE(&o, "--otlp-endpoint", "http://127.0.0.1:4318",
+			"--otlp-phase-spans"), 0);
+	CHECK_STR(o.otlp_endpoint, "http://127.0.0.1:4318");
+	CHECK_INT(o.otlp_phase_spans, 1);
+	CHECK_INT(PARSE(&o, "--otlp-endpoint=https://c/otel"), 0);
+	CHECK_STR(o.otlp_endpoint, "https://c/otel");
+	/* a replay's timelines may be exported too */
+	CHECK_INT(PARSE(&o, "--replay", "f", "--otlp-endpoint", "http://c"),
+		  0);
+	CHECK_INT(PARSE(&o, "--otlp-endpoint", ""), -1);
+	CHECK(strstr(err, "invalid --otlp-endpoint"));
+	CHECK_INT(PARSE(&o, "--otlp-endpoint"), -1);
+	CHECK_STR(err, "option '--otlp-endpoint' needs a value");
+	memset(long_url, 'a', sizeof(long_url) - 1);
+	long_url[sizeof(long_url) - 1] = '\0';
+	memcpy(long_url, "http://", 7);
+	CHECK_INT(PARSE(&o, "--otlp-endpoint", long_url), -1);
+	CHECK(strstr(err, "longer than 2047 bytes"));
+}
+
 int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
@@ -264,5 +292,6 @@ int main(int argc, char **argv)
 	RUN(test_record_replay);
 	RUN(test_uprobe_links);
 	RUN(test_metrics_addr);
+	RUN(test_otlp);
 	return unit_done("cli");
 }

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "sink/otlp/otlp_config.h"
+#include "sink/otlp/otlp_encode.h"
+#include "sink/otlp/sink_otlp.h"
+#include "util/log.h"
+
+/* what is kept of a response body: an ExportTraceServiceResponse is a
+ * few bytes, an error's Status a sentence */
+#define RESPONSE_MAX 65536
+/* a collector that stays away is said once per this, not per batch */
+#define WARN_EVERY_NS (10 * 1000000000ULL)
+
+enum post_result {
+	POST_OK,
+	POST_RETRY,     /* 429, 502, 503, 504, or no connection */
+	POST_FAIL,      /* anything else: retrying would not help */
+};
+
+struct otlp_sink {
+	struct otlp_config cfg;
+	struct otlp_span_opts span_opts;
+	uint32_t drain_ms;
+
+	/* the batch: the spans of each process seen since the last send */
+	struct otlp_group *groups;
+	size_t n_groups, cap_groups;
+	size_t n_spans;             /* timelines in it */
+	uint64_t batch_start_ns;
+	struct pb_buf resource, request, gz, response;
+
+	CURL *curl;
+	struct curl_slist *headers;
+	char curl_err[CURL_ERROR_SIZE];
+	int64_t retry_after_ms;     /* of the last response; -1 = none */
+	z_stream zs;
+	bool zs_ready;
+
+	/* the counters (sink_stats' sent, send_failed), this thread's */
+	uint64_t sent, send_failed;
+
+	/* stop() comes from the thread that closes the set */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;        /* CLOCK_MONOTONIC */
+	atomic_bool stopping;
+	_Atomic uint64_t drain_end_ns;
+
+	/* saying it in words, not too often */
+	bool failing;
+	uint64_t last_warn_ns, failed_unsaid;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+	struct otlp_sink *s = user;
+	size_t len = size * n;
+
+	if (s->response.len < RESPONSE_MAX)
+		pb_raw(&s->response, data,
+		       len < RESPONSE_MAX - s->response.len ?
+			       len : RESPONSE_MAX - s->response.len);
+	return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+	struct otlp_sink *s = user;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+	char value[128];
+	uint64_t ms;
+
+	/* a new status line: a new response (after a redirect) */
+	if (len >= 5 && !strncmp(data, "HTTP/", 5))
+		s->retry_after_ms = -1;
+	if (len > sizeof(name) - 1 &&
+	    !strncasecmp(data, name, sizeof(name) - 1)) {
+		size_t vlen = len - (sizeof(name) - 1);
+
+		if (vlen >= sizeof(value))
+			vlen = sizeof(value) - 1;
+		memcpy(value, data + sizeof(name) - 1, vlen);
+		value[vlen] = '\0';
+		if (!otlp_retry_after_ms(value, time(NULL), &ms))
+			s->retry_after_ms = (int64_t)ms;
+	}
+	return len;
+}
+
+/* Ends a transfer under way once the drain time is over. */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct otlp_sink *s = user;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return atomic_load(&s->stopping) &&
+	       mono_ns() >= atomic_load(&s->drain_end_ns);
+}
+
+static int setup_curl(struct otlp_sink *s, char *err, size_t err_size)
+{
+	static const char *const fixed[] = {
+		"Content-Type: application/x-protobuf",
+		/* no 100-continue round trip before each batch */
+		"Expect:",
+	};
+	CURL *c;
+
+	s->curl = c = curl_easy_init();
+	if (!c) {
+		snprintf(err, err_size, "libcurl could not start");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		s->headers = curl_slist_append(s->headers, fixed[i]);
+	if (s->cfg.gzip)
+		s->headers = curl_slist_append(s->headers,
+					       "Content-Encoding: gzip");
+	for (size_t i = 0; i < s->cfg.n_headers; i++)
+		s->headers = curl_slist_append(s->headers, s->cfg.headers[i]);
+	if (!s->headers) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, s->cfg.url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT,
+			 "httptrace-bpf/" HTTPTRACE_VERSION);
+	/* a thread of its own: no SIGALRM for name lookups */
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->curl_err);
+	return 0;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void otlp_close(void *state);
+
+static int otlp_open(void **state, const struct sink_config *cfg, char *err,
+		     size_t err_size)
+{
+	const struct otlp_config *oc = cfg->params;
+	struct otlp_sink *s;
+	pthread_condattr_t ca;
+	int ret;
+
+	if (!oc) {
+		snprintf(err, err_size, "no endpoint configured");
+		return -EINVAL;
+	}
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK) {
+		snprintf(err, err_size, "libcurl: %s",
+			 curl_easy_strerror(curl_init_rc));
+		return -EIO;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	s->cfg = *oc;
+	s->span_opts.mono_to_realtime_ns = cfg->opts.mono_to_realtime_ns;
+	s->span_opts.phase_spans = oc->phase_spans;
+	s->drain_ms = cfg->drain_ms ? cfg->drain_ms : 2000;
+	s->retry_after_ms = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = setup_curl(s, err, err_size);
+	if (!ret && s->cfg.gzip) {
+		/* 15 + 16: a gzip wrapper, as Content-Encoding: gzip says */
+		if (deflateInit2(&s->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+				 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+			snprintf(err, err_size, "zlib could not start");
+			ret = -ENOMEM;
+		} else {
+			s->zs_ready = true;
+		}
+	}
+	if (ret) {
+		otlp_close(s);
+		return ret;
+	}
+	*state = s;
+	return 0;
+}
+
+/* body gzipped into s->gz; false when zlib or memory failed */
+static bool gzip_body(struct otlp_sink *s, const struct pb_buf *body)
+{
+	uLong bound = deflateBound(&s->zs, (uLong)body->len);
+
+	pb_reset(&s->gz);
+	if (deflateReset(&s->zs) != Z_OK)
+		return false;
+	/* room first, then deflate into it in one call */
+	if (s->gz.cap < bound) {
+		uint8_t *p = realloc(s->gz.p, bound);
+
+		if (!p)
+			return false;
+		s->gz.p = p;
+		s->gz.cap = bound;
+	}
+	s->zs.next_in = body->p;
+	s->zs.avail_in = (uInt)body->len;
+	s->zs.next_out = s->gz.p;
+	s->zs.avail_out = (uInt)bound;
+	if (deflate(&s->zs, Z_FINISH) != Z_STREAM_END)
+		return false;
+	s->gz.len = bound - s->zs.avail_out;
+	return true;
+}
+
+/* The errors of a collector that is not there (yet): worth a retry. */
+static bool curl_retryable(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum post_result post(struct otlp_sink *s, const struct pb_buf *body,
+			     uint64_t deadline_ns, int64_t *rejected,
+			     char *why, size_t why_size)
+{
+	uint64_t now = mono_ns();
+	long timeout_ms = deadline_ns > now ?
+				  (long)((deadline_ns - now) / 1000000) : 0;
+	long status = 0;
+	CURLcode rc;
+
+	*rejected = 0;
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body->p);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)body->len);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS,
+			 timeout_ms > 0 ? timeout_ms : 1L);
+	pb_reset(&s->response);
+	s->retry_after_ms = -1;
+	s->curl_err[0] = '\0';
+	rc = curl_easy_perform(s->curl);
+	if (rc != CURLE_OK) {
+		snprintf(why, why_size, "%s", s->curl_err[0] ? s->curl_err :
+					      curl_easy_strerror(rc));
+		return curl_retryable(rc) ? POST_RETRY : POST_FAIL;
+	}
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status < 300) {
+		if (otlp_decode_response(s->response.p, s->response.len,
+					 rejected) || *rejected < 0)
+			*rejected = 0;
+		return POST_OK;
+	}
+	snprintf(why, why_size, "HTTP status %ld", status);
+	return otlp_status_retryable(status) ? POST_RETRY : POST_FAIL;
+}
+
+/* Waits until mono time t, or until stop(). */
+static void sleep_until(struct otlp_sink *s, uint64_t t)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(t / 1000000000ULL),
+		.tv_nsec = (long)(t % 1000000000ULL),
+	};
+
+	pthread_mutex_lock(&s->lock);
+	while (!atomic_load(&s->stopping) && mono_ns() < t)
+		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void note_sent(struct otlp_sink *s)
+{
+	if (s->failing)
+		log_info("OTLP: the collector at %s takes spans again",
+			 s->cfg.url);
+	s->failing = false;
+}
+
+static void note_given_up(struct otlp_sink *s, size_t n, const char *why,
+			  unsigned int attempts)
+{
+	uint64_t now = mono_ns();
+
+	s->failed_unsaid += n;
+	if (s->failing && now - s->last_warn_ns < WARN_EVERY_NS)
+		return;
+	log_warn("OTLP: %llu span%s not sent to %s after %u attempt%s: %s",
+		 (unsigned long long)s->failed_unsaid,
+		 s->failed_unsaid == 1 ? "" : "s", s->cfg.url, attempts,
+		 attempts == 1 ? "" : "s", why);
+	s->failing = true;
+	s->last_warn_ns = now;
+	s->failed_unsaid = 0;
+}
+
+static void reset_batch(struct otlp_sink *s)
+{
+	for (size_t i = 0; i < s->n_groups; i++) {
+		pb_reset(&s->groups[i].resource);
+		pb_reset(&s->groups[i].spans);
+	}
+	s->n_groups = 0;
+	s->n_spans = 0;
+}
+
+/* Sends the batch, retrying within the time one batch may take. */
+static void send_batch(struct otlp_sink *s)
+{
+	size_t n = s->n_spans;
+	const struct pb_buf *body = &s->request;
+	uint64_t deadline;
+	unsigned int attempt;
+	char why[CURL_ERROR_SIZE + 32] = "out of memory";
+	uint32_t rnd;
+
+	if (!n)
+		return;
+	otlp_encode_request(&s->request, s->groups, s->n_groups);
+	if (s->request.oom || (s->cfg.gzip && !gzip_body(s, &s->request))) {
+		s->send_failed += n;
+		note_given_up(s, n, why, 0);
+		reset_batch(s);
+		return;
+	}
+	if (s->cfg.gzip)
+		body = &s->gz;
+	deadline = mono_ns() + (uint64_t)s->cfg.timeout_ms * 1000000ULL;
+	for (attempt = 0;; attempt++) {
+		bool stopping = atomic_load(&s->stopping);
+		int64_t rejected, wait_ms;
+		enum post_result r;
+		uint64_t now;
+
+		if (stopping && atomic_load(&s->drain_end_ns) < deadline)
+			deadline = atomic_load(&s->drain_end_ns);
+		r = post(s, body, deadline, &rejected, why, sizeof(why));
+		if (r == POST_OK) {
+			if ((uint64_t)rejected > n)
+				rejected = (int64_t)n;
+			s->sent += n - (size_t)rejected;
+			s->send_failed += (size_t)rejected;
+			if (rejected)
+				note_given_up(s, (size_t)rejected,
+					      "the collector rejected them",
+					      attempt + 1);
+			else
+				note_sent(s);
+			break;
+		}
+		now = mono_ns();
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = (uint32_t)now;
+		wait_ms = s->retry_after_ms >= 0 ?
+				  s->retry_after_ms :
+				  (int64_t)otlp_backoff_ms(attempt, rnd);
+		/* a wait that ends past the deadline would only end in
+		 * giving up; once stopping, one try is all there is */
+		if (r == POST_FAIL || stopping ||
+		    now + (uint64_t)wait_ms * 1000000ULL >= deadline) {
+			s->send_failed += n;
+			note_given_up(s, n, why, attempt + 1);
+			break;
+		}
+		/* stop() ends the wait: the next try is the last */
+		sleep_until(s, now + (uint64_t)wait_ms * 1000000ULL);
+	}
+	reset_batch(s);
+}
+
+static struct otlp_group *group_for(struct otlp_sink *s,
+				    const struct pb_buf *resource)
+{
+	struct otlp_group *g;
+
+	for (size_t i = 0; i < s->n_groups; i++) {
+		g = &s->groups[i];
+		if (g->resource.len == resource->len &&
+		    !memcmp(g->resource.p, resource->p, resource->len))
+			return g;
+	}
+	if (s->n_groups == s->cap_groups) {
+		size_t cap = s->cap_groups ? s->cap_groups * 2 : 16;
+
+		g = realloc(s->groups, cap * sizeof(*g));
+		if (!g)
+			return NULL;
+		memset(g + s->cap_groups, 0,
+		       (cap - s->cap_groups) * sizeof(*g));
+		s->groups = g;
+		s->cap_groups = cap;
+	}
+	g = &s->groups[s->n_groups];
+	pb_reset(&g->resource);
+	pb_reset(&g->spans);
+	pb_raw(&g->resource, resource->p, resource->len);
+	if (g->resource.oom)
+		return NULL;
+	s->n_groups++;
+	return g;
+}
+
+static int otlp_emit(void *state, const struct timeline *tl)
+{
+	struct otlp_sink *s = state;
+	struct sink_attrs attrs;
+	struct otlp_group *g;
+
+	if (!otlp_timeline_exported(tl))
+		return 0;
+	sink_attrs_of(&attrs, tl);
+	pb_reset(&s->resource);
+	otlp_encode_resource(&s->resource, &attrs, &s->cfg);
+	g = s->resource.oom ? NULL : group_for(s, &s->resource);
+	if (!g) {
+		s->send_failed++;
+		note_given_up(s, 1, "out of memory", 0);
+		return 0;
+	}
+	otlp_encode_spans(&g->spans, tl, &attrs, &s->span_opts);
+	if (!s->n_spans)
+		s->batch_start_ns = mono_ns();
+	s->n_spans++;
+	if (s->n_spans >= OTLP_BATCH_MAX)
+		send_batch(s);
+	return 0;
+}
+
+/* Only what is due: main calls this after every poll. */
+static int otlp_flush(void *state)
+{
+	struct otlp_sink *s = state;
+
+	if (s->n_spans &&
+	    (atomic_load(&s->stopping) ||
+	     mono_ns() - s->batch_start_ns >= OTLP_BATCH_MS * 1000000ULL))
+		send_batch(s);
+	return 0;
+}
+
+static void otlp_stop(void *state)
+{
+	struct otlp_sink *s = state;
+
+	pthread_mutex_lock(&s->lock);
+	atomic_store(&s->drain_end_ns,
+		     mono_ns() + (uint64_t)s->drain_ms * 1000000ULL);
+	atomic_store(&s->stopping, true);
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void otlp_counters(void *state, struct sink_stats *st)
+{
+	const struct otlp_sink *s = state;
+
+	st->sent = s->sent;
+	st->send_failed = s->send_failed;
+}
+
+static void otlp_close(void *state)
+{
+	struct otlp_sink *s = state;
+
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	curl_slist_free_all(s->headers);
+	if (s->zs_ready)
+		deflateEnd(&s->zs);
+	for (size_t i = 0; i < s->cap_groups; i++) {
+		pb_free(&s->groups[i].resource);
+		pb_free(&s->groups[i].spans);
+	}
+	free(s->groups);
+	pb_free(&s->resource);
+	pb_free(&s->request);
+	pb_free(&s->gz);
+	pb_free(&s->response);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+const struct sink_ops sink_otlp_ops = {
+	.name = "otlp",
+	.open = otlp_open,
+	.emit = otlp_emit,
+	.flush = otlp_flush,
+	.close = otlp_close,
+	.stop = otlp_stop,
+	.counters = otlp_counters,
+	.may_block = true,
+};
