@@ -5,7 +5,12 @@
  * systemd and the cgroupfs drivers, podman), garbage that must name
  * nothing, the table of cgroup ids, and mountinfo lines.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "container/cgroup_resolve.h"
@@ -231,6 +236,59 @@ static void test_mountinfo(void)
 				     sizeof(root)));
 }
 
+/*
+ * The walk that resolves an id without privileges, on a tree of the
+ * test's own (the directory inode numbers of any file system serve as
+ * cgroup2's do): a directory deep down is found by its inode, the root
+ * is "/", an inode that is not there (a cgroup gone) is -ENOENT.
+ */
+static void test_resolve_walk(void)
+{
+	char top[] = "/tmp/ht_test_cgroup.XXXXXX";
+	char dir[128], got[256];
+	struct cgroup_resolver r;
+	struct stat st;
+	int n;
+
+	ASSERT(mkdtemp(top));
+	memset(&r, 0, sizeof(r));
+	snprintf(r.mount, sizeof(r.mount), "%s", top);
+	r.root_fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT(r.root_fd >= 0);
+	r.no_handles = true;
+	snprintf(dir, sizeof(dir), "%s/system.slice", top);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/other", top);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/system.slice/docker-ab.scope", top);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	CHECK_INT(stat(dir, &st), 0);
+	n = cgroup_resolve(&r, st.st_ino, got, sizeof(got));
+	CHECK_INT(n, (int)strlen("/system.slice/docker-ab.scope"));
+	CHECK_STR(got, "/system.slice/docker-ab.scope");
+	/* the hierarchy's root in the mount (a cgroup namespace) first */
+	snprintf(r.root, sizeof(r.root), "/ns");
+	CHECK_INT(cgroup_resolve(&r, st.st_ino, got, sizeof(got)) > 0, 1);
+	CHECK_STR(got, "/ns/system.slice/docker-ab.scope");
+	r.root[0] = '\0';
+	CHECK_INT(cgroup_resolve(&r, st.st_ino, got, 8), -ENAMETOOLONG);
+	CHECK_INT(stat(top, &st), 0);
+	CHECK_INT(cgroup_resolve(&r, st.st_ino, got, sizeof(got)), 1);
+	CHECK_STR(got, "/");
+	CHECK_INT(rmdir(dir), 0);
+	CHECK_INT(stat(top, &st), 0);
+	CHECK_INT(cgroup_resolve(&r, 1, got, sizeof(got)), -ENOENT);
+	CHECK(r.walks >= 3);
+	cgroup_resolver_close(&r);
+	CHECK_INT(r.root_fd, -1);
+	CHECK_INT(cgroup_resolve(&r, 1, got, sizeof(got)), -ENOENT);
+	snprintf(dir, sizeof(dir), "%s/system.slice", top);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/other", top);
+	rmdir(dir);
+	rmdir(top);
+}
+
 int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
@@ -241,5 +299,6 @@ int main(int argc, char **argv)
 	RUN(test_bounds);
 	RUN(test_table);
 	RUN(test_mountinfo);
+	RUN(test_resolve_walk);
 	return unit_done("container");
 }
