@@ -107,6 +107,12 @@ static __always_inline void emit_conn_event(__u32 type,
 	ev->err = err;
 	ev->_pad2 = 0;
 	read_sock_addrs(sk, &ev->saddr, &ev->daddr);
+	/* the records that start a connection say whose it is; the
+	 * helper is in every supported kernel (4.18) and names the task's
+	 * cgroup v2 even where v1 hierarchies are mounted too */
+	ev->cgroup_id = in_task && (type == HT_EV_CONNECT_START ||
+				    type == HT_EV_ACCEPT) ?
+				bpf_get_current_cgroup_id() : 0;
 	bpf_ringbuf_submit(ev, rb_flags());
 }
 

@@ -159,6 +159,12 @@ struct ht_conn_event {
 	__u32 _pad2;
 	struct ht_addr saddr;
 	struct ht_addr daddr;
+	/* HT_EV_CONNECT_START, HT_EV_ACCEPT: the cgroup (v2) the calling
+	 * task was in, bpf_get_current_cgroup_id(); 0 on the other records
+	 * and when not known. Last, so that a record of recording format 3
+	 * or older, made before it existed, is this one cut short
+	 * (src/record/recording.c pads those). */
+	__u64 cgroup_id;
 };
 
 /* HT_EV_DATA; followed by captured_len bytes */

@@ -51,6 +51,10 @@ static int replay_run(struct session *s)
 			correlator_note_lost(s->corr, l->kind, l->count);
 			continue;
 		}
+		if (kind == RECORDING_CGROUP) {
+			session_replay_cgroup(s, data, size);
+			continue;
+		}
 		if (kind == RECORDING_TICK) {
 			uint64_t now;
 
@@ -88,13 +92,18 @@ int cmd_replay(const struct ht_options *opts)
 
 	s.opts = *opts;
 	s.out.show_query = opts->show_query;
+	if (session_open_containers(&s, false))
+		return 1;
+	ccfg.containers = s.containers;
 	s.corr = correlator_new(&ccfg, session_emit, &s);
 	if (!s.corr) {
 		log_error("out of memory");
+		session_close_containers(&s);
 		return 1;
 	}
 	ret = replay_run(&s);
 	correlator_free(s.corr);
+	session_close_containers(&s);
 	sink_set_free(s.sinks);
 	return ret;
 }

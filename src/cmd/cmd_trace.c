@@ -358,6 +358,9 @@ int cmd_trace(const struct ht_options *opts)
 	ret = 1;
 	if (session_open_outputs(&s))
 		goto out_record;
+	if (session_open_containers(&s, true))
+		goto out_record;
+	ccfg.containers = s.containers;
 	/* first: the summary can then be printed whenever the end comes */
 	s.corr = correlator_new(&ccfg, session_emit, &s);
 	if (!s.corr) {
@@ -467,6 +470,7 @@ out_corr:
 	correlator_free(s.corr);
 out_record:
 	session_close_recording(&s);
+	session_close_containers(&s);
 	sink_set_free(s.sinks);
 	return ret;
 }

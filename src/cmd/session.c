@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* What a live trace and a replay share; see session.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +64,90 @@ void session_record(struct session *s, enum recording_item_kind kind,
 	}
 }
 
+/*
+ * A connect or accept record names the cgroup of its task: resolved
+ * now, while the cgroup surely exists, once per cgroup (the table keeps
+ * it), and recorded before the record, so a replay has it in its table
+ * at the same point of the stream as the live run had.
+ */
+static void note_cgroup(struct session *s, const void *record, size_t size)
+{
+	struct {
+		struct recording_cgroup c;
+		char path[RECORDING_CGROUP_PATH_MAX + 1];
+	} item;
+	struct ht_event_header hdr;
+	uint64_t id;
+	int n;
+
+	if (!s->cgroups_live || size < sizeof(struct ht_conn_event))
+		return;
+	memcpy(&hdr, record, sizeof(hdr));
+	if (hdr.type != HT_EV_CONNECT_START && hdr.type != HT_EV_ACCEPT)
+		return;
+	memcpy(&id, (const char *)record +
+			    offsetof(struct ht_conn_event, cgroup_id),
+	       sizeof(id));
+	if (!id || container_table_get(s->containers, id))
+		return;
+	n = cgroup_resolve(&s->cgroups, id, item.path, sizeof(item.path));
+	if (n < 0) {
+		log_verbose("cgroup %llu: not resolved: %s",
+			    (unsigned long long)id, strerror(-n));
+		n = 0; /* entered as not known: not looked for again */
+	} else if (n > RECORDING_CGROUP_PATH_MAX) {
+		n = 0;
+	}
+	item.c.id = id;
+	container_table_put(s->containers, id, n ? item.path : NULL, n);
+	session_record(s, RECORDING_CGROUP, &item,
+		       sizeof(item.c) + (size_t)n);
+}
+
+void session_replay_cgroup(struct session *s, const void *item, size_t size)
+{
+	const struct recording_cgroup *c = item;
+	size_t len = size - sizeof(*c);
+
+	container_table_put(s->containers, c->id, len ? c->path : NULL, len);
+}
+
+int session_open_containers(struct session *s, bool live)
+{
+	char err[256];
+
+	s->containers = container_table_new();
+	if (!s->containers) {
+		log_error("out of memory");
+		return -1;
+	}
+	s->cgroups.root_fd = -1;
+	if (!live)
+		return 0;
+	if (cgroup_resolver_open(&s->cgroups, NULL, err, sizeof(err))) {
+		log_warn("requests are not attributed to containers: %s",
+			 err);
+		return 0;
+	}
+	log_verbose("cgroup v2 at %s", s->cgroups.mount);
+	s->cgroups_live = true;
+	return 0;
+}
+
+void session_close_containers(struct session *s)
+{
+	if (!s->containers)
+		return; /* never opened: s->cgroups is zeroes, not -1 */
+	cgroup_resolver_close(&s->cgroups);
+	container_table_free(s->containers);
+	s->containers = NULL;
+}
+
 int session_push_record(void *user, const void *record, size_t size)
 {
 	struct session *s = user;
 
+	note_cgroup(s, record, size);
 	session_record(s, RECORDING_RECORD, record, size);
 	return correlator_push(s->corr, record, size);
 }

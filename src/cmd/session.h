@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "cli/options.h"
+#include "container/cgroup_resolve.h"
+#include "container/container_table.h"
 #include "pipeline/correlator.h"
 #include "record/recording.h"
 #include "sink/sink.h"
@@ -33,6 +35,12 @@ struct session {
 	/* the first error writing stdout (EPIPE: the reader went away;
 	 * EINTR: it took nothing until the deadline) */
 	int out_err;
+	/* the containers of cgroup ids, for the correlator: filled by
+	 * resolving the ids of connect and accept records (a live run, with
+	 * cgroups_live) or from the recording's cgroup items (a replay) */
+	struct container_table *containers;
+	struct cgroup_resolver cgroups;
+	bool cgroups_live;
 };
 
 /* The correlator's timeline callback (user: the session). */
@@ -59,5 +67,12 @@ void session_report_outputs(struct session *s);
 void session_print_summary(struct session *s, uint64_t lost_total);
 /* Closes the --record file once, saying how it went. */
 void session_close_recording(struct session *s);
+/* The container table, and for a live run (live) the cgroup resolver;
+ * before the correlator, whose config gets the table. 0, or -1 said in
+ * words (out of memory); no cgroup v2 is a warning. */
+int session_open_containers(struct session *s, bool live);
+void session_close_containers(struct session *s);
+/* A recording's cgroup item (struct recording_cgroup) into the table. */
+void session_replay_cgroup(struct session *s, const void *item, size_t size);
 
 #endif /* HTTPTRACE_SESSION_H */

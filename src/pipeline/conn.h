@@ -166,6 +166,8 @@ struct conn {
 	struct ht_addr connect_start_peer, connect_done_peer;
 	uint32_t owner_tid;        /* the thread that called connect() */
 	char comm[HT_COMM_LEN];
+	/* from the cgroup of the connect or accept record */
+	struct tl_container container;
 	uint64_t connect_start_ns, connect_done_ns;
 	int32_t connect_err;
 	uint64_t n_requests;        /* requests opened on this connection */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "container/container_table.h"
 #include "pipeline/conn.h"
 #include "util/reset.h"
 #include "proto/http1/http1_stitch.h"
@@ -234,6 +235,9 @@ void conn_record(struct correlator *c, struct conn *conn,
 	uint64_t ts = ev->hdr.ts_ns;
 
 	conn_note_owner(conn, &ev->hdr);
+	if (ev->cgroup_id && !conn->container.cgroup_id)
+		container_table_fill(c->cfg.containers, ev->cgroup_id,
+				     &conn->container);
 	addr_refine(&conn->saddr, &ev->saddr);
 	addr_refine(&conn->daddr, &ev->daddr);
 

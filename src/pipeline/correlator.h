@@ -24,6 +24,8 @@
 #include "httptrace_events.h"
 #include "timeline/timeline.h"
 
+struct container_table;
+
 /* Zero in any field means the default shown. */
 struct correlator_config {
 	uint64_t reorder_window_ns;  /* 5 ms */
@@ -35,6 +37,10 @@ struct correlator_config {
 				      * connection: 16 */
 	uint32_t dns_per_proc;       /* DNS results kept per process: 16 */
 	uint64_t dns_ttl_ns;         /* a DNS result is used within: 60 s */
+	/* the containers of cgroup ids (container/container_table.h),
+	 * looked up when a connection's connect or accept record comes;
+	 * NULL: timelines carry the cgroup id alone */
+	const struct container_table *containers;
 };
 
 struct correlator_stats {

@@ -38,6 +38,8 @@ static const uint8_t zeros[8];
 
 /* struct ht_dns_event as format 1 wrote it: without the service */
 #define DNS_EVENT_V1_SIZE offsetof(struct ht_dns_event, service)
+/* struct ht_conn_event as formats 1 to 3 wrote it: without the cgroup */
+#define CONN_EVENT_V3_SIZE offsetof(struct ht_conn_event, cgroup_id)
 
 static uint32_t crc_of(uint32_t crc, const void *data, size_t size)
 {
@@ -238,7 +240,8 @@ int recording_open_stream(struct recording_reader *r, FILE *f, char *err,
 	    h.header_size == FILE_HEADER_V1_SIZE) {
 		r->version = h.version;
 		r->crc = 0;
-	} else if (h.version == RECORDING_VERSION &&
+	} else if (h.version >= RECORDING_VERSION_CHECKED &&
+		   h.version <= RECORDING_VERSION &&
 		   h.header_size == sizeof(h)) {
 		got = fread(&h.crc, 1, sizeof(h) - FILE_HEADER_V1_SIZE, r->f);
 		if (got < sizeof(h) - FILE_HEADER_V1_SIZE) {
@@ -269,23 +272,38 @@ invalid:
 }
 
 /*
- * A format 1 record in the current layout: a DNS record of the old size
- * gets an empty service (the buffer holds RECORDING_MAX_ITEM bytes, more
- * than any record); other records, and DNS records of any other size
- * (malformed, for the correlator to reject), are as they were.
+ * An older format's record in the current layout: a format 1 DNS record
+ * of the old size gets an empty service, a connection record of formats
+ * 1 to 3 of the old size a cgroup id of 0 (the buffer holds
+ * RECORDING_MAX_ITEM bytes, more than any record); other records, and
+ * records of any other size (malformed, for the correlator to reject),
+ * are as they were.
  */
-static size_t v1_record_now(struct recording_reader *r, size_t size)
+static size_t old_record_now(struct recording_reader *r, size_t size)
 {
 	struct ht_event_header hdr;
 	struct ht_dns_event *dns = (void *)r->buf;
+	struct ht_conn_event *conn = (void *)r->buf;
 
 	if (size < sizeof(hdr))
 		return size;
 	memcpy(&hdr, r->buf, sizeof(hdr));
-	if (hdr.type != HT_EV_DNS || size != DNS_EVENT_V1_SIZE)
-		return size;
-	memset(dns->service, 0, sizeof(dns->service));
-	return sizeof(*dns);
+	switch (hdr.type) {
+	case HT_EV_DNS:
+		if (r->version != 1 || size != DNS_EVENT_V1_SIZE)
+			return size;
+		memset(dns->service, 0, sizeof(dns->service));
+		return sizeof(*dns);
+	case HT_EV_CONNECT_START:
+	case HT_EV_CONNECT_DONE:
+	case HT_EV_ACCEPT:
+	case HT_EV_CLOSE:
+		if (size != CONN_EVENT_V3_SIZE)
+			return size;
+		conn->cgroup_id = 0;
+		return sizeof(*conn);
+	}
+	return size;
 }
 
 int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
@@ -315,7 +333,8 @@ int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 		return -1;
 	}
 	if (ih.kind != RECORDING_RECORD && ih.kind != RECORDING_LOST &&
-	    ih.kind != RECORDING_TICK) {
+	    ih.kind != RECORDING_TICK &&
+	    (ih.kind != RECORDING_CGROUP || r->version < 4)) {
 		snprintf(err, err_len, "%sunknown item kind %u at byte %llu",
 			 corrupt, ih.kind, (unsigned long long)r->offset);
 		return -1;
@@ -323,7 +342,11 @@ int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 	if (ih.size > RECORDING_MAX_ITEM ||
 	    (ih.kind == RECORDING_LOST &&
 	     ih.size != sizeof(struct recording_lost)) ||
-	    (ih.kind == RECORDING_TICK && ih.size != sizeof(uint64_t))) {
+	    (ih.kind == RECORDING_TICK && ih.size != sizeof(uint64_t)) ||
+	    (ih.kind == RECORDING_CGROUP &&
+	     (ih.size < sizeof(struct recording_cgroup) ||
+	      ih.size > sizeof(struct recording_cgroup) +
+				RECORDING_CGROUP_PATH_MAX))) {
 		snprintf(err, err_len, "%sitem of impossible length %u at "
 			 "byte %llu", corrupt, ih.size,
 			 (unsigned long long)r->offset);
@@ -362,13 +385,21 @@ int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 			return -1;
 		}
 	}
+	if (ih.kind == RECORDING_CGROUP &&
+	    memchr((const char *)r->buf + sizeof(struct recording_cgroup), 0,
+		   ih.size - sizeof(struct recording_cgroup))) {
+		snprintf(err, err_len, "%scgroup item with a NUL in its path "
+			 "at byte %llu", corrupt,
+			 (unsigned long long)r->offset);
+		return -1;
+	}
 	r->offset += ih_size + padded;
 	r->items++;
 	*kind = (enum recording_item_kind)ih.kind;
 	*data = r->buf;
 	*size = ih.size;
-	if (r->version == 1 && ih.kind == RECORDING_RECORD)
-		*size = v1_record_now(r, ih.size);
+	if (r->version < 4 && ih.kind == RECORDING_RECORD)
+		*size = old_record_now(r, ih.size);
 	return 1;
 }
 

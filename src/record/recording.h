@@ -38,10 +38,16 @@
 #define RECORDING_MAGIC "HTRECORD"
 /* 2: DNS records end with the service asked (struct ht_dns_event); a
  * format 1 file is still read, its DNS records padded with "".
- * 3: CRC-32s (above) */
-#define RECORDING_VERSION 3
+ * 3: CRC-32s (above).
+ * 4: connection records end with the cgroup id (struct ht_conn_event);
+ * cgroup items. An older file's connection records are padded with 0
+ * (not known). */
+#define RECORDING_VERSION 4
 /* formats up to this one have no CRC-32s; still read */
 #define RECORDING_VERSION_UNCHECKED 2
+/* the first format with CRC-32s; it and later ones up to
+ * RECORDING_VERSION share the header and item layout */
+#define RECORDING_VERSION_CHECKED 3
 /* no ring-buffer record is larger (header + HT_MAX_CAPTURE and slack) */
 #define RECORDING_MAX_ITEM (64u << 10)
 
@@ -52,6 +58,21 @@ enum recording_item_kind {
 	 * at the same place in the stream, the reorder window releases the
 	 * same records as it did live, so a replay is the run again */
 	RECORDING_TICK = 3,
+	/* a cgroup as the live run resolved it (struct recording_cgroup),
+	 * before the first record that names it: a replay, elsewhere or
+	 * after the cgroup is gone, attributes requests to the container
+	 * the live run saw (format 4 on) */
+	RECORDING_CGROUP = 4,
+};
+
+/* A cgroup item: the id, then its path under the cgroup v2 root
+ * ("/system.slice/docker-<id>.scope"), without NUL, up to
+ * RECORDING_CGROUP_PATH_MAX bytes; no path: the live run could not
+ * resolve it (gone, or no cgroup v2). */
+#define RECORDING_CGROUP_PATH_MAX 4096
+struct recording_cgroup {
+	uint64_t id;
+	char path[];
 };
 
 struct recording_lost {
@@ -111,8 +132,9 @@ int recording_open_stream(struct recording_reader *r, FILE *f, char *err,
  * The next item: 1 with *kind, *data (valid until the next call) and
  * *size; 0 at a clean end of file; -1 with `err` in words for a file that
  * ends inside an item or holds one that cannot be (unknown kind, length
- * over RECORDING_MAX_ITEM, a malformed lost item, a CRC that does not
- * match: the file is corrupt from that byte on).
+ * over RECORDING_MAX_ITEM, a malformed lost or cgroup item, a CRC that
+ * does not match: the file is corrupt from that byte on). Records of
+ * older formats come in the current layout (padded, see above).
  */
 int recording_next(struct recording_reader *r, enum recording_item_kind *kind,
 		   const void **data, size_t *size, char *err, size_t err_len);

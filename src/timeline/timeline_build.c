@@ -185,6 +185,7 @@ void tl_sort(struct timeline *tl)
 static void tl_conn_fields(struct timeline *tl, const struct conn *conn)
 {
 	tl->pid = conn->id.tgid;
+	tl->container = conn->container;
 	tl->role = conn->role;
 	tl->conn_id = conn->id;
 	tl->saddr = conn->saddr;

@@ -41,6 +41,7 @@
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -48,6 +49,7 @@
 #include <bpf/libbpf.h>
 
 #include "httptrace.skel.h"
+#include "container/cgroup_resolve.h"
 #include "httptrace_events.h"
 #include "kernel/variants.h"
 #include "kernel/go_attach.h"
@@ -71,6 +73,34 @@ static const char *mode = "tracepoint";
 static enum attach_mode attach_mode = ATTACH_TRACEPOINT;
 static struct variant_features variants;
 static char my_comm[HT_COMM_LEN];
+/* this process's cgroup v2 id (the inode of its directory), 0 when no
+ * cgroup2 is mounted to tell (a guest's initramfs) */
+static __u64 my_cgroup;
+
+static __u64 find_my_cgroup(void)
+{
+	char line[1024], mount[512], root[512], dir[2048];
+	bool found = false;
+	struct stat st;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = cgroup_mountinfo_line(line, mount, sizeof(mount), root,
+					      sizeof(root));
+	if (f)
+		fclose(f);
+	f = found ? fopen("/proc/self/cgroup", "re") : NULL;
+	found = false;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "0::", 3);
+	if (f)
+		fclose(f);
+	if (!found)
+		return 0;
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(dir, sizeof(dir), "%s%s", mount, line + 3);
+	return stat(dir, &st) ? 0 : (__u64)st.st_ino;
+}
 
 /* Records read from the ring since the last expect_records(). */
 static struct rec {
@@ -396,6 +426,19 @@ static void same_conn(int i, const struct rec *r, const struct want *w)
 		  w->no_sport);
 	same_addr(i, "daddr", &c->daddr, w->addrs ? &w->e->peer : NULL,
 		  false);
+	/* the records that start a connection name the task's cgroup */
+	if ((w->type == HT_EV_CONNECT_START || w->type == HT_EV_ACCEPT) &&
+	    !w->softirq) {
+		if (my_cgroup)
+			SAME(i, "cgroup_id", "%llu",
+			     (unsigned long long)my_cgroup,
+			     (unsigned long long)c->cgroup_id);
+		else if (!c->cgroup_id)
+			MISMATCH(i, "cgroup_id", "%s", "not 0", "0");
+	} else {
+		SAME(i, "cgroup_id", "%llu", 0ull,
+		     (unsigned long long)c->cgroup_id);
+	}
 }
 
 static void same_data(int i, const struct rec *r, const struct want *w)
@@ -2604,6 +2647,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
 	prctl(PR_GET_NAME, my_comm);
+	my_cgroup = find_my_cgroup();
 	libbpf_set_print(quiet_libbpf);
 	if (geteuid() != 0)
 		snprintf(err, sizeof(err), "needs root to load BPF programs");

@@ -17,6 +17,7 @@ nonzero when anything failed.
 """
 
 import argparse
+import atexit
 import io
 import json
 import os
@@ -5440,6 +5441,139 @@ def case_dnswire_curl_nxdomain(env, ctx):
     return check
 
 
+# ---- containers (issue 14): a process moved into a cgroup named as a
+# container runtime names its cgroups; the tracer takes the cgroup id in
+# the kernel at connect and resolves it to the container. The cgroups
+# are the test's own, under a parent of its own in the cgroup v2 tree,
+# removed once the tracer has stopped (it resolves a cgroup when it
+# reads the connect, so they must outlive the clients), or at exit.
+
+CGROUP_TEST_DIRS = []   # deepest last; removed in reverse
+
+
+def cgroup2_mount():
+    """The cgroup v2 mount point, or None."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                if right.split()[:1] == ["cgroup2"]:
+                    return left.split()[4].replace("\\040", " ")
+    except OSError:
+        pass
+    return None
+
+
+def remove_test_cgroups():
+    """rmdir the test's cgroups, deepest first: their processes have
+    exited (a cgroup with a live process cannot be removed)."""
+    errs = []
+    while CGROUP_TEST_DIRS:
+        d = CGROUP_TEST_DIRS.pop()
+        for _ in range(50):
+            try:
+                os.rmdir(d)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                err = e
+                time.sleep(0.02)   # a process still on its way out
+        else:
+            errs.append("cannot remove %s: %s" % (d, err))
+    return errs
+
+
+atexit.register(remove_test_cgroups)
+
+
+def make_test_cgroup(rel):
+    """mkdir -p <cgroup2>/httptrace-e2e-<pid>/<rel>; returns its path."""
+    root = cgroup2_mount()
+    if not root:
+        why = "no cgroup v2 file system is mounted"
+        if IN_CI:
+            raise CaseFailed(why + " (CI=true: a failure)")
+        raise CaseSkipped(why)
+    d = os.path.join(root, "httptrace-e2e-%d" % os.getpid())
+    for part in [""] + rel.split("/"):
+        d = os.path.join(d, part) if part else d
+        if not os.path.isdir(d):
+            os.mkdir(d)
+            CGROUP_TEST_DIRS.append(d)
+    return d
+
+
+def curl_in_cgroup(env, cgdir, path):
+    """curl, from a shell that moved itself into cgdir and exec'd it:
+    (pid, rc, stderr)."""
+    script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
+    pid, rc, out, err = run_client(["sh", "-c", script, "sh", cgdir] +
+                                   CURL + ["-o", "/dev/null", env.url(path)])
+    if rc != 0:
+        raise CaseFailed("curl in cgroup %s failed rc=%d: %s"
+                         % (cgdir, rc, err.strip()))
+    return pid
+
+
+def test_container_id():
+    """64 hex digits made up by the test: no runtime's container."""
+    return os.urandom(32).hex()
+
+
+def container_case(rel_fmt, runtime, pod_uid=None, pod_fmt=None):
+    """A curl in the cgroup rel_fmt % {"id": id, "pod": pod} names the
+    container id (runtime) and pod_uid; runtime None: names nothing."""
+    def case(env):
+        cid = test_container_id()
+        pod = pod_fmt(pod_uid) if pod_uid else ""
+        cgdir = make_test_cgroup(rel_fmt % {"id": cid, "pod": pod})
+        pid = curl_in_cgroup(env, cgdir, "/container/%s" % (runtime or
+                                                            "none"))
+
+        def check(c, tls):
+            errs = remove_test_cgroups()
+            for e in errs:
+                c.fail(e)
+            tl = c.one(by_pid(tls, pid), "curl pid %d in %s" % (pid, cgdir))
+            if not tl:
+                return
+            check_ok_get(c, tl, "curl in a cgroup", "/container/%s"
+                         % (runtime or "none"))
+            if runtime is None and pod_uid is None:
+                c.eq(tl.get("container", "missing"), None, "container")
+                return
+            c.eq(dig(tl, "container", "id"), cid if runtime else None,
+                 "container.id")
+            c.eq(dig(tl, "container", "runtime"), runtime,
+                 "container.runtime")
+            c.eq(dig(tl, "container", "pod_uid"), pod_uid,
+                 "container.pod_uid")
+        return check
+    return case
+
+
+POD_UID = "6b1a8f34-2c9d-4e8b-9f1a-0c2d3e4f5a6b"
+
+CONTAINER_CASES = [
+    ("container_docker",
+     container_case("system.slice/docker-%(id)s.scope", "docker")),
+    ("container_docker_cgroupfs",
+     container_case("docker/%(id)s", "docker")),
+    ("container_kubepods",
+     container_case("kubepods.slice/kubepods-burstable.slice/"
+                    "kubepods-burstable-pod%(pod)s.slice/"
+                    "cri-containerd-%(id)s.scope", "containerd",
+                    pod_uid=POD_UID,
+                    pod_fmt=lambda u: u.replace("-", "_"))),
+    ("container_kubepods_cgroupfs",
+     container_case("kubepods/besteffort/pod%(pod)s/crio-%(id)s", "cri-o",
+                    pod_uid=POD_UID, pod_fmt=lambda u: u)),
+    # a cgroup of the test's that is no container's: null
+    ("container_none", container_case("plain.scope/x-%(id)s", None)),
+]
+
+
 DNSWIRE_CASES = [
     ("dnswire_go", case_dnswire_go),
     ("dnswire_go_tcp", case_dnswire_go_tcp),
@@ -5939,6 +6073,7 @@ GROUPS = [
                                        "/status/204", 2, 204)),
         ("htc_early_close", case_htc_early_close),
     ]),
+    ("container", setup_comm("curl"), CONTAINER_CASES),
     ("duration", lambda env: (["-d", "2", "-c", "curl"], None), [
         ("tracer_duration", case_duration)]),
     ("server", setup_server, [

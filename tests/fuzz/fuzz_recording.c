@@ -48,6 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (kind == RECORDING_TICK) {
 			if (len != sizeof(uint64_t))
 				abort();
+		} else if (kind == RECORDING_CGROUP) {
+			/* an id and a path without NUL, not too long: what
+			 * the container table is given */
+			if (rd.version < 4 ||
+			    len < sizeof(struct recording_cgroup) ||
+			    len > sizeof(struct recording_cgroup) +
+					  RECORDING_CGROUP_PATH_MAX ||
+			    memchr((const char *)item +
+					   sizeof(struct recording_cgroup),
+				   0, len - sizeof(struct recording_cgroup)))
+				abort();
 		} else if (kind != RECORDING_RECORD) {
 			abort();
 		}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "container/container_table.h"
 #include "pipeline/correlator.h"
 #include "pipeline/reorder.h"
 #include "unit.h"
@@ -404,6 +405,67 @@ static void test_single_request(void)
 	CHECK_INT(correlator_stats(c)->conns, 0);
 	CHECK_INT(correlator_stats(c)->gaps, 0);
 	correlator_free(c);
+}
+
+static void set_cgroup(struct rec *r, uint64_t id)
+{
+	memcpy((char *)r->buf + offsetof(struct ht_conn_event, cgroup_id), &id,
+	       sizeof(id));
+}
+
+/* A connection's container: from the cgroup of its connect (or accept)
+ * record, through the table, kept for all its requests; a cgroup not in
+ * the table is known by its id alone. */
+static void test_container(void)
+{
+	static const char cpath[] = "/system.slice/docker-3f2a9c1e5b7d4f60"
+		"8192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8.scope";
+	struct container_table *t = container_table_new();
+	struct correlator_config cfg = {};
+	struct correlator *c;
+	struct cn k;
+	struct rec r;
+
+	ASSERT(t);
+	container_table_put(t, 77, cpath, strlen(cpath));
+	cfg.containers = t;
+	c = setup(&cfg);
+	k = client(c);
+	mk_conn(&r, &k, HT_EV_CONNECT_START, T0, 0, v4(10, 0, 0, 2, 40000),
+		SERVER_ADDR);
+	set_cgroup(&r, 77);
+	push(c, &r);
+	conn_ev(&k, HT_EV_CONNECT_DONE, T0 + 100 * US, 0, SERVER_ADDR);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 250 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 300 * US, T0 + 1000 * US, OK_RESP);
+	io(&k, HT_DIR_EGRESS, T0 + 2000 * US, T0 + 2050 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 2100 * US, T0 + 2500 * US, OK_RESP);
+	/* another connection, of a cgroup the table does not hold */
+	k.fd = 6;
+	k.seq = k.sent = 0;
+	mk_conn(&r, &k, HT_EV_CONNECT_START, T0 + 3 * MS, 0,
+		v4(10, 0, 0, 2, 40001), SERVER_ADDR);
+	set_cgroup(&r, 78);
+	push(c, &r);
+	conn_ev(&k, HT_EV_CONNECT_DONE, T0 + 3 * MS + 100 * US, 0,
+		SERVER_ADDR);
+	io(&k, HT_DIR_EGRESS, T0 + 3 * MS + 200 * US, T0 + 3 * MS + 250 * US,
+	   GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 3 * MS + 300 * US, T0 + 4 * MS, OK_RESP);
+	settle(c);
+	ASSERT_INT(out.n, 3);
+	CHECK_INT(out.tl[0].container.cgroup_id, 77);
+	CHECK_STR(out.tl[0].container.runtime, "docker");
+	CHECK_STR(out.tl[0].container.id, "3f2a9c1e5b7d4f608192a3b4c5d6e7f8"
+					   "091a2b3c4d5e6f708192a3b4c5d6e7f8");
+	CHECK(out.tl[1].reused);
+	CHECK_STR(out.tl[1].container.id, out.tl[0].container.id);
+	CHECK_INT(out.tl[2].container.cgroup_id, 78);
+	CHECK_STR(out.tl[2].container.id, "");
+	CHECK_STR(out.tl[2].container.runtime, "");
+	correlator_flush(c);
+	correlator_free(c);
+	container_table_free(t);
 }
 
 static void test_out_of_order(void)
@@ -2991,6 +3053,7 @@ int main(int argc, char **argv)
 	unit_args(argc, argv);
 	RUN(test_reorder_buffer);
 	RUN(test_single_request);
+	RUN(test_container);
 	RUN(test_out_of_order);
 	RUN(test_dns_helper_thread);
 	RUN(test_dns_failure);

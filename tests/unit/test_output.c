@@ -717,7 +717,8 @@ static void test_json_get_exact(void)
 	CHECK(json_valid_line(c.buf, c.len));
 	CHECK_STR(c.buf,
 		  "{\"ts\":\"2026-11-25T11:30:00.123456Z\",\"pid\":1234,"
-		  "\"tid\":1235,\"comm\":\"curl\",\"role\":\"client\","
+		  "\"tid\":1235,\"comm\":\"curl\",\"container\":null,"
+		  "\"role\":\"client\","
 		  "\"conn\":{\"saddr\":\"127.0.0.1\",\"sport\":51234,"
 		  "\"daddr\":\"127.0.0.1\",\"dport\":8080,\"reused\":false,"
 		  "\"idle_us\":null},"
@@ -921,7 +922,8 @@ static void test_json_odd_strings(void)
 	tl.complete = false;
 	c = capture_json(&tl, &o);
 	CHECK(json_valid_line(c.buf, c.len));
-	CHECK_HAS(c, "\"comm\":\"cccccccccccccccc\",\"role\"");
+	CHECK_HAS(c, "\"comm\":\"cccccccccccccccc\",\"container\":null,"
+		     "\"role\"");
 	CHECK_HAS(c, "\"version\":\"vvvvvvvvvvvvvvvv\",\"stream_id\":null,"
 		     "\"status\"");
 	/* the DNSStart host, exactly HT_DNS_HOST_LEN bytes, then the
@@ -972,6 +974,45 @@ static void test_json_garbage(void)
 		free(c.buf);
 	}
 	free(tl);
+}
+
+/* The container object: what its cgroup's path named, null for the
+ * parts not named; null whole when nothing was. */
+static void test_json_container(void)
+{
+	static const char id[] = "3f2a9c1e5b7d4f608192a3b4c5d6e7f8"
+				 "091a2b3c4d5e6f708192a3b4c5d6e7f8";
+	struct timeline tl;
+	struct output_opts o = test_opts();
+	struct capture c;
+
+	make_get(&tl);
+	tl.container.cgroup_id = 4242; /* known, but no container */
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"comm\":\"curl\",\"container\":null,\"role\"");
+	free(c.buf);
+	snprintf(tl.container.id, sizeof(tl.container.id), "%s", id);
+	snprintf(tl.container.runtime, sizeof(tl.container.runtime), "docker");
+	c = capture_json(&tl, &o);
+	CHECK(json_valid_line(c.buf, c.len));
+	CHECK_HAS(c, "\"container\":{\"id\":\"3f2a9c1e5b7d4f608192a3b4c5d6e7f8"
+		     "091a2b3c4d5e6f708192a3b4c5d6e7f8\",\"runtime\":\"docker\","
+		     "\"pod_uid\":null},\"role\"");
+	CHECK_LACKS(c, "4242");
+	free(c.buf);
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "curl[1234 docker:3f2a9c1e5b7d] GET example.test");
+	free(c.buf);
+	tl.container.id[0] = tl.container.runtime[0] = '\0';
+	snprintf(tl.container.pod_uid, sizeof(tl.container.pod_uid),
+		 "6b1a8f34-2c9d-4e8b-9f1a-0c2d3e4f5a6b");
+	c = capture_json(&tl, &o);
+	CHECK_HAS(c, "\"container\":{\"id\":null,\"runtime\":null,"
+		     "\"pod_uid\":\"6b1a8f34-2c9d-4e8b-9f1a-0c2d3e4f5a6b\"}");
+	free(c.buf);
+	c = capture_text(&tl, &o);
+	CHECK_HAS(c, "curl[1234 pod:6b1a8f34-2c9d-4e8b-9f1a-0c2d3e4f5a6b] GET");
+	free(c.buf);
 }
 
 /* ---- output_text -------------------------------------------------------- */
@@ -1651,6 +1692,7 @@ int main(int argc, char **argv)
 	RUN(test_json_events);
 	RUN(test_json_odd_strings);
 	RUN(test_json_garbage);
+	RUN(test_json_container);
 	RUN(test_text_get);
 	RUN(test_text_refused);
 	RUN(test_text_dns_failed);

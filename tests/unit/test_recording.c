@@ -504,6 +504,121 @@ static void test_create_refuses(void)
 	rmdir(dir);
 }
 
+/* Connection records of formats before 4 end before the cgroup id: read
+ * with it 0; cgroup items exist from format 4 on. */
+static void test_format3_conn_and_cgroup_items(void)
+{
+	static const size_t v3_size = offsetof(struct ht_conn_event, cgroup_id);
+	uint8_t file[256] = "HTRECORD";
+	uint32_t item[2];
+	struct ht_conn_event ev;
+	const struct ht_conn_event *got;
+	enum recording_item_kind kind;
+	const void *data;
+	size_t size, n;
+
+	CHECK_INT(v3_size, 112); /* the layout formats 1 to 3 wrote */
+	/* format 2: no checksums, so written here by hand */
+	file[8] = 2;
+	file[12] = 24;
+	n = 24;
+	memset(&ev, 0x5a, sizeof(ev)); /* the padded part must not show */
+	ev.hdr.type = HT_EV_ACCEPT;
+	ev.conn.fd = 9;
+	item[0] = RECORDING_RECORD;
+	item[1] = (uint32_t)v3_size;
+	memcpy(file + n, item, 8);
+	memcpy(file + n + 8, &ev, v3_size);
+	n += 8 + v3_size;
+	tmp_path();
+	write_bytes(file, n);
+	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(size, sizeof(struct ht_conn_event));
+	got = data;
+	CHECK_INT(got->conn.fd, 9);
+	CHECK_INT(got->cgroup_id, 0);
+	CHECK_INT(next(&kind, &data, &size), 0);
+	recording_close_reader(&rd);
+	/* a cgroup item in a format 2 file is no item of that format */
+	item[0] = RECORDING_CGROUP;
+	item[1] = 8;
+	memcpy(file + n, item, 8);
+	memset(file + n + 8, 0, 8);
+	write_bytes(file, n + 16);
+	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(next(&kind, &data, &size), -1);
+	CHECK(strstr(err, "unknown item kind 4") != NULL);
+	recording_close_reader(&rd);
+	unlink(path);
+}
+
+/* Format 4: whole connection records and cgroup items round trip; a
+ * cgroup item too short, too long or with a NUL in its path is corrupt. */
+static void test_cgroup_items(void)
+{
+	static const char cg_path[] = "/system.slice/docker-ab.scope";
+	struct {
+		struct recording_cgroup c;
+		char path[RECORDING_CGROUP_PATH_MAX + 8];
+	} cg;
+	struct recording_writer w;
+	struct ht_conn_event ev;
+	const struct recording_cgroup *gotc;
+	enum recording_item_kind kind;
+	const void *data;
+	size_t size;
+	int bad;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = HT_EV_CONNECT_START;
+	ev.cgroup_id = 0x1234;
+	memset(&cg, 'p', sizeof(cg));
+	cg.c.id = 0x1234;
+	memcpy(cg.path, cg_path, sizeof(cg_path) - 1);
+	tmp_path();
+	CHECK_INT(recording_create(&w, path, 0, err, sizeof(err)), 0);
+	recording_write(&w, RECORDING_CGROUP, &cg,
+			sizeof(cg.c) + sizeof(cg_path) - 1);
+	recording_write(&w, RECORDING_CGROUP, &cg, sizeof(cg.c)); /* none */
+	recording_write(&w, RECORDING_RECORD, &ev, sizeof(ev));
+	CHECK_INT(recording_close(&w), 0);
+	CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+	CHECK_INT(rd.version, RECORDING_VERSION);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(kind, RECORDING_CGROUP);
+	CHECK_INT(size, sizeof(cg.c) + sizeof(cg_path) - 1);
+	gotc = data;
+	CHECK_INT(gotc->id, 0x1234);
+	CHECK(memcmp(gotc->path, cg_path, sizeof(cg_path) - 1) == 0);
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(size, sizeof(cg.c));
+	CHECK_INT(next(&kind, &data, &size), 1);
+	CHECK_INT(kind, RECORDING_RECORD);
+	CHECK_INT(size, sizeof(ev));
+	CHECK_INT(((const struct ht_conn_event *)data)->cgroup_id, 0x1234);
+	CHECK_INT(next(&kind, &data, &size), 0);
+	recording_close_reader(&rd);
+	for (bad = 0; bad < 3; bad++) {
+		size_t len = bad == 0 ? 4 :
+			     bad == 1 ? sizeof(cg.c) + RECORDING_CGROUP_PATH_MAX + 1 :
+					sizeof(cg.c) + 5;
+
+		memset(cg.path, 'p', sizeof(cg.path));
+		if (bad == 2)
+			cg.path[2] = '\0';
+		CHECK_INT(recording_create(&w, path, 0, err, sizeof(err)), 0);
+		recording_write(&w, RECORDING_CGROUP, &cg, len);
+		CHECK_INT(recording_close(&w), 0);
+		CHECK_INT(recording_open(&rd, path, err, sizeof(err)), 0);
+		CHECK_INT(next(&kind, &data, &size), -1);
+		CHECK(strstr(err, "corrupt") != NULL);
+		recording_close_reader(&rd);
+	}
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
@@ -515,5 +630,7 @@ int main(int argc, char **argv)
 	RUN(test_flipped_byte);
 	RUN(test_format_1);
 	RUN(test_create_refuses);
+	RUN(test_format3_conn_and_cgroup_items);
+	RUN(test_cgroup_items);
 	return unit_done("recording");
 }

@@ -204,6 +204,24 @@ static void write_tls(struct json_writer *jw, const struct timeline *tl)
 	jw_end_object(jw);
 }
 
+/* "container": null unless the process ran in a container or a
+ * Kubernetes pod its cgroup's path names (container/container_path.h) */
+static void write_container(struct json_writer *jw, const struct timeline *tl)
+{
+	const struct tl_container *c = &tl->container;
+
+	jw_key(jw, "container");
+	if (!c->id[0] && !c->pod_uid[0]) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	FIELD_STRING_OR_NULL(jw, "id", c->id, sizeof(c->id));
+	FIELD_STRING_OR_NULL(jw, "runtime", c->runtime, sizeof(c->runtime));
+	FIELD_STRING_OR_NULL(jw, "pod_uid", c->pod_uid, sizeof(c->pod_uid));
+	jw_end_object(jw);
+}
+
 /* "grpc": null unless the stream is a gRPC call; its status is null
  * until the trailers that carry it are seen */
 static void write_grpc(struct json_writer *jw, const struct timeline *tl)
@@ -364,6 +382,7 @@ void output_json(FILE *out, const struct timeline *tl,
 	jw_uint_field(&jw, "tid", tl->tid);
 	jw_key(&jw, "comm");
 	jw_string_n(&jw, tl->comm, sizeof(tl->comm));
+	write_container(&jw, tl);
 	jw_key(&jw, "role");
 	if (tl->role == HT_ROLE_SERVER)
 		jw_plain_literal(&jw, "server");

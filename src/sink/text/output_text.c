@@ -469,7 +469,16 @@ void output_text(FILE *out, const struct timeline *tl,
 	color_on(&ctx, C_BOLD);
 	put_untrusted(&ctx, tl->comm, sizeof(tl->comm));
 	color_off(&ctx);
-	fprintf(out, "[%u] ", (unsigned int)tl->pid);
+	/* a container by its runtime and short id, as `docker ps` shows
+	 * it; a pod (no container named) by its uid */
+	if (tl->container.id[0])
+		fprintf(out, "[%u %.15s:%.12s] ", (unsigned int)tl->pid,
+			tl->container.runtime, tl->container.id);
+	else if (tl->container.pod_uid[0])
+		fprintf(out, "[%u pod:%.36s] ", (unsigned int)tl->pid,
+			tl->container.pod_uid);
+	else
+		fprintf(out, "[%u] ", (unsigned int)tl->pid);
 	if (is_server(tl)) {
 		color_on(&ctx, C_BOLD);
 		fputs("incoming ", out);
