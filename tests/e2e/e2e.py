@@ -5797,6 +5797,9 @@ def case_prom_address_refused(env, ctx):
 PROMETHEUS_CASES = [
     ("prom_scraped_counts", case_prom_scraped_counts),
     ("prom_address_refused", case_prom_address_refused),
+]
+
+
 # issue 14: OTLP traces to a receiver of the test's own
 # (tests/lib/otlp_receiver.py), which decodes the protobuf by the spec's
 # field numbers, not with the tracer's encoder.
