@@ -399,7 +399,7 @@ int cmd_trace(const struct ht_options *opts)
 	/* last of the start (the nice value above took CAP_SYS_NICE):
 	 * from here on only what attaching to new programs needs */
 	if (opened_reader)
-		privileges_drop(&s.opts);
+		privileges_drop(&s.opts, !tracer.uprobe_multi);
 
 	if (stop_signal)
 		log_info("stopped by %s during start-up", strsignal(stop_signal));

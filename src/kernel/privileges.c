@@ -213,7 +213,7 @@ static int set_only(uint64_t keep)
 	return ret;
 }
 
-void privileges_drop(const struct ht_options *opts)
+void privileges_drop(const struct ht_options *opts, bool perf_uprobes)
 {
 	uint64_t held, keep;
 	struct creds_check check = {};
@@ -235,7 +235,8 @@ void privileges_drop(const struct ht_options *opts)
 	cap_free(caps);
 	if (a_thread_blocks_sigsys())
 		return;
-	keep = caps_keep_plan(held, cap_max_bits() - 1, opts->n_pids == 0);
+	keep = caps_keep_plan(held, cap_max_bits() - 1, opts->n_pids == 0,
+			      perf_uprobes);
 
 	/* first the bounding set: dropping from it takes CAP_SETPCAP,
 	 * which goes next */

@@ -6,6 +6,8 @@
 #ifndef HTTPTRACE_PRIVILEGES_H
 #define HTTPTRACE_PRIVILEGES_H
 
+#include <stdbool.h>
+
 #include "cli/options.h"
 
 /*
@@ -14,6 +16,6 @@
  * and sets no_new_privs; with --keep-privileges, nothing. Never fatal:
  * what could not be done is said in words (-v: what was kept).
  */
-void privileges_drop(const struct ht_options *opts);
+void privileges_drop(const struct ht_options *opts, bool perf_uprobes);
 
 #endif /* HTTPTRACE_PRIVILEGES_H */

@@ -5,7 +5,8 @@
 
 #include "util/caps_keep.h"
 
-uint64_t caps_keep_plan(uint64_t held, int last_cap, bool watches_exec)
+uint64_t caps_keep_plan(uint64_t held, int last_cap, bool watches_exec,
+			bool perf_uprobes)
 {
 	const uint64_t bpf = CAPS_BIT(CAPS_BPF) | CAPS_BIT(CAPS_PERFMON);
 	uint64_t keep;
@@ -17,6 +18,8 @@ uint64_t caps_keep_plan(uint64_t held, int last_cap, bool watches_exec)
 	keep |= CAPS_BIT(CAPS_DAC_READ_SEARCH);
 	if (watches_exec)
 		keep |= CAPS_BIT(CAPS_SYS_PTRACE);
+	if (watches_exec && perf_uprobes)
+		keep |= CAPS_BIT(CAPS_SYS_ADMIN);
 	return keep & held;
 }
 

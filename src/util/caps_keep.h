@@ -33,10 +33,14 @@
  *   CAP_DAC_READ_SEARCH;
  * - watches_exec (system-wide): the exec watcher reads /proc/PID/maps,
  *   /proc/PID/exe and /proc/PID/root/... of new processes, which takes
- *   CAP_SYS_PTRACE for other users' processes.
+ *   CAP_SYS_PTRACE for other users' processes; and when it attaches
+ *   through a perf event per uprobe (perf_uprobes: kernels before 6.6,
+ *   --uprobe-links perf), CAP_SYS_ADMIN too: perf_event_open of the
+ *   uprobe PMU was refused (EACCES) with CAP_PERFMON alone on 6.18.
  * Never more than held: nothing can be raised.
  */
-uint64_t caps_keep_plan(uint64_t held, int last_cap, bool watches_exec);
+uint64_t caps_keep_plan(uint64_t held, int last_cap, bool watches_exec,
+			bool perf_uprobes);
 
 /* "CAP_BPF, CAP_PERFMON" (lowest number first; "none" for 0) into buf;
  * returns buf. */

@@ -5463,7 +5463,18 @@ def tracer_threads(tracer):
     return res
 
 
-def caps_to_keep(watches_exec):
+def perf_uprobes(tracer):
+    """Does the tracer attach a perf event per uprobe (--uprobe-links
+    perf, or -v says so: a kernel before 6.6)?"""
+    argv = tracer.argv()
+    if "--uprobe-links" in argv and \
+            argv[argv.index("--uprobe-links") + 1:][:1] == ["perf"]:
+        return True
+    return any("uprobes: one perf-event link each" in line
+               for line in tracer.stderr_lines)
+
+
+def caps_to_keep(watches_exec, perf=False):
     """What the tracer should keep, from what root holds here (this
     process's effective set): the rule of src/util/caps_keep.c."""
     held = int(proc_status("/proc/self/status")["CapEff"], 16)
@@ -5475,6 +5486,8 @@ def caps_to_keep(watches_exec):
     keep |= caps_mask("CAP_DAC_READ_SEARCH")
     if watches_exec:
         keep |= caps_mask("CAP_SYS_PTRACE")
+    if watches_exec and perf:
+        keep |= caps_mask("CAP_SYS_ADMIN")
     return keep & held
 
 
@@ -5501,11 +5514,11 @@ def privileges_failures(threads, want):
 def case_privileges_dropped(env, ctx=None):
     """System-wide: once attached, every thread of the tracer (the exec
     watcher's too) holds CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and
-    CAP_DAC_READ_SEARCH only, bounding set included, with no_new_privs
-    set. In the tls_exec group this runs first: the programs exec'd after
+    CAP_DAC_READ_SEARCH only (and CAP_SYS_ADMIN with perf-event uprobes),
+    bounding set included, with no_new_privs set. In the tls_exec group this runs first: the programs exec'd after
     it are then attached with only these."""
     threads = tracer_threads(env.current_tracer)
-    want = caps_to_keep(True)
+    want = caps_to_keep(True, perf_uprobes(env.current_tracer))
 
     def check(c, tls):
         c.true(len(threads) >= 2, "the tracer has %d thread(s); want the "
@@ -5528,7 +5541,7 @@ def case_agent_quiet_sigterm(env):
             raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
         pids.append(pid)
     threads = tracer_threads(tracer)
-    want = caps_to_keep(True)
+    want = caps_to_keep(True, perf_uprobes(tracer))
 
     def check(c, tls):
         c.eq(tls, [], "timelines on stdout with --quiet")

@@ -10,13 +10,13 @@
 static void test_root(void)
 {
 	/* system-wide: the exec watcher reads other users' /proc/PID/... */
-	CHECK(caps_keep_plan(ALL_CAPS, 40, true) ==
+	CHECK(caps_keep_plan(ALL_CAPS, 40, true, false) ==
 	      (B(BPF) | B(PERFMON) | B(DAC_READ_SEARCH) | B(SYS_PTRACE)));
 	/* -p: nothing attaches later */
-	CHECK(caps_keep_plan(ALL_CAPS, 40, false) ==
+	CHECK(caps_keep_plan(ALL_CAPS, 40, false, false) ==
 	      (B(BPF) | B(PERFMON) | B(DAC_READ_SEARCH)));
 	/* nothing that is not held, CAP_SYS_ADMIN above all */
-	CHECK(!(caps_keep_plan(ALL_CAPS, 40, true) & B(SYS_ADMIN)));
+	CHECK(!(caps_keep_plan(ALL_CAPS, 40, true, false) & B(SYS_ADMIN)));
 }
 
 /* A kernel before 5.8 knows neither CAP_BPF nor CAP_PERFMON: BPF and
@@ -25,10 +25,10 @@ static void test_kernel_without_cap_bpf(void)
 {
 	uint64_t all_old = (1ULL << 38) - 1;
 
-	CHECK(caps_keep_plan(all_old, 37, true) ==
+	CHECK(caps_keep_plan(all_old, 37, true, false) ==
 	      (B(SYS_ADMIN) | B(DAC_READ_SEARCH) | B(SYS_PTRACE)));
 	/* bits a newer libcap reports held on an old kernel do not count */
-	CHECK(caps_keep_plan(ALL_CAPS, 37, false) ==
+	CHECK(caps_keep_plan(ALL_CAPS, 37, false, false) ==
 	      (B(SYS_ADMIN) | B(DAC_READ_SEARCH)));
 }
 
@@ -37,16 +37,31 @@ static void test_least_privileged_start(void)
 {
 	uint64_t held = B(BPF) | B(PERFMON) | B(DAC_READ_SEARCH);
 
-	CHECK(caps_keep_plan(held, 40, true) == held);
-	CHECK(caps_keep_plan(held, 40, false) == held);
+	CHECK(caps_keep_plan(held, 40, true, false) == held);
+	CHECK(caps_keep_plan(held, 40, false, false) == held);
 	/* CAP_PERFMON missing: BPF and perf events through CAP_SYS_ADMIN,
 	 * which then stays (CAP_BPF is of no use alone) */
 	held = B(SYS_ADMIN) | B(BPF) | B(SYS_PTRACE);
-	CHECK(caps_keep_plan(held, 40, true) ==
+	CHECK(caps_keep_plan(held, 40, true, false) ==
 	      (B(SYS_ADMIN) | B(SYS_PTRACE)));
-	CHECK(caps_keep_plan(held, 40, false) == B(SYS_ADMIN));
+	CHECK(caps_keep_plan(held, 40, false, false) == B(SYS_ADMIN));
 	/* nothing held: nothing kept (the drop then changes nothing) */
-	CHECK(caps_keep_plan(0, 40, true) == 0);
+	CHECK(caps_keep_plan(0, 40, true, false) == 0);
+}
+
+/* Perf-event uprobes (before 6.6, --uprobe-links perf): the exec
+ * watcher's perf_event_open of the uprobe PMU takes CAP_SYS_ADMIN. */
+static void test_perf_uprobes(void)
+{
+	CHECK(caps_keep_plan(ALL_CAPS, 40, true, true) ==
+	      (B(BPF) | B(PERFMON) | B(DAC_READ_SEARCH) | B(SYS_PTRACE) |
+	       B(SYS_ADMIN)));
+	/* -p: nothing is attached later */
+	CHECK(caps_keep_plan(ALL_CAPS, 40, false, true) ==
+	      (B(BPF) | B(PERFMON) | B(DAC_READ_SEARCH)));
+	/* not held: not kept */
+	CHECK(caps_keep_plan(B(BPF) | B(PERFMON), 40, true, true) ==
+	      (B(BPF) | B(PERFMON)));
 }
 
 static void test_words(void)
@@ -70,6 +85,7 @@ int main(int argc, char **argv)
 	RUN(test_root);
 	RUN(test_kernel_without_cap_bpf);
 	RUN(test_least_privileged_start);
+	RUN(test_perf_uprobes);
 	RUN(test_words);
 	return unit_done("caps_keep");
 }
