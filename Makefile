@@ -4,6 +4,8 @@
 #   make test       unit (plain + ASan/UBSan), BPF, fuzz smoke, end to end
 #                   (BPF and end to end need root)
 #   make deps       install missing Debian packages
+#   make install    binary, systemd unit, README (PREFIX, DESTDIR);
+#                   make uninstall removes them
 #   make V=1        show commands
 #
 # Header dependencies are tracked with -MMD -MP for userspace and BPF.
@@ -59,6 +61,13 @@ CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) $(MHD_LIBS) $(CURL_LIBS) \
 	     -lpthread
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
+# the tracer alone: libcap for the capability drop after attaching
+# (kernel/privileges.c), with libpsx, which wraps pthread_create to
+# know every thread the drop must reach. -lpsx before -lcap: libcap.so
+# has a weak stand-in for libpsx's hook, and the dynamic linker takes
+# the first library that defines it (pkg-config's order drops the
+# main thread's capabilities only).
+CAP_LIBS  := -lpsx -lcap -lpthread -Wl,-wrap,pthread_create
 
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I. -Iinclude -Ibpf \
 	     -Wall -Wno-unused-function
@@ -100,7 +109,8 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer \
 FUZZ_RUNS   ?= 20000
 
 .PHONY: all fixtures tools go-fixtures test test-unit test-bpf test-fuzz test-replay \
-	test-e2e test-lifecycle deps install clean vmlinux fuzz
+	test-e2e test-lifecycle deps install uninstall test-install clean \
+	vmlinux fuzz
 
 all: $(BUILD)/httptrace-bpf fixtures
 
@@ -141,7 +151,7 @@ $(BUILD)/obj/%.o: src/%.c $(SKELS) | $(BUILD)/obj
 
 $(BUILD)/httptrace-bpf: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDFLAGS) $(LDLIBS) $(CAP_LIBS) -o $@
 
 # fixtures that need more than libc say so here
 FIXTURE_LIBS_ht_tls_peek_client := -lssl -lcrypto
@@ -292,7 +302,8 @@ $(BUILD)/tsan/%.o: src/%.c $(SKELS)
 
 $(BUILD)/tsan/httptrace-bpf: $(TSAN_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $^ $(LDFLAGS) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $^ $(LDFLAGS) $(LDLIBS) \
+		$(CAP_LIBS) -o $@
 
 # run_parallel alone, without root
 $(BUILD)/tsan/test_run_parallel: tests/tsan/test_run_parallel.c \
@@ -322,8 +333,8 @@ test-tsan: $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT) \
 	$(Q)BUILD=$(BUILD) tests/tsan/run.sh
 
 # bench-tools: built, not run, so that a change they depend on shows here
-test: bench-tools test-unit test-bpf test-fuzz test-replay test-lifecycle \
-      test-e2e test-tsan test-kernels test-kernels-broken
+test: bench-tools test-unit test-install test-bpf test-fuzz test-replay \
+      test-lifecycle test-e2e test-tsan test-kernels test-kernels-broken
 
 # ---- housekeeping ---------------------------------------------------------
 
@@ -333,8 +344,31 @@ deps:
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
+# The binary, the systemd unit (tools/systemd/; its paths follow
+# PREFIX) and the README it points to. DESTDIR is respected; neither
+# target runs systemctl (README.md, "Running as an agent").
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR          ?= $(PREFIX)/share/doc/httptrace-bpf
+UNIT            := httptrace-bpf.service
+
 install: $(BUILD)/httptrace-bpf
 	install -D -m 0755 $(BUILD)/httptrace-bpf $(DESTDIR)$(PREFIX)/sbin/httptrace-bpf
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR)
+	sed -e '/^ExecStart=\|^Documentation=/s|/usr/local/|$(PREFIX)/|' \
+		tools/systemd/$(UNIT) > $(DESTDIR)$(SYSTEMD_UNITDIR)/$(UNIT).tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/$(UNIT).tmp
+	mv $(DESTDIR)$(SYSTEMD_UNITDIR)/$(UNIT).tmp $(DESTDIR)$(SYSTEMD_UNITDIR)/$(UNIT)
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/httptrace-bpf \
+		$(DESTDIR)$(SYSTEMD_UNITDIR)/$(UNIT) $(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# make install and uninstall into a scratch DESTDIR, and the unit
+# checked by systemd-analyze verify (tests/install/run.sh); no root
+test-install: $(BUILD)/httptrace-bpf
+	$(Q)BUILD=$(BUILD) MAKE="$(MAKE)" tests/install/run.sh
 
 clean:
 	rm -rf $(BUILD)

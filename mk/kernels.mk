@@ -62,7 +62,7 @@ $(STATIC_DIR)/go_locate_nozydis.o: src/discover/go_locate.c \
 
 $(STATIC_DIR)/httptrace-bpf: $(STATIC_OBJS) | $(STATIC_DIR)
 	$(call msg,LINK-STA,$@)
-	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -static $^ $(LDFLAGS) $(STATIC_LDLIBS) $(CAP_LIBS) -o $@
 
 # the same go_locate without Zydis: the guests run no Go test program,
 # but load the Go programs

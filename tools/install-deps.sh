@@ -5,12 +5,12 @@
 set -eu
 
 PKGS="make gcc clang libbpf-dev libelf-dev zlib1g-dev libnghttp2-dev libzydis-dev bpftool
-pkg-config libmicrohttpd-dev libcurl4-openssl-dev"
+pkg-config libmicrohttpd-dev libcurl4-openssl-dev libcap-dev"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS libclang-rt-14-dev curl wget python3 iproute2 util-linux
 qemu-system-x86 cpio debian-archive-keyring openssl libssl-dev nodejs npm
 perl nghttp2-client nghttp2-server golang-go openjdk-17-jdk-headless
-nginx-light python3-grpcio python3-h2 python3-httpx prometheus"
+nginx-light python3-grpcio python3-h2 python3-httpx prometheus systemd"
 	# the guest's busybox must be static; busybox-static replaces busybox
 	if ! { [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null |
 		grep -q 'program interpreter'; }; then

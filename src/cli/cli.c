@@ -23,6 +23,7 @@ enum {
 	OPT_METRICS_ADDR,
 	OPT_OTLP_ENDPOINT,
 	OPT_OTLP_PHASE_SPANS,
+	OPT_KEEP_PRIVILEGES,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +47,8 @@ static const struct option long_options[] = {
 	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
 	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
 	{ "otlp-phase-spans", no_argument, NULL, OPT_OTLP_PHASE_SPANS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "keep-privileges", no_argument, NULL, OPT_KEEP_PRIVILEGES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -66,6 +69,10 @@ void cli_usage(FILE *out, const char *prog)
 "                           space (npm, titled \"npm view x\", is npm); a\n"
 "                           replay knows only the thread's name\n"
 "  -j, --json               one JSON object per request, per line\n"
+"  -q, --quiet              no per-request output on stdout (a daemon whose\n"
+"                           exporters take the requests); messages and the\n"
+"                           summary at exit still go to stderr; not with\n"
+"                           --json\n"
 "      --show-query         print the values in request targets' query\n"
 "                           strings (redacted by default, as secret as\n"
 "                           header values)\n"
@@ -92,17 +99,24 @@ void cli_usage(FILE *out, const char *prog)
 "                           anew, mode 0600; a link, a FIFO, or a file\n"
 "                           others own or may write there is refused)\n"
 "      --replay FILE        print the timelines of a recording (no root,\n"
-"                           no BPF; -p, -c, --json and --show-query\n"
-"                           apply)\n"
+"                           no BPF; -p, -c, --json, --quiet, --show-query\n"
+"                           and --otlp-endpoint apply)\n"
 "      --otlp-endpoint URL  also send each request as an OpenTelemetry span\n"
 "                           over OTLP/HTTP to URL/v1/traces, e.g.\n"
 "                           http://127.0.0.1:4318 (default: the variable\n"
 "                           OTEL_EXPORTER_OTLP_ENDPOINT, if set)\n"
 "      --otlp-phase-spans   also a child span per phase (dns, connect, tls,\n"
 "                           send, wait, receive)\n"
+"      --keep-privileges    keep every capability after attaching (by\n"
+"                           default only those the running tracer needs\n"
+"                           are kept, and no_new_privs is set; -v says\n"
+"                           which)\n"
 "  -v, --verbose            say what was probed and attached\n"
 "  -h, --help               this help\n"
 "      --version            print the version\n"
+"\n"
+"SIGINT (Ctrl-C), SIGTERM and SIGHUP end the tracer the same way: what\n"
+"was traced is written out, the summary goes to stderr, exit status 0.\n"
 "\n"
 "Examples:\n"
 "  sudo %s -p 1234          # one process\n"
@@ -218,11 +232,13 @@ static int check_replay(const struct ht_options *opts, char *err,
 		what = "--nice";
 	else if (opts->metrics_addr[0])
 		what = "--metrics-addr";
+	else if (opts->keep_privileges)
+		what = "--keep-privileges";
 	if (!what)
 		return 0;
 	snprintf(err, err_len, "%s does not go with --replay (a replay reads "
-		 "a file; only -p, -c, --json, --show-query and -v apply)",
-		 what);
+		 "a file; only -p, -c, --json, --quiet, --show-query and -v "
+		 "apply)", what);
 	return -1;
 }
 
@@ -238,7 +254,7 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 	opts->nice = HT_DEFAULT_NICE;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":p:c:jd:vh", long_options,
+	while ((c = getopt_long(argc, argv, ":p:c:jqd:vh", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -274,6 +290,12 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 			break;
 		case 'j':
 			opts->json = true;
+			break;
+		case 'q':
+			opts->quiet = true;
+			break;
+		case OPT_KEEP_PRIVILEGES:
+			opts->keep_privileges = true;
 			break;
 		case 'd':
 			if (parse_long(optarg, 1, INT_MAX, &v)) {
@@ -411,6 +433,14 @@ int cli_parse(int argc, char **argv, struct ht_options *opts, char *err,
 	}
 	if (optind < argc) {
 		snprintf(err, err_len, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	/* one asks for every request on stdout, the other for none:
+	 * neither silently wins */
+	if (opts->quiet && opts->json) {
+		snprintf(err, err_len, "--quiet and --json contradict each "
+			 "other: --quiet prints no request, --json prints each "
+			 "as JSON; choose one");
 		return -1;
 	}
 	return check_replay(opts, err, err_len);

@@ -36,6 +36,11 @@ struct ht_options {
 	int n_pids;
 	char comm[HT_COMM_LEN];   /* "" = any */
 	bool json;
+	/* --quiet: no timeline on stdout (a daemon's exporters take them);
+	 * the summary and messages on stderr stay */
+	bool quiet;
+	/* --keep-privileges: no capability drop after attaching */
+	bool keep_privileges;
 	bool show_query;          /* print query values (default redacted) */
 	int duration_s;           /* 0 = until interrupted */
 	enum attach_mode attach_mode;

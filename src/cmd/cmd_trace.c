@@ -20,6 +20,7 @@
 #include "kernel/tracer.h"
 #include "kernel/tls_attach.h"
 #include "kernel/go_attach.h"
+#include "kernel/privileges.h"
 #include "util/log.h"
 
 #define POLL_MS 50
@@ -83,15 +84,22 @@ static void on_alarm(int sig)
  * loses nothing); the SIGALRM of the output deadline does not. Output
  * errors (EPIPE included) are checked where written, so SIGPIPE is not
  * needed to end the tracer.
+ *
+ * SIGHUP (the terminal or ssh session went away) ends it the same way,
+ * so exports are flushed rather than lost to the default action; there
+ * is no configuration to reload. Started with SIGHUP ignored (nohup),
+ * it stays ignored: that is what the caller asked for.
  */
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal,
-				.sa_flags = SA_RESTART };
+				.sa_flags = SA_RESTART }, hup;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_alarm;
 	sa.sa_flags = 0;
 	sigaction(SIGALRM, &sa, NULL);
@@ -391,17 +399,24 @@ int cmd_trace(const struct ht_options *opts)
 			 s.opts.nice, strerror(errno));
 	else if (opened_reader)
 		log_verbose("reader's nice value: %d", s.opts.nice);
+	/* last of the start (the nice value above took CAP_SYS_NICE):
+	 * from here on only what attaching to new programs needs */
+	if (opened_reader)
+		privileges_drop(&s.opts, !tracer.uprobe_multi);
 
 	if (stop_signal)
 		log_info("stopped by %s during start-up", strsignal(stop_signal));
 	else
 		log_info("Tracing HTTP requests (%s mode, %d getaddrinfo "
-			 "probe%s, %d TLS librar%s%s). Hit Ctrl-C to end.",
+			 "probe%s, %d TLS librar%s%s). %s",
 			 attach_mode_name(tracer.mode), tracer.n_uprobes,
 			 tracer.n_uprobes == 1 ? "" : "s",
 			 tls_attach_lib_count(&tracer),
 			 tls_attach_lib_count(&tracer) == 1 ? "y" : "ies",
-			 go_count_words(&tracer, go_words, sizeof(go_words)));
+			 go_count_words(&tracer, go_words, sizeof(go_words)),
+			 s.opts.quiet ? "No per-request output (--quiet); "
+					"SIGTERM or Ctrl-C ends it." :
+					"Hit Ctrl-C to end.");
 
 	started = last_gc = last_pid_check = now_ns(CLOCK_MONOTONIC);
 	tracing = 1;

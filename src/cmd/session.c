@@ -285,7 +285,11 @@ int session_open_outputs(struct session *s)
 		log_error("out of memory");
 		return -1;
 	}
-	if (sink_set_add(s->sinks, name, &cfg, err, sizeof(err))) {
+	/* --quiet: stdout stays untouched (under systemd it is the
+	 * journal, which would take every request as a log line); the
+	 * exporters' sinks are added all the same */
+	if (!s->opts.quiet &&
+	    sink_set_add(s->sinks, name, &cfg, err, sizeof(err))) {
 		log_error("cannot open the %s output: %s", name, err);
 		return -1;
 	}

@@ -463,12 +463,15 @@ static void *tls_thread(void *arg)
 }
 
 /* The watcher takes no signals: they go to the main thread, whose
- * blocking calls (a write to a full pipe) they must interrupt. */
+ * blocking calls (a write to a full pipe) they must interrupt. SIGSYS
+ * excepted: libpsx drops the watcher's capabilities through it
+ * (kernel/privileges.c). */
 static void tls_start_thread(struct tls_loader *l)
 {
 	sigset_t all, old;
 
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (pthread_create(&l->thread, NULL, tls_thread, l) == 0)
 		l->thread_running = true;

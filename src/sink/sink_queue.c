@@ -128,8 +128,11 @@ int sink_queue_new(struct sink_queue **qp, const struct sink_ops *ops,
 	if (ret)
 		goto err_mutex;
 	/* the thread inherits the mask: every signal stays with the
-	 * threads that wait for them */
+	 * threads that wait for them; but SIGSYS, through which libpsx
+	 * drops this thread's capabilities with the others' (the tracer's
+	 * kernel/privileges.c) */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = -pthread_create(&q->thread, NULL, queue_thread, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -230,11 +230,16 @@ class Tracer:
         self.stop_s = None
         self.timelines = []
         self.bad_lines = []
+        # what stop() ends it with (a group in STOP_SIGNALS: another)
+        self.stop_signal = STOP_SIGNALS.get(name, signal.SIGINT)
+        # --quiet (no --json then: the two are a usage error)
+        self.quiet = "--quiet" in args
 
     def argv(self):
         # every run also records what it received: the tracer_run check
         # replays that and expects the same timelines (--record/--replay)
-        return [self.env.tracer, "--json", "--record", self.record_path] + \
+        return [self.env.tracer] + ([] if self.quiet else ["--json"]) + \
+            ["--record", self.record_path] + \
             self.args + self.env.extra_tracer_args
 
     def replay(self, args=()):
@@ -288,7 +293,7 @@ class Tracer:
             return
         if self.proc.poll() is None:
             time.sleep(SETTLE)
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(self.stop_signal)
             t0 = time.monotonic()
             try:
                 self.proc.wait(timeout=STOP_TIMEOUT)
@@ -6034,6 +6039,185 @@ OTLP_CASES = [
     ("otlp_curl_spans", case_otlp_curl_spans),
     ("otlp_collector_down", case_otlp_collector_down),
 ]
+# the agent (issue 14): --quiet, SIGTERM, the capabilities kept after
+# attaching (src/kernel/privileges.c, src/util/caps_keep.c)
+
+CAP_NUMBERS = {"CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19,
+               "CAP_SYS_ADMIN": 21, "CAP_PERFMON": 38, "CAP_BPF": 39}
+
+
+def proc_status(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def caps_mask(*names):
+    m = 0
+    for n in names:
+        m |= 1 << CAP_NUMBERS[n]
+    return m
+
+
+def caps_names(mask):
+    byno = {v: k for k, v in CAP_NUMBERS.items()}
+    return ", ".join(byno.get(b, "cap %d" % b) for b in range(64)
+                     if mask >> b & 1) or "none"
+
+
+def tracer_threads(tracer):
+    """{tid: /proc/PID/task/TID/status} of the running tracer."""
+    pid = tracer.proc.pid
+    res = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            res[int(tid)] = proc_status("/proc/%d/task/%s/status"
+                                        % (pid, tid))
+        except FileNotFoundError:
+            pass
+    return res
+
+
+def perf_uprobes(tracer):
+    """Does the tracer attach a perf event per uprobe (--uprobe-links
+    perf, or -v says so: a kernel before 6.6)?"""
+    argv = tracer.argv()
+    if "--uprobe-links" in argv and \
+            argv[argv.index("--uprobe-links") + 1:][:1] == ["perf"]:
+        return True
+    return any("uprobes: one perf-event link each" in line
+               for line in tracer.stderr_lines)
+
+
+def caps_to_keep(watches_exec, perf=False):
+    """What the tracer should keep, from what root holds here (this
+    process's effective set): the rule of src/util/caps_keep.c."""
+    held = int(proc_status("/proc/self/status")["CapEff"], 16)
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    bpf = caps_mask("CAP_BPF", "CAP_PERFMON")
+    keep = bpf if last >= 39 and held & bpf == bpf else \
+        caps_mask("CAP_SYS_ADMIN")
+    keep |= caps_mask("CAP_DAC_READ_SEARCH")
+    if watches_exec:
+        keep |= caps_mask("CAP_SYS_PTRACE")
+    if watches_exec and perf:
+        keep |= caps_mask("CAP_SYS_ADMIN")
+    return keep & held
+
+
+def privileges_failures(threads, want):
+    """Every thread of the tracer: effective, permitted and bounding sets
+    exactly `want`, no inheritable or ambient capability, no_new_privs."""
+    fails = []
+    for tid, st in sorted(threads.items()):
+        what = "tracer thread %d (%s)" % (tid, st.get("Name"))
+        for key in ("CapEff", "CapPrm", "CapBnd"):
+            got = int(st.get(key, "-1"), 16)
+            if got != want:
+                fails.append("%s: %s %s, want %s" % (
+                    what, key, caps_names(got), caps_names(want)))
+        for key in ("CapInh", "CapAmb"):
+            if int(st.get(key, "0"), 16):
+                fails.append("%s: %s %s, want none" % (what, key, st[key]))
+        if st.get("NoNewPrivs") != "1":
+            fails.append("%s: NoNewPrivs %s, want 1"
+                         % (what, st.get("NoNewPrivs")))
+    return fails
+
+
+def case_privileges_dropped(env, ctx=None):
+    """System-wide: once attached, every thread of the tracer (the exec
+    watcher's too) holds CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and
+    CAP_DAC_READ_SEARCH only (and CAP_SYS_ADMIN with perf-event uprobes),
+    bounding set included, with no_new_privs set. In the tls_exec group this runs first: the programs exec'd after
+    it are then attached with only these."""
+    threads = tracer_threads(env.current_tracer)
+    want = caps_to_keep(True, perf_uprobes(env.current_tracer))
+
+    def check(c, tls):
+        c.true(len(threads) >= 2, "the tracer has %d thread(s); want the "
+               "exec watcher's too" % len(threads))
+        for f in privileges_failures(threads, want):
+            c.fail(f)
+    return check
+
+
+def case_agent_quiet_sigterm(env):
+    """--quiet: nothing on stdout while requests are traced; SIGTERM ends
+    it as SIGINT does (status 0, the summary counts them, the recording
+    holds them); privileges dropped and said with -v."""
+    tracer = env.current_tracer
+    pids = []
+    for i in range(3):
+        pid, rc, out, err = curl(env, "-o", "/dev/null",
+                                 env.url("/agent-quiet/%d" % i))
+        if rc != 0:
+            raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+        pids.append(pid)
+    threads = tracer_threads(tracer)
+    want = caps_to_keep(True, perf_uprobes(tracer))
+
+    def check(c, tls):
+        c.eq(tls, [], "timelines on stdout with --quiet")
+        c.eq(tracer.rc, 0, "exit status after SIGTERM")
+        err = "\n".join(tracer.stderr_lines)
+        c.true("SIGTERM or Ctrl-C ends it" in err, "no word of --quiet "
+               "and SIGTERM in the start message:\n%s"
+               % tracer.stderr_tail(8))
+        m = re.search(r"httptrace-bpf: (\d+) requests, (\d+) incomplete",
+                      err)
+        if c.true(m, "no summary line on stderr:\n%s"
+                  % tracer.stderr_tail(5)):
+            c.true(int(m.group(1)) >= len(pids), "summary counts %s "
+                   "requests, want at least the %d made" %
+                   (m.group(1), len(pids)))
+        # what was traced is in the recording, one timeline per curl
+        again, rrc, rerr = tracer.replay()
+        c.eq(rrc, 0, "--replay exit status (%s)" % rerr.strip()[-200:])
+        for i, pid in enumerate(pids):
+            tl = c.one(by_pid(again, pid), "curl pid %d in the replay" % pid)
+            if tl:
+                check_ok_get(c, tl, "quiet GET %d" % i, "/agent-quiet/%d" % i)
+        kept = "privileges: kept %s;" % caps_words_c(want)
+        c.true(kept in err, "-v does not say %r:\n%s"
+               % (kept, tracer.stderr_tail(12)))
+        for f in privileges_failures(threads, want):
+            c.fail(f)
+    return check
+
+
+def caps_words_c(mask):
+    """Capabilities as the tracer's -v line names them (lowest first)."""
+    byno = {v: k for k, v in CAP_NUMBERS.items()}
+    return ", ".join(byno[b] for b in range(64) if mask >> b & 1)
+
+
+def case_agent_keep_privileges(env):
+    """--keep-privileges: the tracer keeps what it started with, and no
+    no_new_privs; tracing is the same."""
+    tracer = env.current_tracer
+    pid, rc, out, err = curl(env, "-o", "/dev/null", env.url("/agent-keep"))
+    if rc != 0:
+        raise CaseFailed("curl failed rc=%d: %s" % (rc, err.strip()))
+    st = proc_status("/proc/%d/status" % tracer.proc.pid)
+    mine = proc_status("/proc/self/status")
+
+    def check(c, tls):
+        c.eq(st.get("CapEff"), mine.get("CapEff"), "tracer's CapEff with "
+             "--keep-privileges (the starter's)")
+        c.eq(st.get("CapBnd"), mine.get("CapBnd"), "tracer's CapBnd")
+        c.eq(st.get("NoNewPrivs"), "0", "tracer's NoNewPrivs")
+        c.true(any("privileges: all kept (--keep-privileges)" in line
+                   for line in tracer.stderr_lines),
+               "-v does not say that privileges were kept")
+        tl = c.one(by_pid(tls, pid), "curl pid %d" % pid)
+        if tl:
+            check_ok_get(c, tl, "curl GET /agent-keep", "/agent-keep")
+    return check
 
 
 GROUPS = [
@@ -6139,8 +6323,15 @@ GROUPS = [
     # its own tracer run: a fresh tracer that has seen nothing but the
     # host's own libraries (and every probe costs the exit ~0.1 s)
     ("tls_exec", setup_tls, [
+        ("tls_exec_privileges_dropped", case_privileges_dropped),
         ("tls_exec_private_lib", case_tls_exec_private_lib),
     ]),
+    # issue 14: the agent; ended by SIGTERM (STOP_SIGNALS)
+    ("agent_quiet", lambda env: (["--quiet", "-c", "curl", "-v"], None), [
+        ("agent_quiet_sigterm", case_agent_quiet_sigterm)]),
+    ("agent_keep", lambda env: (["--keep-privileges", "-c", "curl", "-v"],
+                                None), [
+        ("agent_keep_privileges", case_agent_keep_privileges)]),
     # issue 13: DNS read from port 53, a DNS server of the test's own
     ("dnswire", setup_dnswire, DNSWIRE_CASES),
     # issue 14: --metrics-addr, scraped by a real Prometheus
@@ -6154,6 +6345,8 @@ GROUPS = [
 ]
 
 SUMMARY_RE = re.compile(r"lost", re.I)
+# groups ended by another signal than SIGINT
+STOP_SIGNALS = {"agent_quiet": signal.SIGTERM}
 LOSSY_GROUPS = {"overload"}
 
 
@@ -6248,9 +6441,13 @@ def run_group(env, gname, setup, cases_all, res, selected):
             any_fail = any_fail or bool(c.failures)
         # the tracer run itself: clean exit, parseable output, summary
         c = Check(gname + "_tracer_run")
+        sig = signal.Signals(tracer.stop_signal).name
         c.true(not tracer.killed, "tracer did not exit within %.0f s of "
-               "SIGINT (killed)" % STOP_TIMEOUT)
-        c.eq(tracer.rc, 0, "tracer exit status after SIGINT")
+               "%s (killed)" % (STOP_TIMEOUT, sig))
+        c.eq(tracer.rc, 0, "tracer exit status after %s" % sig)
+        if tracer.quiet:
+            c.eq(os.path.getsize(tracer.stdout_path), 0,
+                 "bytes on stdout with --quiet")
         c.true(not tracer.bad_lines, "%d stdout lines are not JSON objects, "
                "first: %.200s" % (len(tracer.bad_lines),
                                   tracer.bad_lines[0] if tracer.bad_lines
@@ -6274,8 +6471,9 @@ def run_group(env, gname, setup, cases_all, res, selected):
             elif m:
                 lost = int(m.group(1) or m.group(2))
                 c.eq(lost, 0, "records lost (%s)" % summ[-1].strip())
-        # the run's recording, replayed, gives the same timelines
-        if tracer.rc == 0:
+        # the run's recording, replayed, gives the same timelines (a
+        # --quiet run printed none: its cases check the replay)
+        if tracer.rc == 0 and not tracer.quiet:
             try:
                 again, rrc, rerr = tracer.replay()
                 c.eq(rrc, 0, "--replay exit status (stderr: %s)"

@@ -200,8 +200,8 @@ static void test_record_replay(void)
 	CHECK_STR(err, "invalid --replay path");
 	CHECK_INT(PARSE(&o, "--replay", "f", "--record", "g"), -1);
 	CHECK_STR(err, "--record does not go with --replay (a replay reads a "
-		       "file; only -p, -c, --json, --show-query and -v "
-		       "apply)");
+		       "file; only -p, -c, --json, --quiet, --show-query and "
+		       "-v apply)");
 	CHECK_INT(PARSE(&o, "--replay", "f", "--show-query"), 0);
 	CHECK_INT(o.show_query, 1);
 	CHECK_INT(PARSE(&o, "--replay", "f", "-d", "3"), -1);
@@ -279,6 +279,47 @@ static void test_otlp(void)
 	memcpy(long_url, "http://", 7);
 	CHECK_INT(PARSE(&o, "--otlp-endpoint", long_url), -1);
 	CHECK(strstr(err, "longer than 2047 bytes"));
+/* --quiet: no timeline on stdout. With --json it is a usage error,
+ * whichever comes first: neither may silently win. */
+static void test_quiet(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o, "-c", "curl"), 0);
+	CHECK_INT(o.quiet, 0);
+	CHECK_INT(o.keep_privileges, 0);
+	CHECK_INT(PARSE(&o, "--quiet"), 0);
+	CHECK_INT(o.quiet, 1);
+	CHECK_INT(o.json, 0);
+	CHECK_INT(PARSE(&o, "-q", "-v"), 0);
+	CHECK_INT(o.quiet, 1);
+	CHECK_INT(o.verbose, 1);
+	CHECK_INT(PARSE(&o, "-qv"), 0);
+	CHECK_INT(o.quiet, 1);
+	CHECK_INT(o.verbose, 1);
+	CHECK_INT(PARSE(&o, "--quiet", "--json"), -1);
+	CHECK_STR(err, "--quiet and --json contradict each other: --quiet "
+		       "prints no request, --json prints each as JSON; "
+		       "choose one");
+	CHECK_INT(PARSE(&o, "-j", "-q"), -1);
+	CHECK(strstr(err, "--quiet and --json contradict"));
+	/* a replay with --quiet: the summary alone */
+	CHECK_INT(PARSE(&o, "--replay", "f", "--quiet"), 0);
+	CHECK_INT(o.quiet, 1);
+	CHECK_INT(PARSE(&o, "--quiet", "--record", "r.htrec", "-d", "5"), 0);
+	CHECK_STR(o.record_path, "r.htrec");
+}
+
+static void test_keep_privileges(void)
+{
+	struct ht_options o;
+
+	CHECK_INT(PARSE(&o, "--keep-privileges", "--quiet"), 0);
+	CHECK_INT(o.keep_privileges, 1);
+	CHECK_INT(o.quiet, 1);
+	CHECK_INT(PARSE(&o, "--keep-privileges", "--replay", "f"), -1);
+	CHECK(strstr(err, "--keep-privileges does not go with --replay"));
+	CHECK_INT(PARSE(&o, "--keep-privileges=yes"), -1);
 }
 
 int main(int argc, char **argv)
@@ -293,5 +334,7 @@ int main(int argc, char **argv)
 	RUN(test_uprobe_links);
 	RUN(test_metrics_addr);
 	RUN(test_otlp);
+	RUN(test_quiet);
+	RUN(test_keep_privileges);
 	return unit_done("cli");
 }
