@@ -6146,10 +6146,22 @@ def case_privileges_dropped(env, ctx=None):
     return check
 
 
-def case_agent_quiet_sigterm(env):
+def setup_agent_quiet(env):
+    """The agent as the unit runs it: --quiet with the metrics server
+    (whose thread must lose its capabilities too) and an OTLP exporter
+    whose collector is absent (its thread too)."""
+    port = env.closed_port()
+    return ["--quiet", "-c", "curl", "-v", "--metrics-addr",
+            "127.0.0.1:%d" % port, "--otlp-endpoint",
+            "http://127.0.0.1:%d" % env.closed_port()], port
+
+
+def case_agent_quiet_sigterm(env, metrics_port):
     """--quiet: nothing on stdout while requests are traced; SIGTERM ends
     it as SIGINT does (status 0, the summary counts them, the recording
-    holds them); privileges dropped and said with -v."""
+    holds them); privileges dropped on every thread (the metrics
+    server's and the exporter's included) and said with -v; /metrics
+    still answers after the drop."""
     tracer = env.current_tracer
     pids = []
     for i in range(3):
@@ -6160,8 +6172,16 @@ def case_agent_quiet_sigterm(env):
         pids.append(pid)
     threads = tracer_threads(tracer)
     want = caps_to_keep(True, perf_uprobes(tracer))
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics"
+                                    % metrics_port, timeout=10) as r:
+            scraped = r.read().decode(errors="replace")
+    except OSError as e:
+        scraped = "scrape failed: %s" % e
 
     def check(c, tls):
+        c.true("http_client_request_duration_seconds_count" in scraped,
+               "/metrics after the drop: %r" % scraped[:200])
         c.eq(tls, [], "timelines on stdout with --quiet")
         c.eq(tracer.rc, 0, "exit status after SIGTERM")
         err = "\n".join(tracer.stderr_lines)
@@ -6327,7 +6347,7 @@ GROUPS = [
         ("tls_exec_private_lib", case_tls_exec_private_lib),
     ]),
     # issue 14: the agent; ended by SIGTERM (STOP_SIGNALS)
-    ("agent_quiet", lambda env: (["--quiet", "-c", "curl", "-v"], None), [
+    ("agent_quiet", setup_agent_quiet, [
         ("agent_quiet_sigterm", case_agent_quiet_sigterm)]),
     ("agent_keep", lambda env: (["--keep-privileges", "-c", "curl", "-v"],
                                 None), [

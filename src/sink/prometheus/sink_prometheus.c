@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,6 +48,9 @@ struct prom_sink {
 	struct prom_metrics *m;
 #ifndef PROM_NO_MHD
 	struct MHD_Daemon *daemon;
+	pthread_t server;
+	bool server_running;
+	volatile sig_atomic_t stopping;
 #endif
 	uint64_t last_expire_ns;
 };
@@ -206,37 +210,75 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_verbose("metrics server: %s", msg);
 }
 
+/* How long the server's thread waits for a scraper before it looks at
+ * whether it should stop: the longest the tracer's exit waits on it. */
+#define SERVER_WAIT_MS 100
+
+/*
+ * libmicrohttpd driven from a thread of ours rather than its own: the
+ * tracer drops its capabilities after attaching (kernel/privileges.c)
+ * through libpsx, which reaches only the threads the program itself
+ * started, and the one that answers the network is the last that may
+ * keep them.
+ */
+static void *server_thread(void *arg)
+{
+	struct prom_sink *s = arg;
+
+	while (!s->stopping)
+		MHD_run_wait(s->daemon, SERVER_WAIT_MS);
+	return NULL;
+}
+
 /* Serves /metrics from listening socket fd (taken). */
 static int start_server(struct prom_sink *s, int fd, const char *addr,
 			char *err, size_t err_size)
 {
 	sigset_t all, old;
+	int ret;
 
-	/* the server's thread inherits the mask: every signal stays with
-	 * the threads that wait for them */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
 	s->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-		NULL, serve, s, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_USE_ERROR_LOG, 0, NULL, NULL, serve, s,
+		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)CONNECTION_TIMEOUT_S,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->daemon) {
 		close(fd);
 		snprintf(err, err_size, "cannot start the HTTP server on %s",
 			 addr);
 		return -EIO;
 	}
+	/* the server's thread inherits the mask: every signal stays with
+	 * the threads that wait for them; but SIGSYS, through which libpsx
+	 * drops the capabilities of every thread */
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = pthread_create(&s->server, NULL, server_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		MHD_stop_daemon(s->daemon);
+		s->daemon = NULL;
+		snprintf(err, err_size, "cannot start the HTTP server's "
+			 "thread: %s", strerror(ret));
+		return -ret;
+	}
+	s->server_running = true;
 	return 0;
 }
 
 static void stop_server(struct prom_sink *s)
 {
+	if (s->server_running) {
+		s->stopping = 1;
+		pthread_join(s->server, NULL);
+		s->server_running = false;
+	}
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	s->daemon = NULL;
 }
 #else
 static int open_listener(const char *addr, char *err, size_t err_size)
