@@ -279,6 +279,8 @@ static void test_otlp(void)
 	memcpy(long_url, "http://", 7);
 	CHECK_INT(PARSE(&o, "--otlp-endpoint", long_url), -1);
 	CHECK(strstr(err, "longer than 2047 bytes"));
+}
+
 /* --quiet: no timeline on stdout. With --json it is a usage error,
  * whichever comes first: neither may silently win. */
 static void test_quiet(void)
