@@ -345,6 +345,11 @@ static inline struct proc *proc_of(struct lru_node *node)
 void conn_abandon(struct correlator *c, struct conn *conn,
 		  uint64_t end_ns, struct tl_error error);
 void conn_drop(struct correlator *c, struct conn *conn, bool bury);
+/* The sequence number the connection of id takes next (0 for one not
+ * known yet); false when a record of id would be stale or start anew
+ * (an older or newer generation, a connection already dropped). */
+bool conn_next_seq(const struct correlator *c, const struct ht_conn_id *id,
+		   uint64_t ts_ns, uint32_t *next);
 struct conn *conn_for_record(struct correlator *c,
 			     const struct ht_event_header *hdr,
 			     const struct ht_conn_id *id, uint32_t seq);

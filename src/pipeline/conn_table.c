@@ -185,6 +185,23 @@ static void conn_seq_gap(struct correlator *c, struct conn *conn)
 	conn->taint = true;
 }
 
+bool conn_next_seq(const struct correlator *c, const struct ht_conn_id *id,
+		   uint64_t ts_ns, uint32_t *next)
+{
+	const struct conn *conn = conn_of(
+		lru_table_find((struct lru_table *)&c->conn_table,
+			       conn_key(id)));
+
+	if (!conn) {
+		*next = 0;
+		return !conn_buried(c, id, ts_ns);
+	}
+	if (id->gen != conn->id.gen)
+		return false;
+	*next = conn->next_seq;
+	return true;
+}
+
 /* The connection this record belongs to, with generation and sequence
  * checked; NULL when the record is stale (counted). */
 struct conn *conn_for_record(struct correlator *c,

@@ -167,11 +167,93 @@ static void process_record(struct correlator *c, const void *rec)
 	}
 }
 
+/* A record taken out of order by catch_up(): skipped when its turn
+ * comes (no record type has this value). */
+#define RECORD_TAKEN 0xffffffffu
+/* records of one connection looked for at one gap */
+#define CATCH_UP_MAX 64
+
+/* The connection and sequence number of a record that has them. */
+static bool record_conn_seq(const void *rec, struct ht_conn_id *id,
+			    uint32_t *seq)
+{
+	const struct ht_event_header *hdr = rec;
+
+	switch (hdr->type) {
+	case HT_EV_CONNECT_START:
+	case HT_EV_CONNECT_DONE:
+	case HT_EV_ACCEPT:
+	case HT_EV_CLOSE:
+		*id = ((const struct ht_conn_event *)rec)->conn;
+		*seq = ((const struct ht_conn_event *)rec)->seq;
+		return true;
+	case HT_EV_DATA:
+	case HT_EV_TLS_DATA:
+		*id = ((const struct ht_data_event *)rec)->conn;
+		*seq = ((const struct ht_data_event *)rec)->seq;
+		return true;
+	case HT_EV_TLS:
+		*id = ((const struct ht_tls_event *)rec)->conn;
+		*seq = ((const struct ht_tls_event *)rec)->seq;
+		return true;
+	}
+	return false;
+}
+
+struct seq_wanted {
+	struct ht_conn_id id;
+	uint32_t seq;
+};
+
+static bool is_seq_wanted(const struct reorder_item *it, void *ctx)
+{
+	const struct seq_wanted *w = ctx;
+	struct ht_conn_id id;
+	uint32_t seq;
+
+	return record_conn_seq(it->rec, &id, &seq) && seq == w->seq &&
+	       id.tgid == w->id.tgid && id.fd == w->id.fd &&
+	       id.gen == w->id.gen;
+}
+
+static void process_record(struct correlator *c, const void *rec);
+
+/*
+ * The records a connection numbered before rec, still in the buffer,
+ * are taken now, in their order. Two CPUs recording for one connection
+ * at once (a reader and a writer thread) can stamp the times in the
+ * opposite order of the numbers they took; ordered by time alone, the
+ * later number would come first and its elder be taken for lost, and
+ * an HTTP/2 connection's header table with it.
+ */
+static void catch_up(struct correlator *c, const void *rec)
+{
+	const struct ht_event_header *hdr = rec;
+	struct seq_wanted w;
+	uint32_t seq, next, n;
+
+	if (!record_conn_seq(rec, &w.id, &seq) || (seq & HT_SEQ_UNNUMBERED) ||
+	    !conn_next_seq(c, &w.id, hdr->ts_ns, &next) || seq <= next)
+		return;
+	for (n = 0; next < seq && n < CATCH_UP_MAX; n++, next++) {
+		struct reorder_item *it;
+
+		w.seq = next;
+		it = reorder_find(&c->rb, is_seq_wanted, &w);
+		if (!it)
+			return; /* lost indeed */
+		c->stats.reordered_by_seq++;
+		process_record(c, it->rec);
+		((struct ht_event_header *)it->rec)->type = RECORD_TAKEN;
+	}
+}
+
 static void process_item(struct correlator *c, struct reorder_item *it)
 {
 	if (!c->released_any || it->ts_ns > c->released_ts)
 		c->released_ts = it->ts_ns;
 	c->released_any = true;
+	catch_up(c, it->rec);
 	process_record(c, it->rec);
 	reorder_release(&c->rb, it);
 }

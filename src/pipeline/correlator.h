@@ -51,6 +51,8 @@ struct correlator_stats {
 	uint64_t stale_records;    /* older generation, or a sequence number
 				    * already passed: dropped */
 	uint64_t gaps;             /* sequence jumps (records lost) */
+	uint64_t reordered_by_seq; /* records taken before older-stamped
+				    * ones of their connection, by number */
 	uint64_t non_http_conns;   /* connections ignored: not HTTP/1.x */
 	uint64_t tls_not_decoded;  /* TLS connections whose plaintext no
 				    * hooked library carried: reported as

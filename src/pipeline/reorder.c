@@ -256,3 +256,22 @@ void reorder_release(struct reorder *r, struct reorder_item *item)
 	}
 	item->rec = NULL;
 }
+
+struct reorder_item *reorder_find(struct reorder *r,
+				  bool (*fn)(const struct reorder_item *it,
+					     void *ctx),
+				  void *ctx)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->run_n; i++) {
+		struct reorder_item *it = &r->run[ring_wrap(r, r->run_head + i)];
+
+		if (fn(it, ctx))
+			return it;
+	}
+	for (i = 0; i < r->heap_n; i++)
+		if (fn(&r->heap[i], ctx))
+			return &r->heap[i];
+	return NULL;
+}

@@ -66,5 +66,14 @@ bool reorder_pop(struct reorder *r, struct reorder_item *out);
 bool reorder_pop_before(struct reorder *r, uint64_t ts_ns,
 			struct reorder_item *out);
 void reorder_release(struct reorder *r, struct reorder_item *item);
+/*
+ * Calls fn on every record held, in no particular order, until it
+ * returns true; returns that item, or NULL. The item stays held: fn
+ * may change its record's bytes, not its place.
+ */
+struct reorder_item *reorder_find(struct reorder *r,
+				  bool (*fn)(const struct reorder_item *it,
+					     void *ctx),
+				  void *ctx);
 
 #endif /* HTTPTRACE_REORDER_H */

@@ -965,6 +965,49 @@ static void test_pipelined(void)
 	correlator_free(c);
 }
 
+/*
+ * Two CPUs recording for one connection at once can stamp their times
+ * in the opposite order of the numbers they took: the response read
+ * (number 3) returns 5 us before the write of its request (number 2)
+ * is stamped. Taken in time order alone, 2 would look lost; it is
+ * taken before 3 by its number, and nothing is lost.
+ */
+static void test_seq_before_time(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 260 * US, GET_REQ);
+	io(&k, HT_DIR_INGRESS, T0 + 230 * US, T0 + 255 * US, OK_RESP);
+	settle(c);
+	ASSERT_INT(out.n, 1);
+	CHECK(out.tl[0].complete);
+	CHECK_STR(out.tl[0].error, "");
+	CHECK_INT(out.tl[0].status, 200);
+	CHECK_INT(correlator_stats(c)->gaps, 0);
+	CHECK_INT(correlator_stats(c)->stale_records, 0);
+	CHECK_INT(correlator_stats(c)->reordered_by_seq, 1);
+	correlator_free(c);
+}
+
+/* A number truly missing stays a gap: the catch-up takes the elder it
+ * finds (the request, stamped later) and stops at the one never sent. */
+static void test_seq_gap_not_in_buffer(void)
+{
+	struct correlator *c = setup(NULL);
+	struct cn k = client(c);
+
+	connected(&k);
+	io(&k, HT_DIR_EGRESS, T0 + 200 * US, T0 + 260 * US, GET_REQ);
+	k.seq++; /* never sent */
+	io(&k, HT_DIR_INGRESS, T0 + 230 * US, T0 + 255 * US, OK_RESP);
+	settle(c);
+	CHECK_INT(correlator_stats(c)->gaps, 1);
+	CHECK_INT(correlator_stats(c)->reordered_by_seq, 1);
+	correlator_free(c);
+}
+
 static void seq_gap_case(bool unnumbered)
 {
 	struct correlator *c = setup(NULL);
@@ -3068,6 +3111,8 @@ int main(int argc, char **argv)
 	RUN(test_keep_alive);
 	RUN(test_pipelined);
 	RUN(test_seq_gap);
+	RUN(test_seq_before_time);
+	RUN(test_seq_gap_not_in_buffer);
 	RUN(test_seq_gap_unnumbered);
 	RUN(test_unnumbered_no_loss);
 	RUN(test_seq_gap_pipelined);
