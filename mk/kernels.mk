@@ -44,10 +44,21 @@ $(STATIC_DIR):
 # but for go_locate: Debian ships Zydis only as a shared library, so the
 # static tracer finds no RETs in Go code (and probes no Go TLS).
 STATIC_OBJS := $(filter-out $(BUILD)/obj/discover/go_locate.o \
-			      $(BUILD)/obj/sink/prometheus/sink_prometheus.o, \
+			      $(BUILD)/obj/sink/prometheus/sink_prometheus.o \
+			      $(BUILD)/obj/sink/otlp/sink_otlp.o \
+			      $(BUILD)/obj/sink/otlp/otlp_config.o, \
 			      $(OBJS)) \
 	       $(STATIC_DIR)/go_locate_nozydis.o \
-	       $(STATIC_DIR)/sink_prometheus_nomhd.o
+	       $(STATIC_DIR)/sink_prometheus_nomhd.o \
+	       $(STATIC_DIR)/sink_otlp_nocurl.o \
+	       $(STATIC_DIR)/otlp_config_nocurl.o
+
+# nor libcurl's (its TLS and compression archives are not packaged):
+# no OTLP exporter
+$(STATIC_DIR)/%_nocurl.o: src/sink/otlp/%.c $(wildcard src/sink/otlp/*.h) \
+		| $(STATIC_DIR)
+	$(call msg,CC-STA,$@)
+	$(Q)$(CC) $(CFLAGS) -DOTLP_NO_CURL -c $< -o $@
 
 # nor libmicrohttpd's static archive without GnuTLS's: no /metrics
 $(STATIC_DIR)/sink_prometheus_nomhd.o: src/sink/prometheus/sink_prometheus.c \

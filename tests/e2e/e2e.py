@@ -284,6 +284,18 @@ class Tracer:
                              "(no 'Tracing' on stderr); stderr:\n%s"
                              % (READY_TIMEOUT, self.stderr_tail()))
 
+    def detach_allowance(self):
+        """Seconds more for an exit that detaches perf-event uprobes one
+        at a time (kernels before 6.6, --uprobe-links perf: README,
+        Kernels and attach modes), by the count the tracer says after
+        its summary; given a moment to say it."""
+        time.sleep(1.0)
+        for line in list(self.stderr_lines):
+            m = re.search(r"detaching (\d+) perf-event uprobes", line)
+            if m:
+                return min(0.25 * int(m.group(1)), 180.0)
+        return 0.0
+
     def stderr_tail(self, n=15):
         lines = self.stderr_lines[-n:]
         return "\n".join("    | " + line for line in lines) or "    | (empty)"
@@ -296,7 +308,8 @@ class Tracer:
             self.proc.send_signal(self.stop_signal)
             t0 = time.monotonic()
             try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
+                self.proc.wait(timeout=STOP_TIMEOUT +
+                               self.detach_allowance())
                 self.stop_s = time.monotonic() - t0
             except subprocess.TimeoutExpired:
                 self.killed = True

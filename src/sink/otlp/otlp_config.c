@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
+#ifndef OTLP_NO_CURL
 #include <curl/curl.h>
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,14 @@ bool otlp_config_wanted(const char *flag_endpoint, otlp_getenv_fn get)
 	       env(get, ENV_ENDPOINT) || env(get, ENV_TRACES_ENDPOINT);
 }
 
+#ifdef OTLP_NO_CURL
+int otlp_url_check(const char *url, char *err, size_t err_size)
+{
+	snprintf(err, err_size, "this build has no HTTP client (it was made "
+		 "without libcurl)");
+	return -1;
+}
+#else
 int otlp_url_check(const char *url, char *err, size_t err_size)
 {
 	CURLU *u = curl_url();
@@ -62,6 +72,7 @@ out:
 	curl_url_cleanup(u);
 	return ret;
 }
+#endif
 
 /* A base URL and /v1/traces: "http://h:4318" and "http://h:4318/" give
  * "http://h:4318/v1/traces", "http://h/otel" "http://h/otel/v1/traces".
@@ -416,7 +427,11 @@ int otlp_retry_after_ms(const char *value, time_t now, uint64_t *ms)
 	 * curl_getdate would take "tomorrow"-like words we do not want) */
 	if (!isalpha((unsigned char)*p))
 		return -1;
+#ifdef OTLP_NO_CURL
+	when = (time_t)-1;
+#else
 	when = curl_getdate(p, NULL);
+#endif
 	if (when == (time_t)-1)
 		return -1;
 	if (when <= now) {

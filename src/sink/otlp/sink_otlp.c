@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <curl/curl.h>
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,6 +14,37 @@
 #include "sink/otlp/otlp_encode.h"
 #include "sink/otlp/sink_otlp.h"
 #include "util/log.h"
+
+#ifdef OTLP_NO_CURL
+/* The static build (the kernel matrix's): Debian's static libcurl needs
+ * static archives of its TLS and compression libraries that are not
+ * packaged, so this build has no HTTP client and says so at open. */
+static int otlp_open_unsupported(void **state, const struct sink_config *cfg,
+				 char *err, size_t err_size)
+{
+	snprintf(err, err_size, "this build has no HTTP client (it was made "
+		 "without libcurl)");
+	return -ENOTSUP;
+}
+
+static int otlp_emit_unsupported(void *state, const struct timeline *tl)
+{
+	return -ENOTSUP;
+}
+
+static void otlp_close_unsupported(void *state)
+{
+}
+
+const struct sink_ops sink_otlp_ops = {
+	.name = "otlp",
+	.open = otlp_open_unsupported,
+	.emit = otlp_emit_unsupported,
+	.close = otlp_close_unsupported,
+	.may_block = true,
+};
+#else
+#include <curl/curl.h>
 
 /* what is kept of a response body: an ExportTraceServiceResponse is a
  * few bytes, an error's Status a sentence */
@@ -540,3 +571,4 @@ const struct sink_ops sink_otlp_ops = {
 	.counters = otlp_counters,
 	.may_block = true,
 };
+#endif /* OTLP_NO_CURL */

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ struct prom_sink {
 	struct MHD_Daemon *daemon;
 	pthread_t server;
 	bool server_running;
-	volatile sig_atomic_t stopping;
+	atomic_bool stopping;
 #endif
 	uint64_t last_expire_ns;
 };
@@ -225,7 +226,7 @@ static void *server_thread(void *arg)
 {
 	struct prom_sink *s = arg;
 
-	while (!s->stopping)
+	while (!atomic_load(&s->stopping))
 		MHD_run_wait(s->daemon, SERVER_WAIT_MS);
 	return NULL;
 }
@@ -272,7 +273,7 @@ static int start_server(struct prom_sink *s, int fd, const char *addr,
 static void stop_server(struct prom_sink *s)
 {
 	if (s->server_running) {
-		s->stopping = 1;
+		atomic_store(&s->stopping, true);
 		pthread_join(s->server, NULL);
 		s->server_running = false;
 	}
