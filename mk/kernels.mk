@@ -77,8 +77,14 @@ $(STATIC_DIR)/httptrace-bpf: $(STATIC_OBJS) | $(STATIC_DIR)
 
 # the same go_locate without Zydis: the guests run no Go test program,
 # but load the Go programs
+STATIC_SWAPPED := $(BUILD)/obj/discover/go_locate.o \
+		  $(BUILD)/obj/sink/prometheus/sink_prometheus.o \
+		  $(BUILD)/obj/sink/otlp/sink_otlp.o \
+		  $(BUILD)/obj/sink/otlp/otlp_config.o
 STATIC_BPF_TEST_OBJS := $(STATIC_DIR)/go_locate_nozydis.o \
-	$(filter-out $(BUILD)/obj/discover/go_locate.o,$(BPF_TEST_OBJS))
+	$(STATIC_DIR)/sink_prometheus_nomhd.o \
+	$(STATIC_DIR)/sink_otlp_nocurl.o $(STATIC_DIR)/otlp_config_nocurl.o \
+	$(filter-out $(STATIC_SWAPPED),$(BPF_TEST_OBJS))
 
 $(STATIC_DIR)/bpf_test: tests/bpf/bpf_test.c $(STATIC_BPF_TEST_OBJS) \
 			 $(SKELS) | $(STATIC_DIR)
