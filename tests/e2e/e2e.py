@@ -288,8 +288,7 @@ class Tracer:
         """Seconds more for an exit that detaches perf-event uprobes one
         at a time (kernels before 6.6, --uprobe-links perf: README,
         Kernels and attach modes), by the count the tracer says after
-        its summary; given a moment to say it."""
-        time.sleep(1.0)
+        its summary."""
         for line in list(self.stderr_lines):
             m = re.search(r"detaching (\d+) perf-event uprobes", line)
             if m:
@@ -308,8 +307,10 @@ class Tracer:
             self.proc.send_signal(self.stop_signal)
             t0 = time.monotonic()
             try:
-                self.proc.wait(timeout=STOP_TIMEOUT +
-                               self.detach_allowance())
+                try:
+                    self.proc.wait(timeout=STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.proc.wait(timeout=self.detach_allowance())
                 self.stop_s = time.monotonic() - t0
             except subprocess.TimeoutExpired:
                 self.killed = True
