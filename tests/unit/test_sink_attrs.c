@@ -7,30 +7,12 @@
 #include <sys/socket.h>
 
 #include "unit.h"
+#include "sink_timelines.h"
 #include "sink/attrs.h"
-
-static void addr4(struct ht_addr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->port = port;
-	inet_pton(AF_INET, ip, a->addr);
-}
 
 static void client_get(struct timeline *tl)
 {
-	memset(tl, 0, sizeof(*tl));
-	tl->pid = 4242;
-	strcpy(tl->comm, "curl");
-	tl->role = HT_ROLE_CLIENT;
-	addr4(&tl->saddr, "127.0.0.1", 50000);
-	addr4(&tl->daddr, "127.0.0.2", 8080);
-	strcpy(tl->method, "GET");
-	strcpy(tl->target, "/a/b?token=secret#frag");
-	strcpy(tl->host, "example.test:8080");
-	strcpy(tl->version, "HTTP/1.1");
-	tl->status = 200;
-	tl->grpc_status = -1;
+	curl_get_base(tl, "/a/b?token=secret#frag");
 }
 
 #define CHECK_ATTR(a, id, want)                                            \

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "sink_timelines.h"
 #include "sink/prometheus/prom_addr.h"
 #include "sink/prometheus/prom_metrics.h"
 #include "sink/sink.h"
@@ -25,31 +26,12 @@ static const struct prom_limits default_limits = {
 	.expire_ns = PROM_EXPIRE_DEFAULT_NS,
 };
 
-static void addr4(struct ht_addr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->port = port;
-	inet_pton(AF_INET, ip, a->addr);
-}
-
 /* curl GET http://example.test:8080/a: connect, send, wait, receive */
 static void client_get(struct timeline *tl, int64_t total_us)
 {
 	int p;
 
-	memset(tl, 0, sizeof(*tl));
-	tl->pid = 4242;
-	strcpy(tl->comm, "curl");
-	tl->role = HT_ROLE_CLIENT;
-	addr4(&tl->saddr, "127.0.0.1", 50000);
-	addr4(&tl->daddr, "127.0.0.2", 8080);
-	strcpy(tl->method, "GET");
-	strcpy(tl->target, "/a?secret=1");
-	strcpy(tl->host, "example.test:8080");
-	strcpy(tl->version, "HTTP/1.1");
-	tl->status = 200;
-	tl->grpc_status = -1;
+	curl_get_base(tl, "/a?secret=1");
 	tl->complete = true;
 	for (p = 0; p < TL_PHASE_COUNT; p++)
 		tl->phase_us[p] = -1;
