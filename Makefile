@@ -208,9 +208,17 @@ $(GO_LOCATE_BINS)/stamp: tests/unit/go_locate_bins.sh \
 	$(call msg,GO,$(GO_LOCATE_BINS))
 	$(Q)tests/unit/go_locate_bins.sh $(GO_LOCATE_BINS) && touch $@
 
+# Every test command runs under a time limit (tests/lib/bounded.sh): one
+# that hangs fails with where its threads were waiting, instead of
+# holding CI until CI's own limit stops it with nothing said.
+BOUNDED      = tests/lib/bounded.sh
+BOUNDED_UNIT = $(BOUNDED) 600
+BOUNDED_LONG = $(BOUNDED) 2400
+
 test-unit: $(UNIT_BINS) $(UNIT_ASAN) $(GO_LOCATE_STAMP)
 	$(Q)rc=0; for t in $(UNIT_BINS) $(UNIT_ASAN); do \
-		echo "== $$t"; GO_LOCATE_BINS=$(GO_LOCATE_BINS) $$t || rc=1; \
+		echo "== $$t"; GO_LOCATE_BINS=$(GO_LOCATE_BINS) \
+		$(BOUNDED_UNIT) $$t || rc=1; \
 		done; exit $$rc
 
 # Root; without it SKIP, or a failure under CI=true. One test:
@@ -223,10 +231,10 @@ GO          ?= go
 GO_TLSPAIR  := $(BUILD)/fixtures/go/tlspair
 
 test-bpf: $(BPF_TEST) $(GO_TLSPAIR) $(GO_TLSPAIR)-pie-stripped
-	$(Q)GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
+	$(Q)GO_TLSPAIR=$(GO_TLSPAIR) $(BOUNDED_UNIT) $(BPF_TEST)
 	$(Q)echo "bpf: again with the variants of kernels before 5.12 (HTTPTRACE_WITHOUT)"
 	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie \
-		GO_TLSPAIR=$(GO_TLSPAIR) $(BPF_TEST)
+		GO_TLSPAIR=$(GO_TLSPAIR) $(BOUNDED_UNIT) $(BPF_TEST)
 
 GO_BUILD    = cd $(<D) && GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
 	      GOCACHE=$(abspath $(BUILD))/go/cache \
@@ -254,7 +262,7 @@ test-fuzz: $(FUZZ_BINS)
 		rm -rf $(BUILD)/fuzz/$$name.corpus; \
 		mkdir -p $(BUILD)/fuzz/$$name.corpus; \
 		echo "== $$f ($(FUZZ_RUNS) runs)"; \
-		if $$f -runs=$(FUZZ_RUNS) -max_len=4096 \
+		if $(BOUNDED_UNIT) $$f -runs=$(FUZZ_RUNS) -max_len=4096 \
 			$(BUILD)/fuzz/$$name.corpus \
 			$$(test -d tests/fuzz/corpus/$$name && \
 			   echo tests/fuzz/corpus/$$name) \
@@ -269,12 +277,12 @@ test-fuzz: $(FUZZ_BINS)
 # The "go" groups fetch the Go toolchains and build the Go fixtures
 # themselves (tests/go/build.sh; cached, see go-fixtures).
 test-e2e: $(BUILD)/httptrace-bpf fixtures $(TEST_FIXTURE_BINS) $(GO_TLSPAIR)
-	$(Q)BUILD=$(BUILD) tests/e2e/run.sh
+	$(Q)BUILD=$(BUILD) $(BOUNDED_LONG) tests/e2e/run.sh
 	$(Q)echo "e2e: HTTPS again with --uprobe-links perf"
 	$(Q)BUILD=$(BUILD) E2E_TRACER_ARGS="--uprobe-links perf" \
-		tests/e2e/run.sh -k tls
+		$(BOUNDED_LONG) tests/e2e/run.sh -k tls
 	$(Q)BUILD=$(BUILD) E2E_TRACER_ARGS="--uprobe-links perf" \
-		tests/e2e/run.sh -k go1.24_
+		$(BOUNDED_LONG) tests/e2e/run.sh -k go1.24_
 
 # Only fetch Debian's Go toolchains (~/.cache/httptrace-bpf/go; 1.19,
 # 1.24, sid's newest, 1.15) and build the Go fixtures with them
@@ -284,11 +292,11 @@ go-fixtures:
 	$(Q)BUILD=$(BUILD) tests/go/build.sh $(BUILD)/go/fixtures >/dev/null
 
 test-lifecycle: $(BUILD)/httptrace-bpf fixtures
-	$(Q)BUILD=$(BUILD) tests/lifecycle/run.sh
+	$(Q)BUILD=$(BUILD) $(BOUNDED_UNIT) tests/lifecycle/run.sh
 
 # Recordings kept with the output they gave: any byte that changes fails.
 test-replay: $(BUILD)/httptrace-bpf
-	$(Q)BUILD=$(BUILD) tests/replay/run.sh
+	$(Q)BUILD=$(BUILD) $(BOUNDED_UNIT) tests/replay/run.sh
 
 # The tracer built with ThreadSanitizer (its own threads: the exec
 # watcher, the parallel detach), run system-wide as root while processes
@@ -329,8 +337,9 @@ $(BUILD)/tsan/tests/%: tests/unit/%.c \
 test-tsan: $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT) \
 	   $(BUILD)/tsan/httptrace-bpf
 	$(Q)for t in $(BUILD)/tsan/test_run_parallel $(TSAN_UNIT); do \
-		TSAN_OPTIONS="halt_on_error=1 io_sync=0" $$t || exit 1; done
-	$(Q)BUILD=$(BUILD) tests/tsan/run.sh
+		TSAN_OPTIONS="halt_on_error=1 io_sync=0" $(BOUNDED_UNIT) $$t || \
+		exit 1; done
+	$(Q)BUILD=$(BUILD) $(BOUNDED_UNIT) tests/tsan/run.sh
 
 # bench-tools: built, not run, so that a change they depend on shows here
 test: bench-tools test-unit test-install test-bpf test-fuzz test-replay \
@@ -368,7 +377,7 @@ uninstall:
 # make install and uninstall into a scratch DESTDIR, and the unit
 # checked by systemd-analyze verify (tests/install/run.sh); no root
 test-install: $(BUILD)/httptrace-bpf
-	$(Q)BUILD=$(BUILD) MAKE="$(MAKE)" tests/install/run.sh
+	$(Q)BUILD=$(BUILD) MAKE="$(MAKE)" $(BOUNDED_UNIT) tests/install/run.sh
 
 clean:
 	rm -rf $(BUILD)

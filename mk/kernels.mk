@@ -123,8 +123,9 @@ kernels-fetch:
 test-kernels: $(INITRAMFS)
 	$(Q)BUILD=$(BUILD) KERNEL_CACHE=$(KERNEL_CACHE) KERNELS="$(KERNELS)" \
 		KERNEL_TIMEOUT=$(KERNEL_TIMEOUT) INITRAMFS=$(INITRAMFS) \
-		tests/kernels/run.sh
+		$(BOUNDED_LONG) tests/kernels/run.sh
 
 test-kernels-broken:
 	$(Q)BUILD=$(BUILD) KERNEL_CACHE=$(KERNEL_CACHE) \
-		KERNEL_TIMEOUT=$(KERNEL_TIMEOUT) tests/kernels/broken.sh
+		KERNEL_TIMEOUT=$(KERNEL_TIMEOUT) $(BOUNDED_LONG) \
+		tests/kernels/broken.sh

@@ -95,7 +95,26 @@ for _ in $(seq 1 50); do
 done
 wait "$preloaded"
 
+# the exit is bounded: a tracer that does not end is a failure that says
+# where its threads wait (TSan delays signals to a thread until it
+# leaves a blocking call it knows of, and libpsx's drop of privileges
+# signals every thread)
 kill -INT "$tracer"
+for _ in $(seq 1 600); do
+	kill -0 "$tracer" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$tracer" 2>/dev/null; then
+	for t in /proc/"$tracer"/task/*; do
+		echo "tsan: thread ${t##*/} $(cat "$t"/comm 2>/dev/null)" \
+			"waiting in $(cat "$t"/wchan 2>/dev/null)"
+		sed 's/^/      /' "$t"/stack 2>/dev/null | head -12
+	done
+	kill -KILL "$tracer"
+	wait "$tracer"
+	tracer=
+	fail "the tracer did not exit within 60 s of SIGINT"
+fi
 wait "$tracer"
 rc=$?
 tracer=
