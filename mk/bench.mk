@@ -25,7 +25,7 @@ BENCH_BINS  := $(BENCH_DIR)/ht_bench_load $(BENCH_DIR)/ht_bench_replay \
 # The Go load (tools/bench/go/): standard library only, the host's Go,
 # never the network; its caches under the build directory
 BENCH_GO_ENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
-	GOCACHE=$(abspath $(BENCH_DIR))/go-cache \
+	GOCACHE=$(HT_GOCACHE) \
 	GOPATH=$(abspath $(BENCH_DIR))/go-path
 
 .PHONY: bench bench-tools bench-replay

@@ -70,7 +70,7 @@ echo "$lines" | while read -r ver goroot; do
 			if ! (cd "$src/$prog" &&
 			      env GOROOT="$goroot" GOTOOLCHAIN=local \
 				GOPROXY=off GOFLAGS=-mod=mod GO111MODULE=on \
-				GOCACHE="$out/cache/$ver" \
+				GOCACHE="${HT_GOCACHE:-$out/cache/$ver}" \
 				GOPATH="$out/gopath" GOENV=off \
 				${cgo:+CGO_ENABLED=$cgo} \
 				"$goroot/bin/go" build -trimpath \

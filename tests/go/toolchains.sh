@@ -162,7 +162,7 @@ func main() { fmt.Println("hello from go") }
 EOG
 	out=$(cd "$b/hello-$ver" &&
 	      GOROOT=$goroot GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
-	      GOCACHE="$b/cache/$ver" GOPATH="$b/gopath" GO111MODULE=on \
+	      GOCACHE="${HT_GOCACHE:-$b/cache/$ver}" GOPATH="$b/gopath" GO111MODULE=on \
 	      "$goroot/bin/go" build -o hello . 2>&1 &&
 	      ./hello) || { log "$ver: hello world failed: $out"; return 1; }
 	[ "$out" = "hello from go" ] || { log "$ver: hello said '$out'"; return 1; }

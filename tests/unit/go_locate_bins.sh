@@ -98,7 +98,7 @@ build_toolchain() {
 	label=$1 goroot=$2 gobin=$3
 	dir=$out/$label
 	mkdir -p "$dir"
-	cache=$out/cache/$label
+	cache=${HT_GOCACHE:-$out/cache/$label}
 	# go env GOVERSION is empty before Go 1.16
 	gv=$(GOROOT=$goroot "$gobin" env GOVERSION 2>/dev/null) || gv=""
 	[ -n "$gv" ] ||
