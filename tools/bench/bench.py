@@ -4,7 +4,7 @@
 
   python3 tools/bench/bench.py [--build build] [--out docs/BENCH.md]
         [--rounds N] [--quick]
-        [--only overhead,replay,sustained,footprint,h2,h2replay,go]
+        [--only overhead,replay,sustained,agent,footprint,h2,h2replay,go]
 
 Runs as root. Everything talks to 127.0.0.1 only; every loop is bounded;
 every process it starts is stopped on exit (also on Ctrl-C), so the BPF
@@ -20,6 +20,11 @@ and the raw numbers to bench-raw.json beside it.
 3. sustained  paced keep-alive load at rising rates, traced with
               -p server -p client; the highest rate with every request seen,
               none incomplete, no record lost.
+   agent      the same load at 5,000, 10,000 and 20,000 req/s with the
+              tracer as a fleet agent (--quiet, --metrics-addr, spans to
+              an OTLP receiver), each beside the JSON run of the same
+              rate: CPU per 1,000 req/s, peak RSS, every timeline counted
+              in /metrics and received as a span.
 4. footprint  peak RSS of the daemon (VmHWM, highest over every run here),
               BPF map memory (bpftool), start to "Tracing" on the whole host.
 5. h2         HTTP/2: h2load against nghttpd (TLS and h2c), untraced,
@@ -49,6 +54,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 TARGETS = {
     "ratio": 1.25,          # tracer added / floor added, (a) (b) (c)
@@ -261,6 +267,86 @@ def present(floor_args):
             continue
         out += [opt, val]
     return out
+
+
+AGENT_OTLP_RE = re.compile(r"otlp: (\d+) spans sent, (\d+) dropped "
+                           r"\(queue full\), (\d+) failed")
+AGENT_QUEUE_RE = re.compile(r"(\d+) timelines not sent to (\S+): its queue")
+
+
+class AgentExports:
+    """What the agent exports to, for the agent trials: an OTLP receiver
+    (tests/lib/otlp_receiver.py counting spans only: decoding each in
+    Python would be the bottleneck) and a /metrics scrape."""
+
+    def __init__(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(
+            os.path.abspath(__file__)), "..", "..", "tests", "lib"))
+        from otlp_receiver import OtlpReceiver
+        self.rx = OtlpReceiver(count_only=True).start()
+        self.metrics_port = free_port()
+        self.spans_before = 0
+
+    def args(self):
+        self.spans_before = self.rx.span_count
+        return ["--quiet", "--metrics-addr",
+                f"127.0.0.1:{self.metrics_port}", "--otlp-endpoint",
+                f"http://127.0.0.1:{self.rx.port}"]
+
+    def scrape(self):
+        """{metric name: sum over its series} from /metrics, or None."""
+        try:
+            with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.metrics_port}/metrics",
+                    timeout=10) as r:
+                text = r.read().decode()
+        except OSError as e:
+            log(f"agent: /metrics scrape failed: {e}")
+            return None
+        sums = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            name = re.split(r"[{ ]", line, 1)[0]
+            try:
+                sums[name] = sums.get(name, 0) + float(line.rsplit(" ", 1)[1])
+            except ValueError:
+                pass
+        return sums
+
+    def verdict(self, lines, scraped, seen):
+        """Every timeline exported: sent as a span and received, none
+        dropped or failed, each counted in a duration histogram."""
+        sent = dropped = failed = None
+        queue_full = {}
+        for line in lines:
+            m = AGENT_OTLP_RE.search(line)
+            if m:
+                sent, dropped, failed = (int(x) for x in m.groups())
+            m = AGENT_QUEUE_RE.search(line)
+            if m:
+                queue_full[m.group(2)] = int(m.group(1))
+        received = self.rx.span_count - self.spans_before
+        counted = None
+        if scraped is not None:
+            counted = int(scraped.get(
+                "http_client_request_duration_seconds_count", 0) +
+                scraped.get("http_server_request_duration_seconds_count", 0))
+        v = {"spans_sent": sent, "spans_dropped": dropped,
+             "spans_failed": failed, "spans_received": received,
+             "queue_full": queue_full, "histogram_count": counted,
+             "receiver_errors": len(self.rx.errors)}
+        v["exported"] = bool(
+            seen and sent == seen and received == seen and dropped == 0
+            and failed == 0 and not queue_full and counted == seen
+            and not self.rx.errors)
+        log(f"agent: spans sent {sent}, received {received}, dropped "
+            f"{dropped}, failed {failed}; histogram count {counted} "
+            f"(expect {seen})")
+        return v
+
+    def stop(self):
+        self.rx.stop()
 
 
 def free_port():
@@ -714,12 +800,15 @@ class Bench:
 
     # ---- 3. sustained load ------------------------------------------------------
 
-    def sustained_trial(self, rate, seconds, record=None):
+    def sustained_trial(self, rate, seconds, record=None, agent=None):
+        """agent: an AgentExports; the tracer then runs as the agent does
+        (--quiet, both exports on) instead of printing JSON to a pipe."""
         lg = start([self.load, "rate", self.http, "16", str(rate), str(seconds)],
                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE, text=True)
         lg.stderr.readline()  # "ready"
-        d = Daemon([self.tracer, "--json", "-p", str(self.srv.pid), "-p",
+        out_args = agent.args() if agent else ["--json"]
+        d = Daemon([self.tracer] + out_args + ["-p", str(self.srv.pid), "-p",
                     str(lg.pid)] + (["--record", record] if record else []),
                    "Tracing")
         d.wait_ready()
@@ -731,6 +820,7 @@ class Bench:
         procs.remove(lg)
         c1, t1 = d.cpu_ticks(), time.monotonic()
         time.sleep(0.5)  # the tracer polls every 100 ms; let it drain
+        scraped = agent.scrape() if agent else None
         st = d.stop()
         self.raw["hwm_kb"].append(st["vmhwm_kb"])
         load = json.loads(out.strip().splitlines()[-1])
@@ -746,9 +836,12 @@ class Bench:
             load["errors"] == 0 and load["ok"] == load["sent"]
             and st.get("lost") == 0 and st.get("incomplete") == 0
             and seen == 2 * load["ok"])
+        if agent:
+            res["agent"] = agent.verdict(d.lines, scraped, seen)
+            res["followed"] = res["followed"] and res["agent"]["exported"]
         res["load_reached"] = load["achieved_rate"] >= 0.97 * rate
         res["pass"] = res["followed"] and res["load_reached"]
-        log(f"sustained {rate}/s: achieved {load['achieved_rate']:.0f}/s, "
+        log(f"{'agent' if agent else 'sustained'} {rate}/s: achieved {load['achieved_rate']:.0f}/s, "
             f"made {load['ok']}, seen {seen} (expect {2 * load['ok']}), "
             f"incomplete {st.get('incomplete')}, lost {st.get('lost')}, "
             f"tracer CPU {res['tracer_cpu_pct'] or 0:.0f}% -> "
@@ -803,6 +896,27 @@ class Bench:
             "first_loss": hi,
             "untraced_capacity": cap,
         }
+
+    def agent(self):
+        """The fleet agent (--quiet, /metrics served, spans sent to an
+        OTLP receiver) at the sustained-load rates, each rate also run
+        with JSON to a pipe just before it: the baseline beside it."""
+        ax = AgentExports()
+        try:
+            secs = 3 if self.a.quick else 4
+            rates = [TARGETS["sustained_rps"]] if self.a.quick else \
+                [5000, 10000, TARGETS["sustained_rps"]]
+            trials = []
+            for rate in rates:
+                base = self.sustained_trial(rate, secs)
+                ag = self.sustained_trial(rate, secs, agent=ax)
+                # the footprint row is the default daemon's; the agent's
+                # RSS is reported beside its own baseline
+                self.raw["hwm_kb"].pop()
+                trials.append({"rate": rate, "json": base, "agent": ag})
+            self.raw["agent"] = {"trials": trials}
+        finally:
+            ax.stop()
 
     def replay_file(self, path):
         """A recording replayed pinned to one CPU: 5 runs (a recording
@@ -1436,6 +1550,16 @@ def write_report(raw, path):
              else "no loss at any rate tried: the load generator ran out "
                   "of CPU first") +
             f"; untraced the machine does {su['untraced_capacity']:,.0f}/s")
+    ag = raw.get("agent", {}).get("trials", [])
+    top = [t for t in ag if t["rate"] == TARGETS["sustained_rps"]]
+    if top:
+        t = top[0]["agent"]
+        row("zero loss as a fleet agent, both exports on",
+            f"{TARGETS['sustained_rps']:,} req/s",
+            f"{t['load']['achieved_rate']:,.0f} req/s, "
+            + ("every timeline exported" if t["followed"] else
+               "**not every timeline followed and exported**"),
+            t["pass"], agent_note(top[0]))
     for key, s in sorted(raw.get("h2_overhead", {}).items()):
         r = s["ratio"]
         t = raw.get("h2_bpf_time", {}).get(key)
@@ -1648,6 +1772,8 @@ def write_report(raw, path):
         L.append("")
         L.append(f"Untraced, asking for 200,000 req/s, the machine delivered "
                  f"{raw['sustained']['untraced_capacity']:,.0f} req/s.\n")
+    if ag:
+        write_agent(ag, L)
     if "bpf_maps" in raw:
         L.append("## 4. Footprint\n")
         L.append("BPF maps held by the tracer (whole host, default options):\n")
@@ -1679,6 +1805,54 @@ def write_report(raw, path):
               "w") as f:
         json.dump(raw, f, indent=1, sort_keys=True)
         f.write("\n")
+
+
+def cpu_per_krps(t):
+    """Tracer CPU (% of one core) per 1,000 req/s achieved."""
+    r = t["load"]["achieved_rate"]
+    return t["tracer_cpu_pct"] / (r / 1000) if t["tracer_cpu_pct"] and r \
+        else None
+
+
+def agent_note(pair):
+    a, j = pair["agent"], pair["json"]
+    ca, cj = cpu_per_krps(a), cpu_per_krps(j)
+    return (f"CPU per 1,000 req/s: agent {ca or 0:.2f} %, JSON to a pipe "
+            f"{cj or 0:.2f} %; peak RSS: agent "
+            f"{(a['tracer'].get('vmhwm_kb') or 0) / 1024:.1f} MiB, JSON "
+            f"{(j['tracer'].get('vmhwm_kb') or 0) / 1024:.1f} MiB")
+
+
+def write_agent(trials, L):
+    L.append("## 3b. As a fleet agent\n")
+    L.append("The load of section 3; the tracer with `--quiet "
+             "--metrics-addr 127.0.0.1:PORT --otlp-endpoint "
+             "http://127.0.0.1:PORT` (spans to tests/lib/otlp_receiver.py, "
+             "which counts them; /metrics scraped once after the load), "
+             "each rate run first with `--json` to a pipe as its "
+             "baseline. CPU is the tracer's, in % of one core, over the "
+             "load's seconds.\n")
+    L.append("| req/s | output | achieved | seen | tracer CPU | "
+             "CPU per 1,000 req/s | peak RSS | spans sent / received | "
+             "dropped / failed | histogram count | followed |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for pair in trials:
+        for kind in ("json", "agent"):
+            t = pair[kind]
+            ld, st = t["load"], t["tracer"]
+            v = t.get("agent") or {}
+            cpk = cpu_per_krps(t)
+            L.append(
+                f"| {pair['rate']:,} | {kind} | {ld['achieved_rate']:,.0f} | "
+                f"{st.get('requests', 0):,} | {t['tracer_cpu_pct'] or 0:.0f} % "
+                f"| {cpk or 0:.2f} % | "
+                f"{(st.get('vmhwm_kb') or 0) / 1024:.1f} MiB | "
+                + (f"{v['spans_sent']} / {v['spans_received']} | "
+                   f"{v['spans_dropped']} / {v['spans_failed']} | "
+                   f"{v['histogram_count']} | " if v else "— | — | — | ")
+                + f"{'yes' if t['followed'] else 'no'}"
+                f"{'' if t['load_reached'] else ' (load not reached)'} |")
+    L.append("")
 
 
 def median_run(runs):
@@ -2053,7 +2227,8 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="smaller runs, for trying the machinery")
     ap.add_argument("--only",
-                    default="overhead,replay,sustained,footprint,h2,h2replay,go")
+                    default="overhead,replay,sustained,agent,footprint,"
+                    "h2,h2replay,go")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: run as root (sudo make bench)")
@@ -2072,8 +2247,11 @@ def main():
             b.replay_bench()
         if "go" in only:
             b.start_go_server()
-        if only & {"overhead", "sustained", "footprint", "h2", "go"}:
+        if only & {"overhead", "sustained", "agent", "footprint", "h2",
+                   "go"}:
             b.start_servers()
+        # the floor's hooks: for the sections that run the floor
+        if only & {"overhead", "footprint", "h2", "go"}:
             b.discover_hooks()
         if "overhead" in only:
             b.overhead()
@@ -2082,6 +2260,8 @@ def main():
             b.bpf_time()
         if "sustained" in only:
             b.sustained()
+        if "agent" in only:
+            b.agent()
         if "replay" in only and "sustained" in only:
             b.replay_recorded()
         if only & {"h2", "h2replay"} and b.start_h2_servers():
