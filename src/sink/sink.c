@@ -201,6 +201,10 @@ void sink_set_close(struct sink_set *set)
 			e->queue = NULL;
 			tell_failure(set, e, e->stats.err);
 		} else {
+			if (e->ops->stop)
+				e->ops->stop(e->state);
+			if (e->ops->counters)
+				e->ops->counters(e->state, &e->stats);
 			e->ops->close(e->state);
 			e->state = NULL;
 		}
@@ -222,7 +226,7 @@ void sink_set_publish(struct sink_set *set, struct sink_counters *c)
 	c->n_sinks = set->n;
 	for (i = 0; i < set->n; i++) {
 		c->sinks[i].name = set->sinks[i].ops->name;
-		c->sinks[i].queued = set->sinks[i].ops->may_block;
+		c->sinks[i].queued = sink_set_queued(set, i);
 		sink_set_stats(set, i, &c->sinks[i].st);
 	}
 	if (set->closed)
@@ -247,7 +251,8 @@ const char *sink_set_name(const struct sink_set *set, size_t i)
 
 bool sink_set_queued(const struct sink_set *set, size_t i)
 {
-	return i < set->n && set->sinks[i].ops->may_block;
+	return i < set->n && (set->sinks[i].ops->may_block ||
+			      set->sinks[i].ops->own_thread);
 }
 
 void sink_set_stats(const struct sink_set *set, size_t i,
@@ -256,10 +261,13 @@ void sink_set_stats(const struct sink_set *set, size_t i,
 	memset(st, 0, sizeof(*st));
 	if (i >= set->n)
 		return;
-	if (set->sinks[i].queue)
+	if (set->sinks[i].queue) {
 		sink_queue_stats(set->sinks[i].queue, st);
-	else
+	} else {
 		*st = set->sinks[i].stats;
+		if (set->sinks[i].state && set->sinks[i].ops->counters)
+			set->sinks[i].ops->counters(set->sinks[i].state, st);
+	}
 }
 
 int sink_stream_error(FILE *out)

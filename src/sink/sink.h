@@ -39,7 +39,7 @@ struct sink_config {
 	/* a queued sink: timelines it holds at most, the one being
 	 * emitted included; 0 = SINK_QUEUE_DEFAULT */
 	uint32_t queue_capacity;
-	/* a queued sink at close: how long what it still holds may take
+	/* an exporter at close: how long what it still holds may take
 	 * to go out before it is dropped; 0 = SINK_DRAIN_DEFAULT_MS */
 	uint32_t drain_ms;
 	/* the sink's own settings, a struct its header names (the OTLP
@@ -71,19 +71,29 @@ struct sink_ops {
 	int (*flush)(void *state);
 	/* Frees the state; NULL is not passed. */
 	void (*close)(void *state);
-	/* A queued sink at close, called on the closing thread while
-	 * emit or flush may run on the sink's: stop waiting (a retry's
-	 * backoff), send what is held once within the drain time. Must be
-	 * thread-safe. NULL = nothing to do. */
+	/* At close, before it. A queued sink's is called on the closing
+	 * thread while emit or flush may run on the sink's (thread-safe):
+	 * stop waiting (a retry's backoff), send what is held once within
+	 * the drain time. An own_thread sink's: send what it holds within
+	 * the drain time, drop and count the rest, end its thread. NULL =
+	 * nothing to do. */
 	void (*stop)(void *state);
-	/* A queued exporter's own counters (sent, send_failed) into st;
-	 * called on the sink's thread after each emit and flush, with the
-	 * queue's lock held, so sink_set_stats() sees them. NULL = none. */
+	/* An exporter's own counters (sent, send_failed; dropped for an
+	 * own_thread sink) into st. A queued sink's is called on its
+	 * thread after each emit and flush, with the queue's lock held;
+	 * an own_thread sink's on the set's thread, whenever
+	 * sink_set_stats() asks. NULL = none. */
 	void (*counters)(void *state, struct sink_stats *st);
 	/* emit may wait on something outside the process (a network
 	 * peer): the sink gets a queue and a thread of its own, and emit,
 	 * flush and close are called on that thread only */
 	bool may_block;
+	/* emit never waits: the sink queues what it sends, in its own
+	 * form, for a thread of its own (an exporter whose queue holds
+	 * encoded batches, far smaller than timelines); emit, flush, stop
+	 * and close are called on the set's thread. An exporter, as a
+	 * may_block sink is. */
+	bool own_thread;
 	/* Takes the daemon's counters (sink_set_publish()); NULL = not
 	 * wanted. A synchronous sink's only, on the set's thread. */
 	void (*publish)(void *state, const struct sink_counters *c);
@@ -92,7 +102,7 @@ struct sink_ops {
 /* Per sink; the counters only grow. */
 struct sink_stats {
 	uint64_t emitted;     /* timelines the sink took */
-	uint64_t dropped;     /* a queued sink: its queue was full, or still
+	uint64_t dropped;     /* an exporter: its queue was full, or still
 			       * held them when the drain time was over */
 	uint64_t not_written; /* came after the sink failed */
 	/* an exporter: what it sent to its peer (spans), and what it gave
@@ -129,7 +139,7 @@ struct sink_counters {
 	size_t n_sinks;
 	struct sink_counters_sink {
 		const char *name;      /* the sink's ops name: static */
-		bool queued;
+		bool queued;           /* an exporter (sink_set_queued) */
 		struct sink_stats st;
 	} sinks[SINK_SET_MAX];
 };
@@ -168,7 +178,8 @@ const char *sink_set_name(const struct sink_set *set, size_t i);
 /* Adds every sink's counters to c and gives c to the sinks that take
  * it (their publish op). */
 void sink_set_publish(struct sink_set *set, struct sink_counters *c);
-/* Whether sink i has a queue (its ops may block). */
+/* Whether sink i queues what it exports (may_block or own_thread): an
+ * exporter whose queue may drop. */
 bool sink_set_queued(const struct sink_set *set, size_t i);
 /* A snapshot of sink i's counters; safe while its thread runs. */
 void sink_set_stats(const struct sink_set *set, size_t i,

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -783,9 +784,10 @@ static void test_sink_counts_what_it_gave_up(void)
 struct collector {
 	int listen_fd;
 	uint16_t port;
-	int n;                 /* requests answered */
-	double at[4];          /* their times, monotonic seconds */
-	size_t body_len[4];
+	int limit;             /* requests it answers; 0 = 4 */
+	_Atomic int n;         /* requests answered */
+	double at[OTLP_PENDING_MAX + 4]; /* their times, monotonic seconds */
+	size_t body_len[OTLP_PENDING_MAX + 4];
 };
 
 static double mono_s(void)
@@ -841,14 +843,15 @@ static void *collector_run(void *arg)
 				 "application/x-protobuf\r\nContent-Length: 0"
 				 "\r\n\r\n";
 	struct collector *c = arg;
+	int limit = c->limit ? c->limit : 4;
 
-	while (c->n < 4) {
+	while (c->n < limit) {
 		int fd = accept(c->listen_fd, NULL, NULL);
 		long len;
 
 		if (fd < 0)
 			break;
-		while (c->n < 4 && (len = read_request(fd)) >= 0) {
+		while (c->n < limit && (len = read_request(fd)) >= 0) {
 			const char *reply = c->n == 0 ? busy : ok;
 			size_t rlen = c->n == 0 ? sizeof(busy) - 1 :
 						  sizeof(ok) - 1;
@@ -921,6 +924,65 @@ static void test_sink_retries_after_503(void)
 	pthread_join(thread, NULL);
 }
 
+/* A burst of two batches more than OTLP_PENDING_MAX while the collector
+ * makes the first wait (503, Retry-After: 1): the sealed batches wait,
+ * encoded, up to OTLP_PENDING_MAX (the one being sent included); the
+ * two others are dropped, counted, and every span is sent, dropped or
+ * failed. */
+static void test_sink_burst_while_collector_waits(void)
+{
+	struct collector col = { .limit = OTLP_PENDING_MAX + 1 };
+	struct otlp_config c = no_env_config();
+	struct sink_config sc = { 0 };
+	struct sink_set *set;
+	struct sink_stats st = { 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	struct timeline tl;
+	pthread_t thread;
+	double t0, burst;
+	const int n = (OTLP_PENDING_MAX + 2) * OTLP_BATCH_MAX;
+
+	col.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(col.listen_fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT(!bind(col.listen_fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT(!listen(col.listen_fd, 4));
+	ASSERT(!getsockname(col.listen_fd, (struct sockaddr *)&sin, &len));
+	ASSERT(!pthread_create(&thread, NULL, collector_run, &col));
+	snprintf(c.url, sizeof(c.url), "http://127.0.0.1:%u/v1/traces",
+		 ntohs(sin.sin_port));
+	c.timeout_ms = 10000;
+	sc.params = &c;
+	sc.drain_ms = 10000;
+	set = sink_set_new(NULL, NULL);
+	ASSERT(set);
+	ASSERT_INT(sink_set_add(set, "otlp", &sc, err, sizeof(err)), 0);
+	client_get(&tl);
+	t0 = mono_s();
+	for (int i = 0; i < n; i++)
+		sink_set_emit(set, &tl);
+	burst = mono_s() - t0;
+	sink_set_close(set);
+	sink_set_stats(set, 0, &st);
+	CHECK_INT(st.emitted, n);
+	CHECK_INT(st.send_failed, 0);
+	CHECK_INT(st.sent + st.dropped, n);
+	CHECK_INT(st.dropped % OTLP_BATCH_MAX, 0);
+	CHECK(st.dropped <= 2 * OTLP_BATCH_MAX);
+	/* the burst took less than the collector's wait: exactly the two
+	 * batches past those that fit */
+	if (burst < 0.9)
+		CHECK_INT(st.dropped, 2 * OTLP_BATCH_MAX);
+	else
+		fprintf(stderr, "burst took %.2f s: drop count not exact\n",
+			burst);
+	sink_set_free(set);
+	shutdown(col.listen_fd, SHUT_RDWR);
+	close(col.listen_fd);
+	pthread_join(thread, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	unit_args(argc, argv);
@@ -939,5 +1001,6 @@ int main(int argc, char **argv)
 	RUN(test_backoff_bounds);
 	RUN(test_sink_counts_what_it_gave_up);
 	RUN(test_sink_retries_after_503);
+	RUN(test_sink_burst_while_collector_waits);
 	return unit_done("sink_otlp");
 }

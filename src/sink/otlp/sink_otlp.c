@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ const struct sink_ops sink_otlp_ops = {
 	.open = otlp_open_unsupported,
 	.emit = otlp_emit_unsupported,
 	.close = otlp_close_unsupported,
-	.may_block = true,
+	.own_thread = true,
 };
 #else
 #include <curl/curl.h>
@@ -58,18 +59,39 @@ enum post_result {
 	POST_FAIL,      /* anything else: retrying would not help */
 };
 
+struct otlp_batch {
+	struct pb_buf body;         /* an ExportTraceServiceRequest */
+	size_t n_spans;
+};
+
+/*
+ * Two threads: the set's (emit, flush, stop, close) encodes each span
+ * into the batch being filled and seals it into pending; the sender
+ * gzips and posts the oldest sealed batch, with its retries. pending
+ * is a ring under lock: the sender keeps pending[head] counted while it
+ * posts it, so the set's thread writes the slot count places after
+ * head, a free one as long as count < OTLP_PENDING_MAX.
+ */
 struct otlp_sink {
 	struct otlp_config cfg;
 	struct otlp_span_opts span_opts;
 	uint32_t drain_ms;
 
-	/* the batch: the spans of each process seen since the last send */
+	/* the set's thread: the spans of each process since the last seal */
 	struct otlp_group *groups;
 	size_t n_groups, cap_groups;
 	size_t n_spans;             /* timelines in it */
 	uint64_t batch_start_ns;
-	struct pb_buf resource, request, gz, response;
+	struct pb_buf resource;
 
+	/* under lock */
+	struct otlp_batch pending[OTLP_PENDING_MAX];
+	size_t head, count;
+	pthread_t sender;
+	bool sender_started;
+
+	/* the sender's */
+	struct pb_buf gz, response;
 	CURL *curl;
 	struct curl_slist *headers;
 	char curl_err[CURL_ERROR_SIZE];
@@ -77,10 +99,11 @@ struct otlp_sink {
 	z_stream zs;
 	bool zs_ready;
 
-	/* the counters (sink_stats' sent, send_failed), this thread's */
-	uint64_t sent, send_failed;
+	/* sink_stats' sent, send_failed and dropped (pending was full, or
+	 * still held spans when the drain time was over): read by any
+	 * thread */
+	_Atomic uint64_t sent, send_failed, dropped;
 
-	/* stop() comes from the thread that closes the set */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;        /* CLOCK_MONOTONIC */
 	atomic_bool stopping;
@@ -200,6 +223,29 @@ static void curl_init(void)
 }
 
 static void otlp_close(void *state);
+static void *sender_main(void *arg);
+
+/* The sender blocks every signal but SIGSYS, through which libpsx drops
+ * its capabilities with the other threads' (kernel/privileges.c): the
+ * signals stay with the threads that wait for them. */
+static int start_sender(struct otlp_sink *s, char *err, size_t err_size)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = pthread_create(&s->sender, NULL, sender_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		snprintf(err, err_size, "cannot start its thread: %s",
+			 strerror(ret));
+		return -ret;
+	}
+	s->sender_started = true;
+	return 0;
+}
 
 static int otlp_open(void **state, const struct sink_config *cfg, char *err,
 		     size_t err_size)
@@ -236,8 +282,12 @@ static int otlp_open(void **state, const struct sink_config *cfg, char *err,
 	pthread_condattr_destroy(&ca);
 	ret = setup_curl(s, err, err_size);
 	if (!ret && s->cfg.gzip) {
-		/* 15 + 16: a gzip wrapper, as Content-Encoding: gzip says */
-		if (deflateInit2(&s->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+		/* 15 + 16: a gzip wrapper, as Content-Encoding: gzip says.
+		 * The fastest level: a batch's spans repeat their keys, so
+		 * it already shrinks them about sevenfold, and at tens of
+		 * thousands of spans a second the default level's CPU
+		 * would be the agent's largest cost. */
+		if (deflateInit2(&s->zs, Z_BEST_SPEED, Z_DEFLATED,
 				 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 			snprintf(err, err_size, "zlib could not start");
 			ret = -ENOMEM;
@@ -245,6 +295,8 @@ static int otlp_open(void **state, const struct sink_config *cfg, char *err,
 			s->zs_ready = true;
 		}
 	}
+	if (!ret)
+		ret = start_sender(s, err, err_size);
 	if (ret) {
 		otlp_close(s);
 		return ret;
@@ -374,6 +426,7 @@ static void note_given_up(struct otlp_sink *s, size_t n, const char *why,
 	s->failed_unsaid = 0;
 }
 
+/* The set's thread: the batch being filled starts again. */
 static void reset_batch(struct otlp_sink *s)
 {
 	for (size_t i = 0; i < s->n_groups; i++) {
@@ -384,27 +437,24 @@ static void reset_batch(struct otlp_sink *s)
 	s->n_spans = 0;
 }
 
-/* Sends the batch, retrying within the time one batch may take. */
-static void send_batch(struct otlp_sink *s)
+/* The sender: posts b, retrying within the time one batch may take. */
+static void send_batch(struct otlp_sink *s, const struct otlp_batch *b)
 {
-	size_t n = s->n_spans;
-	const struct pb_buf *body = &s->request;
+	size_t n = b->n_spans;
+	const struct pb_buf *body = &b->body;
 	uint64_t deadline;
 	unsigned int attempt;
 	char why[CURL_ERROR_SIZE + 32] = "out of memory";
 	uint32_t rnd;
 
-	if (!n)
-		return;
-	otlp_encode_request(&s->request, s->groups, s->n_groups);
-	if (s->request.oom || (s->cfg.gzip && !gzip_body(s, &s->request))) {
-		s->send_failed += n;
-		note_given_up(s, n, why, 0);
-		reset_batch(s);
-		return;
-	}
-	if (s->cfg.gzip)
+	if (s->cfg.gzip) {
+		if (!gzip_body(s, body)) {
+			atomic_fetch_add(&s->send_failed, n);
+			note_given_up(s, n, why, 0);
+			return;
+		}
 		body = &s->gz;
+	}
 	deadline = mono_ns() + (uint64_t)s->cfg.timeout_ms * 1000000ULL;
 	for (attempt = 0;; attempt++) {
 		bool stopping = atomic_load(&s->stopping);
@@ -418,8 +468,8 @@ static void send_batch(struct otlp_sink *s)
 		if (r == POST_OK) {
 			if ((uint64_t)rejected > n)
 				rejected = (int64_t)n;
-			s->sent += n - (size_t)rejected;
-			s->send_failed += (size_t)rejected;
+			atomic_fetch_add(&s->sent, n - (size_t)rejected);
+			atomic_fetch_add(&s->send_failed, (size_t)rejected);
 			if (rejected)
 				note_given_up(s, (size_t)rejected,
 					      "the collector rejected them",
@@ -438,14 +488,79 @@ static void send_batch(struct otlp_sink *s)
 		 * giving up; once stopping, one try is all there is */
 		if (r == POST_FAIL || stopping ||
 		    now + (uint64_t)wait_ms * 1000000ULL >= deadline) {
-			s->send_failed += n;
+			atomic_fetch_add(&s->send_failed, n);
 			note_given_up(s, n, why, attempt + 1);
 			break;
 		}
 		/* stop() ends the wait: the next try is the last */
 		sleep_until(s, now + (uint64_t)wait_ms * 1000000ULL);
 	}
+}
+
+/* The sender thread: the oldest sealed batch, until stopped with
+ * nothing left or the drain time over. */
+static void *sender_main(void *arg)
+{
+	struct otlp_sink *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->count && !atomic_load(&s->stopping))
+			pthread_cond_wait(&s->wake, &s->lock);
+		if (!s->count)
+			break;
+		if (atomic_load(&s->stopping) &&
+		    mono_ns() >= atomic_load(&s->drain_end_ns)) {
+			for (; s->count; s->count--) {
+				atomic_fetch_add(&s->dropped,
+						 s->pending[s->head].n_spans);
+				s->head = (s->head + 1) % OTLP_PENDING_MAX;
+			}
+			break;
+		}
+		pthread_mutex_unlock(&s->lock);
+		send_batch(s, &s->pending[s->head]);
+		pthread_mutex_lock(&s->lock);
+		s->head = (s->head + 1) % OTLP_PENDING_MAX;
+		s->count--;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* The set's thread: the batch being filled goes to the sender, or is
+ * dropped and counted when OTLP_PENDING_MAX batches already wait. */
+static void seal_batch(struct otlp_sink *s)
+{
+	struct otlp_batch *b;
+	bool full;
+
+	if (!s->n_spans)
+		return;
+	pthread_mutex_lock(&s->lock);
+	full = s->count == OTLP_PENDING_MAX;
+	b = &s->pending[(s->head + s->count) % OTLP_PENDING_MAX];
+	pthread_mutex_unlock(&s->lock);
+	if (full) {
+		atomic_fetch_add(&s->dropped, s->n_spans);
+		reset_batch(s);
+		return;
+	}
+	/* not the sender's until count says so */
+	pb_reset(&b->body);
+	otlp_encode_request(&b->body, s->groups, s->n_groups);
+	b->n_spans = s->n_spans;
 	reset_batch(s);
+	if (b->body.oom) {
+		atomic_fetch_add(&s->send_failed, b->n_spans);
+		log_warn("OTLP: %zu spans not sent to %s: out of memory",
+			 b->n_spans, s->cfg.url);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->count++;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static struct otlp_group *group_for(struct otlp_sink *s,
@@ -493,8 +608,9 @@ static int otlp_emit(void *state, const struct timeline *tl)
 	otlp_encode_resource(&s->resource, &attrs, &s->cfg);
 	g = s->resource.oom ? NULL : group_for(s, &s->resource);
 	if (!g) {
-		s->send_failed++;
-		note_given_up(s, 1, "out of memory", 0);
+		atomic_fetch_add(&s->send_failed, 1);
+		log_warn("OTLP: a span not sent to %s: out of memory",
+			 s->cfg.url);
 		return 0;
 	}
 	otlp_encode_spans(&g->spans, tl, &attrs, &s->span_opts);
@@ -502,7 +618,7 @@ static int otlp_emit(void *state, const struct timeline *tl)
 		s->batch_start_ns = mono_ns();
 	s->n_spans++;
 	if (s->n_spans >= OTLP_BATCH_MAX)
-		send_batch(s);
+		seal_batch(s);
 	return 0;
 }
 
@@ -512,36 +628,43 @@ static int otlp_flush(void *state)
 	struct otlp_sink *s = state;
 
 	if (s->n_spans &&
-	    (atomic_load(&s->stopping) ||
-	     mono_ns() - s->batch_start_ns >= OTLP_BATCH_MS * 1000000ULL))
-		send_batch(s);
+	    mono_ns() - s->batch_start_ns >= OTLP_BATCH_MS * 1000000ULL)
+		seal_batch(s);
 	return 0;
 }
 
+/* At close: what is held goes out within the drain time, the rest is
+ * dropped and counted; the sender is gone on return. */
 static void otlp_stop(void *state)
 {
 	struct otlp_sink *s = state;
 
+	seal_batch(s);
 	pthread_mutex_lock(&s->lock);
 	atomic_store(&s->drain_end_ns,
 		     mono_ns() + (uint64_t)s->drain_ms * 1000000ULL);
 	atomic_store(&s->stopping, true);
 	pthread_cond_broadcast(&s->wake);
 	pthread_mutex_unlock(&s->lock);
+	if (s->sender_started)
+		pthread_join(s->sender, NULL);
+	s->sender_started = false;
 }
 
 static void otlp_counters(void *state, struct sink_stats *st)
 {
-	const struct otlp_sink *s = state;
+	struct otlp_sink *s = state;
 
-	st->sent = s->sent;
-	st->send_failed = s->send_failed;
+	st->sent = atomic_load(&s->sent);
+	st->send_failed = atomic_load(&s->send_failed);
+	st->dropped = atomic_load(&s->dropped);
 }
 
 static void otlp_close(void *state)
 {
 	struct otlp_sink *s = state;
 
+	otlp_stop(s);
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
 	curl_slist_free_all(s->headers);
@@ -552,8 +675,9 @@ static void otlp_close(void *state)
 		pb_free(&s->groups[i].spans);
 	}
 	free(s->groups);
+	for (size_t i = 0; i < OTLP_PENDING_MAX; i++)
+		pb_free(&s->pending[i].body);
 	pb_free(&s->resource);
-	pb_free(&s->request);
 	pb_free(&s->gz);
 	pb_free(&s->response);
 	pthread_cond_destroy(&s->wake);
@@ -569,6 +693,6 @@ const struct sink_ops sink_otlp_ops = {
 	.close = otlp_close,
 	.stop = otlp_stop,
 	.counters = otlp_counters,
-	.may_block = true,
+	.own_thread = true,
 };
 #endif /* OTLP_NO_CURL */
