@@ -2128,6 +2128,21 @@ def go_run(x, name, variant, tag, what, wrap=(), **kw):
 GO_PROTO = {"HTTP/1.1": "HTTP/1.1", "HTTP/2.0": "HTTP/2"}
 
 
+def within_go_tls_bracket(ours_us, theirs_us):
+    """Go's TLSHandshakeStart and TLSHandshakeDone bracket more than the
+    handshake: net/http runs HandshakeContext on a goroutine of its own
+    and waits for it on a channel, so the bracket holds a goroutine's
+    start and a wake-up, which on the busy 2-core CI machine took 1.1
+    and 3.9 ms more than the handshake (runs of 2026-12-03). The
+    tracer's handshake (handshakeContext's entry to its RET) is held to
+    10 % or 1 ms from above, as every phase; from below it may miss the
+    hand-offs, up to half of Go's bracket."""
+    ok, tol = close_enough(ours_us, theirs_us)
+    if not ok and theirs_us / 2 <= ours_us < theirs_us:
+        ok = True
+    return ok, tol
+
+
 def go_phase(c, tl, g, phase, what, only_if_reported=False, tol=None,
              truth_key=None):
     """The tracer's phases_us.<phase> against the truth's <phase>_us
@@ -2147,6 +2162,8 @@ def go_phase(c, tl, g, phase, what, only_if_reported=False, tol=None,
     if tol:
         t = max(tol[0] * theirs, tol[1])
         ok = abs(ours - theirs) <= t
+    elif phase == "tls":
+        ok, t = within_go_tls_bracket(ours, theirs)
     else:
         ok, t = close_enough(ours, theirs)
     c.true(ok, "%s phases_us.%s = %d us, Go's httptrace says %d us "
@@ -2260,7 +2277,7 @@ def go_check_client(c, tls, pid, truth, what, dns, concurrent):
                        "Go's httptrace saw none" % (w, hs))
             elif c.true(None not in hs, "%s TLS handshake events %s"
                         % (w, hs)):
-                ok, t = close_enough(hs[1] - hs[0], g["tls_us"])
+                ok, t = within_go_tls_bracket(hs[1] - hs[0], g["tls_us"])
                 c.true(ok, "%s TLSHandshakeStart->Done %d us, Go's "
                        "httptrace says %d us (tolerance %.0f us)"
                        % (w, hs[1] - hs[0], g["tls_us"], t))
@@ -5860,7 +5877,9 @@ import otlp_receiver  # noqa: E402
 
 OTLP_TIMEOUT_MS = 3000    # one batch's time, retries included
 OTLP_FAIL_FIRST = 2       # 503 + Retry-After for the first requests
-OTLP_FLOOD = 1200         # requests while the collector is down
+# requests while the collector is down: more than the exporter holds
+# (OTLP_PENDING_MAX 8 sealed batches of OTLP_BATCH_MAX 512 spans)
+OTLP_FLOOD = 5000
 OTLP_SUMMARY_RE = re.compile(r"otlp: (\d+) spans sent, (\d+) dropped "
                              r"\(queue full\), (\d+) failed")
 
