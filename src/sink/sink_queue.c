@@ -7,12 +7,12 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "sink/sink_queue.h"
+#include "util/thread.h"
 
 struct sink_queue {
 	const struct sink_ops *ops;
@@ -107,7 +107,6 @@ int sink_queue_new(struct sink_queue **qp, const struct sink_ops *ops,
 		   void *state, uint32_t capacity, uint32_t drain_ms)
 {
 	struct sink_queue *q;
-	sigset_t all, old;
 	int ret = -ENOMEM;
 
 	*qp = NULL;
@@ -127,15 +126,7 @@ int sink_queue_new(struct sink_queue **qp, const struct sink_ops *ops,
 	ret = -pthread_cond_init(&q->wake, NULL);
 	if (ret)
 		goto err_mutex;
-	/* the thread inherits the mask: every signal stays with the
-	 * threads that wait for them; but SIGSYS, through which libpsx
-	 * drops this thread's capabilities with the others' (the tracer's
-	 * kernel/privileges.c) */
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ret = -pthread_create(&q->thread, NULL, queue_thread, q);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = -thread_start_quiet(&q->thread, queue_thread, q);
 	if (ret)
 		goto err_cond;
 	*qp = q;

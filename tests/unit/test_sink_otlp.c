@@ -867,6 +867,32 @@ static void *collector_run(void *arg)
 	return NULL;
 }
 
+/* The collector on a loopback port of its own, its thread started, and
+ * c's URL pointed at it. */
+static void collector_start(struct collector *col, pthread_t *thread,
+			    struct otlp_config *c)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+
+	col->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(col->listen_fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT(!bind(col->listen_fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT(!listen(col->listen_fd, 4));
+	ASSERT(!getsockname(col->listen_fd, (struct sockaddr *)&sin, &len));
+	ASSERT(!pthread_create(thread, NULL, collector_run, col));
+	snprintf(c->url, sizeof(c->url), "http://127.0.0.1:%u/v1/traces",
+		 ntohs(sin.sin_port));
+}
+
+static void collector_stop(struct collector *col, pthread_t thread)
+{
+	shutdown(col->listen_fd, SHUT_RDWR);
+	close(col->listen_fd);
+	pthread_join(thread, NULL);
+}
+
 static void test_sink_retries_after_503(void)
 {
 	struct collector col = { 0 };
@@ -874,21 +900,11 @@ static void test_sink_retries_after_503(void)
 	struct sink_config sc = { 0 };
 	struct sink_set *set;
 	struct sink_stats st = { 0 };
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
 	struct timeline tl;
 	pthread_t thread;
 	double deadline;
 
-	col.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	ASSERT(col.listen_fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ASSERT(!bind(col.listen_fd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT(!listen(col.listen_fd, 4));
-	ASSERT(!getsockname(col.listen_fd, (struct sockaddr *)&sin, &len));
-	ASSERT(!pthread_create(&thread, NULL, collector_run, &col));
-	snprintf(c.url, sizeof(c.url), "http://127.0.0.1:%u/v1/traces",
-		 ntohs(sin.sin_port));
+	collector_start(&col, &thread, &c);
 	c.timeout_ms = 5000;
 	sc.params = &c;
 	set = sink_set_new(NULL, NULL);
@@ -919,9 +935,7 @@ static void test_sink_retries_after_503(void)
 	CHECK(col.at[1] - col.at[0] < 3.0);
 	CHECK(col.body_len[0] > 0 && col.body_len[0] == col.body_len[1]);
 	sink_set_free(set);
-	shutdown(col.listen_fd, SHUT_RDWR);
-	close(col.listen_fd);
-	pthread_join(thread, NULL);
+	collector_stop(&col, thread);
 }
 
 /* A burst of two batches more than OTLP_PENDING_MAX while the collector
@@ -936,22 +950,12 @@ static void test_sink_burst_while_collector_waits(void)
 	struct sink_config sc = { 0 };
 	struct sink_set *set;
 	struct sink_stats st = { 0 };
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
 	struct timeline tl;
 	pthread_t thread;
 	double t0, burst;
 	const int n = (OTLP_PENDING_MAX + 2) * OTLP_BATCH_MAX;
 
-	col.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	ASSERT(col.listen_fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ASSERT(!bind(col.listen_fd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT(!listen(col.listen_fd, 4));
-	ASSERT(!getsockname(col.listen_fd, (struct sockaddr *)&sin, &len));
-	ASSERT(!pthread_create(&thread, NULL, collector_run, &col));
-	snprintf(c.url, sizeof(c.url), "http://127.0.0.1:%u/v1/traces",
-		 ntohs(sin.sin_port));
+	collector_start(&col, &thread, &c);
 	c.timeout_ms = 10000;
 	sc.params = &c;
 	sc.drain_ms = 10000;
@@ -978,9 +982,7 @@ static void test_sink_burst_while_collector_waits(void)
 		fprintf(stderr, "burst took %.2f s: drop count not exact\n",
 			burst);
 	sink_set_free(set);
-	shutdown(col.listen_fd, SHUT_RDWR);
-	close(col.listen_fd);
-	pthread_join(thread, NULL);
+	collector_stop(&col, thread);
 }
 
 int main(int argc, char **argv)

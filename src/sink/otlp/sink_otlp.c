@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "sink/otlp/otlp_encode.h"
 #include "sink/otlp/sink_otlp.h"
 #include "util/log.h"
+#include "util/thread.h"
 
 #ifdef OTLP_NO_CURL
 /* The static build (the kernel matrix's): Debian's static libcurl needs
@@ -225,19 +225,10 @@ static void curl_init(void)
 static void otlp_close(void *state);
 static void *sender_main(void *arg);
 
-/* The sender blocks every signal but SIGSYS, through which libpsx drops
- * its capabilities with the other threads' (kernel/privileges.c): the
- * signals stay with the threads that wait for them. */
 static int start_sender(struct otlp_sink *s, char *err, size_t err_size)
 {
-	sigset_t all, old;
-	int ret;
+	int ret = thread_start_quiet(&s->sender, sender_main, s);
 
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ret = pthread_create(&s->sender, NULL, sender_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		snprintf(err, err_size, "cannot start its thread: %s",
 			 strerror(ret));

@@ -23,7 +23,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "sink/prometheus/prom_metrics.h"
 #include "sink/sink.h"
 #include "util/log.h"
+#include "util/thread.h"
 
 #define EXPIRE_EVERY_NS (10ULL * 1000000000ULL)
 /* scrapers at once; a stuck one is let go after the timeout */
@@ -235,7 +235,6 @@ static void *server_thread(void *arg)
 static int start_server(struct prom_sink *s, int fd, const char *addr,
 			char *err, size_t err_size)
 {
-	sigset_t all, old;
 	int ret;
 
 	s->daemon = MHD_start_daemon(
@@ -251,14 +250,7 @@ static int start_server(struct prom_sink *s, int fd, const char *addr,
 			 addr);
 		return -EIO;
 	}
-	/* the server's thread inherits the mask: every signal stays with
-	 * the threads that wait for them; but SIGSYS, through which libpsx
-	 * drops the capabilities of every thread */
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ret = pthread_create(&s->server, NULL, server_thread, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = thread_start_quiet(&s->server, server_thread, s);
 	if (ret) {
 		MHD_stop_daemon(s->daemon);
 		s->daemon = NULL;
