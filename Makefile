@@ -49,17 +49,14 @@ $(warning libzydis-dev is missing: Go programs' TLS will not be decoded)
 endif
 HAVE_MHD := $(shell $(CC) -E -include microhttpd.h -x c /dev/null \
 		>/dev/null 2>&1 && echo yes)
-ifeq ($(HAVE_MHD),yes)
-MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
-else
-MHD_LIBS :=
+ifneq ($(HAVE_MHD),yes)
 CFLAGS += -DPROM_NO_MHD
 $(warning libmicrohttpd-dev is missing: --metrics-addr will not work)
 endif
-# libcurl: the OTLP exporter's HTTP client (src/sink/otlp/)
-CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
-PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) $(MHD_LIBS) $(CURL_LIBS) \
-	     -lpthread
+# libcurl (the OTLP exporter's HTTP client) and libmicrohttpd are
+# opened (dlopen) when their exporter is asked for, not linked
+# (src/sink/otlp/otlp_curl.h): only their headers are needed here.
+PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) -lpthread
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 # the tracer alone: libcap for the capability drop after attaching
 # (kernel/privileges.c), with libpsx, which wraps pthread_create to

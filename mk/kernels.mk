@@ -45,8 +45,10 @@ $(STATIC_DIR):
 # static tracer finds no RETs in Go code (and probes no Go TLS).
 STATIC_OBJS := $(filter-out $(BUILD)/obj/discover/go_locate.o \
 			      $(BUILD)/obj/sink/prometheus/sink_prometheus.o \
+			      $(BUILD)/obj/sink/prometheus/prom_mhd.o \
 			      $(BUILD)/obj/sink/otlp/sink_otlp.o \
-			      $(BUILD)/obj/sink/otlp/otlp_config.o, \
+			      $(BUILD)/obj/sink/otlp/otlp_config.o \
+			      $(BUILD)/obj/sink/otlp/otlp_curl.o, \
 			      $(OBJS)) \
 	       $(STATIC_DIR)/go_locate_nozydis.o \
 	       $(STATIC_DIR)/sink_prometheus_nomhd.o \
@@ -79,8 +81,10 @@ $(STATIC_DIR)/httptrace-bpf: $(STATIC_OBJS) | $(STATIC_DIR)
 # but load the Go programs
 STATIC_SWAPPED := $(BUILD)/obj/discover/go_locate.o \
 		  $(BUILD)/obj/sink/prometheus/sink_prometheus.o \
+		  $(BUILD)/obj/sink/prometheus/prom_mhd.o \
 		  $(BUILD)/obj/sink/otlp/sink_otlp.o \
-		  $(BUILD)/obj/sink/otlp/otlp_config.o
+		  $(BUILD)/obj/sink/otlp/otlp_config.o \
+		  $(BUILD)/obj/sink/otlp/otlp_curl.o
 STATIC_BPF_TEST_OBJS := $(STATIC_DIR)/go_locate_nozydis.o \
 	$(STATIC_DIR)/sink_prometheus_nomhd.o \
 	$(STATIC_DIR)/sink_otlp_nocurl.o $(STATIC_DIR)/otlp_config_nocurl.o \

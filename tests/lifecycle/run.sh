@@ -71,6 +71,31 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit
 fi
 
+# libcurl and libmicrohttpd are opened only for their exporter: with
+# them hidden (/dev/null bound over them in a mount namespace of the
+# test's own) the tracer still runs, and the exporter that needs one
+# says which and how to install it
+hide=""
+for l in libcurl.so.4 libcurl-gnutls.so.4 libmicrohttpd.so.12; do
+	f=$(ldconfig -p | awk -v l="$l" '$1 == l { print $NF; exit }')
+	[ -n "$f" ] && hide="$hide $(readlink -f "$f")"
+done
+hidden() {
+	# shellcheck disable=SC2016
+	unshare -m sh -c 'for f in $0; do mount --bind /dev/null "$f"; done
+		exec "$@"' "$hide" "$@"
+}
+expect json_without_exporter_libs 0 "0 requests, 0 incomplete" -- \
+	hidden "$TRACER" --replay "$tmp/empty.htrec"
+expect otlp_without_libcurl 1 \
+	"OTLP: --otlp-endpoint: libcurl could not be loaded .*apt-get install libcurl4" -- \
+	hidden "$TRACER" --replay "$tmp/empty.htrec" \
+	--otlp-endpoint http://127.0.0.1:9
+expect metrics_without_libmicrohttpd 1 \
+	"cannot serve metrics: libmicrohttpd could not be loaded .*apt-get install libmicrohttpd12" -- \
+	hidden "$TRACER" -p 1 -d 1 \
+	--metrics-addr "127.0.0.1:$((20000 + RANDOM % 20000))"
+
 expect no_such_pid 1 "no process with PID 2147483000" -- \
 	"$TRACER" -p 2147483000
 expect no_btf 1 "no kernel BTF.*--btf" -- "$TRACER" --btf /nonexistent/btf

@@ -8,7 +8,6 @@
  * on: what it could not send is counted.
  */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
@@ -19,6 +18,7 @@
 #include "sink_timelines.h"
 #include "sink/attrs.h"
 #include "sink/otlp/otlp_config.h"
+#include "sink/otlp/otlp_curl.h"
 #include "sink/otlp/otlp_encode.h"
 #include "sink/otlp/otlp_pb.h"
 #include "sink/otlp/sink_otlp.h"
@@ -682,8 +682,12 @@ static void test_resource_service_timeout(void)
 
 static void test_retry_after(void)
 {
-	time_t when = curl_getdate("Wed, 21 Oct 2015 07:28:00 GMT", NULL);
+	const struct otlp_curl *cu = otlp_curl(NULL, 0);
 	uint64_t ms = 1;
+	time_t when;
+
+	ASSERT(cu);
+	when = cu->getdate("Wed, 21 Oct 2015 07:28:00 GMT", NULL);
 
 	CHECK_INT(otlp_retry_after_ms("120", 0, &ms), 0);
 	CHECK_INT(ms, 120000);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
 #ifndef OTLP_NO_CURL
-#include <curl/curl.h>
+#include "sink/otlp/otlp_curl.h"
 #endif
 #include <errno.h>
 #include <stdio.h>
@@ -36,40 +36,44 @@ int otlp_url_check(const char *url, char *err, size_t err_size)
 #else
 int otlp_url_check(const char *url, char *err, size_t err_size)
 {
-	CURLU *u = curl_url();
+	const struct otlp_curl *cu = otlp_curl(err, err_size);
 	char *scheme = NULL, *host = NULL;
 	CURLUcode rc;
+	CURLU *u;
 	int ret = -1;
 
+	if (!cu)
+		return -1;
+	u = cu->url();
 	if (!u) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
 	/* no guessing a scheme: "collector:4318" is refused, not read as
 	 * http */
-	rc = curl_url_set(u, CURLUPART_URL, url, 0);
+	rc = cu->url_set(u, CURLUPART_URL, url, 0);
 	if (rc != CURLUE_OK) {
 		snprintf(err, err_size, "\"%s\" is not a URL (%s); an "
 			 "endpoint looks like http://127.0.0.1:4318", url,
-			 curl_url_strerror(rc));
+			 cu->url_strerror(rc));
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	if (cu->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
 		snprintf(err, err_size, "\"%s\": the scheme must be http or "
 			 "https", url);
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	if (cu->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    !host[0]) {
 		snprintf(err, err_size, "\"%s\" has no host", url);
 		goto out;
 	}
 	ret = 0;
 out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	cu->free(scheme);
+	cu->free(host);
+	cu->url_cleanup(u);
 	return ret;
 }
 #endif
@@ -430,7 +434,11 @@ int otlp_retry_after_ms(const char *value, time_t now, uint64_t *ms)
 #ifdef OTLP_NO_CURL
 	when = (time_t)-1;
 #else
-	when = curl_getdate(p, NULL);
+	{
+		const struct otlp_curl *cu = otlp_curl(NULL, 0);
+
+		when = cu ? cu->getdate(p, NULL) : (time_t)-1;
+	}
 #endif
 	if (when == (time_t)-1)
 		return -1;

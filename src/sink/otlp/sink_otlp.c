@@ -45,7 +45,7 @@ const struct sink_ops sink_otlp_ops = {
 	.own_thread = true,
 };
 #else
-#include <curl/curl.h>
+#include "sink/otlp/otlp_curl.h"
 
 /* what is kept of a response body: an ExportTraceServiceResponse is a
  * few bytes, an error's Status a sentence */
@@ -92,6 +92,7 @@ struct otlp_sink {
 
 	/* the sender's */
 	struct pb_buf gz, response;
+	const struct otlp_curl *cu;
 	CURL *curl;
 	struct curl_slist *headers;
 	char curl_err[CURL_ERROR_SIZE];
@@ -179,47 +180,39 @@ static int setup_curl(struct otlp_sink *s, char *err, size_t err_size)
 	};
 	CURL *c;
 
-	s->curl = c = curl_easy_init();
+	s->curl = c = s->cu->easy_init();
 	if (!c) {
 		snprintf(err, err_size, "libcurl could not start");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		s->headers = curl_slist_append(s->headers, fixed[i]);
+		s->headers = s->cu->slist_append(s->headers, fixed[i]);
 	if (s->cfg.gzip)
-		s->headers = curl_slist_append(s->headers,
+		s->headers = s->cu->slist_append(s->headers,
 					       "Content-Encoding: gzip");
 	for (size_t i = 0; i < s->cfg.n_headers; i++)
-		s->headers = curl_slist_append(s->headers, s->cfg.headers[i]);
+		s->headers = s->cu->slist_append(s->headers, s->cfg.headers[i]);
 	if (!s->headers) {
 		snprintf(err, err_size, "out of memory");
 		return -ENOMEM;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, s->cfg.url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT,
+	s->cu->easy_setopt(c, CURLOPT_URL, s->cfg.url);
+	s->cu->easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
+	s->cu->easy_setopt(c, CURLOPT_POST, 1L);
+	s->cu->easy_setopt(c, CURLOPT_USERAGENT,
 			 "httptrace-bpf/" HTTPTRACE_VERSION);
 	/* a thread of its own: no SIGALRM for name lookups */
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->curl_err);
+	s->cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	s->cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	s->cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	s->cu->easy_setopt(c, CURLOPT_WRITEDATA, s);
+	s->cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	s->cu->easy_setopt(c, CURLOPT_HEADERDATA, s);
+	s->cu->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	s->cu->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	s->cu->easy_setopt(c, CURLOPT_XFERINFODATA, s);
+	s->cu->easy_setopt(c, CURLOPT_ERRORBUFFER, s->curl_err);
 	return 0;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 static void otlp_close(void *state);
@@ -242,6 +235,7 @@ static int otlp_open(void **state, const struct sink_config *cfg, char *err,
 		     size_t err_size)
 {
 	const struct otlp_config *oc = cfg->params;
+	const struct otlp_curl *cu;
 	struct otlp_sink *s;
 	pthread_condattr_t ca;
 	int ret;
@@ -250,17 +244,15 @@ static int otlp_open(void **state, const struct sink_config *cfg, char *err,
 		snprintf(err, err_size, "no endpoint configured");
 		return -EINVAL;
 	}
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK) {
-		snprintf(err, err_size, "libcurl: %s",
-			 curl_easy_strerror(curl_init_rc));
-		return -EIO;
-	}
+	cu = otlp_curl(err, err_size);
+	if (!cu)
+		return -ELIBACC;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, err_size, "out of memory");
 		return -ENOMEM;
 	}
+	s->cu = cu;
 	s->cfg = *oc;
 	s->span_opts.mono_to_realtime_ns = cfg->opts.mono_to_realtime_ns;
 	s->span_opts.phase_spans = oc->phase_spans;
@@ -351,21 +343,21 @@ static enum post_result post(struct otlp_sink *s, const struct pb_buf *body,
 	CURLcode rc;
 
 	*rejected = 0;
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body->p);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	s->cu->easy_setopt(s->curl, CURLOPT_POSTFIELDS, body->p);
+	s->cu->easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)body->len);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS,
+	s->cu->easy_setopt(s->curl, CURLOPT_TIMEOUT_MS,
 			 timeout_ms > 0 ? timeout_ms : 1L);
 	pb_reset(&s->response);
 	s->retry_after_ms = -1;
 	s->curl_err[0] = '\0';
-	rc = curl_easy_perform(s->curl);
+	rc = s->cu->easy_perform(s->curl);
 	if (rc != CURLE_OK) {
 		snprintf(why, why_size, "%s", s->curl_err[0] ? s->curl_err :
-					      curl_easy_strerror(rc));
+					      s->cu->easy_strerror(rc));
 		return curl_retryable(rc) ? POST_RETRY : POST_FAIL;
 	}
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	s->cu->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300) {
 		if (otlp_decode_response(s->response.p, s->response.len,
 					 rejected) || *rejected < 0)
@@ -657,8 +649,8 @@ static void otlp_close(void *state)
 
 	otlp_stop(s);
 	if (s->curl)
-		curl_easy_cleanup(s->curl);
-	curl_slist_free_all(s->headers);
+		s->cu->easy_cleanup(s->curl);
+	s->cu->slist_free_all(s->headers);
 	if (s->zs_ready)
 		deflateEnd(&s->zs);
 	for (size_t i = 0; i < s->cap_groups; i++) {

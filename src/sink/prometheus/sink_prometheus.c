@@ -18,7 +18,7 @@
  */
 #include <errno.h>
 #ifndef PROM_NO_MHD
-#include <microhttpd.h>
+#include "sink/prometheus/prom_mhd.h"
 #endif
 #include <netdb.h>
 #include <netinet/in.h>
@@ -48,6 +48,7 @@ struct prom_sink {
 	pthread_mutex_t lock;
 	struct prom_metrics *m;
 #ifndef PROM_NO_MHD
+	const struct prom_mhd *mhd;
 	struct MHD_Daemon *daemon;
 	pthread_t server;
 	bool server_running;
@@ -150,8 +151,10 @@ static int open_listener(const char *addr, char *err, size_t err_size)
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
 			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
+	/* loaded: the server runs */
+	const struct prom_mhd *mhd = prom_mhd(NULL, 0);
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, body, mode);
+		mhd->create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
 
 	if (!r) {
@@ -159,13 +162,13 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
 			free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				code == MHD_HTTP_OK ? CONTENT_TYPE :
 						      "text/plain");
 	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, code, r);
-	MHD_destroy_response(r);
+		mhd->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = mhd->queue_response(conn, code, r);
+	mhd->destroy_response(r);
 	return ret;
 }
 
@@ -227,7 +230,7 @@ static void *server_thread(void *arg)
 	struct prom_sink *s = arg;
 
 	while (!atomic_load(&s->stopping))
-		MHD_run_wait(s->daemon, SERVER_WAIT_MS);
+		s->mhd->run_wait(s->daemon, SERVER_WAIT_MS);
 	return NULL;
 }
 
@@ -237,7 +240,12 @@ static int start_server(struct prom_sink *s, int fd, const char *addr,
 {
 	int ret;
 
-	s->daemon = MHD_start_daemon(
+	s->mhd = prom_mhd(err, err_size);
+	if (!s->mhd) {
+		close(fd);
+		return -ELIBACC;
+	}
+	s->daemon = s->mhd->start_daemon(
 		MHD_USE_ERROR_LOG, 0, NULL, NULL, serve, s,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
@@ -252,7 +260,7 @@ static int start_server(struct prom_sink *s, int fd, const char *addr,
 	}
 	ret = thread_start_quiet(&s->server, server_thread, s);
 	if (ret) {
-		MHD_stop_daemon(s->daemon);
+		s->mhd->stop_daemon(s->daemon);
 		s->daemon = NULL;
 		snprintf(err, err_size, "cannot start the HTTP server's "
 			 "thread: %s", strerror(ret));
@@ -270,7 +278,7 @@ static void stop_server(struct prom_sink *s)
 		s->server_running = false;
 	}
 	if (s->daemon)
-		MHD_stop_daemon(s->daemon);
+		s->mhd->stop_daemon(s->daemon);
 	s->daemon = NULL;
 }
 #else
