@@ -16,6 +16,14 @@
 #   htmodes=fentry,kprobe,tracepoint   modes to run (default: all three)
 #   htplaceholder=1   no tracer: run the fixtures only (pipeline test)
 #   htverbose=1       print the tracer's stderr and JSON even on PASS
+#   htpatchstress=N   no tracer, no BPF: switch the raw_syscalls:sys_enter
+#                     event and a kprobe event on and off N times through
+#                     tracefs while both CPUs make syscalls (the kernel
+#                     patches its own text each time); prints
+#                     "GUEST patchstress: N toggles in S s" and nothing
+#                     else: for telling the emulator's and the kernel's
+#                     failures from the tracer's (README, "Kernels and
+#                     attach modes")
 export PATH=/bin
 KREL=$(uname -r)
 # the tracer's cases; "bpf" is bpf_case()'s, "go" go_case()'s
@@ -30,9 +38,39 @@ for arg in $(cat /proc/cmdline); do
 	htmodes=*) MODES=${arg#htmodes=} ;;
 	htplaceholder=1) PLACEHOLDER=1 ;;
 	htverbose=1) VERBOSE=1 ;;
+	htpatchstress=*) PATCHSTRESS=${arg#htpatchstress=} ;;
 	esac
 done
 MODES=$(echo "$MODES" | tr ',' ' ')
+
+# The kernel's own text patching, with the tracer nowhere: a syscall
+# loop per CPU, and the sys_enter tracepoint (a static key whose sites
+# sit in every syscall's entry) and a kprobe switched on and off.
+if [ -n "${PATCHSTRESS:-}" ]; then
+	tr=/sys/kernel/tracing
+	[ -d $tr/events ] || mount -t tracefs nodev $tr
+	busy=""
+	for _ in 1 2; do
+		(while :; do cat /proc/uptime >/dev/null; done) &
+		busy="$busy $!"
+	done
+	kp=0
+	echo 'p:htstress tcp_v4_connect' >>$tr/kprobe_events 2>/dev/null && kp=1
+	echo "GUEST patchstress: $PATCHSTRESS toggles, kprobe event: $kp"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	i=0
+	while [ $i -lt "$PATCHSTRESS" ]; do
+		echo 1 >$tr/events/raw_syscalls/sys_enter/enable
+		[ $kp = 1 ] && echo 1 >$tr/events/kprobes/htstress/enable
+		echo 0 >$tr/events/raw_syscalls/sys_enter/enable
+		[ $kp = 1 ] && echo 0 >$tr/events/kprobes/htstress/enable
+		i=$((i + 1))
+	done
+	# shellcheck disable=SC2086
+	kill $busy
+	echo "GUEST patchstress: $i toggles in $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN{printf "%.1f", b-a}') s"
+	exit 0
+fi
 CLOSED_PORT=9       # nothing listens there in the guest
 READY_TIMEOUT=120   # seconds the tracer may take to load and attach
 T=/tmp
