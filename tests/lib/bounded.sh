@@ -46,6 +46,12 @@ dump() {
 "$@" <&0 &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null' INT TERM
+# a pause that starts no process (a sleep every 0.2 s would be an exec
+# the tracer under test sees): a read that times out on a pipe nobody
+# writes, opened after the command started so that it does not inherit
+# the descriptor
+exec {pause_fd}<> <(:)
+pause() { read -r -t "$1" -u "$pause_fd" _; }
 start=$SECONDS
 while kill -0 "$pid" 2>/dev/null; do
 	if [ $((SECONDS - start)) -ge "$limit" ]; then
@@ -55,7 +61,7 @@ while kill -0 "$pid" 2>/dev/null; do
 		kill -TERM $procs 2>/dev/null
 		for _ in $(seq 1 50); do
 			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.2
+			pause 0.2
 		done
 		# shellcheck disable=SC2086
 		kill -KILL $procs 2>/dev/null
@@ -63,6 +69,6 @@ while kill -0 "$pid" 2>/dev/null; do
 		echo "bounded: '$name' stopped after $limit s: FAIL" >&2
 		exit 124
 	fi
-	sleep 0.2
+	pause 0.2
 done
 wait "$pid"
