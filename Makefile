@@ -56,7 +56,7 @@ endif
 # libcurl (the OTLP exporter's HTTP client) and libmicrohttpd are
 # opened (dlopen) when their exporter is asked for, not linked
 # (src/sink/otlp/otlp_curl.h): only their headers are needed here.
-PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) -lpthread
+PURE_LIBS := -lz $(NGHTTP2_LIBS) $(ZYDIS_LIBS) -ldl -lpthread
 LDLIBS    += -lbpf -lelf $(PURE_LIBS)
 # the tracer alone: libcap for the capability drop after attaching
 # (kernel/privileges.c), with libpsx, which wraps pthread_create to

@@ -77,12 +77,15 @@ fi
 # says which and how to install it
 hide=""
 for l in libcurl.so.4 libcurl-gnutls.so.4 libmicrohttpd.so.12; do
-	f=$(ldconfig -p | awk -v l="$l" '$1 == l { print $NF; exit }')
-	[ -n "$f" ] && hide="$hide $(readlink -f "$f")"
+	for f in $(ldconfig -p | awk -v l="$l" '$1 == l { print $NF }'); do
+		hide="$hide $(readlink -f "$f")"
+	done
 done
 hidden() {
 	# shellcheck disable=SC2016
-	unshare -m sh -c 'for f in $0; do mount --bind /dev/null "$f"; done
+	unshare -m sh -c 'for f in $0; do
+			mount --bind /dev/null "$f" || exit 125
+		done
 		exec "$@"' "$hide" "$@"
 }
 expect json_without_exporter_libs 0 "0 requests, 0 incomplete" -- \

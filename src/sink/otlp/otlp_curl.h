@@ -10,6 +10,7 @@
 #ifndef HTTPTRACE_OTLP_CURL_H
 #define HTTPTRACE_OTLP_CURL_H
 
+#ifndef OTLP_NO_CURL
 #include <stddef.h>
 #include <time.h>
 #include <curl/curl.h>
@@ -50,4 +51,5 @@ struct otlp_curl {
  */
 const struct otlp_curl *otlp_curl(char *err, size_t err_size);
 
+#endif /* OTLP_NO_CURL */
 #endif /* HTTPTRACE_OTLP_CURL_H */

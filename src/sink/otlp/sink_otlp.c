@@ -83,6 +83,7 @@ struct otlp_sink {
 	size_t n_spans;             /* timelines in it */
 	uint64_t batch_start_ns;
 	struct pb_buf resource;
+	bool oom_said;
 
 	/* under lock */
 	struct otlp_batch pending[OTLP_PENDING_MAX];
@@ -511,6 +512,19 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+/* The set's thread: n spans failed for want of memory; said once (at
+ * tens of thousands of spans a second a line each would flood the
+ * log), counted always. */
+static void note_oom(struct otlp_sink *s, size_t n)
+{
+	atomic_fetch_add(&s->send_failed, n);
+	if (s->oom_said)
+		return;
+	s->oom_said = true;
+	log_warn("OTLP: spans not sent to %s: out of memory (said once; "
+		 "the summary at exit counts them)", s->cfg.url);
+}
+
 /* The set's thread: the batch being filled goes to the sender, or is
  * dropped and counted when OTLP_PENDING_MAX batches already wait. */
 static void seal_batch(struct otlp_sink *s)
@@ -535,9 +549,7 @@ static void seal_batch(struct otlp_sink *s)
 	b->n_spans = s->n_spans;
 	reset_batch(s);
 	if (b->body.oom) {
-		atomic_fetch_add(&s->send_failed, b->n_spans);
-		log_warn("OTLP: %zu spans not sent to %s: out of memory",
-			 b->n_spans, s->cfg.url);
+		note_oom(s, b->n_spans);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -591,9 +603,7 @@ static int otlp_emit(void *state, const struct timeline *tl)
 	otlp_encode_resource(&s->resource, &attrs, &s->cfg);
 	g = s->resource.oom ? NULL : group_for(s, &s->resource);
 	if (!g) {
-		atomic_fetch_add(&s->send_failed, 1);
-		log_warn("OTLP: a span not sent to %s: out of memory",
-			 s->cfg.url);
+		note_oom(s, 1);
 		return 0;
 	}
 	otlp_encode_spans(&g->spans, tl, &attrs, &s->span_opts);

@@ -5,6 +5,9 @@
 
 #include "sink/prometheus/prom_mhd.h"
 
+/* a build without libmicrohttpd's header (PROM_NO_MHD) has no server */
+#ifndef PROM_NO_MHD
+
 static struct prom_mhd table;
 static const struct prom_mhd *loaded;
 static char why[512];
@@ -41,3 +44,4 @@ const struct prom_mhd *prom_mhd(char *err, size_t err_size)
 		snprintf(err, err_size, "%s", why);
 	return loaded;
 }
+#endif /* PROM_NO_MHD */

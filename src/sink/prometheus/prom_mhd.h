@@ -9,6 +9,7 @@
 #ifndef HTTPTRACE_PROM_MHD_H
 #define HTTPTRACE_PROM_MHD_H
 
+#ifndef PROM_NO_MHD
 #include <stddef.h>
 #include <stdint.h>
 #include <microhttpd.h>
@@ -42,4 +43,5 @@ struct prom_mhd {
  * (err may be NULL). */
 const struct prom_mhd *prom_mhd(char *err, size_t err_size);
 
+#endif /* PROM_NO_MHD */
 #endif /* HTTPTRACE_PROM_MHD_H */
