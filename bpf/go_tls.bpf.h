@@ -114,8 +114,13 @@ static __always_inline void go_count_error(enum ht_go_tls_error e)
 	__u32 key = e;
 	__u64 *n = bpf_map_lookup_elem(&go_tls_errors, &key);
 
+	/* per-CPU, yet atomic: a uprobe's program runs with preemption
+	 * on, so another task's program can take the CPU between the load
+	 * and the store (seen as one count short on sid's 7.2, whose
+	 * preemption is lazy). An add whose result is unused is BPF_XADD,
+	 * which every kernel has. */
 	if (n)
-		*n += 1; /* per-CPU: no atomics needed */
+		__sync_fetch_and_add(n, 1);
 }
 
 /*

@@ -266,8 +266,11 @@ static __always_inline void count_drop(enum ht_drop_kind kind)
 	__u32 key = kind;
 	__u64 *n = bpf_map_lookup_elem(&drops, &key);
 
+	/* atomic although per-CPU: uprobe programs (and syscall
+	 * tracepoints' on newer kernels) can be preempted between the
+	 * load and the store; see go_count_error() */
 	if (n)
-		*n += 1; /* per-CPU: no atomics needed */
+		__sync_fetch_and_add(n, 1);
 }
 
 /* -c NAME: include/httptrace_comm_match.h */
