@@ -5335,20 +5335,21 @@ def setup_dnswire(env):
     return [], DnsWireCtx(resolv, go_bin, go_err, log)
 
 
-def run_in_resolv(ctx, argv, env=None, timeout=CLIENT_TIMEOUT):
+def run_in_resolv(ctx, argv, env=None, timeout=CLIENT_TIMEOUT, resolv=None):
     script = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
     return run_client(["unshare", "-m", "--propagation", "private", "sh",
-                       "-c", script, "sh", ctx.resolv] + argv, env=env,
-                      timeout=timeout)
+                       "-c", script, "sh", resolv or ctx.resolv] + argv,
+                      env=env, timeout=timeout)
 
 
-def go_dns(env, ctx, name, path, times=1):
+def go_dns(env, ctx, name, path, times=1, resolv=None):
     if not ctx.go_bin:
         raise CaseFailed(ctx.go_err)
     genv = client_env()
     genv["GODEBUG"] = "netdns=go"
     url = "http://%s.%s:%d%s" % (name, DNSWIRE_DOMAIN, env.port4, path)
-    return run_in_resolv(ctx, [ctx.go_bin] + [url] * times, env=genv)
+    return run_in_resolv(ctx, [ctx.go_bin] + [url] * times, env=genv,
+                         resolv=resolv)
 
 
 def dns_lookup_tl(c, tls, pid, what):
@@ -5394,6 +5395,46 @@ def case_dnswire_go(env, ctx):
             check_dns_phase(c, tl, "go GET %d" % i, name)
         tl = mine[1]
         ours = dig(tl, "phases_us", "dns")
+        if c.true(ours is not None, "phases_us.dns is null"):
+            ok, tol = close_enough(ours, go_us)
+            c.true(ok, "phases_us.dns = %d us, Go's httptrace says %d us "
+                   "(tolerance %.0f us)" % (ours, go_us, tol))
+    return check
+
+
+def case_dnswire_go_search(env, ctx):
+    """A Kubernetes pod's resolver: a search domain and ndots:5, so Go
+    asks app.dnswire.test.nosuch.test (NXDOMAIN, A and AAAA) before
+    app.dnswire.test itself. Both names are one lookup, shown by the name
+    that answered, as long as Go's httptrace says; no failed lookup."""
+    name = "app." + DNSWIRE_DOMAIN
+    searched = name + ".nosuch.test"
+    resolv = env.path("resolv-search.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver %s\nsearch nosuch.test\n"
+                "options ndots:5 attempts:1 timeout:1\n" % DNSWIRE_ADDR)
+    pid, rc, out, err = go_dns(env, ctx, "app", "/dnswire/go-search",
+                               times=2, resolv=resolv)
+    if rc != 0 or not out.startswith("OK 200"):
+        raise CaseFailed("go client rc=%d: %s %s" % (rc, out, err.strip()))
+    go_us = int(out.splitlines()[-1].split()[2])
+    with open(ctx.log) as f:
+        asked = [line.split()[3] for line in f if len(line.split()) == 4]
+
+    def check(c, tls):
+        c.true(asked.count(searched) >= 4, "the DNS server saw %d queries "
+               "for %s, want A and AAAA per request"
+               % (asked.count(searched), searched))
+        mine = sort_tl(by_pid(tls, pid))
+        c.show(mine)
+        if not c.eq(len(mine), 2, "go pid %d: timelines (a failed "
+                    "search-domain lookup would add one)" % pid):
+            return
+        for i, tl in enumerate(mine):
+            check_ok_get(c, tl, "go GET %d through a search domain" % i,
+                         "/dnswire/go-search")
+            check_dns_phase(c, tl, "go GET %d" % i, name)
+        ours = dig(mine[1], "phases_us", "dns")
         if c.true(ours is not None, "phases_us.dns is null"):
             ok, tol = close_enough(ours, go_us)
             c.true(ok, "phases_us.dns = %d us, Go's httptrace says %d us "
@@ -5644,6 +5685,7 @@ CONTAINER_CASES = [
 DNSWIRE_CASES = [
     ("dnswire_go", case_dnswire_go),
     ("dnswire_go_tcp", case_dnswire_go_tcp),
+    ("dnswire_go_search", case_dnswire_go_search),
     ("dnswire_go_nxdomain", go_failure_case("nx",
                                             "no such host (NXDOMAIN)")),
     ("dnswire_go_servfail", go_failure_case("sf",
