@@ -123,30 +123,76 @@ static __always_inline void go_count_error(enum ht_go_tls_error e)
 		__sync_fetch_and_add(n, 1);
 }
 
+/* The net.Conn types of the Go programs attached, by hash
+ * (include/httptrace_go_tls.h): filled by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HT_GO_CONN_TYPES_MAX);
+	__type(key, __u32);
+	__type(value, struct ht_go_conn_type);
+} go_conn_types SEC(".maps");
+
+/* Go's itab: Inter, Type, then Hash (the type's) */
+#define GO_ITAB_HASH_OFF 16
+
 /*
- * The socket under a *tls.Conn, as the process's conns key. Returns 0,
- * or the reason there is none: the chain of pointers does not lead to
- * an fd (HT_GO_TLS_NOT_SOCKET).
+ * The fd under a *tls.Conn: from its net.Conn, through the wrappers the
+ * loader knows, to a *net.TCPConn and its netFD. Returns the fd, or -1 -
+ * the reason there is none (enum ht_go_tls_error): a chain that does not
+ * lead to an fd (HT_GO_TLS_NOT_SOCKET), a socket Go closed
+ * (HT_GO_TLS_UNTRACKED). A global function: verified once, on its own.
  */
-static __always_inline int go_conn_fd(__u64 c, struct conn_key *key)
+__noinline int go_conn_sysfd(__u64 c)
 {
-	__u64 conn = 0, netfd = 0;
+	__u64 iface[2]; /* the net.Conn: itab, data */
+	__u64 at = c + go_tls_conn_data_off - 8, tcp = 0, netfd = 0;
 	__s64 fd = -1;
 
-	if (bpf_probe_read_user(&conn, sizeof(conn),
-				(void *)(c + go_tls_conn_data_off)) || !conn ||
+	for (int level = 0; level < HT_GO_CONN_LEVELS; level++) {
+		struct ht_go_conn_type *t;
+		__u32 hash = 0;
+
+		if (bpf_probe_read_user(iface, sizeof(iface), (void *)at) ||
+		    !iface[0] || !iface[1] ||
+		    bpf_probe_read_user(&hash, sizeof(hash),
+					(void *)(iface[0] + GO_ITAB_HASH_OFF)))
+			return -1 - HT_GO_TLS_NOT_SOCKET;
+		t = bpf_map_lookup_elem(&go_conn_types, &hash);
+		if (!t) {
+			/* a wrapper's connection must be of a type the
+			 * loader knows; the tls.Conn's own, unknown, is read
+			 * as a *net.TCPConn (types the loader could not
+			 * read), and must lead to a followed socket */
+			if (level)
+				return -1 - HT_GO_TLS_NOT_SOCKET;
+			tcp = iface[1];
+			break;
+		}
+		if (t->kind == HT_GO_CONN_TCP) {
+			tcp = iface[1];
+			break;
+		}
+		if (t->kind == HT_GO_CONN_IFACE) {
+			at = iface[1] + t->off;
+			continue;
+		}
+		if (t->kind != HT_GO_CONN_TCP_PTR ||
+		    bpf_probe_read_user(&tcp, sizeof(tcp),
+					(void *)(iface[1] + t->off)))
+			return -1 - HT_GO_TLS_NOT_SOCKET;
+		break;
+	}
+	if (!tcp ||
 	    bpf_probe_read_user(&netfd, sizeof(netfd),
-				(void *)(conn + go_net_conn_fd_off)) ||
+				(void *)(tcp + go_net_conn_fd_off)) ||
 	    !netfd ||
 	    bpf_probe_read_user(&fd, sizeof(fd),
 				(void *)(netfd + go_netfd_sysfd_off)) ||
 	    fd < -1 || fd > 0x7fffffff)
-		return HT_GO_TLS_NOT_SOCKET;
+		return -1 - HT_GO_TLS_NOT_SOCKET;
 	if (fd == -1) /* closed: poll.FD's destroy() */
-		return HT_GO_TLS_UNTRACKED;
-	key->tgid = bpf_get_current_pid_tgid() >> 32;
-	key->fd = (__s32)fd;
-	return 0;
+		return -1 - HT_GO_TLS_UNTRACKED;
+	return (int)fd;
 }
 
 /* The followed socket under c, or NULL (the reason in *why). */
@@ -154,11 +200,15 @@ static __always_inline struct conn_state *go_conn(__u64 c,
 						  struct conn_key *key,
 						  int *why)
 {
+	int fd = go_conn_sysfd(c);
 	struct conn_state *st;
 
-	*why = go_conn_fd(c, key);
-	if (*why)
+	if (fd < 0) {
+		*why = -1 - fd;
 		return NULL;
+	}
+	key->tgid = bpf_get_current_pid_tgid() >> 32;
+	key->fd = fd;
 	st = bpf_map_lookup_elem(&conns, key);
 	if (!st)
 		*why = HT_GO_TLS_UNTRACKED;

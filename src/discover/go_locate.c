@@ -31,6 +31,7 @@
 
 #include "discover/elf_image.h"
 #include "discover/go_locate.h"
+#include "httptrace_go_tls.h"
 
 #define BUILDINFO_MAGIC "\xff Go buildinf:"
 #define BUILDINFO_MAGIC_LEN 14
@@ -250,6 +251,7 @@ static int read_buildinfo(const struct elf_image *ei, struct go_binary *out)
 
 struct pcln {
 	const unsigned char *d;
+	uint64_t vaddr;
 	uint64_t size;
 	bool v118;
 	uint64_t nfunc;
@@ -280,8 +282,8 @@ static uint64_t pcln_pc(const struct pcln *p, uint64_t i)
  */
 #define MODULEDATA_TEXT_WORD 22
 
-static bool moduledata_text(const struct elf_image *ei, uint64_t pcln_vaddr,
-			    uint64_t nametab_vaddr, uint64_t *text)
+static bool find_moduledata(const struct elf_image *ei, uint64_t pcln_vaddr,
+			    uint64_t nametab_vaddr, uint64_t *out)
 {
 	Elf64_Phdr ph;
 	uint64_t off, avail, md = 0, w;
@@ -306,7 +308,17 @@ static bool moduledata_text(const struct elf_image *ei, uint64_t pcln_vaddr,
 		return false;
 	if (!elf_image_read_ptr(ei, md + 8, &w) || w != nametab_vaddr)
 		return false;
-	return elf_image_read_ptr(ei, md + 8 * MODULEDATA_TEXT_WORD, text) &&
+	*out = md;
+	return true;
+}
+
+static bool moduledata_text(const struct elf_image *ei, uint64_t pcln_vaddr,
+			    uint64_t nametab_vaddr, uint64_t *text)
+{
+	uint64_t md;
+
+	return find_moduledata(ei, pcln_vaddr, nametab_vaddr, &md) &&
+	       elf_image_read_ptr(ei, md + 8 * MODULEDATA_TEXT_WORD, text) &&
 	       *text;
 }
 
@@ -356,6 +368,7 @@ static bool pcln_open(const struct elf_image *ei, const unsigned char *d,
 	if (size < 8 + 8 * words)
 		return false;
 	p->d = d;
+	p->vaddr = vaddr;
 	p->size = size;
 	p->nfunc = le64(d + 8);
 	p->fsz = p->v118 ? 4 : 8;
@@ -546,6 +559,340 @@ static void find_rets(const struct elf_image *ei, struct go_func_loc *f)
 #endif
 }
 
+/* ---- net.Conn types ----------------------------------------------------- */
+
+/*
+ * Go's type descriptors, amd64, the same from Go 1.17 to 1.26
+ * (internal/abi/type.go; runtime/type.go before 1.21):
+ *   Type: Size_ 0, PtrBytes 8, Hash (u32) 16, TFlag (u8) 20, Align_,
+ *     FieldAlign_, Kind_ (u8) 23, Equal 24, GCData 32, Str (i32, a name
+ *     at moduledata.types + Str) 40, PtrToThis 44; 48 bytes.
+ *   PtrType: Type, then Elem *Type.  StructType: Type, PkgPath, then
+ *     Fields []StructField.  StructField: Name, Typ *Type, Offset (before
+ *     Go 1.19: the offset shifted left once, the low bit "embedded"); 24
+ *     bytes.
+ *   ITab: Inter *InterfaceType (a Type first), Type *Type, Hash (u32).
+ *   A name: a flags byte, the length as a varint, the bytes; a type's
+ *     with TFlagExtraStar has one '*' too many in front.
+ * moduledata (runtime/symtab.go): the words of types, etypes and the
+ * itablinks slice (pointers to the itabs): 35, 36, 43 in Go 1.17; 35,
+ * 36, 45 in 1.18 and 1.19 (rodata and gofunc came); 37, 38, 47 from 1.20
+ * (covctrs came). Go 1.27 has no itablinks: types 37, etypes 39, then
+ * itaboffset and itabsize, the itabs one after the other from types +
+ * itaboffset, each 32 bytes, or 8 more per method of its interface after
+ * the first when its Fun[0] is not 0 (abi.ITab.Size). Each layout is
+ * tried, and kept when what it finds holds together.
+ */
+#define GO_TYPE_HASH 16
+#define GO_TYPE_TFLAG 20
+#define GO_TYPE_KIND 23
+#define GO_TYPE_STR 40
+#define GO_TYPE_END 48
+#define GO_TFLAG_EXTRA_STAR 0x2
+#define GO_KIND_MASK 0x1f
+#define GO_KIND_DIRECT_IFACE 0x20
+#define GO_KIND_PTR 22
+#define GO_KIND_STRUCT 25
+#define GO_STRUCT_FIELD_SIZE 24
+#define GO_ITABS_MAX (1u << 16)
+#define GO_FIELDS_MAX 1024
+#define GO_TYPES_MAX_SPAN (1ull << 32)
+#define GO_ITAB_SIZE 32
+#define GO_ITAB_FUN 24
+#define GO_INTERFACE_METHODS_LEN (GO_TYPE_END + 16)
+#define GO_METHODS_MAX 4096
+
+struct go_types {
+	const struct elf_image *ei;
+	uint64_t types, etypes;
+	bool itabs_inline;  /* Go 1.27: the itabs themselves, from itabs to
+			     * itabs_end; else itablinks' n_itabs pointers */
+	uint64_t itabs, n_itabs, itabs_end;
+	bool offset_embed;  /* Go 1.17, 1.18 */
+};
+
+static bool read_u8(const struct elf_image *ei, uint64_t va, uint8_t *v)
+{
+	const unsigned char *d = elf_image_vaddr_data(ei, va, 1);
+
+	if (d)
+		*v = d[0];
+	return d != NULL;
+}
+
+static bool read_u32(const struct elf_image *ei, uint64_t va, uint32_t *v)
+{
+	const unsigned char *d = elf_image_vaddr_data(ei, va, 4);
+
+	if (d)
+		*v = le32(d);
+	return d != NULL;
+}
+
+static bool is_type(const struct go_types *t, uint64_t va)
+{
+	return va >= t->types && va < t->etypes &&
+	       t->etypes - va >= GO_TYPE_END;
+}
+
+/* What Go's reflect calls the type's String(): "*net.TCPConn" */
+static bool type_name(const struct go_types *t, uint64_t typ, char *buf,
+		      size_t len)
+{
+	const unsigned char *d;
+	uint32_t str, n = 0;
+	uint8_t tflag, b = 0x80;
+	uint64_t va;
+	unsigned int i, skip;
+
+	if (!is_type(t, typ) || !read_u32(t->ei, typ + GO_TYPE_STR, &str) ||
+	    !read_u8(t->ei, typ + GO_TYPE_TFLAG, &tflag))
+		return false;
+	va = t->types + (uint64_t)(int64_t)(int32_t)str;
+	for (i = 0; i < 4 && (b & 0x80); i++) {
+		if (!read_u8(t->ei, va + 1 + i, &b))
+			return false;
+		n |= (uint32_t)(b & 0x7f) << (7 * i);
+	}
+	skip = tflag & GO_TFLAG_EXTRA_STAR ? 1 : 0;
+	if ((b & 0x80) || n <= skip || n - skip >= len)
+		return false;
+	d = elf_image_vaddr_data(t->ei, va + 1 + i + skip, n - skip);
+	if (!d)
+		return false;
+	memcpy(buf, d, n - skip);
+	buf[n - skip] = 0;
+	return true;
+}
+
+static bool type_is(const struct go_types *t, uint64_t typ, const char *name)
+{
+	char buf[64];
+
+	return type_name(t, typ, buf, sizeof(buf)) && !strcmp(buf, name);
+}
+
+/*
+ * The itab after *cursor (0 to start): false at the end. An itab whose
+ * size cannot be read ends the walk of inline itabs.
+ */
+static bool next_itab(const struct go_types *t, uint64_t *cursor,
+		      uint64_t *itab)
+{
+	uint64_t fun0, inter, n;
+
+	if (!t->itabs_inline) {
+		if (*cursor >= t->n_itabs)
+			return false;
+		return elf_image_read_ptr(t->ei, t->itabs + 8 * (*cursor)++,
+					  itab);
+	}
+	if (!*cursor)
+		*cursor = t->itabs;
+	if (*cursor >= t->itabs_end || t->itabs_end - *cursor < GO_ITAB_SIZE ||
+	    !elf_image_read_ptr(t->ei, *cursor + GO_ITAB_FUN, &fun0) ||
+	    !elf_image_read_ptr(t->ei, *cursor, &inter))
+		return false;
+	*itab = *cursor;
+	n = 1;
+	if (fun0 && (!elf_image_read_ptr(t->ei, inter +
+					 GO_INTERFACE_METHODS_LEN, &n) ||
+		     !n || n > GO_METHODS_MAX))
+		return false;
+	*cursor += GO_ITAB_SIZE + 8 * (n - 1);
+	return true;
+}
+
+/* moduledata's words for one Go layout, checked against each other:
+ * types, etypes, then the itablinks slice's three words, or itaboffset
+ * and itabsize (inline) */
+static bool types_at(struct go_types *t, uint64_t md, unsigned int types_w,
+		     unsigned int etypes_w, unsigned int itabs_w, bool inline_)
+{
+	const struct elf_image *ei = t->ei;
+	uint64_t a, b, c = 0, cursor = 0, itab, inter, typ;
+
+	if (!elf_image_read_ptr(ei, md + 8 * types_w, &t->types) ||
+	    !elf_image_read_ptr(ei, md + 8 * etypes_w, &t->etypes) ||
+	    !elf_image_read_ptr(ei, md + 8 * itabs_w, &a) ||
+	    !elf_image_read_ptr(ei, md + 8 * (itabs_w + 1), &b) ||
+	    (!inline_ && !elf_image_read_ptr(ei, md + 8 * (itabs_w + 2), &c)))
+		return false;
+	if (t->etypes <= t->types || t->etypes - t->types > GO_TYPES_MAX_SPAN)
+		return false;
+	t->itabs_inline = inline_;
+	if (inline_) {
+		/* itaboffset, itabsize */
+		if (!b || a > t->etypes - t->types ||
+		    b > t->etypes - t->types - a)
+			return false;
+		t->itabs = t->types + a;
+		t->itabs_end = t->itabs + b;
+	} else {
+		/* itablinks: pointer, length, capacity */
+		if (!b || b != c || b > GO_ITABS_MAX)
+			return false;
+		t->itabs = a;
+		t->n_itabs = b;
+	}
+	/* the first itab's interface and type are types */
+	return next_itab(t, &cursor, &itab) &&
+	       elf_image_read_ptr(ei, itab, &inter) &&
+	       elf_image_read_ptr(ei, itab + 8, &typ) && is_type(t, inter) &&
+	       is_type(t, typ);
+}
+
+static bool types_find(struct go_types *t, const struct pcln *p,
+		       const struct go_binary *bin)
+{
+	static const struct {
+		unsigned int types, etypes, itabs;
+		bool inline_;
+	} layouts[] = {
+		{ 37, 39, 40, true },  /* Go 1.27 */
+		{ 37, 38, 47, false }, /* 1.20 to 1.26 */
+		{ 35, 36, 45, false }, /* 1.18, 1.19 */
+		{ 35, 36, 43, false }, /* 1.17 */
+	};
+	uint64_t md;
+
+	if (!find_moduledata(t->ei, p->vaddr, p->vaddr + p->nametab, &md))
+		return false;
+	t->offset_embed = bin->major == 1 && bin->minor < 19;
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if (types_at(t, md, layouts[i].types, layouts[i].etypes,
+			     layouts[i].itabs, layouts[i].inline_))
+			return true;
+	return false;
+}
+
+/*
+ * Where a struct holds the connection it wraps: the first field that is
+ * a net.Conn or a *net.TCPConn. Returns the kind, 0 for none.
+ */
+static int wrapped_field(const struct go_types *t, uint64_t st,
+			 uint64_t net_conn, uint64_t tcp_conn, uint16_t *off)
+{
+	uint64_t fields, n, ftyp, foff;
+
+	if (!elf_image_read_ptr(t->ei, st + GO_TYPE_END + 8, &fields) ||
+	    !elf_image_read_ptr(t->ei, st + GO_TYPE_END + 16, &n) ||
+	    n > GO_FIELDS_MAX)
+		return 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t f = fields + i * GO_STRUCT_FIELD_SIZE;
+
+		if (!elf_image_read_ptr(t->ei, f + 8, &ftyp) ||
+		    !elf_image_read_ptr(t->ei, f + 16, &foff))
+			return 0;
+		if (t->offset_embed)
+			foff >>= 1;
+		if (foff > UINT16_MAX)
+			return 0;
+		*off = (uint16_t)foff;
+		if (ftyp == net_conn)
+			return HT_GO_CONN_IFACE;
+		if (ftyp == tcp_conn)
+			return HT_GO_CONN_TCP_PTR;
+	}
+	return 0;
+}
+
+/* The struct behind a net.Conn's data word: a pointer's element, or a
+ * struct stored out of line (not a pointer-shaped one, stored in the
+ * word itself). 0 for neither. */
+static uint64_t wrapper_struct(const struct go_types *t, uint64_t typ)
+{
+	uint8_t kind;
+	uint64_t elem;
+
+	if (!read_u8(t->ei, typ + GO_TYPE_KIND, &kind))
+		return 0;
+	if ((kind & GO_KIND_MASK) == GO_KIND_STRUCT &&
+	    !(kind & GO_KIND_DIRECT_IFACE))
+		return typ;
+	if ((kind & GO_KIND_MASK) != GO_KIND_PTR ||
+	    !elf_image_read_ptr(t->ei, typ + GO_TYPE_END, &elem) ||
+	    !is_type(t, elem) ||
+	    !read_u8(t->ei, elem + GO_TYPE_KIND, &kind) ||
+	    (kind & GO_KIND_MASK) != GO_KIND_STRUCT)
+		return 0;
+	return elem;
+}
+
+static void add_conn_type(const struct go_types *t, struct go_binary *out,
+			  uint64_t itab, uint64_t typ, int kind, uint16_t off)
+{
+	struct go_conn_type *ct;
+	uint32_t hash;
+
+	if (!read_u32(t->ei, itab + GO_TYPE_HASH, &hash))
+		return;
+	if (out->n_conn_types >= GO_MAX_CONN_TYPES) {
+		out->conn_types_over++;
+		return;
+	}
+	ct = &out->conn_types[out->n_conn_types++];
+	ct->hash = hash;
+	ct->kind = (uint8_t)kind;
+	ct->off = off;
+	if (!type_name(t, typ, ct->name, sizeof(ct->name)))
+		snprintf(ct->name, sizeof(ct->name), "(a type)");
+}
+
+/*
+ * The program's net.Conn types that lead to a socket: *net.TCPConn and
+ * the structs that wrap a net.Conn or a *net.TCPConn, from the itabs the
+ * linker made for net.Conn (a conversion the compiler sees: how any
+ * wrapper becomes a net.Conn).
+ */
+static void find_conn_types(const struct elf_image *ei, const struct pcln *p,
+			    struct go_binary *out)
+{
+	struct go_types t = { .ei = ei };
+	uint64_t net_conn = 0, tcp_conn = 0, itab, inter, typ;
+
+	if (!types_find(&t, p, out)) {
+		out->conn_types_why = "its type descriptors cannot be read";
+		return;
+	}
+	for (uint64_t cur = 0; !net_conn && next_itab(&t, &cur, &itab);) {
+		if (!elf_image_read_ptr(ei, itab, &inter) ||
+		    !elf_image_read_ptr(ei, itab + 8, &typ))
+			continue;
+		if (type_is(&t, inter, "net.Conn") &&
+		    type_is(&t, typ, "*net.TCPConn")) {
+			net_conn = inter;
+			tcp_conn = typ;
+		}
+	}
+	if (!net_conn) {
+		out->conn_types_why = "no *net.TCPConn as a net.Conn";
+		return;
+	}
+	for (uint64_t cur = 0; next_itab(&t, &cur, &itab);) {
+		uint64_t st;
+		uint16_t off = 0;
+		int kind;
+
+		if (!elf_image_read_ptr(ei, itab, &inter) || inter != net_conn ||
+		    !elf_image_read_ptr(ei, itab + 8, &typ))
+			continue;
+		if (typ == tcp_conn) {
+			add_conn_type(&t, out, itab, typ, HT_GO_CONN_TCP, 0);
+			continue;
+		}
+		if (type_is(&t, typ, "*tls.Conn")) {
+			add_conn_type(&t, out, itab, typ, HT_GO_CONN_TLS, 0);
+			continue;
+		}
+		st = wrapper_struct(&t, typ);
+		kind = st ? wrapped_field(&t, st, net_conn, tcp_conn, &off) : 0;
+		if (kind)
+			add_conn_type(&t, out, itab, typ, kind, off);
+	}
+}
+
 /* ---- the whole ---------------------------------------------------------- */
 
 static void locate_by_symtab(const struct elf_image *ei,
@@ -601,6 +948,19 @@ static int locate_by_pclntab(const struct elf_image *ei,
 	return 0;
 }
 
+static void locate_conn_types(const struct elf_image *ei,
+			      struct go_binary *out)
+{
+	struct pcln p;
+
+	if (!pcln_find(ei, &p)) {
+		out->conn_types_why = "no readable Go function table "
+				      "(.gopclntab)";
+		return;
+	}
+	find_conn_types(ei, &p, out);
+}
+
 int go_locate_mem(const unsigned char *img, size_t size,
 		  struct go_binary *out)
 {
@@ -635,11 +995,14 @@ int go_locate_mem(const unsigned char *img, size_t size,
 		return -EPROTONOSUPPORT;
 	}
 	out->has_symtab = elf_image_section_by_type(&ei, SHT_SYMTAB, &sh);
-	if (out->has_symtab) {
+	if (out->has_symtab)
 		locate_by_symtab(&ei, out);
-		return 0;
-	}
-	return locate_by_pclntab(&ei, out);
+	else if ((ret = locate_by_pclntab(&ei, out)))
+		return ret;
+	if (out->funcs[GO_FN_TLS_WRITE].found ||
+	    out->funcs[GO_FN_TLS_READ].found)
+		locate_conn_types(&ei, out);
+	return 0;
 }
 
 int go_locate(const char *path, struct go_binary *out)

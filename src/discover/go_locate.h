@@ -62,6 +62,21 @@ struct go_func_loc {
 	const char *why;  /* when !found: why, in words (static) */
 };
 
+/*
+ * A net.Conn type of the program and how it leads to the socket
+ * (include/httptrace_go_tls.h): *net.TCPConn, or a struct of the
+ * program's own wrapping one, found among the program's static itabs
+ * for net.Conn (moduledata.itablinks).
+ */
+#define GO_MAX_CONN_TYPES 64
+
+struct go_conn_type {
+	uint32_t hash;  /* the type's hash, as in its itab */
+	uint8_t kind;   /* enum ht_go_conn_kind */
+	uint16_t off;
+	char name[64];  /* "*main.countedConn", for -v */
+};
+
 /* The oldest Go whose register ABI the probes read */
 #define GO_MIN_MAJOR 1
 #define GO_MIN_MINOR 17
@@ -73,6 +88,10 @@ struct go_binary {
 			    * through .gopclntab */
 	struct go_func_loc funcs[GO_FN_COUNT];
 	const char *why;   /* when go_locate fails: why, in words (static) */
+	int n_conn_types;  /* none: conn_types_why says why */
+	int conn_types_over; /* more than GO_MAX_CONN_TYPES: not kept */
+	struct go_conn_type conn_types[GO_MAX_CONN_TYPES];
+	const char *conn_types_why;
 };
 
 /* The minor version given to a "devel ..." toolchain: newer than any */

@@ -130,6 +130,55 @@ static struct uprobe_handle *go_attach_funcs(struct httptrace_bpf *skel,
 	return h;
 }
 
+/*
+ * The program's net.Conn types into go_conn_types, for bpf/go_tls.bpf.h
+ * to follow wrappers to their socket. The map is by type hash, for every
+ * program: a hash another program gave a different place is followed in
+ * neither. Says with -v which wrappers are followed.
+ */
+static void go_attach_conn_types(struct httptrace_bpf *skel,
+				 const struct go_binary *bin, const char *shown)
+{
+	int fd = bpf_map__fd(skel->maps.go_conn_types);
+	char names[400] = "";
+	int n_wrappers = 0;
+
+	if (!bin->n_conn_types) {
+		log_verbose("go: %s: net.Conn wrappers are not followed: %s",
+			    shown, bin->conn_types_why ? bin->conn_types_why :
+			    "none found");
+		return;
+	}
+	for (int i = 0; i < bin->n_conn_types; i++) {
+		const struct go_conn_type *ct = &bin->conn_types[i];
+		struct ht_go_conn_type v = { .kind = ct->kind, .off = ct->off };
+		struct ht_go_conn_type old;
+		size_t len = strlen(names);
+
+		if (!bpf_map_lookup_elem(fd, &ct->hash, &old) &&
+		    (old.kind != v.kind || old.off != v.off))
+			v = (struct ht_go_conn_type){
+				.kind = HT_GO_CONN_AMBIGUOUS };
+		if (bpf_map_update_elem(fd, &ct->hash, &v, BPF_ANY)) {
+			log_verbose("go: %s: %s not followed: %s", shown,
+				    ct->name, strerror(errno));
+			continue;
+		}
+		if (ct->kind == HT_GO_CONN_TCP || ct->kind == HT_GO_CONN_TLS)
+			continue;
+		n_wrappers++;
+		snprintf(names + len, sizeof(names) - len, "%s%s%s",
+			 len ? ", " : "", ct->name,
+			 v.kind == HT_GO_CONN_AMBIGUOUS ?
+				 " (not: another program's type of that "
+				 "name differs)" : "");
+	}
+	if (n_wrappers || bin->conn_types_over)
+		log_verbose("go: %s: net.Conn wrappers followed to their "
+			    "socket: %s%s", shown, names,
+			    bin->conn_types_over ? "; more not kept" : "");
+}
+
 struct uprobe_handle *go_attach_file(struct httptrace_bpf *skel, bool multi,
 				     const char *path, const char *shown,
 				     pid_t pid, int *n_probes)
@@ -187,6 +236,7 @@ struct uprobe_handle *go_attach_file(struct httptrace_bpf *skel, bool multi,
 			    bin.version);
 		return NULL;
 	}
+	go_attach_conn_types(skel, &bin, shown);
 	h = go_attach_funcs(skel, multi, path, pid, &bin, &n_funcs,
 			    n_probes);
 	if (!h || !n_funcs) {
@@ -240,8 +290,8 @@ void go_attach_errors_words(const uint64_t n[HT_GO_TLS_ERROR_COUNT],
 		return;
 	snprintf(buf, len, "go tls: %llu call%s on a connection the tracer "
 		 "does not follow (%llu on a socket opened before the start, "
-		 "not TCP or closed, %llu not on a socket: net.Pipe or a wrapper "
-		 "of the program's own, %llu on a socket closed before the "
+		 "not TCP or closed, %llu not on a socket: net.Pipe, TLS inside "
+		 "TLS, or a wrapper the tracer does not know, %llu on a socket closed before the "
 		 "call returned); no record made",
 		 (unsigned long long)total, total == 1 ? "" : "s",
 		 (unsigned long long)n[HT_GO_TLS_UNTRACKED],

@@ -2187,6 +2187,15 @@ static void test_go_tls_pie_stripped(void)
 	go_pair(1, "pair");
 }
 
+/* net.Conn wrappers of the program's own (tlspair wrapped): followed to
+ * the socket through the types the loader read, in the PIE without
+ * symbols too */
+static void test_go_tls_wrapped(void)
+{
+	go_pair(0, "wrapped");
+	go_pair(1, "wrapped");
+}
+
 /*
  * A handshake given up on (tlspair hsgiveup: the context ends while the
  * server never answers, and Go closes the socket inside
@@ -2576,6 +2585,7 @@ static void run_all(void)
 	RUN_BPF(test_go_tls_pair);
 	RUN_BPF(test_go_tls_implicit);
 	RUN_BPF(test_go_tls_pie_stripped);
+	RUN_BPF(test_go_tls_wrapped);
 	RUN_BPF(test_go_tls_closed_mid_read);
 	RUN_BPF(test_go_tls_handshake_given_up);
 	RUN_BPF(test_go_tls_pipe);

@@ -13,6 +13,8 @@
 #     A stripped variant's truth is its unstripped twin's (same build
 #     otherwise: same code at the same offsets), so that the stripped
 #     binary is checked against symbols it no longer has.
+#     Then "conn TYPE KIND OFFSET HASH" lines: its net.Conn types, as
+#     `tlsprobe -conn-types` (the Go runtime itself) prints them.
 # OUTDIR/toolchains  "LABEL STATUS" per toolchain (ok, or why not)
 #
 # Toolchains: the `go` on PATH ("host"), and those tests/go/toolchains.sh
@@ -130,6 +132,11 @@ build_toolchain() {
 		twin=${twin%-}
 		write_truth "$gobin" "$dir/$v" "$dir/${twin:-default}" ||
 			return 1
+		# its net.Conn types, as the Go runtime in it has them
+		if ! "$dir/$v" -conn-types >> "$dir/$v.truth"; then
+			log "$label $v: tlsprobe -conn-types failed"
+			return 1
+		fi
 	done
 	echo "$label ok $gv" >> "$out/toolchains.tmp"
 }

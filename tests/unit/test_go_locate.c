@@ -330,8 +330,19 @@ static void test_img_mutations(void)
 
 /* ---- real Go binaries ------------------------------------------------- */
 
+#define TRUTH_CONN_TYPES 8
+
+struct truth_conn_type {
+	char name[64];
+	int kind;
+	unsigned int off;
+	uint32_t hash;
+};
+
 struct truth {
 	char version[64];
+	int n_conn;
+	struct truth_conn_type conn[TRUTH_CONN_TYPES];
 	bool have[GO_FN_COUNT];
 	uint64_t entry[GO_FN_COUNT];
 	int n_rets[GO_FN_COUNT];
@@ -358,6 +369,14 @@ static int read_truth(const char *path, struct truth *t)
 			t->version[n] = '\0';
 			continue;
 		}
+		if (!strncmp(line, "conn ", 5) && t->n_conn < TRUTH_CONN_TYPES) {
+			struct truth_conn_type *c = &t->conn[t->n_conn];
+
+			if (sscanf(line, "conn %63s %d %u %" SCNu32, c->name,
+				   &c->kind, &c->off, &c->hash) == 4)
+				t->n_conn++;
+			continue;
+		}
 		if (sscanf(line, "func %255s%n", name, &used) != 1)
 			continue;
 		for (k = 0; k < GO_FN_COUNT; k++)
@@ -380,6 +399,38 @@ static int read_truth(const char *path, struct truth *t)
 	}
 	fclose(f);
 	return 0;
+}
+
+/* The net.Conn types found, against what the Go runtime in the binary
+ * says of them: each by name with its kind, offset and hash. */
+static void check_conn_types(const char *bin, const struct go_binary *b,
+			     const struct truth *t)
+{
+	if (t->n_conn < 5)
+		UNIT_FAIL_("%s: truth has %d conn lines, want 5", bin,
+			   t->n_conn);
+	if (!b->n_conn_types)
+		UNIT_FAIL_("%s: no net.Conn types: %s", bin,
+			   b->conn_types_why ? b->conn_types_why : "?");
+	for (int i = 0; i < t->n_conn; i++) {
+		const struct truth_conn_type *w = &t->conn[i];
+		const struct go_conn_type *got = NULL;
+
+		for (int k = 0; k < b->n_conn_types; k++)
+			if (!strcmp(b->conn_types[k].name, w->name))
+				got = &b->conn_types[k];
+		if (!got) {
+			UNIT_FAIL_("%s: net.Conn type %s not found (%d found)",
+				   bin, w->name, b->n_conn_types);
+			continue;
+		}
+		if (got->kind != w->kind || got->off != w->off ||
+		    got->hash != w->hash)
+			UNIT_FAIL_("%s: %s: kind %d offset %u hash %" PRIu32
+				   ", Go says %d %u %" PRIu32, bin, w->name,
+				   got->kind, got->off, got->hash, w->kind,
+				   w->off, w->hash);
+	}
 }
 
 /* One binary against its truth; returns how many functions matched. */
@@ -414,6 +465,7 @@ static int check_binary(const char *dir, const char *variant)
 	}
 	if (b.has_symtab == stripped)
 		UNIT_FAIL_("%s: has_symtab %d", bin, b.has_symtab);
+	check_conn_types(bin, &b, &t);
 	for (int k = 0; k < GO_FN_COUNT; k++) {
 		const struct go_func_loc *f = &b.funcs[k];
 		bool same = true;
