@@ -2713,6 +2713,71 @@ def case_go_pid_running(env, x):
     return check
 
 
+GO_PROM_PATH = "/delay/0/prom-scrape"  # not metrics: the scrape fails after
+GO_PROM_SCRAPES = 4                    # its request, which is what counts
+GO_PROM_TIMEOUT = 30.0
+
+
+def case_go_prometheus_https(env, x):
+    """A real Go program that wraps its connections: Debian's prometheus
+    scraping the Go 1.19 server over HTTPS every second. Its scrapes
+    dial through go-conntrack, whose clientConnTracker{net.Conn; ...}
+    is what tls.Conn's conn holds: decoded, complete client timelines
+    of comm prometheus, the TLS handshake among them."""
+    spid, sport, slog = x.server("1.19")
+    scrape = ("  - job_name: gotls\n"
+              "    scheme: https\n"
+              "    metrics_path: %s\n"
+              "    tls_config:\n"
+              "      ca_file: %s\n"
+              "      server_name: localhost\n"
+              "    static_configs:\n"
+              "      - targets: ['127.0.0.1:%d']\n"
+              % (GO_PROM_PATH, x.cert, sport))
+    p, _ = start_prometheus(env, None, scrape=scrape, name="prometheus-go")
+
+    n = 0
+
+    def enough():  # the server's log: the scrapes it answered
+        nonlocal n
+        with open(slog) as f:
+            n = len([ln for ln in f if ln.strip() and
+                     json.loads(ln).get("path") == GO_PROM_PATH])
+        return n >= GO_PROM_SCRAPES
+    try:
+        wait_for(enough, GO_PROM_TIMEOUT, step=0.2)
+    finally:
+        stop_prometheus(p)
+    if n < 2:
+        with open(env.path("prometheus-go.log"), "rb") as f:
+            tail = f.read()[-600:].decode(errors="replace")
+        raise CaseFailed("prometheus scraped the Go server %d times in "
+                         "%.0f s: %s" % (n, GO_PROM_TIMEOUT, tail))
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, p.pid) if t.get("role") == "client"]
+        c.show(mine[:4])
+        good = [t for t in mine if t.get("comm") == "prometheus" and
+                dig(t, "http", "method") == "GET" and
+                dig(t, "http", "target") == GO_PROM_PATH and
+                dig(t, "http", "status") == 200 and
+                dig(t, "tls", "decoded") is True and
+                dig(t, "tls", "lib") == GO_TLS_LIB and
+                t.get("complete") is True and t.get("error") is None]
+        c.true(len(good) >= 2, "prometheus (pid %d): %d decoded, complete "
+               "GET %s 200 client timelines, want 2 or more (the server "
+               "answered %d scrapes; prometheus's client timelines: %d, "
+               "TLS not decoded: %d)" % (p.pid, len(good), GO_PROM_PATH, n,
+                                         len(mine), len(not_decoded(mine))))
+        first = [t for t in good if dig(t, "conn", "reused") is False]
+        c.true(first and all(dig(t, "phases_us", "tls") is not None
+                             for t in first),
+               "prometheus: the tls phase of the scrapes on a new "
+               "connection: %s" % [dig(t, "phases_us", "tls")
+                                   for t in first])
+    return check
+
+
 def go_cases():
     cases = []
     for name, label in GO_TOOLCHAINS:
@@ -2752,6 +2817,7 @@ def go_cases():
         ("go_mount_ns", case_go_mount_ns),
         ("go1.15_not_supported", case_go_old_not_supported),
         ("go_handshake_given_up", case_go_handshake_given_up),
+        ("go_prometheus_https", case_go_prometheus_https),
     ]
     return cases
 
@@ -5824,9 +5890,10 @@ def http_fetch(url, timeout=5):
         return e.code, dict(e.headers), e.read().decode(errors="replace")
 
 
-def start_prometheus(env, metrics_port):
-    """Debian's prometheus scraping the tracer every second; returns
-    (Popen, the port of its HTTP API)."""
+def start_prometheus(env, metrics_port, scrape=None, name="prometheus"):
+    """Debian's prometheus scraping the tracer every second (scrape:
+    other scrape_configs, YAML); returns (Popen, the port of its HTTP
+    API). name: of its configuration and log in env."""
     binary = shutil.which("prometheus")
     if not binary:
         msg = "prometheus not installed (tools/install-deps.sh --test)"
@@ -5834,17 +5901,18 @@ def start_prometheus(env, metrics_port):
             raise CaseFailed(msg)
         raise CaseSkipped(msg)
     api_port = env.closed_port()
-    cfg = env.path("prometheus.yml")
+    cfg = env.path(name + ".yml")
+    if scrape is None:
+        scrape = ("  - job_name: httptrace\n"
+                  "    static_configs:\n"
+                  "      - targets: ['127.0.0.1:%d']\n" % metrics_port)
     with open(cfg, "w") as f:
         f.write("global:\n"
                 "  scrape_interval: 1s\n"
                 "  scrape_timeout: 1s\n"
-                "scrape_configs:\n"
-                "  - job_name: httptrace\n"
-                "    static_configs:\n"
-                "      - targets: ['127.0.0.1:%d']\n" % metrics_port)
+                "scrape_configs:\n" + scrape)
     data = tempfile.mkdtemp(prefix="prom.", dir=env.tmp)
-    log = open(env.path("prometheus.log"), "wb")
+    log = open(env.path(name + ".log"), "wb")
     p = PROCS.popen([binary, "--config.file=" + cfg,
                      "--storage.tsdb.path=" + data,
                      "--web.listen-address=127.0.0.1:%d" % api_port],
@@ -5861,7 +5929,7 @@ def start_prometheus(env, metrics_port):
             return False
     r = wait_for(ready, PROM_READY_TIMEOUT, step=0.2)
     if r is not True:
-        with open(env.path("prometheus.log"), "rb") as f:
+        with open(env.path(name + ".log"), "rb") as f:
             tail = f.read()[-800:].decode(errors="replace")
         stop_prometheus(p)
         raise CaseFailed("prometheus did not become ready: %s" % tail)
