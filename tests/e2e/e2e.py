@@ -1961,7 +1961,7 @@ class GoCtx:
         self.vers = {}     # toolchain name -> "1.24"
         self.bins = {}     # (name, variant, program) -> path
         self.errors = {}   # toolchain name -> why it cannot be used
-        self.servers = {}  # toolchain name -> (pid, port, log path)
+        self.servers = {}  # go_server_key() -> (pid, port, log path)
         self.early = None  # (Popen, wait file, stdout path, name)
         self.logdir = None  # the clients' output kept here
 
@@ -1981,11 +1981,19 @@ class GoCtx:
                              % (variant, prog, name, self.vers.get(name)))
         return p
 
-    def server(self, name):
+    def server(self, name, wrap=None):
+        """The Go server of toolchain name; wrap: the one started with
+        -wrap wrap."""
         self.need(name)
-        if name not in self.servers:
-            raise CaseFailed("no Go %s server" % name)
-        return self.servers[name]
+        key = go_server_key(name, wrap)
+        if key not in self.servers:
+            raise CaseFailed("no Go %s server%s" % (
+                name, " with -wrap " + wrap if wrap else ""))
+        return self.servers[key]
+
+
+def go_server_key(name, wrap=None):
+    return name if not wrap else "%s-wrap-%s" % (name, wrap)
 
 
 GO_BUILT = {}  # what build_go_fixtures found, once per e2e run
@@ -2044,23 +2052,27 @@ def build_go_fixtures(env):
     return x
 
 
-def start_go_server(env, x, name):
-    """The Go HTTPS server (HTTP/1.1 and h2) of toolchain name; its
-    stdout logs one JSON line per request answered."""
+def start_go_server(env, x, name, wrap=None):
+    """The Go HTTPS server (HTTP/1.1 and h2) of toolchain name (wrap:
+    its accepted connections wrapped, -wrap); its stdout logs one JSON
+    line per request answered."""
     path = x.bin(name, "default", "httpserver")
-    port_file = env.path("port.go-%s" % name)
+    key = go_server_key(name, wrap)
+    port_file = env.path("port.go-%s" % key)
     if os.path.exists(port_file):  # an earlier group's server's
         os.unlink(port_file)
-    log = env.path("go-server.%s.log" % name)
+    log = env.path("go-server.%s.log" % key)
     with open(log, "wb") as f:
         p = PROCS.popen([path, "-cert", x.cert, "-key", x.key,
-                         "-port-file", port_file, "-max-seconds", "900"],
+                         "-port-file", port_file, "-max-seconds", "900"]
+                        + (["-wrap", wrap] if wrap else []),
                         stdout=f, stderr=subprocess.DEVNULL,
                         stdin=subprocess.DEVNULL)
     r = wait_port_file(p, port_file)
     if not r or r == "exited":
-        raise CaseFailed("Go %s httpserver did not start" % name)
-    x.servers[name] = (p.pid, int(r), log)
+        raise CaseFailed("Go %s httpserver%s did not start" % (
+            name, " -wrap " + wrap if wrap else ""))
+    x.servers[key] = (p.pid, int(r), log)
 
 
 def stop_go_servers(x):
@@ -2075,8 +2087,8 @@ def stop_go_servers(x):
 
 def go_client_argv(x, name, variant, tag, n=3, conc=1, proto="h1",
                    keepalive=True, delay=GO_DELAY_MS, host="127.0.0.1",
-                   sleep=GO_SLEEP, binary=None, extra=()):
-    spid, sport, _ = x.server(name)
+                   sleep=GO_SLEEP, binary=None, extra=(), server=None):
+    spid, sport, _ = server or x.server(name)
     url = "https://%s:%d/delay/%d/%s" % (host, sport, delay, tag)
     return [binary or x.bin(name, variant), "-ca", x.cert,
             "-servername", "localhost", "-n", str(n), "-c", str(conc),
@@ -2361,26 +2373,81 @@ def go_check_server(c, tls, server, truth, what):
                              "; ".join(missing[:4])))
 
 
+# -wrap's kinds (tests/fixtures/go/httpclient, httpserver): the types
+# the fixtures wrap their connections in
+GO_WRAP_TYPES = {"embed": "*main.embedConn", "field": "*main.fieldConn",
+                 "tcpptr": "*main.tcpPtrConn"}
+GO_WRAP_SERVER = "embed"  # the wrapped Go server's -wrap
+
+
+def go_wrapped_type(wrap):
+    """What the fixtures say a connection -wrap wrap went through:
+    "*main.fieldConn(*main.embedConn(*net.TCPConn))"; None unwrapped."""
+    if not wrap:
+        return None
+    t = "*net.TCPConn"
+    for k in wrap.split(","):
+        t = "%s(%s)" % (GO_WRAP_TYPES[k], t)
+    return t
+
+
 def go_case(name, variant, n=3, conc=1, proto="h1", keepalive=True,
-            reused=None, sids=None, server=True):
+            reused=None, sids=None, server=True, wrap=None,
+            server_wrap=None):
     """A case: toolchain name's variant build makes n requests (conc
-    goroutines); reused/sids: what the requests in order must show."""
+    goroutines); reused/sids: what the requests in order must show.
+    wrap: the client's -wrap (its connections in structs of its own);
+    server_wrap: against the Go server started with that -wrap."""
     def case(env, x):
-        tag = "%s-%s-%s-%d-%d%s" % (name, variant, proto, n, conc,
-                                    "" if keepalive else "-close")
-        what = "Go %s %s %s" % (x.vers.get(name, name), variant, proto)
-        spid, _, slog = x.server(name)
+        tag = "%s-%s-%s-%d-%d%s%s" % (
+            name, variant, proto, n, conc, "" if keepalive else "-close",
+            "-wrap-" + wrap.replace(",", "-") if wrap else "")
+        what = "Go %s %s %s%s" % (x.vers.get(name, name), variant, proto,
+                                  " -wrap " + wrap if wrap else "")
+        srv = x.server(name, server_wrap)
+        spid, _, slog = srv
         pid, truth = go_run(x, name, variant, tag, what, n=n, conc=conc,
-                            proto=proto, keepalive=keepalive)
+                            proto=proto, keepalive=keepalive, server=srv,
+                            extra=["-wrap", wrap] if wrap else [])
         want_proto = "HTTP/2.0" if proto == "h2" else "HTTP/1.1"
         bad = [g["proto"] for g in truth if g["proto"] != want_proto]
         if bad:
             raise CaseFailed("%s: the client spoke %s" % (what, bad[0]))
+        want_conn = go_wrapped_type(wrap)
+        bad = [g.get("conn") for g in truth if g.get("conn") != want_conn]
+        if bad:
+            raise CaseFailed("%s: the client's connection was %s, not %s"
+                             % (what, bad[0], want_conn))
 
         def check(c, tls):
             go_check(c, tls, pid, truth, what,
                      server=(spid, slog) if server else None,
                      concurrent=conc > 1)
+            if wrap or server_wrap:
+                # the wrapped connections, said plainly: none of them
+                # "TLS not decoded" (a tracer that lost the socket
+                # behind the wrapper)
+                ports = set(truth.dialed) | {g["local_port"]
+                                             for g in truth}
+                nd = [t for t in not_decoded(tls) if
+                      (t.get("pid") == pid and
+                       dig(t, "conn", "sport") in ports) or
+                      (server and t.get("pid") == spid and
+                       dig(t, "conn", "dport") in ports)]
+                c.eq(["%s %s" % (t.get("role"), t.get("error"))
+                      for t in nd], [], what + ": connections of the "
+                     "case reported TLS not decoded")
+            if server and server_wrap:
+                # the test's premise: the server's connections were
+                # wrapped (its log says so per request)
+                with open(slog) as f:
+                    served = {(s["remote_port"], s["path"]): s.get("conn")
+                              for s in map(json.loads, filter(str.strip, f))}
+                c.eq(sorted(set(served.get((g["local_port"], g["path"]))
+                                for g in truth), key=str),
+                     [go_wrapped_type(server_wrap)],
+                     what + ": the Go server's connections (the test's "
+                     "premise)")
             by_i = sorted(truth, key=lambda g: g["i"])
             if reused is not None:
                 c.eq([g["reused"] for g in by_i], reused,
@@ -2395,20 +2462,38 @@ def go_case(name, variant, n=3, conc=1, proto="h1", keepalive=True,
     return case
 
 
+def go_cases_together(*cases):
+    """One case of several: each run, then each checked."""
+    def case(env, x):
+        checks = [f(env, x) for f in cases]
+
+        def check(c, tls):
+            for chk in checks:
+                chk(c, tls)
+        return check
+    return case
+
+
 def go_case_variant(name, variant):
     """A stripped, static or PIE build: HTTP/1.1 and HTTP/2."""
     h1 = go_case(name, variant, n=2, proto="h1", reused=[False, True])
     h2 = go_case(name, variant, n=2, proto="h2", reused=[False, True],
                  sids=[1, 3])
+    return go_cases_together(h1, h2)
 
-    def case(env, x):
-        a, b = h1(env, x), h2(env, x)
 
-        def check(c, tls):
-            a(c, tls)
-            b(c, tls)
-        return check
-    return case
+def go_case_wrapped(name, wrap, server_wrap=None):
+    """Connections in structs of the program's own, as real programs
+    wrap them (go-conntrack's clientConnTracker, netutil's
+    limitListenerConn, ...): tls.Conn's conn is the program's wrapper,
+    the socket some levels below (httpclient's -wrap, and httpserver's
+    with server_wrap). HTTP/1.1 and HTTP/2, checked as a plain build."""
+    kw = dict(wrap=wrap, server_wrap=server_wrap)
+    h1 = go_case(name, "default", n=3, proto="h1",
+                 reused=[False, True, True], **kw)
+    h2 = go_case(name, "default", n=3, proto="h2",
+                 reused=[False, True, True], sids=[1, 3, 5], **kw)
+    return go_cases_together(h1, h2)
 
 
 def go_case_dns(name, variant):
@@ -2578,8 +2663,9 @@ def case_go_handshake_given_up(env, x):
 
 
 def setup_go(env):
-    """The Go fixtures built (and toolchains fetched), a Go server per
-    toolchain, a Go client running before the tracer starts."""
+    """The Go fixtures built (and toolchains fetched), two Go servers per
+    toolchain (one wrapping its connections: -wrap GO_WRAP_SERVER), a
+    Go client running before the tracer starts."""
     if not shutil.which("openssl"):
         raise CaseFailed("openssl CLI missing (apt-get install openssl)")
     x = build_go_fixtures(env)
@@ -2590,6 +2676,7 @@ def setup_go(env):
     for name, _ in GO_TOOLCHAINS:
         if name not in x.errors:
             start_go_server(env, x, name)
+            start_go_server(env, x, name, wrap=GO_WRAP_SERVER)
     x.early = None
     if "1.19" not in x.errors:
         x.early = start_go_early(env, x, "1.19", "pie")
@@ -2626,6 +2713,71 @@ def case_go_pid_running(env, x):
     return check
 
 
+GO_PROM_PATH = "/delay/0/prom-scrape"  # not metrics: the scrape fails after
+GO_PROM_SCRAPES = 4                    # its request, which is what counts
+GO_PROM_TIMEOUT = 30.0
+
+
+def case_go_prometheus_https(env, x):
+    """A real Go program that wraps its connections: Debian's prometheus
+    scraping the Go 1.19 server over HTTPS every second. Its scrapes
+    dial through go-conntrack, whose clientConnTracker{net.Conn; ...}
+    is what tls.Conn's conn holds: decoded, complete client timelines
+    of comm prometheus, the TLS handshake among them."""
+    spid, sport, slog = x.server("1.19")
+    scrape = ("  - job_name: gotls\n"
+              "    scheme: https\n"
+              "    metrics_path: %s\n"
+              "    tls_config:\n"
+              "      ca_file: %s\n"
+              "      server_name: localhost\n"
+              "    static_configs:\n"
+              "      - targets: ['127.0.0.1:%d']\n"
+              % (GO_PROM_PATH, x.cert, sport))
+    p, _ = start_prometheus(env, None, scrape=scrape, name="prometheus-go")
+
+    n = 0
+
+    def enough():  # the server's log: the scrapes it answered
+        nonlocal n
+        with open(slog) as f:
+            n = len([ln for ln in f if ln.strip() and
+                     json.loads(ln).get("path") == GO_PROM_PATH])
+        return n >= GO_PROM_SCRAPES
+    try:
+        wait_for(enough, GO_PROM_TIMEOUT, step=0.2)
+    finally:
+        stop_prometheus(p)
+    if n < 2:
+        with open(env.path("prometheus-go.log"), "rb") as f:
+            tail = f.read()[-600:].decode(errors="replace")
+        raise CaseFailed("prometheus scraped the Go server %d times in "
+                         "%.0f s: %s" % (n, GO_PROM_TIMEOUT, tail))
+
+    def check(c, tls):
+        mine = [t for t in by_pid(tls, p.pid) if t.get("role") == "client"]
+        c.show(mine[:4])
+        good = [t for t in mine if t.get("comm") == "prometheus" and
+                dig(t, "http", "method") == "GET" and
+                dig(t, "http", "target") == GO_PROM_PATH and
+                dig(t, "http", "status") == 200 and
+                dig(t, "tls", "decoded") is True and
+                dig(t, "tls", "lib") == GO_TLS_LIB and
+                t.get("complete") is True and t.get("error") is None]
+        c.true(len(good) >= 2, "prometheus (pid %d): %d decoded, complete "
+               "GET %s 200 client timelines, want 2 or more (the server "
+               "answered %d scrapes; prometheus's client timelines: %d, "
+               "TLS not decoded: %d)" % (p.pid, len(good), GO_PROM_PATH, n,
+                                         len(mine), len(not_decoded(mine))))
+        first = [t for t in good if dig(t, "conn", "reused") is False]
+        c.true(first and all(dig(t, "phases_us", "tls") is not None
+                             for t in first),
+               "prometheus: the tls phase of the scrapes on a new "
+               "connection: %s" % [dig(t, "phases_us", "tls")
+                                   for t in first])
+    return check
+
+
 def go_cases():
     cases = []
     for name, label in GO_TOOLCHAINS:
@@ -2647,17 +2799,25 @@ def go_cases():
             (label + "_pie", go_case_variant(name, "pie")),
             (label + "_dns", go_case_dns(name, "default")),
             (label + "_dns_static", go_case_dns(name, "static")),
+            # two levels: *fieldConn (net.Conn at offset 16) around
+            # *embedConn (net.Conn embedded first); the server's
+            # *embedConn under its tls.Conn
+            (label + "_wrapped", go_case_wrapped(name, "embed,field",
+                                                 GO_WRAP_SERVER)),
         ]
     # many streams in flight on one connection, answered in bursts: the
     # Go server's reader and writer threads record at once (numbers
     # and times of one connection can disagree; README, Limitations)
     cases += [
+        # the *net.TCPConn itself embedded at offset 8, in an *embedConn
+        ("go1.24_wrapped_tcpptr", go_case_wrapped("1.24", "tcpptr,embed")),
         ("go1.24_h2_40x50", go_case("1.24", "default", n=2000, conc=40,
                                     proto="h2")),
         ("go_running_at_start", case_go_running_at_start),
         ("go_mount_ns", case_go_mount_ns),
         ("go1.15_not_supported", case_go_old_not_supported),
         ("go_handshake_given_up", case_go_handshake_given_up),
+        ("go_prometheus_https", case_go_prometheus_https),
     ]
     return cases
 
@@ -5730,9 +5890,10 @@ def http_fetch(url, timeout=5):
         return e.code, dict(e.headers), e.read().decode(errors="replace")
 
 
-def start_prometheus(env, metrics_port):
-    """Debian's prometheus scraping the tracer every second; returns
-    (Popen, the port of its HTTP API)."""
+def start_prometheus(env, metrics_port, scrape=None, name="prometheus"):
+    """Debian's prometheus scraping the tracer every second (scrape:
+    other scrape_configs, YAML); returns (Popen, the port of its HTTP
+    API). name: of its configuration and log in env."""
     binary = shutil.which("prometheus")
     if not binary:
         msg = "prometheus not installed (tools/install-deps.sh --test)"
@@ -5740,17 +5901,18 @@ def start_prometheus(env, metrics_port):
             raise CaseFailed(msg)
         raise CaseSkipped(msg)
     api_port = env.closed_port()
-    cfg = env.path("prometheus.yml")
+    cfg = env.path(name + ".yml")
+    if scrape is None:
+        scrape = ("  - job_name: httptrace\n"
+                  "    static_configs:\n"
+                  "      - targets: ['127.0.0.1:%d']\n" % metrics_port)
     with open(cfg, "w") as f:
         f.write("global:\n"
                 "  scrape_interval: 1s\n"
                 "  scrape_timeout: 1s\n"
-                "scrape_configs:\n"
-                "  - job_name: httptrace\n"
-                "    static_configs:\n"
-                "      - targets: ['127.0.0.1:%d']\n" % metrics_port)
+                "scrape_configs:\n" + scrape)
     data = tempfile.mkdtemp(prefix="prom.", dir=env.tmp)
-    log = open(env.path("prometheus.log"), "wb")
+    log = open(env.path(name + ".log"), "wb")
     p = PROCS.popen([binary, "--config.file=" + cfg,
                      "--storage.tsdb.path=" + data,
                      "--web.listen-address=127.0.0.1:%d" % api_port],
@@ -5767,7 +5929,7 @@ def start_prometheus(env, metrics_port):
             return False
     r = wait_for(ready, PROM_READY_TIMEOUT, step=0.2)
     if r is not True:
-        with open(env.path("prometheus.log"), "rb") as f:
+        with open(env.path(name + ".log"), "rb") as f:
             tail = f.read()[-800:].decode(errors="replace")
         stop_prometheus(p)
         raise CaseFailed("prometheus did not become ready: %s" % tail)
