@@ -2374,15 +2374,17 @@ def go_check_server(c, tls, server, truth, what):
 
 
 # -wrap's kinds (tests/fixtures/go/httpclient, httpserver): the types
-# the fixtures wrap their connections in
-GO_WRAP_TYPES = {"embed": "*main.embedConn", "field": "*main.fieldConn",
-                 "tcpptr": "*main.tcpPtrConn"}
+# the fixtures wrap their connections in (tests/fixtures/go/connwrap)
+GO_WRAP_TYPES = {"embed": "*connwrap.embedConn",
+                 "field": "*connwrap.fieldConn",
+                 "tcpptr": "*connwrap.tcpPtrConn"}
 GO_WRAP_SERVER = "embed"  # the wrapped Go server's -wrap
 
 
 def go_wrapped_type(wrap):
     """What the fixtures say a connection -wrap wrap went through:
-    "*main.fieldConn(*main.embedConn(*net.TCPConn))"; None unwrapped."""
+    "*connwrap.fieldConn(*connwrap.embedConn(*net.TCPConn))"; None
+    unwrapped."""
     if not wrap:
         return None
     t = "*net.TCPConn"

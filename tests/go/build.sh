@@ -57,12 +57,13 @@ echo "$lines" | while read -r ver goroot; do
 			dst="$out/$ver/$variant/$prog"
 			mkdir -p "$out/$ver/$variant"
 			# up to date: built by this GOROOT, newer than
-			# its sources (go build would say so too, in
-			# a second or two per binary)
+			# its sources and the connwrap it imports (go
+			# build would say so too, in a second or two
+			# per binary)
 			if [ "$(cat "$dst.goroot" 2>/dev/null)" = \
 			     "$goroot $(head -n 1 "$goroot/VERSION" 2>/dev/null)" ] &&
-			   [ -z "$(find "$src/$prog" -newer "$dst" \
-				   -type f 2>/dev/null)" ]; then
+			   [ -z "$(find "$src/$prog" "$src/connwrap" \
+				   -newer "$dst" -type f 2>/dev/null)" ]; then
 				echo "$ver $variant $prog $dst"
 				continue
 			fi
