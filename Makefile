@@ -196,11 +196,13 @@ fuzz: $(FUZZ_BINS)
 # with each Go toolchain at hand when go is on PATH; without it the test
 # says what it skipped (under CI=true that is a failure).
 GO_LOCATE_BINS := $(BUILD)/tests/go
+# the net.Conn wrappers the Go fixtures import (replace => ../connwrap)
+GO_CONNWRAP := $(wildcard tests/fixtures/go/connwrap/*)
 GO_LOCATE_STAMP := $(if $(shell command -v go 2>/dev/null), \
 			$(GO_LOCATE_BINS)/stamp)
 
 $(GO_LOCATE_BINS)/stamp: tests/unit/go_locate_bins.sh \
-		$(wildcard tests/fixtures/go/tlsprobe/*) \
+		$(wildcard tests/fixtures/go/tlsprobe/*) $(GO_CONNWRAP) \
 		$(wildcard tests/go/toolchains.sh)
 	$(call msg,GO,$(GO_LOCATE_BINS))
 	$(Q)tests/unit/go_locate_bins.sh $(GO_LOCATE_BINS) && touch $@
@@ -244,7 +246,7 @@ GO_BUILD    = cd $(<D) && GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
 	      GOPATH=$(abspath $(BUILD))/go/path $(GO) build
 
 $(GO_TLSPAIR): tests/fixtures/go/tlspair/main.go \
-	       tests/fixtures/go/tlspair/go.mod
+	       tests/fixtures/go/tlspair/go.mod $(GO_CONNWRAP)
 	$(call msg,GO,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(GO_BUILD) -o $(abspath $@) .
@@ -252,7 +254,7 @@ $(GO_TLSPAIR): tests/fixtures/go/tlspair/main.go \
 # the same as PIE without symbols: functions from .gopclntab, offsets
 # of a binary mapped anywhere
 $(GO_TLSPAIR)-pie-stripped: tests/fixtures/go/tlspair/main.go \
-			    tests/fixtures/go/tlspair/go.mod
+			    tests/fixtures/go/tlspair/go.mod $(GO_CONNWRAP)
 	$(call msg,GO,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(GO_BUILD) -buildmode=pie -ldflags='-s -w' -o $(abspath $@) .

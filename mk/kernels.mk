@@ -105,7 +105,8 @@ $(STATIC_DIR)/%: tests/fixtures/%.c | $(STATIC_DIR)
 # with Zydis, which only the dynamically linked bpf_test has (it goes
 # in with its shared libraries).
 $(STATIC_DIR)/tlspair: tests/fixtures/go/tlspair/main.go \
-		       tests/fixtures/go/tlspair/go.mod | $(STATIC_DIR)
+		       tests/fixtures/go/tlspair/go.mod $(GO_CONNWRAP) \
+		       | $(STATIC_DIR)
 	$(call msg,GO-STA,$@)
 	$(Q)export CGO_ENABLED=0 && $(GO_BUILD) -o $(abspath $@) .
 
