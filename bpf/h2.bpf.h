@@ -26,13 +26,67 @@
 #define H2_STEPS 64
 #define H2_PREFACE_LEN 24
 /* iovecs of the rest of a record copied as they are, past the steps */
-#define H2_REST_PIECES 64
+#define H2_REST_PIECES 256
 
 /* struct iovec as user memory holds it (data.bpf.h has its twin) */
 struct h2_iovec {
 	__u64 base;
 	__u64 len;
 };
+
+/*
+ * The rest of a record past the steps, copied as it is, piece by piece
+ * (iovec by iovec: gRPC's sendmsg of 20 calls has hundreds), while it
+ * fits. A global function: the verifier checks its H2_REST_PIECES steps
+ * once, not in every program that follows HTTP/2. The walk is this
+ * CPU's scratch, the caller's (a program stays on its CPU).
+ */
+__noinline int h2_copy_rest(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct data_scratch *scratch;
+	struct ht_data_event *ev;
+	struct h2_walk *w;
+
+	scratch = bpf_map_lookup_elem(&data_scratches, &cpu);
+	if (!scratch)
+		return 0;
+	ev = (struct ht_data_event *)scratch->bytes;
+	w = &scratch->walk;
+	for (int i = 0; i < H2_REST_PIECES; i++) {
+		__u32 k = w->kept, c;
+
+		if (w->pos >= w->end || !w->capturing)
+			break;
+		if (!w->avail) {
+			struct h2_iovec v;
+			__u32 idx = w->next;
+
+			if (!w->iov || idx >= w->iovcnt ||
+			    bpf_probe_read_user(&v, sizeof(v),
+						(void *)(w->iov + (__u64)idx *
+							 sizeof(v))))
+				break;
+			w->next = idx + 1;
+			w->base = v.base;
+			w->avail = v.len < w->end - w->pos ? v.len :
+							     w->end - w->pos;
+		}
+		c = k < w->keep_max ? w->keep_max - k : 0;
+		if (w->avail > c)
+			break; /* the rest does not fit: not captured */
+		c = w->avail;
+		asm volatile("" : "+r"(c));
+		c &= HT_MAX_CAPTURE - 1;
+		if (bpf_probe_read_user(ev->data + (k & (HT_MAX_CAPTURE - 1)),
+					c, (void *)w->base))
+			break;
+		w->kept = k + c;
+		w->pos += c;
+		w->avail = 0;
+	}
+	return 0;
+}
 
 /*
  * Fills ev->data for `moved` bytes of direction dir, from buf (iovcnt
@@ -217,38 +271,7 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	 * burst of HEADERS) usually fits: kept as it is, the parser
 	 * follows its frames; the next calls here are walked until the
 	 * frames are found again. */
-	for (int i = 0; i < H2_REST_PIECES; i++) {
-		__u32 k = w->kept, c;
-
-		if (w->pos >= w->end || !w->capturing)
-			break;
-		if (!w->avail) {
-			struct h2_iovec v;
-			__u32 idx = w->next;
-
-			if (!w->iov || idx >= w->iovcnt ||
-			    bpf_probe_read_user(&v, sizeof(v),
-						(void *)(w->iov + (__u64)idx *
-							 sizeof(v))))
-				break;
-			w->next = idx + 1;
-			w->base = v.base;
-			w->avail = v.len < w->end - w->pos ? v.len :
-							     w->end - w->pos;
-		}
-		c = k < w->keep_max ? w->keep_max - k : 0;
-		if (w->avail > c)
-			break; /* the rest does not fit: not captured */
-		c = w->avail;
-		asm volatile("" : "+r"(c));
-		c &= HT_MAX_CAPTURE - 1;
-		if (bpf_probe_read_user(ev->data + (k & (HT_MAX_CAPTURE - 1)),
-					c, (void *)w->base))
-			break;
-		w->kept = k + c;
-		w->pos += c;
-		w->avail = 0;
-	}
+	h2_copy_rest();
 	ev->flags = 0;
 	kept = w->kept;
 	n_runs = w->n_runs;

@@ -1340,6 +1340,44 @@ static void test_h2_many_iovecs(void)
 }
 
 /*
+ * A call of more iovecs than the steps and the rest's pieces of old
+ * (64 each) together: gRPC's sendmsg of 20 calls at once. 10 PINGs in
+ * 170 one-byte iovecs: the steps follow 32 of them, the rest is kept
+ * as it is, whole.
+ */
+static void test_h2_iovecs_past_steps(void)
+{
+	static char pings[10 * 17];
+	struct iovec out[sizeof(pings)];
+	char in[sizeof(pings)];
+	struct pair p;
+
+	for (int i = 0; i < 10; i++)
+		memcpy(pings + i * 17, "\x00\x00\x08\x06\x00\x00\x00\x00\x00"
+		       "12345678", 17);
+	for (size_t i = 0; i < sizeof(pings); i++) {
+		out[i].iov_base = pings + i;
+		out[i].iov_len = 1;
+	}
+	ASSERT(open_pair(&p) == 0);
+	ASSERT_INT(write(p.cli.fd, S(h2_start)), sizeof(h2_start) - 1);
+	ASSERT_INT(recv(p.srv.fd, in, sizeof(h2_start) - 1, MSG_WAITALL),
+		   sizeof(h2_start) - 1);
+	ASSERT_INT(writev(p.srv.fd, out, sizeof(pings)), sizeof(pings));
+	ASSERT_INT(recv(p.cli.fd, in, sizeof(in), MSG_WAITALL), sizeof(in));
+	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
+		  h2_start, sizeof(h2_start) - 1);
+	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM,
+		  sizeof(h2_start) - 1, h2_start, sizeof(h2_start) - 1);
+	want_data(&p.srv, HT_DIR_EGRESS, HT_IO_WRITEV, sizeof(pings), pings,
+		  sizeof(pings));
+	want_data(&p.cli, HT_DIR_INGRESS, HT_IO_RECVFROM, sizeof(pings),
+		  pings, sizeof(pings));
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
+/*
  * More frames in one call than the BPF side follows (40 PINGs: 80
  * steps): the rest is kept as it is. That direction's next call is an
  * ordinary record, walked all the same; its frames end where it does,
@@ -2580,6 +2618,7 @@ static void run_all(void)
 	RUN_BPF(test_h2_data_then_headers);
 	RUN_BPF(test_h2_across_records);
 	RUN_BPF(test_h2_many_iovecs);
+	RUN_BPF(test_h2_iovecs_past_steps);
 	RUN_BPF(test_h2_many_frames);
 	RUN_BPF(test_pid_filter);
 	RUN_BPF(test_go_tls_pair);
