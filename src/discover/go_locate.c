@@ -562,7 +562,7 @@ static void find_rets(const struct elf_image *ei, struct go_func_loc *f)
 /* ---- net.Conn types ----------------------------------------------------- */
 
 /*
- * Go's type descriptors, amd64, the same from Go 1.17 to 1.26
+ * Go's type descriptors, amd64, the same from Go 1.17 to 1.27
  * (internal/abi/type.go; runtime/type.go before 1.21):
  *   Type: Size_ 0, PtrBytes 8, Hash (u32) 16, TFlag (u8) 20, Align_,
  *     FieldAlign_, Kind_ (u8) 23, Equal 24, GCData 32, Str (i32, a name
