@@ -1218,6 +1218,30 @@ static void want_h2(struct end *e, __u8 dir, __u8 call, __s64 ret,
 }
 
 /*
+ * An HTTP/2 pair: the client's start (h2_start: preface and SETTINGS)
+ * written and read by the server, its two records expected first on
+ * each end. Returns 0, or -1 with the pair closed.
+ */
+static int h2_pair_started(struct pair *p)
+{
+	char in[sizeof(h2_start)];
+
+	if (open_pair(p))
+		return -1;
+	if (write(p->cli.fd, S(h2_start)) != sizeof(h2_start) - 1 ||
+	    recv(p->srv.fd, in, sizeof(h2_start) - 1, MSG_WAITALL) !=
+		    sizeof(h2_start) - 1) {
+		close_pair(p);
+		return -1;
+	}
+	want_data(&p->cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
+		  h2_start, sizeof(h2_start) - 1);
+	want_data(&p->srv, HT_DIR_INGRESS, HT_IO_RECVFROM,
+		  sizeof(h2_start) - 1, h2_start, sizeof(h2_start) - 1);
+	return 0;
+}
+
+/*
  * A connection that starts with the client's preface has its frames
  * followed. A write of a 20000-byte DATA frame of stream 1 and then
  * the HEADERS frame of stream 3: far past the 4096 bytes captured of
@@ -1239,16 +1263,9 @@ static void test_h2_data_then_headers(void)
 	memcpy(want + 9, h2_headers, H2_HEADERS_LEN);
 	n = h2_elided(want, want, 9 + H2_HEADERS_LEN, 9, 20000);
 
-	ASSERT(open_pair(&p) == 0);
-	ASSERT_INT(write(p.cli.fd, S(h2_start)), sizeof(h2_start) - 1);
-	ASSERT_INT(recv(p.srv.fd, in, sizeof(h2_start) - 1, MSG_WAITALL),
-		   sizeof(h2_start) - 1);
+	ASSERT(h2_pair_started(&p) == 0);
 	ASSERT_INT(write(p.srv.fd, big, sizeof(big)), sizeof(big));
 	ASSERT_INT(recv(p.cli.fd, in, sizeof(in), MSG_WAITALL), sizeof(big));
-	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
-		  h2_start, sizeof(h2_start) - 1);
-	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM,
-		  sizeof(h2_start) - 1, h2_start, sizeof(h2_start) - 1);
 	want_h2(&p.srv, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(big), want, n);
 	want_h2(&p.cli, HT_DIR_INGRESS, HT_IO_RECVFROM, sizeof(big), want, n);
 	ASSERT(expect_records() == 0);
@@ -1283,20 +1300,13 @@ static void test_h2_across_records(void)
 	n2 = h2_elided(want2, h2_headers, H2_HEADERS_LEN, 0, 50);
 	n3 = sizeof(small) - 1;
 
-	ASSERT(open_pair(&p) == 0);
-	ASSERT_INT(write(p.cli.fd, S(h2_start)), sizeof(h2_start) - 1);
-	ASSERT_INT(recv(p.srv.fd, in, sizeof(h2_start) - 1, MSG_WAITALL),
-		   sizeof(h2_start) - 1);
+	ASSERT(h2_pair_started(&p) == 0);
 	ASSERT_INT(writev(p.cli.fd, out1, 2), 59);
 	ASSERT_INT(writev(p.cli.fd, out2, 2), 50 + H2_HEADERS_LEN);
 	ASSERT_INT(write(p.cli.fd, small, n3), n3);
 	ASSERT_INT(readv(p.srv.fd, in1, 2), 59);
 	ASSERT_INT(readv(p.srv.fd, in2, 2), 50 + H2_HEADERS_LEN);
 	ASSERT_INT(read(p.srv.fd, in, sizeof(in)), n3);
-	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
-		  h2_start, sizeof(h2_start) - 1);
-	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM,
-		  sizeof(h2_start) - 1, h2_start, sizeof(h2_start) - 1);
 	want_h2(&p.cli, HT_DIR_EGRESS, HT_IO_WRITEV, 59, want1, n1);
 	want_h2(&p.cli, HT_DIR_EGRESS, HT_IO_WRITEV, 50 + H2_HEADERS_LEN,
 		want2, n2);
@@ -1321,16 +1331,9 @@ static void test_h2_many_iovecs(void)
 		out[i].iov_base = (void *)(h2_headers + i);
 		out[i].iov_len = 1;
 	}
-	ASSERT(open_pair(&p) == 0);
-	ASSERT_INT(write(p.cli.fd, S(h2_start)), sizeof(h2_start) - 1);
-	ASSERT_INT(recv(p.srv.fd, in, sizeof(h2_start) - 1, MSG_WAITALL),
-		   sizeof(h2_start) - 1);
+	ASSERT(h2_pair_started(&p) == 0);
 	ASSERT_INT(writev(p.srv.fd, out, H2_HEADERS_LEN), H2_HEADERS_LEN);
 	ASSERT_INT(read(p.cli.fd, in, sizeof(in)), H2_HEADERS_LEN);
-	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
-		  h2_start, sizeof(h2_start) - 1);
-	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM,
-		  sizeof(h2_start) - 1, h2_start, sizeof(h2_start) - 1);
 	want_data(&p.srv, HT_DIR_EGRESS, HT_IO_WRITEV, H2_HEADERS_LEN,
 		  h2_headers, H2_HEADERS_LEN);
 	want_data(&p.cli, HT_DIR_INGRESS, HT_IO_READ, H2_HEADERS_LEN,
@@ -1359,16 +1362,9 @@ static void test_h2_iovecs_past_steps(void)
 		out[i].iov_base = pings + i;
 		out[i].iov_len = 1;
 	}
-	ASSERT(open_pair(&p) == 0);
-	ASSERT_INT(write(p.cli.fd, S(h2_start)), sizeof(h2_start) - 1);
-	ASSERT_INT(recv(p.srv.fd, in, sizeof(h2_start) - 1, MSG_WAITALL),
-		   sizeof(h2_start) - 1);
+	ASSERT(h2_pair_started(&p) == 0);
 	ASSERT_INT(writev(p.srv.fd, out, sizeof(pings)), sizeof(pings));
 	ASSERT_INT(recv(p.cli.fd, in, sizeof(in), MSG_WAITALL), sizeof(in));
-	want_data(&p.cli, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(h2_start) - 1,
-		  h2_start, sizeof(h2_start) - 1);
-	want_data(&p.srv, HT_DIR_INGRESS, HT_IO_RECVFROM,
-		  sizeof(h2_start) - 1, h2_start, sizeof(h2_start) - 1);
 	want_data(&p.srv, HT_DIR_EGRESS, HT_IO_WRITEV, sizeof(pings), pings,
 		  sizeof(pings));
 	want_data(&p.cli, HT_DIR_INGRESS, HT_IO_RECVFROM, sizeof(pings),
