@@ -270,8 +270,10 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	/* The rest of a call of many small frames (gRPC's requests, a
 	 * burst of HEADERS) usually fits: kept as it is, the parser
 	 * follows its frames; the next calls here are walked until the
-	 * frames are found again. */
-	h2_copy_rest();
+	 * frames are found again. Most records end within the steps: no
+	 * call then. */
+	if (w->pos < w->end && w->capturing)
+		h2_copy_rest();
 	ev->flags = 0;
 	kept = w->kept;
 	n_runs = w->n_runs;
