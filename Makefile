@@ -78,10 +78,12 @@ PURE_SRCS   := $(filter-out $(KERNEL_SRCS),$(ALL_SRCS))
 
 BPF_SRCS    := bpf/httptrace.bpf.c
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-# the same programs for kernels without BPF atomic fetch (before 5.12):
-# src/kernel/variants.c loads one or the other
+# the same programs for kernels without BPF atomic fetch (before 5.12),
+# and with uprobe programs run with preemption off (core_fixes.bpf.h):
+# src/kernel/variants.c loads one of the three
 SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS)) \
-	       $(BUILD)/httptrace_unnumbered.skel.h
+	       $(BUILD)/httptrace_unnumbered.skel.h \
+	       $(BUILD)/httptrace_guarded.skel.h
 
 OBJS        := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ALL_SRCS))
 PURE_OBJS   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(PURE_SRCS))
@@ -129,6 +131,11 @@ $(BUILD)/httptrace_unnumbered.bpf.o: bpf/httptrace.bpf.c vmlinux.h | $(BUILD)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DHT_ATOMIC_FETCH=0 $(DEPFLAGS) \
 		-MF $(@:.o=.d) -MT $@ -c $< -o $@
 	$(Q)tools/check-no-atomic-fetch.sh $@ || { rm -f $@; exit 1; }
+
+$(BUILD)/httptrace_guarded.bpf.o: bpf/httptrace.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DHT_PREEMPT_GUARD=1 $(DEPFLAGS) \
+		-MF $(@:.o=.d) -MT $@ -c $< -o $@
 
 # Kept after the build: make would otherwise delete them as intermediates
 # and rebuild every object on the next run.
@@ -232,7 +239,7 @@ GO_TLSPAIR  := $(BUILD)/fixtures/go/tlspair
 test-bpf: $(BPF_TEST) $(GO_TLSPAIR) $(GO_TLSPAIR)-pie-stripped
 	$(Q)GO_TLSPAIR=$(GO_TLSPAIR) $(BOUNDED_UNIT) $(BPF_TEST)
 	$(Q)echo "bpf: again with the variants of kernels before 5.12 (HTTPTRACE_WITHOUT)"
-	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie \
+	$(Q)HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie,preemption-guard \
 		GO_TLSPAIR=$(GO_TLSPAIR) $(BOUNDED_UNIT) $(BPF_TEST)
 
 # One Go build cache for every Go build of the tests and benchmarks, all

@@ -254,14 +254,15 @@ SEC("uprobe")
 int BPF_KPROBE(uprobe_getaddrinfo, const char *node, const char *service,
 	       const void *hints, void **res)
 {
-	on_getaddrinfo_enter((__u64)node, (__u64)service, (__u64)res);
+	UPROBE_BODY(on_getaddrinfo_enter((__u64)node, (__u64)service,
+					 (__u64)res));
 	return 0;
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_getaddrinfo, int ret)
 {
-	on_getaddrinfo_exit(ret);
+	UPROBE_BODY(on_getaddrinfo_exit(ret));
 	return 0;
 }
 
@@ -271,7 +272,7 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int ret)
 SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_tls, long ret)
 {
-	on_tls_exit(ret);
+	UPROBE_BODY(on_tls_exit(ret));
 	return 0;
 }
 
@@ -285,7 +286,7 @@ int BPF_KRETPROBE(uretprobe_tls, long ret)
 SEC("uprobe")
 int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
-	on_tls_probe(bpf_get_attach_cookie(ctx), a0, a1, a2, a3);
+	UPROBE_BODY(on_tls_probe(bpf_get_attach_cookie(ctx), a0, a1, a2, a3));
 	return 0;
 }
 
@@ -294,7 +295,7 @@ int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 	SEC("uprobe")                                                        \
 	int BPF_KPROBE(uprobe_##prog, __u64 a0, __u64 a1, __u64 a2, __u64 a3) \
 	{                                                                    \
-		on_tls_probe(HT_TLSP_##id, a0, a1, a2, a3);                  \
+		UPROBE_BODY(on_tls_probe(HT_TLSP_##id, a0, a1, a2, a3));     \
 		return 0;                                                    \
 	}
 
@@ -311,14 +312,14 @@ HT_TLS_PROBES(TLS_PROBE_PROGRAM)
 SEC("uprobe")
 int uprobe_go_tls_ret(struct pt_regs *ctx)
 {
-	on_go_ret(ctx);
+	UPROBE_BODY(on_go_ret(ctx));
 	return 0;
 }
 
 SEC("uprobe")
 int uprobe_go_tls_multi(struct pt_regs *ctx)
 {
-	on_go_entry((__u32)bpf_get_attach_cookie(ctx), ctx);
+	UPROBE_BODY(on_go_entry((__u32)bpf_get_attach_cookie(ctx), ctx));
 	return 0;
 }
 
@@ -327,7 +328,7 @@ int uprobe_go_tls_multi(struct pt_regs *ctx)
 	SEC("uprobe")                                                        \
 	int uprobe_go_##id(struct pt_regs *ctx)                              \
 	{                                                                    \
-		on_go_entry(GO_FN_##id, ctx);                                \
+		UPROBE_BODY(on_go_entry(GO_FN_##id, ctx));                   \
 		return 0;                                                    \
 	}
 

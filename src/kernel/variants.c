@@ -12,6 +12,7 @@
 
 #include "httptrace.skel.h"
 #include "httptrace_unnumbered.skel.h"
+#include "httptrace_guarded.skel.h"
 #include "kernel/variants.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
@@ -149,12 +150,8 @@ static void probe_attach_cookie(struct variant_features *v)
 }
 
 /* inet_csk_accept's BTF id, its argument count in v->accept_nargs. */
-static int find_accept(struct variant_features *v, const char *btf_path)
+static int find_accept(struct variant_features *v, const struct btf *btf)
 {
-	struct btf *btf = btf_path && *btf_path &&
-					  strcmp(btf_path, VMLINUX_BTF) ?
-				  btf__parse(btf_path, NULL) :
-				  btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	int id;
 
@@ -166,14 +163,113 @@ static int find_accept(struct variant_features *v, const char *btf_path)
 		if (t && btf_is_func_proto(t))
 			v->accept_nargs = btf_vlen(t);
 	}
-	btf__free(btf);
 	return id;
 }
 
 /*
- * HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie (the
- * names with dashes for spaces, so that a kernel command line can carry
- * it to a guest's init): features taken as missing, so that the
+ * A kprobe-type program (what a uprobe runs) that turns preemption off
+ * and on again by the kfuncs whose BTF ids are given, calling a global
+ * function in between when with_global. Returns the fd or -errno.
+ */
+static int load_preempt_guard(int off_id, int on_id, bool with_global)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_JMP | BPF_CALL,
+		  .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = off_id },
+		/* call insns[5], the global function (pc + 1 + 3) */
+		{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_CALL,
+		  .imm = 3 },
+		{ .code = BPF_JMP | BPF_CALL,
+		  .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = on_id },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+		/* int global(void) { return 0; } */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct bpf_insn plain[] = { insns[0], insns[2], insns[3], insns[4] };
+	struct bpf_func_info funcs[2] = { { .insn_off = 0 },
+					  { .insn_off = 5 } };
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	struct btf *btf;
+	int fd, int_id, proto;
+
+	if (!with_global) {
+		fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "probe_preempt",
+				   "GPL", plain, 4, &opts);
+		return fd < 0 ? -errno : fd;
+	}
+	/* a global function is one the program's BTF says is global */
+	btf = btf__new_empty();
+	if (!btf)
+		return -ENOMEM;
+	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	proto = btf__add_func_proto(btf, int_id);
+	btf__add_func_param(btf, "ctx", btf__add_ptr(btf, 0));
+	funcs[0].type_id = btf__add_func(btf, "probe_preempt",
+					 BTF_FUNC_GLOBAL, proto);
+	funcs[1].type_id = btf__add_func(btf, "probe_preempt_global",
+					 BTF_FUNC_GLOBAL,
+					 btf__add_func_proto(btf, int_id));
+	if ((int)funcs[0].type_id < 0 || (int)funcs[1].type_id < 0 ||
+	    btf__load_into_kernel(btf)) {
+		fd = -errno;
+		btf__free(btf);
+		return fd ? fd : -EINVAL;
+	}
+	opts.prog_btf_fd = btf__fd(btf);
+	opts.func_info = funcs;
+	opts.func_info_cnt = 2;
+	opts.func_info_rec_size = sizeof(funcs[0]);
+	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "probe_preempt", "GPL",
+			   insns, sizeof(insns) / sizeof(insns[0]), &opts);
+	fd = fd < 0 ? -errno : fd;
+	btf__free(btf);
+	return fd;
+}
+
+/* The running kernel's BTF (the kfuncs are named by their ids in it). */
+static void probe_preempt_guard(struct variant_features *v,
+				const struct btf *vmlinux)
+{
+	int off_id, on_id, fd;
+
+	if (!vmlinux) {
+		set_why(v, VF_PREEMPT_GUARD, "%s",
+			"not known: no kernel BTF to find the kfuncs in");
+		return;
+	}
+	off_id = btf__find_by_name_kind(vmlinux, "bpf_preempt_disable",
+					BTF_KIND_FUNC);
+	on_id = btf__find_by_name_kind(vmlinux, "bpf_preempt_enable",
+				       BTF_KIND_FUNC);
+	if (off_id <= 0 || on_id <= 0) {
+		set_why(v, VF_PREEMPT_GUARD, "%s", "bpf_preempt_disable "
+			"missing (needs Linux 6.10)");
+		return;
+	}
+	fd = load_preempt_guard(off_id, on_id, false);
+	if (fd < 0) {
+		set_why(v, VF_PREEMPT_GUARD, denied(-fd) ? "not known: %s" :
+			"bpf_preempt_disable refused to uprobe programs (%s)",
+			strerror(-fd));
+		return;
+	}
+	close(fd);
+	fd = load_preempt_guard(off_id, on_id, true);
+	if (fd >= 0) {
+		v->have[VF_PREEMPT_GUARD] = true;
+		close(fd);
+	} else {
+		set_why(v, VF_PREEMPT_GUARD, "%s", "global functions refused "
+			"with preemption off (needs Linux 6.15)");
+	}
+}
+
+/*
+ * HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie,
+ * preemption-guard (the names with dashes for spaces, so that a kernel
+ * command line can carry it to a guest's init): features taken as missing, so that the
  * variants older kernels get are tested on a new one.
  */
 static void apply_without(struct variant_features *v)
@@ -197,11 +293,26 @@ static void apply_without(struct variant_features *v)
 
 void variants_probe(struct variant_features *v, const char *btf_path)
 {
+	bool own_btf = btf_path && *btf_path && strcmp(btf_path, VMLINUX_BTF);
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct btf *btf = own_btf ? btf__parse(btf_path, NULL) : vmlinux;
+
 	memset(v, 0, sizeof(*v));
 	probe_atomic_fetch(v);
-	probe_func_ret(v, find_accept(v, btf_path));
+	probe_func_ret(v, find_accept(v, btf));
 	probe_attach_cookie(v);
+	probe_preempt_guard(v, vmlinux);
 	apply_without(v);
+	if (own_btf)
+		btf__free(btf);
+	btf__free(vmlinux);
+}
+
+/* The guarded build is numbered: every kernel with the guard has atomic
+ * fetch, and a third build for HTTPTRACE_WITHOUT alone is not worth it. */
+static bool guarded(const struct variant_features *v)
+{
+	return v->have[VF_PREEMPT_GUARD] && v->have[VF_ATOMIC_FETCH];
 }
 
 struct httptrace_bpf *variants_open(const struct variant_features *v,
@@ -219,7 +330,10 @@ struct httptrace_bpf *variants_open(const struct variant_features *v,
 		goto fail;
 	/* the same source and so the same programs, maps and globals: the
 	 * skeleton's names find them in either object */
-	if (!v->have[VF_ATOMIC_FETCH])
+	if (guarded(v))
+		skel->skeleton->data = (void *)httptrace_guarded_bpf__elf_bytes(
+			&skel->skeleton->data_sz);
+	else if (!v->have[VF_ATOMIC_FETCH])
 		skel->skeleton->data = (void *)httptrace_unnumbered_bpf__elf_bytes(
 			&skel->skeleton->data_sz);
 	err = bpf_object__open_skeleton(skel->skeleton, opts);
@@ -289,6 +403,15 @@ const char *variants_chosen(const struct variant_features *v,
 			 "TLS probes: one program for all functions, told "
 			 "apart by the cookie (with uprobe_multi links)" :
 			 "TLS probes: a program per function");
+		break;
+	case VF_PREEMPT_GUARD:
+		snprintf(buf, len, "%s", guarded(v) ?
+			 "uprobe programs run with preemption off" :
+			 v->have[i] ? "uprobe programs preemptible: the "
+			 "unnumbered build has no guard" :
+			 "uprobe programs run as the kernel runs them: "
+			 "preemptible on a kernel that preempts (README, "
+			 "Limitations)");
 		break;
 	default:
 		snprintf(buf, len, "?");

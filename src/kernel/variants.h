@@ -2,7 +2,8 @@
 /*
  * Program variants, chosen at load time from what the kernel was found
  * to do, never from its version (distributions backport features):
- * which BPF object (with or without atomic fetch) is opened, and which
+ * which BPF object (with or without atomic fetch, with uprobe programs
+ * run with preemption off or not) is opened, and which
  * of its programs load in an attach mode. The tracer (kernel/tracer.c)
  * and the BPF test layer (tests/bpf/bpf_test.c) both choose here.
  */
@@ -20,7 +21,8 @@
 #define VARIANT_FEATURES(X)                                                  \
 	X(ATOMIC_FETCH, "atomic fetch")                                      \
 	X(FUNC_RET, "fexit return value")                                    \
-	X(ATTACH_COOKIE, "attach cookie")
+	X(ATTACH_COOKIE, "attach cookie")                                    \
+	X(PREEMPT_GUARD, "preemption guard")
 
 enum variant_feature {
 #define VARIANT_FEATURE_ENUM(name, word) VF_##name,
@@ -45,8 +47,9 @@ struct bpf_object_open_opts;
  * the kernel BTF, NULL or "" for /sys/kernel/btf/vmlinux. */
 void variants_probe(struct variant_features *v, const char *btf_path);
 
-/* Opens the object the kernel can load: with atomic fetch, or the
- * unnumbered build. NULL with errno set on failure. */
+/* Opens the object the kernel can load: the guarded build (uprobe
+ * programs with preemption off), with atomic fetch, or the unnumbered
+ * build. NULL with errno set on failure. */
 struct httptrace_bpf *variants_open(const struct variant_features *v,
 				    const struct bpf_object_open_opts *opts);
 

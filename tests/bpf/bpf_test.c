@@ -30,6 +30,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -125,8 +127,15 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+/* Set: records go to it instead of recs (tests of more than MAX_RECS). */
+static void (*record_hook)(const void *data, size_t size);
+
 static int on_record(void *ctx, void *data, size_t size)
 {
+	if (record_hook) {
+		record_hook(data, size);
+		return 0;
+	}
 	if (n_recs == MAX_RECS || size > sizeof(recs[0].u)) {
 		n_lost++;
 		return 0;
@@ -1941,6 +1950,8 @@ static bool go_ready(int k)
  * pid is in pid_filter before it execs) and reads what it printed.
  * Returns its pid (reaped), or -1.
  */
+static int go_child_cpu = -1; /* >= 0: go_run's child on this CPU only */
+
 static pid_t go_run(int k, const char *how, char *out, size_t out_len)
 {
 	int go[2], outp[2], status;
@@ -1962,6 +1973,16 @@ static pid_t go_run(int k, const char *how, char *out, size_t out_len)
 		if (read(go[0], &c, 1) != 1)
 			_exit(126);
 		dup2(outp[1], 1);
+		if (go_child_cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(go_child_cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				_exit(125);
+			/* threads enough to be in one call at once */
+			setenv("GOMAXPROCS", "4", 1);
+		}
 		execl(k ? go_tlspair_stripped : go_tlspair, "tlspair", how,
 		      (char *)NULL);
 		_exit(127);
@@ -2228,6 +2249,142 @@ static void test_go_tls_wrapped(void)
 {
 	go_pair(0, "wrapped");
 	go_pair(1, "wrapped");
+}
+
+/*
+ * Uprobe programs preempted. Go's TLS calls from four threads on one
+ * CPU (tlspair hammer), and on that CPU a SCHED_FIFO thread waking every
+ * 50 us, which preempts whatever runs there. A kernel that preempts
+ * kernel code (lazy or full preemption) would preempt our uprobe
+ * programs mid-body, and another thread would then run the same program
+ * on that CPU: over its private stack (6.13+, an oops) and its per-CPU
+ * scratch (records mixed), unless the programs keep preemption off
+ * (core_fixes.bpf.h). Every plaintext record must be whole. Where kernel
+ * code is not preempted it passes, guard or not: the sid guest of the
+ * kernel matrix (lazy preemption) is where it can fail.
+ */
+struct preempter {
+	int cpu;
+	volatile bool stop;
+	int err;
+	unsigned long wakeups;
+};
+
+static void *preempter_main(void *arg)
+{
+	struct preempter *p = arg;
+	struct sched_param sp = { .sched_priority = 1 };
+	struct timespec nap = { .tv_nsec = 50 * 1000 };
+	__u64 end = now_ns() + 60ull * 1000000000ull; /* bounded anyway */
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(p->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) ||
+	    sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		p->err = errno;
+		return NULL;
+	}
+	while (!p->stop && now_ns() < end) {
+		nanosleep(&nap, NULL);
+		p->wakeups++;
+	}
+	return NULL;
+}
+
+static struct {
+	pid_t child;
+	int ping[2], pong[2]; /* [0] written, [1] read */
+	int bad;
+} hammer;
+
+static void hammer_record(const void *data, size_t size)
+{
+	const struct ht_data_event *d = data;
+	const char *want;
+	size_t len;
+	bool out;
+
+	if (size < sizeof(d->hdr) || d->hdr.tgid != (__u32)hammer.child ||
+	    d->hdr.type != HT_EV_TLS_DATA)
+		return;
+	out = d->direction == HT_DIR_EGRESS;
+	len = d->ret == (__s64)strlen(go_ping) ? strlen(go_ping) :
+						  strlen(go_pong);
+	want = len == strlen(go_ping) ? go_ping : go_pong;
+	if (size != sizeof(*d) + len || d->call != HT_TLS_GO ||
+	    d->ret != (__s64)len || d->captured_len != len || d->flags ||
+	    memcmp(d->data, want, len) ||
+	    (d->direction != HT_DIR_EGRESS &&
+	     d->direction != HT_DIR_INGRESS)) {
+		char q[96];
+
+		if (hammer.bad++ < 5) {
+			quote(q, d->data, size >= sizeof(*d) ?
+				  d->captured_len : 0);
+			fprintf(stderr, "hammer: plaintext record fd %d dir "
+				"%u ret %lld size %zu: %s\n", d->conn.fd,
+				d->direction, (long long)d->ret, size, q);
+		}
+		return;
+	}
+	if (want == go_ping)
+		hammer.ping[!out]++;
+	else
+		hammer.pong[!out]++;
+}
+
+static void test_go_tls_preempted(void)
+{
+	uint64_t err0[HT_GO_TLS_ERROR_COUNT], err1[HT_GO_TLS_ERROR_COUNT];
+	struct preempter p = { .cpu = -1 };
+	int exchanges = 0, before;
+	pthread_t thread;
+	cpu_set_t mine;
+	char out[256];
+
+	if (!go_ready(0))
+		return;
+	/* the last CPU this test may use */
+	ASSERT(!sched_getaffinity(0, sizeof(mine), &mine));
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &mine))
+			p.cpu = c;
+	ASSERT(p.cpu >= 0);
+	ASSERT(!pthread_create(&thread, NULL, preempter_main, &p));
+	go_errors_now(err0);
+	go_child_cpu = p.cpu;
+	hammer.child = go_run(0, "hammer", out, sizeof(out));
+	go_child_cpu = -1;
+	p.stop = true;
+	pthread_join(thread, NULL);
+	if (p.err)
+		fprintf(stderr, "the SCHED_FIFO thread on CPU %d: %s\n",
+			p.cpu, strerror(p.err));
+	CHECK_INT(p.err, 0);
+	ASSERT(hammer.child > 0);
+	ASSERT(sscanf(out, "exchanges=%d", &exchanges) == 1);
+	record_hook = hammer_record;
+	do {
+		before = hammer.ping[0] + hammer.ping[1] + hammer.pong[0] +
+			 hammer.pong[1] + hammer.bad;
+		usleep(50 * 1000);
+		ring_buffer__consume(rb);
+	} while (before != hammer.ping[0] + hammer.ping[1] +
+				  hammer.pong[0] + hammer.pong[1] + hammer.bad);
+	record_hook = NULL;
+	printf("bpf: hammer: %d exchanges on CPU %d, %lu wakeups of the "
+	       "SCHED_FIFO thread there\n", exchanges, p.cpu, p.wakeups);
+	CHECK_INT(hammer.bad, 0);
+	CHECK_INT(hammer.ping[0], exchanges);
+	CHECK_INT(hammer.ping[1], exchanges);
+	CHECK_INT(hammer.pong[0], exchanges);
+	CHECK_INT(hammer.pong[1], exchanges);
+	CHECK_INT(n_lost, 0);
+	go_errors_now(err1);
+	for (int e = 0; e < HT_GO_TLS_ERROR_COUNT; e++)
+		CHECK_INT(err1[e] - err0[e], 0);
+	n_recs = n_wants = n_lost = 0;
 }
 
 /*
@@ -2623,6 +2780,7 @@ static void run_all(void)
 	RUN_BPF(test_go_tls_wrapped);
 	RUN_BPF(test_go_tls_closed_mid_read);
 	RUN_BPF(test_go_tls_handshake_given_up);
+	RUN_BPF(test_go_tls_preempted);
 	RUN_BPF(test_go_tls_pipe);
 	RUN_BPF(test_go_tls_unix);
 	RUN_BPF(test_dns_udp_connected);

@@ -421,7 +421,7 @@ bpf_case() { # mode
 # and plaintext records on the right connections, nothing on a pipe or
 # a unix socket, a socket closed inside a Read counted. GO_TLSPAIR: a
 # Go program the kernel refuses fails the load.
-GO_TESTS="go_tls_pair go_tls_implicit go_tls_closed_mid_read go_tls_pipe go_tls_unix"
+GO_TESTS="go_tls_pair go_tls_implicit go_tls_closed_mid_read go_tls_pipe go_tls_unix go_tls_preempted"
 go_case() { # mode
 	[ -n "$GO_CASE" ] || return 0
 	gm=$1
