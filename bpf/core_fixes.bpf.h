@@ -170,29 +170,32 @@ static __always_inline void conn_seq_lost_untaken(struct conn_state *st)
 }
 
 /*
- * Uprobe programs and preemption. Since 6.0 (commits 8c7dcb84e3b7 and
+ * Programs and preemption. Since 6.0 (commits 8c7dcb84e3b7 and
  * 88bf18581375, sleepable uprobes) a uprobe runs its programs with
  * migration off but preemption on, and without the per-CPU
  * bpf_prog_active exclusion kprobes have. Since 6.13 (a76ab5731e32,
  * private stacks) the x86 JIT gives each kprobe-type program with 64 or
  * more bytes of stack one stack per CPU, on the assumption that it
- * never runs twice at once on a CPU. On a kernel that preempts kernel code (full or
- * lazy preemption, the default of Debian's 7.x kernels) a thread
- * preempted inside our uprobe program and another thread running the
- * same program on that CPU share that stack: the first resumes with
+ * never runs twice at once on a CPU. On a kernel that preempts kernel
+ * code (full or lazy preemption, the default of Debian's 7.x kernels) a
+ * thread preempted inside our uprobe program and another thread running
+ * the same program on that CPU share that stack: the first resumes with
  * spilled pointers overwritten, and the kernel oopses (seen in our sid
- * guest). The same preemption can mix two threads' records in the
- * per-CPU scratch maps on any preemptible kernel.
+ * guest). Records built in the per-CPU scratch (data_scratches) mix the
+ * same way, and on sid 7.2 a syscall tracepoint program was seen
+ * preempted too: a Go plaintext record went out twice, the second time
+ * with the size of the socket record the preempted program was making.
  *
  * So where the kernel lets a program turn preemption off around calls
  * to global functions (bpf_preempt_disable, 6.10; global functions
- * inside, 6.15), every uprobe program runs its body with preemption
- * off: the object is built a third time with HT_PREEMPT_GUARD 1 and
- * the loader picks it by probing (src/kernel/variants.c). A kfunc call
+ * inside, 6.15), every program runs its body with preemption off (the
+ * calls nest: where the kernel had it off already, nothing changes):
+ * the object is built a third time with HT_PREEMPT_GUARD 1 and the
+ * loader picks it by probing (src/kernel/variants.c). A kfunc call
  * cannot be left in the other builds: kernels without the kfunc refuse
  * the object, and Debian 12's libbpf (1.1) cannot drop a weak one. The
- * body must be inline code (it must not leave the program between the
- * two calls: the verifier refuses that).
+ * body must be inline code: a program may not end between the two calls
+ * (the verifier refuses that).
  */
 #ifndef HT_PREEMPT_GUARD
 #define HT_PREEMPT_GUARD 0
@@ -201,14 +204,14 @@ static __always_inline void conn_seq_lost_untaken(struct conn_state *st)
 #if HT_PREEMPT_GUARD
 extern void bpf_preempt_disable(void) __ksym;
 extern void bpf_preempt_enable(void) __ksym;
-#define UPROBE_BODY(body)                                                    \
+#define GUARDED(body)                                                        \
 	do {                                                                 \
 		bpf_preempt_disable();                                       \
 		body;                                                        \
 		bpf_preempt_enable();                                        \
 	} while (0)
 #else
-#define UPROBE_BODY(body)                                                    \
+#define GUARDED(body)                                                        \
 	do {                                                                 \
 		body;                                                        \
 	} while (0)

@@ -35,14 +35,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("fentry/tcp_connect")
 int BPF_PROG(fentry_tcp_connect, struct sock *sk)
 {
-	on_connect_start(sk);
+	GUARDED(on_connect_start(sk));
 	return 0;
 }
 
 SEC("kprobe/tcp_connect")
 int BPF_KPROBE(kprobe_tcp_connect, struct sock *sk)
 {
-	on_connect_start(sk);
+	GUARDED(on_connect_start(sk));
 	return 0;
 }
 
@@ -51,7 +51,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate,
 	     int newstate)
 {
-	on_state_change(sk, oldstate, newstate);
+	GUARDED(on_state_change(sk, oldstate, newstate));
 	return 0;
 }
 
@@ -62,21 +62,21 @@ int BPF_PROG(tp_inet_sock_set_state, struct sock *sk, int oldstate,
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(fexit_inet_csk_accept)
 {
-	on_inet_csk_accept(fexit_inet_csk_accept_ret(ctx));
+	GUARDED(on_inet_csk_accept(fexit_inet_csk_accept_ret(ctx)));
 	return 0;
 }
 
 SEC("fexit/inet_csk_accept")
 int fexit_inet_csk_accept_args(__u64 *ctx)
 {
-	on_inet_csk_accept(fexit_inet_csk_accept_ret_after_args(ctx));
+	GUARDED(on_inet_csk_accept(fexit_inet_csk_accept_ret_after_args(ctx)));
 	return 0;
 }
 
 SEC("kretprobe/inet_csk_accept")
 int BPF_KRETPROBE(kretprobe_inet_csk_accept, struct sock *newsk)
 {
-	on_inet_csk_accept(newsk);
+	GUARDED(on_inet_csk_accept(newsk));
 	return 0;
 }
 
@@ -87,63 +87,64 @@ int BPF_KRETPROBE(kretprobe_inet_csk_accept, struct sock *newsk)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	on_connect_enter((int)ARG(0), ARG(1));
+	GUARDED(on_connect_enter((int)ARG(0), ARG(1)));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
 int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	on_connect_exit(ctx->ret);
+	GUARDED(on_connect_exit(ctx->ret));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_getsockopt")
 int sys_enter_getsockopt(struct trace_event_raw_sys_enter *ctx)
 {
-	on_getsockopt_enter((int)ARG(0), (long)ARG(1), (long)ARG(2), ARG(3));
+	GUARDED(on_getsockopt_enter((int)ARG(0), (long)ARG(1), (long)ARG(2),
+				    ARG(3)));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_getsockopt")
 int sys_exit_getsockopt(struct trace_event_raw_sys_exit *ctx)
 {
-	on_getsockopt_exit(ctx->ret);
+	GUARDED(on_getsockopt_exit(ctx->ret));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_accept")
 int sys_enter_accept(struct trace_event_raw_sys_enter *ctx)
 {
-	on_accept_enter();
+	GUARDED(on_accept_enter());
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_accept4")
 int sys_enter_accept4(struct trace_event_raw_sys_enter *ctx)
 {
-	on_accept_enter();
+	GUARDED(on_accept_enter());
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int sys_exit_accept(struct trace_event_raw_sys_exit *ctx)
 {
-	on_accept_exit(ctx->ret);
+	GUARDED(on_accept_exit(ctx->ret));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {
-	on_accept_exit(ctx->ret);
+	GUARDED(on_accept_exit(ctx->ret));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_close")
 int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	on_close_enter((int)ARG(0));
+	GUARDED(on_close_enter((int)ARG(0)));
 	return 0;
 }
 
@@ -166,8 +167,8 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	{                                                                    \
 		if (peek_arg && (ARG(peek_arg) & MSG_PEEK))                  \
 			return 0;                                            \
-		on_io_enter((int)ARG(0), ARG(1), IO_IOVCNT_##shape, call,    \
-			    dir, IO_NAME_##shape(peek_arg));                 \
+		GUARDED(on_io_enter((int)ARG(0), ARG(1), IO_IOVCNT_##shape,  \
+				    call, dir, IO_NAME_##shape(peek_arg)));  \
 		return 0;                                                    \
 	}
 
@@ -182,7 +183,7 @@ HT_IO_SYSCALLS(IO_ENTER_PROG)
 SEC("tracepoint")
 int sys_exit_io(struct trace_event_raw_sys_exit *ctx)
 {
-	on_io_exit(ctx->ret);
+	GUARDED(on_io_exit(ctx->ret));
 	return 0;
 }
 
@@ -193,8 +194,8 @@ int sys_exit_io(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_sendmmsg")
 int sys_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	dns_mmsg_enter((int)ARG(0), ARG(1), (__u32)ARG(2),
-		       HT_DNS_CALL_SENDMMSG, HT_DIR_EGRESS);
+	GUARDED(dns_mmsg_enter((int)ARG(0), ARG(1), (__u32)ARG(2),
+			       HT_DNS_CALL_SENDMMSG, HT_DIR_EGRESS));
 	return 0;
 }
 
@@ -203,48 +204,53 @@ int sys_enter_recvmmsg(struct trace_event_raw_sys_enter *ctx)
 {
 	if (ARG(3) & MSG_PEEK)
 		return 0;
-	dns_mmsg_enter((int)ARG(0), ARG(1), (__u32)ARG(2),
-		       HT_DNS_CALL_RECVMMSG, HT_DIR_INGRESS);
+	GUARDED(dns_mmsg_enter((int)ARG(0), ARG(1), (__u32)ARG(2),
+			       HT_DNS_CALL_RECVMMSG, HT_DIR_INGRESS));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_sendmmsg")
 int sys_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
 {
-	on_io_exit(ctx->ret);
+	GUARDED(on_io_exit(ctx->ret));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_recvmmsg")
 int sys_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx)
 {
-	on_io_exit(ctx->ret);
+	GUARDED(on_io_exit(ctx->ret));
 	return 0;
 }
 
 /* ---- process exit ---------------------------------------------------------- */
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
+static __always_inline void on_process_exit(struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ht_exit_event *ev;
 
 	/* only the whole process going away ends its connections */
 	if ((__u32)id != id >> 32)
-		return 0;
+		return;
 	dns_on_exit(id >> 32);
 	if (!want_current(id >> 32))
-		return 0;
+		return;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count_drop(HT_DROP_OTHER);
-		return 0;
+		return;
 	}
 	fill_header(&ev->hdr, HT_EV_PROC_EXIT, bpf_ktime_get_ns());
 	ev->exit_code = BPF_CORE_READ(task, exit_code);
 	ev->_pad = 0;
 	bpf_ringbuf_submit(ev, rb_flags());
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_sched_process_exit, struct task_struct *task)
+{
+	GUARDED(on_process_exit(task));
 	return 0;
 }
 
@@ -254,7 +260,7 @@ SEC("uprobe")
 int BPF_KPROBE(uprobe_getaddrinfo, const char *node, const char *service,
 	       const void *hints, void **res)
 {
-	UPROBE_BODY(on_getaddrinfo_enter((__u64)node, (__u64)service,
+	GUARDED(on_getaddrinfo_enter((__u64)node, (__u64)service,
 					 (__u64)res));
 	return 0;
 }
@@ -262,7 +268,7 @@ int BPF_KPROBE(uprobe_getaddrinfo, const char *node, const char *service,
 SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_getaddrinfo, int ret)
 {
-	UPROBE_BODY(on_getaddrinfo_exit(ret));
+	GUARDED(on_getaddrinfo_exit(ret));
 	return 0;
 }
 
@@ -272,7 +278,7 @@ int BPF_KRETPROBE(uretprobe_getaddrinfo, int ret)
 SEC("uretprobe")
 int BPF_KRETPROBE(uretprobe_tls, long ret)
 {
-	UPROBE_BODY(on_tls_exit(ret));
+	GUARDED(on_tls_exit(ret));
 	return 0;
 }
 
@@ -286,7 +292,7 @@ int BPF_KRETPROBE(uretprobe_tls, long ret)
 SEC("uprobe")
 int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
-	UPROBE_BODY(on_tls_probe(bpf_get_attach_cookie(ctx), a0, a1, a2, a3));
+	GUARDED(on_tls_probe(bpf_get_attach_cookie(ctx), a0, a1, a2, a3));
 	return 0;
 }
 
@@ -295,7 +301,7 @@ int BPF_KPROBE(uprobe_tls_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 	SEC("uprobe")                                                        \
 	int BPF_KPROBE(uprobe_##prog, __u64 a0, __u64 a1, __u64 a2, __u64 a3) \
 	{                                                                    \
-		UPROBE_BODY(on_tls_probe(HT_TLSP_##id, a0, a1, a2, a3));     \
+		GUARDED(on_tls_probe(HT_TLSP_##id, a0, a1, a2, a3));     \
 		return 0;                                                    \
 	}
 
@@ -312,14 +318,14 @@ HT_TLS_PROBES(TLS_PROBE_PROGRAM)
 SEC("uprobe")
 int uprobe_go_tls_ret(struct pt_regs *ctx)
 {
-	UPROBE_BODY(on_go_ret(ctx));
+	GUARDED(on_go_ret(ctx));
 	return 0;
 }
 
 SEC("uprobe")
 int uprobe_go_tls_multi(struct pt_regs *ctx)
 {
-	UPROBE_BODY(on_go_entry((__u32)bpf_get_attach_cookie(ctx), ctx));
+	GUARDED(on_go_entry((__u32)bpf_get_attach_cookie(ctx), ctx));
 	return 0;
 }
 
@@ -328,7 +334,7 @@ int uprobe_go_tls_multi(struct pt_regs *ctx)
 	SEC("uprobe")                                                        \
 	int uprobe_go_##id(struct pt_regs *ctx)                              \
 	{                                                                    \
-		UPROBE_BODY(on_go_entry(GO_FN_##id, ctx));                   \
+		GUARDED(on_go_entry(GO_FN_##id, ctx));                   \
 		return 0;                                                    \
 	}
 
@@ -341,21 +347,26 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } exec_events SEC(".maps");
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(tp_sched_process_exec, struct task_struct *p, pid_t old_pid,
-	     struct linux_binprm *bprm)
+static __always_inline void on_exec(void)
 {
 	struct ht_exec_event *ev;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (!watch_exec || !want_current(tgid))
-		return 0;
+		return;
 	ev = bpf_ringbuf_reserve(&exec_events, sizeof(*ev), 0);
 	if (!ev) {
 		count_drop(HT_DROP_OTHER);
-		return 0;
+		return;
 	}
 	fill_header(&ev->hdr, HT_EV_EXEC, bpf_ktime_get_ns());
 	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_sched_process_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	GUARDED(on_exec());
 	return 0;
 }

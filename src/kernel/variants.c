@@ -406,10 +406,10 @@ const char *variants_chosen(const struct variant_features *v,
 		break;
 	case VF_PREEMPT_GUARD:
 		snprintf(buf, len, "%s", guarded(v) ?
-			 "uprobe programs run with preemption off" :
-			 v->have[i] ? "uprobe programs preemptible: the "
-			 "unnumbered build has no guard" :
-			 "uprobe programs run as the kernel runs them: "
+			 "programs run with preemption off" :
+			 v->have[i] ? "programs preemptible: the unnumbered "
+			 "build has no guard" :
+			 "programs run as the kernel runs them: uprobe ones "
 			 "preemptible on a kernel that preempts (README, "
 			 "Limitations)");
 		break;
