@@ -87,8 +87,11 @@ def read_recording(path):
         if head[:8] != b"HTRECORD":
             sys.exit("%s: not a recording" % path)
         version = struct.unpack_from("<I", head, 8)[0]
-        if version != 3:
-            sys.exit("%s: format %d, only 3 is read" % (path, version))
+        # 4 added to connection records and a cgroup item kind, neither
+        # read here; the data records are laid out as in 3
+        if version not in (3, 4):
+            sys.exit("%s: format %d, only 3 and 4 are read"
+                     % (path, version))
         while True:
             ih = f.read(ITEM_HEADER.size)
             if len(ih) < ITEM_HEADER.size:
