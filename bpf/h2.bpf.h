@@ -24,6 +24,9 @@
 #include "maps.bpf.h"
 
 #define H2_STEPS 64
+/* every DATA payload the steps reach can be a run left out */
+_Static_assert(HT_ELIDED_MAX_RUNS >= H2_STEPS / 2,
+	       "runs fewer than the DATA frames the steps follow");
 #define H2_PREFACE_LEN 24
 /* iovecs of the rest of a record copied as they are, past the steps */
 #define H2_REST_PIECES 256
@@ -282,7 +285,8 @@ static __always_inline __u32 h2_capture(struct conn_state *st, __u8 dir,
 	if (!n_runs)
 		return kept;
 	off = kept & (HT_MAX_CAPTURE - 1);
-	size = (n_runs * sizeof(struct ht_elided_run)) & 255;
+	size = (n_runs * sizeof(struct ht_elided_run)) &
+	       (2 * HT_ELIDED_MAX_RUNS * sizeof(struct ht_elided_run) - 1);
 	if (bpf_probe_read_kernel(ev->data + off, size, scratch->runs))
 		return 0;
 	off = (kept + size) & (HT_MAX_CAPTURE - 1);

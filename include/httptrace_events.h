@@ -206,11 +206,17 @@ struct ht_data_event {
  * (bpf/h2.bpf.h), until it finds them again.
  */
 #define HT_DATA_ELIDED 0x1
-#define HT_ELIDED_MAX_RUNS 16
+/* As many runs as the BPF side follows DATA frames in one call (a
+ * frame header and a payload are a step each, of H2_STEPS 64): the
+ * runs never end the capture of a call whose frames it follows to the
+ * end. With fewer, a 300 kB body in one call (19 frames of 16 KiB)
+ * lost the frame headers after the 16th run, and with them the
+ * direction's HPACK table for the parser. A power of two (masks). */
+#define HT_ELIDED_MAX_RUNS 32
 #define HT_ELIDED_MIN_RUN 16
 /* kept bytes at most: with the runs and their count, within
  * HT_MAX_CAPTURE */
-#define HT_ELIDED_KEEP_MAX (HT_MAX_CAPTURE - 256)
+#define HT_ELIDED_KEEP_MAX (HT_MAX_CAPTURE - 8 * HT_ELIDED_MAX_RUNS - 8)
 
 struct ht_elided_run {
 	__u32 at;  /* offset in the bytes moved */

@@ -1422,6 +1422,62 @@ static void test_h2_many_frames(void)
 	close_pair(&p);
 }
 
+/*
+ * As many DATA frames in one call as the steps follow (31 of stream 1,
+ * then the HEADERS of stream 3: 32 frames, 64 steps), each payload a
+ * run left out. A server writes a 300 kB body in one call (Node: 19
+ * frames of 16 KiB): every frame header of it is kept, and the header
+ * block after it, however many runs that takes; the next call starts at
+ * a frame boundary.
+ */
+#define H2_DATA_FRAMES 31
+#define H2_DATA_PAYLOAD 100
+
+static void test_h2_data_frames_as_steps(void)
+{
+	static char out[H2_DATA_FRAMES * (9 + H2_DATA_PAYLOAD) +
+			H2_HEADERS_LEN];
+	static char in[sizeof(out)];
+	static __u8 want[H2_DATA_FRAMES * (9 + 8) + H2_HEADERS_LEN + 4];
+	struct ht_elided_run run;
+	__u32 n = H2_DATA_FRAMES, k = 0, w = 0;
+	struct pair p;
+
+	for (__u32 i = 0; i < H2_DATA_FRAMES; i++) {
+		memcpy(out + k, "\x00\x00\x64\x00\x00\x00\x00\x00\x01", 9);
+		memset(out + k + 9, 'd', H2_DATA_PAYLOAD);
+		memcpy(want + w, out + k, 9);
+		w += 9;
+		k += 9 + H2_DATA_PAYLOAD;
+	}
+	memcpy(out + k, h2_headers, H2_HEADERS_LEN);
+	memcpy(want + w, h2_headers, H2_HEADERS_LEN);
+	w += H2_HEADERS_LEN;
+	for (__u32 i = 0; i < H2_DATA_FRAMES; i++) {
+		run.at = i * (9 + H2_DATA_PAYLOAD) + 9;
+		run.len = H2_DATA_PAYLOAD;
+		memcpy(want + w, &run, sizeof(run));
+		w += sizeof(run);
+	}
+	memcpy(want + w, &n, sizeof(n));
+	w += sizeof(n);
+
+	ASSERT(h2_pair_started(&p) == 0);
+	ASSERT_INT(write(p.srv.fd, out, sizeof(out)), sizeof(out));
+	ASSERT_INT(recv(p.cli.fd, in, sizeof(in), MSG_WAITALL), sizeof(out));
+	ASSERT_INT(write(p.srv.fd, h2_headers, H2_HEADERS_LEN),
+		   H2_HEADERS_LEN);
+	ASSERT_INT(read(p.cli.fd, in, sizeof(in)), H2_HEADERS_LEN);
+	want_h2(&p.srv, HT_DIR_EGRESS, HT_IO_WRITE, sizeof(out), want, w);
+	want_h2(&p.cli, HT_DIR_INGRESS, HT_IO_RECVFROM, sizeof(out), want, w);
+	want_data(&p.srv, HT_DIR_EGRESS, HT_IO_WRITE, H2_HEADERS_LEN,
+		  h2_headers, H2_HEADERS_LEN);
+	want_data(&p.cli, HT_DIR_INGRESS, HT_IO_READ, H2_HEADERS_LEN,
+		  h2_headers, H2_HEADERS_LEN);
+	ASSERT(expect_records() == 0);
+	close_pair(&p);
+}
+
 /* Another process is not in pid_filter: its connect and write leave
  * nothing; the accept and read on this side are traced. */
 static void test_pid_filter(void)
@@ -2773,6 +2829,7 @@ static void run_all(void)
 	RUN_BPF(test_h2_many_iovecs);
 	RUN_BPF(test_h2_iovecs_past_steps);
 	RUN_BPF(test_h2_many_frames);
+	RUN_BPF(test_h2_data_frames_as_steps);
 	RUN_BPF(test_pid_filter);
 	RUN_BPF(test_go_tls_pair);
 	RUN_BPF(test_go_tls_implicit);

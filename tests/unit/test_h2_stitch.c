@@ -695,6 +695,56 @@ static void test_capture_cut(void)
 	correlator_free(c);
 }
 
+/*
+ * A server whose write is cut (a large body past what the kernel
+ * follows): its frames are lost. A stream the client opens meanwhile
+ * may have its response among the frames not seen either; the
+ * client's RST_STREAM STREAM_CLOSED of it, once it has the response,
+ * is no reset (e2e h2streams_curl_parallel_large under load: Node
+ * answered stream 1 in a call of its own, then 3, 5 and 7).
+ */
+static void test_stream_opened_while_lost(void)
+{
+	static const uint8_t body[100] = "x";
+	struct correlator *c = setup();
+	struct cn k = server(c);
+	struct wire w = { .n = 0 };
+	const struct timeline *s1, *s3;
+	size_t cut;
+
+	encoders();
+	preface(&w);
+	headers(&w, 0, END_STREAM, 1, get1);
+	put(&k, IN, T0 + 100 * US, T0 + 150 * US, &w);
+	headers(&w, 1, 0, 1, ok200);
+	cut = w.n + 4; /* inside the DATA frame's header */
+	frame(&w, 0x0, END_STREAM, 1, body, sizeof(body));
+	io_cap(&k, OUT, T0 + 200 * US, T0 + 250 * US, w.b, cut, w.n);
+	w.n = 0;
+	headers(&w, 0, END_STREAM, 3, get3);
+	put(&k, IN, T0 + 300 * US, T0 + 350 * US, &w);
+	/* its response, not captured: the frames stay lost */
+	headers(&w, 1, END_STREAM, 3, ok200);
+	io_cap(&k, OUT, T0 + 400 * US, T0 + 450 * US, w.b, 4, w.n);
+	w.n = 0;
+	rst(&w, 1, 0x5);
+	rst(&w, 3, 0x5);
+	put(&k, IN, T0 + 500 * US, T0 + 550 * US, &w);
+	settle(c);
+	ASSERT_INT(out.n, 2);
+	s1 = of_stream(1);
+	s3 = of_stream(3);
+	ASSERT(s1 && s3);
+	CHECK_STR(s1->error, "HTTP/2 frames lost: stream state unknown");
+	CHECK_STR(s3->method, "GET");
+	CHECK_STR(s3->target, "/three");
+	CHECK(!s3->complete);
+	CHECK_STR(s3->error, "HTTP/2 frames lost: stream state unknown");
+	CHECK_INT(s3->error_kind, TL_ERR_INCOMPLETE);
+	CHECK_INT(s3->end_ns, T0 + 350 * US); /* where last seen */
+	correlator_free(c);
+}
+
 /* A record as the kernel sends it for a connection whose frames it
  * follows (bpf/h2.bpf.h): DATA payloads of 16 bytes or more left out,
  * HT_DATA_ELIDED. w holds whole frames. */
@@ -995,6 +1045,7 @@ int main(int argc, char **argv)
 	RUN(test_server_role);
 	RUN(test_gap_incomplete);
 	RUN(test_capture_cut);
+	RUN(test_stream_opened_while_lost);
 	RUN(test_elided_data);
 	RUN(test_h2c_upgrade);
 	RUN(test_h2c_upgrade_server);

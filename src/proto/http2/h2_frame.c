@@ -708,6 +708,13 @@ void h2_decoder_gap(struct h2_decoder *d, enum h2_dir dir, h2_frame_fn fn,
 	d->user = NULL;
 }
 
+bool h2_decoder_lost(const struct h2_decoder *d, enum h2_dir dir)
+{
+	if (!d || (dir != H2_FROM_CLIENT && dir != H2_FROM_SERVER))
+		return false;
+	return d->side[dir].state == ST_LOST;
+}
+
 /* The decoder itself and what each inflater has from malloc (counted
  * with malloc_usable_size() through its allocator: its table entries,
  * the field it is in the middle of, its own struct). Nothing else is

@@ -128,6 +128,10 @@ void h2_decoder_feed(struct h2_decoder *d, enum h2_dir dir,
 void h2_decoder_gap(struct h2_decoder *d, enum h2_dir dir, h2_frame_fn fn,
 		    void *user);
 
+/* Are dir's frame boundaries lost (until a record that is frames
+ * exactly)? */
+bool h2_decoder_lost(const struct h2_decoder *d, enum h2_dir dir);
+
 /* What a decoder holds from malloc, for the correlator's accounting. */
 size_t h2_decoder_held_bytes(const struct h2_decoder *d);
 

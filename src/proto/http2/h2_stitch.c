@@ -248,6 +248,15 @@ static struct pending_req *stream_open(struct h2_conn *hc,
 	}
 	if (conn->taint && first)
 		req_mark_incomplete(r, TL_ERROR(RECORDS_LOST, "records lost"));
+	/* the responses' frames are lost: this stream's may be among
+	 * those not seen, as for the streams open when they were lost
+	 * (streams_unknown()) */
+	if (h2_decoder_lost(hc->dec, H2_FROM_SERVER)) {
+		r->resp_lost = true;
+		req_mark_incomplete(r, TL_ERROR(INCOMPLETE,
+					       "HTTP/2 frames lost: stream "
+					       "state unknown"));
+	}
 	req_append(conn, r);
 	hc->max_client_stream = f->stream_id;
 	return r;
