@@ -251,7 +251,8 @@ static void probe_preempt_guard(struct variant_features *v,
 	fd = load_preempt_guard(off_id, on_id, false);
 	if (fd < 0) {
 		set_why(v, VF_PREEMPT_GUARD, denied(-fd) ? "not known: %s" :
-			"bpf_preempt_disable refused to uprobe programs (%s)",
+			"bpf_preempt_disable refused to kprobe-type programs "
+			"(%s)",
 			strerror(-fd));
 		return;
 	}
@@ -269,8 +270,9 @@ static void probe_preempt_guard(struct variant_features *v,
 /*
  * HTTPTRACE_WITHOUT=atomic-fetch,fexit-return-value,attach-cookie,
  * preemption-guard (the names with dashes for spaces, so that a kernel
- * command line can carry it to a guest's init): features taken as missing, so that the
- * variants older kernels get are tested on a new one.
+ * command line can carry it to a guest's init): features taken as
+ * missing, so that the variants older kernels get are tested on a new
+ * one.
  */
 static void apply_without(struct variant_features *v)
 {
@@ -294,18 +296,24 @@ static void apply_without(struct variant_features *v)
 void variants_probe(struct variant_features *v, const char *btf_path)
 {
 	bool own_btf = btf_path && *btf_path && strcmp(btf_path, VMLINUX_BTF);
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	struct btf *btf = own_btf ? btf__parse(btf_path, NULL) : vmlinux;
+	struct btf *btf = own_btf ? btf__parse(btf_path, NULL) :
+				    btf__load_vmlinux_btf();
+	struct btf *vmlinux = btf;
 
+	/* kfuncs are the kernel's own BTF ids: none without it (--btf) */
+	if (own_btf)
+		vmlinux = access(VMLINUX_BTF, R_OK) ?
+				  NULL :
+				  btf__parse(VMLINUX_BTF, NULL);
 	memset(v, 0, sizeof(*v));
 	probe_atomic_fetch(v);
 	probe_func_ret(v, find_accept(v, btf));
 	probe_attach_cookie(v);
 	probe_preempt_guard(v, vmlinux);
 	apply_without(v);
-	if (own_btf)
-		btf__free(btf);
-	btf__free(vmlinux);
+	if (vmlinux != btf)
+		btf__free(vmlinux);
+	btf__free(btf);
 }
 
 /* The guarded build is numbered: every kernel with the guard has atomic
