@@ -2364,6 +2364,12 @@ static void hammer_record(const void *data, size_t size)
 	if (size < sizeof(d->hdr) || d->hdr.tgid != (__u32)hammer.child ||
 	    d->hdr.type != HT_EV_TLS_DATA)
 		return;
+	if (size < sizeof(*d)) {
+		if (hammer.bad++ < 5)
+			fprintf(stderr, "hammer: plaintext record of %zu "
+				"bytes\n", size);
+		return;
+	}
 	out = d->direction == HT_DIR_EGRESS;
 	len = d->ret == (__s64)strlen(go_ping) ? strlen(go_ping) :
 						  strlen(go_pong);
@@ -2376,8 +2382,10 @@ static void hammer_record(const void *data, size_t size)
 		char q[96];
 
 		if (hammer.bad++ < 5) {
-			quote(q, d->data, size >= sizeof(*d) ?
-				  d->captured_len : 0);
+			quote(q, d->data,
+			      d->captured_len < size - sizeof(*d) ?
+				      d->captured_len :
+				      (__u32)(size - sizeof(*d)));
 			fprintf(stderr, "hammer: plaintext record fd %d dir "
 				"%u ret %lld size %zu: %s\n", d->conn.fd,
 				d->direction, (long long)d->ret, size, q);
