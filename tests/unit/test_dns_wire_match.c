@@ -134,6 +134,48 @@ static void answer(struct correlator *c, uint64_t at, unsigned int id,
 	wire(c, HT_DIR_INGRESS, at - 500 * US, at, &m);
 }
 
+/* a truncated UDP answer (TC), without records: the resolver asks again
+ * over TCP, with the same id */
+static void answer_tc(struct correlator *c, uint64_t at, unsigned int id,
+		      const char *name, unsigned int type)
+{
+	struct dns_build m;
+
+	db_start(&m, id, 0x8380, 0, name, type);
+	wire(c, HT_DIR_INGRESS, at - 100 * US, at, &m);
+}
+
+/* a message on the TCP socket, after its 2-byte length, in one call */
+static void wire_tcp_msg(struct correlator *c, int dir, uint64_t enter,
+			 uint64_t ts, const struct dns_build *m)
+{
+	struct dns_build pref;
+
+	pref.n = 0;
+	db_u16(&pref, (unsigned int)m->n);
+	memcpy(pref.b + 2, m->b, m->n);
+	pref.n = m->n + 2;
+	wire_proto(c, dir, enter, ts, &pref, HT_DNS_TCP, 0);
+}
+
+static void query_tcp(struct correlator *c, uint64_t at, unsigned int id,
+		      const char *name, unsigned int type)
+{
+	struct dns_build m;
+
+	db_query(&m, id, name, type);
+	wire_tcp_msg(c, HT_DIR_EGRESS, at, at + 10 * US, &m);
+}
+
+static void answer_tcp(struct correlator *c, uint64_t at, unsigned int id,
+		       const char *name, unsigned int type, unsigned int n)
+{
+	struct dns_build m;
+
+	db_reply(&m, id, name, type, 0, LOCAL, n);
+	wire_tcp_msg(c, HT_DIR_INGRESS, at - 100 * US, at, &m);
+}
+
 static void getaddrinfo_ev(struct correlator *c, uint64_t enter, uint64_t ts,
 			   const char *host, int32_t ret, unsigned int n)
 {
@@ -521,6 +563,42 @@ static void test_tcp(void)
 	correlator_free(c);
 }
 
+/*
+ * Go, an answer too big for UDP (e2e dnswire_go_tcp): each query is
+ * answered truncated and asked again over TCP with the same id. Here,
+ * as recorded, the A exchange is over before the AAAA query leaves; the
+ * AAAA resend over TCP is the same query as the AAAA asked over UDP,
+ * not the next lookup (whose query would wait for an answer that goes
+ * to the first: a failure at the exit).
+ */
+static void test_tc_resend_after_pair_answered(void)
+{
+	struct correlator *c = setup();
+	const struct timeline *tl;
+
+	query(c, T0, 17895, "big.test", DNS_TYPE_A);
+	answer_tc(c, T0 + 187 * US, 17895, "big.test", DNS_TYPE_A);
+	query_tcp(c, T0 + 370 * US, 17895, "big.test", DNS_TYPE_A);
+	answer_tcp(c, T0 + 840 * US, 17895, "big.test", DNS_TYPE_A, 1);
+	query(c, T0 + 990 * US, 39776, "big.test", DNS_TYPE_AAAA);
+	answer_tc(c, T0 + 1137 * US, 39776, "big.test", DNS_TYPE_AAAA);
+	query_tcp(c, T0 + 1570 * US, 39776, "big.test", DNS_TYPE_AAAA);
+	answer_tcp(c, T0 + 1730 * US, 39776, "big.test", DNS_TYPE_AAAA, 0);
+	request(c, 5, T0 + 2 * MS);
+	proc_exit(c, T0 + 4 * MS);
+	settle(c, T0 + 200 * MS);
+	correlator_flush(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(tl->error, "");
+	CHECK_INT(hook_ts(tl, TL_DNSStart), T0);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 1730 * US);
+	CHECK_INT(hook_ev(tl, TL_DNSDone)->n_addrs, 1);
+	CHECK_INT(correlator_stats(c)->dns_wire_failed, 0);
+	CHECK_INT(correlator_stats(c)->dns_wire_unmatched, 0);
+	correlator_free(c);
+}
+
 /* a bad record is refused whole */
 static void test_record_checks(void)
 {
@@ -558,6 +636,7 @@ int main(int argc, char **argv)
 	RUN(test_two_lookups_same_name);
 	RUN(test_unmatched_and_garbage);
 	RUN(test_tcp);
+	RUN(test_tc_resend_after_pair_answered);
 	RUN(test_record_checks);
 	return unit_done("dns_wire_match");
 }
