@@ -9,9 +9,10 @@
  * domain (name.search1, name.search2, name: all start with the same
  * first label), and the resends of a query: one that got no answer, or
  * a truncated one (TC: Go asks again over TCP, with the same id). A
- * resend joins its query's lookup, another query the open lookup of
- * its name; a lookup is closed once it has addresses and no query
- * waits. An answer is matched to its query by {id, name, type}.
+ * resend joins its query's lookup, and the query waits again; another
+ * query joins the open lookup of its name. A lookup is closed once it
+ * has addresses and no query waits. An answer is matched to its query
+ * by {id, name, type}.
  *
  * It succeeds with the first answer that has addresses: a dns_result
  * goes into the process's ring then (before the connect it serves is
@@ -410,9 +411,13 @@ static void on_query(struct correlator *c, struct proc *p,
 		copy_comm(l->comm, ev->hdr.comm);
 	}
 	l->last_query_ns = max_u64(l->last_query_ns, sent);
-	/* a resend of a query (same id, name and type) is the same query */
-	if (lookup_query(l, m))
+	/* a resend of a query (same id, name and type) is the same query,
+	 * which waits again: after a truncated answer, for the TCP one */
+	q = lookup_query(l, m);
+	if (q) {
+		q->answered = false;
 		return;
+	}
 	if (l->n_q >= DNS_WIRE_QUERIES) {
 		/* the oldest answered query makes room */
 		uint32_t k;

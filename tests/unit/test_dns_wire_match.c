@@ -599,6 +599,38 @@ static void test_tc_resend_after_pair_answered(void)
 	correlator_free(c);
 }
 
+/*
+ * Both truncated answers came, then both resends over TCP, answered
+ * after the grace: a query asked again waits again, the lookup is not
+ * over (nor failed) when its truncated answers are.
+ */
+static void test_tc_resend_waits(void)
+{
+	struct correlator *c = setup();
+	const struct timeline *tl;
+
+	query(c, T0, 1, "big.test", DNS_TYPE_A);
+	query(c, T0 + 20 * US, 2, "big.test", DNS_TYPE_AAAA);
+	answer_tc(c, T0 + 200 * US, 1, "big.test", DNS_TYPE_A);
+	answer_tc(c, T0 + 220 * US, 2, "big.test", DNS_TYPE_AAAA);
+	query_tcp(c, T0 + 400 * US, 1, "big.test", DNS_TYPE_A);
+	query_tcp(c, T0 + 420 * US, 2, "big.test", DNS_TYPE_AAAA);
+	settle(c, T0 + 200 * MS);
+	CHECK_INT(out.n, 0);
+	answer_tcp(c, T0 + 300 * MS, 1, "big.test", DNS_TYPE_A, 1);
+	answer_tcp(c, T0 + 301 * MS, 2, "big.test", DNS_TYPE_AAAA, 0);
+	request(c, 5, T0 + 302 * MS);
+	settle(c, T0 + 500 * MS);
+	correlator_flush(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(tl->error, "");
+	CHECK_INT(hook_ts(tl, TL_DNSStart), T0);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 301 * MS);
+	CHECK_INT(correlator_stats(c)->dns_wire_failed, 0);
+	correlator_free(c);
+}
+
 /* a bad record is refused whole */
 static void test_record_checks(void)
 {
@@ -637,6 +669,7 @@ int main(int argc, char **argv)
 	RUN(test_unmatched_and_garbage);
 	RUN(test_tcp);
 	RUN(test_tc_resend_after_pair_answered);
+	RUN(test_tc_resend_waits);
 	RUN(test_record_checks);
 	return unit_done("dns_wire_match");
 }
