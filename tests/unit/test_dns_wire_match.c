@@ -631,6 +631,63 @@ static void test_tc_resend_waits(void)
 	correlator_free(c);
 }
 
+/*
+ * The same, in every order the two goroutines' steps can interleave
+ * (each: query over UDP, truncated answer, resend over TCP, answer; A
+ * with an address, AAAA without): one lookup, never a failure.
+ */
+static void test_tc_resend_interleavings(void)
+{
+	unsigned int orders = 0;
+
+	for (unsigned int mask = 0; mask < 256; mask++) {
+		struct correlator *c;
+		unsigned int step[2] = { 0, 0 };
+		uint64_t at = T0;
+
+		if (__builtin_popcount(mask) != 4)
+			continue;
+		orders++;
+		c = setup();
+		for (int i = 0; i < 8; i++, at += 100 * US) {
+			unsigned int g = (mask >> i) & 1;
+			unsigned int id = g ? 0x2222 : 0x1111;
+			unsigned int type = g ? DNS_TYPE_AAAA : DNS_TYPE_A;
+
+			switch (step[g]++) {
+			case 0:
+				query(c, at, id, "big.test", type);
+				break;
+			case 1:
+				answer_tc(c, at, id, "big.test", type);
+				break;
+			case 2:
+				query_tcp(c, at, id, "big.test", type);
+				break;
+			default:
+				answer_tcp(c, at, id, "big.test", type, !g);
+				break;
+			}
+		}
+		request(c, 5, at + 1 * MS);
+		proc_exit(c, at + 3 * MS);
+		settle(c, at + 200 * MS);
+		correlator_flush(c);
+		if (out.n != 1 || out.tl[0].error[0] ||
+		    correlator_stats(c)->dns_wire_failed)
+			fprintf(stderr, "order %02x: %d timelines\n", mask,
+				out.n);
+		CHECK_INT(out.n, 1);
+		CHECK_STR(out.tl[0].error, "");
+		CHECK_INT(hook_ts(&out.tl[0], TL_DNSStart), T0);
+		CHECK_INT(hook_ts(&out.tl[0], TL_DNSDone), at - 100 * US);
+		CHECK_INT(correlator_stats(c)->dns_wire_failed, 0);
+		CHECK_INT(correlator_stats(c)->dns_wire_unmatched, 0);
+		correlator_free(c);
+	}
+	CHECK_INT(orders, 70);
+}
+
 /* a bad record is refused whole */
 static void test_record_checks(void)
 {
@@ -670,6 +727,7 @@ int main(int argc, char **argv)
 	RUN(test_tcp);
 	RUN(test_tc_resend_after_pair_answered);
 	RUN(test_tc_resend_waits);
+	RUN(test_tc_resend_interleavings);
 	RUN(test_record_checks);
 	return unit_done("dns_wire_match");
 }
