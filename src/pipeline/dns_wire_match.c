@@ -7,10 +7,12 @@
  * A lookup: the queries of one process for one name, whatever their
  * type (A and AAAA, asked together or one after the other) and search
  * domain (name.search1, name.search2, name: all start with the same
- * first label), and the resends of a query that got no answer. A query
- * joins the open lookup of its name; a lookup is closed once it has
- * addresses and no query waits. An answer is matched to its query by
- * {id, name, type}.
+ * first label), and the resends of a query: one that got no answer, or
+ * a truncated one (TC: Go asks again over TCP, with the same id). A
+ * resend joins its query's lookup, and the query waits again; another
+ * query joins the open lookup of its name. A lookup is closed once it
+ * has addresses and no query waits. An answer is matched to its query
+ * by {id, name, type}.
  *
  * It succeeds with the first answer that has addresses: a dns_result
  * goes into the process's ring then (before the connect it serves is
@@ -314,6 +316,17 @@ void dns_wire_proc_exit(struct correlator *c, struct proc *p, uint64_t ts)
 	dns_wire_free(c, p);
 }
 
+/* l's query that m asks or answers ({id, name, type}), or NULL */
+static struct dns_wire_query *lookup_query(struct dns_wire_lookup *l,
+					   const struct dns_wire_msg *m)
+{
+	for (uint32_t k = 0; k < l->n_q; k++)
+		if (l->q[k].id == m->id && l->q[k].qtype == m->qtype &&
+		    !strcasecmp(l->q[k].qname, m->qname))
+			return &l->q[k];
+	return NULL;
+}
+
 static bool lookup_asked(const struct dns_wire_lookup *l,
 			 const struct dns_wire_msg *m)
 {
@@ -350,6 +363,11 @@ static struct dns_wire_lookup *lookup_for_query(struct correlator *c,
 {
 	struct dns_wire_lookup *free_l = NULL, *oldest = &w->l[0];
 
+	/* a resend (Go's over TCP after a truncated answer: the same id)
+	 * is its query's, even in a lookup over for a new query */
+	for (int i = 0; i < DNS_WIRE_LOOKUPS; i++)
+		if (w->l[i].open && lookup_query(&w->l[i], m))
+			return &w->l[i];
 	for (int i = 0; i < DNS_WIRE_LOOKUPS; i++) {
 		struct dns_wire_lookup *l = &w->l[i];
 
@@ -393,12 +411,12 @@ static void on_query(struct correlator *c, struct proc *p,
 		copy_comm(l->comm, ev->hdr.comm);
 	}
 	l->last_query_ns = max_u64(l->last_query_ns, sent);
-	/* a resend of a query (same id, name and type) is the same query */
-	for (uint32_t k = 0; k < l->n_q; k++) {
-		q = &l->q[k];
-		if (q->id == m->id && q->qtype == m->qtype &&
-		    !strcasecmp(q->qname, m->qname))
-			return;
+	/* a resend of a query (same id, name and type) is the same query,
+	 * which waits again: after a truncated answer, for the TCP one */
+	q = lookup_query(l, m);
+	if (q) {
+		q->answered = false;
+		return;
 	}
 	if (l->n_q >= DNS_WIRE_QUERIES) {
 		/* the oldest answered query makes room */
@@ -430,15 +448,8 @@ static void on_answer(struct correlator *c, struct proc *p,
 
 	for (int i = 0; p->wire && i < DNS_WIRE_LOOKUPS && !q; i++) {
 		l = &p->wire->l[i];
-		if (!l->open)
-			continue;
-		for (uint32_t k = 0; k < l->n_q; k++) {
-			if (l->q[k].id == m->id && l->q[k].qtype == m->qtype &&
-			    !strcasecmp(l->q[k].qname, m->qname)) {
-				q = &l->q[k];
-				break;
-			}
-		}
+		if (l->open)
+			q = lookup_query(l, m);
 	}
 	if (!q) {
 		c->stats.dns_wire_unmatched++;

@@ -134,6 +134,48 @@ static void answer(struct correlator *c, uint64_t at, unsigned int id,
 	wire(c, HT_DIR_INGRESS, at - 500 * US, at, &m);
 }
 
+/* a truncated UDP answer (TC), without records: the resolver asks again
+ * over TCP, with the same id */
+static void answer_tc(struct correlator *c, uint64_t at, unsigned int id,
+		      const char *name, unsigned int type)
+{
+	struct dns_build m;
+
+	db_start(&m, id, 0x8380, 0, name, type);
+	wire(c, HT_DIR_INGRESS, at - 100 * US, at, &m);
+}
+
+/* a message on the TCP socket, after its 2-byte length, in one call */
+static void wire_tcp_msg(struct correlator *c, int dir, uint64_t enter,
+			 uint64_t ts, const struct dns_build *m)
+{
+	struct dns_build pref;
+
+	pref.n = 0;
+	db_u16(&pref, (unsigned int)m->n);
+	memcpy(pref.b + 2, m->b, m->n);
+	pref.n = m->n + 2;
+	wire_proto(c, dir, enter, ts, &pref, HT_DNS_TCP, 0);
+}
+
+static void query_tcp(struct correlator *c, uint64_t at, unsigned int id,
+		      const char *name, unsigned int type)
+{
+	struct dns_build m;
+
+	db_query(&m, id, name, type);
+	wire_tcp_msg(c, HT_DIR_EGRESS, at, at + 10 * US, &m);
+}
+
+static void answer_tcp(struct correlator *c, uint64_t at, unsigned int id,
+		       const char *name, unsigned int type, unsigned int n)
+{
+	struct dns_build m;
+
+	db_reply(&m, id, name, type, 0, LOCAL, n);
+	wire_tcp_msg(c, HT_DIR_INGRESS, at - 100 * US, at, &m);
+}
+
 static void getaddrinfo_ev(struct correlator *c, uint64_t enter, uint64_t ts,
 			   const char *host, int32_t ret, unsigned int n)
 {
@@ -521,6 +563,131 @@ static void test_tcp(void)
 	correlator_free(c);
 }
 
+/*
+ * Go, an answer too big for UDP (e2e dnswire_go_tcp): each query is
+ * answered truncated and asked again over TCP with the same id. Here,
+ * as recorded, the A exchange is over before the AAAA query leaves; the
+ * AAAA resend over TCP is the same query as the AAAA asked over UDP,
+ * not the next lookup (whose query would wait for an answer that goes
+ * to the first: a failure at the exit).
+ */
+static void test_tc_resend_after_pair_answered(void)
+{
+	struct correlator *c = setup();
+	const struct timeline *tl;
+
+	query(c, T0, 17895, "big.test", DNS_TYPE_A);
+	answer_tc(c, T0 + 187 * US, 17895, "big.test", DNS_TYPE_A);
+	query_tcp(c, T0 + 370 * US, 17895, "big.test", DNS_TYPE_A);
+	answer_tcp(c, T0 + 840 * US, 17895, "big.test", DNS_TYPE_A, 1);
+	query(c, T0 + 990 * US, 39776, "big.test", DNS_TYPE_AAAA);
+	answer_tc(c, T0 + 1137 * US, 39776, "big.test", DNS_TYPE_AAAA);
+	query_tcp(c, T0 + 1570 * US, 39776, "big.test", DNS_TYPE_AAAA);
+	answer_tcp(c, T0 + 1730 * US, 39776, "big.test", DNS_TYPE_AAAA, 0);
+	request(c, 5, T0 + 2 * MS);
+	proc_exit(c, T0 + 4 * MS);
+	settle(c, T0 + 200 * MS);
+	correlator_flush(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(tl->error, "");
+	CHECK_INT(hook_ts(tl, TL_DNSStart), T0);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 1730 * US);
+	CHECK_INT(hook_ev(tl, TL_DNSDone)->n_addrs, 1);
+	CHECK_INT(correlator_stats(c)->dns_wire_failed, 0);
+	CHECK_INT(correlator_stats(c)->dns_wire_unmatched, 0);
+	correlator_free(c);
+}
+
+/*
+ * Both truncated answers came, then both resends over TCP, answered
+ * after the grace: a query asked again waits again, the lookup is not
+ * over (nor failed) when its truncated answers are.
+ */
+static void test_tc_resend_waits(void)
+{
+	struct correlator *c = setup();
+	const struct timeline *tl;
+
+	query(c, T0, 1, "big.test", DNS_TYPE_A);
+	query(c, T0 + 20 * US, 2, "big.test", DNS_TYPE_AAAA);
+	answer_tc(c, T0 + 200 * US, 1, "big.test", DNS_TYPE_A);
+	answer_tc(c, T0 + 220 * US, 2, "big.test", DNS_TYPE_AAAA);
+	query_tcp(c, T0 + 400 * US, 1, "big.test", DNS_TYPE_A);
+	query_tcp(c, T0 + 420 * US, 2, "big.test", DNS_TYPE_AAAA);
+	settle(c, T0 + 200 * MS);
+	CHECK_INT(out.n, 0);
+	answer_tcp(c, T0 + 300 * MS, 1, "big.test", DNS_TYPE_A, 1);
+	answer_tcp(c, T0 + 301 * MS, 2, "big.test", DNS_TYPE_AAAA, 0);
+	request(c, 5, T0 + 302 * MS);
+	settle(c, T0 + 500 * MS);
+	correlator_flush(c);
+	ASSERT_INT(out.n, 1);
+	tl = &out.tl[0];
+	CHECK_STR(tl->error, "");
+	CHECK_INT(hook_ts(tl, TL_DNSStart), T0);
+	CHECK_INT(hook_ts(tl, TL_DNSDone), T0 + 301 * MS);
+	CHECK_INT(correlator_stats(c)->dns_wire_failed, 0);
+	correlator_free(c);
+}
+
+/*
+ * The same, in every order the two goroutines' steps can interleave
+ * (each: query over UDP, truncated answer, resend over TCP, answer; A
+ * with an address, AAAA without): one lookup, never a failure.
+ */
+static void test_tc_resend_interleavings(void)
+{
+	unsigned int orders = 0;
+
+	for (unsigned int mask = 0; mask < 256; mask++) {
+		struct correlator *c;
+		unsigned int step[2] = { 0, 0 };
+		uint64_t at = T0;
+
+		if (__builtin_popcount(mask) != 4)
+			continue;
+		orders++;
+		c = setup();
+		for (int i = 0; i < 8; i++, at += 100 * US) {
+			unsigned int g = (mask >> i) & 1;
+			unsigned int id = g ? 0x2222 : 0x1111;
+			unsigned int type = g ? DNS_TYPE_AAAA : DNS_TYPE_A;
+
+			switch (step[g]++) {
+			case 0:
+				query(c, at, id, "big.test", type);
+				break;
+			case 1:
+				answer_tc(c, at, id, "big.test", type);
+				break;
+			case 2:
+				query_tcp(c, at, id, "big.test", type);
+				break;
+			default:
+				answer_tcp(c, at, id, "big.test", type, !g);
+				break;
+			}
+		}
+		request(c, 5, at + 1 * MS);
+		proc_exit(c, at + 3 * MS);
+		settle(c, at + 200 * MS);
+		correlator_flush(c);
+		if (out.n != 1 || out.tl[0].error[0] ||
+		    correlator_stats(c)->dns_wire_failed)
+			fprintf(stderr, "order %02x: %d timelines\n", mask,
+				out.n);
+		CHECK_INT(out.n, 1);
+		CHECK_STR(out.tl[0].error, "");
+		CHECK_INT(hook_ts(&out.tl[0], TL_DNSStart), T0);
+		CHECK_INT(hook_ts(&out.tl[0], TL_DNSDone), at - 100 * US);
+		CHECK_INT(correlator_stats(c)->dns_wire_failed, 0);
+		CHECK_INT(correlator_stats(c)->dns_wire_unmatched, 0);
+		correlator_free(c);
+	}
+	CHECK_INT(orders, 70);
+}
+
 /* a bad record is refused whole */
 static void test_record_checks(void)
 {
@@ -558,6 +725,9 @@ int main(int argc, char **argv)
 	RUN(test_two_lookups_same_name);
 	RUN(test_unmatched_and_garbage);
 	RUN(test_tcp);
+	RUN(test_tc_resend_after_pair_answered);
+	RUN(test_tc_resend_waits);
+	RUN(test_tc_resend_interleavings);
 	RUN(test_record_checks);
 	return unit_done("dns_wire_match");
 }
