@@ -539,14 +539,10 @@ static void test_unmatched_and_garbage(void)
 static void test_tcp(void)
 {
 	struct correlator *c = setup();
-	struct dns_build q, a, lenonly, pref;
+	struct dns_build q, a, lenonly;
 
 	db_query(&q, 7, "app.test", DNS_TYPE_A);
-	pref.n = 0;
-	db_u16(&pref, (unsigned int)q.n);
-	memcpy(pref.b + 2, q.b, q.n);
-	pref.n = q.n + 2;
-	wire_proto(c, HT_DIR_EGRESS, T0, T0 + 10 * US, &pref, HT_DNS_TCP, 0);
+	wire_tcp_msg(c, HT_DIR_EGRESS, T0, T0 + 10 * US, &q);
 	db_reply(&a, 7, "app.test", DNS_TYPE_A, 0, LOCAL, 1);
 	lenonly.n = 0;
 	db_u16(&lenonly, (unsigned int)a.n);
